@@ -1,0 +1,132 @@
+//! E-mail addresses, found from their `@`: a local part of `[A-Za-z0-9._%+-]` (at most 64
+//! bytes, no leading, trailing or doubled dot) and a domain of at least two labels whose last
+//! label (the TLD) is letters only or punycode (`xn--`).
+
+use std::ops::Range;
+
+const MAX_LOCAL: usize = 64;
+const MAX_DOMAIN: usize = 253;
+const MAX_LABEL: usize = 63;
+
+fn is_local(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
+}
+
+fn is_domain(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')
+}
+
+/// The address around the `@` at `at_pos`, if there is one.
+pub(super) fn match_around(text: &[u8], at_pos: usize) -> Option<Range<usize>> {
+    // Local part, backwards, bounded.
+    let mut start = at_pos;
+    while let Some(&b) = start.checked_sub(1).and_then(|p| text.get(p)) {
+        if !is_local(b) {
+            break;
+        }
+        start -= 1;
+        if at_pos - start > MAX_LOCAL {
+            return None;
+        }
+    }
+    // Dots before the address are punctuation (`see...jane@x.io`): the address starts after
+    // the last doubled dot, and never with a dot.
+    if let Some(p) = text
+        .get(start..at_pos)
+        .and_then(|l| l.windows(2).rposition(|w| w == b".."))
+    {
+        start += p + 2;
+    }
+    while text.get(start) == Some(&b'.') && start < at_pos {
+        start += 1;
+    }
+    let local = text.get(start..at_pos)?;
+    if local.is_empty() || local.ends_with(b".") {
+        return None;
+    }
+
+    // Domain, forwards, bounded.
+    let dom_start = at_pos + 1;
+    let mut end = dom_start;
+    while text.get(end).is_some_and(|&b| is_domain(b)) {
+        end += 1;
+        if end - dom_start > MAX_DOMAIN + 1 {
+            return None;
+        }
+    }
+    // A trailing dot ends the sentence, not the domain.
+    while end > dom_start && text.get(end - 1) == Some(&b'.') {
+        end -= 1;
+    }
+    let domain = text.get(dom_start..end)?;
+    if domain.len() > MAX_DOMAIN {
+        return None;
+    }
+    let mut labels = 0usize;
+    let mut last: &[u8] = &[];
+    for label in domain.split(|&b| b == b'.') {
+        if label.is_empty()
+            || label.len() > MAX_LABEL
+            || label.starts_with(b"-")
+            || label.ends_with(b"-")
+        {
+            return None;
+        }
+        labels += 1;
+        last = label;
+    }
+    let tld_ok = (last.len() >= 2 && last.iter().all(u8::is_ascii_alphabetic))
+        || (last.len() > 4
+            && last
+                .get(..4)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"))
+            && last.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-'));
+    (labels >= 2 && tld_ok).then_some(start..end)
+}
+
+#[cfg(test)]
+#[allow(clippy::string_slice)]
+mod tests {
+    use super::*;
+
+    fn email(text: &str) -> Option<&str> {
+        let at = text.find('@')?;
+        match_around(text.as_bytes(), at).map(|r| &text[r])
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            email("mail jane.doe@example.com."),
+            Some("jane.doe@example.com")
+        );
+        assert_eq!(
+            email(r#""to":"a+tag@sub.example.co.uk""#),
+            Some("a+tag@sub.example.co.uk")
+        );
+        assert_eq!(email("see...bob@x.io"), Some("bob@x.io"));
+        assert_eq!(
+            email("x@xn--bcher-kva.xn--p1ai"),
+            Some("x@xn--bcher-kva.xn--p1ai")
+        );
+    }
+
+    #[test]
+    fn not_addresses() {
+        assert_eq!(email("a..b@c.com"), Some("b@c.com"));
+        for t in [
+            "@example.com",
+            "a@localhost",
+            "a@b.c",
+            "a.@b.com",
+            "a@-b.com",
+            "a@b.c0m",
+            "user@",
+            "v1.2@3.4",
+        ] {
+            assert_eq!(email(t), None, "{t}");
+        }
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        assert_eq!(email(&long_local), None);
+    }
+}

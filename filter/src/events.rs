@@ -1,0 +1,210 @@
+//! Audit events: one JSON object per line.
+//!
+//! Every line starts with `type`, `trace_id`, `timestamp` and `agent_id`. Lines are built with
+//! a JSON serializer, so a string that came from the request (a path, a header) is always
+//! escaped: no request can end a line early, forge another line or break the JSON. Payloads
+//! and paths are scrubbed by the caller before they get here.
+
+use serde::Serialize;
+
+/// The event lines of one request, newline-separated (no trailing newline: the access-log
+/// format adds it).
+#[derive(Debug, Default, Clone)]
+pub struct EventLog {
+    buf: Vec<u8>,
+}
+
+/// The fields every line of a request shares.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp<'a> {
+    pub trace_id: &'a str,
+    pub timestamp: &'a str,
+    pub agent_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct Line<'a, T: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    trace_id: &'a str,
+    timestamp: &'a str,
+    agent_id: &'a str,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub trust_score: u8,
+    pub detected: Vec<&'a str>,
+    pub body_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub payload_truncated: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Response {
+    pub status: u16,
+    pub latency_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Blocked<'a> {
+    pub reason: &'a str,
+    pub detected: Vec<&'a str>,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Warning<'a> {
+    pub warnings: &'a [&'a str],
+    pub trust_score: u8,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Override<'a> {
+    pub warnings: &'a [&'a str],
+}
+
+#[derive(Debug, Serialize)]
+pub struct Error<'a> {
+    pub error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+}
+
+/// Which line an event body becomes.
+pub trait EventKind: Serialize {
+    const TYPE: &'static str;
+}
+impl EventKind for Request<'_> {
+    const TYPE: &'static str = "request";
+}
+impl EventKind for Response {
+    const TYPE: &'static str = "response";
+}
+impl EventKind for Blocked<'_> {
+    const TYPE: &'static str = "blocked";
+}
+impl EventKind for Warning<'_> {
+    const TYPE: &'static str = "warning";
+}
+impl EventKind for Override<'_> {
+    const TYPE: &'static str = "override";
+}
+impl EventKind for Error<'_> {
+    const TYPE: &'static str = "error";
+}
+
+impl EventLog {
+    pub fn push<T: EventKind>(&mut self, stamp: &Stamp, body: &T) {
+        let mark = self.buf.len();
+        if !self.buf.is_empty() {
+            self.buf.push(b'\n');
+        }
+        let line = Line {
+            kind: T::TYPE,
+            trace_id: stamp.trace_id,
+            timestamp: stamp.timestamp,
+            agent_id: stamp.agent_id,
+            body,
+        };
+        // Writing to a Vec cannot fail; should serialization ever fail, drop the partial line
+        // rather than leave broken JSON behind.
+        if serde_json::to_writer(&mut self.buf, &line).is_err() {
+            self.buf.truncate(mark);
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    const STAMP: Stamp = Stamp {
+        trace_id: "t-1",
+        timestamp: "2026-01-23T12:34:56.789Z",
+        agent_id: "booking-agent",
+    };
+
+    fn lines(log: &EventLog) -> Vec<Value> {
+        std::str::from_utf8(log.as_bytes())
+            .unwrap()
+            .split('\n')
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn lines_in_order_with_common_fields_first() {
+        let mut log = EventLog::default();
+        log.push(
+            &STAMP,
+            &Request {
+                method: "POST",
+                path: "/book",
+                trust_score: 7,
+                detected: vec!["email"],
+                body_bytes: 20,
+                payload: Some(r#"{"email":"[EMAIL_REDACTED]"}"#),
+                payload_truncated: false,
+            },
+        );
+        log.push(
+            &STAMP,
+            &Response {
+                status: 200,
+                latency_ms: 12.4,
+            },
+        );
+        let text = std::str::from_utf8(log.as_bytes()).unwrap();
+        assert!(text.starts_with(r#"{"type":"request","trace_id":"t-1","timestamp":"2026-01-23T12:34:56.789Z","agent_id":"booking-agent","method":"POST""#));
+        assert!(!text.contains("payload_truncated"));
+        let v = lines(&log);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[1]["type"], "response");
+        assert_eq!(v[1]["latency_ms"], 12.4);
+    }
+
+    #[test]
+    fn request_strings_cannot_break_or_forge_lines() {
+        let mut log = EventLog::default();
+        let evil = "/x\n{\"type\":\"blocked\"}\r\u{0}\"\\\u{2028}";
+        log.push(
+            &STAMP,
+            &Request {
+                method: "GE\nT",
+                path: evil,
+                trust_score: 0,
+                detected: vec![],
+                body_bytes: 0,
+                payload: Some(evil),
+                payload_truncated: true,
+            },
+        );
+        let text = std::str::from_utf8(log.as_bytes()).unwrap();
+        assert!(!text.contains('\n') && !text.contains('\r') && !text.contains('\0'));
+        let v = lines(&log);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0]["path"], evil);
+        assert_eq!(v[0]["payload_truncated"], true);
+    }
+}

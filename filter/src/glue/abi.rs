@@ -1,0 +1,120 @@
+//! Raw proxy-wasm ABI calls for the few host functions whose SDK wrappers panic on a status
+//! they did not expect. Envoy answers `BadArgument` to a header write once the headers have
+//! left (for instance after an override in stream mode); the SDK turns that into a panic,
+//! which aborts the Wasm VM and fails every request on that worker. Here a status is a value.
+#![allow(unsafe_code)]
+
+use proxy_wasm::types::MapType;
+
+const OK: u32 = 0;
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn proxy_replace_header_map_value(
+        map_type: u32,
+        key_data: *const u8,
+        key_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+    ) -> u32;
+    fn proxy_remove_header_map_value(map_type: u32, key_data: *const u8, key_size: usize) -> u32;
+    fn proxy_set_property(
+        path_data: *const u8,
+        path_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+    ) -> u32;
+    fn proxy_send_local_response(
+        status_code: u32,
+        status_code_details_data: *const u8,
+        status_code_details_size: usize,
+        body_data: *const u8,
+        body_size: usize,
+        headers_data: *const u8,
+        headers_size: usize,
+        grpc_status: i32,
+    ) -> u32;
+}
+
+/// The host's status code when it is not Ok.
+pub type Failed = u32;
+
+fn status(code: u32) -> Result<(), Failed> {
+    if code == OK {
+        Ok(())
+    } else {
+        Err(code)
+    }
+}
+
+pub fn replace_header(map: MapType, name: &str, value: &str) -> Result<(), Failed> {
+    // SAFETY: the pointers and lengths describe live byte slices for the call's duration;
+    // the host copies what it needs.
+    status(unsafe {
+        proxy_replace_header_map_value(
+            map as u32,
+            name.as_ptr(),
+            name.len(),
+            value.as_ptr(),
+            value.len(),
+        )
+    })
+}
+
+pub fn remove_header(map: MapType, name: &str) -> Result<(), Failed> {
+    // SAFETY: as above.
+    status(unsafe { proxy_remove_header_map_value(map as u32, name.as_ptr(), name.len()) })
+}
+
+/// Sets a top-level property (Envoy filter state `wasm.<name>`).
+pub fn set_property(name: &str, value: &[u8]) -> Result<(), Failed> {
+    // SAFETY: as above.
+    status(unsafe { proxy_set_property(name.as_ptr(), name.len(), value.as_ptr(), value.len()) })
+}
+
+/// Sends a local reply. `details` shows up as Envoy's `%RESPONSE_CODE_DETAILS%`.
+pub fn send_local_response(
+    code: u32,
+    details: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<(), Failed> {
+    let map = serialize_map(headers);
+    // SAFETY: as above.
+    status(unsafe {
+        proxy_send_local_response(
+            code,
+            details.as_ptr(),
+            details.len(),
+            body.as_ptr(),
+            body.len(),
+            map.as_ptr(),
+            map.len(),
+            -1,
+        )
+    })
+}
+
+/// The proxy-wasm header map encoding: count, then (name length, value length) pairs, then
+/// each name and value followed by a NUL byte; integers are 32-bit little-endian.
+fn serialize_map(map: &[(&str, &str)]) -> Vec<u8> {
+    let len32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
+    let mut bytes = Vec::with_capacity(
+        4 + map
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 10)
+            .sum::<usize>(),
+    );
+    bytes.extend_from_slice(&len32(map.len()));
+    for (name, value) in map {
+        bytes.extend_from_slice(&len32(name.len()));
+        bytes.extend_from_slice(&len32(value.len()));
+    }
+    for (name, value) in map {
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(value.as_bytes());
+        bytes.push(0);
+    }
+    bytes
+}

@@ -1,0 +1,80 @@
+//! Host calls that never panic on a bad status: the SDK's convenience methods `unwrap()`, its
+//! `String` getters panic on header values that are not UTF-8 (which any client can send), and
+//! its setters panic on any status but Ok (see `abi`). Reads here use the byte variants in the
+//! phases where the host always has the data; writes go through `abi`. A failed call is logged
+//! and the request goes on.
+
+use std::time::UNIX_EPOCH;
+
+use proxy_wasm::hostcalls;
+use proxy_wasm::types::{BufferType, Bytes, MapType};
+
+use super::abi;
+
+pub fn request_header(name: &str) -> Option<Bytes> {
+    hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, name)
+        .ok()
+        .flatten()
+}
+
+pub fn response_header(name: &str) -> Option<Bytes> {
+    hostcalls::get_map_value_bytes(MapType::HttpResponseHeaders, name)
+        .ok()
+        .flatten()
+}
+
+/// Sets (or with `None` removes) a request header. False when the host refused, e.g. because
+/// the headers have already gone upstream.
+pub fn set_request_header(name: &str, value: Option<&str>) -> bool {
+    set_header(MapType::HttpRequestHeaders, name, value)
+}
+
+pub fn set_response_header(name: &str, value: Option<&str>) -> bool {
+    set_header(MapType::HttpResponseHeaders, name, value)
+}
+
+fn set_header(map: MapType, name: &str, value: Option<&str>) -> bool {
+    let result = match value {
+        Some(v) => abi::replace_header(map, name, v),
+        None => abi::remove_header(map, name),
+    };
+    result
+        .map_err(|status| log::warn!("could not set header {name}: host status {status}"))
+        .is_ok()
+}
+
+/// The buffered request body, at most `max` bytes of it (the one copy proxy-wasm makes).
+pub fn request_body(max: usize) -> Bytes {
+    hostcalls::get_buffer(BufferType::HttpRequestBody, 0, max)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+pub fn send_reply(status: u32, details: &str, headers: &[(&str, &str)], body: &[u8]) {
+    if let Err(s) = abi::send_local_response(status, details, headers, body) {
+        log::error!("could not send the {status} reply: host status {s}");
+    }
+}
+
+pub fn set_property(name: &str, value: &[u8]) {
+    if let Err(s) = abi::set_property(name, value) {
+        log::warn!("could not set property {name}: host status {s}");
+    }
+}
+
+pub fn plugin_configuration() -> Bytes {
+    hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Wall-clock time in nanoseconds since the Unix epoch (0 if the host cannot tell).
+pub fn now_nanos() -> u64 {
+    hostcalls::get_current_time()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .and_then(|d| u64::try_from(d.as_nanos()).ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,344 @@
+//! One request through the IATP pipeline, as pure state transitions: the glue feeds in what
+//! Envoy gives it (method, path, headers, body, response status, clock) and carries out the
+//! returned [`Step`]s. Everything observable (replies, headers, event lines) is decided here.
+
+use crate::detect::{Finding, Findings};
+use crate::events::{self, EventLog, Stamp};
+use crate::policy::{Mode, Policy, Verdict};
+use crate::replies;
+use crate::rules::Facts;
+use crate::scrub::scrub;
+use crate::time::rfc3339_millis;
+
+pub const WELL_KNOWN_MANIFEST: &str = "/.well-known/agent-manifest";
+pub const WELL_KNOWN_CARD: &str = "/.well-known/agent-card.json";
+
+/// Paths in events are bounded like payloads: a path can be up to Envoy's header limit.
+const MAX_EVENT_PATH_BYTES: usize = 2048;
+
+/// What the glue must do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Let the request go on to the agent.
+    Forward,
+    /// Answer locally with this status and JSON body. `details` is what Envoy's
+    /// `%RESPONSE_CODE_DETAILS%` shows for the reply.
+    Reply {
+        status: u16,
+        body: Vec<u8>,
+        details: &'static str,
+    },
+}
+
+/// The request's state, from its headers to its response.
+#[derive(Debug)]
+pub struct Exchange {
+    pub trace_id: String,
+    method: String,
+    path: String,
+    override_requested: bool,
+    started_nanos: u64,
+    events: EventLog,
+    /// The request was forwarded after an override: the agent and caller see
+    /// `X-Agent-Quarantined: true`.
+    pub quarantined: bool,
+    /// In monitor mode: what enforcement would have done, for `X-Agent-Policy`.
+    pub policy_header: Option<&'static str>,
+    decided: bool,
+}
+
+/// Which well-known document a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WellKnown {
+    Manifest,
+    Card,
+}
+
+impl Exchange {
+    pub fn new(
+        method: &[u8],
+        path: &[u8],
+        trace_id: String,
+        override_requested: bool,
+        now_nanos: u64,
+    ) -> Exchange {
+        Exchange {
+            trace_id,
+            method: String::from_utf8_lossy(method).into_owned(),
+            path: String::from_utf8_lossy(path).into_owned(),
+            override_requested,
+            started_nanos: now_nanos,
+            events: EventLog::default(),
+            quarantined: false,
+            policy_header: None,
+            decided: false,
+        }
+    }
+
+    /// The event lines so far, newline-separated.
+    pub fn events(&self) -> &[u8] {
+        self.events.as_bytes()
+    }
+
+    /// True once the request has been decided (forwarded or answered).
+    pub fn decided(&self) -> bool {
+        self.decided
+    }
+
+    /// The path without its query string or fragment.
+    fn bare_path(&self) -> &str {
+        let end = self.path.find(['?', '#']).unwrap_or(self.path.len());
+        self.path.get(..end).unwrap_or(&self.path)
+    }
+
+    pub fn well_known(&self) -> Option<WellKnown> {
+        match self.bare_path() {
+            WELL_KNOWN_MANIFEST => Some(WellKnown::Manifest),
+            WELL_KNOWN_CARD => Some(WellKnown::Card),
+            _ => None,
+        }
+    }
+
+    /// Answers a well-known endpoint: 200 with the document on GET/HEAD, 405 otherwise.
+    pub fn serve_well_known(
+        &mut self,
+        policy: &Policy,
+        which: WellKnown,
+        base_url: &str,
+        now_nanos: u64,
+    ) -> Step {
+        self.record_request(policy, &[], &[], &[], &Findings::default(), 0, now_nanos);
+        self.decided = true;
+        if !matches!(self.method.as_str(), "GET" | "HEAD") {
+            return Step::Reply {
+                status: 405,
+                body: replies::method_not_allowed(&self.trace_id),
+                details: "iatp_method_not_allowed",
+            };
+        }
+        let body = match which {
+            WellKnown::Manifest => policy.manifest_json.clone(),
+            WellKnown::Card => policy.agent_card.render(base_url),
+        };
+        Step::Reply {
+            status: 200,
+            body,
+            details: "iatp_well_known",
+        }
+    }
+
+    /// A declared body size over the limit is answered before any byte of it is read.
+    pub fn check_declared_length(
+        &mut self,
+        policy: &Policy,
+        content_length: Option<u64>,
+        now_nanos: u64,
+    ) -> Option<Step> {
+        let len = content_length?;
+        (len > policy.max_body_bytes).then(|| self.too_large(policy, len, now_nanos))
+    }
+
+    /// The body grew over the limit while buffering.
+    pub fn too_large(&mut self, policy: &Policy, seen_bytes: u64, now_nanos: u64) -> Step {
+        self.record_request(
+            policy,
+            &[],
+            &[],
+            &[],
+            &Findings::default(),
+            seen_bytes,
+            now_nanos,
+        );
+        self.push_error(policy, "request body exceeds limit", 413, now_nanos);
+        self.decided = true;
+        Step::Reply {
+            status: 413,
+            body: replies::too_large(policy.max_body_bytes, &self.trace_id),
+            details: "iatp_body_too_large",
+        }
+    }
+
+    /// Scans the path and the complete body, evaluates the rules, records the events and says
+    /// whether to forward or answer.
+    pub fn decide(&mut self, policy: &Policy, body: &[u8], now_nanos: u64) -> Step {
+        let limit = policy.max_event_payload_bytes;
+        let mut findings = Findings::default();
+        let mut path_spans = Vec::new();
+        policy
+            .scanner
+            .scan(self.path.as_bytes(), &mut findings, |f| path_spans.push(f));
+        let mut body_spans = Vec::new();
+        policy.scanner.scan(body, &mut findings, |f| {
+            if f.span.start < limit {
+                body_spans.push(f);
+            }
+        });
+        let verdict = policy.evaluate(
+            &Facts {
+                detected: findings.kinds,
+                detected_count: findings.count,
+                method: &self.method,
+                path: self.bare_path(),
+            },
+            self.override_requested,
+        );
+        let body_len = u64::try_from(body.len()).unwrap_or(u64::MAX);
+        self.record_request(
+            policy,
+            &path_spans,
+            body,
+            &body_spans,
+            &findings,
+            body_len,
+            now_nanos,
+        );
+        self.decided = true;
+
+        let ts = rfc3339_millis(now_nanos / 1_000_000);
+        let stamp = Stamp {
+            trace_id: &self.trace_id,
+            timestamp: &ts,
+            agent_id: &policy.manifest.agent_id,
+        };
+        let monitor = policy.mode == Mode::Monitor;
+        let mode = monitor.then_some(Mode::Monitor.as_str());
+        if monitor {
+            self.policy_header = Some(verdict.name());
+        }
+        let detected = findings.kinds.names();
+        match verdict {
+            Verdict::Allow => Step::Forward,
+            Verdict::Block(rule) => {
+                self.events.push(
+                    &stamp,
+                    &events::Blocked {
+                        reason: &rule.name,
+                        detected: detected.clone(),
+                        status: 403,
+                        mode,
+                    },
+                );
+                if monitor {
+                    Step::Forward
+                } else {
+                    Step::Reply {
+                        status: 403,
+                        body: replies::block(&rule.message, &rule.name, &detected, &self.trace_id),
+                        details: "iatp_blocked",
+                    }
+                }
+            }
+            Verdict::Warn(warnings) => {
+                self.events.push(
+                    &stamp,
+                    &events::Warning {
+                        warnings: &warnings,
+                        trust_score: policy.trust_score,
+                        status: 449,
+                        mode,
+                    },
+                );
+                if monitor {
+                    Step::Forward
+                } else {
+                    Step::Reply {
+                        status: 449,
+                        body: replies::warn(
+                            &warnings,
+                            policy.trust_score,
+                            policy.allow_override,
+                            &self.trace_id,
+                        ),
+                        details: "iatp_confirmation_required",
+                    }
+                }
+            }
+            Verdict::Override(warnings) => {
+                self.events.push(
+                    &stamp,
+                    &events::Override {
+                        warnings: &warnings,
+                    },
+                );
+                self.quarantined = true;
+                Step::Forward
+            }
+        }
+    }
+
+    /// The response headers came back (from the agent, or from Envoy itself).
+    pub fn on_response(&mut self, policy: &Policy, status: u16, now_nanos: u64) {
+        if !self.decided {
+            // Envoy answered before the filter saw the whole request (a timeout, its own
+            // buffer limit, ...): the request was never evaluated, and the log says so.
+            self.push_error(
+                policy,
+                "the proxy answered before the request was evaluated",
+                status,
+                now_nanos,
+            );
+            return;
+        }
+        let ts = rfc3339_millis(now_nanos / 1_000_000);
+        let stamp = Stamp {
+            trace_id: &self.trace_id,
+            timestamp: &ts,
+            agent_id: &policy.manifest.agent_id,
+        };
+        let micros = now_nanos.saturating_sub(self.started_nanos) / 1_000;
+        // Microsecond precision, printed as milliseconds.
+        let latency_ms = (micros as f64) / 1000.0;
+        self.events
+            .push(&stamp, &events::Response { status, latency_ms });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record_request(
+        &mut self,
+        policy: &Policy,
+        path_spans: &[Finding],
+        body: &[u8],
+        body_spans: &[Finding],
+        findings: &Findings,
+        body_bytes: u64,
+        now_nanos: u64,
+    ) {
+        let ts = rfc3339_millis(now_nanos / 1_000_000);
+        let path = scrub(self.path.as_bytes(), path_spans, MAX_EVENT_PATH_BYTES);
+        let limit = policy.max_event_payload_bytes;
+        let payload = (limit > 0 && !body.is_empty()).then(|| scrub(body, body_spans, limit));
+        let stamp = Stamp {
+            trace_id: &self.trace_id,
+            timestamp: &ts,
+            agent_id: &policy.manifest.agent_id,
+        };
+        self.events.push(
+            &stamp,
+            &events::Request {
+                method: &self.method,
+                path: &path.text,
+                trust_score: policy.trust_score,
+                detected: findings.kinds.names(),
+                body_bytes,
+                payload: payload.as_ref().map(|p| p.text.as_str()),
+                payload_truncated: payload.as_ref().is_some_and(|p| p.truncated),
+            },
+        );
+    }
+
+    fn push_error(&mut self, policy: &Policy, error: &str, status: u16, now_nanos: u64) {
+        let ts = rfc3339_millis(now_nanos / 1_000_000);
+        let stamp = Stamp {
+            trace_id: &self.trace_id,
+            timestamp: &ts,
+            agent_id: &policy.manifest.agent_id,
+        };
+        self.events.push(
+            &stamp,
+            &events::Error {
+                error,
+                status: Some(status),
+            },
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! The compiled policy and the per-request decision.
+//!
+//! Block rules are tried first, in order; the first that matches blocks (403). Otherwise the
+//! warnings are collected: the trust score below `policy.trust_threshold`, and every `warn`
+//! rule that matches. Warnings answer 449 unless the caller sent `X-User-Override: true` and
+//! the policy allows overrides. In `monitor` mode the same decision is made and reported, but
+//! the glue never enforces it.
+
+use serde::Deserialize;
+
+use crate::agent_card::AgentCard;
+use crate::detect::Scanner;
+use crate::manifest::Manifest;
+use crate::rules::{Cond, Facts};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    #[default]
+    Enforce,
+    Monitor,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Enforce => "enforce",
+            Mode::Monitor => "monitor",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleAction {
+    Block,
+    Warn,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub name: String,
+    pub action: RuleAction,
+    pub cond: Cond,
+    /// The text of the 403 `error` or of the warning; never contains request data.
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub mode: Mode,
+    /// Hold the request headers back until the body is decided (needs Envoy's
+    /// `allow_on_headers_stop_iteration`); when false, headers go on at once and a blocked
+    /// request is reset before its body reaches the agent.
+    pub hold_headers: bool,
+    pub manifest: Manifest,
+    pub trust_score: u8,
+    pub trust_threshold: u8,
+    pub allow_override: bool,
+    pub rules: Vec<Rule>,
+    pub scanner: Scanner,
+    pub max_body_bytes: u64,
+    pub max_event_payload_bytes: usize,
+    /// `/.well-known/agent-manifest`, rendered once.
+    pub manifest_json: Vec<u8>,
+    pub agent_card: AgentCard,
+    /// The warning every request gets when the trust score is below the threshold.
+    pub low_trust_warning: Option<String>,
+    /// Things an operator should know about this configuration (rules that can never match,
+    /// or always match). Logged once at configure time.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict<'p> {
+    Allow,
+    /// 449: the caller must confirm.
+    Warn(Vec<&'p str>),
+    /// The caller confirmed with `X-User-Override: true`: forwarded, quarantined.
+    Override(Vec<&'p str>),
+    /// 403 by this rule.
+    Block(&'p Rule),
+}
+
+impl Verdict<'_> {
+    /// The decision's name, as in `X-Agent-Policy` and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Allow => "allow",
+            Verdict::Warn(_) => "warn",
+            Verdict::Override(_) => "override",
+            Verdict::Block(_) => "block",
+        }
+    }
+}
+
+impl Policy {
+    pub fn evaluate(&self, facts: &Facts, override_requested: bool) -> Verdict<'_> {
+        if let Some(rule) = self
+            .rules
+            .iter()
+            .find(|r| r.action == RuleAction::Block && r.cond.eval(facts))
+        {
+            return Verdict::Block(rule);
+        }
+        let mut warnings: Vec<&str> = Vec::new();
+        if let Some(w) = &self.low_trust_warning {
+            warnings.push(w);
+        }
+        warnings.extend(
+            self.rules
+                .iter()
+                .filter(|r| r.action == RuleAction::Warn && r.cond.eval(facts))
+                .map(|r| r.message.as_str()),
+        );
+        if warnings.is_empty() {
+            Verdict::Allow
+        } else if override_requested && self.allow_override {
+            Verdict::Override(warnings)
+        } else {
+            Verdict::Warn(warnings)
+        }
+    }
+}
+
+/// `X-User-Override` counts only when it says `true` (any case, surrounding blanks ignored).
+pub fn is_override(header: Option<&[u8]>) -> bool {
+    header.is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"true"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn override_header_values() {
+        assert!(is_override(Some(b"true")));
+        assert!(is_override(Some(b" TRUE ")));
+        assert!(!is_override(Some(b"1")));
+        assert!(!is_override(Some(b"yes")));
+        assert!(!is_override(None));
+    }
+}
