@@ -6,7 +6,9 @@
 //! ```
 //!
 //! * Prints `listening on 127.0.0.1:PORT` on its first line of stdout (port 0 picks a free one).
-//! * `--record FILE` appends one JSON line per received request (method, path, headers, body).
+//! * `--record FILE` appends JSON lines: `{"stage":"headers",...}` as soon as a request's head
+//!   has arrived, then `{"stage":"complete",...}` with its body (so a test can tell a request
+//!   whose headers arrived but whose body never did).
 //! * A request may ask for its answer with `x-mock-status` and `x-mock-body` headers.
 //! * Keep-alive, `content-length` and chunked bodies (trailers included) are supported.
 
@@ -111,7 +113,18 @@ fn serve(
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
-    while let Some(req) = read_request(&mut reader)? {
+    let note_headers = |method: &str, path: &str, headers: &[(String, String)]| -> io::Result<()> {
+        if let Some(f) = record {
+            if let Ok(mut f) = f.lock() {
+                let line = json!({"stage": "headers", "method": method, "path": path,
+                                  "headers": headers_json(headers)});
+                writeln!(f, "{line}")?;
+                f.flush()?;
+            }
+        }
+        Ok(())
+    };
+    while let Some(req) = read_request(&mut reader, &note_headers)? {
         let echo = json!({
             "method": req.method,
             "path": req.path,
@@ -122,7 +135,9 @@ fn serve(
         });
         if let Some(f) = record {
             if let Ok(mut f) = f.lock() {
-                writeln!(f, "{echo}")?;
+                let mut line = echo.clone();
+                line["stage"] = json!("complete");
+                writeln!(f, "{line}")?;
                 f.flush()?;
             }
         }
@@ -196,7 +211,9 @@ fn bad(msg: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.to_string())
 }
 
-fn read_request(r: &mut impl BufRead) -> io::Result<Option<Request>> {
+type HeadersSeen<'a> = &'a dyn Fn(&str, &str, &[(String, String)]) -> io::Result<()>;
+
+fn read_request(r: &mut impl BufRead, headers_seen: HeadersSeen) -> io::Result<Option<Request>> {
     let Some(line) = read_line(r)? else {
         return Ok(None);
     };
@@ -204,6 +221,7 @@ fn read_request(r: &mut impl BufRead) -> io::Result<Option<Request>> {
     let method = parts.next().unwrap_or_default().to_string();
     let path = parts.next().unwrap_or_default().to_string();
     let headers = read_fields(r)?;
+    headers_seen(&method, &path, &headers)?;
     let get = |n: &str| {
         headers
             .iter()

@@ -1,0 +1,97 @@
+//! The Envoy configuration the tests run: the shipped `envoy/envoy.yaml`, with free ports,
+//! the test's own paths and (per test) its own plugin configuration swapped in. What the tests
+//! prove is therefore what the repository ships.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::paths;
+
+pub struct EnvoyConfig {
+    pub doc: Value,
+}
+
+impl EnvoyConfig {
+    pub fn shipped() -> EnvoyConfig {
+        EnvoyConfig::load(&paths::repo().join("envoy/envoy.yaml"))
+    }
+
+    pub fn load(path: &Path) -> EnvoyConfig {
+        let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let doc: Value =
+            serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        EnvoyConfig { doc }
+    }
+
+    fn hcm(&mut self) -> &mut Value {
+        let filters = self.doc["static_resources"]["listeners"][0]["filter_chains"][0]["filters"]
+            .as_array_mut()
+            .expect("listener filters");
+        &mut filters
+            .iter_mut()
+            .find(|f| f["name"] == "envoy.filters.network.http_connection_manager")
+            .expect("http_connection_manager")["typed_config"]
+    }
+
+    /// The `config` of the Wasm HTTP filter (name, vm_config, configuration, ...).
+    pub fn wasm(&mut self) -> &mut Value {
+        let filters = self.hcm()["http_filters"]
+            .as_array_mut()
+            .expect("http_filters");
+        &mut filters
+            .iter_mut()
+            .find(|f| f["name"] == "envoy.filters.http.wasm")
+            .expect("the Wasm filter")["typed_config"]["config"]
+    }
+
+    /// The plugin configuration (the JSON string inside the Wasm filter config).
+    pub fn plugin_config(&mut self) -> String {
+        self.wasm()["configuration"]["value"]
+            .as_str()
+            .expect("configuration.value string")
+            .to_string()
+    }
+
+    pub fn set_plugin_config(&mut self, config: &str) {
+        self.wasm()["configuration"]["value"] = json!(config);
+    }
+
+    pub fn set_allow_headers_stop(&mut self, allow: bool) {
+        self.wasm()["allow_on_headers_stop_iteration"] = json!(allow);
+    }
+
+    /// Free ports, absolute paths under `dir`, the agent's address.
+    pub fn localize(&mut self, dir: &Path, agent_port: u16) {
+        let wasm = paths::wasm();
+        self.doc["admin"]["address"]["socket_address"]["port_value"] = json!(0);
+        self.doc["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] =
+            json!(0);
+        let clusters = self.doc["static_resources"]["clusters"]
+            .as_array_mut()
+            .expect("clusters");
+        let agent = clusters
+            .iter_mut()
+            .find(|c| c["name"] == "agent")
+            .expect("the agent cluster");
+        agent["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]
+            ["socket_address"]["port_value"] = json!(agent_port);
+        self.wasm()["vm_config"]["code"]["local"]["filename"] = json!(wasm.to_str().unwrap());
+        let events = dir.join("events.jsonl");
+        let logs = self.hcm()["access_log"].as_array_mut().expect("access_log");
+        let events_log = logs
+            .iter_mut()
+            .find(|l| {
+                l["typed_config"]["log_format"]["text_format_source"]["inline_string"]
+                    .as_str()
+                    .is_some_and(|f| f.contains("wasm.iatp_events"))
+            })
+            .expect("an access log printing wasm.iatp_events");
+        events_log["typed_config"]["path"] = json!(events.to_str().unwrap());
+    }
+
+    pub fn write(&self, path: &Path) {
+        fs::write(path, serde_json::to_vec_pretty(&self.doc).unwrap()).unwrap();
+    }
+}

