@@ -192,7 +192,11 @@ impl HttpContext for IatpHttp {
         if let Some(step) = early {
             return self.carry_out(step);
         }
-        if end_of_stream {
+        // An upgrade (WebSocket) or CONNECT request never ends its request stream: it is a
+        // tunnel, not a body. It is decided on its headers and path alone.
+        let tunnel =
+            header("upgrade").is_some() || header(":method").as_deref() == Some(b"CONNECT");
+        if end_of_stream || tunnel {
             self.headers_held = true;
             return self.decide_with_body(0);
         }

@@ -551,3 +551,26 @@ fn without_header_hold_the_body_is_still_decided_before_the_agent_gets_it() {
     assert_eq!(r.header("x-agent-quarantined"), Some("true"));
     assert!(!stack.envoy.log_text().contains("panicked"));
 }
+
+#[test]
+fn upgrade_requests_are_decided_on_their_headers_without_waiting_for_a_body() {
+    let stack = Stack::builder()
+        .plugin(&base())
+        .envoy(|c| c.enable_websocket())
+        .start();
+    let ws = |path: &str| {
+        Request::get(path)
+            .header("connection", "Upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+    };
+    // The mock agent does not speak WebSocket and answers 200: what matters is that the
+    // request was decided and forwarded instead of waiting for a body that never ends.
+    let r = stack.send(ws("/ws").header("x-agent-trace-id", "ws-1"));
+    assert_eq!(r.status, 200);
+    assert_eq!(stack.agent_requests_for("ws-1").len(), 1);
+    let r = stack.send(ws("/ws?ssn=123-45-6789").header("x-agent-trace-id", "ws-2"));
+    assert_eq!(r.status, 403);
+    stack.assert_never_reached_agent("ws-2");
+}

@@ -58,6 +58,10 @@ impl EnvoyConfig {
         self.wasm()["configuration"]["value"] = json!(config);
     }
 
+    pub fn enable_websocket(&mut self) {
+        self.hcm()["upgrade_configs"] = json!([{"upgrade_type": "websocket"}]);
+    }
+
     pub fn set_allow_headers_stop(&mut self, allow: bool) {
         self.wasm()["allow_on_headers_stop_iteration"] = json!(allow);
     }

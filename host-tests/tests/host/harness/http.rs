@@ -43,7 +43,7 @@ impl Response {
     }
 }
 
-/// A request to send. `Connection: close` is always added; `Host` unless given.
+/// A request to send. `Connection: close` and `Host` are added unless given.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
     method: String,
@@ -96,6 +96,11 @@ impl Request {
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = format!("{} {} HTTP/1.1\r\n", self.method, self.path).into_bytes();
+        let has = |name: &str| {
+            self.headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(name))
+        };
         if !self
             .headers
             .iter()
@@ -109,7 +114,9 @@ impl Request {
             out.extend_from_slice(v);
             out.extend_from_slice(b"\r\n");
         }
-        out.extend_from_slice(b"connection: close\r\n");
+        if !has("connection") {
+            out.extend_from_slice(b"connection: close\r\n");
+        }
         if let Some(chunks) = &self.chunks {
             out.extend_from_slice(b"transfer-encoding: chunked\r\n\r\n");
             for c in chunks {
@@ -147,20 +154,48 @@ pub fn try_send_raw(addr: SocketAddr, bytes: &[u8]) -> Result<Response, String> 
     s.write_all(bytes)
         .map_err(|e| format!("write to {addr}: {e}"))?;
     let mut raw = Vec::new();
-    if let Err(e) = s.read_to_end(&mut raw) {
-        // A reset after a complete response is fine (Envoy may close hard after a local reply
-        // while the request body is still arriving); a timeout is not.
-        if matches!(
-            e.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ) {
-            return Err(format!(
-                "no response from {addr} within 20 s; got so far: {}",
-                String::from_utf8_lossy(&raw)
-            ));
+    let mut buf = [0u8; 65536];
+    // Read until the response is complete (by its length or last chunk) or the peer closes.
+    while !is_complete(&raw) {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            // A timeout is a failure; a reset after a complete response is fine (Envoy may
+            // close hard after a local reply while the request body is still arriving).
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(format!(
+                    "no complete response from {addr} within 20 s; got so far: {}",
+                    String::from_utf8_lossy(&raw)
+                ));
+            }
+            Err(_) => break,
         }
     }
     parse_response(&raw)
+}
+
+/// True once `raw` holds a whole response: head, then `content-length` bytes or the last
+/// chunk. Without either, the response ends when the peer closes.
+fn is_complete(raw: &[u8]) -> bool {
+    let Some(head_end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
+    let body = &raw[head_end + 4..];
+    if head.starts_with("http/1.1 1")
+        || head.contains("\r\ntransfer-encoding: chunked") && body.ends_with(b"0\r\n\r\n")
+    {
+        return true;
+    }
+    head.split("\r\n")
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .is_some_and(|n| body.len() >= n)
 }
 
 fn parse_response(raw: &[u8]) -> Result<Response, String> {
