@@ -195,11 +195,7 @@ impl Exchange {
         self.decided = true;
 
         let ts = rfc3339_millis(now_nanos / 1_000_000);
-        let stamp = Stamp {
-            trace_id: &self.trace_id,
-            timestamp: &ts,
-            agent_id: &policy.manifest.agent_id,
-        };
+        let stamp = stamp(&self.trace_id, policy, &ts);
         let monitor = policy.mode == Mode::Monitor;
         let mode = monitor.then_some(Mode::Monitor.as_str());
         if monitor {
@@ -280,11 +276,7 @@ impl Exchange {
             return;
         }
         let ts = rfc3339_millis(now_nanos / 1_000_000);
-        let stamp = Stamp {
-            trace_id: &self.trace_id,
-            timestamp: &ts,
-            agent_id: &policy.manifest.agent_id,
-        };
+        let stamp = stamp(&self.trace_id, policy, &ts);
         let micros = now_nanos.saturating_sub(self.started_nanos) / 1_000;
         // Microsecond precision, printed as milliseconds.
         let latency_ms = (micros as f64) / 1000.0;
@@ -307,11 +299,7 @@ impl Exchange {
         let path = scrub(self.path.as_bytes(), path_spans, MAX_EVENT_PATH_BYTES);
         let limit = policy.max_event_payload_bytes;
         let payload = (limit > 0 && !body.is_empty()).then(|| scrub(body, body_spans, limit));
-        let stamp = Stamp {
-            trace_id: &self.trace_id,
-            timestamp: &ts,
-            agent_id: &policy.manifest.agent_id,
-        };
+        let stamp = stamp(&self.trace_id, policy, &ts);
         self.events.push(
             &stamp,
             &events::Request {
@@ -328,11 +316,7 @@ impl Exchange {
 
     fn push_error(&mut self, policy: &Policy, error: &str, status: u16, now_nanos: u64) {
         let ts = rfc3339_millis(now_nanos / 1_000_000);
-        let stamp = Stamp {
-            trace_id: &self.trace_id,
-            timestamp: &ts,
-            agent_id: &policy.manifest.agent_id,
-        };
+        let stamp = stamp(&self.trace_id, policy, &ts);
         self.events.push(
             &stamp,
             &events::Error {
@@ -340,5 +324,169 @@ impl Exchange {
                 status: Some(status),
             },
         );
+    }
+}
+
+/// The fields every event line of this request shares.
+fn stamp<'a>(trace_id: &'a str, policy: &'a Policy, timestamp: &'a str) -> Stamp<'a> {
+    Stamp {
+        trace_id,
+        timestamp,
+        agent_id: &policy.manifest.agent_id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    const NOW: u64 = 1_769_171_696_789_000_000; // 2026-01-23T12:34:56.789Z
+
+    fn policy(extra: Value) -> Policy {
+        let mut cfg = json!({
+            "manifest": {"identity": {"agent_id": "a"}, "trust_level": "standard",
+                         "privacy": {"retention": "ephemeral"}},
+            "policy": {"block_rules": [
+                {"name": "no_ssn", "condition": "has_ssn", "action": "block"},
+                {"name": "mail", "condition": "has_email", "action": "warn", "message": "mail"}]},
+            "events": {"max_payload_bytes": 64}
+        });
+        if let (Some(c), Some(e)) = (cfg.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                c.insert(k.clone(), v.clone());
+            }
+        }
+        crate::config::parse(cfg.to_string().as_bytes()).unwrap()
+    }
+
+    fn exchange(method: &str, path: &str, over: bool) -> Exchange {
+        Exchange::new(method.as_bytes(), path.as_bytes(), "t1".into(), over, NOW)
+    }
+
+    fn lines(ex: &Exchange) -> Vec<Value> {
+        std::str::from_utf8(ex.events())
+            .unwrap()
+            .split('\n')
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    fn reply_status(step: &Step) -> Option<u16> {
+        match step {
+            Step::Reply { status, .. } => Some(*status),
+            Step::Forward => None,
+        }
+    }
+
+    #[test]
+    fn allow_records_request_then_response() {
+        let p = policy(json!({}));
+        let mut ex = exchange("POST", "/x", false);
+        assert_eq!(ex.decide(&p, b"{\"a\":1}", NOW), Step::Forward);
+        ex.on_response(&p, 201, NOW + 2_500_000);
+        let l = lines(&ex);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0]["timestamp"], "2026-01-23T12:34:56.789Z");
+        assert_eq!(l[0]["payload"], "{\"a\":1}");
+        assert_eq!(l[1]["status"], 201);
+        assert_eq!(l[1]["latency_ms"], 2.5);
+        assert!(!ex.quarantined && ex.policy_header.is_none());
+    }
+
+    #[test]
+    fn block_warn_override() {
+        let p = policy(json!({}));
+        let mut ex = exchange("POST", "/x", false);
+        let step = ex.decide(&p, b"ssn 123-45-6789", NOW);
+        assert_eq!(reply_status(&step), Some(403));
+        assert_eq!(lines(&ex)[1]["type"], "blocked");
+        assert!(!String::from_utf8_lossy(ex.events()).contains("6789"));
+
+        let mut ex = exchange("POST", "/x", false);
+        assert_eq!(reply_status(&ex.decide(&p, b"a@b.io", NOW)), Some(449));
+        assert_eq!(lines(&ex)[1]["warnings"], json!(["mail"]));
+
+        let mut ex = exchange("POST", "/x", true);
+        assert_eq!(ex.decide(&p, b"a@b.io", NOW), Step::Forward);
+        assert!(ex.quarantined);
+        assert_eq!(lines(&ex)[1]["type"], "override");
+    }
+
+    #[test]
+    fn monitor_forwards_and_reports() {
+        let p = policy(json!({"mode": "monitor"}));
+        let mut ex = exchange("POST", "/x", false);
+        assert_eq!(ex.decide(&p, b"123-45-6789", NOW), Step::Forward);
+        assert_eq!(ex.policy_header, Some("block"));
+        assert_eq!(lines(&ex)[1]["mode"], "monitor");
+    }
+
+    #[test]
+    fn path_counts_and_is_scrubbed_and_rules_see_it_without_query() {
+        let p = policy(json!({"policy": {"block_rules": [
+            {"name": "health", "condition": "path == '/health' && method == 'GET'", "action": "block"}]}}));
+        let mut ex = exchange("GET", "/health?token=a@b.io", false);
+        assert_eq!(reply_status(&ex.decide(&p, b"", NOW)), Some(403));
+        let l = lines(&ex);
+        assert_eq!(l[0]["path"], "/health?token=[EMAIL_REDACTED]");
+        assert_eq!(l[0]["detected"], json!(["email"]));
+        assert!(l[0].get("payload").is_none());
+    }
+
+    #[test]
+    fn payload_is_cut_at_the_limit() {
+        let p = policy(json!({}));
+        let mut ex = exchange("POST", "/x", false);
+        let body = format!("{}123-45-6789", "x".repeat(60));
+        ex.decide(&p, body.as_bytes(), NOW);
+        let l = lines(&ex);
+        assert_eq!(l[0]["payload"], format!("{}[SSN_REDACTED]", "x".repeat(60)));
+        assert!(l[0].get("payload_truncated").is_none());
+        let mut ex = exchange("POST", "/x", false);
+        ex.decide(&p, "y".repeat(100).as_bytes(), NOW);
+        let l = lines(&ex);
+        assert_eq!(l[0]["payload"], "y".repeat(64));
+        assert_eq!(l[0]["payload_truncated"], true);
+    }
+
+    #[test]
+    fn size_limits() {
+        let p = policy(json!({"limits": {"max_body_bytes": 10}}));
+        let mut ex = exchange("POST", "/x", false);
+        assert_eq!(ex.check_declared_length(&p, Some(10), NOW), None);
+        let step = ex.check_declared_length(&p, Some(11), NOW).unwrap();
+        assert_eq!(reply_status(&step), Some(413));
+        let l = lines(&ex);
+        assert_eq!(l[0]["body_bytes"], 11);
+        assert_eq!(l[1]["type"], "error");
+        assert!(ex.decided());
+    }
+
+    #[test]
+    fn well_known() {
+        let p = policy(json!({}));
+        let ex = exchange("GET", "/x", false);
+        assert_eq!(ex.well_known(), None);
+        let mut ex = exchange("GET", "/.well-known/agent-manifest?x", false);
+        assert_eq!(ex.well_known(), Some(WellKnown::Manifest));
+        let step = ex.serve_well_known(&p, WellKnown::Manifest, "http://h/", NOW);
+        assert_eq!(reply_status(&step), Some(200));
+        let mut ex = exchange("DELETE", "/.well-known/agent-card.json", false);
+        let which = ex.well_known().unwrap();
+        assert_eq!(
+            reply_status(&ex.serve_well_known(&p, which, "http://h/", NOW)),
+            Some(405)
+        );
+    }
+
+    #[test]
+    fn a_response_before_a_decision_is_an_error_event() {
+        let p = policy(json!({}));
+        let mut ex = exchange("POST", "/x", false);
+        ex.on_response(&p, 408, NOW);
+        let l = lines(&ex);
+        assert_eq!(l[0]["type"], "error");
+        assert_eq!(l[0]["status"], 408);
     }
 }
