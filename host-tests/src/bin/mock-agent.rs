@@ -124,7 +124,7 @@ fn serve(
         }
         Ok(())
     };
-    while let Some(req) = read_request(&mut reader, &note_headers)? {
+    while let Some(req) = read_request(&mut reader, &mut writer, &note_headers)? {
         let echo = json!({
             "method": req.method,
             "path": req.path,
@@ -213,7 +213,11 @@ fn bad(msg: &str) -> io::Error {
 
 type HeadersSeen<'a> = &'a dyn Fn(&str, &str, &[(String, String)]) -> io::Result<()>;
 
-fn read_request(r: &mut impl BufRead, headers_seen: HeadersSeen) -> io::Result<Option<Request>> {
+fn read_request(
+    r: &mut impl BufRead,
+    continue_100: &mut impl Write,
+    headers_seen: HeadersSeen,
+) -> io::Result<Option<Request>> {
     let Some(line) = read_line(r)? else {
         return Ok(None);
     };
@@ -228,6 +232,10 @@ fn read_request(r: &mut impl BufRead, headers_seen: HeadersSeen) -> io::Result<O
             .find(|(k, _)| k == n)
             .map(|(_, v)| v.as_str())
     };
+    if get("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
+        continue_100.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        continue_100.flush()?;
+    }
     let mut body = Vec::new();
     let mut trailers = Vec::new();
     if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {

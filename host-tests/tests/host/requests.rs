@@ -144,6 +144,9 @@ fn block_rule_answers_403_and_the_agent_never_sees_the_request() {
     );
     assert!(!r.text().contains(SSN));
     stack.assert_never_reached_agent(&trace);
+    // Envoy agrees: the only request it sent upstream was the probe.
+    assert_eq!(stack.envoy.stat("cluster.agent.upstream_rq_total"), 1);
+    assert_eq!(stack.envoy.stat("http.iatp_inbound.downstream_rq_4xx"), 1);
 
     let events = stack.events_for(&trace, 2);
     assert_eq!(events[0]["type"], "request");

@@ -90,6 +90,7 @@ impl MockAgent {
 
 pub struct Envoy {
     _proc: Proc,
+    pub admin: SocketAddr,
     pub listener: SocketAddr,
     pub log: PathBuf,
 }
@@ -143,6 +144,7 @@ impl Envoy {
                     let listener = listener_address(admin);
                     return Ok(Envoy {
                         _proc: proc,
+                        admin,
                         listener,
                         log,
                     });
@@ -150,6 +152,15 @@ impl Envoy {
             }
             std::thread::sleep(Duration::from_millis(25));
         }
+    }
+
+    /// A counter or gauge from the admin endpoint (0 when Envoy has not created it yet).
+    pub fn stat(&self, name: &str) -> u64 {
+        let text = http::get(self.admin, &format!("/stats?filter=^{name}$")).text();
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
     }
 
     pub fn log_text(&self) -> String {
