@@ -8,12 +8,15 @@ use serde_json::{json, Map, Value};
 
 use crate::manifest::Manifest;
 
+/// The card, rendered once: whole when its `url` is configured, else as the JSON before and
+/// after the `url` value, which each request fills in.
 #[derive(Debug, Clone)]
-pub struct AgentCard {
-    card: Map<String, Value>,
-    /// The rendered card when its `url` is known at configure time.
-    fixed: Option<Vec<u8>>,
+pub enum AgentCard {
+    Fixed(Vec<u8>),
+    Template { before: Vec<u8>, after: Vec<u8> },
 }
+
+const URL_SLOT: &str = "\u{1}iatp-url\u{1}";
 
 /// A configured card that is not a valid A2A card: `path` names the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,21 +75,41 @@ impl AgentCard {
         for (k, v) in defaults {
             card.entry(k).or_insert(v);
         }
-        let fixed = card
-            .contains_key("url")
-            .then(|| serde_json::to_vec(&card).unwrap_or_default());
-        Ok(AgentCard { card, fixed })
+        if card.contains_key("url") {
+            return Ok(AgentCard::Fixed(
+                serde_json::to_vec(&card).unwrap_or_default(),
+            ));
+        }
+        // The slot is the value of a key only this code sets; as serialized, the pattern
+        // `"url":"<slot>"` cannot come from any configured string (its quotes would be escaped).
+        card.insert("url".into(), json!(URL_SLOT));
+        let text = serde_json::to_vec(&card).unwrap_or_default();
+        let slot = serde_json::to_vec(&json!(URL_SLOT)).unwrap_or_default();
+        let pattern = [b"\"url\":".as_slice(), &slot].concat();
+        let at = text
+            .windows(pattern.len())
+            .position(|w| w == pattern.as_slice())
+            .unwrap_or(text.len());
+        let value_start = at + pattern.len() - slot.len();
+        Ok(AgentCard::Template {
+            before: text.get(..value_start).unwrap_or_default().to_vec(),
+            after: text
+                .get(value_start + slot.len()..)
+                .unwrap_or_default()
+                .to_vec(),
+        })
     }
 
-    /// The card as JSON. `base_url` (from the request's scheme and authority) fills `url` when
-    /// the configuration did not set it.
+    /// The card as JSON. `base_url` (from the request's scheme and authority, see
+    /// [`base_url`]) fills `url` when the configuration did not set it.
     pub fn render(&self, base_url: &str) -> Vec<u8> {
-        if let Some(fixed) = &self.fixed {
-            return fixed.clone();
+        match self {
+            AgentCard::Fixed(bytes) => bytes.clone(),
+            AgentCard::Template { before, after } => {
+                let url = serde_json::to_vec(base_url).unwrap_or_default();
+                [before.as_slice(), &url, after].concat()
+            }
         }
-        let mut card = self.card.clone();
-        card.insert("url".into(), json!(base_url));
-        serde_json::to_vec(&card).unwrap_or_default()
     }
 }
 
@@ -197,6 +220,17 @@ mod tests {
         assert_eq!(v["name"], "Booking Agent");
         assert_eq!(v["version"], "1.2.0");
         assert_eq!(v["url"], "http://agent.local:10000/");
+    }
+
+    #[test]
+    fn the_url_slot_cannot_be_forged_by_configured_text() {
+        let cfg =
+            json!({"description": "\"url\":\"\u{1}iatp-url\u{1}\"", "name": "\u{1}iatp-url\u{1}"});
+        let card = AgentCard::new(cfg.as_object().cloned(), &manifest()).unwrap();
+        let v = render(&card, "http://h/");
+        assert_eq!(v["url"], "http://h/");
+        assert_eq!(v["description"], cfg["description"]);
+        assert_eq!(v["name"], cfg["name"]);
     }
 
     #[test]

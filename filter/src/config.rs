@@ -340,6 +340,7 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         hold_headers: raw.hold_headers.unwrap_or(true),
         manifest,
         trust_score,
+        trust_score_text: trust_score.to_string(),
         trust_threshold,
         allow_override: policy.allow_override.unwrap_or(true),
         rules,

@@ -2,7 +2,7 @@
 //! Envoy gives it (method, path, headers, body, response status, clock) and carries out the
 //! returned [`Step`]s. Everything observable (replies, headers, event lines) is decided here.
 
-use crate::detect::{Finding, Findings};
+use crate::detect::{Decoding, Finding, Findings};
 use crate::events::{self, EventLog, Stamp};
 use crate::policy::{Mode, Policy, Verdict};
 use crate::replies;
@@ -15,6 +15,13 @@ pub const WELL_KNOWN_CARD: &str = "/.well-known/agent-card.json";
 
 /// Paths in events are bounded like payloads: a path can be up to Envoy's header limit.
 const MAX_EVENT_PATH_BYTES: usize = 2048;
+
+/// Paths and query strings are percent-encoded, and `+` is a space in query strings.
+const PATH_DECODING: Decoding = Decoding {
+    percent: true,
+    plus_is_space: true,
+    json: false,
+};
 
 /// What the glue must do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,12 +37,31 @@ pub enum Step {
     },
 }
 
+/// An upgrade (WebSocket) or CONNECT request that declares no body never ends its request
+/// stream: it is a tunnel, decided on its headers and path alone. A request that declares a
+/// body keeps having it scanned, `Upgrade` header or not.
+pub fn is_tunnel(method: &[u8], upgrade: bool, declares_body: bool) -> bool {
+    !declares_body && (method == b"CONNECT" || (upgrade && method == b"GET"))
+}
+
+/// What the request headers say, as the glue read them.
+#[derive(Debug, Clone, Default)]
+pub struct RequestHead<'a> {
+    pub method: &'a [u8],
+    pub path: &'a [u8],
+    pub content_type: Option<&'a [u8]>,
+    pub trace_id: String,
+    pub override_requested: bool,
+}
+
 /// The request's state, from its headers to its response.
 #[derive(Debug)]
 pub struct Exchange {
     pub trace_id: String,
     method: String,
     path: String,
+    /// How the body is encoded, beyond JSON escapes (which are undone for any body).
+    body_decoding: Decoding,
     override_requested: bool,
     started_nanos: u64,
     events: EventLog,
@@ -55,18 +81,22 @@ pub enum WellKnown {
 }
 
 impl Exchange {
-    pub fn new(
-        method: &[u8],
-        path: &[u8],
-        trace_id: String,
-        override_requested: bool,
-        now_nanos: u64,
-    ) -> Exchange {
+    pub fn new(head: RequestHead, now_nanos: u64) -> Exchange {
+        let form = head.content_type.is_some_and(|ct| {
+            ct.trim_ascii_start()
+                .get(..33)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"application/x-www-form-urlencoded"))
+        });
         Exchange {
-            trace_id,
-            method: String::from_utf8_lossy(method).into_owned(),
-            path: String::from_utf8_lossy(path).into_owned(),
-            override_requested,
+            trace_id: head.trace_id,
+            method: String::from_utf8_lossy(head.method).into_owned(),
+            path: String::from_utf8_lossy(head.path).into_owned(),
+            body_decoding: Decoding {
+                percent: form,
+                plus_is_space: form,
+                json: true,
+            },
+            override_requested: head.override_requested,
             started_nanos: now_nanos,
             events: EventLog::default(),
             quarantined: false,
@@ -99,6 +129,18 @@ impl Exchange {
         }
     }
 
+    /// Scans the path (query string included, percent-decoded): its values count for the
+    /// rules and are scrubbed from events.
+    fn scan_path(&self, policy: &Policy, findings: &mut Findings) -> Vec<Finding> {
+        let mut spans = Vec::new();
+        policy
+            .scanner
+            .scan_input(self.path.as_bytes(), PATH_DECODING, findings, |f| {
+                spans.push(f)
+            });
+        spans
+    }
+
     /// Answers a well-known endpoint: 200 with the document on GET/HEAD, 405 otherwise.
     pub fn serve_well_known(
         &mut self,
@@ -107,7 +149,10 @@ impl Exchange {
         base_url: &str,
         now_nanos: u64,
     ) -> Step {
-        self.record_request(policy, &[], &[], &[], &Findings::default(), 0, now_nanos);
+        let mut findings = Findings::default();
+        let path_spans = self.scan_path(policy, &mut findings);
+        let ts = rfc3339_millis(now_nanos / 1_000_000);
+        self.record_request(policy, &path_spans, &[], &[], &findings, 0, &ts);
         self.decided = true;
         if !matches!(self.method.as_str(), "GET" | "HEAD") {
             return Step::Reply {
@@ -138,18 +183,13 @@ impl Exchange {
         (len > policy.max_body_bytes).then(|| self.too_large(policy, len, now_nanos))
     }
 
-    /// The body grew over the limit while buffering.
-    pub fn too_large(&mut self, policy: &Policy, seen_bytes: u64, now_nanos: u64) -> Step {
-        self.record_request(
-            policy,
-            &[],
-            &[],
-            &[],
-            &Findings::default(),
-            seen_bytes,
-            now_nanos,
-        );
-        self.push_error(policy, "request body exceeds limit", 413, now_nanos);
+    /// The body is over the limit (declared, or found while buffering): 413, nothing forwarded.
+    pub fn too_large(&mut self, policy: &Policy, body_bytes: u64, now_nanos: u64) -> Step {
+        let mut findings = Findings::default();
+        let path_spans = self.scan_path(policy, &mut findings);
+        let ts = rfc3339_millis(now_nanos / 1_000_000);
+        self.record_request(policy, &path_spans, &[], &[], &findings, body_bytes, &ts);
+        self.push_error(policy, "request body exceeds limit", 413, &ts);
         self.decided = true;
         Step::Reply {
             status: 413,
@@ -163,16 +203,15 @@ impl Exchange {
     pub fn decide(&mut self, policy: &Policy, body: &[u8], now_nanos: u64) -> Step {
         let limit = policy.max_event_payload_bytes;
         let mut findings = Findings::default();
-        let mut path_spans = Vec::new();
+        let path_spans = self.scan_path(policy, &mut findings);
+        let mut body_spans = Vec::new();
         policy
             .scanner
-            .scan(self.path.as_bytes(), &mut findings, |f| path_spans.push(f));
-        let mut body_spans = Vec::new();
-        policy.scanner.scan(body, &mut findings, |f| {
-            if f.span.start < limit {
-                body_spans.push(f);
-            }
-        });
+            .scan_input(body, self.body_decoding, &mut findings, |f| {
+                if f.span.start < limit {
+                    body_spans.push(f);
+                }
+            });
         let verdict = policy.evaluate(
             &Facts {
                 detected: findings.kinds,
@@ -182,6 +221,7 @@ impl Exchange {
             },
             self.override_requested,
         );
+        let ts = rfc3339_millis(now_nanos / 1_000_000);
         let body_len = u64::try_from(body.len()).unwrap_or(u64::MAX);
         self.record_request(
             policy,
@@ -190,11 +230,10 @@ impl Exchange {
             &body_spans,
             &findings,
             body_len,
-            now_nanos,
+            &ts,
         );
         self.decided = true;
 
-        let ts = rfc3339_millis(now_nanos / 1_000_000);
         let stamp = stamp(&self.trace_id, policy, &ts);
         let monitor = policy.mode == Mode::Monitor;
         let mode = monitor.then_some(Mode::Monitor.as_str());
@@ -264,18 +303,18 @@ impl Exchange {
 
     /// The response headers came back (from the agent, or from Envoy itself).
     pub fn on_response(&mut self, policy: &Policy, status: u16, now_nanos: u64) {
+        let ts = rfc3339_millis(now_nanos / 1_000_000);
         if !self.decided {
-            // Envoy answered before the filter saw the whole request (a timeout, its own
-            // buffer limit, ...): the request was never evaluated, and the log says so.
+            // A response started before the filter had the whole request: Envoy's own answer
+            // (a timeout, its buffer limit), or, without hold_headers, an agent answering early.
             self.push_error(
                 policy,
-                "the proxy answered before the request was evaluated",
+                "the response started before the request was evaluated",
                 status,
-                now_nanos,
+                &ts,
             );
             return;
         }
-        let ts = rfc3339_millis(now_nanos / 1_000_000);
         let stamp = stamp(&self.trace_id, policy, &ts);
         let micros = now_nanos.saturating_sub(self.started_nanos) / 1_000;
         // Microsecond precision, printed as milliseconds.
@@ -293,15 +332,13 @@ impl Exchange {
         body_spans: &[Finding],
         findings: &Findings,
         body_bytes: u64,
-        now_nanos: u64,
+        timestamp: &str,
     ) {
-        let ts = rfc3339_millis(now_nanos / 1_000_000);
         let path = scrub(self.path.as_bytes(), path_spans, MAX_EVENT_PATH_BYTES);
         let limit = policy.max_event_payload_bytes;
         let payload = (limit > 0 && !body.is_empty()).then(|| scrub(body, body_spans, limit));
-        let stamp = stamp(&self.trace_id, policy, &ts);
         self.events.push(
-            &stamp,
+            &stamp(&self.trace_id, policy, timestamp),
             &events::Request {
                 method: &self.method,
                 path: &path.text,
@@ -314,11 +351,9 @@ impl Exchange {
         );
     }
 
-    fn push_error(&mut self, policy: &Policy, error: &str, status: u16, now_nanos: u64) {
-        let ts = rfc3339_millis(now_nanos / 1_000_000);
-        let stamp = stamp(&self.trace_id, policy, &ts);
+    fn push_error(&mut self, policy: &Policy, error: &str, status: u16, timestamp: &str) {
         self.events.push(
-            &stamp,
+            &stamp(&self.trace_id, policy, timestamp),
             &events::Error {
                 error,
                 status: Some(status),
@@ -361,7 +396,16 @@ mod tests {
     }
 
     fn exchange(method: &str, path: &str, over: bool) -> Exchange {
-        Exchange::new(method.as_bytes(), path.as_bytes(), "t1".into(), over, NOW)
+        Exchange::new(
+            RequestHead {
+                method: method.as_bytes(),
+                path: path.as_bytes(),
+                content_type: None,
+                trace_id: "t1".into(),
+                override_requested: over,
+            },
+            NOW,
+        )
     }
 
     fn lines(ex: &Exchange) -> Vec<Value> {
@@ -448,6 +492,64 @@ mod tests {
         let l = lines(&ex);
         assert_eq!(l[0]["payload"], "y".repeat(64));
         assert_eq!(l[0]["payload_truncated"], true);
+    }
+
+    #[test]
+    fn encoded_values_in_path_and_body_count_and_are_scrubbed() {
+        let p = policy(json!({}));
+        let mut ex = exchange("GET", "/q?n=123%2D45%2D6789", false);
+        assert_eq!(reply_status(&ex.decide(&p, b"", NOW)), Some(403));
+        assert_eq!(lines(&ex)[0]["path"], "/q?n=[SSN_REDACTED]");
+        let mut ex = exchange("POST", "/x", false);
+        assert_eq!(
+            reply_status(&ex.decide(&p, br#"{"s":"123\u002d45-6789"}"#, NOW)),
+            Some(403)
+        );
+        assert_eq!(lines(&ex)[0]["payload"], r#"{"s":"[SSN_REDACTED]"}"#);
+        // Form bodies are percent-encoded; other bodies are not decoded that way.
+        let mut ex = Exchange::new(
+            RequestHead {
+                method: b"POST",
+                path: b"/f",
+                content_type: Some(b"application/x-www-form-urlencoded; charset=utf-8"),
+                trace_id: "t".into(),
+                override_requested: false,
+            },
+            NOW,
+        );
+        assert_eq!(
+            reply_status(&ex.decide(&p, b"mail=jane%40example.com", NOW)),
+            Some(449)
+        );
+        let mut ex = exchange("POST", "/x", false);
+        assert_eq!(
+            ex.decide(&p, b"mail=jane%40example.com", NOW),
+            Step::Forward
+        );
+    }
+
+    #[test]
+    fn every_request_line_is_scrubbed_even_when_nothing_is_decided_on_the_body() {
+        let p = policy(json!({"limits": {"max_body_bytes": 1}}));
+        let mut ex = exchange("POST", "/x?ssn=123-45-6789", false);
+        ex.check_declared_length(&p, Some(5), NOW).unwrap();
+        assert_eq!(lines(&ex)[0]["path"], "/x?ssn=[SSN_REDACTED]");
+        assert_eq!(lines(&ex)[0]["detected"], json!(["ssn"]));
+        let mut ex = exchange("GET", "/.well-known/agent-manifest?e=a%40b.io", false);
+        ex.serve_well_known(&p, WellKnown::Manifest, "http://h/", NOW);
+        assert_eq!(
+            lines(&ex)[0]["path"],
+            "/.well-known/agent-manifest?e=[EMAIL_REDACTED]"
+        );
+    }
+
+    #[test]
+    fn tunnels() {
+        assert!(is_tunnel(b"GET", true, false));
+        assert!(is_tunnel(b"CONNECT", false, false));
+        assert!(!is_tunnel(b"POST", true, false));
+        assert!(!is_tunnel(b"GET", true, true));
+        assert!(!is_tunnel(b"GET", false, false));
     }
 
     #[test]

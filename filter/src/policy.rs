@@ -55,6 +55,8 @@ pub struct Policy {
     pub hold_headers: bool,
     pub manifest: Manifest,
     pub trust_score: u8,
+    /// `trust_score` as the `X-Agent-Trust-Score` header value.
+    pub trust_score_text: String,
     pub trust_threshold: u8,
     pub allow_override: bool,
     pub rules: Vec<Rule>,

@@ -1,16 +1,18 @@
-//! Payment card numbers: 13 to 19 digits that pass the Luhn check, written either as one
-//! digit run or as groups joined by one space or one dash (the same separator throughout).
+//! Payment card numbers: 13 to 19 digits that pass the Luhn check and fall in an issuer's
+//! range with a length that issuer uses, written either as one digit run or as groups joined by
+//! one space or one dash (the same separator throughout).
 //!
 //! A run of more than 19 digits is not a card, nor is a number glued to a decimal point
-//! (`3.1415926535897932`). Issuer ranges come with the wider catalogue.
+//! (`3.1415926535897932`). The issuer ranges keep Luhn-valid timestamps and ids (one in ten
+//! passes Luhn by chance) from being taken for cards: epoch milliseconds start with a 1.
 
 use super::at;
 
 const MIN_DIGITS: usize = 13;
 const MAX_DIGITS: usize = 19;
 
-/// A card starting at `start` (a digit not preceded by a digit): the end of the longest
-/// Luhn-valid candidate.
+/// A card starting at `start` (a digit not preceded by a digit): the end of the longest valid
+/// candidate. Groups after a candidate (`4111 1111 1111 1111 1225`) do not hide it.
 pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
     if is_decimal_point(text, start.checked_sub(1), start.checked_sub(2)) {
         return None;
@@ -24,10 +26,15 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
     let mut groups = 0usize;
     let mut grouped_ok = true;
     let mut i = start;
-    loop {
+    'groups: loop {
         let group_start = i;
         while let Some(d) = text.get(i).filter(|b| b.is_ascii_digit()) {
-            let slot = digits.get_mut(total)?; // more than 19 digits: not a card
+            let Some(slot) = digits.get_mut(total) else {
+                if groups == 0 {
+                    return None; // one run of more than 19 digits: not a card
+                }
+                break 'groups; // this group would pass 19 digits: the candidates end before it
+            };
             *slot = d - b'0';
             total += 1;
             i += 1;
@@ -58,8 +65,45 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
     ends.get(..n_ends)?
         .iter()
         .rev()
-        .find(|(_, n, shape_ok)| *shape_ok && digits.get(..*n).is_some_and(luhn))
+        .find(|(_, n, shape_ok)| {
+            *shape_ok
+                && digits
+                    .get(..*n)
+                    .is_some_and(|d| issuer_length_ok(d) && luhn(d))
+        })
         .map(|(end, _, _)| *end)
+}
+
+/// The number starts with an issuer's prefix and has a length that issuer uses.
+/// (Visa; Mastercard 51-55 and 2221-2720; Amex; Discover; JCB; Diners Club; UnionPay; Maestro.)
+fn issuer_length_ok(d: &[u8]) -> bool {
+    let prefix = |n: usize| {
+        d.iter()
+            .take(n)
+            .fold(0u32, |acc, &x| acc * 10 + u32::from(x))
+    };
+    let len = d.len();
+    let (p1, p2, p3, p4) = (prefix(1), prefix(2), prefix(3), prefix(4));
+    match p1 {
+        4 => matches!(len, 13 | 16 | 19),              // Visa
+        2 => (2221..=2720).contains(&p4) && len == 16, // Mastercard 2-series
+        5 => match p2 {
+            51..=55 => len == 16,                     // Mastercard
+            50 | 56..=59 => (13..=19).contains(&len), // Maestro
+            _ => false,
+        },
+        3 => match p2 {
+            34 | 37 => len == 15,                                          // Amex
+            35 => (3528..=3589).contains(&p4) && (16..=19).contains(&len), // JCB
+            36 | 38 | 39 => (14..=19).contains(&len),                      // Diners Club
+            30 => (300..=305).contains(&p3) && (14..=19).contains(&len),   // Diners Club
+            _ => false,
+        },
+        // Discover (6011, 644-649, 65) and UnionPay (62): 16 to 19 digits; Maestro (other 6x)
+        // from 13.
+        6 => (16..=19).contains(&len) || (13..=15).contains(&len) && !matches!(p2, 60 | 62 | 65),
+        _ => false,
+    }
 }
 
 /// True when the byte at `dot` is '.' and the byte at `digit` is a digit: the candidate touches

@@ -9,8 +9,11 @@
 //! test `has_<type>` without touching strings.
 
 mod card;
+pub mod decode;
 mod email;
 mod ssn;
+
+pub use decode::Decoding;
 
 use std::ops::Range;
 
@@ -193,6 +196,51 @@ impl Scanner {
     }
 }
 
+impl Scanner {
+    /// Scans `input` and, when it holds escapes of the kinds `decoding` names, its decoded view
+    /// too (the agent sees decoded values). `on_match` gets every value once, in input order,
+    /// with its span in `input`.
+    pub fn scan_input(
+        &self,
+        input: &[u8],
+        decoding: Decoding,
+        findings: &mut Findings,
+        mut on_match: impl FnMut(Finding),
+    ) {
+        let view = match self.enabled.is_empty() {
+            true => None,
+            false => decode::view(input, decoding),
+        };
+        let Some(view) = view else {
+            self.scan(input, findings, on_match);
+            return;
+        };
+        let mut found = Vec::new();
+        self.scan(input, findings, |f| found.push(f));
+        let mut decoded = Vec::new();
+        self.scan(&view.bytes, &mut Findings::default(), |f| decoded.push(f));
+        // Both lists are in input order: one walk finds the values the raw scan missed.
+        let raw_count = found.len();
+        let mut j = 0;
+        for f in decoded {
+            let span = view.raw_span(&f.span);
+            while found
+                .get(j)
+                .is_some_and(|r| j < raw_count && r.span.end <= span.start)
+            {
+                j += 1;
+            }
+            let overlaps = j < raw_count && found.get(j).is_some_and(|r| r.span.start < span.end);
+            if !overlaps {
+                findings.add(f.kind);
+                found.push(Finding { kind: f.kind, span });
+            }
+        }
+        found.sort_by_key(|f| f.span.start);
+        found.into_iter().for_each(&mut on_match);
+    }
+}
+
 fn prev_is_digit(text: &[u8], i: usize) -> bool {
     i.checked_sub(1)
         .and_then(|p| text.get(p))
@@ -267,15 +315,62 @@ mod tests {
     }
 
     #[test]
+    fn encoded_values_are_found_and_mapped_back() {
+        let scanner = Scanner::new(KindSet::all_built_ins());
+        let url = Decoding {
+            percent: true,
+            plus_is_space: true,
+            json: false,
+        };
+        let input = "/q?e=jane%40example.com&c=4111+1111+1111+1111&s=123-45-6789";
+        let mut f = Findings::default();
+        let mut spans = Vec::new();
+        scanner.scan_input(input.as_bytes(), url, &mut f, |x| spans.push(x));
+        let got: Vec<(&str, &str)> = spans
+            .iter()
+            .map(|x| (name(x.kind), &input[x.span.clone()]))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("email", "jane%40example.com"),
+                ("credit_card", "4111+1111+1111+1111"),
+                ("ssn", "123-45-6789"),
+            ]
+        );
+        assert_eq!(
+            f.count, 3,
+            "a value found raw is not counted again from the view"
+        );
+        let json = Decoding {
+            json: true,
+            ..Decoding::default()
+        };
+        let body = r#"{"n":"4111111111111111","ok":"a@b.io"}"#;
+        let mut f = Findings::default();
+        let mut spans = Vec::new();
+        scanner.scan_input(body.as_bytes(), json, &mut f, |x| spans.push(x));
+        let got: Vec<&str> = spans.iter().map(|x| &body[x.span.clone()]).collect();
+        assert_eq!(got, vec![r"4111111111111111", "a@b.io"]);
+        assert_eq!(f.kinds.names(), vec!["credit_card", "email"]);
+    }
+
+    #[test]
     fn linear_on_hostile_input() {
         // Long separated digit chains and runs of '@' must not blow up (bounded look-ahead).
         let chain = "1 ".repeat(200_000);
         let ats = "a@".repeat(200_000);
         let digits = "9".repeat(400_000);
-        for t in [chain, ats, digits] {
+        let escapes = "a%40b.io+".repeat(100_000) + &r"@x.io ".repeat(100_000);
+        let all = Decoding {
+            percent: true,
+            plus_is_space: true,
+            json: true,
+        };
+        for t in [chain, ats, digits, escapes] {
             let scanner = Scanner::new(KindSet::all_built_ins());
             let mut f = Findings::default();
-            scanner.scan(t.as_bytes(), &mut f, |_| {});
+            scanner.scan_input(t.as_bytes(), all, &mut f, |_| {});
         }
     }
 }

@@ -1,8 +1,9 @@
-//! Host calls that never panic on a bad status: the SDK's convenience methods `unwrap()`, its
-//! `String` getters panic on header values that are not UTF-8 (which any client can send), and
-//! its setters panic on any status but Ok (see `abi`). Reads here use the byte variants in the
-//! phases where the host always has the data; writes go through `abi`. A failed call is logged
-//! and the request goes on.
+//! Host calls, without the SDK's panics. Its convenience methods `unwrap()`; its `String`
+//! getters panic on header values that are not UTF-8 (which any client can send); its setters
+//! panic on any status but Ok. Reads here use the byte variants, and only in the callbacks
+//! where Envoy has the data (the SDK still panics on a status other than Ok or NotFound, which
+//! Envoy gives only for a map or buffer that does not exist in that phase). Writes go through
+//! `abi`, which returns the status. A failed write is logged and the request goes on.
 
 use std::time::UNIX_EPOCH;
 

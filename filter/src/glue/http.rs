@@ -8,7 +8,7 @@ use proxy_wasm::types::Action;
 
 use super::host;
 use crate::agent_card;
-use crate::pipeline::{Exchange, Step};
+use crate::pipeline::{is_tunnel, Exchange, RequestHead, Step};
 use crate::policy::{is_override, Policy};
 use crate::trace;
 
@@ -41,6 +41,8 @@ pub struct IatpHttp {
     published: usize,
     /// The request headers are held back (not yet sent upstream), so they can still change.
     headers_held: bool,
+    /// Bytes of request body Envoy has buffered so far.
+    body_size: usize,
 }
 
 impl IatpHttp {
@@ -51,7 +53,24 @@ impl IatpHttp {
             state: State::Start,
             published: 0,
             headers_held: false,
+            body_size: 0,
         }
+    }
+
+    /// No valid configuration (cannot happen with `failure_policy: FAIL_CLOSED`, which makes
+    /// Envoy refuse the filter): answer 503 rather than let the request through unchecked.
+    fn unconfigured(&mut self, trace_id: &str) -> Action {
+        self.state = State::Replied;
+        host::send_reply(
+            503,
+            "iatp_unconfigured",
+            &[
+                ("content-type", "application/json"),
+                (TRACE_HEADER, trace_id),
+            ],
+            br#"{"error":"the IATP filter has no valid configuration"}"#,
+        );
+        Action::Pause
     }
 
     fn publish_events(&mut self) {
@@ -83,23 +102,14 @@ impl IatpHttp {
                 details,
             } => {
                 self.state = State::Replied;
-                let trace_id = self
-                    .exchange
-                    .as_ref()
-                    .map(|e| e.trace_id.as_str())
-                    .unwrap_or("");
-                let score = self
-                    .policy
-                    .as_ref()
-                    .map(|p| p.trust_score.to_string())
-                    .unwrap_or_default();
+                let trace_id = self.exchange.as_ref().map_or("", |e| e.trace_id.as_str());
                 let mut headers = vec![
                     ("content-type", "application/json"),
                     ("cache-control", "no-store"),
                     (TRACE_HEADER, trace_id),
                 ];
-                if !score.is_empty() {
-                    headers.push((SCORE_HEADER, score.as_str()));
+                if let Some(p) = &self.policy {
+                    headers.push((SCORE_HEADER, p.trust_score_text.as_str()));
                 }
                 host::send_reply(u32::from(status), details, &headers, &body);
                 Action::Pause
@@ -107,41 +117,22 @@ impl IatpHttp {
         }
     }
 
-    fn unconfigured(&mut self) -> Action {
-        self.state = State::Replied;
-        host::send_reply(
-            503,
-            "iatp_unconfigured",
-            &[("content-type", "application/json")],
-            br#"{"error":"the IATP filter has no valid configuration"}"#,
-        );
-        Action::Pause
-    }
-
-    fn decide_with_body(&mut self, max: usize) -> Action {
+    /// Decides on the body Envoy has buffered (`size` bytes).
+    fn decide_with_body(&mut self, size: usize) -> Action {
         let (Some(policy), Some(ex)) = (self.policy.clone(), self.exchange.as_mut()) else {
             return Action::Continue;
         };
-        let body = if max == 0 {
-            Vec::new()
-        } else {
-            host::request_body(max)
-        };
         let now = host::now_nanos();
-        let step = if u64::try_from(body.len()).unwrap_or(u64::MAX) > policy.max_body_bytes {
-            ex.too_large(&policy, u64::try_from(body.len()).unwrap_or(u64::MAX), now)
+        let size64 = u64::try_from(size).unwrap_or(u64::MAX);
+        let step = if size64 > policy.max_body_bytes {
+            // No need to copy a body that is too large just to measure it.
+            ex.too_large(&policy, size64, now)
+        } else if size == 0 {
+            ex.decide(&policy, &[], now)
         } else {
-            ex.decide(&policy, &body, now)
+            ex.decide(&policy, &host::request_body(size), now)
         };
         self.carry_out(step)
-    }
-
-    fn body_read_limit(&self) -> usize {
-        // One byte over the limit is enough to know the body is too large.
-        self.policy
-            .as_ref()
-            .and_then(|p| usize::try_from(p.max_body_bytes.saturating_add(1)).ok())
-            .unwrap_or(usize::MAX)
     }
 }
 
@@ -149,9 +140,6 @@ impl Context for IatpHttp {}
 
 impl HttpContext for IatpHttp {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
-        let Some(policy) = self.policy.clone() else {
-            return self.unconfigured();
-        };
         let now = host::now_nanos();
         let header = host::request_header;
         let trace_id = trace::resolve(
@@ -159,11 +147,18 @@ impl HttpContext for IatpHttp {
             header("traceparent").as_deref(),
             || random_bytes(now),
         );
+        let Some(policy) = self.policy.clone() else {
+            return self.unconfigured(&trace_id);
+        };
+        let method = header(":method").unwrap_or_default();
         let mut ex = Exchange::new(
-            &header(":method").unwrap_or_default(),
-            &header(":path").unwrap_or_default(),
-            trace_id,
-            is_override(header("x-user-override").as_deref()),
+            RequestHead {
+                method: &method,
+                path: &header(":path").unwrap_or_default(),
+                content_type: header("content-type").as_deref(),
+                trace_id,
+                override_requested: is_override(header("x-user-override").as_deref()),
+            },
             now,
         );
 
@@ -179,23 +174,22 @@ impl HttpContext for IatpHttp {
 
         // The agent can trust these headers: the filter sets them, whatever the caller sent.
         host::set_request_header(TRACE_HEADER, Some(&ex.trace_id));
-        host::set_request_header(SCORE_HEADER, Some(&policy.trust_score.to_string()));
+        host::set_request_header(SCORE_HEADER, Some(&policy.trust_score_text));
         host::set_request_header(QUARANTINE_HEADER, None);
 
-        let declared = header("content-length").and_then(|v| {
-            std::str::from_utf8(&v)
+        let content_length = header("content-length");
+        let declared = content_length.as_deref().and_then(|v| {
+            std::str::from_utf8(v)
                 .ok()
                 .and_then(|s| s.trim().parse::<u64>().ok())
         });
         let early = ex.check_declared_length(&policy, declared, now);
+        let declares_body = content_length.is_some() || header("transfer-encoding").is_some();
+        let tunnel = is_tunnel(&method, header("upgrade").is_some(), declares_body);
         self.exchange = Some(ex);
         if let Some(step) = early {
             return self.carry_out(step);
         }
-        // An upgrade (WebSocket) or CONNECT request never ends its request stream: it is a
-        // tunnel, not a body. It is decided on its headers and path alone.
-        let tunnel =
-            header("upgrade").is_some() || header(":method").as_deref() == Some(b"CONNECT");
         if end_of_stream || tunnel {
             self.headers_held = true;
             return self.decide_with_body(0);
@@ -219,9 +213,14 @@ impl HttpContext for IatpHttp {
         if self.state != State::Buffering {
             return Action::Continue;
         }
-        let limit = self.body_read_limit();
-        if body_size >= limit || end_of_stream {
-            return self.decide_with_body(limit);
+        // Envoy reports the size of everything buffered so far.
+        self.body_size = body_size;
+        let over = self
+            .policy
+            .as_ref()
+            .is_some_and(|p| u64::try_from(body_size).unwrap_or(u64::MAX) > p.max_body_bytes);
+        if over || end_of_stream {
+            return self.decide_with_body(body_size);
         }
         Action::Pause
     }
@@ -231,8 +230,7 @@ impl HttpContext for IatpHttp {
         if self.state != State::Buffering {
             return Action::Continue;
         }
-        let limit = self.body_read_limit();
-        self.decide_with_body(limit)
+        self.decide_with_body(self.body_size)
     }
 
     fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
@@ -252,7 +250,7 @@ impl HttpContext for IatpHttp {
             .unwrap_or(0);
         ex.on_response(&policy, status, host::now_nanos());
         host::set_response_header(TRACE_HEADER, Some(&ex.trace_id));
-        host::set_response_header(SCORE_HEADER, Some(&policy.trust_score.to_string()));
+        host::set_response_header(SCORE_HEADER, Some(&policy.trust_score_text));
         if ex.quarantined {
             host::set_response_header(QUARANTINE_HEADER, Some("true"));
         }

@@ -577,3 +577,43 @@ fn upgrade_requests_are_decided_on_their_headers_without_waiting_for_a_body() {
     assert_eq!(r.status, 403);
     stack.assert_never_reached_agent("ws-2");
 }
+
+#[test]
+fn encoded_values_are_seen_as_the_agent_will_see_them() {
+    let stack = Stack::with_plugin(&base());
+    // A percent-encoded e-mail in the query string.
+    let r = stack
+        .send(Request::get("/find?who=jane.doe%40example.com").header("x-agent-trace-id", "enc-1"));
+    assert_eq!(r.status, 449);
+    let events = stack.events_for("enc-1", 2);
+    assert_eq!(events[0]["path"], "/find?who=[EMAIL_REDACTED]");
+    // A JSON-escaped SSN.
+    let r = stack.send(
+        Request::post("/x", r#"{"ssn":"123\u002d45\u002d6789"}"#)
+            .header("x-agent-trace-id", "enc-2"),
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        stack.events_for("enc-2", 2)[0]["payload"],
+        r#"{"ssn":"[SSN_REDACTED]"}"#
+    );
+    // A form-encoded card.
+    let r = stack.send(
+        Request::new("POST", "/pay")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("card=4111+1111+1111+1111&amount=10"),
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["detected"], json!(["credit_card"]));
+    stack.assert_never_reached_agent("enc-2");
+}
+
+#[test]
+fn timestamps_and_ids_are_not_taken_for_cards() {
+    let stack = Stack::with_plugin(&base());
+    // Luhn-valid 13-digit epoch milliseconds and a 19-digit id.
+    let body =
+        r#"{"created_at":1700000000004,"id":1234567890123456785,"order":"4111111111111112"}"#;
+    let r = stack.send(Request::post("/x", body));
+    assert_eq!(r.status, 200, "{}", r.text());
+}
