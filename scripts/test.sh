@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Every check, as CI runs it (.ci/run calls this): formatting, clippy on the native and the
-# wasm build, unit tests, and the host tests that run the built filter in a real Envoy.
+# wasm build, unit tests (native, and compiled to Wasm under Node's V8), the host tests that
+# run the built filter in a real Envoy, and a run of the demo.
 source "$(dirname "$0")/lib.sh"
 start=$(date +%s)
+command -v node >/dev/null || { echo "node (Node.js) is needed to run the unit tests as Wasm" >&2; exit 1; }
 setup
 cd "$ROOT"
 say "cargo fmt --check"
@@ -14,6 +16,9 @@ cargo clippy -p iatp-filter --target wasm32-wasip1 -- -D warnings
 build
 say "unit tests and host tests (real Envoy: $ENVOY_BIN)"
 cargo test --workspace
+say "unit tests compiled to wasm32-wasip1, run by Node's V8 ($(node --version))"
+CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $ROOT/scripts/wasi-run.mjs" \
+  cargo test -p iatp-filter --target wasm32-wasip1
 say "demo smoke run: scripts/demo.sh --once"
 scripts/demo.sh --once >"$ROOT/target/demo-smoke.log" 2>&1 || { cat "$ROOT/target/demo-smoke.log"; exit 1; }
 say "all checks passed in $(( $(date +%s) - start ))s"
