@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::agent_card::AgentCard;
-use crate::detect::{self, KindSet, Scanner};
+use crate::detect::{self, Checksum, CustomDetector, Kind, KindSet, Scanner};
 use crate::manifest::RawManifest;
 use crate::policy::{Mode, Policy, Rule, RuleAction};
 use crate::rules::{self, Env};
@@ -59,6 +59,23 @@ struct RawRule {
 #[serde(deny_unknown_fields)]
 struct RawDetectors {
     enabled: Option<Vec<String>>,
+    custom: Option<Vec<RawCustomDetector>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCustomDetector {
+    name: String,
+    pattern: String,
+    checksum: Option<RawChecksum>,
+    cues: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RawChecksum {
+    Luhn,
+    Mod97,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -195,32 +212,8 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         .map_err(|e| error(e.path, e.message))?;
     let trust_score = trust::trust_score(&manifest);
 
-    let detectors = raw.detectors.unwrap_or_default();
-    let enabled = match detectors.enabled {
-        None => KindSet::all_built_ins(),
-        Some(names) => {
-            let mut set = KindSet::default();
-            for (i, n) in names.iter().enumerate() {
-                let kind = detect::kind_by_name(n).ok_or_else(|| {
-                    error(
-                        format!("detectors.enabled[{i}]"),
-                        format!(
-                            "unknown detector `{n}`; built-in detectors are: {}",
-                            detect::built_in_names().collect::<Vec<_>>().join(", ")
-                        ),
-                    )
-                })?;
-                if set.contains(kind) {
-                    return Err(error(
-                        format!("detectors.enabled[{i}]"),
-                        format!("`{n}` is listed twice"),
-                    ));
-                }
-                set = set.with(kind);
-            }
-            set
-        }
-    };
+    let scanner = detectors(raw.detectors.unwrap_or_default())?;
+    let hold_headers = raw.hold_headers.unwrap_or(true);
 
     let policy = raw.policy.unwrap_or_default();
     let trust_threshold = policy.trust_threshold.unwrap_or(DEFAULT_TRUST_THRESHOLD);
@@ -246,7 +239,7 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
     let env = Env {
         manifest: &manifest,
         trust_score,
-        detectors: enabled,
+        scanner: &scanner,
     };
     let mut rules: Vec<Rule> = Vec::with_capacity(raw_rules.len());
     let mut notes = Vec::new();
@@ -257,6 +250,15 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
             format!("policy.block_rules[{i}]")
         };
         check_rule_name(&r.name, &path)?;
+        if r.action == RuleAction::Redact && !hold_headers {
+            return Err(error(
+                format!("{path}.action"),
+                format!(
+                    "rule '{}': `redact` rewrites the body, and its length, before the request leaves; that needs `hold_headers: true`",
+                    r.name
+                ),
+            ));
+        }
         if rules.iter().any(|x| x.name == r.name) {
             return Err(error(
                 format!("{path}.name"),
@@ -284,6 +286,10 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
                 "rule '{}' matches every request: every request will need an override",
                 r.name
             )),
+            (Some(true), RuleAction::Redact) => notes.push(format!(
+                "rule '{}' matches every request: every forwarded body is redacted",
+                r.name
+            )),
             (None, _) => {}
         }
         let message = r
@@ -291,6 +297,7 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
             .unwrap_or_else(|| match r.action {
                 RuleAction::Block => "Request blocked by policy rule '{rule}'".into(),
                 RuleAction::Warn => "Request matched policy rule '{rule}'".into(),
+                RuleAction::Redact => "Sensitive values redacted by policy rule '{rule}'".into(),
             })
             .replace("{agent_id}", &manifest.agent_id)
             .replace("{rule}", &r.name);
@@ -337,14 +344,14 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
 
     Ok(Policy {
         mode: raw.mode.unwrap_or_default(),
-        hold_headers: raw.hold_headers.unwrap_or(true),
+        hold_headers,
         manifest,
         trust_score,
         trust_score_text: trust_score.to_string(),
         trust_threshold,
         allow_override: policy.allow_override.unwrap_or(true),
         rules,
-        scanner: Scanner::new(enabled),
+        scanner,
         max_body_bytes,
         max_event_payload_bytes,
         manifest_json,
@@ -352,6 +359,94 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         low_trust_warning,
         notes,
     })
+}
+
+/// The detector catalogue: built-ins, the operator's own detectors (patterns compiled here,
+/// once), and which of them run.
+fn detectors(raw: RawDetectors) -> Result<Scanner, ConfigError> {
+    let customs = raw.custom.unwrap_or_default();
+    let room = detect::MAX_KINDS - detect::BUILT_INS.len();
+    if customs.len() > room {
+        return Err(error(
+            "detectors.custom",
+            format!("at most {room} custom detectors"),
+        ));
+    }
+    let mut compiled: Vec<(String, CustomDetector)> = Vec::with_capacity(customs.len());
+    for (i, c) in customs.into_iter().enumerate() {
+        let path = format!("detectors.custom[{i}]");
+        let name_ok = c.name.len() <= 32
+            && c.name
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_lowercase())
+            && c.name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !name_ok {
+            return Err(error(
+                format!("{path}.name"),
+                "detector names are 1 to 32 characters of [a-z0-9_], starting with a letter",
+            ));
+        }
+        if detect::BUILT_INS.contains(&c.name.as_str())
+            || compiled.iter().any(|(n, _)| *n == c.name)
+        {
+            return Err(error(
+                format!("{path}.name"),
+                format!("detector name '{}' is already taken", c.name),
+            ));
+        }
+        let cues = c.cues.unwrap_or_default();
+        if let Some(bad) = cues
+            .iter()
+            .position(|w| w.trim().is_empty() || w.len() > 32 || !w.is_ascii())
+        {
+            return Err(error(
+                format!("{path}.cues[{bad}]"),
+                "cue words are 1 to 32 ASCII characters",
+            ));
+        }
+        let checksum = c.checksum.map(|k| match k {
+            RawChecksum::Luhn => Checksum::Luhn,
+            RawChecksum::Mod97 => Checksum::Mod97,
+        });
+        let detector = CustomDetector::compile(&c.pattern, checksum, &cues).map_err(|e| {
+            error(
+                format!("{path}.pattern"),
+                format!("detector '{}': {}", c.name, e.replace('\n', " ")),
+            )
+        })?;
+        compiled.push((c.name, detector));
+    }
+    let all_custom = (0..compiled.len()).fold(KindSet::default(), |s, k| s.with(Kind::custom(k)));
+    let catalogue = Scanner::with_custom(KindSet::default(), compiled);
+    let enabled = match raw.enabled {
+        None => KindSet::all_built_ins().union(all_custom),
+        Some(names) => {
+            let mut set = KindSet::default();
+            for (i, n) in names.iter().enumerate() {
+                let kind = catalogue.kind_by_name(n).ok_or_else(|| {
+                    error(
+                        format!("detectors.enabled[{i}]"),
+                        format!(
+                            "unknown detector `{n}`; detectors are: {}",
+                            catalogue.all_names().join(", ")
+                        ),
+                    )
+                })?;
+                if set.contains(kind) {
+                    return Err(error(
+                        format!("detectors.enabled[{i}]"),
+                        format!("`{n}` is listed twice"),
+                    ));
+                }
+                set = set.with(kind);
+            }
+            set
+        }
+    };
+    Ok(catalogue.enable(enabled))
 }
 
 fn check_rule_name(name: &str, path: &str) -> Result<(), ConfigError> {

@@ -71,6 +71,18 @@ pub struct Warning<'a> {
 }
 
 #[derive(Debug, Serialize)]
+pub struct Redacted<'a> {
+    pub rule: &'a str,
+    pub detected: Vec<&'a str>,
+    /// How many values were replaced.
+    pub values: usize,
+    /// The size of the forwarded body.
+    pub body_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
 pub struct Override<'a> {
     pub warnings: &'a [&'a str],
 }
@@ -97,6 +109,9 @@ impl EventKind for Blocked<'_> {
 }
 impl EventKind for Warning<'_> {
     const TYPE: &'static str = "warning";
+}
+impl EventKind for Redacted<'_> {
+    const TYPE: &'static str = "redacted";
 }
 impl EventKind for Override<'_> {
     const TYPE: &'static str = "override";

@@ -2,12 +2,12 @@
 //! Envoy gives it (method, path, headers, body, response status, clock) and carries out the
 //! returned [`Step`]s. Everything observable (replies, headers, event lines) is decided here.
 
-use crate::detect::{Decoding, Finding, Findings};
+use crate::detect::{Decoding, Finding, Findings, Format, KindSet};
 use crate::events::{self, EventLog, Stamp};
 use crate::policy::{Mode, Policy, Verdict};
 use crate::replies;
 use crate::rules::Facts;
-use crate::scrub::scrub;
+use crate::scrub::{self, scrub, BodyFormat};
 use crate::time::rfc3339_millis;
 
 pub const WELL_KNOWN_MANIFEST: &str = "/.well-known/agent-manifest";
@@ -23,11 +23,61 @@ const PATH_DECODING: Decoding = Decoding {
     json: false,
 };
 
+/// Any body may carry JSON `\u` escapes (JSON is sniffed, not trusted to its content type).
+const JSON_DECODING: Decoding = Decoding {
+    percent: false,
+    plus_is_space: false,
+    json: true,
+};
+
+/// Form bodies are percent-encoded, with `+` for a space; JSON escapes are undone too.
+const FORM_DECODING: Decoding = Decoding {
+    percent: true,
+    plus_is_space: true,
+    json: true,
+};
+
+/// The body's content type, as far as scanning and redaction care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Content {
+    Json,
+    Form,
+    Other,
+}
+
+impl Content {
+    fn of(content_type: Option<&[u8]>) -> Content {
+        let Some(ct) = content_type else {
+            return Content::Other;
+        };
+        let media = ct
+            .split(|&b| b == b';')
+            .next()
+            .unwrap_or_default()
+            .trim_ascii();
+        let is = |m: &[u8]| media.eq_ignore_ascii_case(m);
+        if is(b"application/json")
+            || media.len() > 5
+                && media
+                    .get(media.len() - 5..)
+                    .is_some_and(|s| s.eq_ignore_ascii_case(b"+json"))
+        {
+            Content::Json
+        } else if is(b"application/x-www-form-urlencoded") {
+            Content::Form
+        } else {
+            Content::Other
+        }
+    }
+}
+
 /// What the glue must do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// Let the request go on to the agent.
     Forward,
+    /// Let it go on with this body instead (a `redact` rule matched).
+    ForwardRedacted(Vec<u8>),
     /// Answer locally with this status and JSON body. `details` is what Envoy's
     /// `%RESPONSE_CODE_DETAILS%` shows for the reply.
     Reply {
@@ -60,8 +110,7 @@ pub struct Exchange {
     pub trace_id: String,
     method: String,
     path: String,
-    /// How the body is encoded, beyond JSON escapes (which are undone for any body).
-    body_decoding: Decoding,
+    content: Content,
     override_requested: bool,
     started_nanos: u64,
     events: EventLog,
@@ -82,20 +131,11 @@ pub enum WellKnown {
 
 impl Exchange {
     pub fn new(head: RequestHead, now_nanos: u64) -> Exchange {
-        let form = head.content_type.is_some_and(|ct| {
-            ct.trim_ascii_start()
-                .get(..33)
-                .is_some_and(|p| p.eq_ignore_ascii_case(b"application/x-www-form-urlencoded"))
-        });
         Exchange {
             trace_id: head.trace_id,
             method: String::from_utf8_lossy(head.method).into_owned(),
             path: String::from_utf8_lossy(head.path).into_owned(),
-            body_decoding: Decoding {
-                percent: form,
-                plus_is_space: form,
-                json: true,
-            },
+            content: Content::of(head.content_type),
             override_requested: head.override_requested,
             started_nanos: now_nanos,
             events: EventLog::default(),
@@ -133,11 +173,13 @@ impl Exchange {
     /// rules and are scrubbed from events.
     fn scan_path(&self, policy: &Policy, findings: &mut Findings) -> Vec<Finding> {
         let mut spans = Vec::new();
-        policy
-            .scanner
-            .scan_input(self.path.as_bytes(), PATH_DECODING, findings, |f| {
-                spans.push(f)
-            });
+        policy.scanner.scan_input(
+            self.path.as_bytes(),
+            PATH_DECODING,
+            Format::Text,
+            findings,
+            |f| spans.push(f),
+        );
         spans
     }
 
@@ -199,28 +241,37 @@ impl Exchange {
     }
 
     /// Scans the path and the complete body, evaluates the rules, records the events and says
-    /// whether to forward or answer.
+    /// whether to forward (perhaps redacted) or answer.
     pub fn decide(&mut self, policy: &Policy, body: &[u8], now_nanos: u64) -> Step {
+        let format = self.body_format(body);
+        let (scan_format, decoding) = match format {
+            BodyFormat::Json => (Format::Json, JSON_DECODING),
+            BodyFormat::Form => (Format::Text, FORM_DECODING),
+            BodyFormat::Text => (Format::Text, JSON_DECODING),
+        };
         let limit = policy.max_event_payload_bytes;
+        let keep_all = policy.may_redact();
         let mut findings = Findings::default();
         let path_spans = self.scan_path(policy, &mut findings);
         let mut body_spans = Vec::new();
         policy
             .scanner
-            .scan_input(body, self.body_decoding, &mut findings, |f| {
-                if f.span.start < limit {
+            .scan_input(body, decoding, scan_format, &mut findings, |f| {
+                if keep_all || f.span.start < limit {
                     body_spans.push(f);
                 }
             });
-        let verdict = policy.evaluate(
-            &Facts {
-                detected: findings.kinds,
-                detected_count: findings.count,
-                method: &self.method,
-                path: self.bare_path(),
-            },
-            self.override_requested,
-        );
+        let facts = Facts {
+            detected: findings.kinds,
+            detected_count: findings.count,
+            method: &self.method,
+            path: self.bare_path(),
+        };
+        let verdict = policy.evaluate(&facts, self.override_requested);
+        let redaction = match verdict {
+            Verdict::Allow | Verdict::Override(_) => policy.redaction(&facts),
+            Verdict::Block(_) | Verdict::Warn(_) => None,
+        };
         let ts = rfc3339_millis(now_nanos / 1_000_000);
         let body_len = u64::try_from(body.len()).unwrap_or(u64::MAX);
         self.record_request(
@@ -240,8 +291,8 @@ impl Exchange {
         if monitor {
             self.policy_header = Some(verdict.name());
         }
-        let detected = findings.kinds.names();
-        match verdict {
+        let detected = policy.scanner.names(findings.kinds);
+        let step = match verdict {
             Verdict::Allow => Step::Forward,
             Verdict::Block(rule) => {
                 self.events.push(
@@ -253,14 +304,10 @@ impl Exchange {
                         mode,
                     },
                 );
-                if monitor {
-                    Step::Forward
-                } else {
-                    Step::Reply {
-                        status: 403,
-                        body: replies::block(&rule.message, &rule.name, &detected, &self.trace_id),
-                        details: "iatp_blocked",
-                    }
+                Step::Reply {
+                    status: 403,
+                    body: replies::block(&rule.message, &rule.name, &detected, &self.trace_id),
+                    details: "iatp_blocked",
                 }
             }
             Verdict::Warn(warnings) => {
@@ -273,19 +320,15 @@ impl Exchange {
                         mode,
                     },
                 );
-                if monitor {
-                    Step::Forward
-                } else {
-                    Step::Reply {
-                        status: 449,
-                        body: replies::warn(
-                            &warnings,
-                            policy.trust_score,
-                            policy.allow_override,
-                            &self.trace_id,
-                        ),
-                        details: "iatp_confirmation_required",
-                    }
+                Step::Reply {
+                    status: 449,
+                    body: replies::warn(
+                        &warnings,
+                        policy.trust_score,
+                        policy.allow_override,
+                        &self.trace_id,
+                    ),
+                    details: "iatp_confirmation_required",
                 }
             }
             Verdict::Override(warnings) => {
@@ -298,6 +341,60 @@ impl Exchange {
                 self.quarantined = true;
                 Step::Forward
             }
+        };
+        if monitor {
+            // Monitor mode reports what enforcement would do and changes nothing.
+            if let (Some(rule), Step::Forward) = (redaction, &step) {
+                let values = body_spans.len();
+                if values > 0 {
+                    let kinds = body_spans
+                        .iter()
+                        .fold(KindSet::default(), |s, f| s.with(f.kind));
+                    self.events.push(
+                        &stamp,
+                        &events::Redacted {
+                            rule: &rule.name,
+                            detected: policy.scanner.names(kinds),
+                            values,
+                            body_bytes: body_len,
+                            mode,
+                        },
+                    );
+                }
+            }
+            return Step::Forward;
+        }
+        match (redaction, step) {
+            (Some(rule), Step::Forward) if !body_spans.is_empty() => {
+                let redacted = scrub::redact(body, &body_spans, format, &policy.scanner);
+                let kinds = body_spans
+                    .iter()
+                    .fold(KindSet::default(), |s, f| s.with(f.kind));
+                self.events.push(
+                    &stamp,
+                    &events::Redacted {
+                        rule: &rule.name,
+                        detected: policy.scanner.names(kinds),
+                        values: body_spans.len(),
+                        body_bytes: u64::try_from(redacted.len()).unwrap_or(u64::MAX),
+                        mode: None,
+                    },
+                );
+                Step::ForwardRedacted(redacted)
+            }
+            (_, step) => step,
+        }
+    }
+
+    /// How the body is written: by its content type, else JSON if it looks like JSON.
+    fn body_format(&self, body: &[u8]) -> BodyFormat {
+        match self.content {
+            Content::Json => BodyFormat::Json,
+            Content::Form => BodyFormat::Form,
+            Content::Other => match body.trim_ascii_start().first() {
+                Some(b'{' | b'[') => BodyFormat::Json,
+                _ => BodyFormat::Text,
+            },
         }
     }
 
@@ -334,16 +431,22 @@ impl Exchange {
         body_bytes: u64,
         timestamp: &str,
     ) {
-        let path = scrub(self.path.as_bytes(), path_spans, MAX_EVENT_PATH_BYTES);
+        let path = scrub(
+            self.path.as_bytes(),
+            path_spans,
+            MAX_EVENT_PATH_BYTES,
+            &policy.scanner,
+        );
         let limit = policy.max_event_payload_bytes;
-        let payload = (limit > 0 && !body.is_empty()).then(|| scrub(body, body_spans, limit));
+        let payload = (limit > 0 && !body.is_empty())
+            .then(|| scrub(body, body_spans, limit, &policy.scanner));
         self.events.push(
             &stamp(&self.trace_id, policy, timestamp),
             &events::Request {
                 method: &self.method,
                 path: &path.text,
                 trust_score: policy.trust_score,
-                detected: findings.kinds.names(),
+                detected: policy.scanner.names(findings.kinds),
                 body_bytes,
                 payload: payload.as_ref().map(|p| p.text.as_str()),
                 payload_truncated: payload.as_ref().is_some_and(|p| p.truncated),
@@ -419,7 +522,7 @@ mod tests {
     fn reply_status(step: &Step) -> Option<u16> {
         match step {
             Step::Reply { status, .. } => Some(*status),
-            Step::Forward => None,
+            Step::Forward | Step::ForwardRedacted(_) => None,
         }
     }
 
@@ -482,10 +585,13 @@ mod tests {
     fn payload_is_cut_at_the_limit() {
         let p = policy(json!({}));
         let mut ex = exchange("POST", "/x", false);
-        let body = format!("{}123-45-6789", "x".repeat(60));
+        let body = format!("{} 123-45-6789", "x".repeat(59));
         ex.decide(&p, body.as_bytes(), NOW);
         let l = lines(&ex);
-        assert_eq!(l[0]["payload"], format!("{}[SSN_REDACTED]", "x".repeat(60)));
+        assert_eq!(
+            l[0]["payload"],
+            format!("{} [SSN_REDACTED]", "x".repeat(59))
+        );
         assert!(l[0].get("payload_truncated").is_none());
         let mut ex = exchange("POST", "/x", false);
         ex.decide(&p, "y".repeat(100).as_bytes(), NOW);

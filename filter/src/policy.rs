@@ -35,6 +35,8 @@ impl Mode {
 pub enum RuleAction {
     Block,
     Warn,
+    /// Forward the body with every detected value replaced by a placeholder.
+    Redact,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +124,22 @@ impl Policy {
         } else {
             Verdict::Warn(warnings)
         }
+    }
+}
+
+impl Policy {
+    /// The first `redact` rule that matches: a forwarded body is rewritten when there is one.
+    pub fn redaction(&self, facts: &Facts) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .find(|r| r.action == RuleAction::Redact && r.cond.eval(facts))
+    }
+
+    /// Whether any rule can redact (so the scan must keep every span of the body).
+    pub fn may_redact(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.action == RuleAction::Redact && r.cond.constant() != Some(false))
     }
 }
 

@@ -1,8 +1,8 @@
-//! Scrubbing: the text with every detected value replaced by its type-labelled placeholder.
-//! Used for the payload of request events (and the path), so that no detected value reaches
-//! a log.
+//! Replacing detected values. One function does it for the two uses: event payloads and paths
+//! (`[CREDIT_CARD_REDACTED]`, so that no detected value reaches a log) and bodies forwarded by
+//! a `redact` rule (`[CREDIT_CARD]`, written so the body stays valid JSON, form or text).
 
-use crate::detect::{self, Finding};
+use crate::detect::{Finding, Scanner};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scrubbed {
@@ -11,10 +11,26 @@ pub struct Scrubbed {
     pub truncated: bool,
 }
 
-/// Replaces each finding's span in `input` by its placeholder, keeping at most `limit` bytes
+/// How a redacted body is written, so that a placeholder keeps it well-formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// A placeholder outside a JSON string (a card number written as a JSON number) is quoted.
+    Json,
+    /// `application/x-www-form-urlencoded`: brackets are percent-encoded.
+    Form,
+    Text,
+}
+
+/// Replaces each finding's span in `input` by what `put` writes, keeping at most `limit` bytes
 /// of the input (a finding that starts before the limit is replaced whole). `findings` must
-/// come from scanning `input`, in scan order; overlapping spans are merged.
-pub fn scrub(input: &[u8], findings: &[Finding], limit: usize) -> Scrubbed {
+/// come from scanning `input`, in input order; overlapping spans are merged. Returns the bytes
+/// and whether they stop before the end of the input.
+pub fn replace(
+    input: &[u8],
+    findings: &[Finding],
+    limit: usize,
+    mut put: impl FnMut(&Finding, &mut Vec<u8>),
+) -> (Vec<u8>, bool) {
     let cut = char_boundary(input, limit.min(input.len()));
     let mut out: Vec<u8> = Vec::with_capacity(cut + 32);
     let mut pos = 0usize;
@@ -31,16 +47,51 @@ pub fn scrub(input: &[u8], findings: &[Finding], limit: usize) -> Scrubbed {
             spans.next();
         }
         out.extend_from_slice(input.get(pos..start).unwrap_or_default());
-        out.extend_from_slice(detect::placeholder(f.kind).as_bytes());
+        put(f, &mut out);
         pos = end.min(input.len());
     }
     if pos < cut {
         out.extend_from_slice(input.get(pos..cut).unwrap_or_default());
     }
+    (out, pos.max(cut) < input.len())
+}
+
+/// For events: at most `limit` bytes of `input`, every detected value replaced by its
+/// `[TYPE_REDACTED]` placeholder, as text.
+pub fn scrub(input: &[u8], findings: &[Finding], limit: usize, scanner: &Scanner) -> Scrubbed {
+    let (bytes, truncated) = replace(input, findings, limit, |f, out| {
+        out.extend_from_slice(scanner.event_placeholder(f.kind).as_bytes());
+    });
     Scrubbed {
-        text: String::from_utf8_lossy(&out).into_owned(),
-        truncated: pos.max(cut) < input.len(),
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        truncated,
     }
+}
+
+/// For a `redact` rule: the whole body with every detected value replaced by its `[TYPE]`
+/// placeholder, written so the body keeps its format.
+pub fn redact(body: &[u8], findings: &[Finding], format: BodyFormat, scanner: &Scanner) -> Vec<u8> {
+    replace(body, findings, body.len(), |f, out| {
+        let p = scanner.redaction_placeholder(f.kind).as_bytes();
+        match format {
+            BodyFormat::Json if !f.in_string => {
+                out.push(b'"');
+                out.extend_from_slice(p);
+                out.push(b'"');
+            }
+            BodyFormat::Form => {
+                for &b in p {
+                    match b {
+                        b'[' => out.extend_from_slice(b"%5B"),
+                        b']' => out.extend_from_slice(b"%5D"),
+                        _ => out.push(b),
+                    }
+                }
+            }
+            _ => out.extend_from_slice(p),
+        }
+    })
+    .0
 }
 
 /// The largest offset <= `at` that does not split a UTF-8 sequence.
@@ -58,16 +109,65 @@ fn char_boundary(input: &[u8], at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{Findings, KindSet, Scanner};
+    use crate::detect::{Decoding, Findings, Format, KindSet, Scanner};
 
     fn run(text: &str, limit: usize) -> Scrubbed {
+        let scanner = Scanner::new(KindSet::all_built_ins());
         let mut spans = Vec::new();
-        Scanner::new(KindSet::all_built_ins()).scan(
+        scanner.scan(text.as_bytes(), &mut Findings::default(), |f| spans.push(f));
+        scrub(text.as_bytes(), &spans, limit, &scanner)
+    }
+
+    fn redacted(text: &str, format: BodyFormat) -> String {
+        let scanner = Scanner::new(KindSet::all_built_ins());
+        let mut spans = Vec::new();
+        let (scan_format, decoding) = match format {
+            BodyFormat::Json => (
+                Format::Json,
+                Decoding {
+                    json: true,
+                    ..Decoding::default()
+                },
+            ),
+            BodyFormat::Form => (
+                Format::Text,
+                Decoding {
+                    percent: true,
+                    plus_is_space: true,
+                    json: false,
+                },
+            ),
+            BodyFormat::Text => (Format::Text, Decoding::default()),
+        };
+        scanner.scan_input(
             text.as_bytes(),
+            decoding,
+            scan_format,
             &mut Findings::default(),
             |f| spans.push(f),
         );
-        scrub(text.as_bytes(), &spans, limit)
+        String::from_utf8(redact(text.as_bytes(), &spans, format, &scanner)).unwrap()
+    }
+
+    #[test]
+    fn redaction_keeps_the_format() {
+        let json =
+            r#"{"card":"4111 1111 1111 1111","n":4111111111111111,"e":"jane\u0040example.com"}"#;
+        let out = redacted(json, BodyFormat::Json);
+        assert_eq!(
+            out,
+            r#"{"card":"[CREDIT_CARD]","n":"[CREDIT_CARD]","e":"[EMAIL]"}"#
+        );
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["n"], "[CREDIT_CARD]");
+        assert_eq!(
+            redacted(
+                "card=4111+1111+1111+1111&to=jane%40example.com",
+                BodyFormat::Form
+            ),
+            "card=%5BCREDIT_CARD%5D&to=%5BEMAIL%5D"
+        );
+        assert_eq!(redacted("ssn 123-45-6789.", BodyFormat::Text), "ssn [SSN].");
     }
 
     #[test]

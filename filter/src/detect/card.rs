@@ -1,63 +1,70 @@
 //! Payment card numbers: 13 to 19 digits that pass the Luhn check and fall in an issuer's
-//! range with a length that issuer uses, written either as one digit run or as groups joined by
-//! one space or one dash (the same separator throughout).
+//! range with a length that issuer uses, written as one digit run or as groups joined by one
+//! space or one dash (unicode dashes included; the same separator throughout).
 //!
 //! A run of more than 19 digits is not a card, nor is a number glued to a decimal point
 //! (`3.1415926535897932`). The issuer ranges keep Luhn-valid timestamps and ids (one in ten
 //! passes Luhn by chance) from being taken for cards: epoch milliseconds start with a 1.
 
-use super::at;
+use super::text::{at, before, digit, sep_at, Sep};
 
 const MIN_DIGITS: usize = 13;
 const MAX_DIGITS: usize = 19;
 
-/// A card starting at `start` (a digit not preceded by a digit): the end of the longest valid
-/// candidate. Groups after a candidate (`4111 1111 1111 1111 1225`) do not hide it.
+/// A card starting at `start` (a word start): the end of the longest valid candidate. Groups
+/// after a candidate (`4111 1111 1111 1111 1225`) do not hide it.
 pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
-    if is_decimal_point(text, start.checked_sub(1), start.checked_sub(2)) {
-        return None;
+    if before(text, start) == Some(b'.')
+        && start.checked_sub(2).and_then(|p| digit(text, p)).is_some()
+    {
+        return None; // the fraction of a decimal number
     }
     let mut digits = [0u8; MAX_DIGITS];
     let mut total = 0usize;
-    // (end offset, digit count, every group so far fits the grouped format)
-    let mut ends: [(usize, usize, bool); MAX_DIGITS] = [(0, 0, false); MAX_DIGITS];
+    // Candidate ends (offset, digit count): at most one per length from 13 to 19.
+    let mut ends = [(0usize, 0u8); MAX_DIGITS - MIN_DIGITS + 1];
     let mut n_ends = 0usize;
-    let mut sep: Option<u8> = None;
+    let mut sep: Option<Sep> = None;
     let mut groups = 0usize;
-    let mut grouped_ok = true;
     let mut i = start;
     'groups: loop {
         let group_start = i;
-        while let Some(d) = text.get(i).filter(|b| b.is_ascii_digit()) {
+        while let Some(d) = digit(text, i) {
             let Some(slot) = digits.get_mut(total) else {
                 if groups == 0 {
                     return None; // one run of more than 19 digits: not a card
                 }
                 break 'groups; // this group would pass 19 digits: the candidates end before it
             };
-            *slot = d - b'0';
+            *slot = d;
             total += 1;
             i += 1;
         }
         let len = i - group_start;
-        grouped_ok &= if groups == 0 {
-            (4..=6).contains(&len)
-        } else {
-            (3..=6).contains(&len)
+        let shape_ok = match groups {
+            0 => (4..=6).contains(&len) || (MIN_DIGITS..=MAX_DIGITS).contains(&len),
+            _ => (3..=6).contains(&len),
         };
+        if !shape_ok {
+            break; // no longer candidate can have this shape
+        }
         groups += 1;
-        if total >= MIN_DIGITS && !is_decimal_point(text, Some(i), Some(i + 1)) {
+        let decimal = at(text, i) == Some(b'.') && digit(text, i + 1).is_some();
+        if total >= MIN_DIGITS && !decimal {
             if let Some(e) = ends.get_mut(n_ends) {
-                *e = (i, total, groups == 1 || grouped_ok);
+                *e = (i, u8::try_from(total).unwrap_or(u8::MAX));
                 n_ends += 1;
             }
         }
-        match (at(text, Some(i)), at(text, Some(i + 1))) {
-            (Some(c @ (b' ' | b'-')), Some(d))
-                if d.is_ascii_digit() && sep.is_none_or(|s| s == c) =>
+        if groups == 1 && len >= MIN_DIGITS {
+            break; // an unbroken run is a candidate on its own, never the first of groups
+        }
+        match sep_at(text, i) {
+            Some((s @ (Sep::Space | Sep::Dash), len))
+                if digit(text, i + len).is_some() && sep.is_none_or(|x| x == s) =>
             {
-                sep = Some(c);
-                i += 1;
+                sep = Some(s);
+                i += len;
             }
             _ => break,
         }
@@ -65,13 +72,12 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
     ends.get(..n_ends)?
         .iter()
         .rev()
-        .find(|(_, n, shape_ok)| {
-            *shape_ok
-                && digits
-                    .get(..*n)
-                    .is_some_and(|d| issuer_length_ok(d) && luhn(d))
+        .find(|(_, n)| {
+            digits
+                .get(..usize::from(*n))
+                .is_some_and(|d| issuer_length_ok(d) && luhn(d))
         })
-        .map(|(end, _, _)| *end)
+        .map(|(end, _)| *end)
 }
 
 /// The number starts with an issuer's prefix and has a length that issuer uses.
@@ -104,12 +110,6 @@ fn issuer_length_ok(d: &[u8]) -> bool {
         6 => (16..=19).contains(&len) || (13..=15).contains(&len) && !matches!(p2, 60 | 62 | 65),
         _ => false,
     }
-}
-
-/// True when the byte at `dot` is '.' and the byte at `digit` is a digit: the candidate touches
-/// a decimal number or a version string.
-fn is_decimal_point(text: &[u8], dot: Option<usize>, digit: Option<usize>) -> bool {
-    at(text, dot) == Some(b'.') && at(text, digit).is_some_and(|b| b.is_ascii_digit())
 }
 
 /// The Luhn (mod 10) check over decimal digit values.
@@ -159,13 +159,45 @@ mod tests {
         assert_eq!(card("4111111111111111"), Some("4111111111111111"));
         assert_eq!(card("x 4111 1111 1111 1111 y"), Some("4111 1111 1111 1111"));
         assert_eq!(card("4111-1111-1111-1111"), Some("4111-1111-1111-1111"));
+        assert_eq!(
+            card("4111\u{2013}1111\u{2013}1111\u{2013}1111"),
+            Some("4111\u{2013}1111\u{2013}1111\u{2013}1111")
+        );
+        assert_eq!(
+            card("4111\u{2212}1111\u{2010}1111-1111"),
+            Some("4111\u{2212}1111\u{2010}1111-1111")
+        );
         assert_eq!(card("amex 3782 822463 10005."), Some("3782 822463 10005"));
         assert_eq!(card("visa 4222222222222"), Some("4222222222222"));
-        // 19 digits
         assert_eq!(
             card("4000 0000 0000 0000 006"),
             Some("4000 0000 0000 0000 006")
         );
+        for n in [
+            "5555555555554444", // Mastercard
+            "2223003122003222", // Mastercard 2-series
+            "371449635398431",  // Amex
+            "6011111111111117", // Discover
+            "3530111333300000", // JCB
+            "30569309025904",   // Diners Club
+            "6200000000000005", // UnionPay
+            "6759649826438453", // Maestro
+        ] {
+            assert_eq!(card(n), Some(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn groups_after_a_card_do_not_hide_it() {
+        assert_eq!(
+            card("card 4111 1111 1111 1111 1225"),
+            Some("4111 1111 1111 1111")
+        );
+        assert_eq!(
+            card("4111-1111-1111-1111-0000"),
+            Some("4111-1111-1111-1111")
+        );
+        assert_eq!(card("4111111111111111 0427"), Some("4111111111111111"));
     }
 
     #[test]
@@ -174,6 +206,7 @@ mod tests {
         assert_eq!(card("41111111111111110000000"), None, "longer digit run");
         assert_eq!(card("4111 1111-1111 1111"), None, "mixed separators");
         assert_eq!(card("4111  1111 1111 1111"), None, "double space");
+        assert_eq!(card("4111.1111.1111.1111"), None, "dots");
         assert_eq!(card("3.4111111111111111"), None, "decimal");
         assert_eq!(card("4111111111111111.5"), None, "decimal");
         assert_eq!(card("123456789012"), None, "too short");
@@ -182,5 +215,22 @@ mod tests {
             None,
             "one-digit groups"
         );
+    }
+
+    #[test]
+    fn luhn_valid_numbers_outside_issuer_ranges_are_not_cards() {
+        let mut luhn_valid = 0;
+        for ms in 1_700_000_000_000u64..1_700_000_001_000 {
+            let t = ms.to_string();
+            let d: Vec<u8> = t.bytes().map(|b| b - b'0').collect();
+            luhn_valid += usize::from(luhn(&d));
+            assert_eq!(card(&t), None, "{t}");
+        }
+        assert!(
+            luhn_valid > 50,
+            "the sample must contain Luhn-valid numbers"
+        );
+        assert_eq!(card("1234567890123452"), None);
+        assert_eq!(card("9999999999999995"), None);
     }
 }

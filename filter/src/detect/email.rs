@@ -1,6 +1,9 @@
-//! E-mail addresses, found from their `@`: a local part of `[A-Za-z0-9._%+-]` (at most 64
-//! bytes, no leading, trailing or doubled dot) and a domain of at least two labels whose last
-//! label (the TLD) is letters only or punycode (`xn--`).
+//! E-mail addresses, found from their `@`: a local part of RFC 5322 atoms (letters, digits and
+//! `.!#$%*+-^_~`; at most 64 bytes, no leading, trailing or doubled dot) and a domain of at
+//! least two labels whose last label (the TLD) is letters only or punycode (`xn--`).
+//!
+//! The atom characters that delimit fields in URLs, JSON and code (`'/=?&{|}`) are left out,
+//! so that `?email=jane@example.com` yields `jane@example.com`, not `email=jane@...`.
 
 use std::ops::Range;
 
@@ -9,7 +12,11 @@ const MAX_DOMAIN: usize = 253;
 const MAX_LABEL: usize = 63;
 
 fn is_local(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'.' | b'_' | b'%' | b'+' | b'-' | b'!' | b'#' | b'$' | b'*' | b'^' | b'~'
+        )
 }
 
 fn is_domain(b: u8) -> bool {

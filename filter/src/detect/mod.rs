@@ -1,23 +1,36 @@
-//! Sensitive-data detection: one pass over the bytes, hand-written matchers, no regex.
+//! Sensitive-data detection: one pass over the bytes, hand-written matchers, no regex (except
+//! the operator's own patterns, on bounded segments).
 //!
-//! The scan walks the input once. Digit groups feed the numeric detectors (cards, SSNs);
-//! an `@` feeds the e-mail detector, which looks back a bounded distance for the local part.
-//! Every matcher looks ahead or back a bounded number of bytes, so the work is linear in the
-//! input whatever it holds.
+//! The pass walks the input once and looks closer only where a word starts or at a few
+//! punctuation bytes (`@`, `+`, `(`, `-`, `:`): digit words go to the numeric detectors
+//! (cards, SSNs, phones, IPs, routing numbers), words with a known prefix to the credential
+//! detectors, `@` to the e-mail detector. Every matcher looks ahead or back a bounded number of
+//! bytes, so the work is linear in the input whatever it holds. Escaped input (percent-encoded
+//! or JSON `\u` escapes) is scanned once more, decoded, only when it holds such escapes.
 //!
 //! Detector kinds are small integer ids ([`Kind`]) so that findings are a bit set and rules
 //! test `has_<type>` without touching strings.
 
 mod card;
+mod crypto;
+pub mod custom;
 pub mod decode;
 mod email;
+mod iban;
+mod ip;
+mod phone;
+mod routing;
+mod scan;
+mod secrets;
 mod ssn;
-
-pub use decode::Decoding;
+mod text;
 
 use std::ops::Range;
 
-/// A detector type. Built-ins have fixed ids; the catalogue maps names to ids.
+pub use custom::{Checksum, CustomDetector};
+pub use decode::Decoding;
+
+/// A detector type: an index into the scanner's catalogue (built-ins first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Kind(u8);
 
@@ -25,68 +38,54 @@ impl Kind {
     pub const CREDIT_CARD: Kind = Kind(0);
     pub const SSN: Kind = Kind(1);
     pub const EMAIL: Kind = Kind(2);
+    pub const PHONE: Kind = Kind(3);
+    pub const IBAN: Kind = Kind(4);
+    pub const IP_ADDRESS: Kind = Kind(5);
+    pub const US_BANK_ROUTING: Kind = Kind(6);
+    pub const CRYPTO_WALLET: Kind = Kind(7);
+    pub const AWS_ACCESS_KEY: Kind = Kind(8);
+    pub const GITHUB_TOKEN: Kind = Kind(9);
+    pub const SLACK_TOKEN: Kind = Kind(10);
+    pub const PRIVATE_KEY: Kind = Kind(11);
+    pub const JWT: Kind = Kind(12);
 
     pub fn index(self) -> usize {
         usize::from(self.0)
     }
+
+    /// The kind of the `n`-th custom detector.
+    pub fn custom(n: usize) -> Kind {
+        Kind(u8::try_from(BUILT_INS.len() + n).unwrap_or(u8::MAX))
+    }
 }
 
-struct BuiltIn {
-    kind: Kind,
-    name: &'static str,
-    placeholder: &'static str,
-}
-
-const BUILT_INS: &[BuiltIn] = &[
-    BuiltIn {
-        kind: Kind::CREDIT_CARD,
-        name: "credit_card",
-        placeholder: "[CREDIT_CARD_REDACTED]",
-    },
-    BuiltIn {
-        kind: Kind::SSN,
-        name: "ssn",
-        placeholder: "[SSN_REDACTED]",
-    },
-    BuiltIn {
-        kind: Kind::EMAIL,
-        name: "email",
-        placeholder: "[EMAIL_REDACTED]",
-    },
+/// The built-in detectors, in id order.
+pub const BUILT_INS: [&str; 13] = [
+    "credit_card",
+    "ssn",
+    "email",
+    "phone",
+    "iban",
+    "ip_address",
+    "us_bank_routing",
+    "crypto_wallet",
+    "aws_access_key",
+    "github_token",
+    "slack_token",
+    "private_key",
+    "jwt",
 ];
 
-/// Names of all built-in detectors, in catalogue order.
-pub fn built_in_names() -> impl Iterator<Item = &'static str> {
-    BUILT_INS.iter().map(|b| b.name)
-}
+/// At most this many detectors, built-in and custom together (a kind set is 64 bits).
+pub const MAX_KINDS: usize = 64;
 
-pub fn kind_by_name(name: &str) -> Option<Kind> {
-    BUILT_INS.iter().find(|b| b.name == name).map(|b| b.kind)
-}
-
-pub fn name(kind: Kind) -> &'static str {
-    BUILT_INS
-        .get(kind.index())
-        .map(|b| b.name)
-        .unwrap_or("unknown")
-}
-
-pub fn placeholder(kind: Kind) -> &'static str {
-    BUILT_INS
-        .get(kind.index())
-        .map(|b| b.placeholder)
-        .unwrap_or("[REDACTED]")
-}
-
-/// A set of detector kinds (at most 64).
+/// A set of detector kinds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct KindSet(u64);
 
 impl KindSet {
     pub fn all_built_ins() -> KindSet {
-        BUILT_INS
-            .iter()
-            .fold(KindSet::default(), |s, b| s.with(b.kind))
+        KindSet((1u64 << BUILT_INS.len()) - 1)
     }
 
     pub fn with(self, kind: Kind) -> KindSet {
@@ -101,27 +100,30 @@ impl KindSet {
         self.0 == 0
     }
 
-    /// Kinds in the set, in catalogue order.
-    pub fn iter(self) -> impl Iterator<Item = Kind> {
-        BUILT_INS
-            .iter()
-            .map(|b| b.kind)
-            .filter(move |k| self.contains(*k))
+    pub fn union(self, other: KindSet) -> KindSet {
+        KindSet(self.0 | other.0)
     }
 
-    pub fn names(self) -> Vec<&'static str> {
-        self.iter().map(name).collect()
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// Kinds in the set, in id order.
+    pub fn iter(self) -> impl Iterator<Item = Kind> {
+        (0u8..64).map(Kind).filter(move |k| self.contains(*k))
     }
 }
 
-/// One detected value: its kind and where it is (byte offsets into the scanned input).
+/// One detected value: its kind, where it is (byte offsets into the scanned input), and
+/// whether it sits inside a JSON string (so a replacement knows whether to quote itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub kind: Kind,
     pub span: Range<usize>,
+    pub in_string: bool,
 }
 
-/// What a scan found. Reused across scans of one request (path, then body).
+/// What a scan found. Reused across the scans of one request (path, then body).
 #[derive(Debug, Default, Clone)]
 pub struct Findings {
     pub kinds: KindSet,
@@ -136,67 +138,102 @@ impl Findings {
     }
 }
 
-/// The compiled set of enabled detectors.
+/// How the scanned input is written: JSON (string state is tracked, custom patterns run over
+/// string values) or anything else (custom patterns run over lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// The compiled detector catalogue: the enabled built-ins and the operator's own detectors.
 #[derive(Debug, Clone)]
 pub struct Scanner {
     enabled: KindSet,
+    /// Names, built-ins then custom, by kind index.
+    names: Vec<String>,
+    event_placeholders: Vec<String>,
+    redaction_placeholders: Vec<String>,
+    custom: Vec<(Kind, CustomDetector)>,
 }
 
 impl Scanner {
+    /// The built-in detectors in `enabled`, and no custom ones.
     pub fn new(enabled: KindSet) -> Scanner {
-        Scanner { enabled }
+        Scanner::with_custom(enabled, Vec::new())
+    }
+
+    /// `custom` detectors get the kinds after the built-ins, in order; `enabled` says which
+    /// kinds (of both) run. Callers keep the total within [`MAX_KINDS`].
+    pub fn with_custom(enabled: KindSet, custom: Vec<(String, CustomDetector)>) -> Scanner {
+        let mut names: Vec<String> = BUILT_INS.iter().map(|s| s.to_string()).collect();
+        let mut detectors = Vec::new();
+        for (n, (name, d)) in custom
+            .into_iter()
+            .take(MAX_KINDS - BUILT_INS.len())
+            .enumerate()
+        {
+            names.push(name);
+            detectors.push((Kind::custom(n), d));
+        }
+        let upper: Vec<String> = names.iter().map(|n| n.to_ascii_uppercase()).collect();
+        Scanner {
+            enabled,
+            event_placeholders: upper.iter().map(|u| format!("[{u}_REDACTED]")).collect(),
+            redaction_placeholders: upper.iter().map(|u| format!("[{u}]")).collect(),
+            names,
+            custom: detectors,
+        }
     }
 
     pub fn enabled(&self) -> KindSet {
         self.enabled
     }
 
-    /// Scans `text`, records what it found in `findings` and calls `on_match` for every
-    /// value with its byte range (the scrubber uses the ranges; the policy only the summary).
-    pub fn scan(&self, text: &[u8], findings: &mut Findings, mut on_match: impl FnMut(Finding)) {
-        if self.enabled.is_empty() {
-            return;
-        }
-        let numeric = self.enabled.contains(Kind::CREDIT_CARD) || self.enabled.contains(Kind::SSN);
-        let email = self.enabled.contains(Kind::EMAIL);
-        let mut report = |kind: Kind, span: Range<usize>| {
-            findings.add(kind);
-            on_match(Finding { kind, span });
-        };
-        let mut i = 0;
-        while let Some(&b) = text.get(i) {
-            if b.is_ascii_digit() && numeric && !prev_is_digit(text, i) {
-                if self.enabled.contains(Kind::SSN) {
-                    if let Some(end) = ssn::match_at(text, i) {
-                        report(Kind::SSN, i..end);
-                        i = end;
-                        continue;
-                    }
-                }
-                if self.enabled.contains(Kind::CREDIT_CARD) {
-                    if let Some(end) = card::match_at(text, i) {
-                        report(Kind::CREDIT_CARD, i..end);
-                        i = end;
-                        continue;
-                    }
-                }
-                i = skip_digits(text, i);
-                continue;
-            }
-            if b == b'@' && email {
-                if let Some(span) = email::match_around(text, i) {
-                    let end = span.end;
-                    report(Kind::EMAIL, span);
-                    i = end;
-                    continue;
-                }
-            }
-            i += 1;
-        }
+    /// The same catalogue with these kinds enabled.
+    pub fn enable(mut self, enabled: KindSet) -> Scanner {
+        self.enabled = enabled;
+        self
     }
-}
 
-impl Scanner {
+    /// The kind of a detector name, built-in or custom.
+    pub fn kind_by_name(&self, name: &str) -> Option<Kind> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .and_then(|p| u8::try_from(p).ok())
+            .map(Kind)
+    }
+
+    /// Every detector name this scanner knows, enabled or not.
+    pub fn all_names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn name(&self, kind: Kind) -> &str {
+        self.names
+            .get(kind.index())
+            .map_or("unknown", String::as_str)
+    }
+
+    pub fn names(&self, set: KindSet) -> Vec<&str> {
+        set.iter().map(|k| self.name(k)).collect()
+    }
+
+    /// `[CREDIT_CARD_REDACTED]`: what event lines show instead of a value.
+    pub fn event_placeholder(&self, kind: Kind) -> &str {
+        self.event_placeholders
+            .get(kind.index())
+            .map_or("[REDACTED]", String::as_str)
+    }
+
+    /// `[CREDIT_CARD]`: what a redacted body carries instead of a value.
+    pub fn redaction_placeholder(&self, kind: Kind) -> &str {
+        self.redaction_placeholders
+            .get(kind.index())
+            .map_or("[REDACTED]", String::as_str)
+    }
+
     /// Scans `input` and, when it holds escapes of the kinds `decoding` names, its decoded view
     /// too (the agent sees decoded values). `on_match` gets every value once, in input order,
     /// with its span in `input`.
@@ -204,59 +241,54 @@ impl Scanner {
         &self,
         input: &[u8],
         decoding: Decoding,
+        format: Format,
         findings: &mut Findings,
-        mut on_match: impl FnMut(Finding),
+        on_match: impl FnMut(Finding),
     ) {
-        let view = match self.enabled.is_empty() {
-            true => None,
-            false => decode::view(input, decoding),
-        };
-        let Some(view) = view else {
-            self.scan(input, findings, on_match);
+        if self.enabled.is_empty() {
             return;
-        };
-        let mut found = Vec::new();
-        self.scan(input, findings, |f| found.push(f));
-        let mut decoded = Vec::new();
-        self.scan(&view.bytes, &mut Findings::default(), |f| decoded.push(f));
-        // Both lists are in input order: one walk finds the values the raw scan missed.
-        let raw_count = found.len();
-        let mut j = 0;
-        for f in decoded {
-            let span = view.raw_span(&f.span);
-            while found
-                .get(j)
-                .is_some_and(|r| j < raw_count && r.span.end <= span.start)
-            {
-                j += 1;
-            }
-            let overlaps = j < raw_count && found.get(j).is_some_and(|r| r.span.start < span.end);
-            if !overlaps {
-                findings.add(f.kind);
-                found.push(Finding { kind: f.kind, span });
-            }
         }
+        let mut found = Vec::new();
+        let seen = scan::scan(self, input, format, &mut |f| found.push(f));
+        // Custom detectors report after the pass: put everything in input order.
         found.sort_by_key(|f| f.span.start);
-        found.into_iter().for_each(&mut on_match);
+        let needs_view = (decoding.json && seen.json_unicode_escape)
+            || (decoding.percent && seen.percent_escape)
+            || (decoding.plus_is_space && seen.plus);
+        let view = if needs_view {
+            decode::view(input, decoding)
+        } else {
+            None
+        };
+        let raw_count = found.len();
+        if let Some(view) = view {
+            let mut decoded = Vec::new();
+            scan::scan(self, &view.bytes, format, &mut |f| decoded.push(f));
+            // Both lists are in input order: one walk finds the values the raw scan missed.
+            let mut j = 0;
+            for f in decoded {
+                let span = view.raw_span(&f.span);
+                while j < raw_count && found.get(j).is_some_and(|r| r.span.end <= span.start) {
+                    j += 1;
+                }
+                let overlaps =
+                    j < raw_count && found.get(j).is_some_and(|r| r.span.start < span.end);
+                if !overlaps {
+                    found.push(Finding { span, ..f });
+                }
+            }
+            found.sort_by_key(|f| f.span.start);
+        }
+        for f in &found {
+            findings.add(f.kind);
+        }
+        found.into_iter().for_each(on_match);
     }
-}
 
-fn prev_is_digit(text: &[u8], i: usize) -> bool {
-    i.checked_sub(1)
-        .and_then(|p| text.get(p))
-        .is_some_and(u8::is_ascii_digit)
-}
-
-fn skip_digits(text: &[u8], mut i: usize) -> usize {
-    while text.get(i).is_some_and(u8::is_ascii_digit) {
-        i += 1;
+    /// Scans without decoding, as text.
+    pub fn scan(&self, input: &[u8], findings: &mut Findings, on_match: impl FnMut(Finding)) {
+        self.scan_input(input, Decoding::default(), Format::Text, findings, on_match);
     }
-    i
-}
-
-/// Byte at `i`, if `i` is in range (and not negative).
-fn at(text: &[u8], i: Option<usize>) -> Option<u8> {
-    i.and_then(|i| text.get(i)).copied()
 }
 
 #[cfg(test)]
@@ -264,33 +296,85 @@ fn at(text: &[u8], i: Option<usize>) -> Option<u8> {
 mod tests {
     use super::*;
 
-    fn scan_all(text: &str) -> Vec<(&'static str, String)> {
+    fn scan_all(text: &str) -> Vec<(String, String)> {
         let scanner = Scanner::new(KindSet::all_built_ins());
         let mut findings = Findings::default();
         let mut out = Vec::new();
-        scanner.scan(text.as_bytes(), &mut findings, |f| {
-            out.push((name(f.kind), text[f.span].to_string()));
-        });
+        scanner.scan_input(
+            text.as_bytes(),
+            Decoding::default(),
+            Format::Json,
+            &mut findings,
+            |f| {
+                out.push((scanner.name(f.kind).to_string(), text[f.span].to_string()));
+            },
+        );
         assert_eq!(findings.count, out.len());
         out
     }
 
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
     #[test]
-    fn finds_each_kind_in_json_and_text() {
-        let body =
-            r#"{"card":"4111 1111 1111 1111","ssn":"123-45-6789","to":"jane.doe+x@example.co.uk"}"#;
+    fn finds_each_kind() {
+        let body = r#"{"card":"4111 1111 1111 1111","ssn":"123-45-6789","to":"jane.doe+x@example.co.uk",
+ "phone":"+1 (415) 555-2671","iban":"DE89 3704 0044 0532 0130 00","ip":"192.168.1.10","ip6":"2001:db8::8a2e:370:7334",
+ "routing":"021000021","btc":"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2","aws":"AKIAIOSFODNN7EXAMPLE",
+ "gh":"ghp_abcdefghijklmnopqrstuvwxyz0123456789","slack":"xoxb-123456789012-abcdefghij",
+ "key":"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----",
+ "jwt":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"}"#;
+        let got = scan_all(body);
+        let kinds: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
-            scan_all(body),
+            kinds,
             vec![
-                ("credit_card", "4111 1111 1111 1111".to_string()),
-                ("ssn", "123-45-6789".to_string()),
-                ("email", "jane.doe+x@example.co.uk".to_string()),
+                "credit_card",
+                "ssn",
+                "email",
+                "phone",
+                "iban",
+                "ip_address",
+                "ip_address",
+                "us_bank_routing",
+                "crypto_wallet",
+                "aws_access_key",
+                "github_token",
+                "slack_token",
+                "private_key",
+                "jwt"
             ]
         );
+        assert_eq!(got[2].1, "jane.doe+x@example.co.uk");
         assert_eq!(
-            scan_all("pay with 4111111111111111 now"),
-            vec![("credit_card", "4111111111111111".to_string())]
+            got[12].1,
+            r"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----"
         );
+    }
+
+    #[test]
+    fn json_escapes_are_word_boundaries() {
+        assert_eq!(
+            scan_all(r#"{"note":"line one\n4111111111111111\tend"}"#),
+            pairs(&[("credit_card", "4111111111111111")])
+        );
+    }
+
+    #[test]
+    fn in_string_is_known_in_json() {
+        let scanner = Scanner::new(KindSet::all_built_ins());
+        let mut flags = Vec::new();
+        scanner.scan_input(
+            br#"{"a":"4111111111111111","b":4111111111111111}"#,
+            Decoding::default(),
+            Format::Json,
+            &mut Findings::default(),
+            |f| flags.push(f.in_string),
+        );
+        assert_eq!(flags, vec![true, false]);
     }
 
     #[test]
@@ -302,16 +386,53 @@ mod tests {
             &mut findings,
             |_| {},
         );
-        assert_eq!(findings.kinds.names(), vec!["email"]);
+        assert_eq!(scanner.names(findings.kinds), vec!["email"]);
         assert_eq!(findings.count, 1);
     }
 
     #[test]
-    fn names_round_trip() {
-        for n in built_in_names() {
-            assert_eq!(name(kind_by_name(n).unwrap()), n);
+    fn names_and_placeholders() {
+        let custom = CustomDetector::compile(r"EMP-\d{6}", None, &[]).unwrap();
+        let scanner = Scanner::with_custom(
+            KindSet::all_built_ins(),
+            vec![("employee_id".into(), custom)],
+        );
+        for n in BUILT_INS {
+            assert_eq!(scanner.name(scanner.kind_by_name(n).unwrap()), n);
         }
-        assert!(kind_by_name("nope").is_none());
+        let k = scanner.kind_by_name("employee_id").unwrap();
+        assert_eq!(k.index(), BUILT_INS.len());
+        assert_eq!(scanner.event_placeholder(k), "[EMPLOYEE_ID_REDACTED]");
+        assert_eq!(
+            scanner.redaction_placeholder(Kind::CREDIT_CARD),
+            "[CREDIT_CARD]"
+        );
+        assert!(scanner.kind_by_name("nope").is_none());
+    }
+
+    #[test]
+    fn custom_detectors_run_on_string_values_and_lines() {
+        let custom = CustomDetector::compile(r"EMP-\d{6}", None, &[]).unwrap();
+        let scanner = Scanner::with_custom(
+            KindSet::all_built_ins().with(Kind(BUILT_INS.len() as u8)),
+            vec![("employee_id".into(), custom)],
+        );
+        let mut f = Findings::default();
+        let mut spans = Vec::new();
+        let body = br#"{"who":"EMP-123456","n":1}"#;
+        scanner.scan_input(body, Decoding::default(), Format::Json, &mut f, |x| {
+            spans.push(x.span)
+        });
+        assert_eq!(spans, vec![8..18]);
+        let mut f = Findings::default();
+        scanner.scan_input(
+            b"a\nby EMP-654321\n",
+            Decoding::default(),
+            Format::Text,
+            &mut f,
+            |_| {},
+        );
+        assert_eq!(scanner.names(f.kinds), vec!["employee_id"]);
     }
 
     #[test]
@@ -325,10 +446,12 @@ mod tests {
         let input = "/q?e=jane%40example.com&c=4111+1111+1111+1111&s=123-45-6789";
         let mut f = Findings::default();
         let mut spans = Vec::new();
-        scanner.scan_input(input.as_bytes(), url, &mut f, |x| spans.push(x));
+        scanner.scan_input(input.as_bytes(), url, Format::Text, &mut f, |x| {
+            spans.push(x)
+        });
         let got: Vec<(&str, &str)> = spans
             .iter()
-            .map(|x| (name(x.kind), &input[x.span.clone()]))
+            .map(|x| (scanner.name(x.kind), &input[x.span.clone()]))
             .collect();
         assert_eq!(
             got,
@@ -346,31 +469,47 @@ mod tests {
             json: true,
             ..Decoding::default()
         };
-        let body = r#"{"n":"4111111111111111","ok":"a@b.io"}"#;
+        let body = r#"{"n":"\u0034111111111111111","ok":"a@b.io"}"#;
         let mut f = Findings::default();
         let mut spans = Vec::new();
-        scanner.scan_input(body.as_bytes(), json, &mut f, |x| spans.push(x));
+        scanner.scan_input(body.as_bytes(), json, Format::Json, &mut f, |x| {
+            spans.push(x)
+        });
         let got: Vec<&str> = spans.iter().map(|x| &body[x.span.clone()]).collect();
-        assert_eq!(got, vec![r"4111111111111111", "a@b.io"]);
-        assert_eq!(f.kinds.names(), vec!["credit_card", "email"]);
+        assert_eq!(got, vec![r"\u0034111111111111111", "a@b.io"]);
+        assert_eq!(scanner.names(f.kinds), vec!["credit_card", "email"]);
     }
 
     #[test]
     fn linear_on_hostile_input() {
-        // Long separated digit chains and runs of '@' must not blow up (bounded look-ahead).
-        let chain = "1 ".repeat(200_000);
-        let ats = "a@".repeat(200_000);
-        let digits = "9".repeat(400_000);
-        let escapes = "a%40b.io+".repeat(100_000) + &r"@x.io ".repeat(100_000);
+        // Long separated digit chains, runs of '@', long words and escapes must not blow up.
         let all = Decoding {
             percent: true,
             plus_is_space: true,
             json: true,
         };
-        for t in [chain, ats, digits, escapes] {
+        let inputs = [
+            "1 ".repeat(200_000),
+            "a@".repeat(200_000),
+            "9".repeat(400_000),
+            "a%40b.io+".repeat(100_000) + &r"\u0040x.io ".repeat(100_000),
+            "ghp_".repeat(100_000),
+            "-----BEGIN PRIVATE KEY-----".repeat(20_000),
+            "eyJ.".repeat(100_000),
+            "1:".repeat(200_000),
+            "+1 ".repeat(100_000),
+        ];
+        for t in inputs {
             let scanner = Scanner::new(KindSet::all_built_ins());
-            let mut f = Findings::default();
-            scanner.scan_input(t.as_bytes(), all, &mut f, |_| {});
+            let start = std::time::Instant::now();
+            scanner.scan_input(
+                t.as_bytes(),
+                all,
+                Format::Json,
+                &mut Findings::default(),
+                |_| {},
+            );
+            assert!(start.elapsed().as_secs() < 5, "{}", &t[..20]);
         }
     }
 }

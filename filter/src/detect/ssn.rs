@@ -1,43 +1,64 @@
-//! US Social Security numbers: `ddd-dd-dddd`, or the same with spaces or dots, one separator
-//! throughout. Area 000, 666 and 900-999, group 00 and serial 0000 are never issued, so they
-//! are not SSNs. Bare nine-digit numbers need a cue word and come with the wider catalogue.
+//! US Social Security numbers: `ddd-dd-dddd`, or the same with spaces, dots or unicode dashes
+//! (one separator throughout), and bare nine-digit numbers next to a cue (`ssn`, `social
+//! security` in a nearby key or text). Area 000, 666 and 900-999, group 00 and serial 0000 are
+//! never issued, so they are not SSNs.
 
-use super::at;
+use super::text::{digit, has_cue, sep_at, sep_before, Sep};
 
-pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
-    let area = number(text, start, 3)?;
-    let sep = at(text, Some(start + 3)).filter(|c| matches!(c, b'-' | b' ' | b'.'))?;
-    let group = number(text, start + 4, 2)?;
-    if at(text, Some(start + 6)) != Some(sep) {
-        return None;
+const CUES: &[&str] = &[
+    "ssn",
+    "social security",
+    "social_security",
+    "socialsecurity",
+    "social-security",
+];
+
+pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
+    let area = number(t, start, 3)?;
+    if let Some((sep, len)) = sep_at(t, start + 3) {
+        let g = start + 3 + len;
+        let group = number(t, g, 2)?;
+        let (sep2, len2) = sep_at(t, g + 2)?;
+        if sep2 != sep {
+            return None;
+        }
+        let serial = number(t, g + 2 + len2, 4)?;
+        let end = g + 2 + len2 + 4;
+        return (valid(area, group, serial) && standalone(t, start, end, Some(sep))).then_some(end);
     }
-    let serial = number(text, start + 7, 4)?;
-    let end = start + 11;
-    if area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0 {
-        return None;
+    // Bare: exactly nine digits, and a cue before them.
+    let group = number(t, start + 3, 2)?;
+    let serial = number(t, start + 5, 4)?;
+    let end = start + 9;
+    (valid(area, group, serial) && standalone(t, start, end, None) && has_cue(t, start, CUES))
+        .then_some(end)
+}
+
+fn valid(area: u32, group: u32, serial: u32) -> bool {
+    !(area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0)
+}
+
+/// Not part of a longer number: no digit right after, and the chain does not go on with the
+/// same separator on either side (`1-123-45-6789`, `123-45-6789-1`).
+fn standalone(t: &[u8], start: usize, end: usize, sep: Option<Sep>) -> bool {
+    if digit(t, end).is_some() {
+        return false;
     }
-    // Not part of a longer number: no digit right after, and the chain does not go on with the
-    // same separator on either side (`1-123-45-6789`, `123-45-6789-1`).
-    let next = at(text, Some(end));
-    if next.is_some_and(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let continues_right =
-        next == Some(sep) && at(text, Some(end + 1)).is_some_and(|b| b.is_ascii_digit());
-    let continues_left = at(text, start.checked_sub(1)) == Some(sep)
-        && at(text, start.checked_sub(2)).is_some_and(|b| b.is_ascii_digit());
-    if continues_right || continues_left {
-        return None;
-    }
-    Some(end)
+    let Some(sep) = sep else { return true };
+    let right = sep_at(t, end).is_some_and(|(s, len)| s == sep && digit(t, end + len).is_some());
+    let left = sep_before(t, start).is_some_and(|(s, len)| {
+        s == sep
+            && start
+                .checked_sub(len + 1)
+                .and_then(|p| digit(t, p))
+                .is_some()
+    });
+    !right && !left
 }
 
 /// Exactly `len` ASCII digits at `start`, as a number.
-fn number(text: &[u8], start: usize, len: usize) -> Option<u32> {
-    let bytes = text.get(start..start.checked_add(len)?)?;
-    bytes.iter().try_fold(0u32, |acc, &b| {
-        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
-    })
+fn number(t: &[u8], start: usize, len: usize) -> Option<u32> {
+    (start..start + len).try_fold(0u32, |acc, i| Some(acc * 10 + u32::from(digit(t, i)?)))
 }
 
 #[cfg(test)]
@@ -55,8 +76,20 @@ mod tests {
         assert_eq!(ssn("ssn 123-45-6789."), Some("123-45-6789"));
         assert_eq!(ssn("123 45 6789"), Some("123 45 6789"));
         assert_eq!(ssn("123.45.6789"), Some("123.45.6789"));
+        assert_eq!(
+            ssn("123\u{2013}45\u{2013}6789"),
+            Some("123\u{2013}45\u{2013}6789")
+        );
         assert_eq!(ssn("123-45 6789"), None);
-        assert_eq!(ssn("123456789"), None);
+        assert_eq!(ssn("id 123456789"), None);
+    }
+
+    #[test]
+    fn bare_nine_digits_need_a_cue() {
+        assert_eq!(ssn(r#"{"ssn": "123456789"}"#), Some("123456789"));
+        assert_eq!(ssn("Social Security number 123456789"), Some("123456789"));
+        assert_eq!(ssn(r#"{"order": 123456789}"#), None);
+        assert_eq!(ssn("ssn 1234567890"), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! which aborts the Wasm VM and fails every request on that worker. Here a status is a value.
 #![allow(unsafe_code)]
 
-use proxy_wasm::types::MapType;
+use proxy_wasm::types::{BufferType, MapType};
 
 const OK: u32 = 0;
 
@@ -23,6 +23,13 @@ extern "C" {
         path_size: usize,
         value_data: *const u8,
         value_size: usize,
+    ) -> u32;
+    fn proxy_set_buffer_bytes(
+        buffer_type: u32,
+        start: usize,
+        size: usize,
+        buffer_data: *const u8,
+        buffer_size: usize,
     ) -> u32;
     fn proxy_send_local_response(
         status_code: u32,
@@ -70,6 +77,17 @@ pub fn remove_header(map: MapType, name: &str) -> Result<(), Failed> {
 pub fn set_property(name: &str, value: &[u8]) -> Result<(), Failed> {
     // SAFETY: as above.
     status(unsafe { proxy_set_property(name.as_ptr(), name.len(), value.as_ptr(), value.len()) })
+}
+
+/// Replaces `size` bytes at `start` of a buffer (the request body) with `data`.
+pub fn set_buffer(
+    buffer: BufferType,
+    start: usize,
+    size: usize,
+    data: &[u8],
+) -> Result<(), Failed> {
+    // SAFETY: as above.
+    status(unsafe { proxy_set_buffer_bytes(buffer as u32, start, size, data.as_ptr(), data.len()) })
 }
 
 /// Sends a local reply. `details` shows up as Envoy's `%RESPONSE_CODE_DETAILS%`.

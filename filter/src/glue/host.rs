@@ -52,6 +52,13 @@ pub fn request_body(max: usize) -> Bytes {
         .unwrap_or_default()
 }
 
+/// Replaces the whole buffered request body (`old_size` bytes) with `body`.
+pub fn replace_request_body(old_size: usize, body: &[u8]) -> bool {
+    abi::set_buffer(BufferType::HttpRequestBody, 0, old_size, body)
+        .map_err(|s| log::error!("could not replace the request body: host status {s}"))
+        .is_ok()
+}
+
 pub fn send_reply(status: u32, details: &str, headers: &[(&str, &str)], body: &[u8]) {
     if let Err(s) = abi::send_local_response(status, details, headers, body) {
         log::error!("could not send the {status} reply: host status {s}");

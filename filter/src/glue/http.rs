@@ -88,13 +88,21 @@ impl IatpHttp {
     fn carry_out(&mut self, step: Step) -> Action {
         self.publish_events();
         match step {
-            Step::Forward => {
-                self.state = State::Forwarded;
-                let quarantined = self.exchange.as_ref().is_some_and(|e| e.quarantined);
-                if quarantined && self.headers_held {
-                    host::set_request_header(QUARANTINE_HEADER, Some("true"));
+            Step::Forward => self.forward(),
+            Step::ForwardRedacted(body) => {
+                // Configuration makes sure redaction only happens while the headers are held,
+                // so content-length can still follow the new body.
+                if !host::replace_request_body(self.body_size, &body) {
+                    return self.carry_out(Step::Reply {
+                        status: 500,
+                        body: br#"{"error":"the request body could not be redacted"}"#.to_vec(),
+                        details: "iatp_redaction_failed",
+                    });
                 }
-                Action::Continue
+                if host::request_header("content-length").is_some() {
+                    host::set_request_header("content-length", Some(&body.len().to_string()));
+                }
+                self.forward()
             }
             Step::Reply {
                 status,
@@ -115,6 +123,15 @@ impl IatpHttp {
                 Action::Pause
             }
         }
+    }
+
+    fn forward(&mut self) -> Action {
+        self.state = State::Forwarded;
+        let quarantined = self.exchange.as_ref().is_some_and(|e| e.quarantined);
+        if quarantined && self.headers_held {
+            host::set_request_header(QUARANTINE_HEADER, Some("true"));
+        }
+        Action::Continue
     }
 
     /// Decides on the body Envoy has buffered (`size` bytes).

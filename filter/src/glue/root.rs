@@ -32,7 +32,7 @@ impl RootContext for IatpRoot {
                     policy.trust_score,
                     policy.trust_threshold,
                     policy.rules.len(),
-                    policy.scanner.enabled().names().join(", ")
+                    policy.scanner.names(policy.scanner.enabled()).join(", ")
                 );
                 self.policy = Some(Rc::new(policy));
                 true

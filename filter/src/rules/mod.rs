@@ -9,7 +9,7 @@
 mod lexer;
 mod parser;
 
-use crate::detect::{self, Kind, KindSet};
+use crate::detect::{Kind, KindSet, Scanner};
 use crate::manifest::{Manifest, Retention, Reversibility, TrustLevel};
 pub use parser::CmpOp;
 use parser::{parse, Ast};
@@ -95,7 +95,8 @@ impl Cond {
 pub struct Env<'a> {
     pub manifest: &'a Manifest,
     pub trust_score: u8,
-    pub detectors: KindSet,
+    /// The detector catalogue: `has_<type>` is valid for each of its enabled detectors.
+    pub scanner: &'a Scanner,
 }
 
 /// A typed, partially evaluated expression.
@@ -216,16 +217,16 @@ fn variable(name: &str, col: usize, env: &Env) -> Result<Val, RuleError> {
         _ => {
             match name.strip_prefix("has_") {
                 Some(ty) => {
-                    let kind = detect::kind_by_name(ty).ok_or_else(|| {
+                    let kind = env.scanner.kind_by_name(ty).ok_or_else(|| {
                         RuleError::new(
                             col,
                             format!(
                                 "unknown detector type `{ty}` in `{name}`; types are: {}",
-                                detect::built_in_names().collect::<Vec<_>>().join(", ")
+                                env.scanner.all_names().join(", ")
                             ),
                         )
                     })?;
-                    if !env.detectors.contains(kind) {
+                    if !env.scanner.enabled().contains(kind) {
                         return Err(RuleError::new(
                         col,
                         format!("`{name}` needs the `{ty}` detector, which is not in detectors.enabled"),
@@ -369,11 +370,14 @@ mod tests {
         .unwrap()
     }
 
+    static ALL: std::sync::LazyLock<Scanner> =
+        std::sync::LazyLock::new(|| Scanner::new(KindSet::all_built_ins()));
+
     fn env(m: &Manifest) -> Env<'_> {
         Env {
             manifest: m,
             trust_score: crate::trust::trust_score(m),
-            detectors: KindSet::all_built_ins(),
+            scanner: &ALL,
         }
     }
 
@@ -460,8 +464,9 @@ mod tests {
             .contains("quoted string"));
         assert!(err("method == path").message.contains("quoted string"));
         assert_eq!(err("'trustd' == trust_level").column, 1);
+        let email = Scanner::new(KindSet::default().with(Kind::EMAIL));
         let only_email = Env {
-            detectors: KindSet::default().with(Kind::EMAIL),
+            scanner: &email,
             ..e.clone()
         };
         let x = compile("has_ssn", &only_email).unwrap_err();

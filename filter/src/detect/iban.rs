@@ -1,0 +1,199 @@
+//! International Bank Account Numbers: a country code, two check digits and the national
+//! account number, at the length that country uses, passing the ISO 7064 mod-97 check; compact
+//! (`DE89370400440532013000`) or in groups of four (`DE89 3704 0044 0532 0130 00`).
+
+use super::text::{at, is_word};
+
+/// IBAN lengths by country (SWIFT IBAN registry).
+const LENGTHS: &[(&[u8; 2], usize)] = &[
+    (b"AD", 24),
+    (b"AE", 23),
+    (b"AL", 28),
+    (b"AT", 20),
+    (b"AZ", 28),
+    (b"BA", 20),
+    (b"BE", 16),
+    (b"BG", 22),
+    (b"BH", 22),
+    (b"BI", 27),
+    (b"BR", 29),
+    (b"BY", 28),
+    (b"CH", 21),
+    (b"CR", 22),
+    (b"CY", 28),
+    (b"CZ", 24),
+    (b"DE", 22),
+    (b"DJ", 27),
+    (b"DK", 18),
+    (b"DO", 28),
+    (b"EE", 20),
+    (b"EG", 29),
+    (b"ES", 24),
+    (b"FI", 18),
+    (b"FK", 18),
+    (b"FO", 18),
+    (b"FR", 27),
+    (b"GB", 22),
+    (b"GE", 22),
+    (b"GI", 23),
+    (b"GL", 18),
+    (b"GR", 27),
+    (b"GT", 28),
+    (b"HR", 21),
+    (b"HU", 28),
+    (b"IE", 22),
+    (b"IL", 23),
+    (b"IQ", 23),
+    (b"IS", 26),
+    (b"IT", 27),
+    (b"JO", 30),
+    (b"KW", 30),
+    (b"KZ", 20),
+    (b"LB", 28),
+    (b"LC", 32),
+    (b"LI", 21),
+    (b"LT", 20),
+    (b"LU", 20),
+    (b"LV", 21),
+    (b"LY", 25),
+    (b"MC", 27),
+    (b"MD", 24),
+    (b"ME", 22),
+    (b"MK", 19),
+    (b"MN", 20),
+    (b"MR", 27),
+    (b"MT", 31),
+    (b"MU", 30),
+    (b"NI", 28),
+    (b"NL", 18),
+    (b"NO", 15),
+    (b"OM", 23),
+    (b"PK", 24),
+    (b"PL", 28),
+    (b"PS", 29),
+    (b"PT", 25),
+    (b"QA", 29),
+    (b"RO", 24),
+    (b"RS", 22),
+    (b"RU", 33),
+    (b"SA", 24),
+    (b"SC", 31),
+    (b"SD", 18),
+    (b"SE", 24),
+    (b"SI", 19),
+    (b"SK", 24),
+    (b"SM", 27),
+    (b"SO", 23),
+    (b"ST", 25),
+    (b"SV", 28),
+    (b"TL", 23),
+    (b"TN", 24),
+    (b"TR", 26),
+    (b"UA", 29),
+    (b"VA", 22),
+    (b"VG", 24),
+    (b"XK", 20),
+    (b"YE", 30),
+];
+
+const MAX_LEN: usize = 34;
+
+fn is_upper_alnum(b: u8) -> bool {
+    b.is_ascii_uppercase() || b.is_ascii_digit()
+}
+
+/// At a word start: an IBAN, compact or grouped by four.
+pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
+    let head = t.get(start..start + 4)?;
+    let (cc, check) = head.split_at(2);
+    if !cc.iter().all(u8::is_ascii_uppercase) || !check.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let want = LENGTHS.iter().find(|(c, _)| c.as_slice() == cc)?.1;
+    let mut chars = [0u8; MAX_LEN];
+    let mut n = 0;
+    let mut i = start;
+    loop {
+        let group_start = i;
+        while let Some(b) = at(t, i).filter(|&b| is_upper_alnum(b)) {
+            if n == want {
+                return None; // longer than this country's IBAN
+            }
+            *chars.get_mut(n)? = b;
+            n += 1;
+            i += 1;
+        }
+        let len = i - group_start;
+        // Grouped form: groups of four, the last one shorter.
+        if n < want
+            && len == 4
+            && at(t, i) == Some(b' ')
+            && at(t, i + 1).is_some_and(is_upper_alnum)
+        {
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    if n != want || at(t, i).is_some_and(is_word) {
+        return None;
+    }
+    mod97(chars.get(..n)?).then_some(i)
+}
+
+/// ISO 7064 MOD 97-10: the first four characters moved to the end, letters as 10..35, the
+/// number mod 97 is 1.
+pub(crate) fn mod97(iban: &[u8]) -> bool {
+    let (head, tail) = iban.split_at(iban.len().min(4));
+    let mut rem: u32 = 0;
+    for &b in tail.iter().chain(head) {
+        let v = match b {
+            b'0'..=b'9' => u32::from(b - b'0'),
+            b'A'..=b'Z' => u32::from(b - b'A') + 10,
+            b'a'..=b'z' => u32::from(b - b'a') + 10,
+            _ => return false,
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    iban.len() > 4 && rem == 1
+}
+
+#[cfg(test)]
+#[allow(clippy::string_slice)]
+mod tests {
+    use super::*;
+
+    fn iban(text: &str) -> Option<&str> {
+        let start = text.find(|c: char| c.is_ascii_uppercase())?;
+        match_at(text.as_bytes(), start).map(|end| &text[start..end])
+    }
+
+    #[test]
+    fn valid_ibans() {
+        for s in [
+            "DE89370400440532013000",
+            "DE89 3704 0044 0532 0130 00",
+            "GB29NWBK60161331926819",
+            "GB29 NWBK 6016 1331 9268 19",
+            "FR1420041010050500013M02606",
+            "NO9386011117947",
+            "CH9300762011623852957",
+        ] {
+            assert_eq!(iban(&format!("pay to {s}.")), Some(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn invalid_ibans() {
+        assert_eq!(iban("DE89370400440532013001"), None, "check digits");
+        assert_eq!(iban("DE8937040044053201300"), None, "length");
+        assert_eq!(iban("DE893704004405320130001"), None, "too long");
+        assert_eq!(iban("ZZ89370400440532013000"), None, "country");
+        assert_eq!(iban("DE89 3704 0044 0532 013 000"), None, "grouping");
+        assert_eq!(iban("DE89370400440532013000X"), None, "glued");
+    }
+}

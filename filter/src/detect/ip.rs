@@ -1,0 +1,162 @@
+//! IP addresses. IPv4: four decimal octets up to 255, no leading zeros, not part of a longer
+//! dotted number, not a version (`version 1.2.3.4`). IPv6: hex groups of up to four digits,
+//! eight of them or fewer with one `::`, optionally ending in an IPv4 address; times
+//! (`12:34:56`) and MAC addresses are not IPv6 addresses.
+
+use super::text::{at, before, digit, has_cue};
+
+const VERSION_CUES: &[&str] = &["version", "ver.", "release", "build", "firmware", "v."];
+
+fn is_hex(b: u8) -> bool {
+    b.is_ascii_hexdigit()
+}
+
+/// One octet at `i`: its end.
+fn octet(t: &[u8], i: usize) -> Option<usize> {
+    let mut v: u32 = 0;
+    let mut j = i;
+    while let Some(d) = digit(t, j) {
+        v = v * 10 + u32::from(d);
+        j += 1;
+        if j - i > 3 {
+            return None;
+        }
+    }
+    let len = j - i;
+    (len > 0 && v <= 255 && !(len > 1 && digit(t, i) == Some(0))).then_some(j)
+}
+
+/// The end of a dotted quad at `i`, without boundary checks.
+fn quad(t: &[u8], i: usize) -> Option<usize> {
+    let mut j = octet(t, i)?;
+    for _ in 0..3 {
+        if at(t, j) != Some(b'.') {
+            return None;
+        }
+        j = octet(t, j + 1)?;
+    }
+    Some(j)
+}
+
+/// At a digit that starts a word: an IPv4 address.
+pub(super) fn match_v4(t: &[u8], start: usize) -> Option<usize> {
+    if before(t, start) == Some(b'.') {
+        return None;
+    }
+    let end = quad(t, start)?;
+    let longer =
+        (at(t, end) == Some(b'.') && digit(t, end + 1).is_some()) || digit(t, end).is_some();
+    (!longer && !has_cue(t, start, VERSION_CUES)).then_some(end)
+}
+
+/// At a hex word start or a `::`: an IPv6 address.
+pub(super) fn match_v6(t: &[u8], start: usize) -> Option<usize> {
+    let continues = |b: u8| is_hex(b) || b == b':' || b == b'.';
+    if before(t, start).is_some_and(continues) {
+        return None;
+    }
+    let mut i = start;
+    let mut groups = 0usize; // an IPv4 tail counts as two
+    let mut compressed = false;
+    if t.get(i..i + 2) == Some(b"::") {
+        compressed = true;
+        i += 2;
+    }
+    let mut end = i;
+    loop {
+        if groups > 0 || compressed {
+            if let Some(q) = quad(t, i).filter(|&q| !at(t, q).is_some_and(continues)) {
+                groups += 2;
+                end = q;
+                break;
+            }
+        }
+        let mut g_end = i;
+        while at(t, g_end).is_some_and(is_hex) && g_end - i <= 4 {
+            g_end += 1;
+        }
+        match g_end - i {
+            0 => break, // after a trailing "::", or a bare one
+            1..=4 => {}
+            _ => return None,
+        }
+        groups += 1;
+        i = g_end;
+        end = i;
+        if groups > 8 {
+            return None;
+        }
+        if t.get(i..i + 2) == Some(b"::") {
+            if compressed {
+                return None; // a second "::"
+            }
+            compressed = true;
+            i += 2;
+            end = i;
+        } else if at(t, i) == Some(b':') && at(t, i + 1).is_some_and(is_hex) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    if at(t, end)
+        .is_some_and(|b| is_hex(b) || b == b':' || (b == b'.' && digit(t, end + 1).is_some()))
+    {
+        return None;
+    }
+    let complete = if compressed {
+        (1..=7).contains(&groups)
+    } else {
+        groups == 8
+    };
+    complete.then_some(end)
+}
+
+#[cfg(test)]
+#[allow(clippy::string_slice)]
+mod tests {
+    use super::*;
+
+    fn v4(text: &str) -> Option<&str> {
+        let start = text.find(|c: char| c.is_ascii_digit())?;
+        match_v4(text.as_bytes(), start).map(|end| &text[start..end])
+    }
+
+    fn v6(text: &str, start: usize) -> Option<&str> {
+        match_v6(text.as_bytes(), start).map(|end| &text[start..end])
+    }
+
+    #[test]
+    fn ipv4() {
+        assert_eq!(v4("from 192.168.1.10, then"), Some("192.168.1.10"));
+        assert_eq!(v4("0.0.0.0"), Some("0.0.0.0"));
+        assert_eq!(v4("255.255.255.255."), Some("255.255.255.255"));
+        assert_eq!(v4("256.1.1.1"), None);
+        assert_eq!(v4("1.2.3"), None);
+        assert_eq!(v4("1.2.3.4.5"), None);
+        assert_eq!(v4("01.2.3.4"), None);
+        assert_eq!(v4("version 1.2.3.4"), None);
+        assert_eq!(v4("3.14159"), None);
+    }
+
+    #[test]
+    fn ipv6() {
+        for a in [
+            "2001:db8:85a3::8a2e:370:7334",
+            "2001:0db8:0000:0000:0000:ff00:0042:8329",
+            "fe80::1",
+            "::1",
+            "::ffff:192.0.2.128",
+            "2001:db8::",
+        ] {
+            let text = format!("addr {a} up");
+            assert_eq!(v6(&text, 5), Some(a), "{a}");
+        }
+        assert_eq!(v6("t 12:34:56 x", 2), None, "time");
+        assert_eq!(v6("m 00:1a:2b:3c:4d:5e x", 2), None, "MAC");
+        assert_eq!(v6("x 1::2::3 y", 2), None, "two ::");
+        assert_eq!(v6("x 1:2:3:4:5:6:7:8:9 y", 2), None, "nine groups");
+        assert_eq!(v6("x 12345::1 y", 2), None, "long group");
+        assert_eq!(v6("x :: y", 2), None, "bare ::");
+    }
+}

@@ -1,0 +1,169 @@
+//! Byte-level helpers the detectors share: word boundaries, separators (unicode dashes
+//! included), digits, and cue words looked for just before a candidate.
+
+/// `[A-Za-z0-9]`: what a word is made of. A detector starts only where a word starts.
+#[allow(clippy::indexing_slicing)] // const evaluation: `b` is below 256 by the loop condition
+const fn word_table() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+}
+
+static WORD: [bool; 256] = word_table();
+
+pub(super) fn is_word(b: u8) -> bool {
+    // Never out of range for a u8; the compiler drops the check.
+    WORD.get(usize::from(b)).copied().unwrap_or(false)
+}
+
+/// Byte at `i`, if in range.
+pub(super) fn at(t: &[u8], i: usize) -> Option<u8> {
+    t.get(i).copied()
+}
+
+/// Byte before `i`, if any.
+pub(super) fn before(t: &[u8], i: usize) -> Option<u8> {
+    i.checked_sub(1).and_then(|p| t.get(p)).copied()
+}
+
+pub(super) fn digit(t: &[u8], i: usize) -> Option<u8> {
+    at(t, i).filter(u8::is_ascii_digit).map(|d| d - b'0')
+}
+
+/// The end of the run of bytes satisfying `f` that starts at `i`.
+pub(super) fn run_end(t: &[u8], mut i: usize, f: impl Fn(u8) -> bool) -> usize {
+    while at(t, i).is_some_and(&f) {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the word starting at `i`.
+pub(super) fn word_end(t: &[u8], i: usize) -> usize {
+    t.get(i..)
+        .and_then(|rest| rest.iter().position(|&b| !is_word(b)))
+        .map_or(t.len(), |p| i + p)
+}
+
+/// A separator between digit groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Sep {
+    Space,
+    /// `-` and the unicode dashes and minus signs people paste from documents.
+    Dash,
+    Dot,
+}
+
+/// The UTF-8 encodings of the dashes taken for `-`: U+2010..U+2015 (hyphen, non-breaking
+/// hyphen, figure dash, en dash, em dash, horizontal bar), U+2212 (minus), U+FE58, U+FE63
+/// (small em dash, small hyphen-minus) and U+FF0D (fullwidth hyphen-minus).
+const UNICODE_DASHES: [[u8; 3]; 10] = [
+    [0xE2, 0x80, 0x90],
+    [0xE2, 0x80, 0x91],
+    [0xE2, 0x80, 0x92],
+    [0xE2, 0x80, 0x93],
+    [0xE2, 0x80, 0x94],
+    [0xE2, 0x80, 0x95],
+    [0xE2, 0x88, 0x92],
+    [0xEF, 0xB9, 0x98],
+    [0xEF, 0xB9, 0xA3],
+    [0xEF, 0xBC, 0x8D],
+];
+
+/// The separator starting at `i`, and its length in bytes.
+pub(super) fn sep_at(t: &[u8], i: usize) -> Option<(Sep, usize)> {
+    match at(t, i)? {
+        b' ' => Some((Sep::Space, 1)),
+        b'-' => Some((Sep::Dash, 1)),
+        b'.' => Some((Sep::Dot, 1)),
+        0xE2 | 0xEF => {
+            let s = t.get(i..i + 3)?;
+            UNICODE_DASHES
+                .iter()
+                .any(|d| d.as_slice() == s)
+                .then_some((Sep::Dash, 3))
+        }
+        _ => None,
+    }
+}
+
+/// The separator ending just before `i`, and its length.
+pub(super) fn sep_before(t: &[u8], i: usize) -> Option<(Sep, usize)> {
+    if let Some(s) = i
+        .checked_sub(3)
+        .and_then(|p| sep_at(t, p))
+        .filter(|s| s.1 == 3)
+    {
+        return Some(s);
+    }
+    i.checked_sub(1)
+        .and_then(|p| sep_at(t, p))
+        .filter(|s| s.1 == 1)
+}
+
+/// How far back a cue word may be: about a JSON key and its punctuation, or a short phrase.
+pub(super) const CUE_WINDOW: usize = 48;
+
+/// A cue word (ASCII, lower case) occurs in the `CUE_WINDOW` bytes before `start`, compared
+/// without regard to case, at the start of a word: `phone_number`, `Tel.`, `customerSSN`
+/// (camel case), but not `hotel`. JSON keys are cues this way too: `"ssn": "123456789"`.
+pub(super) fn has_cue(t: &[u8], start: usize, cues: &[&str]) -> bool {
+    let from = start.saturating_sub(CUE_WINDOW);
+    let mut prev = before(t, from);
+    for k in from..start {
+        let Some(b) = at(t, k) else { break };
+        let word_start = b.is_ascii_alphabetic()
+            && prev.is_none_or(|p| {
+                !p.is_ascii_alphabetic() || (p.is_ascii_lowercase() && b.is_ascii_uppercase())
+            });
+        if word_start {
+            let lower = b.to_ascii_lowercase();
+            let hit = cues.iter().any(|cue| {
+                cue.as_bytes().first() == Some(&lower)
+                    && t.get(k..k + cue.len()).is_some_and(|w| {
+                        k + cue.len() <= start && w.eq_ignore_ascii_case(cue.as_bytes())
+                    })
+            });
+            if hit {
+                return true;
+            }
+        }
+        prev = Some(b);
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separators() {
+        assert_eq!(sep_at(b"a b", 1), Some((Sep::Space, 1)));
+        assert_eq!(sep_at("1\u{2013}2".as_bytes(), 1), Some((Sep::Dash, 3)));
+        assert_eq!(sep_at("1\u{2212}2".as_bytes(), 1), Some((Sep::Dash, 3)));
+        assert_eq!(sep_at("1\u{00e9}2".as_bytes(), 1), None);
+        assert_eq!(sep_before("1\u{2014}2".as_bytes(), 4), Some((Sep::Dash, 3)));
+        assert_eq!(sep_before(b"1-2", 2), Some((Sep::Dash, 1)));
+        assert_eq!(sep_before(b"12", 1), None);
+    }
+
+    #[test]
+    fn cues() {
+        let t = br#"{"Customer SSN": "123456789"}"#;
+        let at = 19;
+        assert!(has_cue(t, at, &["ssn"]));
+        assert!(!has_cue(t, at, &["phone"]));
+        let far = format!("ssn{}123456789", " ".repeat(60));
+        assert!(!has_cue(far.as_bytes(), 63, &["ssn"]));
+        assert!(!has_cue(b"hotel 123", 6, &["tel"]));
+        assert!(has_cue(b"telephone 123", 10, &["tel"]));
+        assert!(has_cue(b"customerSSN: 123", 13, &["ssn"]));
+        assert!(has_cue(b"phone_number=123", 13, &["phone"]));
+    }
+}
