@@ -3,5 +3,6 @@
 
 mod config;
 mod crd;
+mod detection;
 mod harness;
 mod requests;
