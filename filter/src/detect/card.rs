@@ -6,7 +6,32 @@
 //! (`3.1415926535897932`). The issuer ranges keep Luhn-valid timestamps and ids (one in ten
 //! passes Luhn by chance) from being taken for cards: epoch milliseconds start with a 1.
 
-use super::text::{at, before, digit, sep_at, Sep};
+use super::text::{at, before, digit, has_cue, sep_at, Sep};
+
+/// Labels of numbers that are not cards: a Luhn-valid order or tracking number with a card
+/// issuer's prefix is still an order number...
+const NOT_CARD_CUES: &[&str] = &[
+    "order",
+    "invoice",
+    "tracking",
+    "shipment",
+    "sku",
+    "isbn",
+    "reference",
+    "ref",
+];
+/// ...unless the text also speaks of a card.
+const CARD_CUES: &[&str] = &[
+    "card",
+    "credit",
+    "debit",
+    "cc",
+    "pan",
+    "visa",
+    "mastercard",
+    "amex",
+    "payment",
+];
 
 const MIN_DIGITS: usize = 13;
 const MAX_DIGITS: usize = 19;
@@ -69,7 +94,8 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
             _ => break,
         }
     }
-    ends.get(..n_ends)?
+    let end = ends
+        .get(..n_ends)?
         .iter()
         .rev()
         .find(|(_, n)| {
@@ -77,7 +103,10 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
                 .get(..usize::from(*n))
                 .is_some_and(|d| issuer_length_ok(d) && luhn(d))
         })
-        .map(|(end, _)| *end)
+        .map(|(end, _)| *end)?;
+    let labelled_otherwise =
+        has_cue(text, start, NOT_CARD_CUES) && !has_cue(text, start, CARD_CUES);
+    (!labelled_otherwise).then_some(end)
 }
 
 /// The number starts with an issuer's prefix and has a length that issuer uses.
@@ -214,6 +243,20 @@ mod tests {
             card("4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1"),
             None,
             "one-digit groups"
+        );
+    }
+
+    #[test]
+    fn numbers_labelled_as_something_else_are_not_cards() {
+        assert_eq!(card("Order #4111111111111111 shipped"), None);
+        assert_eq!(card(r#"{"tracking": "4111 1111 1111 1111"}"#), None);
+        assert_eq!(
+            card("order paid by card 4111111111111111"),
+            Some("4111111111111111")
+        );
+        assert_eq!(
+            card(r#"{"invoice": "x", "payment": {"pan": "4111111111111111"}}"#),
+            Some("4111111111111111")
         );
     }
 

@@ -8,6 +8,14 @@
 use std::ops::Range;
 
 const MAX_LOCAL: usize = 64;
+
+/// File extensions that are not top-level domains: `icon@2x.png` is a file name.
+const FILE_EXTENSIONS: &[&[u8]] = &[
+    b"png", b"jpg", b"jpeg", b"gif", b"svg", b"webp", b"bmp", b"ico", b"tif", b"tiff", b"css",
+    b"js", b"mjs", b"json", b"yaml", b"yml", b"txt", b"htm", b"html", b"xml", b"exe", b"dll",
+    b"tar", b"gz", b"tgz", b"bz2", b"xz", b"pdf", b"doc", b"docx", b"xls", b"xlsx", b"csv", b"log",
+    b"tmp", b"bak", b"wasm", b"mp3", b"mp4", b"wav", b"avi",
+];
 const MAX_DOMAIN: usize = 253;
 const MAX_LABEL: usize = 63;
 
@@ -88,7 +96,8 @@ pub(super) fn match_around(text: &[u8], at_pos: usize) -> Option<Range<usize>> {
                 .get(..4)
                 .is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"))
             && last.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-'));
-    (labels >= 2 && tld_ok).then_some(start..end)
+    let file = FILE_EXTENSIONS.iter().any(|e| last.eq_ignore_ascii_case(e));
+    (labels >= 2 && tld_ok && !file).then_some(start..end)
 }
 
 #[cfg(test)]
@@ -122,6 +131,8 @@ mod tests {
     fn not_addresses() {
         assert_eq!(email("a..b@c.com"), Some("b@c.com"));
         for t in [
+            "icon@2x.png",
+            "logo@3x.JPG",
             "@example.com",
             "a@localhost",
             "a@b.c",

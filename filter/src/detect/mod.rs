@@ -19,6 +19,8 @@ mod email;
 mod iban;
 mod ip;
 mod phone;
+#[cfg(test)]
+mod quality;
 mod routing;
 mod scan;
 mod secrets;

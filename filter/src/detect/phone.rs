@@ -4,7 +4,7 @@
 //! to 15 digits in groups is a phone number only next to a cue (`phone`, `tel`, `mobile`, ...),
 //! so that order numbers and timestamps are not.
 
-use super::text::{at, before, digit, has_cue, is_word, run_end, sep_at, sep_before, Sep};
+use super::text::{at, before, digit, has_cue_around, is_word, run_end, sep_at, sep_before, Sep};
 
 const CUES: &[&str] = &[
     "phone", "tel", "mobile", "cell", "fax", "sms", "whatsapp", "call me", "call us",
@@ -168,7 +168,10 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     }
     // Cheap structure first: most digit words are short numbers, and the cue look-up is the
     // expensive part.
-    if g.n < 7 || !standalone(t, start, g.end) || g.count < 2 && !has_cue(t, start, CUES) {
+    if g.n < 7
+        || !standalone(t, start, g.end)
+        || g.count < 2 && !has_cue_around(t, start, g.end, CUES)
+    {
         return None;
     }
     let digits = g.digits.get(..g.n)?;
@@ -184,7 +187,7 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     if formatted_nanp || (parenthesised && nanp(digits) && matches!(lens, [3, 3, 4])) {
         return Some(g.end);
     }
-    ((7..=15).contains(&g.n) && has_cue(t, start, CUES)).then_some(g.end)
+    ((7..=15).contains(&g.n) && has_cue_around(t, start, g.end, CUES)).then_some(g.end)
 }
 
 #[cfg(test)]

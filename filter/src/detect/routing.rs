@@ -1,7 +1,7 @@
 //! US bank routing numbers (ABA): nine digits next to a cue (`routing`, `ABA`, `RTN`), with a
 //! Federal Reserve prefix (00-12, 21-32, 61-72, 80) and the 3-7-1 checksum.
 
-use super::text::{digit, has_cue};
+use super::text::{digit, has_cue_around};
 
 const CUES: &[&str] = &["routing", "aba", "rtn", "transit number"];
 
@@ -17,7 +17,7 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     let prefix = d[0] * 10 + d[1];
     let prefix_ok = matches!(prefix, 0..=12 | 21..=32 | 61..=72 | 80);
     let sum = 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8]);
-    (prefix_ok && sum.is_multiple_of(10) && has_cue(t, start, CUES)).then_some(end)
+    (prefix_ok && sum.is_multiple_of(10) && has_cue_around(t, start, end, CUES)).then_some(end)
 }
 
 #[cfg(test)]

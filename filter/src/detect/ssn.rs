@@ -3,7 +3,7 @@
 //! security` in a nearby key or text). Area 000, 666 and 900-999, group 00 and serial 0000 are
 //! never issued, so they are not SSNs.
 
-use super::text::{digit, has_cue, sep_at, sep_before, Sep};
+use super::text::{digit, has_cue_around, sep_at, sep_before, Sep};
 
 const CUES: &[&str] = &[
     "ssn",
@@ -30,8 +30,10 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     let group = number(t, start + 3, 2)?;
     let serial = number(t, start + 5, 4)?;
     let end = start + 9;
-    (valid(area, group, serial) && standalone(t, start, end, None) && has_cue(t, start, CUES))
-        .then_some(end)
+    (valid(area, group, serial)
+        && standalone(t, start, end, None)
+        && has_cue_around(t, start, end, CUES))
+    .then_some(end)
 }
 
 fn valid(area: u32, group: u32, serial: u32) -> bool {

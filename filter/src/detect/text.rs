@@ -138,6 +138,48 @@ pub(super) fn has_cue(t: &[u8], start: usize, cues: &[&str]) -> bool {
     false
 }
 
+/// How far after a value a cue may follow in prose (`203568290 is the SSN on file`).
+pub(super) const CUE_AFTER_WINDOW: usize = 24;
+
+/// A cue before the value, or shortly after it in prose: what lies between the value and a
+/// later cue must not close a field (`"`, `,`, `;`, `:`, braces, a line break), so that in JSON
+/// the next member's key never counts.
+pub(super) fn has_cue_around(t: &[u8], start: usize, end: usize, cues: &[&str]) -> bool {
+    if has_cue(t, start, cues) {
+        return true;
+    }
+    let stop = t
+        .get(end..(end + CUE_AFTER_WINDOW).min(t.len()))
+        .and_then(|after| {
+            after
+                .iter()
+                .position(|b| matches!(b, b'"' | b',' | b';' | b':' | b'{' | b'}' | b'\n'))
+        })
+        .map_or((end + CUE_AFTER_WINDOW).min(t.len()), |p| end + p);
+    stop > end && has_cue(t, stop, cues) && {
+        // The cue must lie after the value, not before it.
+        let from = stop.saturating_sub(CUE_WINDOW).max(end);
+        has_cue_in(t, from, stop, cues)
+    }
+}
+
+fn has_cue_in(t: &[u8], from: usize, to: usize, cues: &[&str]) -> bool {
+    let Some(w) = t.get(from..to) else {
+        return false;
+    };
+    cues.iter().any(|cue| {
+        let c = cue.as_bytes();
+        w.len() >= c.len()
+            && w.windows(c.len()).enumerate().any(|(k, x)| {
+                x.eq_ignore_ascii_case(c)
+                    && (from + k)
+                        .checked_sub(1)
+                        .and_then(|p| t.get(p))
+                        .is_none_or(|p| !p.is_ascii_alphabetic())
+            })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +207,18 @@ mod tests {
         assert!(has_cue(b"telephone 123", 10, &["tel"]));
         assert!(has_cue(b"customerSSN: 123", 13, &["ssn"]));
         assert!(has_cue(b"phone_number=123", 13, &["phone"]));
+        assert!(has_cue_around(
+            b"203568290 is the SSN on file",
+            0,
+            9,
+            &["ssn"]
+        ));
+        assert!(!has_cue_around(
+            br#""203568290", "ssn_ok": 1"#,
+            1,
+            10,
+            &["ssn"]
+        ));
+        assert!(!has_cue_around(b"x ssn 203568290", 6, 15, &["phone"]));
     }
 }
