@@ -1,0 +1,190 @@
+//! Property tests: the scanner, the scrubber, the configuration parser, the rule compiler and
+//! the event writer never panic and always produce well-formed output, whatever the input.
+//! They run natively and compiled to Wasm (scripts/test.sh).
+#![allow(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used)]
+
+use iatp_filter::config;
+use iatp_filter::detect::{Decoding, Findings, Format, KindSet, Scanner};
+use iatp_filter::events::{self, EventLog, Stamp};
+use iatp_filter::scrub::{redact, scrub, BodyFormat};
+use proptest::prelude::*;
+use serde_json::Value;
+
+/// Bytes that exercise the detectors: digits and separators, '@', letters of the credential
+/// prefixes, JSON structure and escapes, percent escapes, unicode dashes, invalid UTF-8.
+fn interesting_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let pieces = prop_oneof![
+        Just(b"4111".to_vec()),
+        Just(b" ".to_vec()),
+        Just(b"-".to_vec()),
+        Just(b".".to_vec()),
+        Just(b"@".to_vec()),
+        Just(b"\"".to_vec()),
+        Just(b"\\u00".to_vec()),
+        Just(b"%40".to_vec()),
+        Just(b"+".to_vec()),
+        Just(b"(".to_vec()),
+        Just(b":".to_vec()),
+        Just(b"::".to_vec()),
+        Just("\u{2013}".as_bytes().to_vec()),
+        Just(b"AKIA".to_vec()),
+        Just(b"ghp_".to_vec()),
+        Just(b"xoxb-".to_vec()),
+        Just(b"eyJ".to_vec()),
+        Just(b"bc1q".to_vec()),
+        Just(b"-----BEGIN PRIVATE KEY-----".to_vec()),
+        Just(b"DE89".to_vec()),
+        Just(b"ssn".to_vec()),
+        Just(b"phone".to_vec()),
+        Just(vec![0xff, 0xe2, 0x80]),
+        "[0-9]{1,20}".prop_map(|s| s.into_bytes()),
+        "[a-zA-Z0-9_.-]{1,12}".prop_map(|s| s.into_bytes()),
+        any::<u8>().prop_map(|b| vec![b]),
+    ];
+    prop::collection::vec(pieces, 0..200).prop_map(|v| v.concat())
+}
+
+fn decodings() -> [(Decoding, Format); 3] {
+    [
+        (Decoding::default(), Format::Text),
+        (
+            Decoding {
+                json: true,
+                ..Decoding::default()
+            },
+            Format::Json,
+        ),
+        (
+            Decoding {
+                percent: true,
+                plus_is_space: true,
+                json: true,
+            },
+            Format::Text,
+        ),
+    ]
+}
+
+fn check_scan(input: &[u8]) {
+    let scanner = Scanner::new(KindSet::all_built_ins());
+    for (decoding, format) in decodings() {
+        let mut spans = Vec::new();
+        let mut findings = Findings::default();
+        scanner.scan_input(input, decoding, format, &mut findings, |f| spans.push(f));
+        assert_eq!(findings.count, spans.len());
+        let mut last = 0;
+        for f in &spans {
+            assert!(
+                f.span.start < f.span.end && f.span.end <= input.len(),
+                "{:?}",
+                f.span
+            );
+            assert!(f.span.start >= last, "findings out of order");
+            last = f.span.start;
+        }
+        // Scrubbing never fails, and what was found is replaced.
+        let s = scrub(input, &spans, usize::MAX, &scanner);
+        assert!(
+            spans.is_empty() || s.text.contains("_REDACTED]"),
+            "nothing scrubbed: {}",
+            s.text
+        );
+        // Redacting valid JSON keeps it valid JSON.
+        if format == Format::Json && serde_json::from_slice::<Value>(input).is_ok() {
+            let out = redact(input, &spans, BodyFormat::Json, &scanner);
+            assert!(
+                serde_json::from_slice::<Value>(&out).is_ok(),
+                "redaction broke JSON: {}",
+                String::from_utf8_lossy(&out)
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn scanning_any_bytes_is_safe(input in prop::collection::vec(any::<u8>(), 0..2048)) {
+        check_scan(&input);
+    }
+
+    #[test]
+    fn scanning_detector_shaped_input_is_safe(input in interesting_bytes()) {
+        check_scan(&input);
+    }
+
+    #[test]
+    fn redacting_json_with_values_keeps_it_json(
+        values in prop::collection::vec(prop_oneof![
+            Just("4111 1111 1111 1111"), Just("123-45-6789"), Just("jane@example.com"),
+            Just("+41 44 668 18 00"), Just("AKIAIOSFODNN7EXAMPLE"), Just("plain"),
+        ], 1..8),
+        as_number in any::<bool>(),
+    ) {
+        let mut doc = serde_json::Map::new();
+        for (i, v) in values.iter().enumerate() {
+            doc.insert(format!("k{i}"), Value::String(v.to_string()));
+        }
+        if as_number {
+            doc.insert("n".into(), serde_json::json!(4111111111111111u64));
+        }
+        let text = serde_json::to_vec(&doc).unwrap();
+        check_scan(&text);
+    }
+
+    #[test]
+    fn any_configuration_bytes_parse_or_fail_cleanly(input in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = config::parse(&input);
+    }
+
+    #[test]
+    fn any_rule_condition_compiles_or_fails_cleanly(
+        tokens in prop::collection::vec(prop_oneof![
+            Just("has_ssn"), Just("has_email"), Just("trust_score"), Just("retention"), Just("method"),
+            Just("detected_count"), Just("&&"), Just("||"), Just("!"), Just("=="), Just("!="), Just("<"),
+            Just(">="), Just("("), Just(")"), Just("'permanent'"), Just("\"POST\""), Just("3"), Just("-1"),
+            Just("true"), Just("&"), Just("="), Just("'"), Just("x"),
+        ], 0..30)
+    ) {
+        let condition = tokens.join(" ");
+        let cfg = serde_json::json!({
+            "manifest": {"identity": {"agent_id": "a"}, "privacy": {"retention": "ephemeral"}},
+            "policy": {"block_rules": [{"name": "r", "condition": condition, "action": "block"}]}
+        });
+        if let Ok(policy) = config::parse(cfg.to_string().as_bytes()) {
+            // A compiled rule evaluates without failing, whatever the facts.
+            let facts = iatp_filter::rules::Facts {
+                detected: KindSet::all_built_ins(),
+                detected_count: 3,
+                method: "POST",
+                path: "/x",
+            };
+            let _ = policy.evaluate(&facts, false);
+        }
+    }
+
+    #[test]
+    fn event_lines_are_always_one_json_object_each(
+        method in ".{0,20}",
+        path in ".{0,200}",
+        payload in prop::option::of(".{0,500}"),
+        trace in "[A-Za-z0-9._-]{1,128}",
+    ) {
+        let mut log = EventLog::default();
+        let stamp = Stamp { trace_id: &trace, timestamp: "2026-01-23T12:34:56.789Z", agent_id: "a" };
+        log.push(&stamp, &events::Request {
+            method: &method, path: &path, trust_score: 5, detected: vec![], body_bytes: 3,
+            payload: payload.as_deref(), payload_truncated: false,
+        });
+        log.push(&stamp, &events::Error { error: &path, status: Some(413) });
+        let text = std::str::from_utf8(log.as_bytes()).unwrap();
+        let lines: Vec<&str> = text.split('\n').collect();
+        prop_assert_eq!(lines.len(), 2);
+        for line in lines {
+            let v: Value = serde_json::from_str(line).unwrap();
+            prop_assert!(v.is_object());
+            prop_assert_eq!(&v["trace_id"], &Value::String(trace.clone()));
+        }
+    }
+}
