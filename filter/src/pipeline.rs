@@ -342,48 +342,36 @@ impl Exchange {
                 Step::Forward
             }
         };
-        if monitor {
-            // Monitor mode reports what enforcement would do and changes nothing.
-            if let (Some(rule), Step::Forward) = (redaction, &step) {
-                let values = body_spans.len();
-                if values > 0 {
-                    let kinds = body_spans
-                        .iter()
-                        .fold(KindSet::default(), |s, f| s.with(f.kind));
-                    self.events.push(
-                        &stamp,
-                        &events::Redacted {
-                            rule: &rule.name,
-                            detected: policy.scanner.names(kinds),
-                            values,
-                            body_bytes: body_len,
-                            mode,
-                        },
-                    );
-                }
-            }
-            return Step::Forward;
-        }
-        match (redaction, step) {
-            (Some(rule), Step::Forward) if !body_spans.is_empty() => {
-                let redacted = scrub::redact(body, &body_spans, format, &policy.scanner);
-                let kinds = body_spans
-                    .iter()
-                    .fold(KindSet::default(), |s, f| s.with(f.kind));
-                self.events.push(
-                    &stamp,
-                    &events::Redacted {
-                        rule: &rule.name,
-                        detected: policy.scanner.names(kinds),
-                        values: body_spans.len(),
-                        body_bytes: u64::try_from(redacted.len()).unwrap_or(u64::MAX),
-                        mode: None,
-                    },
-                );
-                Step::ForwardRedacted(redacted)
-            }
-            (_, step) => step,
-        }
+        let redact_by = match (redaction, &step) {
+            (Some(rule), Step::Forward) if !body_spans.is_empty() => Some(rule),
+            _ => None,
+        };
+        // Monitor mode reports what enforcement would do and changes nothing.
+        let step = if monitor { Step::Forward } else { step };
+        let Some(rule) = redact_by else {
+            return step;
+        };
+        let (step, body_bytes) = if monitor {
+            (step, body_len)
+        } else {
+            let redacted = scrub::redact(body, &body_spans, format, &policy.scanner);
+            let len = u64::try_from(redacted.len()).unwrap_or(u64::MAX);
+            (Step::ForwardRedacted(redacted), len)
+        };
+        let kinds = body_spans
+            .iter()
+            .fold(KindSet::default(), |s, f| s.with(f.kind));
+        self.events.push(
+            &stamp,
+            &events::Redacted {
+                rule: &rule.name,
+                detected: policy.scanner.names(kinds),
+                values: body_spans.len(),
+                body_bytes,
+                mode,
+            },
+        );
+        step
     }
 
     /// How the body is written: by its content type, else JSON if it looks like JSON.
@@ -647,6 +635,32 @@ mod tests {
             lines(&ex)[0]["path"],
             "/.well-known/agent-manifest?e=[EMAIL_REDACTED]"
         );
+    }
+
+    #[test]
+    fn redaction_rewrites_forwarded_bodies_and_monitor_only_reports_it() {
+        let rules = json!({"block_rules": [{"name": "scrub", "condition": "has_email", "action": "redact"}]});
+        let p = policy(json!({"policy": rules.clone()}));
+        let mut ex = exchange("POST", "/x", false);
+        let step = ex.decide(&p, br#"{"to":"a@b.io","n":1}"#, NOW);
+        assert_eq!(
+            step,
+            Step::ForwardRedacted(br#"{"to":"[EMAIL]","n":1}"#.to_vec())
+        );
+        let l = lines(&ex);
+        assert_eq!(l[1]["type"], "redacted");
+        assert_eq!(l[1]["values"], 1);
+        assert_eq!(l[1]["body_bytes"], 22);
+        let p = policy(json!({"policy": rules, "mode": "monitor"}));
+        let mut ex = exchange("POST", "/x", false);
+        assert_eq!(ex.decide(&p, br#"{"to":"a@b.io"}"#, NOW), Step::Forward);
+        assert_eq!(lines(&ex)[1]["mode"], "monitor");
+        // Nothing to replace in the body (the address is in the path): forwarded as it is.
+        let p = policy(
+            json!({"policy": {"block_rules": [{"name": "scrub", "condition": "has_email", "action": "redact"}]}}),
+        );
+        let mut ex = exchange("POST", "/x?to=a@b.io", false);
+        assert_eq!(ex.decide(&p, b"{}", NOW), Step::Forward);
     }
 
     #[test]
