@@ -354,7 +354,7 @@ impl Exchange {
         let (step, body_bytes) = if monitor {
             (step, body_len)
         } else {
-            let redacted = scrub::redact(body, &body_spans, format, &policy.scanner);
+            let redacted = scrub::redact(body, &mut body_spans, format, &policy.scanner);
             let len = u64::try_from(redacted.len()).unwrap_or(u64::MAX);
             (Step::ForwardRedacted(redacted), len)
         };

@@ -2,7 +2,7 @@
 //! (`[CREDIT_CARD_REDACTED]`, so that no detected value reaches a log) and bodies forwarded by
 //! a `redact` rule (`[CREDIT_CARD]`, written so the body stays valid JSON, form or text).
 
-use crate::detect::{Finding, Scanner};
+use crate::detect::{self, Finding, Scanner};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scrubbed {
@@ -70,7 +70,15 @@ pub fn scrub(input: &[u8], findings: &[Finding], limit: usize, scanner: &Scanner
 
 /// For a `redact` rule: the whole body with every detected value replaced by its `[TYPE]`
 /// placeholder, written so the body keeps its format.
-pub fn redact(body: &[u8], findings: &[Finding], format: BodyFormat, scanner: &Scanner) -> Vec<u8> {
+pub fn redact(
+    body: &[u8],
+    findings: &mut [Finding],
+    format: BodyFormat,
+    scanner: &Scanner,
+) -> Vec<u8> {
+    if format == BodyFormat::Json {
+        detect::mark_json_strings(body, findings);
+    }
     replace(body, findings, body.len(), |f, out| {
         let p = scanner.redaction_placeholder(f.kind).as_bytes();
         match format {
@@ -146,7 +154,7 @@ mod tests {
             &mut Findings::default(),
             |f| spans.push(f),
         );
-        String::from_utf8(redact(text.as_bytes(), &spans, format, &scanner)).unwrap()
+        String::from_utf8(redact(text.as_bytes(), &mut spans, format, &scanner)).unwrap()
     }
 
     #[test]

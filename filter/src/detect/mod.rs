@@ -117,7 +117,8 @@ impl KindSet {
 }
 
 /// One detected value: its kind, where it is (byte offsets into the scanned input), and
-/// whether it sits inside a JSON string (so a replacement knows whether to quote itself).
+/// whether it sits inside a JSON string (so a replacement knows whether to quote itself; set
+/// by [`mark_json_strings`], false until then).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub kind: Kind,
@@ -138,6 +139,11 @@ impl Findings {
         self.kinds = self.kinds.with(kind);
         self.count = self.count.saturating_add(1);
     }
+}
+
+/// Sets `in_string` on findings of a JSON input (in input order), for redaction.
+pub fn mark_json_strings(input: &[u8], findings: &mut [Finding]) {
+    scan::mark_strings(input, findings);
 }
 
 /// How the scanned input is written: JSON (string state is tracked, custom patterns run over
@@ -368,15 +374,18 @@ mod tests {
     #[test]
     fn in_string_is_known_in_json() {
         let scanner = Scanner::new(KindSet::all_built_ins());
-        let mut flags = Vec::new();
+        let body = br#"{"a":"4111111111111111","b":4111111111111111,"c":"x\"4111111111111111"}"#;
+        let mut found = Vec::new();
         scanner.scan_input(
-            br#"{"a":"4111111111111111","b":4111111111111111}"#,
+            body,
             Decoding::default(),
             Format::Json,
             &mut Findings::default(),
-            |f| flags.push(f.in_string),
+            |f| found.push(f),
         );
-        assert_eq!(flags, vec![true, false]);
+        mark_json_strings(body, &mut found);
+        let flags: Vec<bool> = found.iter().map(|f| f.in_string).collect();
+        assert_eq!(flags, vec![true, false, true]);
     }
 
     #[test]
