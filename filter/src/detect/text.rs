@@ -156,11 +156,8 @@ pub(super) fn has_cue_around(t: &[u8], start: usize, end: usize, cues: &[&str]) 
                 .position(|b| matches!(b, b'"' | b',' | b';' | b':' | b'{' | b'}' | b'\n'))
         })
         .map_or((end + CUE_AFTER_WINDOW).min(t.len()), |p| end + p);
-    stop > end && has_cue(t, stop, cues) && {
-        // The cue must lie after the value, not before it.
-        let from = stop.saturating_sub(CUE_WINDOW).max(end);
-        has_cue_in(t, from, stop, cues)
-    }
+    // The cue must lie after the value, between it and the end of the field.
+    stop > end && has_cue_in(t, end, stop, cues)
 }
 
 fn has_cue_in(t: &[u8], from: usize, to: usize, cues: &[&str]) -> bool {
