@@ -315,6 +315,20 @@ def positives():
         key = pem(as_json)
         text = '{"name": "deploy", "key": "' + key + '"}' if as_json else f"here is the key:\n{key}\nbye"
         out.append({"text": text, "expect": ["private_key"]})
+    # Values right after timestamps, decimals and counts: the pass skips those in one step, and
+    # must not skip what follows them.
+    busy = [("credit_card", lambda: format_card(card_number())), ("ssn", lambda: "-".join(ssn())),
+            ("phone", lambda: " ".join(x for x in reversed(phone()) if x)),  # a national number keeps its cue
+            ("ip_address", ipv4), ("email", email)]
+    for _ in range(4):
+        for kind, make in busy:
+            v = make()
+            ts = f"2026-0{R.randint(1, 9)}-{R.randint(10, 28)}T{R.randint(10, 23)}:{R.randint(10, 59)}:{R.randint(10, 59)}" + R.choice(["Z", ".123Z", "+01:00", ""])
+            out.append({"text": R.choice([
+                json.dumps({"at": ts, "score": float(f"0.{digits(3)}"), "tokens": R.randint(1, 999), "text": f"reach me at {v}"}),
+                f"{ts} {v}",
+                f"seen {ts}, rated {R.randint(1, 9)}.{digits(2)} by {R.randint(1, 99)} users: {v}",
+            ]), "expect": [kind]})
     return out
 
 

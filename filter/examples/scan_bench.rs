@@ -1,6 +1,7 @@
-//! Scan throughput on realistic JSON bodies: 1 KiB, 64 KiB and 1 MiB, without and with
-//! sensitive values, all built-in detectors on. Built natively and for wasm32-wasip1 and run
-//! by `scripts/bench-scan.sh`, which prints both in one table.
+//! Scan throughput on realistic JSON bodies of 1 KiB, 64 KiB and 1 MiB: agent conversations
+//! without and with sensitive values, and chat prose; all built-in detectors on. Built
+//! natively and for wasm32-wasip1 and run by `scripts/bench-scan.sh`, which prints both in
+//! one table.
 //!
 //! Output: one line per case, `case<TAB>bytes<TAB>MB/s<TAB>findings`.
 
@@ -104,6 +105,31 @@ fn body(size: usize, pii: bool) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// A chat-completion request of about `size` bytes: long prose messages with the punctuation
+/// people type (commas, colons, parentheses, dashes, times), the bytes a byte-class skip
+/// finds hardest.
+fn chat(size: usize) -> Vec<u8> {
+    const PARA: &str = "Hi, I'd like to change my booking: the flight on Tuesday (the 9:40 one) \
+        doesn't work anymore. Could you move it to Thursday, ideally before noon? Also, please \
+        add breakfast for both guests - and check whether the hotel's late check-out is still \
+        possible. Thanks! ";
+    let mut out = String::from(
+        "{\"model\":\"agent-7\",\"temperature\":0.2,\"max_tokens\":1024,\"messages\":[",
+    );
+    let mut i = 0u64;
+    while out.len() < size.saturating_sub(300) {
+        let role = if i.is_multiple_of(2) {
+            "user"
+        } else {
+            "assistant"
+        };
+        out.push_str(&format!("{{\"role\":\"{role}\",\"content\":\"{PARA}\"}},"));
+        i += 1;
+    }
+    out.push_str("{}]}");
+    out.into_bytes()
+}
+
 fn main() {
     let scanner = Scanner::new(KindSet::all_built_ins());
     let decoding = Decoding {
@@ -111,8 +137,11 @@ fn main() {
         ..Decoding::default()
     };
     for (label, size) in [("1KiB", 1024), ("64KiB", 64 * 1024), ("1MiB", 1024 * 1024)] {
-        for pii in [false, true] {
-            let b = body(size, pii);
+        for shape in ["clean", "with PII", "chat prose"] {
+            let b = match shape {
+                "chat prose" => chat(size),
+                _ => body(size, shape == "with PII"),
+            };
             let mut found = 0usize;
             let run = |found: &mut usize| {
                 let mut f = Findings::default();
@@ -133,7 +162,7 @@ fn main() {
             }
             let secs = start.elapsed().as_secs_f64();
             let mbps = (b.len() as f64 * rounds as f64) / secs / 1e6;
-            let case = format!("{label} {}", if pii { "with PII" } else { "clean" });
+            let case = format!("{label} {shape}");
             println!("{case}\t{}\t{mbps:.0}\t{found}", b.len());
         }
     }

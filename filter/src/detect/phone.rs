@@ -92,16 +92,24 @@ fn read_groups(t: &[u8], start: usize) -> Option<Groups> {
     Some(g)
 }
 
-/// Not glued to more digits on the right, and not the tail of a longer chain on the left.
+/// Not glued to more digits on the right, and not the tail of a longer chain on the left. The
+/// end of a time (`12:37:50 415-555-2671`, `+01:00 …`) is not a chain the number belongs to.
 fn standalone(t: &[u8], start: usize, end: usize) -> bool {
     let right = digit(t, end).is_some()
         || (at(t, end) == Some(b'.') && digit(t, end + 1).is_some())
         || sep_at(t, end).is_some_and(|(_, len)| digit(t, end + len).is_some());
     let left = sep_before(t, start).is_some_and(|(_, len)| {
-        start
+        let Some(last) = start
             .checked_sub(len + 1)
-            .and_then(|p| digit(t, p))
-            .is_some()
+            .filter(|&p| digit(t, p).is_some())
+        else {
+            return false;
+        };
+        let mut first = last;
+        while first > 0 && digit(t, first - 1).is_some() {
+            first -= 1;
+        }
+        before(t, first) != Some(b':')
     });
     !right && !left
 }
@@ -226,6 +234,18 @@ mod tests {
         assert_eq!(phone("411-555-2671"), None, "N11");
         assert_eq!(phone("415-155-2671"), None, "exchange starts with 1");
         assert_eq!(phone("4155552671"), None, "bare: needs a cue");
+    }
+
+    #[test]
+    fn after_a_time() {
+        let t = b"12:37:50 415-555-2671";
+        assert_eq!(
+            match_at(t, 9),
+            Some(t.len()),
+            "a time is not part of the chain"
+        );
+        let t = b"12 37 50 415-555-2671";
+        assert_eq!(match_at(t, 9), None, "digit groups before it are");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! colon, `DE89…` from its check digits; the detector then runs from the start of that word.
 //! Whether a finding sits inside a JSON string is worked out only when a body is redacted.
 
-use super::text::{at, before, is_word, word_end};
+use super::text::{at, before, is_word, run_end, sep_at, word_end};
 
 use super::{card, crypto, email, iban, ip, phone, routing, secrets, ssn};
 use super::{Finding, Format, Kind, Scanner};
@@ -44,11 +44,40 @@ fn is_trigger(b: u8) -> bool {
     TRIGGER.get(usize::from(b)).copied().unwrap_or(false)
 }
 
+/// Eight bytes at a time: a word none of whose bytes can be a stop is skipped with a few
+/// integer operations; the table decides within a word that may hold one. Text and JSON keys
+/// are long runs without stops, so most words are skipped whole.
 fn next_trigger(t: &[u8], i: usize) -> Option<usize> {
-    t.get(i..)?
+    let rest = t.get(i..)?;
+    let mut chunks = rest.chunks_exact(8);
+    let mut base = i;
+    for c in &mut chunks {
+        if <[u8; 8]>::try_from(c).map_or(true, |w| may_hold_trigger(u64::from_le_bytes(w))) {
+            if let Some(p) = c.iter().position(|&b| is_trigger(b)) {
+                return Some(base + p);
+            }
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
         .iter()
         .position(|&b| is_trigger(b))
-        .map(|p| i + p)
+        .map(|p| base + p)
+}
+
+/// Whether any byte of `w` is in `0x25..=0x41` (`%` to `A`: digits and most stop punctuation)
+/// or `0x5C..=0x5F` (`\` and `_`): a superset of the stop bytes, exact per byte (the sums
+/// below never carry from one byte into the next, as every operand byte is below 0x80).
+fn may_hold_trigger(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low7 = w & !HIGH;
+    // The high bit of each byte of `low7 + ONES * (0x80 - c)` is set when that byte is >= c.
+    let at_least = |c: u64| low7 + ONES * (0x80 - c);
+    let in_digits_and_punctuation = at_least(0x25) & !at_least(0x42);
+    let in_backslash_to_underscore = at_least(0x5C) & !at_least(0x60);
+    (in_digits_and_punctuation | in_backslash_to_underscore) & !w & HIGH != 0
 }
 
 /// The start of the run of bytes satisfying `f` that ends at `i`, looking back at most `max`.
@@ -86,7 +115,13 @@ pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format, emit: &mut impl FnMut
         if b.is_ascii_digit() {
             let end = word_end(t, i);
             let m = if word_start_at(t, i) {
-                numeric(sc, t, i, end)
+                match numeric(sc, t, i, end) {
+                    Numeric::Found(kind, start, m_end) => Some((kind, start, m_end)),
+                    Numeric::NothingBefore(e) => {
+                        i = e.max(i + 1);
+                        continue;
+                    }
+                }
             } else {
                 // A digit inside a word: the word may be a letter-led value.
                 let ws = run_start(t, i, 64, is_word);
@@ -191,9 +226,29 @@ pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format, emit: &mut impl FnMut
     seen
 }
 
+/// What the numeric detectors make of a digit word.
+enum Numeric {
+    Found(Kind, usize, usize),
+    /// No value starts before this position: the word, or a whole date, time or short chain
+    /// of digit groups, is passed over at once instead of stopping at each of its groups.
+    NothingBefore(usize),
+}
+
 /// Numeric values that start where a digit word starts (`end` is the word's end). Cheap tests
 /// of the word's shape come first: most numbers start nothing.
-fn numeric(sc: &Scanner, t: &[u8], i: usize, end: usize) -> Option<(Kind, usize, usize)> {
+fn numeric(sc: &Scanner, t: &[u8], i: usize, end: usize) -> Numeric {
+    match numeric_value(sc, t, i, end) {
+        Ok((kind, start, m_end)) => Numeric::Found(kind, start, m_end),
+        Err(skip) => Numeric::NothingBefore(skip),
+    }
+}
+
+fn numeric_value(
+    sc: &Scanner,
+    t: &[u8],
+    i: usize,
+    end: usize,
+) -> Result<(Kind, usize, usize), usize> {
     let en = sc.enabled;
     let on = |k: Kind| en.contains(k);
     let len = end - i;
@@ -208,20 +263,25 @@ fn numeric(sc: &Scanner, t: &[u8], i: usize, end: usize) -> Option<(Kind, usize,
                 .is_some_and(|w| w.iter().all(u8::is_ascii_hexdigit))
     };
     let found = |k: Kind, e: Option<usize>| e.map(|e| (k, i, e));
-    if date_or_time(t, i, digits) {
-        return None;
+    if digits == len && digits < 7 {
+        if let Some(chain_end) = short_chain(t, i + digits, digits) {
+            return Err(chain_end);
+        }
+    }
+    if let Some(e) = date_or_time(t, i, digits) {
+        return Err(e);
     }
     // Most specific first: an SSN or a card is never also one of the later kinds.
     if on(Kind::SSN) && ((digits == 3 && sep_next) || digits == 9) {
         if let Some(m) = found(Kind::SSN, ssn::match_at(t, i)) {
-            return Some(m);
+            return Ok(m);
         }
     }
     if on(Kind::CREDIT_CARD)
         && ((4..=6).contains(&digits) && sep_next || (13..=19).contains(&digits))
     {
         if let Some(m) = found(Kind::CREDIT_CARD, card::match_at(t, i)) {
-            return Some(m);
+            return Ok(m);
         }
     }
     if on(Kind::IP_ADDRESS) {
@@ -231,46 +291,124 @@ fn numeric(sc: &Scanner, t: &[u8], i: usize, end: usize) -> Option<(Kind, usize,
             _ => None,
         };
         if let Some(m) = found(Kind::IP_ADDRESS, m) {
-            return Some(m);
+            return Ok(m);
         }
     }
     if on(Kind::PHONE) && (digits >= 7 || sep_next || at(t, i + digits) == Some(b')')) {
         if let Some(m) = found(Kind::PHONE, phone::match_at(t, i)) {
-            return Some(m);
+            return Ok(m);
         }
     }
     if on(Kind::US_BANK_ROUTING) && digits == 9 {
         if let Some(m) = found(Kind::US_BANK_ROUTING, routing::match_at(t, i)) {
-            return Some(m);
+            return Ok(m);
         }
     }
     if on(Kind::CRYPTO_WALLET) && len >= 26 {
         if let Some(m) = found(Kind::CRYPTO_WALLET, crypto::match_base58(t, i)) {
-            return Some(m);
+            return Ok(m);
         }
+    }
+    Err(end)
+}
+
+/// Whether the digit groups that start with a group of `digits` digits ending at `j` hold too
+/// few digits for any numeric detector: fewer than 7 (a phone number's least), in fewer than
+/// 4 groups (an IPv4 address's count), with nothing after them a detector continues with.
+/// Counts, ids and decimals (`"tokens":217`, `0.314`) end here, before a detector sets up.
+/// Returns the end of the chain then: no value starts inside it either.
+fn short_chain(t: &[u8], mut j: usize, digits: usize) -> Option<usize> {
+    let mut total = digits;
+    let mut groups = 1;
+    while total < 7 && groups < 4 {
+        if matches!(at(t, j), Some(b':' | b')')) {
+            return None; // IPv6 (`2001:db8::1`), `555) 123-4567`
+        }
+        let Some((_, len)) = sep_at(t, j) else {
+            return Some(j);
+        };
+        let g = run_end(t, j + len, |b| b.is_ascii_digit()) - (j + len);
+        if g == 0 {
+            // `1 (415) 555-2671`; otherwise the separator is not part of the chain.
+            return (at(t, j + len) != Some(b'(')).then_some(j);
+        }
+        if is_word_at(t, j + len + g) {
+            return None; // `12 34abc`: a word the letter-led detectors look at
+        }
+        total += g;
+        groups += 1;
+        j += len + g;
     }
     None
 }
 
+fn is_word_at(t: &[u8], i: usize) -> bool {
+    at(t, i).is_some_and(is_word)
+}
+
 /// `2026-01-23`, `2026/01/23` and `12:34:56` (not followed by more groups): none of the
-/// detectors matches them, and timestamps are everywhere in JSON, so they are dismissed first.
-fn date_or_time(t: &[u8], i: usize, digits: usize) -> bool {
-    let d = |k: usize| at(t, i + k).is_some_and(|c| c.is_ascii_digit());
-    let is = |k: usize, c: u8| at(t, i + k) == Some(c);
+/// detectors matches them, and timestamps are everywhere in JSON, so they are dismissed first,
+/// whole: an RFC 3339 timestamp (`2026-01-23T12:34:56.789Z`, `… 12:34:56+01:00`) ends where
+/// it ends, instead of stopping the pass at each of its groups. Returns that end.
+fn date_or_time(t: &[u8], i: usize, digits: usize) -> Option<usize> {
     match digits {
         4 => {
             let sep = at(t, i + 4);
-            matches!(sep, Some(b'-' | b'/'))
-                && d(5)
-                && d(6)
+            let date = matches!(sep, Some(b'-' | b'/'))
+                && two_digits(t, i + 5)
                 && sep == at(t, i + 7)
-                && d(8)
-                && d(9)
-                && !d(10)
+                && two_digits(t, i + 8)
+                && !is_digit(t, i + 10);
+            if !date {
+                return None;
+            }
+            let e = i + 10;
+            Some(match at(t, e) {
+                Some(b'T' | b' ') => time_end(t, e + 1).unwrap_or(e),
+                _ => e,
+            })
         }
-        2 => is(2, b':') && d(3) && d(4) && is(5, b':') && d(6) && d(7) && !d(8) && !is(8, b':'),
-        _ => false,
+        2 => time_end(t, i),
+        _ => None,
     }
+}
+
+/// `hh:mm:ss`, then fractional seconds and a zone (`Z`, `+01:00`) if present; not followed by
+/// more digits or groups (`12:34:56:78` could be an IPv6 address).
+fn time_end(t: &[u8], i: usize) -> Option<usize> {
+    let hms = two_digits(t, i)
+        && at(t, i + 2) == Some(b':')
+        && two_digits(t, i + 3)
+        && at(t, i + 5) == Some(b':')
+        && two_digits(t, i + 6)
+        && !is_digit(t, i + 8)
+        && at(t, i + 8) != Some(b':');
+    if !hms {
+        return None;
+    }
+    let mut e = i + 8;
+    if at(t, e) == Some(b'.') && is_digit(t, e + 1) {
+        e = run_end(t, e + 1, |b| b.is_ascii_digit());
+    }
+    match at(t, e) {
+        Some(b'Z') => e += 1,
+        Some(b'+' | b'-')
+            if two_digits(t, e + 1) && at(t, e + 3) == Some(b':') && two_digits(t, e + 4) =>
+        {
+            e += 6
+        }
+        _ => {}
+    }
+    // A timestamp glued to more of a word is not one: leave the word to the detectors.
+    (!is_word_at(t, e)).then_some(e)
+}
+
+fn is_digit(t: &[u8], i: usize) -> bool {
+    at(t, i).is_some_and(|c| c.is_ascii_digit())
+}
+
+fn two_digits(t: &[u8], i: usize) -> bool {
+    is_digit(t, i) && is_digit(t, i + 1)
 }
 
 /// Values that start with letters, looked at from a digit inside their first word (which
@@ -389,17 +527,67 @@ fn custom(sc: &Scanner, t: &[u8], format: Format, found: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::date_or_time;
+    use super::{date_or_time, is_trigger, may_hold_trigger, next_trigger, short_chain};
+
+    #[test]
+    fn word_test_never_misses_a_stop_byte() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                for fill in [b'a', b' ', b'"', 0xFF, 0x80] {
+                    let mut w = [fill; 8];
+                    w[pos] = b;
+                    if is_trigger(b) {
+                        assert!(may_hold_trigger(u64::from_le_bytes(w)), "{b:#x} at {pos}");
+                    }
+                }
+            }
+        }
+        assert!(!may_hold_trigger(u64::from_le_bytes(*b"the fox ")));
+        assert!(!may_hold_trigger(u64::from_le_bytes([
+            0xC3, 0xA9, b'"', b'{', b'}', b'[', b' ', 0xFF
+        ])));
+    }
+
+    #[test]
+    fn next_trigger_matches_a_byte_walk() {
+        let t = b"{\"text\":\"please confirm the booking for two guests\",\"id\":42} caf\xC3\xA9 A";
+        let walk = |i: usize| t.iter().skip(i).position(|&b| is_trigger(b)).map(|p| i + p);
+        for i in 0..=t.len() + 1 {
+            assert_eq!(next_trigger(t, i), walk(i), "from {i}");
+        }
+    }
+
+    #[test]
+    fn short_chains() {
+        assert_eq!(short_chain(b"0.314}", 1, 1), Some(5));
+        assert_eq!(short_chain(b"217,", 3, 3), Some(3));
+        assert_eq!(short_chain(b"12 34 x", 2, 2), Some(5));
+        assert_eq!(short_chain(b"555 1234", 3, 3), None, "seven digits");
+        assert_eq!(short_chain(b"1.2.3.4", 1, 1), None, "four groups");
+        assert_eq!(short_chain(b"2001:db8::1", 4, 4), None);
+        assert_eq!(short_chain(b"1 (415) 555-2671", 1, 1), None);
+        assert_eq!(short_chain(b"12 34abc", 2, 2), None);
+        assert_eq!(
+            short_chain(b"123\xE2\x80\x9345\xE2\x80\x936789", 3, 3),
+            None,
+            "unicode dashes"
+        );
+    }
 
     #[test]
     fn dates_and_times() {
-        assert!(date_or_time(b"2026-01-23T12", 0, 4));
-        assert!(date_or_time(b"2026/01/23 x", 0, 4));
-        assert!(!date_or_time(b"2026-01/23", 0, 4));
-        assert!(!date_or_time(b"2026-01-234", 0, 4));
-        assert!(date_or_time(b"12:34:56Z", 0, 2));
-        assert!(
-            !date_or_time(b"12:34:56:78", 0, 2),
+        assert_eq!(date_or_time(b"2026-01-23T12", 0, 4), Some(10));
+        assert_eq!(date_or_time(b"2026/01/23 x", 0, 4), Some(10));
+        assert_eq!(date_or_time(b"2026-01/23", 0, 4), None);
+        assert_eq!(date_or_time(b"2026-01-234", 0, 4), None);
+        assert_eq!(date_or_time(b"12:34:56Z,", 0, 2), Some(9));
+        assert_eq!(date_or_time(b"12:34:56Zulu", 0, 2), None);
+        let ts = b"2026-01-23T12:34:56.789+01:00\"";
+        assert_eq!(date_or_time(ts, 0, 4), Some(ts.len() - 1));
+        assert_eq!(date_or_time(b"2026-01-23 12:34:56 4111", 0, 4), Some(19));
+        assert_eq!(
+            date_or_time(b"12:34:56:78", 0, 2),
+            None,
             "could be an IPv6 address"
         );
     }
