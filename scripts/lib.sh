@@ -48,9 +48,11 @@ setup() {
 # The release .wasm and the mock agent.
 build() {
   cd "$ROOT"
-  say "building the filter (release, wasm32-wasip1) and the mock agent"
+  say "building the filter (release, wasm32-wasip1), the mock agent and the event verifier"
   cargo build --release --target wasm32-wasip1 -p iatp-filter
   cargo build --release -p iatp-host-tests --bin mock-agent
+  cargo build --release -p iatp-verify
   say "filter: $WASM ($(wc -c <"$WASM") bytes)"
   export IATP_WASM="$WASM"
+  export IATP_VERIFY="$ROOT/target/release/iatp-verify"
 }

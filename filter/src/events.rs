@@ -12,6 +12,8 @@ use serde::Serialize;
 #[derive(Debug, Default, Clone)]
 pub struct EventLog {
     buf: Vec<u8>,
+    /// The type of each line, in order (for the events metric).
+    types: Vec<&'static str>,
 }
 
 /// The fields every line of a request shares.
@@ -22,6 +24,10 @@ pub struct Stamp<'a> {
     pub agent_id: &'a str,
 }
 
+/// The version of the event line schema, in every line as `v`. It changes when a field
+/// changes meaning or goes away; new fields may appear without a change.
+pub const SCHEMA_VERSION: u32 = 1;
+
 #[derive(Serialize)]
 struct Line<'a, T: Serialize> {
     #[serde(rename = "type")]
@@ -29,6 +35,7 @@ struct Line<'a, T: Serialize> {
     trace_id: &'a str,
     timestamp: &'a str,
     agent_id: &'a str,
+    v: u32,
     #[serde(flatten)]
     body: &'a T,
 }
@@ -131,13 +138,21 @@ impl EventLog {
             trace_id: stamp.trace_id,
             timestamp: stamp.timestamp,
             agent_id: stamp.agent_id,
+            v: SCHEMA_VERSION,
             body,
         };
         // Writing to a Vec cannot fail; should serialization ever fail, drop the partial line
         // rather than leave broken JSON behind.
         if serde_json::to_writer(&mut self.buf, &line).is_err() {
             self.buf.truncate(mark);
+        } else {
+            self.types.push(T::TYPE);
         }
+    }
+
+    /// The type of each line, in order.
+    pub fn types(&self) -> &[&'static str] {
+        &self.types
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -191,7 +206,8 @@ mod tests {
             },
         );
         let text = std::str::from_utf8(log.as_bytes()).unwrap();
-        assert!(text.starts_with(r#"{"type":"request","trace_id":"t-1","timestamp":"2026-01-23T12:34:56.789Z","agent_id":"booking-agent","method":"POST""#));
+        assert!(text.starts_with(r#"{"type":"request","trace_id":"t-1","timestamp":"2026-01-23T12:34:56.789Z","agent_id":"booking-agent","v":1,"method":"POST""#));
+        assert_eq!(log.types(), ["request", "response"]);
         assert!(!text.contains("payload_truncated"));
         let v = lines(&log);
         assert_eq!(v.len(), 2);

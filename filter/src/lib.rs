@@ -5,10 +5,12 @@
 //! host.
 
 pub mod agent_card;
+pub mod chain;
 pub mod config;
 pub mod detect;
 pub mod events;
 pub mod manifest;
+pub mod metrics;
 pub mod pipeline;
 pub mod policy;
 pub mod replies;

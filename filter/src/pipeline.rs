@@ -4,6 +4,7 @@
 
 use crate::detect::{Decoding, Finding, Findings, Format, KindSet};
 use crate::events::{self, EventLog, Stamp};
+use crate::metrics::{self, Tally};
 use crate::policy::{Mode, Policy, Verdict};
 use crate::replies;
 use crate::rules::Facts;
@@ -120,6 +121,23 @@ pub struct Exchange {
     /// In monitor mode: what enforcement would have done, for `X-Agent-Policy`.
     pub policy_header: Option<&'static str>,
     decided: bool,
+    /// Response headers came back (from the agent or from Envoy): their status.
+    response_status: Option<u16>,
+    /// What the evaluation adds to the metrics (none for requests answered before it).
+    pub tally: Option<Tally>,
+}
+
+/// How a stream ended, as Envoy tells at its end (the filter's `on_log`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ending<'a> {
+    /// Envoy's `%RESPONSE_CODE_DETAILS%`: `via_upstream` for the agent's own answer, else why
+    /// Envoy answered or ended the stream (`upstream_reset_before_response_started{…}`,
+    /// `upstream_response_timeout`, `downstream_remote_disconnect`…). Empty if unknown.
+    pub details: &'a str,
+    /// Request body bytes received (for a request that never completed).
+    pub body_bytes: u64,
+    /// The filter answered the request itself.
+    pub replied_locally: bool,
 }
 
 /// Which well-known document a request asks for.
@@ -142,12 +160,19 @@ impl Exchange {
             quarantined: false,
             policy_header: None,
             decided: false,
+            response_status: None,
+            tally: None,
         }
     }
 
     /// The event lines so far, newline-separated.
     pub fn events(&self) -> &[u8] {
         self.events.as_bytes()
+    }
+
+    /// The type of each event line so far.
+    pub fn event_types(&self) -> &[&'static str] {
+        self.events.types()
     }
 
     /// True once the request has been decided (forwarded or answered).
@@ -291,6 +316,17 @@ impl Exchange {
         if monitor {
             self.policy_header = Some(verdict.name());
         }
+        self.tally = Some(Tally {
+            decision: metrics::decision_index(if monitor {
+                Mode::Monitor.as_str()
+            } else {
+                verdict.name()
+            }),
+            result: metrics::result_index(verdict.name()),
+            detected: findings.kinds,
+            body_bytes: body_len,
+            trust_score: policy.trust_score,
+        });
         let detected = policy.scanner.names(findings.kinds);
         let step = match verdict {
             Verdict::Allow => Step::Forward,
@@ -389,6 +425,7 @@ impl Exchange {
     /// The response headers came back (from the agent, or from Envoy itself).
     pub fn on_response(&mut self, policy: &Policy, status: u16, now_nanos: u64) {
         let ts = rfc3339_millis(now_nanos / 1_000_000);
+        self.response_status = Some(status);
         if !self.decided {
             // A response started before the filter had the whole request: Envoy's own answer
             // (a timeout, its buffer limit), or, without hold_headers, an agent answering early.
@@ -406,6 +443,61 @@ impl Exchange {
         let latency_ms = (micros as f64) / 1000.0;
         self.events
             .push(&stamp, &events::Response { status, latency_ms });
+    }
+
+    /// The stream is over: records what went wrong, if anything did, that no earlier step saw.
+    /// - the request never completed (the client went away mid-body, or Envoy ended the stream):
+    ///   a request line with what is known, and an error;
+    /// - the request was forwarded but no response started (the client went away, or the
+    ///   stream was reset): an error;
+    /// - Envoy answered 5xx itself (upstream reset, connection failure, timeout): an error
+    ///   naming Envoy's reason.
+    pub fn finish(&mut self, policy: &Policy, ending: Ending, now_nanos: u64) {
+        let ts = rfc3339_millis(now_nanos / 1_000_000);
+        let why = |what: &str| match ending.details {
+            "" => what.to_string(),
+            d => format!("{what} ({d})"),
+        };
+        if !self.decided {
+            if self.response_status.is_some() {
+                return; // on_response recorded it
+            }
+            let mut findings = Findings::default();
+            let path_spans = self.scan_path(policy, &mut findings);
+            self.record_request(
+                policy,
+                &path_spans,
+                &[],
+                &[],
+                &findings,
+                ending.body_bytes,
+                &ts,
+            );
+            let error = why("the stream ended before the request was complete");
+            self.push_error_without_status(policy, &error, &ts);
+            self.decided = true;
+            return;
+        }
+        if self.response_status.is_none() {
+            if ending.replied_locally {
+                return;
+            }
+            let error = why("the stream ended before the response started");
+            self.push_error_without_status(policy, &error, &ts);
+            return;
+        }
+        let from_envoy =
+            !matches!(ending.details, "via_upstream" | "") && !ending.details.starts_with("iatp_");
+        if let Some(status) = self.response_status.filter(|s| *s >= 500 && from_envoy) {
+            let error = format!("Envoy answered {status}: {}", ending.details);
+            self.push_error(policy, &error, status, &ts);
+        }
+    }
+
+    /// A failure of the glue's own (a redaction it could not write): an error event.
+    pub fn record_error(&mut self, policy: &Policy, error: &str, status: u16, now_nanos: u64) {
+        let ts = rfc3339_millis(now_nanos / 1_000_000);
+        self.push_error(policy, error, status, &ts);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -438,6 +530,16 @@ impl Exchange {
                 body_bytes,
                 payload: payload.as_ref().map(|p| p.text.as_str()),
                 payload_truncated: payload.as_ref().is_some_and(|p| p.truncated),
+            },
+        );
+    }
+
+    fn push_error_without_status(&mut self, policy: &Policy, error: &str, timestamp: &str) {
+        self.events.push(
+            &stamp(&self.trace_id, policy, timestamp),
+            &events::Error {
+                error,
+                status: None,
             },
         );
     }
@@ -710,5 +812,105 @@ mod tests {
         let l = lines(&ex);
         assert_eq!(l[0]["type"], "error");
         assert_eq!(l[0]["status"], 408);
+        // The end of the stream adds nothing to that.
+        ex.finish(&p, Ending::default(), NOW);
+        assert_eq!(lines(&ex).len(), 1);
+    }
+
+    #[test]
+    fn the_end_of_the_stream_records_what_went_wrong_after_the_decision() {
+        let p = policy(json!({}));
+        let ending = |details| Ending {
+            details,
+            body_bytes: 0,
+            replied_locally: false,
+        };
+
+        // A client gone mid-body: the request as far as it came, then an error.
+        let mut ex = exchange("POST", "/x?email=jane%40example.com", false);
+        ex.finish(
+            &p,
+            Ending {
+                details: "downstream_remote_disconnect",
+                body_bytes: 10,
+                replied_locally: false,
+            },
+            NOW,
+        );
+        let l = lines(&ex);
+        assert_eq!(l[0]["type"], "request");
+        assert_eq!(l[0]["body_bytes"], 10);
+        assert_eq!(l[0]["path"], "/x?email=[EMAIL_REDACTED]");
+        assert_eq!(
+            l[1]["error"],
+            "the stream ended before the request was complete (downstream_remote_disconnect)"
+        );
+        assert!(l[1].get("status").is_none());
+        assert!(ex.tally.is_none(), "not an evaluation");
+
+        // Forwarded, and Envoy answered 503 for the agent: an error naming Envoy's reason.
+        let mut ex = exchange("POST", "/x", false);
+        ex.decide(&p, b"{}", NOW);
+        assert!(ex.tally.is_some());
+        ex.on_response(&p, 503, NOW);
+        ex.finish(
+            &p,
+            ending("upstream_reset_before_response_started{connection_termination}"),
+            NOW,
+        );
+        let l = lines(&ex);
+        assert_eq!(l[1]["type"], "response");
+        assert_eq!(l[2]["type"], "error");
+        assert_eq!(l[2]["status"], 503);
+
+        // The agent's own 503 is its answer, not an error of the path to it.
+        let mut ex = exchange("POST", "/x", false);
+        ex.decide(&p, b"{}", NOW);
+        ex.on_response(&p, 503, NOW);
+        ex.finish(&p, ending("via_upstream"), NOW);
+        assert_eq!(lines(&ex).len(), 2);
+
+        // Forwarded, and the stream ended before any response.
+        let mut ex = exchange("POST", "/x", false);
+        ex.decide(&p, b"{}", NOW);
+        ex.finish(&p, ending(""), NOW);
+        let l = lines(&ex);
+        assert_eq!(
+            l[1]["error"],
+            "the stream ended before the response started"
+        );
+
+        // Answered locally: nothing more to say.
+        let mut ex = exchange("POST", "/x", false);
+        ex.decide(&p, br#"{"ssn":"123-45-6789"}"#, NOW);
+        ex.finish(
+            &p,
+            Ending {
+                details: "iatp_blocked",
+                body_bytes: 21,
+                replied_locally: true,
+            },
+            NOW,
+        );
+        let l = lines(&ex);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[1]["type"], "blocked");
+        let t = ex.tally.as_ref().unwrap();
+        assert_eq!(crate::metrics::DECISIONS[t.decision], "block");
+        assert_eq!(t.body_bytes, 21);
+    }
+
+    #[test]
+    fn every_line_has_the_schema_version() {
+        let p = policy(json!({}));
+        let mut ex = exchange("POST", "/x", false);
+        ex.decide(&p, b"{}", NOW);
+        ex.on_response(&p, 200, NOW);
+        for l in lines(&ex) {
+            assert_eq!(l["v"], 1);
+            assert_eq!(l["agent_id"], "a");
+            assert_eq!(l["trace_id"], "t1");
+            assert_eq!(l["timestamp"], "2026-01-23T12:34:56.789Z");
+        }
     }
 }

@@ -1,8 +1,10 @@
-//! Property tests: the scanner, the scrubber, the configuration parser, the rule compiler and
-//! the event writer never panic and always produce well-formed output, whatever the input.
-//! They run natively and compiled to Wasm (scripts/test.sh).
+//! Property tests: the scanner, the scrubber, the configuration parser, the rule compiler, the
+//! event writer and the chain that seals its lines never panic and always produce well-formed
+//! output, whatever the input; the verifier takes any line without panicking. They run
+//! natively and compiled to Wasm (scripts/test.sh).
 #![allow(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used)]
 
+use iatp_filter::chain::{Chain, Verifier};
 use iatp_filter::config;
 use iatp_filter::detect::{Decoding, Findings, Format, KindSet, Scanner};
 use iatp_filter::events::{self, EventLog, Stamp};
@@ -165,6 +167,21 @@ proptest! {
     }
 
     #[test]
+    fn verifying_any_line_is_safe(
+        lines in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..300), 0..8),
+        tail in "[0-9a-f]{0,70}",
+    ) {
+        let mut v = Verifier::default();
+        for mut l in lines {
+            l.extend_from_slice(b",\"hash\":\"");
+            l.extend_from_slice(tail.as_bytes());
+            l.extend_from_slice(b"\"}");
+            v.line(&l);
+        }
+        let _ = v.ok();
+    }
+
+    #[test]
     fn event_lines_are_always_one_json_object_each(
         method in ".{0,20}",
         path in ".{0,200}",
@@ -178,13 +195,22 @@ proptest! {
             payload: payload.as_deref(), payload_truncated: false,
         });
         log.push(&stamp, &events::Error { error: &path, status: Some(413) });
-        let text = std::str::from_utf8(log.as_bytes()).unwrap();
+        // What reaches the file: the lines sealed into a chain.
+        let mut chain = Chain::new([9; 8]);
+        let mut sealed = Vec::new();
+        chain.seal(log.as_bytes(), &mut sealed);
+        let text = std::str::from_utf8(&sealed).unwrap();
         let lines: Vec<&str> = text.split('\n').collect();
         prop_assert_eq!(lines.len(), 2);
-        for line in lines {
+        let mut verifier = Verifier::default();
+        for (i, line) in lines.iter().enumerate() {
             let v: Value = serde_json::from_str(line).unwrap();
             prop_assert!(v.is_object());
             prop_assert_eq!(&v["trace_id"], &Value::String(trace.clone()));
+            prop_assert_eq!(&v["path"].as_str().or(v["error"].as_str()), &Some(path.as_str()));
+            prop_assert_eq!(v["seq"].as_u64(), Some(i as u64 + 1));
+            verifier.line(line.as_bytes());
         }
+        prop_assert!(verifier.ok());
     }
 }

@@ -1,10 +1,10 @@
 //! Raw proxy-wasm ABI calls for the few host functions whose SDK wrappers panic on a status
-//! they did not expect. Envoy answers `BadArgument` to a header write once the headers have
+//! they did not expect (header, property and buffer writes, local replies, metrics). Envoy answers `BadArgument` to a header write once the headers have
 //! left (for instance after an override in stream mode); the SDK turns that into a panic,
 //! which aborts the Wasm VM and fails every request on that worker. Here a status is a value.
 #![allow(unsafe_code)]
 
-use proxy_wasm::types::{BufferType, MapType};
+use proxy_wasm::types::{BufferType, MapType, MetricType};
 
 const OK: u32 = 0;
 
@@ -41,6 +41,14 @@ extern "C" {
         headers_size: usize,
         grpc_status: i32,
     ) -> u32;
+    fn proxy_define_metric(
+        metric_type: u32,
+        name_data: *const u8,
+        name_size: usize,
+        return_id: *mut u32,
+    ) -> u32;
+    fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+    fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
 }
 
 /// The host's status code when it is not Ok.
@@ -111,6 +119,24 @@ pub fn send_local_response(
             -1,
         )
     })
+}
+
+/// Defines (or finds, if any VM of this proxy defined it already) a metric; its id.
+pub fn define_metric(kind: MetricType, name: &str) -> Result<u32, Failed> {
+    let mut id = 0u32;
+    // SAFETY: as above; `id` is a live u32 the host writes once.
+    status(unsafe { proxy_define_metric(kind as u32, name.as_ptr(), name.len(), &mut id) })
+        .map(|()| id)
+}
+
+pub fn increment_metric(id: u32, offset: i64) -> Result<(), Failed> {
+    // SAFETY: no pointers.
+    status(unsafe { proxy_increment_metric(id, offset) })
+}
+
+pub fn record_metric(id: u32, value: u64) -> Result<(), Failed> {
+    // SAFETY: no pointers.
+    status(unsafe { proxy_record_metric(id, value) })
 }
 
 /// The proxy-wasm header map encoding: count, then (name length, value length) pairs, then

@@ -71,6 +71,11 @@ pub fn set_property(name: &str, value: &[u8]) {
     }
 }
 
+/// A stream property (`["response", "code_details"]`…), if the host has it.
+pub fn property(path: &[&str]) -> Option<Bytes> {
+    hostcalls::get_property(path.to_vec()).ok().flatten()
+}
+
 pub fn plugin_configuration() -> Bytes {
     hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX)
         .ok()

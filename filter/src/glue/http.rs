@@ -1,14 +1,17 @@
 //! The HTTP context: one per request. Reads headers and the body, runs the pipeline, carries
 //! out its steps (forward or reply), and publishes the event lines to filter state.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
 
 use super::host;
+use super::metrics::Metrics;
 use crate::agent_card;
-use crate::pipeline::{is_tunnel, Exchange, RequestHead, Step};
+use crate::chain::Chain;
+use crate::pipeline::{is_tunnel, Ending, Exchange, RequestHead, Step};
 use crate::policy::{is_override, Policy};
 use crate::trace;
 
@@ -35,10 +38,10 @@ enum State {
 
 pub struct IatpHttp {
     policy: Option<Rc<Policy>>,
+    metrics: Rc<Metrics>,
+    chain: Rc<RefCell<Chain>>,
     exchange: Option<Exchange>,
     state: State,
-    /// Bytes of events already published to filter state.
-    published: usize,
     /// The request headers are held back (not yet sent upstream), so they can still change.
     headers_held: bool,
     /// Bytes of request body Envoy has buffered so far.
@@ -46,12 +49,17 @@ pub struct IatpHttp {
 }
 
 impl IatpHttp {
-    pub fn new(policy: Option<Rc<Policy>>) -> IatpHttp {
+    pub fn new(
+        policy: Option<Rc<Policy>>,
+        metrics: Rc<Metrics>,
+        chain: Rc<RefCell<Chain>>,
+    ) -> IatpHttp {
         IatpHttp {
             policy,
+            metrics,
+            chain,
             exchange: None,
             state: State::Start,
-            published: 0,
             headers_held: false,
             body_size: 0,
         }
@@ -73,26 +81,18 @@ impl IatpHttp {
         Action::Pause
     }
 
-    fn publish_events(&mut self) {
-        if let Some(ex) = &self.exchange {
-            let lines = ex.events();
-            if lines.len() != self.published {
-                host::set_property(EVENTS_PROPERTY, lines);
-                self.published = lines.len();
-            }
-        }
-    }
-
-    /// Carries out a pipeline step. Events are published first: a local reply can finish the
-    /// stream, and the access log, before `send_http_response` returns.
+    /// Carries out a pipeline step.
     fn carry_out(&mut self, step: Step) -> Action {
-        self.publish_events();
         match step {
             Step::Forward => self.forward(),
             Step::ForwardRedacted(body) => {
                 // Configuration makes sure redaction only happens while the headers are held,
                 // so content-length can still follow the new body.
                 if !host::replace_request_body(self.body_size, &body) {
+                    if let (Some(p), Some(ex)) = (&self.policy, self.exchange.as_mut()) {
+                        let error = "the request body could not be redacted";
+                        ex.record_error(p, error, 500, host::now_nanos());
+                    }
                     return self.carry_out(Step::Reply {
                         status: 500,
                         body: br#"{"error":"the request body could not be redacted"}"#.to_vec(),
@@ -120,6 +120,7 @@ impl IatpHttp {
                     headers.push((SCORE_HEADER, p.trust_score_text.as_str()));
                 }
                 host::send_reply(u32::from(status), details, &headers, &body);
+                self.metrics.replied(status);
                 Action::Pause
             }
         }
@@ -149,6 +150,10 @@ impl IatpHttp {
         } else {
             ex.decide(&policy, &host::request_body(size), now)
         };
+        if let Some(tally) = &ex.tally {
+            let micros = host::now_nanos().saturating_sub(now) / 1_000;
+            self.metrics.evaluated(tally, micros);
+        }
         self.carry_out(step)
     }
 }
@@ -274,8 +279,38 @@ impl HttpContext for IatpHttp {
         if let Some(decision) = ex.policy_header {
             host::set_response_header(POLICY_HEADER, Some(decision));
         }
-        self.publish_events();
         Action::Continue
+    }
+
+    /// The stream is over and its access log is next: Envoy runs this just before its access
+    /// loggers, on the same worker, so lines are sealed into the VM's chain in the order the
+    /// events file receives them.
+    fn on_log(&mut self) {
+        let (Some(policy), Some(ex)) = (self.policy.clone(), self.exchange.as_mut()) else {
+            return;
+        };
+        let details = host::property(&["response", "code_details"]).unwrap_or_default();
+        ex.finish(
+            &policy,
+            Ending {
+                details: &String::from_utf8_lossy(&details),
+                body_bytes: u64::try_from(self.body_size).unwrap_or(u64::MAX),
+                replied_locally: self.state == State::Replied,
+            },
+            host::now_nanos(),
+        );
+        let lines = ex.events();
+        if lines.is_empty() {
+            return;
+        }
+        let mut sealed = Vec::with_capacity(lines.len() + 128 * ex.event_types().len());
+        match self.chain.try_borrow_mut() {
+            Ok(mut chain) => chain.seal(lines, &mut sealed),
+            // Cannot happen (one thread, no borrow held across calls); never lose the lines.
+            Err(_) => sealed.extend_from_slice(lines),
+        }
+        host::set_property(EVENTS_PROPERTY, &sealed);
+        self.metrics.events(ex.event_types());
     }
 }
 

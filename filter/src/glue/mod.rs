@@ -4,11 +4,12 @@
 mod abi;
 mod host;
 mod http;
+mod metrics;
 mod root;
 
 use proxy_wasm::types::LogLevel;
 
 pub fn register() {
     proxy_wasm::set_log_level(LogLevel::Info);
-    proxy_wasm::set_root_context(|_| Box::new(root::IatpRoot::default()));
+    proxy_wasm::set_root_context(|_| Box::new(root::IatpRoot::new()));
 }

@@ -1,6 +1,7 @@
 //! The root context: parses and compiles the configuration once per VM, then hands the
 //! compiled policy to every HTTP context.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -8,12 +9,31 @@ use proxy_wasm::types::ContextType;
 
 use super::host;
 use super::http::IatpHttp;
+use super::metrics::Metrics;
+use crate::chain::Chain;
 use crate::config;
 use crate::policy::Policy;
 
-#[derive(Default)]
 pub struct IatpRoot {
     policy: Option<Rc<Policy>>,
+    metrics: Rc<Metrics>,
+    /// This VM's chain of event lines: one per VM start, kept across reconfigurations.
+    chain: Rc<RefCell<Chain>>,
+}
+
+impl IatpRoot {
+    pub fn new() -> IatpRoot {
+        let mut id = [0u8; 8];
+        if getrandom::fill(&mut id).is_err() {
+            // Unique enough to tell VMs apart in one file: the start time in nanoseconds.
+            id = host::now_nanos().to_be_bytes();
+        }
+        IatpRoot {
+            policy: None,
+            metrics: Rc::new(Metrics::default()),
+            chain: Rc::new(RefCell::new(Chain::new(id))),
+        }
+    }
 }
 
 impl Context for IatpRoot {}
@@ -34,6 +54,7 @@ impl RootContext for IatpRoot {
                     policy.rules.len(),
                     policy.scanner.names(policy.scanner.enabled()).join(", ")
                 );
+                self.metrics = Rc::new(Metrics::define(&policy));
                 self.policy = Some(Rc::new(policy));
                 true
             }
@@ -47,7 +68,11 @@ impl RootContext for IatpRoot {
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         // The SDK panics on None; an unconfigured context answers 503 instead.
-        Some(Box::new(IatpHttp::new(self.policy.clone())))
+        Some(Box::new(IatpHttp::new(
+            self.policy.clone(),
+            self.metrics.clone(),
+            self.chain.clone(),
+        )))
     }
 
     fn get_type(&self) -> Option<ContextType> {

@@ -9,7 +9,9 @@
 //! * `--record FILE` appends JSON lines: `{"stage":"headers",...}` as soon as a request's head
 //!   has arrived, then `{"stage":"complete",...}` with its body (so a test can tell a request
 //!   whose headers arrived but whose body never did).
-//! * A request may ask for its answer with `x-mock-status` and `x-mock-body` headers.
+//! * A request may ask for its answer with `x-mock-status` and `x-mock-body` headers, for a
+//!   delay with `x-mock-delay-ms` (at most 10 s), or for no answer at all with `x-mock-reset`
+//!   (the connection is closed).
 //! * Keep-alive, `content-length` and chunked bodies (trailers included) are supported.
 
 use std::collections::BTreeMap;
@@ -147,6 +149,13 @@ fn serve(
                 .find(|(k, _)| k == n)
                 .map(|(_, v)| v.clone())
         };
+        if header("x-mock-reset").is_some() {
+            // Hang up without an answer: Envoy sees an upstream reset.
+            return Ok(());
+        }
+        if let Some(ms) = header("x-mock-delay-ms").and_then(|v| v.parse::<u64>().ok()) {
+            thread::sleep(std::time::Duration::from_millis(ms.min(10_000)));
+        }
         let status = header("x-mock-status")
             .and_then(|s| s.parse().ok())
             .unwrap_or(opts.status);

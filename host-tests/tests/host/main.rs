@@ -5,4 +5,5 @@ mod config;
 mod crd;
 mod detection;
 mod harness;
+mod observability;
 mod requests;

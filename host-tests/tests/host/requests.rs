@@ -155,10 +155,19 @@ fn block_rule_answers_403_and_the_agent_never_sees_the_request() {
         events[0]["payload"],
         r#"{"name":"Jane","ssn":"[SSN_REDACTED]"}"#
     );
+    // Consecutive lines of the worker's chain.
+    assert_eq!(events[1]["chain"], events[0]["chain"]);
+    assert_eq!(
+        events[1]["seq"].as_u64().unwrap(),
+        events[0]["seq"].as_u64().unwrap() + 1
+    );
+    assert_eq!(events[1]["hash"].as_str().unwrap().len(), 64);
     assert_eq!(
         events[1],
         json!({"type": "blocked", "trace_id": trace, "timestamp": events[1]["timestamp"],
-               "agent_id": "test-agent", "reason": "ssn_anywhere", "detected": ["ssn"], "status": 403})
+               "agent_id": "test-agent", "v": 1, "reason": "ssn_anywhere", "detected": ["ssn"],
+               "status": 403, "chain": events[1]["chain"], "seq": events[1]["seq"],
+               "hash": events[1]["hash"]})
     );
 }
 

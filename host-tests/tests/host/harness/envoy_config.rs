@@ -62,6 +62,30 @@ impl EnvoyConfig {
         self.hcm()["upgrade_configs"] = json!([{"upgrade_type": "websocket"}]);
     }
 
+    /// Points a cluster at a loopback port.
+    pub fn set_cluster_port(&mut self, cluster: &str, port: u16) {
+        let clusters = self.doc["static_resources"]["clusters"]
+            .as_array_mut()
+            .expect("clusters");
+        let c = clusters
+            .iter_mut()
+            .find(|c| c["name"] == cluster)
+            .unwrap_or_else(|| panic!("no cluster {cluster}"));
+        c["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]
+            ["socket_address"]["port_value"] = json!(port);
+    }
+
+    /// How often Envoy flushes stats (histograms show their values only after a flush).
+    pub fn set_stats_flush_interval(&mut self, interval: &str) {
+        self.doc["stats_flush_interval"] = json!(interval);
+    }
+
+    /// The timeout of the route to the agent.
+    pub fn set_route_timeout(&mut self, timeout: &str) {
+        self.hcm()["route_config"]["virtual_hosts"][0]["routes"][0]["route"]["timeout"] =
+            json!(timeout);
+    }
+
     pub fn set_allow_headers_stop(&mut self, allow: bool) {
         self.wasm()["allow_on_headers_stop_iteration"] = json!(allow);
     }

@@ -64,6 +64,7 @@ pub struct Stack {
 pub struct StackBuilder {
     config: EnvoyConfig,
     plugin: Option<String>,
+    workers: u32,
 }
 
 impl StackBuilder {
@@ -74,6 +75,18 @@ impl StackBuilder {
 
     pub fn plugin_text(mut self, config: &str) -> StackBuilder {
         self.plugin = Some(config.to_string());
+        self
+    }
+
+    /// Another Envoy configuration file of the repository instead of envoy/envoy.yaml.
+    pub fn config_file(mut self, relative: &str) -> StackBuilder {
+        self.config = EnvoyConfig::load(&paths::repo().join(relative));
+        self
+    }
+
+    /// Envoy worker threads (one Wasm VM each); 1 unless set.
+    pub fn workers(mut self, n: u32) -> StackBuilder {
+        self.workers = n;
         self
     }
 
@@ -93,7 +106,7 @@ impl StackBuilder {
         self.config.localize(&dir.path, agent.addr.port());
         let config_path = dir.path.join("envoy.json");
         self.config.write(&config_path);
-        match Envoy::start(&dir.path, &config_path) {
+        match Envoy::start(&dir.path, &config_path, self.workers) {
             Ok(envoy) => Ok(Stack { envoy, agent, dir }),
             Err(f) => {
                 drop(agent);
@@ -115,6 +128,7 @@ impl Stack {
         StackBuilder {
             config: EnvoyConfig::shipped(),
             plugin: None,
+            workers: 1,
         }
     }
 

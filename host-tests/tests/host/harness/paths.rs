@@ -77,3 +77,26 @@ pub fn wasm() -> PathBuf {
     })
     .clone()
 }
+
+/// `IATP_VERIFY` (scripts/test.sh builds it and sets this), else the event-file verifier built
+/// once per test run in its own target directory.
+pub fn verifier() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        if let Some(p) = std::env::var_os("IATP_VERIFY") {
+            let p = PathBuf::from(p);
+            assert!(p.is_file(), "IATP_VERIFY={} does not exist", p.display());
+            return p;
+        }
+        let target = repo().join("target/host-tests");
+        let status = Command::new(env!("CARGO"))
+            .current_dir(repo())
+            .args(["build", "--release", "-p", "iatp-verify", "--target-dir"])
+            .arg(&target)
+            .status()
+            .expect("cargo build of the verifier");
+        assert!(status.success(), "building the verifier failed");
+        target.join("release/iatp-verify")
+    })
+    .clone()
+}

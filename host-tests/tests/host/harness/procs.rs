@@ -105,7 +105,7 @@ pub struct StartFailure {
 impl Envoy {
     /// Starts Envoy on `config` and waits until it is ready (admin `/ready` says LIVE) and its
     /// listener is bound. Ports are chosen by the kernel (port 0) and read back from admin.
-    pub fn start(dir: &Path, config: &Path) -> Result<Envoy, StartFailure> {
+    pub fn start(dir: &Path, config: &Path, workers: u32) -> Result<Envoy, StartFailure> {
         let log = dir.join("envoy.log");
         let admin_path = dir.join("admin-address");
         let mut proc = Proc::spawn(
@@ -113,7 +113,8 @@ impl Envoy {
             Command::new(paths::envoy())
                 .arg("-c")
                 .arg(config)
-                .args(["--concurrency", "1", "--disable-hot-restart", "-l", "info"])
+                .args(["--concurrency", &workers.to_string()])
+                .args(["--disable-hot-restart", "-l", "info"])
                 .args(["--file-flush-interval-msec", "20"])
                 .arg("--admin-address-path")
                 .arg(&admin_path)
@@ -161,6 +162,24 @@ impl Envoy {
             .find_map(|l| l.strip_prefix(&format!("{name}: ")))
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(0)
+    }
+
+    /// The value of one series at `/stats/prometheus`, e.g.
+    /// `iatp_requests_total{decision="allow"}` (0 when Envoy has not created it yet).
+    pub fn prometheus(&self, series: &str) -> f64 {
+        let text = http::get(self.admin, "/stats/prometheus").text();
+        // A series without labels is printed with empty braces: `name{} 4`.
+        text.lines()
+            .find_map(|l| {
+                let rest = l.strip_prefix(series)?;
+                rest.strip_prefix(' ').or_else(|| rest.strip_prefix("{} "))
+            })
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    pub fn prometheus_text(&self) -> String {
+        http::get(self.admin, "/stats/prometheus").text()
     }
 
     pub fn log_text(&self) -> String {

@@ -1,0 +1,415 @@
+//! The flight recorder's tamper evidence: every event line carries `chain`, `seq` and `hash`.
+//!
+//! A chain is one Wasm VM's sequence of lines (one VM per Envoy worker; a new id at every VM
+//! start). `seq` counts its lines from 1 without gaps. `hash` is SHA-256, in lowercase hex, over
+//! the previous line's hash (64 `0`s before the first line), a newline, and this line's
+//! canonical content: the line exactly as written, without its closing `,"hash":"…"` member.
+//! Editing, deleting, inserting or moving a line breaks the chain at that line; the verifier
+//! ([`Verifier`]) says where.
+//!
+//! Lines are sealed when the request's access log is written (the filter's `on_log` runs just
+//! before Envoy's access loggers on the same worker), so within a chain the file holds the
+//! lines in `seq` order.
+
+use sha2::{Digest, Sha256};
+
+/// The hash before a chain's first line.
+pub const GENESIS: [u8; 64] = [b'0'; 64];
+
+const HASH_KEY: &[u8] = br#","hash":""#;
+/// `,"hash":"` + 64 hex digits + `"}`.
+const HASH_SUFFIX_LEN: usize = HASH_KEY.len() + 64 + 2;
+
+/// One VM's chain: its id, the last `seq` used and the last line's hash.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    id: String,
+    seq: u64,
+    last: [u8; 64],
+}
+
+impl Chain {
+    /// A chain id from 8 random bytes: 16 lowercase hex digits.
+    pub fn new(random: [u8; 8]) -> Chain {
+        let mut id = String::with_capacity(16);
+        for b in random {
+            push_hex(&mut id, b);
+        }
+        Chain {
+            id,
+            seq: 0,
+            last: GENESIS,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Lines sealed so far.
+    pub fn len(&self) -> u64 {
+        self.seq
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seq == 0
+    }
+
+    /// Seals newline-separated event lines (each one JSON object, as `EventLog` writes them)
+    /// and appends them, newline-separated, to `out`. A line that does not end in `}` (none
+    /// does) is skipped rather than sealed wrong.
+    pub fn seal(&mut self, lines: &[u8], out: &mut Vec<u8>) {
+        for line in lines.split(|&b| b == b'\n') {
+            let Some(open) = line.strip_suffix(b"}") else {
+                continue;
+            };
+            if !out.is_empty() {
+                out.push(b'\n');
+            }
+            self.seq += 1;
+            let start = out.len();
+            out.extend_from_slice(open);
+            out.extend_from_slice(br#","chain":""#);
+            out.extend_from_slice(self.id.as_bytes());
+            out.extend_from_slice(br#"","seq":"#);
+            out.extend_from_slice(self.seq.to_string().as_bytes());
+            out.push(b'}');
+            let hash = line_hash(&self.last, out.get(start..).unwrap_or_default());
+            out.pop();
+            out.extend_from_slice(HASH_KEY);
+            out.extend_from_slice(&hash);
+            out.extend_from_slice(b"\"}");
+            self.last = hash;
+        }
+    }
+}
+
+/// SHA-256 over `prev`, a newline and `content`, in lowercase hex.
+pub fn line_hash(prev: &[u8; 64], content: &[u8]) -> [u8; 64] {
+    let mut h = Sha256::new();
+    h.update(prev);
+    h.update(b"\n");
+    h.update(content);
+    let digest = h.finalize();
+    let mut out = [b'0'; 64];
+    for (pair, b) in out.chunks_exact_mut(2).zip(digest.iter()) {
+        let [hi, lo] = hex_pair(*b);
+        if let [a, c] = pair {
+            *a = hi;
+            *c = lo;
+        }
+    }
+    out
+}
+
+fn hex_pair(b: u8) -> [u8; 2] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let d = |n: u8| HEX.get(usize::from(n & 0xF)).copied().unwrap_or(b'0');
+    [d(b >> 4), d(b)]
+}
+
+fn push_hex(s: &mut String, b: u8) {
+    for c in hex_pair(b) {
+        s.push(char::from(c));
+    }
+}
+
+/// The fields the verifier reads from a line.
+#[derive(serde::Deserialize)]
+struct Sealed<'a> {
+    #[serde(borrow)]
+    chain: std::borrow::Cow<'a, str>,
+    seq: u64,
+}
+
+/// What is wrong with a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Break {
+    /// Not a JSON object with `chain`, `seq` and a final `hash`.
+    Unreadable(String),
+    /// `seq` is not the one after the chain's previous line: lines are missing, repeated or
+    /// out of order.
+    Sequence { expected: u64, found: u64 },
+    /// The hash does not match the content and the previous line: edited, or inserted.
+    Hash,
+}
+
+impl std::fmt::Display for Break {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Break::Unreadable(why) => write!(f, "unreadable: {why}"),
+            Break::Sequence { expected, found } if found < expected => write!(
+                f,
+                "seq {found} where {expected} was expected: a repeated or reordered line"
+            ),
+            Break::Sequence { expected, found } => write!(
+                f,
+                "seq {found} where {expected} was expected: {} line(s) missing before it, or reordered",
+                found - expected
+            ),
+            Break::Hash => write!(
+                f,
+                "hash mismatch: the line was edited, or does not follow the chain's previous line"
+            ),
+        }
+    }
+}
+
+/// One chain as the verifier saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    pub id: String,
+    pub lines: u64,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    /// The first broken line: its line number in the file (1-based) and what is wrong.
+    pub first_break: Option<(u64, Break)>,
+}
+
+/// Checks an events file line by line. Chains are independent (one per VM), interleaved in the
+/// file; each must run gaplessly in `seq` order with every hash matching. A chain whose first
+/// line in the file is not `seq` 1 is reported as starting there (the file may have been
+/// rotated); its first hash is then taken on trust.
+#[derive(Debug, Default)]
+pub struct Verifier {
+    chains: Vec<(ChainReport, [u8; 64])>,
+    /// Lines that belong to no chain.
+    pub unreadable: Vec<(u64, Break)>,
+    line_no: u64,
+}
+
+impl Verifier {
+    pub fn line(&mut self, line: &[u8]) {
+        self.line_no += 1;
+        let n = self.line_no;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            self.unreadable
+                .push((n, Break::Unreadable("blank line".to_string())));
+            return;
+        }
+        let sealed: Sealed = match serde_json::from_slice(line) {
+            Ok(s) => s,
+            Err(e) => {
+                self.unreadable.push((n, Break::Unreadable(e.to_string())));
+                return;
+            }
+        };
+        let Some((content, hash)) = split_hash(line) else {
+            self.unreadable
+                .push((n, Break::Unreadable("no final \"hash\" member".to_string())));
+            return;
+        };
+        let pos = self.chains.iter().position(|(c, _)| c.id == sealed.chain);
+        let Some(pos) = pos else {
+            // A chain's first line in this file.
+            let ok = sealed.seq != 1 || line_hash(&GENESIS, &content) == hash;
+            self.chains.push((
+                ChainReport {
+                    id: sealed.chain.into_owned(),
+                    lines: 1,
+                    first_seq: sealed.seq,
+                    last_seq: sealed.seq,
+                    first_break: (!ok).then_some((n, Break::Hash)),
+                },
+                hash,
+            ));
+            return;
+        };
+        let Some((report, last)) = self.chains.get_mut(pos) else {
+            return;
+        };
+        report.lines += 1;
+        let expected = report.last_seq + 1;
+        let problem = if sealed.seq != expected {
+            Some(Break::Sequence {
+                expected,
+                found: sealed.seq,
+            })
+        } else if line_hash(last, &content) != hash {
+            Some(Break::Hash)
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            report.first_break.get_or_insert((n, p));
+        }
+        // Go on from this line, so that one bad line is reported once, not for every line after.
+        report.last_seq = sealed.seq;
+        *last = hash;
+    }
+
+    pub fn chains(&self) -> impl Iterator<Item = &ChainReport> {
+        self.chains.iter().map(|(c, _)| c)
+    }
+
+    pub fn ok(&self) -> bool {
+        self.unreadable.is_empty() && self.chains().all(|c| c.first_break.is_none())
+    }
+}
+
+/// The line without its final `,"hash":"…"` member, and the hash.
+fn split_hash(line: &[u8]) -> Option<(Vec<u8>, [u8; 64])> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let cut = line.len().checked_sub(HASH_SUFFIX_LEN)?;
+    let (head, tail) = line.split_at_checked(cut)?;
+    let hex = tail.strip_prefix(HASH_KEY)?.strip_suffix(b"\"}")?;
+    let hash: [u8; 64] = hex.try_into().ok()?;
+    if !hash.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    let mut content = head.to_vec();
+    content.push(b'}');
+    Some((content, hash))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealed_file(chain: &mut Chain, n: usize) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for i in 0..n {
+            let mut buf = Vec::new();
+            let line = format!(r#"{{"type":"request","trace_id":"t{i}","path":"/a\"b\n"}}"#);
+            chain.seal(line.as_bytes(), &mut buf);
+            out.push(buf);
+        }
+        out
+    }
+
+    fn verify(lines: &[Vec<u8>]) -> Verifier {
+        let mut v = Verifier::default();
+        for l in lines {
+            v.line(l);
+        }
+        v
+    }
+
+    #[test]
+    fn sealed_lines_are_json_with_gapless_seq_and_verify() {
+        let mut c = Chain::new([0xAB; 8]);
+        let lines = sealed_file(&mut c, 5);
+        for (i, l) in lines.iter().enumerate() {
+            let v: serde_json::Value = serde_json::from_slice(l).unwrap();
+            assert_eq!(v["chain"], "abababababababab");
+            assert_eq!(v["seq"], i as u64 + 1);
+            assert_eq!(v["hash"].as_str().unwrap().len(), 64);
+            assert_eq!(v["path"], "/a\"b\n");
+        }
+        let v = verify(&lines);
+        assert!(v.ok(), "{:?}", v.chains().collect::<Vec<_>>());
+        let r = v.chains().next().unwrap();
+        assert_eq!((r.lines, r.first_seq, r.last_seq), (5, 1, 5));
+    }
+
+    #[test]
+    fn several_lines_at_once_chain_like_one_at_a_time() {
+        let mut a = Chain::new([1; 8]);
+        let mut b = Chain::new([1; 8]);
+        let mut together = Vec::new();
+        a.seal(b"{\"x\":1}\n{\"x\":2}", &mut together);
+        let mut one = Vec::new();
+        b.seal(b"{\"x\":1}", &mut one);
+        one.push(b'\n');
+        let mut two = Vec::new();
+        b.seal(b"{\"x\":2}", &mut two);
+        one.extend_from_slice(&two);
+        assert_eq!(together, one);
+    }
+
+    #[test]
+    fn each_kind_of_tampering_is_caught_at_its_line() {
+        let mut c = Chain::new([7; 8]);
+        let clean = sealed_file(&mut c, 6);
+
+        let mut deleted = clean.clone();
+        deleted.remove(2);
+        let r = verify(&deleted);
+        assert_eq!(
+            r.chains().next().unwrap().first_break,
+            Some((
+                3,
+                Break::Sequence {
+                    expected: 3,
+                    found: 4
+                }
+            ))
+        );
+
+        let mut edited = clean.clone();
+        edited[3] = String::from_utf8(edited[3].clone())
+            .unwrap()
+            .replace("t3", "t9")
+            .into_bytes();
+        assert_eq!(
+            verify(&edited).chains().next().unwrap().first_break,
+            Some((4, Break::Hash))
+        );
+
+        let mut swapped = clean.clone();
+        swapped.swap(1, 2);
+        assert!(matches!(
+            verify(&swapped).chains().next().unwrap().first_break,
+            Some((2, Break::Sequence { .. }))
+        ));
+
+        // An inserted line that copies a real one's chain and next seq: its hash gives it away,
+        // or the real line after it does.
+        let mut inserted = clean.clone();
+        let forged = String::from_utf8(clean[2].clone())
+            .unwrap()
+            .replace("t2", "tX")
+            .into_bytes();
+        inserted.insert(2, forged);
+        assert_eq!(
+            verify(&inserted).chains().next().unwrap().first_break,
+            Some((3, Break::Hash))
+        );
+
+        // Re-sealing an edited line with a recomputed hash still breaks at the next line.
+        let mut resealed = clean.clone();
+        let prev: [u8; 64] = split_hash(&clean[1]).unwrap().1;
+        let (content, _) = split_hash(&clean[2]).unwrap();
+        let content = String::from_utf8(content).unwrap().replace("t2", "tY");
+        let h = line_hash(&prev, content.as_bytes());
+        let mut l = content.into_bytes();
+        l.pop();
+        l.extend_from_slice(HASH_KEY);
+        l.extend_from_slice(&h);
+        l.extend_from_slice(b"\"}");
+        resealed[2] = l;
+        assert_eq!(
+            verify(&resealed).chains().next().unwrap().first_break,
+            Some((4, Break::Hash))
+        );
+    }
+
+    #[test]
+    fn interleaved_chains_verify_independently() {
+        let mut a = Chain::new([1; 8]);
+        let mut b = Chain::new([2; 8]);
+        let la = sealed_file(&mut a, 3);
+        let lb = sealed_file(&mut b, 3);
+        let mixed = vec![
+            la[0].clone(),
+            lb[0].clone(),
+            lb[1].clone(),
+            la[1].clone(),
+            la[2].clone(),
+            lb[2].clone(),
+        ];
+        let v = verify(&mixed);
+        assert!(v.ok());
+        assert_eq!(v.chains().count(), 2);
+    }
+
+    #[test]
+    fn junk_is_reported() {
+        let mut v = Verifier::default();
+        v.line(b"not json");
+        v.line(b"{\"chain\":\"x\",\"seq\":1}");
+        v.line(b"");
+        assert!(!v.ok());
+        assert_eq!(v.unreadable.len(), 3);
+    }
+}
