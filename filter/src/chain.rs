@@ -1,11 +1,12 @@
 //! The flight recorder's tamper evidence: every event line carries `chain`, `seq` and `hash`.
 //!
 //! A chain is one Wasm VM's sequence of lines (one VM per Envoy worker; a new id at every VM
-//! start). `seq` counts its lines from 1 without gaps. `hash` is SHA-256, in lowercase hex, over
-//! the previous line's hash (64 `0`s before the first line), a newline, and this line's
-//! canonical content: the line exactly as written, without its closing `,"hash":"…"` member.
-//! Editing, deleting, inserting or moving a line breaks the chain at that line; the verifier
-//! ([`Verifier`]) says where.
+//! start or configuration). `seq` counts its lines from 1 without gaps. `hash` is SHA-256, in
+//! lowercase hex, over the previous line's hash (64 `0`s before the first line), a newline,
+//! and this line's canonical content: the line exactly as written, without its closing
+//! `,"hash":"…"` member. With a chain key it is HMAC-SHA256 under that key instead, so that
+//! only a holder of the key can compute a chain that verifies. Editing, deleting, inserting or
+//! moving a line breaks the chain at that line; the verifier ([`Verifier`]) says where.
 //!
 //! Lines are sealed when the request's access log is written (the filter's `on_log` runs just
 //! before Envoy's access loggers on the same worker), so within a chain the file holds the
@@ -20,17 +21,34 @@ const HASH_KEY: &[u8] = br#","hash":""#;
 /// `,"hash":"` + 64 hex digits + `"}`.
 const HASH_SUFFIX_LEN: usize = HASH_KEY.len() + 64 + 2;
 
+/// A secret for HMAC sealing. Its `Debug` does not print it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChainKey(Vec<u8>);
+
+impl ChainKey {
+    pub fn new(key: &[u8]) -> ChainKey {
+        ChainKey(key.to_vec())
+    }
+}
+
+impl std::fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChainKey(..)")
+    }
+}
+
 /// One VM's chain: its id, the last `seq` used and the last line's hash.
 #[derive(Debug, Clone)]
 pub struct Chain {
     id: String,
     seq: u64,
     last: [u8; 64],
+    key: Option<ChainKey>,
 }
 
 impl Chain {
     /// A chain id from 8 random bytes: 16 lowercase hex digits.
-    pub fn new(random: [u8; 8]) -> Chain {
+    pub fn new(random: [u8; 8], key: Option<ChainKey>) -> Chain {
         let mut id = String::with_capacity(16);
         for b in random {
             push_hex(&mut id, b);
@@ -39,7 +57,12 @@ impl Chain {
             id,
             seq: 0,
             last: GENESIS,
+            key,
         }
+    }
+
+    pub fn keyed(&self) -> bool {
+        self.key.is_some()
     }
 
     pub fn id(&self) -> &str {
@@ -74,7 +97,11 @@ impl Chain {
             out.extend_from_slice(br#"","seq":"#);
             out.extend_from_slice(self.seq.to_string().as_bytes());
             out.push(b'}');
-            let hash = line_hash(&self.last, out.get(start..).unwrap_or_default());
+            let hash = line_hash(
+                self.key.as_ref(),
+                &self.last,
+                out.get(start..).unwrap_or_default(),
+            );
             out.pop();
             out.extend_from_slice(HASH_KEY);
             out.extend_from_slice(&hash);
@@ -84,13 +111,19 @@ impl Chain {
     }
 }
 
-/// SHA-256 over `prev`, a newline and `content`, in lowercase hex.
-pub fn line_hash(prev: &[u8; 64], content: &[u8]) -> [u8; 64] {
-    let mut h = Sha256::new();
-    h.update(prev);
-    h.update(b"\n");
-    h.update(content);
-    let digest = h.finalize();
+/// SHA-256 (or with a key, HMAC-SHA256) over `prev`, a newline and `content`, in lowercase
+/// hex.
+pub fn line_hash(key: Option<&ChainKey>, prev: &[u8; 64], content: &[u8]) -> [u8; 64] {
+    let digest = match key {
+        None => {
+            let mut h = Sha256::new();
+            h.update(prev);
+            h.update(b"\n");
+            h.update(content);
+            h.finalize()
+        }
+        Some(k) => hmac_sha256(&k.0, &[prev, b"\n", content]),
+    };
     let mut out = [b'0'; 64];
     for (pair, b) in out.chunks_exact_mut(2).zip(digest.iter()) {
         let [hi, lo] = hex_pair(*b);
@@ -100,6 +133,27 @@ pub fn line_hash(prev: &[u8; 64], content: &[u8]) -> [u8; 64] {
         }
     }
     out
+}
+
+/// HMAC-SHA256 (RFC 2104) of the concatenated `parts`.
+fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> sha2::digest::Output<Sha256> {
+    const BLOCK: usize = 64;
+    let mut k = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        let digest = Sha256::digest(key);
+        k.iter_mut().zip(digest.iter()).for_each(|(d, s)| *d = *s);
+    } else {
+        k.iter_mut().zip(key.iter()).for_each(|(d, s)| *d = *s);
+    }
+    let mut inner = Sha256::new();
+    inner.update(k.map(|b| b ^ 0x36));
+    for p in parts {
+        inner.update(p);
+    }
+    let mut outer = Sha256::new();
+    outer.update(k.map(|b| b ^ 0x5c));
+    outer.update(inner.finalize());
+    outer.finalize()
 }
 
 fn hex_pair(b: u8) -> [u8; 2] {
@@ -127,6 +181,9 @@ struct Sealed<'a> {
 pub enum Break {
     /// Not a JSON object with `chain`, `seq` and a final `hash`.
     Unreadable(String),
+    /// The chain's first line in the files is not its `seq` 1 (and no anchor says where it
+    /// goes on from): its beginning is missing.
+    Start { found: u64 },
     /// `seq` is not the one after the chain's previous line: lines are missing, repeated or
     /// out of order.
     Sequence { expected: u64, found: u64 },
@@ -138,6 +195,12 @@ impl std::fmt::Display for Break {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Break::Unreadable(why) => write!(f, "unreadable: {why}"),
+            Break::Start { found } => write!(
+                f,
+                "the chain starts at seq {found}: its first {} line(s) are missing (give the \
+                 earlier file first, or --anchor the chain where that file ended)",
+                found - 1
+            ),
             Break::Sequence { expected, found } if found < expected => write!(
                 f,
                 "seq {found} where {expected} was expected: a repeated or reordered line"
@@ -161,24 +224,75 @@ pub struct ChainReport {
     pub id: String,
     pub lines: u64,
     pub first_seq: u64,
+    /// The highest `seq` seen.
     pub last_seq: u64,
-    /// The first broken line: its line number in the file (1-based) and what is wrong.
+    /// The hash of the chain's last line in the files: where a later file goes on from.
+    pub last_hash: String,
+    /// The first broken line: its line number in the files (1-based) and what is wrong.
     pub first_break: Option<(u64, Break)>,
 }
 
-/// Checks an events file line by line. Chains are independent (one per VM), interleaved in the
-/// file; each must run gaplessly in `seq` order with every hash matching. A chain whose first
-/// line in the file is not `seq` 1 is reported as starting there (the file may have been
-/// rotated); its first hash is then taken on trust.
+/// Where a chain goes on from: its `seq` and `hash` at the end of an earlier, verified file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub chain: String,
+    pub seq: u64,
+    pub hash: [u8; 64],
+}
+
+impl std::str::FromStr for Anchor {
+    type Err = String;
+
+    /// `CHAIN:SEQ:HASH`, as the verifier prints them.
+    fn from_str(s: &str) -> Result<Anchor, String> {
+        let mut parts = s.split(':');
+        let (Some(chain), Some(seq), Some(hash), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(format!("anchor {s:?}: expected CHAIN:SEQ:HASH"));
+        };
+        let seq = seq.parse().map_err(|e| format!("anchor {s:?}: seq: {e}"))?;
+        let hash: [u8; 64] = hash
+            .as_bytes()
+            .try_into()
+            .ok()
+            .filter(|h: &[u8; 64]| h.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .ok_or_else(|| format!("anchor {s:?}: the hash must be 64 lowercase hex digits"))?;
+        Ok(Anchor {
+            chain: chain.to_string(),
+            seq,
+            hash,
+        })
+    }
+}
+
+/// Checks events files line by line. Chains are independent (one per VM), interleaved in the
+/// files; each must start at `seq` 1 (or where an anchor says) and run gaplessly in `seq`
+/// order with every hash matching.
 #[derive(Debug, Default)]
 pub struct Verifier {
-    chains: Vec<(ChainReport, [u8; 64])>,
+    key: Option<ChainKey>,
+    anchors: Vec<Anchor>,
+    /// Accept chains whose beginning is not in the files, taking their first line on trust.
+    allow_partial: bool,
+    /// Each chain's report, its last line's hash and `seq`.
+    chains: Vec<(ChainReport, [u8; 64], u64)>,
+    index: std::collections::HashMap<String, usize>,
     /// Lines that belong to no chain.
     pub unreadable: Vec<(u64, Break)>,
     line_no: u64,
 }
 
 impl Verifier {
+    pub fn new(key: Option<ChainKey>, anchors: Vec<Anchor>, allow_partial: bool) -> Verifier {
+        Verifier {
+            key,
+            anchors,
+            allow_partial,
+            ..Verifier::default()
+        }
+    }
+
     pub fn line(&mut self, line: &[u8]) {
         self.line_no += 1;
         let n = self.line_no;
@@ -199,33 +313,50 @@ impl Verifier {
                 .push((n, Break::Unreadable("no final \"hash\" member".to_string())));
             return;
         };
-        let pos = self.chains.iter().position(|(c, _)| c.id == sealed.chain);
-        let Some(pos) = pos else {
-            // A chain's first line in this file.
-            let ok = sealed.seq != 1 || line_hash(&GENESIS, &content) == hash;
+        let key = self.key.as_ref();
+        let Some(&pos) = self.index.get(sealed.chain.as_ref()) else {
+            // A chain's first line in these files: it starts the chain, or goes on from an
+            // anchor.
+            let anchor = self.anchors.iter().find(|a| a.chain == sealed.chain);
+            let problem = match anchor {
+                Some(a) if sealed.seq != a.seq + 1 => Some(Break::Sequence {
+                    expected: a.seq + 1,
+                    found: sealed.seq,
+                }),
+                Some(a) => (line_hash(key, &a.hash, &content) != hash).then_some(Break::Hash),
+                None if sealed.seq == 1 => {
+                    (line_hash(key, &GENESIS, &content) != hash).then_some(Break::Hash)
+                }
+                None if self.allow_partial => None,
+                None => Some(Break::Start { found: sealed.seq }),
+            };
+            self.index
+                .insert(sealed.chain.to_string(), self.chains.len());
             self.chains.push((
                 ChainReport {
                     id: sealed.chain.into_owned(),
                     lines: 1,
                     first_seq: sealed.seq,
                     last_seq: sealed.seq,
-                    first_break: (!ok).then_some((n, Break::Hash)),
+                    last_hash: String::from_utf8_lossy(&hash).into_owned(),
+                    first_break: problem.map(|p| (n, p)),
                 },
                 hash,
+                sealed.seq,
             ));
             return;
         };
-        let Some((report, last)) = self.chains.get_mut(pos) else {
+        let Some((report, last, current)) = self.chains.get_mut(pos) else {
             return;
         };
         report.lines += 1;
-        let expected = report.last_seq + 1;
+        let expected = *current + 1;
         let problem = if sealed.seq != expected {
             Some(Break::Sequence {
                 expected,
                 found: sealed.seq,
             })
-        } else if line_hash(last, &content) != hash {
+        } else if line_hash(key, last, &content) != hash {
             Some(Break::Hash)
         } else {
             None
@@ -234,12 +365,14 @@ impl Verifier {
             report.first_break.get_or_insert((n, p));
         }
         // Go on from this line, so that one bad line is reported once, not for every line after.
-        report.last_seq = sealed.seq;
+        *current = sealed.seq;
+        report.last_seq = report.last_seq.max(sealed.seq);
+        report.last_hash = String::from_utf8_lossy(&hash).into_owned();
         *last = hash;
     }
 
     pub fn chains(&self) -> impl Iterator<Item = &ChainReport> {
-        self.chains.iter().map(|(c, _)| c)
+        self.chains.iter().map(|(c, _, _)| c)
     }
 
     pub fn ok(&self) -> bool {
@@ -278,7 +411,7 @@ mod tests {
     }
 
     fn verify(lines: &[Vec<u8>]) -> Verifier {
-        let mut v = Verifier::default();
+        let mut v = Verifier::new(None, vec![], false);
         for l in lines {
             v.line(l);
         }
@@ -287,7 +420,7 @@ mod tests {
 
     #[test]
     fn sealed_lines_are_json_with_gapless_seq_and_verify() {
-        let mut c = Chain::new([0xAB; 8]);
+        let mut c = Chain::new([0xAB; 8], None);
         let lines = sealed_file(&mut c, 5);
         for (i, l) in lines.iter().enumerate() {
             let v: serde_json::Value = serde_json::from_slice(l).unwrap();
@@ -304,8 +437,8 @@ mod tests {
 
     #[test]
     fn several_lines_at_once_chain_like_one_at_a_time() {
-        let mut a = Chain::new([1; 8]);
-        let mut b = Chain::new([1; 8]);
+        let mut a = Chain::new([1; 8], None);
+        let mut b = Chain::new([1; 8], None);
         let mut together = Vec::new();
         a.seal(b"{\"x\":1}\n{\"x\":2}", &mut together);
         let mut one = Vec::new();
@@ -319,7 +452,7 @@ mod tests {
 
     #[test]
     fn each_kind_of_tampering_is_caught_at_its_line() {
-        let mut c = Chain::new([7; 8]);
+        let mut c = Chain::new([7; 8], None);
         let clean = sealed_file(&mut c, 6);
 
         let mut deleted = clean.clone();
@@ -371,7 +504,7 @@ mod tests {
         let prev: [u8; 64] = split_hash(&clean[1]).unwrap().1;
         let (content, _) = split_hash(&clean[2]).unwrap();
         let content = String::from_utf8(content).unwrap().replace("t2", "tY");
-        let h = line_hash(&prev, content.as_bytes());
+        let h = line_hash(None, &prev, content.as_bytes());
         let mut l = content.into_bytes();
         l.pop();
         l.extend_from_slice(HASH_KEY);
@@ -385,9 +518,79 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_beginning_is_caught_unless_anchored_or_allowed() {
+        let mut c = Chain::new([3; 8], None);
+        let lines = sealed_file(&mut c, 4);
+        let tail = &lines[2..];
+        let v = verify(tail);
+        assert_eq!(
+            v.chains().next().unwrap().first_break,
+            Some((1, Break::Start { found: 3 }))
+        );
+        // Where the earlier file ended, as the verifier printed it.
+        let earlier = verify(&lines[..2]);
+        let end = earlier.chains().next().unwrap();
+        let anchor: Anchor = format!("{}:{}:{}", end.id, end.last_seq, end.last_hash)
+            .parse()
+            .unwrap();
+        let mut v = Verifier::new(None, vec![anchor.clone()], false);
+        tail.iter().for_each(|l| v.line(l));
+        assert!(v.ok());
+        // An anchor does not excuse a wrong line after it.
+        let mut v = Verifier::new(None, vec![anchor], false);
+        v.line(&lines[3]);
+        assert!(!v.ok());
+        let mut v = Verifier::new(None, vec![], true);
+        tail.iter().for_each(|l| v.line(l));
+        assert!(v.ok());
+        assert!("x:1".parse::<Anchor>().is_err());
+        assert!("x:1:ABC".parse::<Anchor>().is_err());
+    }
+
+    #[test]
+    fn with_a_key_only_its_holder_makes_a_chain_that_verifies() {
+        let key = ChainKey::new(b"0123456789abcdef0123");
+        let mut keyed = Chain::new([5; 8], Some(key.clone()));
+        let lines = sealed_file(&mut keyed, 3);
+        let mut v = Verifier::new(Some(key.clone()), vec![], false);
+        lines.iter().for_each(|l| v.line(l));
+        assert!(v.ok());
+        // Without the key (or with another), nothing verifies.
+        assert!(!verify(&lines).ok());
+        let mut v = Verifier::new(
+            Some(ChainKey::new(b"another key, long enough")),
+            vec![],
+            false,
+        );
+        lines.iter().for_each(|l| v.line(l));
+        assert!(!v.ok());
+        // A forger without the key writes a plain SHA-256 chain: the keyed verifier rejects it.
+        let mut forged = Chain::new([6; 8], None);
+        let fake = sealed_file(&mut forged, 2);
+        let mut v = Verifier::new(Some(key), vec![], false);
+        fake.iter().for_each(|l| v.line(l));
+        assert_eq!(
+            v.chains().next().unwrap().first_break,
+            Some((1, Break::Hash))
+        );
+        assert_eq!(format!("{:?}", ChainKey::new(b"secret")), "ChainKey(..)");
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231() {
+        // Test case 2: key "Jefe", data "what do ya want for nothing?".
+        let mac = hmac_sha256(b"Jefe", &[b"what do ya want ", b"for nothing?"]);
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
     fn interleaved_chains_verify_independently() {
-        let mut a = Chain::new([1; 8]);
-        let mut b = Chain::new([2; 8]);
+        let mut a = Chain::new([1; 8], None);
+        let mut b = Chain::new([2; 8], None);
         let la = sealed_file(&mut a, 3);
         let lb = sealed_file(&mut b, 3);
         let mixed = vec![
@@ -405,7 +608,7 @@ mod tests {
 
     #[test]
     fn junk_is_reported() {
-        let mut v = Verifier::default();
+        let mut v = Verifier::new(None, vec![], false);
         v.line(b"not json");
         v.line(b"{\"chain\":\"x\",\"seq\":1}");
         v.line(b"");

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::agent_card::AgentCard;
+use crate::chain::ChainKey;
 use crate::detect::{self, Checksum, CustomDetector, Kind, KindSet, Scanner};
 use crate::manifest::RawManifest;
 use crate::policy::{Mode, Policy, Rule, RuleAction};
@@ -22,6 +23,8 @@ pub const MAX_MAX_BODY_BYTES: u64 = u32::MAX as u64;
 pub const DEFAULT_TRUST_THRESHOLD: u8 = 3;
 pub const DEFAULT_MAX_EVENT_PAYLOAD_BYTES: usize = 4096;
 pub const MAX_MAX_EVENT_PAYLOAD_BYTES: usize = 1024 * 1024;
+/// HMAC keys shorter than this are guessable.
+pub const MIN_CHAIN_KEY_BYTES: usize = 16;
 const MAX_RULES: usize = 256;
 const MAX_RULE_NAME: usize = 64;
 
@@ -88,6 +91,8 @@ struct RawLimits {
 #[serde(deny_unknown_fields)]
 struct RawEvents {
     max_payload_bytes: Option<usize>,
+    /// A secret: event lines are sealed with HMAC-SHA256 under it (see `chain`).
+    chain_key: Option<String>,
 }
 
 /// Why a configuration was rejected. `path` is the key (`policy.block_rules[1].condition`),
@@ -320,11 +325,19 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
             format!("must be at most {MAX_MAX_BODY_BYTES} (Envoy's buffers are 32-bit)"),
         ));
     }
-    let max_event_payload_bytes = raw
-        .events
-        .unwrap_or_default()
+    let events = raw.events.unwrap_or_default();
+    let max_event_payload_bytes = events
         .max_payload_bytes
         .unwrap_or(DEFAULT_MAX_EVENT_PAYLOAD_BYTES);
+    let chain_key = match events.chain_key {
+        Some(k) if k.len() < MIN_CHAIN_KEY_BYTES => {
+            return Err(error(
+                "events.chain_key",
+                format!("must be at least {MIN_CHAIN_KEY_BYTES} bytes"),
+            ))
+        }
+        k => k.map(|k| ChainKey::new(k.as_bytes())),
+    };
     if max_event_payload_bytes > MAX_MAX_EVENT_PAYLOAD_BYTES {
         return Err(error(
             "events.max_payload_bytes",
@@ -354,6 +367,7 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         scanner,
         max_body_bytes,
         max_event_payload_bytes,
+        chain_key,
         manifest_json,
         agent_card,
         low_trust_warning,

@@ -20,10 +20,10 @@ pub const DETECTIONS: &str = "iatp_detections_total";
 pub const LOCAL_REPLIES: &str = "iatp_local_replies_total";
 /// Request body bytes scanned (path bytes not counted).
 pub const BODY_BYTES_SCANNED: &str = "iatp_body_bytes_scanned_total";
-/// Event lines written, by type.
-pub const EVENTS: &str = "iatp_events_total";
+/// Event lines written, by type (the architecture document's "logs written").
+pub const EVENTS: &str = "iatp_logs_written_total";
 /// Histogram: the trust score of every evaluated request.
-pub const TRUST_SCORE: &str = "iatp_trust_score";
+pub const TRUST_SCORE: &str = "iatp_trust_score_distribution";
 /// Histogram: microseconds spent scanning the body and evaluating the rules, per request.
 pub const SCAN_DURATION_US: &str = "iatp_scan_duration_us";
 
@@ -39,8 +39,9 @@ pub const DECISIONS: [&str; 5] = ["allow", "warn", "block", "override", "monitor
 /// `result` values.
 pub const RESULTS: [&str; 4] = ["allow", "warn", "block", "override"];
 /// The statuses of the filter's local replies: well-known documents, block, method not
-/// allowed, body too large, warn, redaction failure, unconfigured.
-pub const REPLY_STATUSES: [u16; 7] = [200, 403, 405, 413, 449, 500, 503];
+/// allowed, body too large, warn, redaction failure. (The 503 of a filter without a valid
+/// configuration cannot be counted: it has no metrics either.)
+pub const REPLY_STATUSES: [u16; 6] = [200, 403, 405, 413, 449, 500];
 /// Event line types.
 pub const EVENT_TYPES: [&str; 7] = [
     "request", "response", "blocked", "warning", "override", "redacted", "error",

@@ -486,10 +486,16 @@ impl Exchange {
             self.push_error_without_status(policy, &error, &ts);
             return;
         }
-        let from_envoy =
-            !matches!(ending.details, "via_upstream" | "") && !ending.details.starts_with("iatp_");
-        if let Some(status) = self.response_status.filter(|s| *s >= 500 && from_envoy) {
-            let error = format!("Envoy answered {status}: {}", ending.details);
+        // Anything but the agent's own complete answer (or a configured direct response) is
+        // an error: Envoy answered instead of the agent, or cut the response short.
+        let failed = !matches!(ending.details, "via_upstream" | "" | "direct_response")
+            && !ending.details.starts_with("iatp_");
+        if let Some(status) = self.response_status.filter(|_| failed) {
+            let error = if ending.details.contains("after_response_started") {
+                format!("the response was cut short: {}", ending.details)
+            } else {
+                format!("Envoy answered {status}: {}", ending.details)
+            };
             self.push_error(policy, &error, status, &ts);
         }
     }
@@ -517,13 +523,30 @@ impl Exchange {
             MAX_EVENT_PATH_BYTES,
             &policy.scanner,
         );
+        // Envoy takes any token as a method over HTTP/2 (`123-45-6789` included): only the
+        // standard ones go into the line unscanned.
+        let standard = matches!(
+            self.method.as_str(),
+            "GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD" | "OPTIONS" | "CONNECT" | "TRACE"
+        );
+        let method_spans = if standard {
+            Vec::new()
+        } else {
+            policy.findings_in(self.method.as_bytes())
+        };
+        let method = scrub(
+            self.method.as_bytes(),
+            &method_spans,
+            MAX_EVENT_PATH_BYTES,
+            &policy.scanner,
+        );
         let limit = policy.max_event_payload_bytes;
         let payload = (limit > 0 && !body.is_empty())
             .then(|| scrub(body, body_spans, limit, &policy.scanner));
         self.events.push(
             &stamp(&self.trace_id, policy, timestamp),
             &events::Request {
-                method: &self.method,
+                method: &method.text,
                 path: &path.text,
                 trust_score: policy.trust_score,
                 detected: policy.scanner.names(findings.kinds),
@@ -862,6 +885,22 @@ mod tests {
         assert_eq!(l[1]["type"], "response");
         assert_eq!(l[2]["type"], "error");
         assert_eq!(l[2]["status"], 503);
+
+        // A reset after the response started: the agent's 200 was cut short.
+        let mut ex = exchange("POST", "/x", false);
+        ex.decide(&p, b"{}", NOW);
+        ex.on_response(&p, 200, NOW);
+        ex.finish(
+            &p,
+            ending("upstream_reset_after_response_started{protocol_error}"),
+            NOW,
+        );
+        let l = lines(&ex);
+        assert_eq!(
+            l[2]["error"],
+            "the response was cut short: upstream_reset_after_response_started{protocol_error}"
+        );
+        assert_eq!(l[2]["status"], 200);
 
         // The agent's own 503 is its answer, not an error of the path to it.
         let mut ex = exchange("POST", "/x", false);

@@ -9,7 +9,8 @@
 use serde::Deserialize;
 
 use crate::agent_card::AgentCard;
-use crate::detect::Scanner;
+use crate::chain::ChainKey;
+use crate::detect::{Decoding, Finding, Findings, Format, Scanner};
 use crate::manifest::Manifest;
 use crate::rules::{Cond, Facts};
 
@@ -65,6 +66,8 @@ pub struct Policy {
     pub scanner: Scanner,
     pub max_body_bytes: u64,
     pub max_event_payload_bytes: usize,
+    /// Seals event lines with HMAC-SHA256 instead of plain SHA-256.
+    pub chain_key: Option<ChainKey>,
     /// `/.well-known/agent-manifest`, rendered once.
     pub manifest_json: Vec<u8>,
     pub agent_card: AgentCard,
@@ -99,6 +102,20 @@ impl Verdict<'_> {
 }
 
 impl Policy {
+    /// The values the scanner finds in a short request-controlled text (a trace id, a method).
+    pub fn findings_in(&self, text: &[u8]) -> Vec<Finding> {
+        let mut findings = Findings::default();
+        let mut spans = Vec::new();
+        self.scanner.scan_input(
+            text,
+            Decoding::default(),
+            Format::Text,
+            &mut findings,
+            |f| spans.push(f),
+        );
+        spans
+    }
+
     pub fn evaluate(&self, facts: &Facts, override_requested: bool) -> Verdict<'_> {
         if let Some(rule) = self
             .rules

@@ -54,12 +54,16 @@ pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
 }
 
 /// Picks the trace id for a request. `random` is only used when neither header gives one.
+/// `sensitive` says whether a caller's id holds a value the scanner detects (`123-45-6789` is
+/// a well-formed id): such an id would print that value in every event line and header, so a
+/// new one is used instead.
 pub fn resolve(
     agent_trace_id: Option<&[u8]>,
     traceparent: Option<&[u8]>,
+    sensitive: impl Fn(&[u8]) -> bool,
     random: impl FnOnce() -> [u8; 16],
 ) -> String {
-    if let Some(id) = agent_trace_id.filter(|id| is_valid_trace_id(id)) {
+    if let Some(id) = agent_trace_id.filter(|id| is_valid_trace_id(id) && !sensitive(id)) {
         return String::from_utf8_lossy(id).into_owned();
     }
     if let Some(id) = traceparent.and_then(traceparent_trace_id) {
@@ -75,13 +79,23 @@ mod tests {
     const TP: &[u8] = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
     #[test]
+    fn a_caller_id_holding_a_sensitive_value_is_replaced() {
+        let ssn = |id: &[u8]| id == b"123-45-6789";
+        assert_eq!(
+            resolve(Some(b"123-45-6789"), None, ssn, || [0; 16]).len(),
+            36
+        );
+        assert_eq!(resolve(Some(b"abc"), None, ssn, || [0; 16]), "abc");
+    }
+
+    #[test]
     fn caller_id_wins_when_well_formed() {
         assert_eq!(
-            resolve(Some(b"abc-123_x.y"), Some(TP), || [0; 16]),
+            resolve(Some(b"abc-123_x.y"), Some(TP), |_| false, || [0; 16]),
             "abc-123_x.y"
         );
         assert_eq!(
-            resolve(Some(b"bad id"), Some(TP), || [0; 16]),
+            resolve(Some(b"bad id"), Some(TP), |_| false, || [0; 16]),
             "4bf92f3577b34da6a3ce929d0e0e4736"
         );
         let long = vec![b'a'; 129];
@@ -120,7 +134,7 @@ mod tests {
 
     #[test]
     fn uuid_shape() {
-        let id = resolve(None, None, || [0xff; 16]);
+        let id = resolve(None, None, |_| false, || [0xff; 16]);
         assert_eq!(id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
         let id = uuid_v4([0; 16]);
         assert_eq!(id, "00000000-0000-4000-8000-000000000000");

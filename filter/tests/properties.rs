@@ -8,6 +8,7 @@ use iatp_filter::chain::{Chain, Verifier};
 use iatp_filter::config;
 use iatp_filter::detect::{Decoding, Findings, Format, KindSet, Scanner};
 use iatp_filter::events::{self, EventLog, Stamp};
+use iatp_filter::pipeline::{Exchange, RequestHead};
 use iatp_filter::scrub::{redact, scrub, BodyFormat};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -171,7 +172,7 @@ proptest! {
         lines in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..300), 0..8),
         tail in "[0-9a-f]{0,70}",
     ) {
-        let mut v = Verifier::default();
+        let mut v = Verifier::new(None, vec![], false);
         for mut l in lines {
             l.extend_from_slice(b",\"hash\":\"");
             l.extend_from_slice(tail.as_bytes());
@@ -183,9 +184,10 @@ proptest! {
 
     #[test]
     fn event_lines_are_always_one_json_object_each(
-        method in ".{0,20}",
-        path in ".{0,200}",
-        payload in prop::option::of(".{0,500}"),
+        // `(?s)`: `.` alone never generates a newline, the one character that matters most.
+        method in "(?s).{0,20}",
+        path in "(?s).{0,200}",
+        payload in prop::option::of("(?s).{0,500}"),
         trace in "[A-Za-z0-9._-]{1,128}",
     ) {
         let mut log = EventLog::default();
@@ -196,13 +198,13 @@ proptest! {
         });
         log.push(&stamp, &events::Error { error: &path, status: Some(413) });
         // What reaches the file: the lines sealed into a chain.
-        let mut chain = Chain::new([9; 8]);
+        let mut chain = Chain::new([9; 8], None);
         let mut sealed = Vec::new();
         chain.seal(log.as_bytes(), &mut sealed);
         let text = std::str::from_utf8(&sealed).unwrap();
         let lines: Vec<&str> = text.split('\n').collect();
         prop_assert_eq!(lines.len(), 2);
-        let mut verifier = Verifier::default();
+        let mut verifier = Verifier::new(None, vec![], false);
         for (i, line) in lines.iter().enumerate() {
             let v: Value = serde_json::from_str(line).unwrap();
             prop_assert!(v.is_object());
@@ -212,5 +214,53 @@ proptest! {
             verifier.line(line.as_bytes());
         }
         prop_assert!(verifier.ok());
+    }
+
+    #[test]
+    fn no_detected_value_reaches_an_event_line(
+        before in "(?s)[^0-9]{0,60}[ \n\"]",
+        after in "(?s)[ \n\",][^0-9]{0,60}",
+        value in prop::sample::select(vec![
+            "4111 1111 1111 1111", "123-45-6789", "jane.doe@example.com",
+            "DE89 3704 0044 0532 0130 00", "AKIAIOSFODNN7EXAMPLE",
+        ]),
+        method in prop::sample::select(vec!["POST", "PUT", "123-45-6789", "AKIAIOSFODNN7EXAMPLE"]),
+        in_trace_id in any::<bool>(),
+    ) {
+        // The value in the body, the path, the method and maybe the trace id: it must show
+        // nowhere in the sealed lines (the decision itself does not matter here).
+        let policy = config::parse(br#"{"manifest": {"identity": {"agent_id": "a"}, "privacy": {"retention": "ephemeral"}}}"#).unwrap();
+        let path = format!("/x?q={}", value.replace(' ', "+"));
+        let trace_header = value.replace(' ', "");
+        let trace_id = iatp_filter::trace::resolve(
+            in_trace_id.then_some(trace_header.as_bytes()),
+            None,
+            |id| !policy.findings_in(id).is_empty(),
+            || [7; 16],
+        );
+        let mut ex = Exchange::new(
+            RequestHead {
+                method: method.as_bytes(),
+                path: path.as_bytes(),
+                content_type: None,
+                trace_id,
+                override_requested: false,
+            },
+            1_769_171_696_789_000_000,
+        );
+        let body = format!("{before}{value}{after}");
+        ex.decide(&policy, body.as_bytes(), 1_769_171_696_789_000_000);
+        ex.on_response(&policy, 200, 1_769_171_696_790_000_000);
+        let mut sealed = Vec::new();
+        Chain::new([1; 8], None).seal(ex.events(), &mut sealed);
+        let text = String::from_utf8(sealed).unwrap();
+        for line in text.split('\n') {
+            let v: Value = serde_json::from_str(line).unwrap();
+            prop_assert!(v.is_object());
+        }
+        let unescaped = text.replace("\\n", "\n").replace("\\\"", "\"");
+        for needle in [value.to_string(), trace_header.clone(), value.replace(' ', "+")] {
+            prop_assert!(!unescaped.contains(&needle), "{needle} in {text}");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Raw proxy-wasm ABI calls for the few host functions whose SDK wrappers panic on a status
-//! they did not expect (header, property and buffer writes, local replies, metrics). Envoy answers `BadArgument` to a header write once the headers have
+//! they did not expect (header, property and buffer writes, property reads, local replies,
+//! metrics). Envoy answers `BadArgument` to a header write once the headers have
 //! left (for instance after an override in stream mode); the SDK turns that into a panic,
 //! which aborts the Wasm VM and fails every request on that worker. Here a status is a value.
 #![allow(unsafe_code)]
@@ -40,6 +41,12 @@ extern "C" {
         headers_data: *const u8,
         headers_size: usize,
         grpc_status: i32,
+    ) -> u32;
+    fn proxy_get_property(
+        path_data: *const u8,
+        path_size: usize,
+        return_value_data: *mut *mut u8,
+        return_value_size: *mut usize,
     ) -> u32;
     fn proxy_define_metric(
         metric_type: u32,
@@ -119,6 +126,29 @@ pub fn send_local_response(
             -1,
         )
     })
+}
+
+const NOT_FOUND: u32 = 1;
+
+/// A property (`["response", "code_details"]`); `None` when the host does not have it.
+pub fn get_property(path: &[&str]) -> Result<Option<Vec<u8>>, Failed> {
+    // The path's parts, NUL-separated.
+    let serialized = path.join("\0");
+    let mut data: *mut u8 = std::ptr::null_mut();
+    let mut size: usize = 0;
+    // SAFETY: the path is a live byte slice for the call's duration; `data` and `size` are
+    // written by the host, which allocates the value through the SDK's exported
+    // `proxy_on_memory_allocate` (a boxed `[u8]` of exactly `size` bytes, as the SDK's own
+    // `get_property` assumes when it takes ownership the same way).
+    let code =
+        unsafe { proxy_get_property(serialized.as_ptr(), serialized.len(), &mut data, &mut size) };
+    match code {
+        OK if data.is_null() => Ok(None),
+        // SAFETY: see above: `data` is an allocation of `size` bytes now owned by us.
+        OK => Ok(Some(unsafe { Vec::from_raw_parts(data, size, size) })),
+        NOT_FOUND => Ok(None),
+        other => Err(other),
+    }
 }
 
 /// Defines (or finds, if any VM of this proxy defined it already) a metric; its id.

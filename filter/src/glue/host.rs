@@ -65,15 +65,24 @@ pub fn send_reply(status: u32, details: &str, headers: &[(&str, &str)], body: &[
     }
 }
 
-pub fn set_property(name: &str, value: &[u8]) {
-    if let Err(s) = abi::set_property(name, value) {
-        log::warn!("could not set property {name}: host status {s}");
-    }
+/// False (and a warning logged) when the host refused.
+pub fn set_property(name: &str, value: &[u8]) -> bool {
+    abi::set_property(name, value)
+        .map_err(|s| log::warn!("could not set property {name}: host status {s}"))
+        .is_ok()
 }
 
 /// A stream property (`["response", "code_details"]`…), if the host has it.
 pub fn property(path: &[&str]) -> Option<Bytes> {
-    hostcalls::get_property(path.to_vec()).ok().flatten()
+    abi::get_property(path)
+        .map_err(|s| {
+            log::warn!(
+                "could not read property {}: host status {s}",
+                path.join(".")
+            )
+        })
+        .ok()
+        .flatten()
 }
 
 pub fn plugin_configuration() -> Bytes {

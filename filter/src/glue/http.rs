@@ -167,6 +167,11 @@ impl HttpContext for IatpHttp {
         let trace_id = trace::resolve(
             header(TRACE_HEADER).as_deref(),
             header("traceparent").as_deref(),
+            |id| {
+                self.policy
+                    .as_ref()
+                    .is_some_and(|p| !p.findings_in(id).is_empty())
+            },
             || random_bytes(now),
         );
         let Some(policy) = self.policy.clone() else {
@@ -304,13 +309,32 @@ impl HttpContext for IatpHttp {
             return;
         }
         let mut sealed = Vec::with_capacity(lines.len() + 128 * ex.event_types().len());
-        match self.chain.try_borrow_mut() {
-            Ok(mut chain) => chain.seal(lines, &mut sealed),
+        let Ok(mut chain) = self.chain.try_borrow_mut() else {
             // Cannot happen (one thread, no borrow held across calls); never lose the lines.
-            Err(_) => sealed.extend_from_slice(lines),
+            host::set_property(EVENTS_PROPERTY, lines);
+            return;
+        };
+        // The chain moves on only if Envoy took the lines: a line that was never written must
+        // not leave a gap in the chain.
+        let mut next = chain.clone();
+        next.seal(lines, &mut sealed);
+        if host::set_property(EVENTS_PROPERTY, &sealed) {
+            if chain.is_empty() {
+                // Envoy's own log names every chain that writes: a chain in an events file
+                // that is not in Envoy's log did not come from this filter.
+                log::info!(
+                    "events chain {} started ({})",
+                    next.id(),
+                    if next.keyed() {
+                        "HMAC-SHA256"
+                    } else {
+                        "SHA-256"
+                    }
+                );
+            }
+            *chain = next;
+            self.metrics.events(ex.event_types());
         }
-        host::set_property(EVENTS_PROPERTY, &sealed);
-        self.metrics.events(ex.event_types());
     }
 }
 

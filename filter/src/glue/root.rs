@@ -10,30 +10,35 @@ use proxy_wasm::types::ContextType;
 use super::host;
 use super::http::IatpHttp;
 use super::metrics::Metrics;
-use crate::chain::Chain;
+use crate::chain::{Chain, ChainKey};
 use crate::config;
 use crate::policy::Policy;
 
 pub struct IatpRoot {
     policy: Option<Rc<Policy>>,
     metrics: Rc<Metrics>,
-    /// This VM's chain of event lines: one per VM start, kept across reconfigurations.
+    /// This VM's chain of event lines: a new one at every configuration (a new plugin
+    /// configuration gets a new root context anyway).
     chain: Rc<RefCell<Chain>>,
 }
 
 impl IatpRoot {
     pub fn new() -> IatpRoot {
-        let mut id = [0u8; 8];
-        if getrandom::fill(&mut id).is_err() {
-            // Unique enough to tell VMs apart in one file: the start time in nanoseconds.
-            id = host::now_nanos().to_be_bytes();
-        }
         IatpRoot {
             policy: None,
             metrics: Rc::new(Metrics::default()),
-            chain: Rc::new(RefCell::new(Chain::new(id))),
+            chain: Rc::new(RefCell::new(new_chain(None))),
         }
     }
+}
+
+fn new_chain(key: Option<ChainKey>) -> Chain {
+    let mut id = [0u8; 8];
+    if getrandom::fill(&mut id).is_err() {
+        // Unique enough to tell VMs apart in one file: the start time in nanoseconds.
+        id = host::now_nanos().to_be_bytes();
+    }
+    Chain::new(id, key)
 }
 
 impl Context for IatpRoot {}
@@ -55,6 +60,7 @@ impl RootContext for IatpRoot {
                     policy.scanner.names(policy.scanner.enabled()).join(", ")
                 );
                 self.metrics = Rc::new(Metrics::define(&policy));
+                self.chain = Rc::new(RefCell::new(new_chain(policy.chain_key.clone())));
                 self.policy = Some(Rc::new(policy));
                 true
             }

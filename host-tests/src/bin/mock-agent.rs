@@ -127,7 +127,7 @@ fn serve(
         Ok(())
     };
     while let Some(req) = read_request(&mut reader, &mut writer, &note_headers)? {
-        let echo = json!({
+        let mut echo = json!({
             "method": req.method,
             "path": req.path,
             "headers": headers_json(&req.headers),
@@ -135,6 +135,14 @@ fn serve(
             "body": String::from_utf8_lossy(&req.body),
             "body_bytes": req.body.len(),
         });
+        if std::str::from_utf8(&req.body).is_err() {
+            // Binary bodies (OTLP protobuf) also in hex, byte for byte.
+            echo["body_hex"] = json!(req
+                .body
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>());
+        }
         if let Some(f) = record {
             if let Ok(mut f) = f.lock() {
                 let mut line = echo.clone();

@@ -82,7 +82,7 @@ fn metrics_count_decisions_detections_replies_events_and_bytes() {
     assert_eq!(stack.send(card).status, 200);
 
     let p = |s: &str| stack.envoy.prometheus(s);
-    wait_for(&stack, r#"iatp_events_total{event="request"}"#, 7.0);
+    wait_for(&stack, r#"iatp_logs_written_total{event="request"}"#, 7.0);
     for (decision, n) in [
         ("allow", 2.0),
         ("warn", 1.0),
@@ -121,15 +121,15 @@ fn metrics_count_decisions_detections_replies_events_and_bytes() {
         ("error", 1.0),
     ] {
         assert_eq!(
-            p(&format!(r#"iatp_events_total{{event="{event}"}}"#)),
+            p(&format!(r#"iatp_logs_written_total{{event="{event}"}}"#)),
             n,
             "{event}"
         );
     }
     // Histograms, once flushed: one trust score (10) and one scan time per evaluation.
-    wait_for(&stack, "iatp_trust_score_count", 5.0);
-    assert_eq!(p(r#"iatp_trust_score_bucket{le="9"}"#), 0.0);
-    assert_eq!(p(r#"iatp_trust_score_bucket{le="10"}"#), 5.0);
+    wait_for(&stack, "iatp_trust_score_distribution_count", 5.0);
+    assert_eq!(p(r#"iatp_trust_score_distribution_bucket{le="9"}"#), 0.0);
+    assert_eq!(p(r#"iatp_trust_score_distribution_bucket{le="10"}"#), 5.0);
     wait_for(&stack, "iatp_scan_duration_us_count", 5.0);
     // And Envoy's own counters agree on what reached the agent: the probe-free run sent the
     // GET, the clean POST and the overridden one.
@@ -154,8 +154,11 @@ fn monitor_mode_counts_what_it_did_and_what_enforcement_would_have_done() {
 
 #[test]
 fn error_events_for_upstream_reset_timeout_and_a_client_gone_mid_body() {
+    // Keyed: the lines are sealed with HMAC-SHA256.
+    let mut keyed = plugin("enforce");
+    keyed["events"] = json!({"chain_key": CHAIN_KEY});
     let stack = Stack::builder()
-        .plugin(&plugin("enforce"))
+        .plugin(&keyed)
         .envoy(|c| c.set_route_timeout("0.5s"))
         .start();
 
@@ -207,10 +210,32 @@ fn error_events_for_upstream_reset_timeout_and_a_client_gone_mid_body() {
     assert!(ev[1].get("status").is_none(), "{:?}", ev[1]);
     stack.assert_body_never_reached_agent("half-body-1");
 
-    // Every line of the run is sealed into the worker's one chain, which verifies.
-    let out = verify(&[stack.events_path().to_str().unwrap()]);
+    // Every line of the run is sealed into the worker's one chain, which verifies with the
+    // key, and only with it.
+    let events = stack.events_path();
+    let out = verify_keyed(&[events.to_str().unwrap()], Some(CHAIN_KEY));
     assert!(out.0, "{}", out.1);
+    assert!(out.1.contains("(HMAC-SHA256)"), "{}", out.1);
+    let out = verify(&[events.to_str().unwrap()]);
+    assert!(!out.0 && out.1.contains("hash mismatch"), "{}", out.1);
+    let out = verify_keyed(
+        &[events.to_str().unwrap()],
+        Some("another key of 16+ bytes"),
+    );
+    assert!(!out.0, "{}", out.1);
+    // Envoy's log names the chain.
+    let chain = stack.events()[0]["chain"].as_str().unwrap().to_string();
+    assert!(
+        stack
+            .envoy
+            .log_text()
+            .contains(&format!("events chain {chain} started (HMAC-SHA256)")),
+        "{}",
+        stack.envoy.log_text()
+    );
 }
+
+const CHAIN_KEY: &str = "a test key, not a secret";
 
 /// Writes `bytes`, then closes the connection without reading an answer.
 fn try_send_raw_and_close(stack: &Stack, bytes: &[u8]) -> bool {
@@ -227,10 +252,16 @@ fn try_send_raw_and_close(stack: &Stack, bytes: &[u8]) -> bool {
 
 /// Runs the verifier command: (success, its output).
 fn verify(files: &[&str]) -> (bool, String) {
-    let out = Command::new(paths::verifier())
-        .args(files)
-        .output()
-        .expect("run iatp-verify");
+    verify_keyed(files, None)
+}
+
+fn verify_keyed(files: &[&str], key: Option<&str>) -> (bool, String) {
+    let mut cmd = Command::new(paths::verifier());
+    if let Some(k) = key {
+        cmd.env("IATP_TEST_CHAIN_KEY", k)
+            .args(["--key-env", "IATP_TEST_CHAIN_KEY"]);
+    }
+    let out = cmd.args(files).output().expect("run iatp-verify");
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
         "iatp-verify failed to run: {out:?}"
@@ -317,6 +348,61 @@ fn the_chain_verifies_after_concurrent_load_on_two_workers_and_breaks_when_a_lin
     let (ok, report) = verify(&[tampered.to_str().unwrap()]);
     assert!(!ok, "{report}");
     assert!(report.contains("line(s) missing before it"), "{report}");
+
+    // Delete the first line of the file (the first of its chain): the chain's start is missing.
+    std::fs::write(&tampered, lines[1..].join("\n") + "\n").unwrap();
+    let (ok, report) = verify(&[tampered.to_str().unwrap()]);
+    assert!(!ok, "{report}");
+    assert!(
+        report.contains("its first 1 line(s) are missing"),
+        "{report}"
+    );
+
+    // Split the file in two: the second half verifies on its own when anchored where the
+    // first half ended (as a rotated log would be checked).
+    let (head, tail) = lines.split_at(lines.len() / 2);
+    let first = stack.dir.path.join("part1.jsonl");
+    let second = stack.dir.path.join("part2.jsonl");
+    std::fs::write(&first, head.join("\n") + "\n").unwrap();
+    std::fs::write(&second, tail.join("\n") + "\n").unwrap();
+    let (ok, report) = verify(&[first.to_str().unwrap(), second.to_str().unwrap()]);
+    assert!(ok, "{report}");
+    let (ok, first_report) = verify(&[first.to_str().unwrap()]);
+    assert!(ok, "{first_report}");
+    let mut cmd = Command::new(paths::verifier());
+    for l in first_report.lines().filter(|l| l.starts_with("chain ")) {
+        let end = l
+            .split(", ends ")
+            .nth(1)
+            .unwrap()
+            .split(": ")
+            .next()
+            .unwrap();
+        cmd.args(["--anchor", end]);
+    }
+    let out = cmd.arg(&second).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn a_trace_id_holding_a_sensitive_value_is_replaced() {
+    let stack = Stack::with_plugin(&plugin("enforce"));
+    let r = stack.send(Request::post("/book", "{}").header("x-agent-trace-id", SSN));
+    assert_eq!(r.status, 200);
+    let trace = r.header("x-agent-trace-id").unwrap().to_string();
+    assert_ne!(trace, SSN);
+    assert_eq!(trace.len(), 36, "a new UUID: {trace}");
+    let got = stack.agent_requests_for(&trace);
+    assert_eq!(got.len(), 1, "the agent gets the new id");
+    stack.events_for(&trace, 2);
+    assert!(!read_text(&stack.events_path()).contains(SSN));
+    // An ordinary caller id is kept.
+    let r = stack.send(Request::post("/book", "{}").header("x-agent-trace-id", "order-42.a"));
+    assert_eq!(r.header("x-agent-trace-id"), Some("order-42.a"));
 }
 
 /// envoy/envoy-otel.yaml, with a mock standing in for the OpenTelemetry collector. OTLP/HTTP
@@ -352,7 +438,13 @@ fn the_opentelemetry_example_sends_event_lines_and_spans_to_the_collector() {
                 .collect()
         };
         let (logs, traces) = (body_of("/v1/logs"), body_of("/v1/traces"));
-        if logs.contains("\"type\":\"blocked\"") && traces.contains(w3c) {
+        // Protobuf carries a span's trace id as 16 raw bytes: look for them in the hex.
+        let traces_hex: String = records
+            .iter()
+            .filter(|r| r["path"] == "/v1/traces")
+            .filter_map(|r| r["body_hex"].as_str())
+            .collect();
+        if logs.contains("\"type\":\"blocked\"") && traces_hex.contains(w3c) {
             break (logs, traces);
         }
         assert!(
@@ -367,6 +459,8 @@ fn the_opentelemetry_example_sends_event_lines_and_spans_to_the_collector() {
     assert_eq!(in_file.len(), file_lines.len());
     assert!(logs.contains(&in_file.join("\n")), "{logs:?}");
     assert!(logs.contains("iatp.trace_id") && logs.contains("iatp-envoy"));
-    // The span continues the caller's trace and carries the filter's trace id as a tag.
+    // The span continues the caller's trace (its trace id, above) and carries the filter's
+    // trace id as a tag.
     assert!(traces.contains("iatp.trace_id"), "{traces:?}");
+    assert!(traces.contains(w3c), "{traces:?}");
 }
