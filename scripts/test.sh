@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every check, as CI runs it (.ci/run calls this): formatting, clippy on the native and the
 # wasm build, unit tests (native, and compiled to Wasm under Node's V8), the host tests that
-# run the built filter in a real Envoy, and a run of the demo.
+# run the built filter in a real Envoy, a run of the demo and a smoke run of the benchmark.
 source "$(dirname "$0")/lib.sh"
 start=$(date +%s)
 command -v node >/dev/null || { echo "node (Node.js) is needed to run the unit tests as Wasm" >&2; exit 1; }
@@ -22,4 +22,6 @@ CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $ROOT/scripts/wasi-run.mjs
   cargo test -p iatp-filter --target wasm32-wasip1 -- --nocapture
 say "demo smoke run: scripts/demo.sh --once"
 scripts/demo.sh --once >"$ROOT/target/demo-smoke.log" 2>&1 || { cat "$ROOT/target/demo-smoke.log"; exit 1; }
+say "benchmark smoke run: scripts/bench.sh --smoke (every scenario for a second; no timing checks)"
+scripts/bench.sh --smoke >"$ROOT/target/bench-smoke.log" 2>&1 || { cat "$ROOT/target/bench-smoke.log"; exit 1; }
 say "all checks passed in $(( $(date +%s) - start ))s"

@@ -9,6 +9,7 @@ pub mod chain;
 pub mod config;
 pub mod detect;
 pub mod events;
+pub mod header_map;
 pub mod manifest;
 pub mod metrics;
 pub mod pipeline;

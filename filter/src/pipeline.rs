@@ -123,6 +123,8 @@ pub struct Exchange {
     decided: bool,
     /// Response headers came back (from the agent or from Envoy): their status.
     response_status: Option<u16>,
+    /// The whole response went through (its end of stream was seen).
+    response_complete: bool,
     /// What the evaluation adds to the metrics (none for requests answered before it).
     pub tally: Option<Tally>,
 }
@@ -161,6 +163,7 @@ impl Exchange {
             policy_header: None,
             decided: false,
             response_status: None,
+            response_complete: false,
             tally: None,
         }
     }
@@ -445,6 +448,18 @@ impl Exchange {
             .push(&stamp, &events::Response { status, latency_ms });
     }
 
+    /// The response's end of stream went through.
+    pub fn response_completed(&mut self) {
+        self.response_complete = true;
+    }
+
+    /// Whether the end of the stream can still have something to record, so that the glue
+    /// asks Envoy how it ended (a host call) only then: not for the usual request that was
+    /// decided and answered in full by the agent.
+    pub fn ending_matters(&self) -> bool {
+        !self.decided || !self.response_complete || self.response_status.is_none_or(|s| s >= 400)
+    }
+
     /// The stream is over: records what went wrong, if anything did, that no earlier step saw.
     /// - the request never completed (the client went away mid-body, or Envoy ended the stream):
     ///   a request line with what is known, and an error;
@@ -455,7 +470,7 @@ impl Exchange {
     pub fn finish(&mut self, policy: &Policy, ending: Ending, now_nanos: u64) {
         let ts = rfc3339_millis(now_nanos / 1_000_000);
         let why = |what: &str| match ending.details {
-            "" => what.to_string(),
+            "" | "via_upstream" => what.to_string(),
             d => format!("{what} ({d})"),
         };
         if !self.decided {
@@ -490,12 +505,20 @@ impl Exchange {
         // an error: Envoy answered instead of the agent, or cut the response short.
         let failed = !matches!(ending.details, "via_upstream" | "" | "direct_response")
             && !ending.details.starts_with("iatp_");
-        if let Some(status) = self.response_status.filter(|_| failed) {
+        let Some(status) = self.response_status else {
+            return;
+        };
+        if failed {
             let error = if ending.details.contains("after_response_started") {
                 format!("the response was cut short: {}", ending.details)
             } else {
                 format!("Envoy answered {status}: {}", ending.details)
             };
+            self.push_error(policy, &error, status, &ts);
+        } else if !self.response_complete {
+            // The agent's answer started but its end never went through: the client went away
+            // while it was being sent.
+            let error = why("the stream ended before the response was complete");
             self.push_error(policy, &error, status, &ts);
         }
     }
@@ -906,8 +929,29 @@ mod tests {
         let mut ex = exchange("POST", "/x", false);
         ex.decide(&p, b"{}", NOW);
         ex.on_response(&p, 503, NOW);
+        ex.response_completed();
+        assert!(ex.ending_matters(), "a 5xx is looked at");
         ex.finish(&p, ending("via_upstream"), NOW);
         assert_eq!(lines(&ex).len(), 2);
+
+        // A complete 200 from the agent: nothing to look at.
+        let mut ex = exchange("POST", "/x", false);
+        ex.decide(&p, b"{}", NOW);
+        ex.on_response(&p, 200, NOW);
+        ex.response_completed();
+        assert!(!ex.ending_matters());
+
+        // The agent's 200 started, and the stream ended before its end: an error.
+        let mut ex = exchange("POST", "/x", false);
+        ex.decide(&p, b"{}", NOW);
+        ex.on_response(&p, 200, NOW);
+        assert!(ex.ending_matters());
+        ex.finish(&p, ending("via_upstream"), NOW);
+        let l = lines(&ex);
+        assert_eq!(
+            l[2]["error"],
+            "the stream ended before the response was complete"
+        );
 
         // Forwarded, and the stream ended before any response.
         let mut ex = exchange("POST", "/x", false);

@@ -42,6 +42,11 @@ extern "C" {
         headers_size: usize,
         grpc_status: i32,
     ) -> u32;
+    fn proxy_get_header_map_pairs(
+        map_type: u32,
+        return_map_data: *mut *mut u8,
+        return_map_size: *mut usize,
+    ) -> u32;
     fn proxy_get_property(
         path_data: *const u8,
         path_size: usize,
@@ -55,6 +60,7 @@ extern "C" {
         return_id: *mut u32,
     ) -> u32;
     fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+    fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
     fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
 }
 
@@ -112,7 +118,7 @@ pub fn send_local_response(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Result<(), Failed> {
-    let map = serialize_map(headers);
+    let map = crate::header_map::serialize(headers);
     // SAFETY: as above.
     status(unsafe {
         proxy_send_local_response(
@@ -129,6 +135,21 @@ pub fn send_local_response(
 }
 
 const NOT_FOUND: u32 = 1;
+
+/// A whole header map, serialized (`crate::header_map` reads it).
+pub fn header_map_pairs(map: MapType) -> Result<Vec<u8>, Failed> {
+    let mut data: *mut u8 = std::ptr::null_mut();
+    let mut size: usize = 0;
+    // SAFETY: `data` and `size` are written by the host, which allocates the value through the
+    // SDK's exported `proxy_on_memory_allocate` (see `get_property`).
+    let code = unsafe { proxy_get_header_map_pairs(map as u32, &mut data, &mut size) };
+    match code {
+        OK if data.is_null() => Ok(Vec::new()),
+        // SAFETY: `data` is an allocation of `size` bytes now owned by us.
+        OK => Ok(unsafe { Vec::from_raw_parts(data, size, size) }),
+        other => Err(other),
+    }
+}
 
 /// A property (`["response", "code_details"]`); `None` when the host does not have it.
 pub fn get_property(path: &[&str]) -> Result<Option<Vec<u8>>, Failed> {
@@ -159,6 +180,12 @@ pub fn define_metric(kind: MetricType, name: &str) -> Result<u32, Failed> {
         .map(|()| id)
 }
 
+/// Asks for `on_tick` every `millis` milliseconds.
+pub fn set_tick_period(millis: u32) -> Result<(), Failed> {
+    // SAFETY: no pointers.
+    status(unsafe { proxy_set_tick_period_milliseconds(millis) })
+}
+
 pub fn increment_metric(id: u32, offset: i64) -> Result<(), Failed> {
     // SAFETY: no pointers.
     status(unsafe { proxy_increment_metric(id, offset) })
@@ -167,28 +194,4 @@ pub fn increment_metric(id: u32, offset: i64) -> Result<(), Failed> {
 pub fn record_metric(id: u32, value: u64) -> Result<(), Failed> {
     // SAFETY: no pointers.
     status(unsafe { proxy_record_metric(id, value) })
-}
-
-/// The proxy-wasm header map encoding: count, then (name length, value length) pairs, then
-/// each name and value followed by a NUL byte; integers are 32-bit little-endian.
-fn serialize_map(map: &[(&str, &str)]) -> Vec<u8> {
-    let len32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
-    let mut bytes = Vec::with_capacity(
-        4 + map
-            .iter()
-            .map(|(k, v)| k.len() + v.len() + 10)
-            .sum::<usize>(),
-    );
-    bytes.extend_from_slice(&len32(map.len()));
-    for (name, value) in map {
-        bytes.extend_from_slice(&len32(name.len()));
-        bytes.extend_from_slice(&len32(value.len()));
-    }
-    for (name, value) in map {
-        bytes.extend_from_slice(name.as_bytes());
-        bytes.push(0);
-        bytes.extend_from_slice(value.as_bytes());
-        bytes.push(0);
-    }
-    bytes
 }

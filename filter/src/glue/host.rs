@@ -18,6 +18,13 @@ pub fn request_header(name: &str) -> Option<Bytes> {
         .flatten()
 }
 
+/// All request headers in one host call (`HeaderMap::parse` reads them).
+pub fn request_headers() -> Bytes {
+    abi::header_map_pairs(MapType::HttpRequestHeaders)
+        .map_err(|s| log::warn!("could not read the request headers: host status {s}"))
+        .unwrap_or_default()
+}
+
 pub fn response_header(name: &str) -> Option<Bytes> {
     hostcalls::get_map_value_bytes(MapType::HttpResponseHeaders, name)
         .ok()

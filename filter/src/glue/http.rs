@@ -11,6 +11,7 @@ use super::host;
 use super::metrics::Metrics;
 use crate::agent_card;
 use crate::chain::Chain;
+use crate::header_map::HeaderMap;
 use crate::pipeline::{is_tunnel, Ending, Exchange, RequestHead, Step};
 use crate::policy::{is_override, Policy};
 use crate::trace;
@@ -163,10 +164,13 @@ impl Context for IatpHttp {}
 impl HttpContext for IatpHttp {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         let now = host::now_nanos();
-        let header = host::request_header;
+        // All request headers in one host call.
+        let raw = host::request_headers();
+        let headers = HeaderMap::parse(&raw);
+        let header = |name: &str| headers.get(name);
         let trace_id = trace::resolve(
-            header(TRACE_HEADER).as_deref(),
-            header("traceparent").as_deref(),
+            header(TRACE_HEADER),
+            header("traceparent"),
             |id| {
                 self.policy
                     .as_ref()
@@ -180,20 +184,17 @@ impl HttpContext for IatpHttp {
         let method = header(":method").unwrap_or_default();
         let mut ex = Exchange::new(
             RequestHead {
-                method: &method,
-                path: &header(":path").unwrap_or_default(),
-                content_type: header("content-type").as_deref(),
+                method,
+                path: header(":path").unwrap_or_default(),
+                content_type: header("content-type"),
                 trace_id,
-                override_requested: is_override(header("x-user-override").as_deref()),
+                override_requested: is_override(header("x-user-override")),
             },
             now,
         );
 
         if let Some(which) = ex.well_known() {
-            let base = agent_card::base_url(
-                header(":scheme").as_deref(),
-                header(":authority").as_deref(),
-            );
+            let base = agent_card::base_url(header(":scheme"), header(":authority"));
             let step = ex.serve_well_known(&policy, which, &base, now);
             self.exchange = Some(ex);
             return self.carry_out(step);
@@ -202,17 +203,19 @@ impl HttpContext for IatpHttp {
         // The agent can trust these headers: the filter sets them, whatever the caller sent.
         host::set_request_header(TRACE_HEADER, Some(&ex.trace_id));
         host::set_request_header(SCORE_HEADER, Some(&policy.trust_score_text));
-        host::set_request_header(QUARANTINE_HEADER, None);
+        if headers.contains(QUARANTINE_HEADER) {
+            host::set_request_header(QUARANTINE_HEADER, None);
+        }
 
         let content_length = header("content-length");
-        let declared = content_length.as_deref().and_then(|v| {
+        let declared = content_length.and_then(|v| {
             std::str::from_utf8(v)
                 .ok()
                 .and_then(|s| s.trim().parse::<u64>().ok())
         });
         let early = ex.check_declared_length(&policy, declared, now);
         let declares_body = content_length.is_some() || header("transfer-encoding").is_some();
-        let tunnel = is_tunnel(&method, header("upgrade").is_some(), declares_body);
+        let tunnel = is_tunnel(method, header("upgrade").is_some(), declares_body);
         self.exchange = Some(ex);
         if let Some(step) = early {
             return self.carry_out(step);
@@ -260,7 +263,7 @@ impl HttpContext for IatpHttp {
         self.decide_with_body(self.body_size)
     }
 
-    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+    fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         if self.state == State::Replied {
             // Our own local reply passing through the encoder chain: already complete.
             return Action::Continue;
@@ -284,6 +287,25 @@ impl HttpContext for IatpHttp {
         if let Some(decision) = ex.policy_header {
             host::set_response_header(POLICY_HEADER, Some(decision));
         }
+        if end_of_stream {
+            ex.response_completed();
+        }
+        Action::Continue
+    }
+
+    fn on_http_response_body(&mut self, _body_size: usize, end_of_stream: bool) -> Action {
+        if end_of_stream {
+            if let Some(ex) = self.exchange.as_mut() {
+                ex.response_completed();
+            }
+        }
+        Action::Continue
+    }
+
+    fn on_http_response_trailers(&mut self, _num_trailers: usize) -> Action {
+        if let Some(ex) = self.exchange.as_mut() {
+            ex.response_completed();
+        }
         Action::Continue
     }
 
@@ -294,16 +316,18 @@ impl HttpContext for IatpHttp {
         let (Some(policy), Some(ex)) = (self.policy.clone(), self.exchange.as_mut()) else {
             return;
         };
-        let details = host::property(&["response", "code_details"]).unwrap_or_default();
-        ex.finish(
-            &policy,
-            Ending {
-                details: &String::from_utf8_lossy(&details),
-                body_bytes: u64::try_from(self.body_size).unwrap_or(u64::MAX),
-                replied_locally: self.state == State::Replied,
-            },
-            host::now_nanos(),
-        );
+        if ex.ending_matters() {
+            let details = host::property(&["response", "code_details"]).unwrap_or_default();
+            ex.finish(
+                &policy,
+                Ending {
+                    details: &String::from_utf8_lossy(&details),
+                    body_bytes: u64::try_from(self.body_size).unwrap_or(u64::MAX),
+                    replied_locally: self.state == State::Replied,
+                },
+                host::now_nanos(),
+            );
+        }
         let lines = ex.events();
         if lines.is_empty() {
             return;
@@ -338,25 +362,44 @@ impl HttpContext for IatpHttp {
     }
 }
 
-/// 16 random bytes for a UUIDv4 trace id, from WASI's `random_get`. Should the host refuse,
-/// the time and a per-VM counter keep ids unique (not unpredictable).
+/// 16 random bytes for a UUIDv4 trace id, from a per-VM generator (xoshiro256**) seeded once
+/// from WASI's `random_get`: trace ids must be unique, not secret, and a host call per request
+/// costs more than the generator. Should the host refuse a seed, the time seeds it.
 fn random_bytes(now: u64) -> [u8; 16] {
-    let mut b = [0u8; 16];
-    if getrandom::fill(&mut b).is_ok() {
-        return b;
-    }
     use std::cell::Cell;
-    thread_local!(static COUNTER: Cell<u64> = const { Cell::new(0) });
-    let n = COUNTER.with(|c| {
-        c.set(c.get().wrapping_add(1));
-        c.get()
-    });
-    let hi = splitmix64(now ^ 0x9e37_79b9_7f4a_7c15);
-    let lo = splitmix64(n.wrapping_add(hi));
-    b.iter_mut()
-        .zip(hi.to_le_bytes().into_iter().chain(lo.to_le_bytes()))
-        .for_each(|(slot, v)| *slot = v);
-    b
+    thread_local!(static STATE: Cell<Option<[u64; 4]>> = const { Cell::new(None) });
+    STATE.with(|cell| {
+        let mut s = cell.get().unwrap_or_else(|| {
+            let mut seed = [0u8; 32];
+            if getrandom::fill(&mut seed).is_err() {
+                seed.iter_mut()
+                    .zip(now.to_le_bytes().iter().cycle())
+                    .for_each(|(d, b)| *d = *b);
+            }
+            let mut words = [0u64; 4];
+            for (w, chunk) in words.iter_mut().zip(seed.chunks_exact(8)) {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(chunk);
+                // splitmix64 spreads a weak seed; a zero state would stay zero.
+                *w = splitmix64(u64::from_le_bytes(b));
+            }
+            words
+        });
+        let mut out = [0u8; 16];
+        for half in out.chunks_exact_mut(8) {
+            let r = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
+            let t = s[1] << 17;
+            s[2] ^= s[0];
+            s[3] ^= s[1];
+            s[1] ^= s[2];
+            s[0] ^= s[3];
+            s[2] ^= t;
+            s[3] = s[3].rotate_left(45);
+            half.copy_from_slice(&r.to_le_bytes());
+        }
+        cell.set(Some(s));
+        out
+    })
 }
 
 fn splitmix64(mut z: u64) -> u64 {

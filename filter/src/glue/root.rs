@@ -7,12 +7,15 @@ use std::rc::Rc;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 
-use super::host;
 use super::http::IatpHttp;
 use super::metrics::Metrics;
+use super::{abi, host};
 use crate::chain::{Chain, ChainKey};
 use crate::config;
 use crate::policy::Policy;
+
+/// How often counters counted in the VM reach Envoy's stats.
+const METRICS_FLUSH_PERIOD_MS: u32 = 1000;
 
 pub struct IatpRoot {
     policy: Option<Rc<Policy>>,
@@ -59,7 +62,11 @@ impl RootContext for IatpRoot {
                     policy.rules.len(),
                     policy.scanner.names(policy.scanner.enabled()).join(", ")
                 );
+                self.metrics.flush();
                 self.metrics = Rc::new(Metrics::define(&policy));
+                if let Err(s) = abi::set_tick_period(METRICS_FLUSH_PERIOD_MS) {
+                    log::warn!("could not set the tick period (metrics stay unflushed): {s}");
+                }
                 self.chain = Rc::new(RefCell::new(new_chain(policy.chain_key.clone())));
                 self.policy = Some(Rc::new(policy));
                 true
@@ -70,6 +77,10 @@ impl RootContext for IatpRoot {
                 false
             }
         }
+    }
+
+    fn on_tick(&mut self) {
+        self.metrics.flush();
     }
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {

@@ -1,0 +1,564 @@
+#!/usr/bin/env python3
+"""The proxy benchmark behind scripts/bench.sh (run that: it sets up Envoy, wrk, the filter,
+the mock agent and the Python sidecar, then calls this).
+
+Scenarios, each against the same upstream (the mock agent, answering a fixed small JSON):
+  U   wrk straight to the upstream: its capacity, to show it is not the bottleneck
+  A   Envoy without the filter (envoy/envoy.yaml minus the Wasm filter): GET, POST 1/16/256 KiB
+  B   the filter, GET without body
+  C   the filter, POST clean JSON of 1, 16 and 256 KiB (scanned, forwarded)
+  D   the filter, POST 1 KiB with a card number: answered locally with 403
+  E   the filter in monitor mode, all detectors, POST 1 KiB with a card (forwarded)
+  P   the reference Python sidecar (uvicorn, 2 workers), POST 1 KiB clean JSON
+
+Each scenario: a warm-up, then `rounds` runs at saturation (wrk, closed loop) and `rounds` runs
+at a fixed rate (half of A's saturation rate for the same request; wrk paces each connection
+with its `delay()` hook, so the rate holds as long as latency stays below the pacing
+interval). Reported: medians over rounds of requests/s, p50 and p99 latency, Envoy CPU seconds
+per 10k requests, Envoy RSS at idle and under load.
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+CARD = "4111 1111 1111 1111"
+
+
+def log(msg):
+    print(f"\033[1m==> {msg}\033[0m", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def json_body(size, card=False):
+    """A JSON body of about `size` bytes: an agent conversation with ids, timestamps, token
+    counts and text; with `card`, a card number in it."""
+    words = "please confirm the booking for two guests arriving late with breakfast".split()
+    body = {"task": "book", "messages": []}
+    if card:
+        body["payment"] = {"card": CARD}
+    i = 0
+    while len(json.dumps(body, separators=(",", ":"))) < size - 160:
+        body["messages"].append({
+            "id": i, "role": "user" if i % 2 == 0 else "assistant",
+            "created_at": f"2026-01-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+            "tokens": 20 + (i * 37) % 400,
+            "text": " ".join(words[(i + k) % len(words)] for k in range(12))})
+        i += 1
+    return json.dumps(body, separators=(",", ":"))
+
+
+class Proc:
+    """A process we started; ended by its own PID."""
+
+    def __init__(self, name, argv, log_path, env=None, cwd=None):
+        self.name = name
+        self.log_path = log_path
+        self.logf = open(log_path, "w")
+        self.p = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT, env=env,
+                                  cwd=cwd, start_new_session=True)
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self):
+        if self.alive():
+            # The process group we created for it: uvicorn's workers go with their parent.
+            try:
+                os.killpg(self.p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.p.pid, signal.SIGKILL)
+                self.p.wait()
+        self.logf.close()
+
+    def tail(self, n=30):
+        try:
+            return "".join(open(self.log_path).readlines()[-n:])
+        except OSError:
+            return ""
+
+
+def pids_of_group(pid):
+    """The process and its children (uvicorn's workers)."""
+    out = [pid]
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(")") + 2:].split()
+            if int(fields[1]) == pid:  # ppid
+                out.append(int(d.name))
+    return out
+
+
+def cpu_seconds(pid):
+    total = 0
+    for p in pids_of_group(pid):
+        try:
+            stat = Path(f"/proc/{p}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLK_TCK
+
+
+def rss_mb(pid):
+    total = 0
+    for p in pids_of_group(pid):
+        try:
+            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE
+        except OSError:
+            continue
+    return total / 2**20
+
+
+def wait_http(url, proc, timeout=60, expect=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not proc.alive():
+            sys.exit(f"{proc.name} exited while starting:\n{proc.tail()}")
+        try:
+            body = urllib.request.urlopen(url, timeout=1).read()
+            if expect is None or body.strip() == expect:
+                return
+        except Exception:
+            pass
+        time.sleep(0.1)
+    sys.exit(f"{proc.name} did not become ready at {url}:\n{proc.tail()}")
+
+
+def check_status(url, body, want):
+    req = urllib.request.Request(url, data=body.encode() if body is not None else None,
+                                 headers={"content-type": "application/json"},
+                                 method="POST" if body is not None else "GET")
+    try:
+        status = urllib.request.urlopen(req, timeout=10).status
+    except urllib.error.HTTPError as e:
+        status = e.code
+    if status != want:
+        sys.exit(f"{url}: expected {want}, got {status}: the setup is wrong, not measuring it")
+
+
+# ---------------------------------------------------------------------------------------------
+# Envoy configurations, derived from the shipped envoy/envoy.yaml
+
+def bench_plugin(mode, events=None):
+    """Trust score 8 (standard, partial reversibility, ephemeral retention), all built-in
+    detectors, a block rule for card numbers: the same manifest the Python sidecar gets."""
+    extra = {"events": events} if events else {}
+    return json.dumps({
+        **extra,
+        "mode": mode,
+        "manifest": {
+            "identity": {"agent_id": "booking-agent", "name": "Booking Agent"},
+            "trust_level": "standard",
+            "capabilities": {"idempotency": True},
+            "reversibility": {"level": "partial"},
+            "privacy": {"retention": "ephemeral", "human_in_loop": False,
+                        "training_consent": False},
+        },
+        "policy": {"trust_threshold": 3, "block_rules": [
+            {"name": "no_cards", "condition": "has_credit_card", "action": "block"},
+            {"name": "no_ssns", "condition": "has_ssn", "action": "block"},
+        ]},
+    })
+
+
+VARIANTS = {
+    # variant: (wasm, plugin configuration)
+    "none": (None, None),
+    "noop": ("noop", None),
+    "enforce": ("iatp", lambda: bench_plugin("enforce")),
+    "monitor": ("iatp", lambda: bench_plugin("monitor")),
+    "nopayload": ("iatp", lambda: bench_plugin("enforce", {"max_payload_bytes": 0})),
+}
+
+
+def envoy_config(work, variant, wasm, agent_port):
+    doc = yaml.safe_load((ROOT / "envoy/envoy.yaml").read_text())
+    doc["admin"]["address"]["socket_address"]["port_value"] = 0
+    listener = doc["static_resources"]["listeners"][0]
+    listener["address"]["socket_address"]["port_value"] = 0
+    for c in doc["static_resources"]["clusters"]:
+        if c["name"] == "agent":
+            c["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"][
+                "socket_address"]["port_value"] = agent_port
+    hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    for al in hcm["access_log"]:
+        al["typed_config"]["path"] = str(work / f"events-{variant}.jsonl")
+    filters = hcm["http_filters"]
+    wasm_filter = next(f for f in filters if f["name"] == "envoy.filters.http.wasm")
+    module, plugin = VARIANTS[variant]
+    if module is None:
+        filters.remove(wasm_filter)
+    else:
+        cfg = wasm_filter["typed_config"]["config"]
+        cfg["vm_config"]["code"]["local"]["filename"] = str(wasm[module])
+        if plugin:
+            cfg["configuration"]["value"] = plugin()
+    path = work / f"envoy-{variant}.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+class EnvoyUnderTest:
+    def __init__(self, args, work, variant, agent_port):
+        self.variant = variant
+        cfg = envoy_config(work, variant, {"iatp": args.wasm, "noop": args.noop_wasm},
+                           agent_port)
+        admin_file = work / f"admin-{variant}.txt"
+        admin_file.unlink(missing_ok=True)
+        self.proc = Proc(f"envoy ({variant})", [
+            args.envoy, "-c", str(cfg), "--concurrency", str(args.workers),
+            "--disable-hot-restart", "-l", "warning", "--admin-address-path", str(admin_file),
+        ], work / f"envoy-{variant}.log")
+        deadline = time.time() + 60
+        while not admin_file.exists() or not admin_file.read_text().strip():
+            if not self.proc.alive() or time.time() > deadline:
+                sys.exit(f"Envoy ({variant}) did not start:\n{self.proc.tail()}")
+            time.sleep(0.05)
+        self.admin = "http://" + admin_file.read_text().strip()
+        wait_http(self.admin + "/ready", self.proc, expect=b"LIVE")
+        listeners = json.loads(urllib.request.urlopen(self.admin + "/listeners?format=json").read())
+        sa = listeners["listener_statuses"][0]["local_address"]["socket_address"]
+        self.url = f"http://{sa['address']}:{sa['port_value']}"
+        time.sleep(0.5)
+        self.idle_rss = rss_mb(self.proc.pid)
+
+    def stat_prometheus(self, name):
+        text = urllib.request.urlopen(self.admin + "/stats/prometheus").read().decode()
+        for line in text.splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{} "):
+                return float(line.rsplit(" ", 1)[1])
+        return None
+
+    def stop(self):
+        self.proc.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# wrk
+
+WRK_LATENCY = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk_script(work, name, method, body, delay_ms=None, headers=None):
+    lines = [f'wrk.method = "{method}"']
+    if body is not None:
+        p = work / f"body-{name}.json"
+        p.write_text(body)
+        lines += [f'local f = io.open("{p}", "rb")', "wrk.body = f:read(\"*a\")", "f:close()",
+                  'wrk.headers["Content-Type"] = "application/json"']
+    for k, v in (headers or {}).items():
+        lines.append(f'wrk.headers["{k}"] = "{v}"')
+    if delay_ms is not None:
+        # A random pause (whole milliseconds, wrk's unit) averaging `delay_ms`: fixed pauses
+        # line the connections up into bursts that queue behind each other.
+        lines.append(f"function delay() return math.random(0, {2 * delay_ms}) end")
+    path = work / f"wrk-{name}-{'paced' if delay_ms else 'sat'}.lua"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run_wrk(url, script, connections, seconds, threads=1):
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+         "--timeout", "10s", "-s", str(script), url],
+        capture_output=True, text=True, timeout=seconds + 60)
+    text = out.stdout
+    if out.returncode != 0:
+        sys.exit(f"wrk failed: {out.stderr}\n{text}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    total = int(re.search(r"(\d+) requests in", text).group(1))
+    lat = {p: float(v) * UNIT[u] for p, v, u in WRK_LATENCY.findall(text)}
+    errors = re.search(r"Socket errors: (.*)", text)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return {"rps": rps, "requests": total, "p50": lat.get("50"), "p99": lat.get("99"),
+            "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": errors.group(1) if errors else None}
+
+
+class Scenario:
+    def __init__(self, key, url, method, body, pid, expect_non2xx, connections):
+        self.key, self.url, self.method, self.body = key, url, method, body
+        self.pid, self.expect_non2xx, self.connections = pid, expect_non2xx, connections
+        self.sat, self.fixed, self.rate = [], [], None
+
+
+def check_run(sc, r):
+    bad = r["non2xx"] if not sc.expect_non2xx else r["requests"] - r["non2xx"]
+    if bad or r["socket_errors"]:
+        sys.exit(f"{sc.key}: {bad} unexpected statuses, socket errors {r['socket_errors']}")
+
+
+def run_all(args, work, scenarios):
+    """Rounds interleave the scenarios (round 1 of each, then round 2 of each…), so that a
+    slow spell of the machine (a shared VM: other work, frequency changes) does not land on one
+    scenario only. First at saturation, then at a fixed rate: half of A's saturation rate for
+    the same request (the P scenario: half of its own)."""
+    name = lambda sc: re.sub(r"[^A-Za-z0-9]+", "-", sc.key)
+    for sc in scenarios:
+        sc.sat_script = wrk_script(work, name(sc), sc.method, sc.body)
+        if args.warmup:
+            run_wrk(sc.url, sc.sat_script, sc.connections, args.warmup)
+    for rnd in range(args.rounds):
+        log(f"saturation, round {rnd + 1} of {args.rounds}")
+        for sc in scenarios:
+            cpu0 = cpu_seconds(sc.pid)
+            r = run_wrk(sc.url, sc.sat_script, sc.connections, args.duration)
+            check_run(sc, r)
+            r["cpu_per_10k"] = (cpu_seconds(sc.pid) - cpu0) / max(r["requests"], 1) * 10_000
+            r["rss"] = rss_mb(sc.pid)
+            sc.sat.append(r)
+    med = lambda runs, k: statistics.median(x[k] for x in runs)
+    by_key = {sc.key: sc for sc in scenarios}
+    for sc in scenarios:
+        ref = sc.rate_of and by_key.get(sc.rate_of)
+        sc.rate = med((ref or sc).sat, "rps") / 2
+        pconns = max(1, round(sc.rate * args.pace_ms / 1000))
+        sc.paced_script = wrk_script(work, name(sc), sc.method, sc.body, delay_ms=args.pace_ms)
+        sc.paced_conns = pconns
+    for rnd in range(args.rounds):
+        log(f"fixed rate, round {rnd + 1} of {args.rounds}")
+        for sc in scenarios:
+            r = run_wrk(sc.url, sc.paced_script, sc.paced_conns, args.duration)
+            check_run(sc, r)
+            sc.fixed.append(r)
+    out = {}
+    for sc in scenarios:
+        out[sc.key] = {
+            "rps": med(sc.sat, "rps"), "p50": med(sc.sat, "p50"), "p99": med(sc.sat, "p99"),
+            "cpu_per_10k": med(sc.sat, "cpu_per_10k"), "rss_load": max(x["rss"] for x in sc.sat),
+            "fixed_target": sc.rate, "fixed_rps": med(sc.fixed, "rps"),
+            "fixed_p50": med(sc.fixed, "p50"), "fixed_p99": med(sc.fixed, "p99"),
+            "rounds_rps": [round(x["rps"]) for x in sc.sat],
+        }
+        x = out[sc.key]
+        log(f"{sc.key}: {x['rps']:.0f} req/s, p50 {x['p50']:.3f} ms, p99 {x['p99']:.3f} ms; "
+            f"at {x['fixed_rps']:.0f}/s: p50 {x['fixed_p50']:.3f} ms, p99 {x['fixed_p99']:.3f} ms")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--envoy", required=True)
+    ap.add_argument("--wasm", required=True)
+    ap.add_argument("--mock-agent", required=True)
+    ap.add_argument("--noop-wasm", required=True, help="bench/noop-filter, built")
+    ap.add_argument("--out", default=str(ROOT / "target/bench"))
+    ap.add_argument("--smoke", action="store_true", help="a few seconds: every path, no numbers")
+    ap.add_argument("--workers", type=int, default=2, help="Envoy worker threads")
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--duration", type=float, default=5)
+    ap.add_argument("--warmup", type=float, default=2)
+    ap.add_argument("--pace-ms", type=int, default=10)
+    args = ap.parse_args()
+    if args.smoke:
+        args.rounds, args.duration, args.warmup = 1, 1, 0
+    args.duration = max(1, int(args.duration))
+    args.warmup = max(0, int(args.warmup))
+    work = Path(args.out)
+    work.mkdir(parents=True, exist_ok=True)
+
+    bodies = {"1k": json_body(1024), "16k": json_body(16 * 1024), "256k": json_body(256 * 1024)}
+    card_body = json_body(1024, card=True)
+    sizes = ["1k"] if args.smoke else ["1k", "16k", "256k"]
+
+    procs = []
+    results = {}
+    try:
+        agent_port = free_port()
+        agent = Proc("mock agent", [args.mock_agent, "--port", str(agent_port), "--body",
+                                    '{"ok":true}'], work / "agent.log")
+        procs.append(agent)
+        agent_url = f"http://127.0.0.1:{agent_port}"
+        wait_http(agent_url + "/ready", agent)
+
+        log("starting Envoy without the filter, with it (enforce) and with it (monitor)")
+        envs = {}
+        variants = ["none", "noop", "enforce", "monitor"] + ([] if args.smoke else ["nopayload"])
+        for variant in variants:
+            envs[variant] = EnvoyUnderTest(args, work, variant, agent_port)
+            procs.append(envs[variant].proc)
+            results[f"idle {variant}"] = envs[variant].idle_rss
+
+        log("starting the Python sidecar (agentmesh-trust-protocol, uvicorn, 2 workers)")
+        p_port = free_port()
+        logs_dir = work / "sidecar-flight-recorder"
+        logs_dir.mkdir(exist_ok=True)
+        for f in logs_dir.iterdir():
+            f.unlink()
+        penv = dict(os.environ, IATP_AGENT_URL=agent_url, IATP_AGENT_ID="booking-agent",
+                    IATP_TRUST_LEVEL="standard", IATP_REVERSIBILITY="partial",
+                    IATP_RETENTION="ephemeral", IATP_HUMAN_IN_LOOP="false",
+                    IATP_TRAINING_CONSENT="false", IATP_BENCH_LOG_DIR=str(logs_dir))
+        sidecar = Proc("python sidecar", [
+            sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "scripts"),
+            "bench_sidecar:app", "--host", "127.0.0.1", "--port", str(p_port),
+            "--workers", "2", "--no-access-log", "--log-level", "warning"],
+            work / "sidecar.log", env=penv)
+        procs.append(sidecar)
+        p_url = f"http://127.0.0.1:{p_port}"
+        wait_http(p_url + "/health", sidecar)
+        time.sleep(1)
+        results["idle python"] = rss_mb(sidecar.pid)
+
+        # Each setup answers as it should before anything is measured.
+        none, enf, mon = envs["none"], envs["enforce"], envs["monitor"]
+        check_status(none.url + "/book", bodies["1k"], 200)
+        check_status(enf.url + "/book", bodies["1k"], 200)
+        check_status(enf.url + "/book", card_body, 403)
+        check_status(mon.url + "/book", card_body, 200)
+        check_status(p_url + "/proxy", bodies["1k"], 200)
+
+        c = args.connections
+        sc = [Scenario("U 1k", agent_url + "/book", "POST", bodies["1k"], agent.pid, False, c),
+              Scenario("A GET", none.url + "/status", "GET", None, none.proc.pid, False, c)]
+        sc += [Scenario(f"A {s}", none.url + "/book", "POST", bodies[s], none.proc.pid, False, c)
+               for s in sizes]
+        noop = envs["noop"]
+        sc += [Scenario("N 1k", noop.url + "/book", "POST", bodies["1k"], noop.proc.pid, False,
+                        c)]
+        sc += [Scenario("B GET", enf.url + "/status", "GET", None, enf.proc.pid, False, c)]
+        sc += [Scenario(f"C {s}", enf.url + "/book", "POST", bodies[s], enf.proc.pid, False, c)
+               for s in sizes]
+        sc += [Scenario("D 1k card", enf.url + "/book", "POST", card_body, enf.proc.pid, True, c),
+               Scenario("E 1k card", mon.url + "/book", "POST", card_body, mon.proc.pid, False,
+                        c),
+               Scenario("P 1k", p_url + "/proxy", "POST", bodies["1k"], sidecar.pid, False, 8)]
+        if "nopayload" in envs:
+            npl = envs["nopayload"]
+            sc += [Scenario("C 1k no payload", npl.url + "/book", "POST", bodies["1k"],
+                            npl.proc.pid, False, c)]
+        rate_of = {"B GET": "A GET", "D 1k card": "A 1k", "E 1k card": "A 1k", "U 1k": "A 1k",
+                   "N 1k": "A 1k", "C 1k no payload": "A 1k"}
+        for x in sc:
+            x.rate_of = rate_of.get(x.key) or (("A " + x.key[2:]) if x.key[0] == "C" else None)
+        scan0 = (enf.stat_prometheus("iatp_scan_duration_us_sum") or 0,
+                 enf.stat_prometheus("iatp_scan_duration_us_count") or 0)
+        results.update(run_all(args, work, sc))
+        # Histograms reach the admin endpoint at Envoy's stats flush (every 5 s).
+        time.sleep(0 if args.smoke else 5.5)
+        scan1 = (enf.stat_prometheus("iatp_scan_duration_us_sum") or 0,
+                 enf.stat_prometheus("iatp_scan_duration_us_count") or 0)
+        if scan1[1] > scan0[1]:
+            results["scan_us_mean"] = (scan1[0] - scan0[0]) / (scan1[1] - scan0[1])
+    finally:
+        for p in reversed(procs):
+            p.stop()
+
+    results["meta"] = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                     if l.startswith("model name")), "?"),
+        "cores": os.cpu_count(),
+        "envoy_workers": args.workers, "connections": args.connections,
+        "rounds": args.rounds, "duration_s": args.duration, "pace_ms": args.pace_ms,
+        "wasm_bytes": Path(args.wasm).stat().st_size, "smoke": args.smoke,
+        "wrk": subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+        .stdout.split("\n")[0].split(" Copyright")[0].strip(),
+    }
+    (work / "results.json").write_text(json.dumps(results, indent=1))
+    table = render(results, sizes)
+    (work / "results.md").write_text(table)
+    print(table)
+
+
+def render(r, sizes):
+    def f(v, fmt):
+        return "–" if v is None else format(v, fmt)
+
+    rows = [("U 1k", "U: upstream alone, POST 1 KiB"), ("A GET", "A: Envoy, no filter, GET")]
+    rows += [(f"A {s}", f"A: Envoy, no filter, POST {s.upper().replace('K', ' Ki')}B") for s in sizes]
+    rows += [("N 1k", "N: a no-op Wasm filter, POST 1 KiB")]
+    rows += [("B GET", "B: filter, GET")]
+    rows += [(f"C {s}", f"C: filter, POST {s.upper().replace('K', ' Ki')}B clean") for s in sizes]
+    rows += [("C 1k no payload", "C: filter, POST 1 KiB clean, `events.max_payload_bytes: 0`")]
+    rows += [("D 1k card", "D: filter, POST 1 KiB with a card (403)"),
+             ("E 1k card", "E: filter, monitor mode, POST 1 KiB with a card"),
+             ("P 1k", "P: Python sidecar, POST 1 KiB clean")]
+    out = ["| scenario | req/s (saturation) | p50 ms | p99 ms | fixed rate req/s | p50 ms | p99 ms "
+           "| CPU s / 10k req | RSS under load MB |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for key, label in rows:
+        x = r.get(key)
+        if not x:
+            continue
+        out.append(f"| {label} | {x['rps']:.0f} | {x['p50']:.3f} | {x['p99']:.3f} | "
+                   f"{f(x.get('fixed_rps'), '.0f')} | {f(x.get('fixed_p50'), '.3f')} | "
+                   f"{f(x.get('fixed_p99'), '.3f')} | {f(x.get('cpu_per_10k'), '.2f')} | "
+                   f"{f(x.get('rss_load'), '.1f')} |")
+    out.append("")
+    out.append(f"Idle RSS: Envoy without the filter {r['idle none']:.1f} MB, with the no-op Wasm "
+               f"filter {r['idle noop']:.1f} MB (+{r['idle noop'] - r['idle none']:.1f} MB), "
+               f"with the IATP filter {r['idle enforce']:.1f} MB "
+               f"(+{r['idle enforce'] - r['idle none']:.1f} MB); "
+               f"Python sidecar (2 uvicorn workers and their parent) {r['idle python']:.1f} MB.")
+    out.append("")
+    out.append("| ratio | value | target |")
+    out.append("|---|---|---|")
+    for s in sizes:
+        out.append(f"| C({s})/A({s}) throughput | {r[f'C {s}']['rps'] / r[f'A {s}']['rps']:.2f} | "
+                   f"{'≥ 0.90' if s == '1k' else ''} |")
+    for s in sizes:
+        c, a = r[f"C {s}"], r[f"A {s}"]
+        out.append(f"| C({s}) added p50 / p99 at {a['fixed_rps']:.0f} req/s (half of A's max) | "
+                   f"{c['fixed_p50'] - a['fixed_p50']:+.3f} / {c['fixed_p99'] - a['fixed_p99']:+.3f} ms | "
+                   f"{'p99 ≤ 0.5 ms' if s == '1k' else ''} |")
+    out.append(f"| Envoy idle RSS added by the filter | {r['idle enforce'] - r['idle none']:.1f} MB "
+               f"| ≤ 30 MB |")
+    out.append(f"| N(1k)/A(1k) throughput: the floor of any Wasm filter here | "
+               f"{r['N 1k']['rps'] / r['A 1k']['rps']:.2f} | |")
+    out.append(f"| C(1k)/P throughput (filter vs Python sidecar) | "
+               f"{r['C 1k']['rps'] / r['P 1k']['rps']:.0f}× | ≥ 50× |")
+    out.append(f"| U/A(1k): upstream headroom | {r['U 1k']['rps'] / r['A 1k']['rps']:.2f}× | > 1 |")
+    if "scan_us_mean" in r:
+        out.append(f"| mean scan + rules time per filtered request (iatp_scan_duration_us) | "
+                   f"{r['scan_us_mean']:.1f} µs | |")
+    m = r["meta"]
+    out.append("")
+    out.append(f"{m['date']}; {m['cpu']}, {m['cores']} cores shared by wrk, Envoy "
+               f"({m['envoy_workers']} workers), the mock agent and the sidecar; {m['wrk']}; "
+               f"{m['connections']} connections at saturation; medians of {m['rounds']} rounds "
+               f"of {m['duration_s']} s; at the fixed rate each connection pauses 0 to "
+               f"{2 * m['pace_ms']} ms (at random) after each answer; filter "
+               f"{m['wasm_bytes']} bytes.")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    main()

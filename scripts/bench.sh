@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The proxy benchmark: Envoy without the filter, with it (GET; clean JSON of 1, 16 and
+# 256 KiB; a card answered with 403; monitor mode) and the reference Python sidecar, on the
+# same upstream and bodies, in one run on this machine. Prints a table of medians and ratios,
+# also written to target/bench/results.md (and .json). See docs/performance.md.
+#   scripts/bench.sh            the full run (about 6 minutes)
+#   scripts/bench.sh --smoke    every scenario for a second: checks the script, reports nothing
+# Other options go to scripts/bench.py (--rounds, --duration, --connections, --workers).
+source "$(dirname "$0")/lib.sh"
+BENCH_VENV="$ROOT/.venv-bench"
+
+setup
+build
+cd "$ROOT"
+
+if ! command -v wrk >/dev/null 2>&1; then
+  say "installing wrk (Debian package)"
+  sudo_=""
+  [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+  $sudo_ apt-get install -y wrk >/dev/null 2>&1 || {
+    $sudo_ apt-get update >/dev/null && $sudo_ apt-get install -y wrk >/dev/null
+  }
+fi
+
+if [ ! -x "$BENCH_VENV/bin/python" ]; then
+  say "creating the virtualenv .venv-bench (the Python sidecar)"
+  python3 -m venv "$BENCH_VENV"
+fi
+want_bench="$(cat scripts/requirements-bench.txt)"
+have_bench="$(cat "$BENCH_VENV/.installed" 2>/dev/null || true)"
+if [ "$want_bench" != "$have_bench" ]; then
+  say "installing the reference Python sidecar (agentmesh-trust-protocol) into .venv-bench"
+  "$BENCH_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+    -r scripts/requirements-bench.txt
+  printf '%s' "$want_bench" >"$BENCH_VENV/.installed"
+fi
+
+cargo build -q --release --target wasm32-wasip1 -p noop-filter
+NOOP_WASM="$ROOT/target/wasm32-wasip1/release/noop_filter.wasm"
+
+out="$ROOT/target/bench"
+for arg in "$@"; do [ "$arg" = "--smoke" ] && out="$ROOT/target/bench-smoke"; done
+"$BENCH_VENV/bin/python" scripts/bench.py --envoy "$ENVOY_BIN" --wasm "$WASM" \
+  --noop-wasm "$NOOP_WASM" --mock-agent "$MOCK_AGENT" --out "$out" "$@"
+
+# Where a request's time goes inside the filter: its core, phase by phase, natively and as Wasm.
+if [ "$out" = "$ROOT/target/bench" ] && command -v node >/dev/null 2>&1; then
+  say "the filter's core per request, by phase (filter/examples/request_bench.rs)"
+  cargo build -q --release -p iatp-filter --example request_bench
+  cargo build -q --release -p iatp-filter --example request_bench --target wasm32-wasip1
+  native=$(target/release/examples/request_bench)
+  wasm=$(node --no-warnings scripts/wasi-run.mjs target/wasm32-wasip1/release/examples/request_bench.wasm)
+  {
+    echo
+    echo "| phase | request | native µs | Wasm (Node $(node --version)) µs |"
+    echo "|---|---|---|---|"
+    paste <(printf '%s\n' "$native") <(printf '%s\n' "$wasm") |
+      while IFS=$'\t' read -r phase req ns _p2 _r2 wns; do
+        awk -v p="$phase" -v r="$req" -v n="$ns" -v w="$wns" \
+          'BEGIN { printf "| %s | %s | %.1f | %.1f |\n", p, r, n / 1000, w / 1000 }'
+      done
+  } | tee -a "$out/results.md"
+fi
