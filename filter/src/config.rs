@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use crate::agent_card::AgentCard;
 use crate::chain::ChainKey;
 use crate::detect::{self, Checksum, CustomDetector, Kind, KindSet, Scanner};
+use crate::json_path;
 use crate::manifest::RawManifest;
 use crate::policy::{Mode, Policy, Rule, RuleAction};
 use crate::rules::{self, Env};
@@ -173,17 +174,13 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, ConfigError> {
         ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let raw: RawConfig = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let inner = e.inner();
-        let path = e.path().to_string();
-        ConfigError {
-            path: if path == "." { String::new() } else { path },
-            position: Some(Position::Text {
-                line: inner.line(),
-                column: inner.column(),
-            }),
-            message: strip_position(&inner.to_string()),
-        }
+    let raw = RawConfig::deserialize(&mut de).map_err(|e| ConfigError {
+        path: json_path::path_at(bytes, e.line(), e.column()),
+        position: Some(Position::Text {
+            line: e.line(),
+            column: e.column(),
+        }),
+        message: strip_position(&e.to_string()),
     })?;
     de.end().map_err(|e| ConfigError {
         path: String::new(),
