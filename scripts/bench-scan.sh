@@ -7,10 +7,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 command -v node >/dev/null || { echo "node (Node.js) is needed to run the Wasm build" >&2; exit 1; }
 say "building the benchmark (release), native and wasm32-wasip1"
-cargo build -q --release -p iatp-filter --example scan_bench
-cargo build -q --release -p iatp-filter --example scan_bench --target wasm32-wasip1
-native=$(target/release/examples/scan_bench)
-wasm=$(node --no-warnings scripts/wasi-run.mjs target/wasm32-wasip1/release/examples/scan_bench.wasm)
+run_example_native_and_wasm scan_bench
 echo
 echo "| body | bytes | values found | native MB/s | Wasm (Node $(node --version), V8 $(node -p process.versions.v8)) MB/s | Wasm / native |"
 echo "|---|---|---|---|---|---|"

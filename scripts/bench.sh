@@ -46,10 +46,7 @@ for arg in "$@"; do [ "$arg" = "--smoke" ] && out="$ROOT/target/bench-smoke"; do
 # Where a request's time goes inside the filter: its core, phase by phase, natively and as Wasm.
 if [ "$out" = "$ROOT/target/bench" ] && command -v node >/dev/null 2>&1; then
   say "the filter's core per request, by phase (filter/examples/request_bench.rs)"
-  cargo build -q --release -p iatp-filter --example request_bench
-  cargo build -q --release -p iatp-filter --example request_bench --target wasm32-wasip1
-  native=$(target/release/examples/request_bench)
-  wasm=$(node --no-warnings scripts/wasi-run.mjs target/wasm32-wasip1/release/examples/request_bench.wasm)
+  run_example_native_and_wasm request_bench
   {
     echo
     echo "| phase | request | native µs | Wasm (Node $(node --version)) µs |"

@@ -51,29 +51,11 @@ pub fn mock_agent() -> PathBuf {
 pub fn wasm() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        if let Some(p) = std::env::var_os("IATP_WASM") {
-            let p = PathBuf::from(p);
-            assert!(p.is_file(), "IATP_WASM={} does not exist", p.display());
-            return p;
-        }
-        // A separate target directory: the outer `cargo test` holds the lock on the default one.
-        let target = repo().join("target/host-tests");
-        let status = Command::new(env!("CARGO"))
-            .current_dir(repo())
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip1",
-                "-p",
-                "iatp-filter",
-                "--target-dir",
-            ])
-            .arg(&target)
-            .status()
-            .expect("cargo build of the filter");
-        assert!(status.success(), "building the filter failed");
-        target.join("wasm32-wasip1/release/iatp_filter.wasm")
+        built(
+            "IATP_WASM",
+            &["--target", "wasm32-wasip1", "-p", "iatp-filter"],
+            "wasm32-wasip1/release/iatp_filter.wasm",
+        )
     })
     .clone()
 }
@@ -82,21 +64,27 @@ pub fn wasm() -> PathBuf {
 /// once per test run in its own target directory.
 pub fn verifier() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        if let Some(p) = std::env::var_os("IATP_VERIFY") {
-            let p = PathBuf::from(p);
-            assert!(p.is_file(), "IATP_VERIFY={} does not exist", p.display());
-            return p;
-        }
-        let target = repo().join("target/host-tests");
-        let status = Command::new(env!("CARGO"))
-            .current_dir(repo())
-            .args(["build", "--release", "-p", "iatp-verify", "--target-dir"])
-            .arg(&target)
-            .status()
-            .expect("cargo build of the verifier");
-        assert!(status.success(), "building the verifier failed");
-        target.join("release/iatp-verify")
-    })
-    .clone()
+    PATH.get_or_init(|| built("IATP_VERIFY", &["-p", "iatp-verify"], "release/iatp-verify"))
+        .clone()
+}
+
+/// The file `env` names, else `artifact` of a release build with `args`.
+fn built(env: &str, args: &[&str], artifact: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os(env) {
+        let p = PathBuf::from(p);
+        assert!(p.is_file(), "{env}={} does not exist", p.display());
+        return p;
+    }
+    // A separate target directory: the outer `cargo test` holds the lock on the default one.
+    let target = repo().join("target/host-tests");
+    let status = Command::new(env!("CARGO"))
+        .current_dir(repo())
+        .args(["build", "--release"])
+        .args(args)
+        .arg("--target-dir")
+        .arg(&target)
+        .status()
+        .expect("cargo build");
+    assert!(status.success(), "cargo build {args:?} failed");
+    target.join(artifact)
 }
