@@ -67,8 +67,11 @@ def json_body(size, card=False):
     return json.dumps(body, separators=(",", ":"))
 
 
+STARTED = []  # every Proc, so that any exit ends them all
+
+
 class Proc:
-    """A process we started; ended by its own PID."""
+    """A process we started, in a process group of its own; ended by that group's id."""
 
     def __init__(self, name, argv, log_path, env=None, cwd=None):
         self.name = name
@@ -76,6 +79,7 @@ class Proc:
         self.logf = open(log_path, "w")
         self.p = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT, env=env,
                                   cwd=cwd, start_new_session=True)
+        STARTED.append(self)
 
     @property
     def pid(self):
@@ -85,18 +89,22 @@ class Proc:
         return self.p.poll() is None
 
     def stop(self):
-        if self.alive():
-            # The process group we created for it: uvicorn's workers go with their parent.
+        # The process group we created for it, even if its leader is gone: uvicorn's workers
+        # go with their parent.
+        try:
+            os.killpg(self.p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             try:
-                os.killpg(self.p.pid, signal.SIGTERM)
+                os.killpg(self.p.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            try:
-                self.p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.p.pid, signal.SIGKILL)
-                self.p.wait()
-        self.logf.close()
+            self.p.wait()
+        if not self.logf.closed:
+            self.logf.close()
 
     def tail(self, n=30):
         try:
@@ -133,13 +141,23 @@ def cpu_seconds(pid):
 
 
 def rss_mb(pid):
-    total = 0
-    for p in pids_of_group(pid):
+    """Resident memory of a process, or for a parent with children (the sidecar's uvicorn
+    workers) the sum of their proportional set sizes, so shared pages count once."""
+    pids = pids_of_group(pid)
+    if len(pids) == 1:
         try:
-            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE
+            return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE / 2**20
+        except OSError:
+            return 0.0
+    total_kb = 0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total_kb += int(line.split()[1])
         except OSError:
             continue
-    return total / 2**20
+    return total_kb / 1024
 
 
 def wait_http(url, proc, timeout=60, expect=None):
@@ -214,8 +232,10 @@ def envoy_config(work, variant, wasm, agent_port):
             c["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"][
                 "socket_address"]["port_value"] = agent_port
     hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    events = work / f"events-{variant}.jsonl"
+    events.unlink(missing_ok=True)  # Envoy appends; a run writes gigabytes
     for al in hcm["access_log"]:
-        al["typed_config"]["path"] = str(work / f"events-{variant}.jsonl")
+        al["typed_config"]["path"] = str(events)
     filters = hcm["http_filters"]
     wasm_filter = next(f for f in filters if f["name"] == "envoy.filters.http.wasm")
     module, plugin = VARIANTS[variant]
@@ -373,6 +393,9 @@ def run_all(args, work, scenarios):
 # ---------------------------------------------------------------------------------------------
 
 def main():
+    # Ctrl-C, SIGTERM or SIGHUP: leave through `finally`, which ends what was started.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(130))
     ap = argparse.ArgumentParser()
     ap.add_argument("--envoy", required=True)
     ap.add_argument("--wasm", required=True)
@@ -398,13 +421,11 @@ def main():
     card_body = json_body(1024, card=True)
     sizes = ["1k"] if args.smoke else ["1k", "16k", "256k"]
 
-    procs = []
     results = {}
     try:
         agent_port = free_port()
         agent = Proc("mock agent", [args.mock_agent, "--port", str(agent_port), "--body",
                                     '{"ok":true}'], work / "agent.log")
-        procs.append(agent)
         agent_url = f"http://127.0.0.1:{agent_port}"
         wait_http(agent_url + "/ready", agent)
 
@@ -413,7 +434,6 @@ def main():
         variants = ["none", "noop", "enforce", "monitor"] + ([] if args.smoke else ["nopayload"])
         for variant in variants:
             envs[variant] = EnvoyUnderTest(args, work, variant, agent_port)
-            procs.append(envs[variant].proc)
             results[f"idle {variant}"] = envs[variant].idle_rss
 
         log("starting the Python sidecar (agentmesh-trust-protocol, uvicorn, 2 workers)")
@@ -431,7 +451,6 @@ def main():
             "bench_sidecar:app", "--host", "127.0.0.1", "--port", str(p_port),
             "--workers", "2", "--no-access-log", "--log-level", "warning"],
             work / "sidecar.log", env=penv)
-        procs.append(sidecar)
         p_url = f"http://127.0.0.1:{p_port}"
         wait_http(p_url + "/health", sidecar)
         time.sleep(1)
@@ -478,7 +497,7 @@ def main():
         if scan1[1] > scan0[1]:
             results["scan_us_mean"] = (scan1[0] - scan0[0]) / (scan1[1] - scan0[1])
     finally:
-        for p in reversed(procs):
+        for p in reversed(STARTED):
             p.stop()
 
     results["meta"] = {
@@ -492,10 +511,25 @@ def main():
         "wrk": subprocess.run(["wrk", "--version"], capture_output=True, text=True)
         .stdout.split("\n")[0].split(" Copyright")[0].strip(),
     }
+    results["ratios"] = ratios(results, sizes)
     (work / "results.json").write_text(json.dumps(results, indent=1))
     table = render(results, sizes)
     (work / "results.md").write_text(table)
     print(table)
+
+
+def ratios(r, sizes):
+    out = {}
+    for s in sizes:
+        c, a = r[f"C {s}"], r[f"A {s}"]
+        out[f"C({s})/A({s}) throughput"] = c["rps"] / a["rps"]
+        out[f"C({s}) added p50 ms at fixed rate"] = c["fixed_p50"] - a["fixed_p50"]
+        out[f"C({s}) added p99 ms at fixed rate"] = c["fixed_p99"] - a["fixed_p99"]
+    out["N(1k)/A(1k) throughput"] = r["N 1k"]["rps"] / r["A 1k"]["rps"]
+    out["C(1k)/P throughput"] = r["C 1k"]["rps"] / r["P 1k"]["rps"]
+    out["U/A(1k) upstream headroom"] = r["U 1k"]["rps"] / r["A 1k"]["rps"]
+    out["Envoy idle RSS added by the filter MB"] = r["idle enforce"] - r["idle none"]
+    return out
 
 
 def render(r, sizes):
@@ -527,7 +561,7 @@ def render(r, sizes):
                f"filter {r['idle noop']:.1f} MB (+{r['idle noop'] - r['idle none']:.1f} MB), "
                f"with the IATP filter {r['idle enforce']:.1f} MB "
                f"(+{r['idle enforce'] - r['idle none']:.1f} MB); "
-               f"Python sidecar (2 uvicorn workers and their parent) {r['idle python']:.1f} MB.")
+               f"Python sidecar (2 uvicorn workers and their parent, summed PSS) {r['idle python']:.1f} MB.")
     out.append("")
     out.append("| ratio | value | target |")
     out.append("|---|---|---|")
@@ -536,7 +570,8 @@ def render(r, sizes):
                    f"{'≥ 0.90' if s == '1k' else ''} |")
     for s in sizes:
         c, a = r[f"C {s}"], r[f"A {s}"]
-        out.append(f"| C({s}) added p50 / p99 at {a['fixed_rps']:.0f} req/s (half of A's max) | "
+        out.append(f"| C({s}) added p50 / p99 at a fixed rate (A {a['fixed_rps']:.0f} req/s, "
+                   f"C {c['fixed_rps']:.0f} req/s; target: half of A's max) | "
                    f"{c['fixed_p50'] - a['fixed_p50']:+.3f} / {c['fixed_p99'] - a['fixed_p99']:+.3f} ms | "
                    f"{'p99 ≤ 0.5 ms' if s == '1k' else ''} |")
     out.append(f"| Envoy idle RSS added by the filter | {r['idle enforce'] - r['idle none']:.1f} MB "
@@ -547,7 +582,8 @@ def render(r, sizes):
                f"{r['C 1k']['rps'] / r['P 1k']['rps']:.0f}× | ≥ 50× |")
     out.append(f"| U/A(1k): upstream headroom | {r['U 1k']['rps'] / r['A 1k']['rps']:.2f}× | > 1 |")
     if "scan_us_mean" in r:
-        out.append(f"| mean scan + rules time per filtered request (iatp_scan_duration_us) | "
+        out.append(f"| mean scan + rules time over all the run's evaluated requests, GET to 256 KiB "
+               f"(iatp_scan_duration_us) | "
                    f"{r['scan_us_mean']:.1f} µs | |")
     m = r["meta"]
     out.append("")

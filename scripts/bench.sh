@@ -3,7 +3,7 @@
 # 256 KiB; a card answered with 403; monitor mode) and the reference Python sidecar, on the
 # same upstream and bodies, in one run on this machine. Prints a table of medians and ratios,
 # also written to target/bench/results.md (and .json). See docs/performance.md.
-#   scripts/bench.sh            the full run (about 6 minutes)
+#   scripts/bench.sh            the full run (about 9 minutes)
 #   scripts/bench.sh --smoke    every scenario for a second: checks the script, reports nothing
 # Other options go to scripts/bench.py (--rounds, --duration, --connections, --workers).
 source "$(dirname "$0")/lib.sh"

@@ -82,6 +82,16 @@ impl Chain {
     /// and appends them, newline-separated, to `out`. A line that does not end in `}` (none
     /// does) is skipped rather than sealed wrong.
     pub fn seal(&mut self, lines: &[u8], out: &mut Vec<u8>) {
+        let end = self.seal_pending(lines, out);
+        self.advance(end);
+    }
+
+    /// Seals like [`Chain::seal`] without moving the chain on: the caller moves it with
+    /// [`Chain::advance`] once the lines are taken (a line that never reaches the file must not
+    /// leave a gap).
+    pub fn seal_pending(&self, lines: &[u8], out: &mut Vec<u8>) -> ChainEnd {
+        let mut seq = self.seq;
+        let mut last = self.last;
         for line in lines.split(|&b| b == b'\n') {
             let Some(open) = line.strip_suffix(b"}") else {
                 continue;
@@ -89,26 +99,39 @@ impl Chain {
             if !out.is_empty() {
                 out.push(b'\n');
             }
-            self.seq += 1;
+            seq += 1;
             let start = out.len();
             out.extend_from_slice(open);
             out.extend_from_slice(br#","chain":""#);
             out.extend_from_slice(self.id.as_bytes());
             out.extend_from_slice(br#"","seq":"#);
-            out.extend_from_slice(self.seq.to_string().as_bytes());
+            out.extend_from_slice(seq.to_string().as_bytes());
             out.push(b'}');
             let hash = line_hash(
                 self.key.as_ref(),
-                &self.last,
+                &last,
                 out.get(start..).unwrap_or_default(),
             );
             out.pop();
             out.extend_from_slice(HASH_KEY);
             out.extend_from_slice(&hash);
             out.extend_from_slice(b"\"}");
-            self.last = hash;
+            last = hash;
         }
+        ChainEnd { seq, last }
     }
+
+    pub fn advance(&mut self, end: ChainEnd) {
+        self.seq = end.seq;
+        self.last = end.last;
+    }
+}
+
+/// Where a chain stands after sealing some lines.
+#[derive(Debug, Clone, Copy)]
+pub struct ChainEnd {
+    seq: u64,
+    last: [u8; 64],
 }
 
 /// SHA-256 (or with a key, HMAC-SHA256) over `prev`, a newline and `content`, in lowercase

@@ -125,6 +125,9 @@ pub struct Exchange {
     response_status: Option<u16>,
     /// The whole response went through (its end of stream was seen).
     response_complete: bool,
+    /// A gRPC request: Envoy reports its failures as 200 with a `grpc-status`, so the end of
+    /// its stream is always looked at.
+    grpc: bool,
     /// What the evaluation adds to the metrics (none for requests answered before it).
     pub tally: Option<Tally>,
 }
@@ -156,6 +159,9 @@ impl Exchange {
             method: String::from_utf8_lossy(head.method).into_owned(),
             path: String::from_utf8_lossy(head.path).into_owned(),
             content: Content::of(head.content_type),
+            grpc: head
+                .content_type
+                .is_some_and(|ct| ct.starts_with(b"application/grpc")),
             override_requested: head.override_requested,
             started_nanos: now_nanos,
             events: EventLog::default(),
@@ -429,6 +435,11 @@ impl Exchange {
     pub fn on_response(&mut self, policy: &Policy, status: u16, now_nanos: u64) {
         let ts = rfc3339_millis(now_nanos / 1_000_000);
         self.response_status = Some(status);
+        // A switched protocol (WebSocket) or an established CONNECT tunnel carries no HTTP
+        // response body whose end the filter would see: its response is complete here.
+        if status == 101 || (self.method == "CONNECT" && (200..300).contains(&status)) {
+            self.response_complete = true;
+        }
         if !self.decided {
             // A response started before the filter had the whole request: Envoy's own answer
             // (a timeout, its buffer limit), or, without hold_headers, an agent answering early.
@@ -457,7 +468,10 @@ impl Exchange {
     /// asks Envoy how it ended (a host call) only then: not for the usual request that was
     /// decided and answered in full by the agent.
     pub fn ending_matters(&self) -> bool {
-        !self.decided || !self.response_complete || self.response_status.is_none_or(|s| s >= 400)
+        !self.decided
+            || self.grpc
+            || !self.response_complete
+            || self.response_status.is_none_or(|s| s >= 400)
     }
 
     /// The stream is over: records what went wrong, if anything did, that no earlier step saw.
@@ -552,24 +566,23 @@ impl Exchange {
             self.method.as_str(),
             "GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD" | "OPTIONS" | "CONNECT" | "TRACE"
         );
-        let method_spans = if standard {
-            Vec::new()
-        } else {
-            policy.findings_in(self.method.as_bytes())
-        };
-        let method = scrub(
-            self.method.as_bytes(),
-            &method_spans,
-            MAX_EVENT_PATH_BYTES,
-            &policy.scanner,
-        );
+        let scrubbed_method = (!standard).then(|| {
+            let spans = policy.findings_in(self.method.as_bytes());
+            scrub(
+                self.method.as_bytes(),
+                &spans,
+                MAX_EVENT_PATH_BYTES,
+                &policy.scanner,
+            )
+            .text
+        });
         let limit = policy.max_event_payload_bytes;
         let payload = (limit > 0 && !body.is_empty())
             .then(|| scrub(body, body_spans, limit, &policy.scanner));
         self.events.push(
             &stamp(&self.trace_id, policy, timestamp),
             &events::Request {
-                method: &method.text,
+                method: scrubbed_method.as_deref().unwrap_or(&self.method),
                 path: &path.text,
                 trust_score: policy.trust_score,
                 detected: policy.scanner.names(findings.kinds),
@@ -933,6 +946,36 @@ mod tests {
         assert!(ex.ending_matters(), "a 5xx is looked at");
         ex.finish(&p, ending("via_upstream"), NOW);
         assert_eq!(lines(&ex).len(), 2);
+
+        // A WebSocket upgrade is complete at its 101; a gRPC call is always looked at (Envoy
+        // answers its failures with 200).
+        let mut ex = exchange("GET", "/ws", false);
+        ex.decide(&p, b"", NOW);
+        ex.on_response(&p, 101, NOW);
+        assert!(!ex.ending_matters());
+        let mut ex = Exchange::new(
+            RequestHead {
+                method: b"POST",
+                path: b"/pkg.Svc/Call",
+                content_type: Some(b"application/grpc+proto"),
+                trace_id: "t1".into(),
+                override_requested: false,
+            },
+            NOW,
+        );
+        ex.decide(&p, b"", NOW);
+        ex.on_response(&p, 200, NOW);
+        ex.response_completed();
+        assert!(ex.ending_matters());
+        ex.finish(
+            &p,
+            ending("upstream_reset_before_response_started{connection_failure}"),
+            NOW,
+        );
+        assert_eq!(
+            lines(&ex).last().unwrap()["error"],
+            "Envoy answered 200: upstream_reset_before_response_started{connection_failure}"
+        );
 
         // A complete 200 from the agent: nothing to look at.
         let mut ex = exchange("POST", "/x", false);

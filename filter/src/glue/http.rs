@@ -362,44 +362,42 @@ impl HttpContext for IatpHttp {
     }
 }
 
-/// 16 random bytes for a UUIDv4 trace id, from a per-VM generator (xoshiro256**) seeded once
-/// from WASI's `random_get`: trace ids must be unique, not secret, and a host call per request
-/// costs more than the generator. Should the host refuse a seed, the time seeds it.
+/// 16 random bytes for a UUIDv4 trace id. WASI's `random_get` is asked for 32 ids' worth at a
+/// time: a host call per request costs more than the rest of the id, and a generator seeded
+/// once would make ids (which the caller sees) predictable. Should the host refuse, the time
+/// and a per-VM counter keep ids unique (not unpredictable).
 fn random_bytes(now: u64) -> [u8; 16] {
-    use std::cell::Cell;
-    thread_local!(static STATE: Cell<Option<[u64; 4]>> = const { Cell::new(None) });
-    STATE.with(|cell| {
-        let mut s = cell.get().unwrap_or_else(|| {
-            let mut seed = [0u8; 32];
-            if getrandom::fill(&mut seed).is_err() {
-                seed.iter_mut()
-                    .zip(now.to_le_bytes().iter().cycle())
-                    .for_each(|(d, b)| *d = *b);
-            }
-            let mut words = [0u64; 4];
-            for (w, chunk) in words.iter_mut().zip(seed.chunks_exact(8)) {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(chunk);
-                // splitmix64 spreads a weak seed; a zero state would stay zero.
-                *w = splitmix64(u64::from_le_bytes(b));
-            }
-            words
-        });
-        let mut out = [0u8; 16];
-        for half in out.chunks_exact_mut(8) {
-            let r = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
-            let t = s[1] << 17;
-            s[2] ^= s[0];
-            s[3] ^= s[1];
-            s[1] ^= s[2];
-            s[0] ^= s[3];
-            s[2] ^= t;
-            s[3] = s[3].rotate_left(45);
-            half.copy_from_slice(&r.to_le_bytes());
+    use std::cell::{Cell, RefCell};
+    const BATCH: usize = 32 * 16;
+    thread_local! {
+        static POOL: RefCell<([u8; BATCH], usize)> = const { RefCell::new(([0; BATCH], BATCH)) };
+        static COUNTER: Cell<u64> = const { Cell::new(0) };
+    }
+    let drawn = POOL.with(|pool| {
+        let mut pool = pool.try_borrow_mut().ok()?;
+        let (bytes, used) = &mut *pool;
+        if *used + 16 > BATCH {
+            getrandom::fill(bytes).ok()?;
+            *used = 0;
         }
-        cell.set(Some(s));
-        out
-    })
+        let id: [u8; 16] = bytes.get(*used..*used + 16)?.try_into().ok()?;
+        *used += 16;
+        Some(id)
+    });
+    if let Some(id) = drawn {
+        return id;
+    }
+    let n = COUNTER.with(|c| {
+        c.set(c.get().wrapping_add(1));
+        c.get()
+    });
+    let hi = splitmix64(now ^ 0x9e37_79b9_7f4a_7c15);
+    let lo = splitmix64(n.wrapping_add(hi));
+    let mut b = [0u8; 16];
+    b.iter_mut()
+        .zip(hi.to_le_bytes().into_iter().chain(lo.to_le_bytes()))
+        .for_each(|(slot, v)| *slot = v);
+    b
 }
 
 fn splitmix64(mut z: u64) -> u64 {

@@ -172,3 +172,11 @@ impl Metrics {
         }
     }
 }
+
+impl Drop for Metrics {
+    /// Counts not yet handed over when a configuration is replaced (the last request of the old
+    /// one holds the last reference) still reach Envoy.
+    fn drop(&mut self) {
+        self.flush();
+    }
+}

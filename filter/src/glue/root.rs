@@ -44,7 +44,13 @@ fn new_chain(key: Option<ChainKey>) -> Chain {
     Chain::new(id, key)
 }
 
-impl Context for IatpRoot {}
+impl Context for IatpRoot {
+    /// The VM is going away: what it counted since the last tick still reaches Envoy.
+    fn on_done(&mut self) -> bool {
+        self.metrics.flush();
+        true
+    }
+}
 
 impl RootContext for IatpRoot {
     fn on_configure(&mut self, _size: usize) -> bool {
@@ -62,7 +68,6 @@ impl RootContext for IatpRoot {
                     policy.rules.len(),
                     policy.scanner.names(policy.scanner.enabled()).join(", ")
                 );
-                self.metrics.flush();
                 self.metrics = Rc::new(Metrics::define(&policy));
                 if let Err(s) = abi::set_tick_period(METRICS_FLUSH_PERIOD_MS) {
                     log::warn!("could not set the tick period (metrics stay unflushed): {s}");
