@@ -45,7 +45,7 @@ for arg in "$@"; do [ "$arg" = "--smoke" ] && out="$ROOT/target/bench-smoke"; do
 
 # Where a request's time goes inside the filter: its core, phase by phase, natively and as Wasm.
 if [ "$out" = "$ROOT/target/bench" ] && command -v node >/dev/null 2>&1; then
-  say "the filter's core per request, by phase (filter/examples/request_bench.rs)"
+  say "the filter's core per request, by phase (core/examples/request_bench.rs)"
   run_example_native_and_wasm request_bench
   {
     echo

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates the labelled detection corpus: filter/corpus/detection.jsonl.
+"""Generates the labelled detection corpus: core/corpus/detection.jsonl.
 
 Each line is {"text": ..., "expect": [types]}. Positives are valid values of each type (real
 checksums, issuer ranges, formats people write), placed in JSON and prose contexts; hard
@@ -381,7 +381,7 @@ def negatives():
 def main():
     rows = positives() + negatives()
     R.shuffle(rows)
-    path = os.path.join(os.path.dirname(__file__), "..", "filter", "corpus", "detection.jsonl")
+    path = os.path.join(os.path.dirname(__file__), "..", "core", "corpus", "detection.jsonl")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         for row in rows:

@@ -60,8 +60,8 @@ build() {
 # Builds example $1 of the filter natively and for wasm32-wasip1, runs both (the Wasm build in
 # Node's V8) and leaves their outputs in $native and $wasm.
 run_example_native_and_wasm() {
-  cargo build -q --release -p iatp-filter --example "$1"
-  cargo build -q --release -p iatp-filter --example "$1" --target wasm32-wasip1
+  cargo build -q --release -p iatp-core --example "$1"
+  cargo build -q --release -p iatp-core --example "$1" --target wasm32-wasip1
   native=$("target/release/examples/$1")
   wasm=$(node --no-warnings scripts/wasi-run.mjs "target/wasm32-wasip1/release/examples/$1.wasm")
 }

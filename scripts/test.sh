@@ -12,14 +12,14 @@ cargo fmt --all -- --check
 say "cargo clippy (native, all targets) -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 say "cargo clippy (wasm32-wasip1) -D warnings"
-cargo clippy -p iatp-filter --target wasm32-wasip1 -- -D warnings
+cargo clippy -p iatp-core -p iatp-filter --target wasm32-wasip1 -- -D warnings
 build
 say "unit tests and host tests (real Envoy: $ENVOY_BIN)"
 cargo test --workspace
 say "unit tests compiled to wasm32-wasip1, run by Node's V8 ($(node --version))"
 # A panic aborts a Wasm test run, so output is not captured: the failing test's message shows.
 CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $ROOT/scripts/wasi-run.mjs" \
-  cargo test -p iatp-filter --target wasm32-wasip1 -- --nocapture
+  cargo test -p iatp-core --target wasm32-wasip1 -- --nocapture
 say "demo smoke run: scripts/demo.sh --once"
 scripts/demo.sh --once >"$ROOT/target/demo-smoke.log" 2>&1 || { cat "$ROOT/target/demo-smoke.log"; exit 1; }
 say "benchmark smoke run: scripts/bench.sh --smoke (every scenario for a second; no timing checks)"

@@ -1,110 +1,182 @@
-//! Metric names, and what one request adds to them. The glue defines the metrics once per VM
-//! at configure time and feeds them from [`Tally`]; the names are a public contract
-//! (dashboards and alerts use them).
-//!
-//! Envoy has no labels for Wasm metrics, only names (under the `wasmcustom.` prefix, which its
-//! Prometheus output drops). Labels are written into the name the way Istio's own Wasm stats
-//! are: `decision=.=allow;.;iatp_requests_total`. Envoy's `stats_tags` (and Istio's
-//! `extraStatTags`) turn each `tag=.=value;.;` into a Prometheus label with the regex
-//! `(tag=\.=(.*?);\.;)`, giving `iatp_requests_total{decision="allow"}`. Label values come from
-//! fixed sets (decisions, detector names from the configuration, reply statuses, event
-//! types), never from a request, so the number of metrics is bounded.
+//! The filter's metrics in Envoy: defined once per VM at configure time (Envoy shares a metric
+//! among the VMs that define the same name). Counters are added up in the VM and handed to
+//! Envoy once a second (the root context's tick): a host call per counter per request cost more
+//! than the rest of the metrics work. Histograms are recorded as values come. Names and labels
+//! come from `iatp_core::metrics`.
 
-/// Requests by decision: what the filter did with each request it evaluated.
-pub const REQUESTS: &str = "iatp_requests_total";
-/// Policy evaluations by result: what the policy said, in monitor mode too.
-pub const POLICY_EVALUATIONS: &str = "iatp_policy_evaluations_total";
-/// Requests in which a detector found at least one value.
-pub const DETECTIONS: &str = "iatp_detections_total";
-/// Local replies by status.
-pub const LOCAL_REPLIES: &str = "iatp_local_replies_total";
-/// Request body bytes scanned (path bytes not counted).
-pub const BODY_BYTES_SCANNED: &str = "iatp_body_bytes_scanned_total";
-/// Event lines written, by type (the architecture document's "logs written").
-pub const EVENTS: &str = "iatp_logs_written_total";
-/// Histogram: the trust score of every evaluated request.
-pub const TRUST_SCORE: &str = "iatp_trust_score_distribution";
-/// Histogram: microseconds spent scanning the body and evaluating the rules, per request.
-pub const SCAN_DURATION_US: &str = "iatp_scan_duration_us";
+use std::cell::Cell;
 
-pub const DECISION_TAG: &str = "decision";
-pub const RESULT_TAG: &str = "result";
-pub const DETECTOR_TAG: &str = "detector";
-pub const STATUS_TAG: &str = "status";
-pub const EVENT_TAG: &str = "event";
+use proxy_wasm::types::MetricType;
 
-/// `decision` values. `monitor`: forwarded unchanged because the filter only monitors
-/// (`iatp_policy_evaluations_total` says what enforcement would have done).
-pub const DECISIONS: [&str; 5] = ["allow", "warn", "block", "override", "monitor"];
-/// `result` values.
-pub const RESULTS: [&str; 4] = ["allow", "warn", "block", "override"];
-/// The statuses of the filter's local replies: well-known documents, block, method not
-/// allowed, body too large, warn, redaction failure. (The 503 of a filter without a valid
-/// configuration cannot be counted: it has no metrics either.)
-pub const REPLY_STATUSES: [u16; 6] = [200, 403, 405, 413, 449, 500];
-/// Event line types.
-pub const EVENT_TYPES: [&str; 7] = [
-    "request", "response", "blocked", "warning", "override", "redacted", "error",
-];
+use crate::abi;
+use iatp_core::metrics::{self as names, Tally};
+use iatp_core::policy::Policy;
 
-/// A metric name with one label, in the form Envoy's tag extraction takes apart.
-pub fn tagged(name: &str, tag: &str, value: &str) -> String {
-    format!("{tag}=.={value};.;{name}")
+/// A counter: Envoy's id, and what this VM has counted since the last flush.
+#[derive(Debug, Default)]
+struct Counter {
+    id: Option<u32>,
+    pending: Cell<u64>,
 }
 
-/// The `stats_tags` entry (Envoy bootstrap) that turns `tag` into a label.
-pub fn tag_regex(tag: &str) -> String {
-    format!(r"({tag}=\.=(.*?);\.;)")
-}
-
-/// What one evaluated request adds to the metrics.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tally {
-    /// Index into [`DECISIONS`].
-    pub decision: usize,
-    /// Index into [`RESULTS`].
-    pub result: usize,
-    pub detected: crate::detect::KindSet,
-    pub body_bytes: u64,
-    pub trust_score: u8,
-}
-
-pub fn decision_index(name: &str) -> usize {
-    DECISIONS.iter().position(|d| *d == name).unwrap_or(0)
-}
-
-pub fn result_index(name: &str) -> usize {
-    RESULTS.iter().position(|d| *d == name).unwrap_or(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_take_apart_with_the_documented_regex() {
-        let name = tagged(REQUESTS, DECISION_TAG, "allow");
-        assert_eq!(name, "decision=.=allow;.;iatp_requests_total");
-        let re = regex_lite::Regex::new(&tag_regex(DECISION_TAG)).unwrap();
-        let caps = re.captures(&name).unwrap();
-        assert_eq!(&caps[2], "allow");
-        assert_eq!(name.replace(&caps[1], ""), REQUESTS);
+impl Counter {
+    fn new(id: Option<u32>) -> Counter {
+        Counter {
+            id,
+            pending: Cell::new(0),
+        }
     }
 
-    #[test]
-    fn every_event_type_has_a_metric() {
-        use crate::events::*;
-        let types = [
-            <Request as EventKind>::TYPE,
-            <Response as EventKind>::TYPE,
-            <Blocked as EventKind>::TYPE,
-            <Warning as EventKind>::TYPE,
-            <Override as EventKind>::TYPE,
-            <Redacted as EventKind>::TYPE,
-            <Error as EventKind>::TYPE,
-        ];
-        assert_eq!(types, EVENT_TYPES);
-        assert_eq!(decision_index("monitor"), 4);
-        assert_eq!(result_index("override"), 3);
+    fn add(&self, n: u64) {
+        self.pending.set(self.pending.get().saturating_add(n));
+    }
+
+    fn flush(&self) {
+        let n = self.pending.replace(0);
+        if let (Some(id), Ok(n)) = (self.id, i64::try_from(n)) {
+            // Envoy refuses an increment of 0 for a counter.
+            if n > 0 {
+                let _ = abi::increment_metric(id, n);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    decisions: Vec<Counter>,
+    results: Vec<Counter>,
+    /// By detector kind index.
+    detections: Vec<Counter>,
+    replies: Vec<(u16, Counter)>,
+    events: Vec<(&'static str, Counter)>,
+    body_bytes: Counter,
+    trust_score: Option<u32>,
+    scan_us: Option<u32>,
+}
+
+fn define(kind: MetricType, name: &str) -> Option<u32> {
+    abi::define_metric(kind, name)
+        .map_err(|s| log::warn!("could not define metric {name}: host status {s}"))
+        .ok()
+}
+
+fn counters(name: &str, tag: &str, values: &[&str]) -> Vec<Counter> {
+    values
+        .iter()
+        .map(|v| Counter::new(define(MetricType::Counter, &names::tagged(name, tag, v))))
+        .collect()
+}
+
+fn record(id: Option<u32>, value: u64) {
+    if let Some(id) = id {
+        let _ = abi::record_metric(id, value);
+    }
+}
+
+impl Metrics {
+    pub fn define(policy: &Policy) -> Metrics {
+        let scanner = &policy.scanner;
+        let kinds = scanner.enabled();
+        let mut detections: Vec<Counter> = Vec::new();
+        for kind in kinds.iter() {
+            let i = kind.index();
+            if detections.len() <= i {
+                detections.resize_with(i + 1, Counter::default);
+            }
+            if let Some(slot) = detections.get_mut(i) {
+                *slot = Counter::new(define(
+                    MetricType::Counter,
+                    &names::tagged(names::DETECTIONS, names::DETECTOR_TAG, scanner.name(kind)),
+                ));
+            }
+        }
+        let statuses: Vec<String> = names::REPLY_STATUSES.iter().map(u16::to_string).collect();
+        let status_refs: Vec<&str> = statuses.iter().map(String::as_str).collect();
+        Metrics {
+            decisions: counters(names::REQUESTS, names::DECISION_TAG, &names::DECISIONS),
+            results: counters(
+                names::POLICY_EVALUATIONS,
+                names::RESULT_TAG,
+                &names::RESULTS,
+            ),
+            detections,
+            replies: names::REPLY_STATUSES
+                .iter()
+                .copied()
+                .zip(counters(
+                    names::LOCAL_REPLIES,
+                    names::STATUS_TAG,
+                    &status_refs,
+                ))
+                .collect(),
+            events: names::EVENT_TYPES
+                .iter()
+                .copied()
+                .zip(counters(
+                    names::EVENTS,
+                    names::EVENT_TAG,
+                    &names::EVENT_TYPES,
+                ))
+                .collect(),
+            body_bytes: Counter::new(define(MetricType::Counter, names::BODY_BYTES_SCANNED)),
+            trust_score: define(MetricType::Histogram, names::TRUST_SCORE),
+            scan_us: define(MetricType::Histogram, names::SCAN_DURATION_US),
+        }
+    }
+
+    /// An evaluated request, which took `scan_us` microseconds to scan and decide.
+    pub fn evaluated(&self, t: &Tally, scan_us: u64) {
+        if let Some(c) = self.decisions.get(t.decision) {
+            c.add(1);
+        }
+        if let Some(c) = self.results.get(t.result) {
+            c.add(1);
+        }
+        for kind in t.detected.iter() {
+            if let Some(c) = self.detections.get(kind.index()) {
+                c.add(1);
+            }
+        }
+        self.body_bytes.add(t.body_bytes);
+        record(self.trust_score, u64::from(t.trust_score));
+        record(self.scan_us, scan_us);
+    }
+
+    pub fn replied(&self, status: u16) {
+        if let Some((_, c)) = self.replies.iter().find(|(s, _)| *s == status) {
+            c.add(1);
+        }
+    }
+
+    pub fn events(&self, types: &[&'static str]) {
+        for t in types {
+            if let Some((_, c)) = self.events.iter().find(|(name, _)| name == t) {
+                c.add(1);
+            }
+        }
+    }
+
+    /// Hands what this VM counted to Envoy.
+    pub fn flush(&self) {
+        let all = self
+            .decisions
+            .iter()
+            .chain(&self.results)
+            .chain(&self.detections)
+            .chain(self.replies.iter().map(|(_, c)| c))
+            .chain(self.events.iter().map(|(_, c)| c))
+            .chain(std::iter::once(&self.body_bytes));
+        for c in all {
+            c.flush();
+        }
+    }
+}
+
+impl Drop for Metrics {
+    /// Counts not yet handed over when a configuration is replaced (the last request of the old
+    /// one holds the last reference) still reach Envoy.
+    fn drop(&mut self) {
+        self.flush();
     }
 }

@@ -14,7 +14,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::ExitCode;
 
-use iatp_filter::chain::{Anchor, ChainKey, Verifier};
+use iatp_core::chain::{Anchor, ChainKey, Verifier};
 
 const USAGE: &str = "usage: iatp-verify [--key-env NAME] [--anchor CHAIN:SEQ:HASH]... \
 [--allow-partial] EVENTS.jsonl [MORE.jsonl ...]  (oldest first)";

@@ -94,12 +94,12 @@ fn every_shipped_envoy_config_passes_envoy_validate() {
 fn every_shipped_plugin_configuration_parses_with_the_filters_parser() {
     for file in shipped_envoy_configs() {
         let config = EnvoyConfig::load(&file).plugin_config();
-        if let Err(e) = iatp_filter::config::parse(config.as_bytes()) {
+        if let Err(e) = iatp_core::config::parse(config.as_bytes()) {
             panic!("{}: {e}", file.display());
         }
     }
     let plugin = wasmplugin()["spec"]["pluginConfig"].clone();
-    if let Err(e) = iatp_filter::config::parse(plugin.to_string().as_bytes()) {
+    if let Err(e) = iatp_core::config::parse(plugin.to_string().as_bytes()) {
         panic!("istio/wasmplugin.yaml pluginConfig: {e}");
     }
 }

@@ -7,12 +7,12 @@ use std::rc::Rc;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 
-use super::http::IatpHttp;
-use super::metrics::Metrics;
-use super::{abi, host};
-use crate::chain::{Chain, ChainKey};
-use crate::config;
-use crate::policy::Policy;
+use crate::http::IatpHttp;
+use crate::metrics::Metrics;
+use crate::{abi, host};
+use iatp_core::chain::Chain;
+use iatp_core::config;
+use iatp_core::policy::Policy;
 
 /// How often counters counted in the VM reach Envoy's stats.
 const METRICS_FLUSH_PERIOD_MS: u32 = 1000;
@@ -30,18 +30,9 @@ impl IatpRoot {
         IatpRoot {
             policy: None,
             metrics: Rc::new(Metrics::default()),
-            chain: Rc::new(RefCell::new(new_chain(None))),
+            chain: Rc::new(RefCell::new(Chain::random(None, host::now_nanos()))),
         }
     }
-}
-
-fn new_chain(key: Option<ChainKey>) -> Chain {
-    let mut id = [0u8; 8];
-    if getrandom::fill(&mut id).is_err() {
-        // Unique enough to tell VMs apart in one file: the start time in nanoseconds.
-        id = host::now_nanos().to_be_bytes();
-    }
-    Chain::new(id, key)
 }
 
 impl Context for IatpRoot {
@@ -72,7 +63,10 @@ impl RootContext for IatpRoot {
                 if let Err(s) = abi::set_tick_period(METRICS_FLUSH_PERIOD_MS) {
                     log::warn!("could not set the tick period (metrics stay unflushed): {s}");
                 }
-                self.chain = Rc::new(RefCell::new(new_chain(policy.chain_key.clone())));
+                self.chain = Rc::new(RefCell::new(Chain::random(
+                    policy.chain_key.clone(),
+                    host::now_nanos(),
+                )));
                 self.policy = Some(Rc::new(policy));
                 true
             }

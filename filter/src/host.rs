@@ -10,7 +10,7 @@ use std::time::UNIX_EPOCH;
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, Bytes, MapType};
 
-use super::abi;
+use crate::abi;
 
 pub fn request_header(name: &str) -> Option<Bytes> {
     hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, name)

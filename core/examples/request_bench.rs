@@ -8,10 +8,10 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use iatp_filter::chain::Chain;
-use iatp_filter::config;
-use iatp_filter::pipeline::{Ending, Exchange, RequestHead};
-use iatp_filter::trace;
+use iatp_core::chain::Chain;
+use iatp_core::config;
+use iatp_core::pipeline::{Ending, Exchange, RequestHead};
+use iatp_core::trace;
 
 const CONFIG: &str = r#"{
   "manifest": {"identity": {"agent_id": "booking-agent"}, "trust_level": "standard",

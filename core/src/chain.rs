@@ -61,6 +61,16 @@ impl Chain {
         }
     }
 
+    /// A chain with a random id: 8 bytes from the host's (WASI's) random source, or, should it
+    /// refuse, `now_nanos` (unique enough to tell VMs apart in one file).
+    pub fn random(key: Option<ChainKey>, now_nanos: u64) -> Chain {
+        let mut id = [0u8; 8];
+        if getrandom::fill(&mut id).is_err() {
+            id = now_nanos.to_be_bytes();
+        }
+        Chain::new(id, key)
+    }
+
     pub fn keyed(&self) -> bool {
         self.key.is_some()
     }

@@ -8,7 +8,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use iatp_filter::detect::{Decoding, Findings, Format, KindSet, Scanner};
+use iatp_core::detect::{Decoding, Findings, Format, KindSet, Scanner};
 
 /// A small deterministic generator (xorshift), so every run scans the same bytes.
 struct Rng(u64);

@@ -4,12 +4,12 @@
 //! natively and compiled to Wasm (scripts/test.sh).
 #![allow(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used)]
 
-use iatp_filter::chain::{Chain, Verifier};
-use iatp_filter::config;
-use iatp_filter::detect::{Decoding, Findings, Format, KindSet, Scanner};
-use iatp_filter::events::{self, EventLog, Stamp};
-use iatp_filter::pipeline::{Exchange, RequestHead};
-use iatp_filter::scrub::{redact, scrub, BodyFormat};
+use iatp_core::chain::{Chain, Verifier};
+use iatp_core::config;
+use iatp_core::detect::{Decoding, Findings, Format, KindSet, Scanner};
+use iatp_core::events::{self, EventLog, Stamp};
+use iatp_core::pipeline::{Exchange, RequestHead};
+use iatp_core::scrub::{redact, scrub, BodyFormat};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -157,7 +157,7 @@ proptest! {
         });
         if let Ok(policy) = config::parse(cfg.to_string().as_bytes()) {
             // A compiled rule evaluates without failing, whatever the facts.
-            let facts = iatp_filter::rules::Facts {
+            let facts = iatp_core::rules::Facts {
                 detected: KindSet::all_built_ins(),
                 detected_count: 3,
                 method: "POST",
@@ -232,7 +232,7 @@ proptest! {
         let policy = config::parse(br#"{"manifest": {"identity": {"agent_id": "a"}, "privacy": {"retention": "ephemeral"}}}"#).unwrap();
         let path = format!("/x?q={}", value.replace(' ', "+"));
         let trace_header = value.replace(' ', "");
-        let trace_id = iatp_filter::trace::resolve(
+        let trace_id = iatp_core::trace::resolve(
             in_trace_id.then_some(trace_header.as_bytes()),
             None,
             |id| !policy.findings_in(id).is_empty(),

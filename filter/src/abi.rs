@@ -118,7 +118,7 @@ pub fn send_local_response(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Result<(), Failed> {
-    let map = crate::header_map::serialize(headers);
+    let map = iatp_core::header_map::serialize(headers);
     // SAFETY: as above.
     status(unsafe {
         proxy_send_local_response(
@@ -136,7 +136,7 @@ pub fn send_local_response(
 
 const NOT_FOUND: u32 = 1;
 
-/// A whole header map, serialized (`crate::header_map` reads it).
+/// A whole header map, serialized (`iatp_core::header_map` reads it).
 pub fn header_map_pairs(map: MapType) -> Result<Vec<u8>, Failed> {
     let mut data: *mut u8 = std::ptr::null_mut();
     let mut size: usize = 0;

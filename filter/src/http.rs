@@ -7,14 +7,14 @@ use std::rc::Rc;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
 
-use super::host;
-use super::metrics::Metrics;
-use crate::agent_card;
-use crate::chain::Chain;
-use crate::header_map::HeaderMap;
-use crate::pipeline::{is_tunnel, Ending, Exchange, RequestHead, Step};
-use crate::policy::{is_override, Policy};
-use crate::trace;
+use crate::host;
+use crate::metrics::Metrics;
+use iatp_core::agent_card;
+use iatp_core::chain::Chain;
+use iatp_core::header_map::HeaderMap;
+use iatp_core::pipeline::{is_tunnel, Ending, Exchange, RequestHead, Step};
+use iatp_core::policy::{is_override, Policy};
+use iatp_core::trace;
 
 /// Filter state key of the event lines: Envoy exposes it as `wasm.iatp_events`, which access
 /// logs print with `%FILTER_STATE(wasm.iatp_events:PLAIN)%`. A public contract.
@@ -176,7 +176,7 @@ impl HttpContext for IatpHttp {
                     .as_ref()
                     .is_some_and(|p| !p.findings_in(id).is_empty())
             },
-            || random_bytes(now),
+            || trace::random_bytes(now),
         );
         let Some(policy) = self.policy.clone() else {
             return self.unconfigured(&trace_id);
@@ -340,69 +340,23 @@ impl HttpContext for IatpHttp {
         };
         // The chain moves on only if Envoy took the lines: a line that was never written must
         // not leave a gap in the chain.
-        let mut next = chain.clone();
-        next.seal(lines, &mut sealed);
+        let end = chain.seal_pending(lines, &mut sealed);
         if host::set_property(EVENTS_PROPERTY, &sealed) {
             if chain.is_empty() {
                 // Envoy's own log names every chain that writes: a chain in an events file
                 // that is not in Envoy's log did not come from this filter.
                 log::info!(
                     "events chain {} started ({})",
-                    next.id(),
-                    if next.keyed() {
+                    chain.id(),
+                    if chain.keyed() {
                         "HMAC-SHA256"
                     } else {
                         "SHA-256"
                     }
                 );
             }
-            *chain = next;
+            chain.advance(end);
             self.metrics.events(ex.event_types());
         }
     }
-}
-
-/// 16 random bytes for a UUIDv4 trace id. WASI's `random_get` is asked for 32 ids' worth at a
-/// time: a host call per request costs more than the rest of the id, and a generator seeded
-/// once would make ids (which the caller sees) predictable. Should the host refuse, the time
-/// and a per-VM counter keep ids unique (not unpredictable).
-fn random_bytes(now: u64) -> [u8; 16] {
-    use std::cell::{Cell, RefCell};
-    const BATCH: usize = 32 * 16;
-    thread_local! {
-        static POOL: RefCell<([u8; BATCH], usize)> = const { RefCell::new(([0; BATCH], BATCH)) };
-        static COUNTER: Cell<u64> = const { Cell::new(0) };
-    }
-    let drawn = POOL.with(|pool| {
-        let mut pool = pool.try_borrow_mut().ok()?;
-        let (bytes, used) = &mut *pool;
-        if *used + 16 > BATCH {
-            getrandom::fill(bytes).ok()?;
-            *used = 0;
-        }
-        let id: [u8; 16] = bytes.get(*used..*used + 16)?.try_into().ok()?;
-        *used += 16;
-        Some(id)
-    });
-    if let Some(id) = drawn {
-        return id;
-    }
-    let n = COUNTER.with(|c| {
-        c.set(c.get().wrapping_add(1));
-        c.get()
-    });
-    let hi = splitmix64(now ^ 0x9e37_79b9_7f4a_7c15);
-    let lo = splitmix64(n.wrapping_add(hi));
-    let mut b = [0u8; 16];
-    b.iter_mut()
-        .zip(hi.to_le_bytes().into_iter().chain(lo.to_le_bytes()))
-        .for_each(|(slot, v)| *slot = v);
-    b
-}
-
-fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }

@@ -1,4 +1,4 @@
-//! Detection quality on the labelled corpus (`filter/corpus/detection.jsonl`, made by
+//! Detection quality on the labelled corpus (`core/corpus/detection.jsonl`, made by
 //! `scripts/gen_corpus.py`): precision and recall per type must stay at or above the
 //! thresholds documented in docs/detection.md. The table is printed with
 //! `cargo test -p iatp-filter quality -- --nocapture`.

@@ -72,6 +72,51 @@ pub fn resolve(
     uuid_v4(random())
 }
 
+/// 16 random bytes for a UUIDv4 trace id. WASI's `random_get` is asked for 32 ids' worth at a
+/// time: a host call per request costs more than the rest of the id, and a generator seeded
+/// once would make ids (which the caller sees) predictable. Should the host refuse, the time
+/// and a per-VM counter keep ids unique (not unpredictable).
+pub fn random_bytes(now: u64) -> [u8; 16] {
+    use std::cell::{Cell, RefCell};
+    const BATCH: usize = 32 * 16;
+    thread_local! {
+        static POOL: RefCell<([u8; BATCH], usize)> = const { RefCell::new(([0; BATCH], BATCH)) };
+        static COUNTER: Cell<u64> = const { Cell::new(0) };
+    }
+    let drawn = POOL.with(|pool| {
+        let mut pool = pool.try_borrow_mut().ok()?;
+        let (bytes, used) = &mut *pool;
+        if *used + 16 > BATCH {
+            getrandom::fill(bytes).ok()?;
+            *used = 0;
+        }
+        let id: [u8; 16] = bytes.get(*used..*used + 16)?.try_into().ok()?;
+        *used += 16;
+        Some(id)
+    });
+    if let Some(id) = drawn {
+        return id;
+    }
+    let n = COUNTER.with(|c| {
+        c.set(c.get().wrapping_add(1));
+        c.get()
+    });
+    let hi = splitmix64(now ^ 0x9e37_79b9_7f4a_7c15);
+    let lo = splitmix64(n.wrapping_add(hi));
+    let mut b = [0u8; 16];
+    b.iter_mut()
+        .zip(hi.to_le_bytes().into_iter().chain(lo.to_le_bytes()))
+        .for_each(|(slot, v)| *slot = v);
+    b
+}
+
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

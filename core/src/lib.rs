@@ -1,0 +1,25 @@
+//! The pure core of the IATP (Inter-Agent Trust Protocol) filter: everything that can be
+//! decided from bytes and strings. This crate has no proxy-wasm dependency at all, so the
+//! crate graph keeps the line between core and glue: `iatp-filter` (the cdylib Envoy loads)
+//! reads what Envoy has, calls in here, and carries out what comes back.
+//!
+//! See `ARCHITECTURE.md` at the repository root for the data flow of one request and where
+//! each decision is made.
+
+pub mod agent_card;
+pub mod chain;
+pub mod config;
+pub mod detect;
+pub mod events;
+pub mod header_map;
+pub mod json_path;
+pub mod manifest;
+pub mod metrics;
+pub mod pipeline;
+pub mod policy;
+pub mod replies;
+pub mod rules;
+pub mod scrub;
+pub mod time;
+pub mod trace;
+pub mod trust;
