@@ -10,8 +10,28 @@ use std::time::Instant;
 
 use iatp_core::chain::Chain;
 use iatp_core::config;
-use iatp_core::pipeline::{Ending, Exchange, RequestHead};
-use iatp_core::trace;
+use iatp_core::phases::{Exchange, Host, RequestHead};
+
+/// Envoy as the exchange sees it: a clock that the loop moves, the body, a 200.
+struct Bench<'a> {
+    now: std::cell::Cell<u64>,
+    body: &'a [u8],
+}
+
+impl Host for Bench<'_> {
+    fn now_nanos(&self) -> u64 {
+        self.now.get()
+    }
+    fn request_body(&self, size: usize) -> Vec<u8> {
+        self.body.get(..size).unwrap_or(self.body).to_vec()
+    }
+    fn response_status(&self) -> Option<u16> {
+        Some(200)
+    }
+    fn response_code_details(&self) -> Vec<u8> {
+        b"via_upstream".to_vec()
+    }
+}
 
 const CONFIG: &str = r#"{
   "manifest": {"identity": {"agent_id": "booking-agent"}, "trust_level": "standard",
@@ -38,7 +58,7 @@ fn body_1k() -> String {
 
 fn main() {
     let policy = match config::parse(CONFIG.as_bytes()) {
-        Ok(p) => p,
+        Ok(p) => std::rc::Rc::new(p),
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(1);
@@ -51,27 +71,38 @@ fn main() {
         let mut t = [0u128; 5];
         for i in 0..n + 2_000 {
             let now = 1_769_171_696_789_000_000 + u64::from(i) * 1000;
+            let host = Bench {
+                now: std::cell::Cell::new(now),
+                body: payload.as_bytes(),
+            };
+            let head = RequestHead {
+                method: method.as_bytes(),
+                path: b"/book",
+                content_type: Some(b"application/json"),
+                content_length: (!payload.is_empty()).then_some(b"1024".as_slice()),
+                ..RequestHead::default()
+            };
             let s0 = Instant::now();
-            let trace_id = trace::resolve(None, None, |_| false, || [i as u8; 16]);
-            let mut ex = Exchange::new(
-                RequestHead {
-                    method: method.as_bytes(),
-                    path: b"/book",
-                    content_type: Some(b"application/json"),
-                    trace_id,
-                    override_requested: false,
-                },
-                now,
-            );
+            let mut ex = Exchange::new(Some(policy.clone()));
+            black_box(ex.request_headers(&head, payload.is_empty(), &host));
+            ex.apply_edits(|_, _, v| {
+                black_box(v);
+            });
             let s1 = Instant::now();
-            black_box(ex.decide(&policy, payload.as_bytes(), now));
-            let s2 = Instant::now();
-            ex.on_response(&policy, 200, now + 500_000);
-            ex.response_completed();
-            // As the glue does: the end of the stream is looked at only when it may matter.
-            if ex.ending_matters() {
-                ex.finish(&policy, Ending::default(), now + 600_000);
+            if !payload.is_empty() {
+                black_box(ex.request_body(payload.len(), true, &host));
             }
+            black_box(ex.take_tally());
+            let s2 = Instant::now();
+            host.now.set(now + 500_000);
+            ex.response_headers(false, &host);
+            ex.apply_edits(|_, _, v| {
+                black_box(v);
+            });
+            ex.response_body(true);
+            // As the glue does: the end of the stream is looked at only when it may matter.
+            host.now.set(now + 600_000);
+            ex.log(&host);
             let s3 = Instant::now();
             let mut sealed = Vec::with_capacity(1024);
             chain.seal(ex.events(), &mut sealed);
@@ -87,7 +118,7 @@ fn main() {
         }
         let per = |x: u128| x / u128::from(n);
         for (phase, v) in [
-            ("request headers: trace id, exchange", t[0]),
+            ("request headers: trace id, exchange, header edits", t[0]),
             ("body: scan path and body, rules, request event", t[1]),
             ("response and end: response event", t[2]),
             ("seal the lines into the chain (SHA-256)", t[3]),

@@ -479,7 +479,7 @@ fn check_rule_name(name: &str, path: &str) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{Findings, Kind};
+    use crate::detect::Kind;
     use crate::policy::Verdict;
     use crate::rules::Facts;
     use serde_json::json;
@@ -522,17 +522,8 @@ mod tests {
     }
 
     fn facts(kinds: &[Kind]) -> Facts<'static> {
-        let mut f = Findings::default();
-        for k in kinds {
-            f.kinds = f.kinds.with(*k);
-            f.count += 1;
-        }
-        Facts {
-            detected: f.kinds,
-            detected_count: f.count,
-            method: "POST",
-            path: "/",
-        }
+        let set = kinds.iter().fold(KindSet::default(), |s, k| s.with(*k));
+        Facts::new("POST", "/").with_detected(set, kinds.len())
     }
 
     #[test]

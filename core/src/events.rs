@@ -7,13 +7,43 @@
 
 use serde::Serialize;
 
+use crate::registry::registry;
+
+registry! {
+    /// The event line types: each line's `type`, and the `event` label of
+    /// `iatp_logs_written_total`. Each has its line body below ([`EventKind`]).
+    pub enum EventType: &'static str {
+        /// What came in: method, path, detections, the scrubbed payload.
+        Request => "request",
+        /// What came back: status and latency.
+        Response => "response",
+        /// A block rule matched (403).
+        Blocked => "blocked",
+        /// Warnings without an override (449).
+        Warning => "warning",
+        /// Warnings the caller overrode: forwarded, quarantined.
+        Override => "override",
+        /// A `redact` rule rewrote the forwarded body.
+        Redacted => "redacted",
+        /// Something went wrong on the way (see [`Failure`]).
+        Error => "error",
+    }
+}
+
+impl EventType {
+    /// The line's `type`, which is also its metric label.
+    pub const fn as_str(self) -> &'static str {
+        self.spec()
+    }
+}
+
 /// The event lines of one request, newline-separated (no trailing newline: the access-log
 /// format adds it).
 #[derive(Debug, Default, Clone)]
 pub struct EventLog {
     buf: Vec<u8>,
     /// The type of each line, in order (for the events metric).
-    types: Vec<&'static str>,
+    types: Vec<EventType>,
 }
 
 /// The fields every line of a request shares.
@@ -94,8 +124,10 @@ pub struct Override<'a> {
     pub warnings: &'a [&'a str],
 }
 
+/// The `error` line: what went wrong (a body over the limit, Envoy answering instead of the
+/// agent, a stream cut short, a redaction Envoy refused).
 #[derive(Debug, Serialize)]
-pub struct Error<'a> {
+pub struct Failure<'a> {
     pub error: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
@@ -103,28 +135,28 @@ pub struct Error<'a> {
 
 /// Which line an event body becomes.
 pub trait EventKind: Serialize {
-    const TYPE: &'static str;
+    const TYPE: EventType;
 }
 impl EventKind for Request<'_> {
-    const TYPE: &'static str = "request";
+    const TYPE: EventType = EventType::Request;
 }
 impl EventKind for Response {
-    const TYPE: &'static str = "response";
+    const TYPE: EventType = EventType::Response;
 }
 impl EventKind for Blocked<'_> {
-    const TYPE: &'static str = "blocked";
+    const TYPE: EventType = EventType::Blocked;
 }
 impl EventKind for Warning<'_> {
-    const TYPE: &'static str = "warning";
+    const TYPE: EventType = EventType::Warning;
 }
 impl EventKind for Redacted<'_> {
-    const TYPE: &'static str = "redacted";
+    const TYPE: EventType = EventType::Redacted;
 }
 impl EventKind for Override<'_> {
-    const TYPE: &'static str = "override";
+    const TYPE: EventType = EventType::Override;
 }
-impl EventKind for Error<'_> {
-    const TYPE: &'static str = "error";
+impl EventKind for Failure<'_> {
+    const TYPE: EventType = EventType::Error;
 }
 
 impl EventLog {
@@ -134,7 +166,7 @@ impl EventLog {
             self.buf.push(b'\n');
         }
         let line = Line {
-            kind: T::TYPE,
+            kind: T::TYPE.as_str(),
             trace_id: stamp.trace_id,
             timestamp: stamp.timestamp,
             agent_id: stamp.agent_id,
@@ -151,7 +183,7 @@ impl EventLog {
     }
 
     /// The type of each line, in order.
-    pub fn types(&self) -> &[&'static str] {
+    pub fn types(&self) -> &[EventType] {
         &self.types
     }
 
@@ -207,7 +239,7 @@ mod tests {
         );
         let text = std::str::from_utf8(log.as_bytes()).unwrap();
         assert!(text.starts_with(r#"{"type":"request","trace_id":"t-1","timestamp":"2026-01-23T12:34:56.789Z","agent_id":"booking-agent","v":1,"method":"POST""#));
-        assert_eq!(log.types(), ["request", "response"]);
+        assert_eq!(log.types(), [EventType::Request, EventType::Response]);
         assert!(!text.contains("payload_truncated"));
         let v = lines(&log);
         assert_eq!(v.len(), 2);
@@ -237,5 +269,33 @@ mod tests {
         assert_eq!(v.len(), 1);
         assert_eq!(v[0]["path"], evil);
         assert_eq!(v[0]["payload_truncated"], true);
+    }
+
+    /// The docs name every type, in registry order, in the list of `type` values and in the
+    /// table of fields per type.
+    #[test]
+    #[cfg(not(target_family = "wasm"))]
+    fn docs_list_every_event_type() {
+        use crate::registry::docs::{doc, markdown_table};
+        let text = doc("docs/events.md");
+        let names: Vec<String> = EventType::ALL
+            .iter()
+            .map(|t| format!("`{}`", t.as_str()))
+            .collect();
+        let common = markdown_table(&text, "Every line starts with:");
+        let type_row = common.iter().find(|r| r[0] == "`type`").unwrap();
+        assert_eq!(
+            type_row[2],
+            names.join(", "),
+            "docs/events.md: `type` values"
+        );
+        let per_type: Vec<String> = markdown_table(&text, "A request's lines appear together")
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect();
+        assert_eq!(
+            per_type, names,
+            "docs/events.md: the table of fields per type"
+        );
     }
 }

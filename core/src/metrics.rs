@@ -1,51 +1,183 @@
-//! Metric names, and what one request adds to them. The glue defines the metrics once per VM
-//! at configure time and feeds them from [`Tally`]; the names are a public contract
-//! (dashboards and alerts use them).
+//! The filter's metrics: their names, types and labels (a public contract: dashboards and
+//! alerts use them), and what one request adds to them. The glue defines every series once per
+//! VM at configure time, from [`Metric::series`], and feeds them from [`Tally`] and the other
+//! per-request counts.
 //!
 //! Envoy has no labels for Wasm metrics, only names (under the `wasmcustom.` prefix, which its
 //! Prometheus output drops). Labels are written into the name the way Istio's own Wasm stats
 //! are: `decision=.=allow;.;iatp_requests_total`. Envoy's `stats_tags` (and Istio's
 //! `extraStatTags`) turn each `tag=.=value;.;` into a Prometheus label with the regex
 //! `(tag=\.=(.*?);\.;)`, giving `iatp_requests_total{decision="allow"}`. Label values come from
-//! fixed sets (decisions, detector names from the configuration, reply statuses, event
-//! types), never from a request, so the number of metrics is bounded.
+//! closed sets (decisions, policy results, reply statuses, event types) and the configured
+//! detector names, never from a request, so the number of series is bounded.
 
-/// Requests by decision: what the filter did with each request it evaluated.
-pub const REQUESTS: &str = "iatp_requests_total";
-/// Policy evaluations by result: what the policy said, in monitor mode too.
-pub const POLICY_EVALUATIONS: &str = "iatp_policy_evaluations_total";
-/// Requests in which a detector found at least one value.
-pub const DETECTIONS: &str = "iatp_detections_total";
-/// Local replies by status.
-pub const LOCAL_REPLIES: &str = "iatp_local_replies_total";
-/// Request body bytes scanned (path bytes not counted).
-pub const BODY_BYTES_SCANNED: &str = "iatp_body_bytes_scanned_total";
-/// Event lines written, by type (the architecture document's "logs written").
-pub const EVENTS: &str = "iatp_logs_written_total";
-/// Histogram: the trust score of every evaluated request.
-pub const TRUST_SCORE: &str = "iatp_trust_score_distribution";
-/// Histogram: microseconds spent scanning the body and evaluating the rules, per request.
-pub const SCAN_DURATION_US: &str = "iatp_scan_duration_us";
+use crate::detect::{KindSet, Scanner};
+use crate::events::EventType;
+use crate::policy::{Decision, PolicyResult};
+use crate::registry::registry;
+use crate::replies::ReplyKind;
 
-pub const DECISION_TAG: &str = "decision";
-pub const RESULT_TAG: &str = "result";
-pub const DETECTOR_TAG: &str = "detector";
-pub const STATUS_TAG: &str = "status";
-pub const EVENT_TAG: &str = "event";
+/// How Envoy keeps a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Instrument {
+    Counter,
+    Histogram,
+}
 
-/// `decision` values. `monitor`: forwarded unchanged because the filter only monitors
-/// (`iatp_policy_evaluations_total` says what enforcement would have done).
-pub const DECISIONS: [&str; 5] = ["allow", "warn", "block", "override", "monitor"];
-/// `result` values.
-pub const RESULTS: [&str; 4] = ["allow", "warn", "block", "override"];
-/// The statuses of the filter's local replies: well-known documents, block, method not
-/// allowed, body too large, warn, redaction failure. (The 503 of a filter without a valid
-/// configuration cannot be counted: it has no metrics either.)
-pub const REPLY_STATUSES: [u16; 6] = [200, 403, 405, 413, 449, 500];
-/// Event line types.
-pub const EVENT_TYPES: [&str; 7] = [
-    "request", "response", "blocked", "warning", "override", "redacted", "error",
-];
+impl Instrument {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Instrument::Counter => "counter",
+            Instrument::Histogram => "histogram",
+        }
+    }
+}
+
+registry! {
+    /// The labels: each is one `stats_tags` entry in Envoy's bootstrap (and one
+    /// `extraStatTags` name in Istio's).
+    pub enum Label: &'static str {
+        /// [`Decision`]: what the filter did.
+        Decision => "decision",
+        /// [`PolicyResult`]: what the policy said.
+        Result => "result",
+        /// A detector name: built-in or custom, enabled in the configuration.
+        Detector => "detector",
+        /// The status of a local reply ([`ReplyKind`], metered ones).
+        Status => "status",
+        /// [`EventType`].
+        Event => "event",
+    }
+}
+
+impl Label {
+    /// The tag name (`decision`).
+    pub const fn tag(self) -> &'static str {
+        self.spec()
+    }
+
+    /// The label's values for a configuration, each with the slot the glue keeps its series in:
+    /// the member's `index()` for closed sets, the detector's kind index, the status's position
+    /// in [`ReplyKind::metered_statuses`].
+    pub fn values(self, scanner: &Scanner) -> Vec<(usize, String)> {
+        match self {
+            Label::Decision => named(Decision::ALL.iter().map(|d| (d.index(), d.as_str()))),
+            Label::Result => named(PolicyResult::ALL.iter().map(|r| (r.index(), r.as_str()))),
+            Label::Event => named(EventType::ALL.iter().map(|e| (e.index(), e.as_str()))),
+            Label::Detector => scanner
+                .enabled()
+                .iter()
+                .map(|k| (k.index(), scanner.name(k).to_string()))
+                .collect(),
+            Label::Status => ReplyKind::metered_statuses()
+                .into_iter()
+                .enumerate()
+                .map(|(slot, s)| (slot, s.to_string()))
+                .collect(),
+        }
+    }
+}
+
+fn named<'a>(values: impl Iterator<Item = (usize, &'a str)>) -> Vec<(usize, String)> {
+    values.map(|(i, v)| (i, v.to_string())).collect()
+}
+
+/// The slot of a reply's series in `iatp_local_replies_total`, if that reply is counted.
+pub fn status_slot(kind: ReplyKind) -> Option<usize> {
+    if !kind.spec().metered {
+        return None;
+    }
+    // Its status's rank among the distinct metered statuses, counted without allocating (a
+    // reply is counted on the request path).
+    let metered = || ReplyKind::ALL.iter().filter(|k| k.spec().metered);
+    let below = metered()
+        .enumerate()
+        .filter(|(i, k)| {
+            k.status() < kind.status() && !metered().take(*i).any(|e| e.status() == k.status())
+        })
+        .count();
+    Some(below)
+}
+
+/// A metric: its name, how Envoy keeps it, its label, and what it counts (the docs row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricSpec {
+    pub name: &'static str,
+    pub instrument: Instrument,
+    pub label: Option<Label>,
+    pub counts: &'static str,
+}
+
+registry! {
+    /// Every metric the filter defines.
+    pub enum Metric: MetricSpec {
+        /// Requests by decision: what the filter did with each request it evaluated.
+        Requests => MetricSpec { name: "iatp_requests_total", instrument: Instrument::Counter,
+            label: Some(Label::Decision),
+            counts: "evaluated requests, by what the filter did (`monitor`: forwarded unchanged because `mode` is `monitor`)" },
+        /// Policy evaluations by result: what the policy said, in monitor mode too.
+        PolicyEvaluations => MetricSpec { name: "iatp_policy_evaluations_total",
+            instrument: Instrument::Counter, label: Some(Label::Result),
+            counts: "evaluated requests, by what the policy said, in monitor mode too" },
+        /// Requests in which a detector found at least one value.
+        Detections => MetricSpec { name: "iatp_detections_total", instrument: Instrument::Counter,
+            label: Some(Label::Detector),
+            counts: "evaluated requests in which the detector found at least one value" },
+        /// Local replies by status.
+        LocalReplies => MetricSpec { name: "iatp_local_replies_total",
+            instrument: Instrument::Counter, label: Some(Label::Status),
+            counts: "the filter's own replies (a 500 for a redacted body also counts as an allowed request; the 503 of a filter without a valid configuration is not counted: it has no metrics either)" },
+        /// Request body bytes scanned (path bytes not counted).
+        BodyBytesScanned => MetricSpec { name: "iatp_body_bytes_scanned_total",
+            instrument: Instrument::Counter, label: None,
+            counts: "request body bytes scanned" },
+        /// Event lines written, by type (the architecture document's "logs written").
+        LogsWritten => MetricSpec { name: "iatp_logs_written_total",
+            instrument: Instrument::Counter, label: Some(Label::Event),
+            counts: "event lines written (the architecture's \"logs written\")" },
+        /// The trust score of every evaluated request.
+        TrustScore => MetricSpec { name: "iatp_trust_score_distribution",
+            instrument: Instrument::Histogram, label: None,
+            counts: "the trust score of each evaluated request (buckets 0.5, 1, 2 … 10 in `envoy/envoy.yaml`)" },
+        /// Microseconds spent reading, scanning and deciding one request's body.
+        ScanDurationUs => MetricSpec { name: "iatp_scan_duration_us",
+            instrument: Instrument::Histogram, label: None,
+            counts: "microseconds to copy one request's body out of Envoy, scan it and the path, and evaluate the rules" },
+    }
+}
+
+/// One series of a metric: the slot the glue keeps it in, and the name Envoy gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Series {
+    pub slot: usize,
+    pub name: String,
+}
+
+impl Metric {
+    pub const fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// Every series of this metric for a configuration: one per label value, or the bare name
+    /// (slot 0) for an unlabelled metric.
+    pub fn series(self, scanner: &Scanner) -> Vec<Series> {
+        let spec = self.spec();
+        match spec.label {
+            None => vec![Series {
+                slot: 0,
+                name: spec.name.to_string(),
+            }],
+            Some(label) => label
+                .values(scanner)
+                .into_iter()
+                .map(|(slot, value)| Series {
+                    slot,
+                    name: tagged(spec.name, label.tag(), &value),
+                })
+                .collect(),
+        }
+    }
+}
 
 /// A metric name with one label, in the form Envoy's tag extraction takes apart.
 pub fn tagged(name: &str, tag: &str, value: &str) -> String {
@@ -60,21 +192,13 @@ pub fn tag_regex(tag: &str) -> String {
 /// What one evaluated request adds to the metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
-    /// Index into [`DECISIONS`].
-    pub decision: usize,
-    /// Index into [`RESULTS`].
-    pub result: usize,
-    pub detected: crate::detect::KindSet,
+    pub decision: Decision,
+    pub result: PolicyResult,
+    pub detected: KindSet,
     pub body_bytes: u64,
     pub trust_score: u8,
-}
-
-pub fn decision_index(name: &str) -> usize {
-    DECISIONS.iter().position(|d| *d == name).unwrap_or(0)
-}
-
-pub fn result_index(name: &str) -> usize {
-    RESULTS.iter().position(|d| *d == name).unwrap_or(0)
+    /// Microseconds from the start of the decision (body read included) to its end.
+    pub scan_us: u64,
 }
 
 #[cfg(test)]
@@ -83,28 +207,104 @@ mod tests {
 
     #[test]
     fn names_take_apart_with_the_documented_regex() {
-        let name = tagged(REQUESTS, DECISION_TAG, "allow");
+        let name = tagged(Metric::Requests.name(), Label::Decision.tag(), "allow");
         assert_eq!(name, "decision=.=allow;.;iatp_requests_total");
-        let re = regex_lite::Regex::new(&tag_regex(DECISION_TAG)).unwrap();
+        let re = regex_lite::Regex::new(&tag_regex(Label::Decision.tag())).unwrap();
         let caps = re.captures(&name).unwrap();
         assert_eq!(&caps[2], "allow");
-        assert_eq!(name.replace(&caps[1], ""), REQUESTS);
+        assert_eq!(name.replace(&caps[1], ""), Metric::Requests.name());
     }
 
     #[test]
-    fn every_event_type_has_a_metric() {
-        use crate::events::*;
-        let types = [
-            <Request as EventKind>::TYPE,
-            <Response as EventKind>::TYPE,
-            <Blocked as EventKind>::TYPE,
-            <Warning as EventKind>::TYPE,
-            <Override as EventKind>::TYPE,
-            <Redacted as EventKind>::TYPE,
-            <Error as EventKind>::TYPE,
-        ];
-        assert_eq!(types, EVENT_TYPES);
-        assert_eq!(decision_index("monitor"), 4);
-        assert_eq!(result_index("override"), 3);
+    fn every_closed_set_member_has_a_series() {
+        let scanner = Scanner::new(KindSet::all_built_ins());
+        let names =
+            |m: Metric| -> Vec<String> { m.series(&scanner).into_iter().map(|s| s.name).collect() };
+        assert_eq!(
+            names(Metric::LogsWritten),
+            EventType::ALL
+                .iter()
+                .map(|t| tagged("iatp_logs_written_total", "event", t.as_str()))
+                .collect::<Vec<_>>()
+        );
+        for m in Metric::ALL {
+            for s in m.series(&scanner) {
+                assert!(s.name.ends_with(m.name()), "{}", s.name);
+            }
+        }
+        assert_eq!(Metric::Requests.series(&scanner)[4].slot, 4);
+        assert_eq!(
+            names(Metric::Requests)[4],
+            "decision=.=monitor;.;iatp_requests_total"
+        );
+        assert_eq!(status_slot(ReplyKind::Unconfigured), None);
+        assert_eq!(status_slot(ReplyKind::ConfirmationRequired), Some(4));
+        for k in ReplyKind::ALL.iter().filter(|k| k.spec().metered) {
+            let slot = status_slot(*k).unwrap();
+            assert_eq!(ReplyKind::metered_statuses()[slot], k.status());
+        }
+        assert_eq!(Metric::Detections.series(&scanner).len(), 13);
+    }
+
+    /// docs/operations.md's metrics table is the registry's: names, types, label tags, and the
+    /// values of the closed label sets.
+    #[test]
+    #[cfg(not(target_family = "wasm"))]
+    fn docs_list_every_metric() {
+        use crate::registry::docs::{doc, markdown_table};
+        let text = doc("docs/operations.md");
+        let rows = markdown_table(&text, "## Metrics");
+        let scanner = Scanner::new(KindSet::default());
+        assert_eq!(rows.len(), Metric::ALL.len(), "docs/operations.md: metrics");
+        for (row, m) in rows.iter().zip(Metric::ALL) {
+            let spec = m.spec();
+            assert_eq!(row[0], format!("`{}`", spec.name));
+            assert_eq!(row[1], spec.instrument.as_str(), "{}", spec.name);
+            assert_eq!(row[3], spec.counts, "{}", spec.name);
+            match spec.label {
+                None => assert_eq!(row[2], "", "{}", spec.name),
+                Some(label) => {
+                    let cell = &row[2];
+                    assert!(
+                        cell.starts_with(&format!("`{}`", label.tag())),
+                        "{}: {cell}",
+                        spec.name
+                    );
+                    if label != Label::Detector && label != Label::Event {
+                        let quoted: Vec<String> = cell
+                            .split('`')
+                            .skip(3)
+                            .step_by(2)
+                            .map(str::to_string)
+                            .collect();
+                        let values: Vec<String> =
+                            label.values(&scanner).into_iter().map(|(_, v)| v).collect();
+                        assert_eq!(quoted, values, "{}: {cell}", spec.name);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every shipped Envoy config, and the docs, turn every label into a Prometheus label.
+    #[test]
+    #[cfg(not(target_family = "wasm"))]
+    fn shipped_configs_extract_every_label() {
+        use crate::registry::docs::doc;
+        for file in [
+            "envoy/envoy.yaml",
+            "envoy/envoy-otel.yaml",
+            "docs/operations.md",
+        ] {
+            let text = doc(file);
+            for label in Label::ALL {
+                let entry = format!(
+                    "{{tag_name: {}, regex: '{}'}}",
+                    label.tag(),
+                    tag_regex(label.tag())
+                );
+                assert!(text.contains(&entry), "{file} lacks {entry}");
+            }
+        }
     }
 }

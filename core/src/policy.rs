@@ -12,6 +12,7 @@ use crate::agent_card::AgentCard;
 use crate::chain::ChainKey;
 use crate::detect::{Decoding, Finding, Findings, Format, Scanner};
 use crate::manifest::Manifest;
+use crate::registry::registry;
 use crate::rules::{Cond, Facts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -89,14 +90,61 @@ pub enum Verdict<'p> {
     Block(&'p Rule),
 }
 
+registry! {
+    /// What the policy says about a request: the `result` label of
+    /// `iatp_policy_evaluations_total` and the value of `X-Agent-Policy` in monitor mode.
+    pub enum PolicyResult: &'static str {
+        Allow => "allow",
+        Warn => "warn",
+        Block => "block",
+        Override => "override",
+    }
+}
+
+registry! {
+    /// What the filter did with an evaluated request: the `decision` label of
+    /// `iatp_requests_total`. The policy's result when enforcing; `Monitor` when the request
+    /// was forwarded unchanged because the filter only monitors.
+    pub enum Decision: &'static str {
+        Allow => "allow",
+        Warn => "warn",
+        Block => "block",
+        Override => "override",
+        Monitor => "monitor",
+    }
+}
+
+impl PolicyResult {
+    pub const fn as_str(self) -> &'static str {
+        self.spec()
+    }
+}
+
+impl Decision {
+    pub const fn as_str(self) -> &'static str {
+        self.spec()
+    }
+
+    /// What the filter does with a policy result in `mode`. The one place where monitor mode
+    /// turns a decision into "forward unchanged".
+    pub const fn of(result: PolicyResult, mode: Mode) -> Decision {
+        match (mode, result) {
+            (Mode::Monitor, _) => Decision::Monitor,
+            (Mode::Enforce, PolicyResult::Allow) => Decision::Allow,
+            (Mode::Enforce, PolicyResult::Warn) => Decision::Warn,
+            (Mode::Enforce, PolicyResult::Block) => Decision::Block,
+            (Mode::Enforce, PolicyResult::Override) => Decision::Override,
+        }
+    }
+}
+
 impl Verdict<'_> {
-    /// The decision's name, as in `X-Agent-Policy` and metrics.
-    pub fn name(&self) -> &'static str {
+    pub fn result(&self) -> PolicyResult {
         match self {
-            Verdict::Allow => "allow",
-            Verdict::Warn(_) => "warn",
-            Verdict::Override(_) => "override",
-            Verdict::Block(_) => "block",
+            Verdict::Allow => PolicyResult::Allow,
+            Verdict::Warn(_) => PolicyResult::Warn,
+            Verdict::Override(_) => PolicyResult::Override,
+            Verdict::Block(_) => PolicyResult::Block,
         }
     }
 }

@@ -3,6 +3,87 @@
 
 use serde::Serialize;
 
+use crate::registry::registry;
+
+/// What a kind of local reply is, to Envoy and to operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplySpec {
+    /// The HTTP status.
+    pub status: u16,
+    /// Envoy's `%RESPONSE_CODE_DETAILS%` for the reply, so that access logs tell the filter's
+    /// answers from the agent's. Always starts with `iatp_`.
+    pub details: &'static str,
+    /// Counted in `iatp_local_replies_total{status}`. The 503 of a filter without a valid
+    /// configuration is not: that filter has no metrics either.
+    pub metered: bool,
+    /// When the filter sends it (the docs' table of response details).
+    pub when: &'static str,
+}
+
+registry! {
+    /// The filter's local replies. Bodies are built by the functions below.
+    pub enum ReplyKind: ReplySpec {
+        /// `/.well-known/agent-manifest` or `/.well-known/agent-card.json`.
+        WellKnown => ReplySpec { status: 200, details: "iatp_well_known", metered: true,
+            when: "200, manifest or agent card" },
+        /// A well-known endpoint asked with another method than GET or HEAD.
+        MethodNotAllowed => ReplySpec { status: 405, details: "iatp_method_not_allowed",
+            metered: true, when: "405 on a well-known endpoint" },
+        /// A block rule matched.
+        Blocked => ReplySpec { status: 403, details: "iatp_blocked", metered: true,
+            when: "403, a block rule matched" },
+        /// Warnings, and no (allowed) override.
+        ConfirmationRequired => ReplySpec { status: 449, details: "iatp_confirmation_required",
+            metered: true, when: "449, warnings without override" },
+        /// The request body is over `limits.max_body_bytes`.
+        TooLarge => ReplySpec { status: 413, details: "iatp_body_too_large", metered: true,
+            when: "413" },
+        /// A `redact` rule matched and Envoy refused the rewritten body.
+        RedactionFailed => ReplySpec { status: 500, details: "iatp_redaction_failed",
+            metered: true, when: "500, a redacted body Envoy refused" },
+        /// The filter has no valid configuration.
+        Unconfigured => ReplySpec { status: 503, details: "iatp_unconfigured", metered: false,
+            when: "503; cannot happen with `FAIL_CLOSED`, since Envoy refuses a filter whose configuration failed" },
+    }
+}
+
+impl ReplyKind {
+    pub const fn status(self) -> u16 {
+        self.spec().status
+    }
+
+    pub const fn details(self) -> &'static str {
+        self.spec().details
+    }
+
+    /// The kind whose `%RESPONSE_CODE_DETAILS%` this is, if the filter sent it.
+    pub fn from_details(details: &str) -> Option<ReplyKind> {
+        ReplyKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.details() == details)
+    }
+
+    /// The statuses counted in `iatp_local_replies_total`, ascending, each once.
+    pub fn metered_statuses() -> Vec<u16> {
+        let mut s: Vec<u16> = ReplyKind::ALL
+            .iter()
+            .filter(|k| k.spec().metered)
+            .map(|k| k.status())
+            .collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    }
+}
+
+/// A local reply: its kind and its JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub kind: ReplyKind,
+    pub body: Vec<u8>,
+}
+
 pub const OVERRIDE_MESSAGE: &str =
     "This request requires user confirmation. To proceed, retry with header 'X-User-Override: true'";
 pub const OVERRIDE_DISABLED_MESSAGE: &str =
@@ -93,6 +174,16 @@ pub fn method_not_allowed(trace_id: &str) -> Vec<u8> {
     })
 }
 
+/// 500: Envoy refused the redacted body.
+pub fn redaction_failed() -> Vec<u8> {
+    br#"{"error":"the request body could not be redacted"}"#.to_vec()
+}
+
+/// 503: no valid configuration (Envoy refuses such a filter with `FAIL_CLOSED`).
+pub fn unconfigured() -> Vec<u8> {
+    br#"{"error":"the IATP filter has no valid configuration"}"#.to_vec()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +223,31 @@ mod tests {
             parse(method_not_allowed("t"))["allowed"],
             json!(["GET", "HEAD"])
         );
+    }
+
+    #[test]
+    fn details_name_their_kind() {
+        for k in ReplyKind::ALL {
+            assert!(k.details().starts_with("iatp_"));
+            assert_eq!(ReplyKind::from_details(k.details()), Some(*k));
+        }
+        assert_eq!(ReplyKind::from_details("via_upstream"), None);
+        assert_eq!(
+            ReplyKind::metered_statuses(),
+            vec![200, 403, 405, 413, 449, 500]
+        );
+    }
+
+    /// docs/operations.md's table of response details is the registry's.
+    #[test]
+    #[cfg(not(target_family = "wasm"))]
+    fn docs_list_every_reply() {
+        use crate::registry::docs::{doc, markdown_table};
+        let rows = markdown_table(&doc("docs/operations.md"), "## Response details");
+        let want: Vec<Vec<String>> = ReplyKind::ALL
+            .iter()
+            .map(|k| vec![format!("`{}`", k.details()), k.spec().when.to_string()])
+            .collect();
+        assert_eq!(rows, want, "docs/operations.md: response details");
     }
 }

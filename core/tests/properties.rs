@@ -8,10 +8,30 @@ use iatp_core::chain::{Chain, Verifier};
 use iatp_core::config;
 use iatp_core::detect::{Decoding, Findings, Format, KindSet, Scanner};
 use iatp_core::events::{self, EventLog, Stamp};
-use iatp_core::pipeline::{Exchange, RequestHead};
+use iatp_core::phases::{Exchange, Host, RequestHead};
 use iatp_core::scrub::{redact, scrub, BodyFormat};
 use proptest::prelude::*;
 use serde_json::Value;
+
+/// Envoy as the exchange sees it: a fixed clock, a 200 response, a complete stream.
+struct Envoy {
+    body: Vec<u8>,
+}
+
+impl Host for Envoy {
+    fn now_nanos(&self) -> u64 {
+        1_769_171_696_789_000_000
+    }
+    fn request_body(&self, size: usize) -> Vec<u8> {
+        self.body[..size.min(self.body.len())].to_vec()
+    }
+    fn response_status(&self) -> Option<u16> {
+        Some(200)
+    }
+    fn response_code_details(&self) -> Vec<u8> {
+        b"via_upstream".to_vec()
+    }
+}
 
 /// Bytes that exercise the detectors: digits and separators, '@', letters of the credential
 /// prefixes, JSON structure and escapes, percent escapes, unicode dashes, invalid UTF-8.
@@ -157,12 +177,8 @@ proptest! {
         });
         if let Ok(policy) = config::parse(cfg.to_string().as_bytes()) {
             // A compiled rule evaluates without failing, whatever the facts.
-            let facts = iatp_core::rules::Facts {
-                detected: KindSet::all_built_ins(),
-                detected_count: 3,
-                method: "POST",
-                path: "/x",
-            };
+            let facts = iatp_core::rules::Facts::new("POST", "/x")
+                .with_detected(KindSet::all_built_ins(), 3);
             let _ = policy.evaluate(&facts, false);
         }
     }
@@ -196,7 +212,7 @@ proptest! {
             method: &method, path: &path, trust_score: 5, detected: vec![], body_bytes: 3,
             payload: payload.as_deref(), payload_truncated: false,
         });
-        log.push(&stamp, &events::Error { error: &path, status: Some(413) });
+        log.push(&stamp, &events::Failure { error: &path, status: Some(413) });
         // What reaches the file: the lines sealed into a chain.
         let mut chain = Chain::new([9; 8], None);
         let mut sealed = Vec::new();
@@ -232,25 +248,19 @@ proptest! {
         let policy = config::parse(br#"{"manifest": {"identity": {"agent_id": "a"}, "privacy": {"retention": "ephemeral"}}}"#).unwrap();
         let path = format!("/x?q={}", value.replace(' ', "+"));
         let trace_header = value.replace(' ', "");
-        let trace_id = iatp_core::trace::resolve(
-            in_trace_id.then_some(trace_header.as_bytes()),
-            None,
-            |id| !policy.findings_in(id).is_empty(),
-            || [7; 16],
-        );
-        let mut ex = Exchange::new(
-            RequestHead {
-                method: method.as_bytes(),
-                path: path.as_bytes(),
-                content_type: None,
-                trace_id,
-                override_requested: false,
-            },
-            1_769_171_696_789_000_000,
-        );
         let body = format!("{before}{value}{after}");
-        ex.decide(&policy, body.as_bytes(), 1_769_171_696_789_000_000);
-        ex.on_response(&policy, 200, 1_769_171_696_790_000_000);
+        let host = Envoy { body: body.clone().into_bytes() };
+        let mut ex = Exchange::new(Some(std::rc::Rc::new(policy)));
+        let head = RequestHead {
+            method: method.as_bytes(),
+            path: path.as_bytes(),
+            trace_id: in_trace_id.then_some(trace_header.as_bytes()),
+            ..RequestHead::default()
+        };
+        ex.request_headers(&head, false, &host);
+        ex.request_body(body.len(), true, &host);
+        ex.response_headers(true, &host);
+        ex.log(&host);
         let mut sealed = Vec::new();
         Chain::new([1; 8], None).seal(ex.events(), &mut sealed);
         let text = String::from_utf8(sealed).unwrap();

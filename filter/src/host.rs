@@ -11,24 +11,13 @@ use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, Bytes, MapType};
 
 use crate::abi;
-
-pub fn request_header(name: &str) -> Option<Bytes> {
-    hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, name)
-        .ok()
-        .flatten()
-}
+use iatp_core::phases::Host;
 
 /// All request headers in one host call (`HeaderMap::parse` reads them).
 pub fn request_headers() -> Bytes {
     abi::header_map_pairs(MapType::HttpRequestHeaders)
         .map_err(|s| log::warn!("could not read the request headers: host status {s}"))
         .unwrap_or_default()
-}
-
-pub fn response_header(name: &str) -> Option<Bytes> {
-    hostcalls::get_map_value_bytes(MapType::HttpResponseHeaders, name)
-        .ok()
-        .flatten()
 }
 
 /// Sets (or with `None` removes) a request header. False when the host refused, e.g. because
@@ -49,14 +38,6 @@ fn set_header(map: MapType, name: &str, value: Option<&str>) -> bool {
     result
         .map_err(|status| log::warn!("could not set header {name}: host status {status}"))
         .is_ok()
-}
-
-/// The buffered request body, at most `max` bytes of it (the one copy proxy-wasm makes).
-pub fn request_body(max: usize) -> Bytes {
-    hostcalls::get_buffer(BufferType::HttpRequestBody, 0, max)
-        .ok()
-        .flatten()
-        .unwrap_or_default()
 }
 
 /// Replaces the whole buffered request body (`old_size` bytes) with `body`.
@@ -97,6 +78,34 @@ pub fn plugin_configuration() -> Bytes {
         .ok()
         .flatten()
         .unwrap_or_default()
+}
+
+/// What the core reads from Envoy, read only when a phase asks (`iatp_core::phases::Host`).
+pub struct Envoy;
+
+impl Host for Envoy {
+    fn now_nanos(&self) -> u64 {
+        now_nanos()
+    }
+
+    /// The buffered request body, at most `size` bytes of it (the one copy proxy-wasm makes).
+    fn request_body(&self, size: usize) -> Vec<u8> {
+        hostcalls::get_buffer(BufferType::HttpRequestBody, 0, size)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    fn response_status(&self) -> Option<u16> {
+        hostcalls::get_map_value_bytes(MapType::HttpResponseHeaders, ":status")
+            .ok()
+            .flatten()
+            .and_then(|v| std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok()))
+    }
+
+    fn response_code_details(&self) -> Vec<u8> {
+        property(&["response", "code_details"]).unwrap_or_default()
+    }
 }
 
 /// Wall-clock time in nanoseconds since the Unix epoch (0 if the host cannot tell).

@@ -30,13 +30,34 @@ impl RuleError {
     }
 }
 
-/// What a condition can look at when a request is evaluated.
-#[derive(Debug, Clone, Copy)]
+/// What a condition can look at when a request is evaluated. Built with [`Facts::new`] and
+/// the `with_` methods, so that a new variable adds a method, not a field every caller spells.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Facts<'a> {
-    pub detected: KindSet,
-    pub detected_count: usize,
-    pub method: &'a str,
-    pub path: &'a str,
+    detected: KindSet,
+    detected_count: usize,
+    method: &'a str,
+    path: &'a str,
+}
+
+impl<'a> Facts<'a> {
+    /// A request's facts: its method and its path without query string; nothing detected.
+    pub fn new(method: &'a str, path: &'a str) -> Facts<'a> {
+        Facts {
+            method,
+            path,
+            ..Facts::default()
+        }
+    }
+
+    /// What the detectors found: the kinds, and how many values in all.
+    pub fn with_detected(self, kinds: KindSet, count: usize) -> Facts<'a> {
+        Facts {
+            detected: kinds,
+            detected_count: count,
+            ..self
+        }
+    }
 }
 
 /// A compiled condition.
@@ -382,12 +403,8 @@ mod tests {
     }
 
     fn facts(kinds: &[Kind], method: &'static str, path: &'static str) -> Facts<'static> {
-        Facts {
-            detected: kinds.iter().fold(KindSet::default(), |s, k| s.with(*k)),
-            detected_count: kinds.len(),
-            method,
-            path,
-        }
+        let set = kinds.iter().fold(KindSet::default(), |s, k| s.with(*k));
+        Facts::new(method, path).with_detected(set, kinds.len())
     }
 
     #[test]

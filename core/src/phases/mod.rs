@@ -1,0 +1,373 @@
+//! One exchange (a request and its response) through the filter, phase by phase, as pure state
+//! transitions. The glue calls one method per proxy-wasm callback and carries out what comes
+//! back; it keeps no state of its own:
+//!
+//! | phase | method | decides |
+//! |---|---|---|
+//! | request headers | [`Exchange::request_headers`] | trace id, well-known endpoints, declared size, tunnels, whether to hold the headers |
+//! | request body | [`Exchange::request_body`], [`Exchange::request_trailers`] | size limit; scan, rules, redaction, the request's events ([`request`]) |
+//! | response headers | [`Exchange::response_headers`] | the headers every response carries, the `response` event |
+//! | response body | [`Exchange::response_body`], [`Exchange::response_trailers`] | whether the response went through whole |
+//! | log | [`Exchange::log`] | what went wrong that no earlier phase saw ([`end`]) |
+//!
+//! Writes are the glue's: it applies the header edits ([`Exchange::apply_edits`]) and carries
+//! out the [`Step`]. Reads from Envoy go through [`Host`], only when a phase needs them (each
+//! read is a host call).
+
+mod end;
+mod request;
+mod response;
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+use std::rc::Rc;
+
+use crate::events::{EventLog, EventType};
+use crate::header_map::HeaderMap;
+use crate::metrics::Tally;
+use crate::policy::{Policy, PolicyResult};
+use crate::replies::Reply;
+
+pub use request::WellKnown;
+
+/// The filter's public headers (a contract with agents, callers and operators).
+pub mod header {
+    /// In from the caller (when well-formed), to the agent, on every response.
+    pub const TRACE_ID: &str = "x-agent-trace-id";
+    /// To the agent and on every response: the manifest's trust score.
+    pub const TRUST_SCORE: &str = "x-agent-trust-score";
+    /// In from the caller: `true` confirms a warned request.
+    pub const USER_OVERRIDE: &str = "x-user-override";
+    /// To the agent (headers held) and on the response: `true` when a warning was overridden.
+    pub const QUARANTINED: &str = "x-agent-quarantined";
+    /// On the response, monitor mode only: what enforcement would have done.
+    pub const POLICY: &str = "x-agent-policy";
+    /// W3C trace context, read for its trace id.
+    pub const TRACEPARENT: &str = "traceparent";
+}
+
+/// `/.well-known/agent-manifest`: the protected agent's manifest.
+pub const WELL_KNOWN_MANIFEST: &str = "/.well-known/agent-manifest";
+/// `/.well-known/agent-card.json`: its A2A agent card.
+pub const WELL_KNOWN_CARD: &str = "/.well-known/agent-card.json";
+
+/// What the core may read from Envoy. Each read is a host call, so a phase reads only what it
+/// needs, when it needs it (the body only when it is decided, the end-of-stream details only
+/// when they can matter).
+pub trait Host {
+    /// Wall-clock time, nanoseconds since the Unix epoch (0 if unknown).
+    fn now_nanos(&self) -> u64;
+    /// The first `size` bytes of the buffered request body.
+    fn request_body(&self, size: usize) -> Vec<u8>;
+    /// The response's `:status`, if it is a number.
+    fn response_status(&self) -> Option<u16>;
+    /// Envoy's `%RESPONSE_CODE_DETAILS%` at the end of the stream (empty if unknown).
+    fn response_code_details(&self) -> Vec<u8>;
+}
+
+/// Where the request side of an exchange stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Waiting for the request headers.
+    RequestHeaders,
+    /// Headers seen; the body is buffered until it ends (the headers held, or already sent on
+    /// with `hold_headers: false`).
+    RequestBody,
+    /// Decided and sent on to the agent.
+    Forwarded,
+    /// Answered locally by the filter.
+    Replied,
+    /// The stream ended before the request was decided.
+    Ended,
+}
+
+/// What the glue does next, after applying the header edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Let the stream go on (`Action::Continue`).
+    Continue,
+    /// Hold it (`Action::Pause`): more body is needed before a decision.
+    Pause,
+    /// Replace the buffered request body with this one (a `redact` rule matched), then go on.
+    /// If Envoy refuses, call [`Exchange::redaction_failed`].
+    Redact(Vec<u8>),
+    /// Answer locally with [`Exchange::reply_headers`]; `Action::Pause`.
+    Reply(Reply),
+}
+
+/// Which of Envoy's header maps an edit is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Headers {
+    Request,
+    Response,
+}
+
+/// A header value, resolved by [`Exchange::apply_edits`] (values are symbolic so that edits are
+/// plain data that borrow nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderValue {
+    TraceId,
+    TrustScore,
+    True,
+    Policy(PolicyResult),
+    ContentLength(usize),
+}
+
+/// Set (`Some`) or remove (`None`) a header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderEdit {
+    pub headers: Headers,
+    pub name: &'static str,
+    pub value: Option<HeaderValue>,
+}
+
+/// What the request headers say, as far as the filter cares. Read from the whole header map
+/// ([`RequestHead::read`]), which the glue gets in one host call.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestHead<'a> {
+    pub method: &'a [u8],
+    pub path: &'a [u8],
+    pub scheme: Option<&'a [u8]>,
+    pub authority: Option<&'a [u8]>,
+    pub content_type: Option<&'a [u8]>,
+    pub content_length: Option<&'a [u8]>,
+    pub transfer_encoding: bool,
+    pub upgrade: bool,
+    /// `X-Agent-Trace-ID`, as sent.
+    pub trace_id: Option<&'a [u8]>,
+    pub traceparent: Option<&'a [u8]>,
+    /// `X-User-Override`, as sent.
+    pub user_override: Option<&'a [u8]>,
+    /// The caller sent `X-Agent-Quarantined` (which only the filter may set).
+    pub quarantined: bool,
+}
+
+impl<'a> RequestHead<'a> {
+    pub fn read(h: &HeaderMap<'a>) -> RequestHead<'a> {
+        RequestHead {
+            method: h.get(":method").unwrap_or_default(),
+            path: h.get(":path").unwrap_or_default(),
+            scheme: h.get(":scheme"),
+            authority: h.get(":authority"),
+            content_type: h.get("content-type"),
+            content_length: h.get("content-length"),
+            transfer_encoding: h.contains("transfer-encoding"),
+            upgrade: h.contains("upgrade"),
+            trace_id: h.get(header::TRACE_ID),
+            traceparent: h.get(header::TRACEPARENT),
+            user_override: h.get(header::USER_OVERRIDE),
+            quarantined: h.contains(header::QUARANTINED),
+        }
+    }
+}
+
+/// The body's content type, as far as scanning and redaction care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Content {
+    Json,
+    Form,
+    #[default]
+    Other,
+}
+
+impl Content {
+    fn of(content_type: Option<&[u8]>) -> Content {
+        let Some(ct) = content_type else {
+            return Content::Other;
+        };
+        let media = ct
+            .split(|&b| b == b';')
+            .next()
+            .unwrap_or_default()
+            .trim_ascii();
+        let is = |m: &[u8]| media.eq_ignore_ascii_case(m);
+        if is(b"application/json")
+            || media.len() > 5
+                && media
+                    .get(media.len() - 5..)
+                    .is_some_and(|s| s.eq_ignore_ascii_case(b"+json"))
+        {
+            Content::Json
+        } else if is(b"application/x-www-form-urlencoded") {
+            Content::Form
+        } else {
+            Content::Other
+        }
+    }
+}
+
+/// One exchange's state, from its request headers to its log. One per HTTP stream.
+#[derive(Debug)]
+pub struct Exchange {
+    /// `None`: the filter has no valid configuration, and answers 503.
+    policy: Option<Rc<Policy>>,
+    phase: Phase,
+    trace_id: String,
+    method: String,
+    path: String,
+    content: Content,
+    /// A gRPC request: Envoy reports its failures as 200 with a `grpc-status`, so the end of
+    /// its stream is always looked at.
+    grpc: bool,
+    override_requested: bool,
+    /// The request declared a `content-length`, which a redacted body must update.
+    declares_length: bool,
+    started_nanos: u64,
+    /// The request headers have not gone upstream yet: they can still change.
+    headers_held: bool,
+    /// Bytes of request body Envoy has buffered so far.
+    body_size: usize,
+    events: EventLog,
+    /// Forwarded after an override: the agent and caller see `X-Agent-Quarantined: true`.
+    quarantined: bool,
+    /// In monitor mode: what enforcement would have done, for `X-Agent-Policy`.
+    policy_header: Option<PolicyResult>,
+    /// Response headers came back (from the agent or from Envoy): their status.
+    response_status: Option<u16>,
+    /// The whole response went through (its end of stream was seen).
+    response_complete: bool,
+    /// What the decision adds to the metrics, until the glue takes it.
+    tally: Option<Tally>,
+    edits: Vec<HeaderEdit>,
+}
+
+impl Exchange {
+    pub fn new(policy: Option<Rc<Policy>>) -> Exchange {
+        Exchange {
+            policy,
+            phase: Phase::RequestHeaders,
+            trace_id: String::new(),
+            method: String::new(),
+            path: String::new(),
+            content: Content::Other,
+            grpc: false,
+            override_requested: false,
+            declares_length: false,
+            started_nanos: 0,
+            headers_held: false,
+            body_size: 0,
+            events: EventLog::default(),
+            quarantined: false,
+            policy_header: None,
+            response_status: None,
+            response_complete: false,
+            tally: None,
+            edits: Vec::new(),
+        }
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    pub fn trace_id(&self) -> &str {
+        &self.trace_id
+    }
+
+    /// True once the request has been decided (forwarded or answered).
+    pub fn decided(&self) -> bool {
+        matches!(self.phase, Phase::Forwarded | Phase::Replied)
+    }
+
+    /// Forwarded after an override.
+    pub fn quarantined(&self) -> bool {
+        self.quarantined
+    }
+
+    /// In monitor mode, what enforcement would have done.
+    pub fn policy_header(&self) -> Option<PolicyResult> {
+        self.policy_header
+    }
+
+    /// Bytes of request body Envoy has buffered so far.
+    pub fn body_size(&self) -> usize {
+        self.body_size
+    }
+
+    /// The event lines so far, newline-separated.
+    pub fn events(&self) -> &[u8] {
+        self.events.as_bytes()
+    }
+
+    /// The type of each event line so far.
+    pub fn event_types(&self) -> &[EventType] {
+        self.events.types()
+    }
+
+    /// What the decision adds to the metrics; `Some` once, after the phase that decided.
+    pub fn take_tally(&mut self) -> Option<Tally> {
+        self.tally.take()
+    }
+
+    /// The decision's tally, without taking it.
+    pub fn tally(&self) -> Option<&Tally> {
+        self.tally.as_ref()
+    }
+
+    /// Hands each pending header edit to `set` (`None`: remove the header) and forgets them.
+    pub fn apply_edits(&mut self, mut set: impl FnMut(Headers, &str, Option<&str>)) {
+        for e in &self.edits {
+            let value = e.value.map(|v| self.header_value(v));
+            set(e.headers, e.name, value.as_deref());
+        }
+        self.edits.clear();
+    }
+
+    /// The pending header edits.
+    pub fn edits(&self) -> &[HeaderEdit] {
+        &self.edits
+    }
+
+    fn header_value(&self, v: HeaderValue) -> Cow<'_, str> {
+        match v {
+            HeaderValue::TraceId => Cow::Borrowed(&self.trace_id),
+            HeaderValue::TrustScore => Cow::Borrowed(
+                self.policy
+                    .as_deref()
+                    .map_or("", |p| p.trust_score_text.as_str()),
+            ),
+            HeaderValue::True => Cow::Borrowed("true"),
+            HeaderValue::Policy(r) => Cow::Borrowed(r.as_str()),
+            HeaderValue::ContentLength(n) => Cow::Owned(n.to_string()),
+        }
+    }
+
+    fn edit(&mut self, headers: Headers, name: &'static str, value: Option<HeaderValue>) {
+        self.edits.push(HeaderEdit {
+            headers,
+            name,
+            value,
+        });
+    }
+
+    /// The headers of a local reply: always JSON, never cached, with the trace id (and the
+    /// trust score, when there is a configuration to say it).
+    pub fn reply_headers(&self) -> Vec<(&'static str, &str)> {
+        match self.policy.as_deref() {
+            Some(p) => vec![
+                ("content-type", "application/json"),
+                ("cache-control", "no-store"),
+                (header::TRACE_ID, self.trace_id.as_str()),
+                (header::TRUST_SCORE, p.trust_score_text.as_str()),
+            ],
+            None => vec![
+                ("content-type", "application/json"),
+                (header::TRACE_ID, self.trace_id.as_str()),
+            ],
+        }
+    }
+
+    /// The path without its query string or fragment.
+    fn bare_path(&self) -> &str {
+        let end = self.path.find(['?', '#']).unwrap_or(self.path.len());
+        self.path.get(..end).unwrap_or(&self.path)
+    }
+}
+
+/// An upgrade (WebSocket) or CONNECT request that declares no body never ends its request
+/// stream: it is a tunnel, decided on its headers and path alone. A request that declares a
+/// body keeps having it scanned, `Upgrade` header or not.
+pub fn is_tunnel(method: &[u8], upgrade: bool, declares_body: bool) -> bool {
+    !declares_body && (method == b"CONNECT" || (upgrade && method == b"GET"))
+}

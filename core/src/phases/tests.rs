@@ -1,0 +1,688 @@
+use std::rc::Rc;
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::policy::Decision;
+use crate::replies::ReplyKind;
+
+const NOW: u64 = 1_769_171_696_789_000_000; // 2026-01-23T12:34:56.789Z
+
+/// Envoy, as a phase sees it: a clock, the buffered body, the response status, how the stream
+/// ended.
+#[derive(Default)]
+struct Fake {
+    now: u64,
+    body: Vec<u8>,
+    status: Option<u16>,
+    details: &'static str,
+}
+
+impl Host for Fake {
+    fn now_nanos(&self) -> u64 {
+        self.now
+    }
+    fn request_body(&self, size: usize) -> Vec<u8> {
+        self.body.get(..size).unwrap_or(&self.body).to_vec()
+    }
+    fn response_status(&self) -> Option<u16> {
+        self.status
+    }
+    fn response_code_details(&self) -> Vec<u8> {
+        self.details.as_bytes().to_vec()
+    }
+}
+
+fn at(now: u64) -> Fake {
+    Fake {
+        now,
+        ..Fake::default()
+    }
+}
+
+fn policy(extra: Value) -> Rc<Policy> {
+    let mut cfg = json!({
+        "manifest": {"identity": {"agent_id": "a"}, "trust_level": "standard",
+                     "privacy": {"retention": "ephemeral"}},
+        "policy": {"block_rules": [
+            {"name": "no_ssn", "condition": "has_ssn", "action": "block"},
+            {"name": "mail", "condition": "has_email", "action": "warn", "message": "mail"}]},
+        "events": {"max_payload_bytes": 64}
+    });
+    if let (Some(c), Some(e)) = (cfg.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            c.insert(k.clone(), v.clone());
+        }
+    }
+    Rc::new(crate::config::parse(cfg.to_string().as_bytes()).unwrap())
+}
+
+fn head<'a>(method: &'a str, path: &'a str) -> RequestHead<'a> {
+    RequestHead {
+        method: method.as_bytes(),
+        path: path.as_bytes(),
+        trace_id: Some(b"t1"),
+        ..RequestHead::default()
+    }
+}
+
+/// An exchange whose request headers came, with a body to follow.
+fn exchange(p: &Rc<Policy>, method: &str, path: &str, over: bool) -> Exchange {
+    let mut ex = Exchange::new(Some(p.clone()));
+    let h = RequestHead {
+        user_override: over.then_some(b"true".as_slice()),
+        ..head(method, path)
+    };
+    ex.request_headers(&h, false, &at(NOW));
+    ex
+}
+
+/// The whole body arrives.
+fn decide(ex: &mut Exchange, body: &[u8]) -> Step {
+    let host = Fake {
+        now: NOW,
+        body: body.to_vec(),
+        ..Fake::default()
+    };
+    ex.request_body(body.len(), true, &host)
+}
+
+fn respond(ex: &mut Exchange, status: u16, now: u64) -> Step {
+    let host = Fake {
+        now,
+        status: Some(status),
+        ..Fake::default()
+    };
+    ex.response_headers(false, &host)
+}
+
+fn lines(ex: &Exchange) -> Vec<Value> {
+    std::str::from_utf8(ex.events())
+        .unwrap()
+        .split('\n')
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn reply_status(step: &Step) -> Option<u16> {
+    match step {
+        Step::Reply(r) => Some(r.kind.status()),
+        Step::Continue | Step::Pause | Step::Redact(_) => None,
+    }
+}
+
+fn edits(ex: &mut Exchange) -> Vec<(Headers, String, Option<String>)> {
+    let mut out = Vec::new();
+    ex.apply_edits(|h, name, value| out.push((h, name.to_string(), value.map(str::to_string))));
+    out
+}
+
+fn set(h: Headers, name: &str, value: &str) -> (Headers, String, Option<String>) {
+    (h, name.to_string(), Some(value.to_string()))
+}
+
+#[test]
+fn allow_records_request_then_response() {
+    let p = policy(json!({}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    assert_eq!(decide(&mut ex, b"{\"a\":1}"), Step::Continue);
+    respond(&mut ex, 201, NOW + 2_500_000);
+    let l = lines(&ex);
+    assert_eq!(l.len(), 2);
+    assert_eq!(l[0]["timestamp"], "2026-01-23T12:34:56.789Z");
+    assert_eq!(l[0]["payload"], "{\"a\":1}");
+    assert_eq!(l[1]["status"], 201);
+    assert_eq!(l[1]["latency_ms"], 2.5);
+    assert!(!ex.quarantined() && ex.policy_header().is_none());
+}
+
+#[test]
+fn block_warn_override() {
+    let p = policy(json!({}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    let step = decide(&mut ex, b"ssn 123-45-6789");
+    assert_eq!(reply_status(&step), Some(403));
+    assert_eq!(lines(&ex)[1]["type"], "blocked");
+    assert!(!String::from_utf8_lossy(ex.events()).contains("6789"));
+
+    let mut ex = exchange(&p, "POST", "/x", false);
+    assert_eq!(reply_status(&decide(&mut ex, b"a@b.io")), Some(449));
+    assert_eq!(lines(&ex)[1]["warnings"], json!(["mail"]));
+
+    let mut ex = exchange(&p, "POST", "/x", true);
+    assert_eq!(decide(&mut ex, b"a@b.io"), Step::Continue);
+    assert!(ex.quarantined());
+    assert_eq!(lines(&ex)[1]["type"], "override");
+}
+
+#[test]
+fn monitor_forwards_and_reports() {
+    let p = policy(json!({"mode": "monitor"}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    assert_eq!(decide(&mut ex, b"123-45-6789"), Step::Continue);
+    assert_eq!(ex.policy_header(), Some(PolicyResult::Block));
+    assert_eq!(lines(&ex)[1]["mode"], "monitor");
+    assert_eq!(ex.tally().unwrap().decision, Decision::Monitor);
+    assert_eq!(ex.tally().unwrap().result, PolicyResult::Block);
+}
+
+#[test]
+fn path_counts_and_is_scrubbed_and_rules_see_it_without_query() {
+    let p = policy(json!({"policy": {"block_rules": [
+        {"name": "health", "condition": "path == '/health' && method == 'GET'", "action": "block"}]}}));
+    let mut ex = exchange(&p, "GET", "/health?token=a@b.io", false);
+    assert_eq!(reply_status(&decide(&mut ex, b"")), Some(403));
+    let l = lines(&ex);
+    assert_eq!(l[0]["path"], "/health?token=[EMAIL_REDACTED]");
+    assert_eq!(l[0]["detected"], json!(["email"]));
+    assert!(l[0].get("payload").is_none());
+}
+
+#[test]
+fn payload_is_cut_at_the_limit() {
+    let p = policy(json!({}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    let body = format!("{} 123-45-6789", "x".repeat(59));
+    decide(&mut ex, body.as_bytes());
+    let l = lines(&ex);
+    assert_eq!(
+        l[0]["payload"],
+        format!("{} [SSN_REDACTED]", "x".repeat(59))
+    );
+    assert!(l[0].get("payload_truncated").is_none());
+    let mut ex = exchange(&p, "POST", "/x", false);
+    decide(&mut ex, "y".repeat(100).as_bytes());
+    let l = lines(&ex);
+    assert_eq!(l[0]["payload"], "y".repeat(64));
+    assert_eq!(l[0]["payload_truncated"], true);
+}
+
+#[test]
+fn encoded_values_in_path_and_body_count_and_are_scrubbed() {
+    let p = policy(json!({}));
+    let mut ex = exchange(&p, "GET", "/q?n=123%2D45%2D6789", false);
+    assert_eq!(reply_status(&decide(&mut ex, b"")), Some(403));
+    assert_eq!(lines(&ex)[0]["path"], "/q?n=[SSN_REDACTED]");
+    let mut ex = exchange(&p, "POST", "/x", false);
+    assert_eq!(
+        reply_status(&decide(&mut ex, br#"{"s":"123\u002d45-6789"}"#)),
+        Some(403)
+    );
+    assert_eq!(lines(&ex)[0]["payload"], r#"{"s":"[SSN_REDACTED]"}"#);
+    // Form bodies are percent-encoded; other bodies are not decoded that way.
+    let mut ex = Exchange::new(Some(p.clone()));
+    let form = RequestHead {
+        content_type: Some(b"application/x-www-form-urlencoded; charset=utf-8"),
+        ..head("POST", "/f")
+    };
+    ex.request_headers(&form, false, &at(NOW));
+    assert_eq!(
+        reply_status(&decide(&mut ex, b"mail=jane%40example.com")),
+        Some(449)
+    );
+    let mut ex = exchange(&p, "POST", "/x", false);
+    assert_eq!(decide(&mut ex, b"mail=jane%40example.com"), Step::Continue);
+}
+
+#[test]
+fn every_request_line_is_scrubbed_even_when_nothing_is_decided_on_the_body() {
+    let p = policy(json!({"limits": {"max_body_bytes": 1}}));
+    let mut ex = Exchange::new(Some(p.clone()));
+    let h = RequestHead {
+        content_length: Some(b"5"),
+        ..head("POST", "/x?ssn=123-45-6789")
+    };
+    assert_eq!(
+        reply_status(&ex.request_headers(&h, false, &at(NOW))),
+        Some(413)
+    );
+    assert_eq!(lines(&ex)[0]["path"], "/x?ssn=[SSN_REDACTED]");
+    assert_eq!(lines(&ex)[0]["detected"], json!(["ssn"]));
+    let mut ex = Exchange::new(Some(p));
+    ex.request_headers(
+        &head("GET", "/.well-known/agent-manifest?e=a%40b.io"),
+        true,
+        &at(NOW),
+    );
+    assert_eq!(
+        lines(&ex)[0]["path"],
+        "/.well-known/agent-manifest?e=[EMAIL_REDACTED]"
+    );
+}
+
+#[test]
+fn redaction_rewrites_forwarded_bodies_and_monitor_only_reports_it() {
+    let rules =
+        json!({"block_rules": [{"name": "scrub", "condition": "has_email", "action": "redact"}]});
+    let p = policy(json!({"policy": rules.clone()}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    let step = decide(&mut ex, br#"{"to":"a@b.io","n":1}"#);
+    assert_eq!(step, Step::Redact(br#"{"to":"[EMAIL]","n":1}"#.to_vec()));
+    let l = lines(&ex);
+    assert_eq!(l[1]["type"], "redacted");
+    assert_eq!(l[1]["values"], 1);
+    assert_eq!(l[1]["body_bytes"], 22);
+    let p = policy(json!({"policy": rules, "mode": "monitor"}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    assert_eq!(decide(&mut ex, br#"{"to":"a@b.io"}"#), Step::Continue);
+    assert_eq!(lines(&ex)[1]["mode"], "monitor");
+    // Nothing to replace in the body (the address is in the path): forwarded as it is.
+    let p = policy(
+        json!({"policy": {"block_rules": [{"name": "scrub", "condition": "has_email", "action": "redact"}]}}),
+    );
+    let mut ex = exchange(&p, "POST", "/x?to=a@b.io", false);
+    assert_eq!(decide(&mut ex, b"{}"), Step::Continue);
+}
+
+#[test]
+fn tunnels() {
+    assert!(is_tunnel(b"GET", true, false));
+    assert!(is_tunnel(b"CONNECT", false, false));
+    assert!(!is_tunnel(b"POST", true, false));
+    assert!(!is_tunnel(b"GET", true, true));
+    assert!(!is_tunnel(b"GET", false, false));
+}
+
+#[test]
+fn size_limits() {
+    let p = policy(json!({"limits": {"max_body_bytes": 10}}));
+    let declared = |len: &'static [u8]| {
+        let mut ex = Exchange::new(Some(p.clone()));
+        let h = RequestHead {
+            content_length: Some(len),
+            ..head("POST", "/x")
+        };
+        let step = ex.request_headers(&h, false, &at(NOW));
+        (ex, step)
+    };
+    let (_, step) = declared(b"10");
+    assert_eq!(step, Step::Pause);
+    let (ex, step) = declared(b"11");
+    assert_eq!(reply_status(&step), Some(413));
+    let l = lines(&ex);
+    assert_eq!(l[0]["body_bytes"], 11);
+    assert_eq!(l[1]["type"], "error");
+    assert!(ex.decided());
+    // Found while buffering: answered without reading the body.
+    let mut ex = exchange(&p, "POST", "/x", false);
+    assert_eq!(ex.request_body(6, false, &at(NOW)), Step::Pause);
+    let step = ex.request_body(12, false, &at(NOW));
+    assert_eq!(reply_status(&step), Some(413));
+    assert_eq!(lines(&ex)[0]["body_bytes"], 12);
+    assert!(ex.tally().is_none(), "not an evaluation");
+}
+
+#[test]
+fn well_known() {
+    let p = policy(json!({}));
+    let ex = exchange(&p, "GET", "/x", false);
+    assert_eq!(ex.well_known(), None);
+    let mut ex = Exchange::new(Some(p.clone()));
+    let step = ex.request_headers(
+        &head("GET", "/.well-known/agent-manifest?x"),
+        true,
+        &at(NOW),
+    );
+    assert_eq!(ex.well_known(), Some(WellKnown::Manifest));
+    assert_eq!(reply_status(&step), Some(200));
+    assert!(edits(&mut ex).is_empty(), "nothing goes to the agent");
+    let mut ex = Exchange::new(Some(p));
+    let step = ex.request_headers(
+        &head("DELETE", "/.well-known/agent-card.json"),
+        true,
+        &at(NOW),
+    );
+    assert_eq!(ex.well_known(), Some(WellKnown::Card));
+    assert_eq!(reply_status(&step), Some(405));
+}
+
+#[test]
+fn a_response_before_a_decision_is_an_error_event() {
+    let p = policy(json!({}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    respond(&mut ex, 408, NOW);
+    let l = lines(&ex);
+    assert_eq!(l[0]["type"], "error");
+    assert_eq!(l[0]["status"], 408);
+    // The end of the stream adds nothing to that.
+    ex.finish("", NOW);
+    assert_eq!(lines(&ex).len(), 1);
+}
+
+#[test]
+fn the_end_of_the_stream_records_what_went_wrong_after_the_decision() {
+    let p = policy(json!({}));
+
+    // A client gone mid-body: the request as far as it came, then an error.
+    let mut ex = exchange(&p, "POST", "/x?email=jane%40example.com", false);
+    ex.request_body(10, false, &at(NOW));
+    ex.finish("downstream_remote_disconnect", NOW);
+    let l = lines(&ex);
+    assert_eq!(l[0]["type"], "request");
+    assert_eq!(l[0]["body_bytes"], 10);
+    assert_eq!(l[0]["path"], "/x?email=[EMAIL_REDACTED]");
+    assert_eq!(
+        l[1]["error"],
+        "the stream ended before the request was complete (downstream_remote_disconnect)"
+    );
+    assert!(l[1].get("status").is_none());
+    assert!(ex.tally().is_none(), "not an evaluation");
+
+    // Forwarded, and Envoy answered 503 for the agent: an error naming Envoy's reason.
+    let mut ex = exchange(&p, "POST", "/x", false);
+    decide(&mut ex, b"{}");
+    assert!(ex.tally().is_some());
+    respond(&mut ex, 503, NOW);
+    ex.finish(
+        "upstream_reset_before_response_started{connection_termination}",
+        NOW,
+    );
+    let l = lines(&ex);
+    assert_eq!(l[1]["type"], "response");
+    assert_eq!(l[2]["type"], "error");
+    assert_eq!(l[2]["status"], 503);
+
+    // A reset after the response started: the agent's 200 was cut short.
+    let mut ex = exchange(&p, "POST", "/x", false);
+    decide(&mut ex, b"{}");
+    respond(&mut ex, 200, NOW);
+    ex.finish("upstream_reset_after_response_started{protocol_error}", NOW);
+    let l = lines(&ex);
+    assert_eq!(
+        l[2]["error"],
+        "the response was cut short: upstream_reset_after_response_started{protocol_error}"
+    );
+    assert_eq!(l[2]["status"], 200);
+
+    // The agent's own 503 is its answer, not an error of the path to it.
+    let mut ex = exchange(&p, "POST", "/x", false);
+    decide(&mut ex, b"{}");
+    respond(&mut ex, 503, NOW);
+    ex.response_body(true);
+    assert!(ex.ending_matters(), "a 5xx is looked at");
+    ex.finish("via_upstream", NOW);
+    assert_eq!(lines(&ex).len(), 2);
+
+    // A WebSocket upgrade is complete at its 101; a gRPC call is always looked at (Envoy
+    // answers its failures with 200).
+    let mut ex = exchange(&p, "GET", "/ws", false);
+    decide(&mut ex, b"");
+    respond(&mut ex, 101, NOW);
+    assert!(!ex.ending_matters());
+    let mut ex = Exchange::new(Some(p.clone()));
+    let grpc = RequestHead {
+        content_type: Some(b"application/grpc+proto"),
+        ..head("POST", "/pkg.Svc/Call")
+    };
+    ex.request_headers(&grpc, false, &at(NOW));
+    decide(&mut ex, b"");
+    respond(&mut ex, 200, NOW);
+    ex.response_trailers();
+    assert!(ex.ending_matters());
+    ex.finish(
+        "upstream_reset_before_response_started{connection_failure}",
+        NOW,
+    );
+    assert_eq!(
+        lines(&ex).last().unwrap()["error"],
+        "Envoy answered 200: upstream_reset_before_response_started{connection_failure}"
+    );
+
+    // A complete 200 from the agent: nothing to look at.
+    let mut ex = exchange(&p, "POST", "/x", false);
+    decide(&mut ex, b"{}");
+    respond(&mut ex, 200, NOW);
+    ex.response_body(true);
+    assert!(!ex.ending_matters());
+
+    // The stream ended while the agent's 200 was being sent, or before any response:
+    // errors.
+    for (status, error) in [
+        (
+            Some(200),
+            "the stream ended before the response was complete",
+        ),
+        (None, "the stream ended before the response started"),
+    ] {
+        let mut ex = exchange(&p, "POST", "/x", false);
+        decide(&mut ex, b"{}");
+        if let Some(s) = status {
+            respond(&mut ex, s, NOW);
+        }
+        assert!(ex.ending_matters());
+        ex.finish("via_upstream", NOW);
+        assert_eq!(lines(&ex).last().unwrap()["error"], error);
+    }
+
+    // Answered locally: nothing more to say.
+    let mut ex = exchange(&p, "POST", "/x", false);
+    decide(&mut ex, br#"{"ssn":"123-45-6789"}"#);
+    ex.finish("iatp_blocked", NOW);
+    let l = lines(&ex);
+    assert_eq!(l.len(), 2);
+    assert_eq!(l[1]["type"], "blocked");
+    let t = ex.tally().unwrap();
+    assert_eq!(t.decision, Decision::Block);
+    assert_eq!(t.body_bytes, 21);
+}
+
+#[test]
+fn every_line_has_the_schema_version() {
+    let p = policy(json!({}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    decide(&mut ex, b"{}");
+    respond(&mut ex, 200, NOW);
+    for l in lines(&ex) {
+        assert_eq!(l["v"], 1);
+        assert_eq!(l["agent_id"], "a");
+        assert_eq!(l["trace_id"], "t1");
+        assert_eq!(l["timestamp"], "2026-01-23T12:34:56.789Z");
+    }
+}
+
+// What the glue carries out, phase by phase (the host tests check the same in Envoy).
+
+#[test]
+fn request_headers_say_the_trace_id_and_score_and_drop_a_forged_quarantine() {
+    let p = policy(json!({}));
+    let mut ex = Exchange::new(Some(p.clone()));
+    let h = RequestHead {
+        quarantined: true,
+        ..head("POST", "/x")
+    };
+    assert_eq!(ex.request_headers(&h, false, &at(NOW)), Step::Pause);
+    assert_eq!(ex.phase(), Phase::RequestBody);
+    assert_eq!(
+        edits(&mut ex),
+        vec![
+            set(Headers::Request, header::TRACE_ID, "t1"),
+            set(Headers::Request, header::TRUST_SCORE, "6"),
+            (Headers::Request, header::QUARANTINED.to_string(), None),
+        ]
+    );
+    assert!(edits(&mut ex).is_empty(), "applied once");
+    // Without hold_headers the headers go on at once; the body is still held.
+    let p = policy(json!({"hold_headers": false}));
+    let mut ex = Exchange::new(Some(p));
+    assert_eq!(
+        ex.request_headers(&head("POST", "/x"), false, &at(NOW)),
+        Step::Continue
+    );
+    assert_eq!(ex.request_body(3, false, &at(NOW)), Step::Pause);
+}
+
+#[test]
+fn requests_without_a_body_are_decided_on_their_headers() {
+    let p = policy(json!({}));
+    let mut ex = Exchange::new(Some(p.clone()));
+    assert_eq!(
+        ex.request_headers(&head("GET", "/x"), true, &at(NOW)),
+        Step::Continue
+    );
+    assert_eq!(ex.phase(), Phase::Forwarded);
+    assert!(ex.tally().is_some());
+    // A WebSocket upgrade never ends its request stream.
+    let mut ex = Exchange::new(Some(p.clone()));
+    let ws = RequestHead {
+        upgrade: true,
+        ..head("GET", "/ws?ssn=123-45-6789")
+    };
+    assert_eq!(
+        reply_status(&ex.request_headers(&ws, false, &at(NOW))),
+        Some(403)
+    );
+    // A body that follows the decision is not looked at again.
+    let mut ex = Exchange::new(Some(p));
+    ex.request_headers(&head("GET", "/x"), true, &at(NOW));
+    assert_eq!(ex.request_body(5, true, &at(NOW)), Step::Continue);
+    assert_eq!(lines(&ex).len(), 1);
+}
+
+#[test]
+fn an_overridden_request_is_marked_quarantined_where_headers_can_still_change() {
+    let p = policy(json!({}));
+    let mut ex = exchange(&p, "POST", "/x", true);
+    edits(&mut ex);
+    assert_eq!(decide(&mut ex, b"a@b.io"), Step::Continue);
+    assert_eq!(
+        edits(&mut ex),
+        vec![set(Headers::Request, header::QUARANTINED, "true")]
+    );
+    respond(&mut ex, 200, NOW);
+    assert_eq!(
+        edits(&mut ex),
+        vec![
+            set(Headers::Response, header::TRACE_ID, "t1"),
+            set(Headers::Response, header::TRUST_SCORE, "6"),
+            set(Headers::Response, header::QUARANTINED, "true"),
+        ]
+    );
+    // Headers already sent on (hold_headers: false): only the response says it.
+    let p = policy(json!({"hold_headers": false}));
+    let mut ex = exchange(&p, "POST", "/x", true);
+    edits(&mut ex);
+    decide(&mut ex, b"a@b.io");
+    assert!(edits(&mut ex).is_empty());
+}
+
+#[test]
+fn monitor_mode_says_what_enforcement_would_have_done() {
+    let p = policy(json!({"mode": "monitor"}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    decide(&mut ex, b"a@b.io");
+    edits(&mut ex);
+    respond(&mut ex, 200, NOW);
+    assert_eq!(
+        edits(&mut ex).last(),
+        Some(&set(Headers::Response, header::POLICY, "warn"))
+    );
+}
+
+#[test]
+fn a_redacted_body_updates_its_length_and_a_refused_one_is_answered_500() {
+    let p = policy(
+        json!({"policy": {"block_rules": [{"name": "scrub", "condition": "has_email", "action": "redact"}]}}),
+    );
+    let mut ex = Exchange::new(Some(p.clone()));
+    let h = RequestHead {
+        content_length: Some(b"15"),
+        ..head("POST", "/x")
+    };
+    ex.request_headers(&h, false, &at(NOW));
+    edits(&mut ex);
+    let step = decide(&mut ex, br#"{"to":"a@b.io"}"#);
+    assert_eq!(step, Step::Redact(br#"{"to":"[EMAIL]"}"#.to_vec()));
+    assert_eq!(
+        edits(&mut ex),
+        vec![set(Headers::Request, "content-length", "16")]
+    );
+    // Envoy refused the new body.
+    let mut ex = exchange(&p, "POST", "/x", false);
+    decide(&mut ex, br#"{"to":"a@b.io"}"#);
+    let step = ex.redaction_failed(&at(NOW));
+    assert_eq!(reply_status(&step), Some(500));
+    assert!(edits(&mut ex).is_empty());
+    assert_eq!(ex.phase(), Phase::Replied);
+    let l = lines(&ex);
+    assert_eq!(
+        l.last().unwrap()["error"],
+        "the request body could not be redacted"
+    );
+    assert_eq!(l.last().unwrap()["status"], 500);
+}
+
+#[test]
+fn a_local_reply_passes_the_response_phases_untouched() {
+    let p = policy(json!({}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    decide(&mut ex, b"123-45-6789");
+    edits(&mut ex);
+    let n = lines(&ex).len();
+    assert_eq!(respond(&mut ex, 403, NOW), Step::Continue);
+    assert!(edits(&mut ex).is_empty());
+    assert_eq!(lines(&ex).len(), n);
+    let headers = ex.reply_headers();
+    assert!(headers.contains(&("cache-control", "no-store")));
+    assert!(headers.contains(&(header::TRACE_ID, "t1")));
+}
+
+#[test]
+fn without_a_configuration_every_request_is_answered_503() {
+    let mut ex = Exchange::new(None);
+    let step = ex.request_headers(&head("POST", "/x"), false, &at(NOW));
+    match step {
+        Step::Reply(r) => {
+            assert_eq!(r.kind, ReplyKind::Unconfigured);
+            assert_eq!(r.kind.status(), 503);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        ex.reply_headers(),
+        vec![
+            ("content-type", "application/json"),
+            (header::TRACE_ID, "t1")
+        ]
+    );
+    assert_eq!(ex.request_body(3, true, &at(NOW)), Step::Continue);
+    ex.log(&at(NOW));
+    assert!(ex.events().is_empty());
+}
+
+#[test]
+fn the_log_phase_asks_how_the_stream_ended_only_when_it_can_matter() {
+    struct Strict(Fake);
+    impl Host for Strict {
+        fn now_nanos(&self) -> u64 {
+            self.0.now
+        }
+        fn request_body(&self, n: usize) -> Vec<u8> {
+            self.0.request_body(n)
+        }
+        fn response_status(&self) -> Option<u16> {
+            self.0.status
+        }
+        fn response_code_details(&self) -> Vec<u8> {
+            panic!("read though nothing could be recorded")
+        }
+    }
+    let p = policy(json!({}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    decide(&mut ex, b"{}");
+    respond(&mut ex, 200, NOW);
+    ex.response_body(true);
+    ex.log(&Strict(at(NOW)));
+    assert_eq!(lines(&ex).len(), 2);
+    // Reset: the details are read and recorded.
+    let mut ex = exchange(&p, "POST", "/x", false);
+    decide(&mut ex, b"{}");
+    respond(&mut ex, 503, NOW);
+    ex.log(&Fake {
+        details: "upstream_reset_before_response_started{overflow}",
+        ..at(NOW)
+    });
+    assert_eq!(
+        lines(&ex).last().unwrap()["error"],
+        "Envoy answered 503: upstream_reset_before_response_started{overflow}"
+    );
+}
