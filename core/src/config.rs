@@ -400,7 +400,7 @@ fn detectors(raw: RawDetectors) -> Result<Scanner, ConfigError> {
                 "detector names are 1 to 32 characters of [a-z0-9_], starting with a letter",
             ));
         }
-        if detect::BUILT_INS.contains(&c.name.as_str())
+        if detect::BUILT_INS.iter().any(|d| d.name == c.name)
             || compiled.iter().any(|(n, _)| *n == c.name)
         {
             return Err(error(

@@ -7,6 +7,19 @@
 
 use std::ops::Range;
 
+use super::catalogue::BuiltIn;
+
+pub(super) struct Email;
+
+impl BuiltIn for Email {
+    const NAME: &'static str = "email";
+    const FINDS: &'static str = "`local@domain.tld`: a local part of RFC 5322 atom characters except those that delimit URL and JSON fields (letters, digits, `.!#$%*+-^_~`; at most 64, no leading, trailing or doubled dot), at least two domain labels, TLD of letters or punycode (`xn--`).";
+    const STOPS: &'static [u8] = b"@";
+    fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
+        match_around(t, i)
+    }
+}
+
 const MAX_LOCAL: usize = 64;
 
 /// File extensions that are not top-level domains: `icon@2x.png` is a file name.

@@ -4,6 +4,26 @@
 
 use super::text::{at, is_word};
 
+use super::catalogue::BuiltIn;
+
+pub(super) struct Iban;
+
+impl BuiltIn for Iban {
+    const NAME: &'static str = "iban";
+    const FINDS: &'static str = "Country code, check digits and account number at that country's length (87 countries), passing ISO 7064 mod 97; compact or in groups of four.";
+    const LETTER_WORD: bool = true;
+    fn at_letter_word(t: &[u8], start: usize, end: usize) -> Option<usize> {
+        at_letter_word(t, start, end)
+    }
+}
+
+/// A word that starts with two upper-case letters (the country code).
+fn at_letter_word(t: &[u8], start: usize, _end: usize) -> Option<usize> {
+    let country = at(t, start).is_some_and(|c| c.is_ascii_uppercase())
+        && at(t, start + 1).is_some_and(|c| c.is_ascii_uppercase());
+    country.then(|| match_at(t, start)).flatten()
+}
+
 /// IBAN lengths by country (SWIFT IBAN registry).
 const LENGTHS: &[(&[u8; 2], usize)] = &[
     (b"AD", 24),

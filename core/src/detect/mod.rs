@@ -12,6 +12,7 @@
 //! test `has_<type>` without touching strings.
 
 mod card;
+pub mod catalogue;
 mod crypto;
 pub mod custom;
 pub mod decode;
@@ -29,28 +30,16 @@ mod text;
 
 use std::ops::Range;
 
+pub use catalogue::{Detector, BUILT_INS};
 pub use custom::{Checksum, CustomDetector};
 pub use decode::Decoding;
 
-/// A detector type: an index into the scanner's catalogue (built-ins first).
+/// A detector type: an index into the scanner's catalogue (built-ins first, in the order of
+/// [`catalogue`]'s rows, which also declare the `Kind::CREDIT_CARD`… constants).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Kind(u8);
 
 impl Kind {
-    pub const CREDIT_CARD: Kind = Kind(0);
-    pub const SSN: Kind = Kind(1);
-    pub const EMAIL: Kind = Kind(2);
-    pub const PHONE: Kind = Kind(3);
-    pub const IBAN: Kind = Kind(4);
-    pub const IP_ADDRESS: Kind = Kind(5);
-    pub const US_BANK_ROUTING: Kind = Kind(6);
-    pub const CRYPTO_WALLET: Kind = Kind(7);
-    pub const AWS_ACCESS_KEY: Kind = Kind(8);
-    pub const GITHUB_TOKEN: Kind = Kind(9);
-    pub const SLACK_TOKEN: Kind = Kind(10);
-    pub const PRIVATE_KEY: Kind = Kind(11);
-    pub const JWT: Kind = Kind(12);
-
     pub fn index(self) -> usize {
         usize::from(self.0)
     }
@@ -60,23 +49,6 @@ impl Kind {
         Kind(u8::try_from(BUILT_INS.len() + n).unwrap_or(u8::MAX))
     }
 }
-
-/// The built-in detectors, in id order.
-pub const BUILT_INS: [&str; 13] = [
-    "credit_card",
-    "ssn",
-    "email",
-    "phone",
-    "iban",
-    "ip_address",
-    "us_bank_routing",
-    "crypto_wallet",
-    "aws_access_key",
-    "github_token",
-    "slack_token",
-    "private_key",
-    "jwt",
-];
 
 /// At most this many detectors, built-in and custom together (a kind set is 64 bits).
 pub const MAX_KINDS: usize = 64;
@@ -174,7 +146,7 @@ impl Scanner {
     /// `custom` detectors get the kinds after the built-ins, in order; `enabled` says which
     /// kinds (of both) run. Callers keep the total within [`MAX_KINDS`].
     pub fn with_custom(enabled: KindSet, custom: Vec<(String, CustomDetector)>) -> Scanner {
-        let mut names: Vec<String> = BUILT_INS.iter().map(|s| s.to_string()).collect();
+        let mut names: Vec<String> = BUILT_INS.iter().map(|d| d.name.to_string()).collect();
         let mut detectors = Vec::new();
         for (n, (name, d)) in custom
             .into_iter()
@@ -408,8 +380,8 @@ mod tests {
             KindSet::all_built_ins(),
             vec![("employee_id".into(), custom)],
         );
-        for n in BUILT_INS {
-            assert_eq!(scanner.name(scanner.kind_by_name(n).unwrap()), n);
+        for d in BUILT_INS {
+            assert_eq!(scanner.name(scanner.kind_by_name(d.name).unwrap()), d.name);
         }
         let k = scanner.kind_by_name("employee_id").unwrap();
         assert_eq!(k.index(), BUILT_INS.len());

@@ -4,7 +4,41 @@
 //! to 15 digits in groups is a phone number only next to a cue (`phone`, `tel`, `mobile`, ...),
 //! so that order numbers and timestamps are not.
 
+use std::ops::Range;
+
 use super::text::{at, before, digit, has_cue_around, is_word, run_end, sep_at, sep_before, Sep};
+
+use super::catalogue::{BuiltIn, DigitWord};
+
+pub(super) struct Phone;
+
+impl BuiltIn for Phone {
+    const NAME: &'static str = "phone";
+    const FINDS: &'static str = "E.164 (`+`, 8 to 15 digits, any single separators, one parenthesised group); North American numbers written the usual ways (`(415) 555-2671`, `415-555-2671`, `415.555.2671`, `1-415-555-2671`) with a valid area code and exchange; any other 7 to 15 digits in groups only after a cue (`phone`, `tel`, `mobile`, `cell`, `fax`, `sms`, `whatsapp`). Dates and times are not phone numbers.";
+    const DIGIT_WORD: bool = true;
+    fn at_digit_word(w: &DigitWord) -> Option<usize> {
+        at_digit_word(w)
+    }
+    const STOPS: &'static [u8] = b"+(";
+    fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
+        at_plus_or_paren(t, i)
+    }
+}
+
+/// Seven digits or more, or digits in groups (`415-`, `415)`).
+fn at_digit_word(w: &DigitWord) -> Option<usize> {
+    let shape = w.digits >= 7 || w.sep_next || w.after_digits() == Some(b')');
+    shape.then(|| match_at(w.t, w.start)).flatten()
+}
+
+/// At `+`: E.164; at `(`: a North American area code.
+fn at_plus_or_paren(t: &[u8], i: usize) -> Option<Range<usize>> {
+    let end = match at(t, i)? {
+        b'+' => match_plus(t, i),
+        _ => match_at(t, i),
+    };
+    end.map(|e| i..e)
+}
 
 const CUES: &[&str] = &[
     "phone", "tel", "mobile", "cell", "fax", "sms", "whatsapp", "call me", "call us",

@@ -3,6 +3,23 @@
 
 use super::text::{digit, has_cue_around};
 
+use super::catalogue::{BuiltIn, DigitWord};
+
+pub(super) struct UsBankRouting;
+
+impl BuiltIn for UsBankRouting {
+    const NAME: &'static str = "us_bank_routing";
+    const FINDS: &'static str = "Nine digits after a cue (`routing`, `aba`, `rtn`), with a Federal Reserve prefix and the ABA 3-7-1 checksum.";
+    const DIGIT_WORD: bool = true;
+    fn at_digit_word(w: &DigitWord) -> Option<usize> {
+        at_digit_word(w)
+    }
+}
+
+fn at_digit_word(w: &DigitWord) -> Option<usize> {
+    (w.digits == 9).then(|| match_at(w.t, w.start)).flatten()
+}
+
 const CUES: &[&str] = &["routing", "aba", "rtn", "transit number"];
 
 pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {

@@ -8,9 +8,8 @@
 //! colon, `DE89…` from its check digits; the detector then runs from the start of that word.
 //! Whether a finding sits inside a JSON string is worked out only when a body is redacted.
 
-use super::text::{at, before, is_word, run_end, sep_at, word_end};
-
-use super::{card, crypto, email, iban, ip, phone, routing, secrets, ssn};
+use super::catalogue::{self, is_stop_byte, DigitWord};
+use super::text::{at, is_word, run_end, run_start, sep_at, word_end, word_start_at};
 use super::{Finding, Format, Kind, Scanner};
 
 /// Escapes the pass met: they decide whether a decoded view is worth scanning too.
@@ -21,18 +20,15 @@ pub(super) struct Seen {
     pub plus: bool,
 }
 
-/// Bytes the pass stops at.
+/// Bytes the pass stops at: digits (the numeric and letter-led detectors), the stop bytes of
+/// the catalogue, and the escapes that call for a decoded view (`%`, `\\`, `+`).
 #[allow(clippy::indexing_slicing)] // const evaluation: `b` is below 256 by the loop condition
 const fn trigger_table() -> [bool; 256] {
     let mut t = [false; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        t[b] = c.is_ascii_digit()
-            || matches!(
-                c,
-                b'A' | b'@' | b'+' | b'(' | b'-' | b':' | b'.' | b'_' | b'%' | b'\\'
-            );
+        t[b] = c.is_ascii_digit() || matches!(c, b'+' | b'%' | b'\\') || is_stop_byte(c);
         b += 1;
     }
     t
@@ -80,20 +76,6 @@ fn may_hold_trigger(w: u64) -> bool {
     (in_digits_and_punctuation | in_backslash_to_underscore) & !w & HIGH != 0
 }
 
-/// The start of the run of bytes satisfying `f` that ends at `i`, looking back at most `max`.
-fn run_start(t: &[u8], i: usize, max: usize, f: impl Fn(u8) -> bool) -> usize {
-    let mut s = i;
-    while s > 0 && i - s < max && before(t, s).is_some_and(&f) {
-        s -= 1;
-    }
-    s
-}
-
-/// Nothing of a word right before `i`; an escape (`\n4111`) counts as a boundary.
-fn word_start_at(t: &[u8], i: usize) -> bool {
-    !before(t, i).is_some_and(is_word) || i.checked_sub(2).and_then(|p| t.get(p)) == Some(&b'\\')
-}
-
 pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format, emit: &mut impl FnMut(Finding)) -> Seen {
     let mut seen = Seen::default();
     let mut found: Vec<Finding> = Vec::new();
@@ -104,9 +86,7 @@ pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format, emit: &mut impl FnMut
             in_string: false,
         })
     };
-    let en = sc.enabled;
-    let on = |k: Kind| en.contains(k);
-    // Where a letter-led word was last looked at, so that its other triggers do not repeat it.
+    // Where a letter-led word was last looked at, so that its other digits do not repeat it.
     let mut checked_word = usize::MAX;
     let mut i = 0usize;
     while let Some(p) = next_trigger(t, i) {
@@ -141,66 +121,10 @@ pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format, emit: &mut impl FnMut
             }
             continue;
         }
-        let m = match b {
-            b'A' if word_start_at(t, i) && on(Kind::AWS_ACCESS_KEY) => {
-                secrets::match_aws(t, i).map(|e| (Kind::AWS_ACCESS_KEY, i, e))
-            }
-            b'@' if on(Kind::EMAIL) => {
-                email::match_around(t, i).map(|s| (Kind::EMAIL, s.start, s.end))
-            }
-            b'+' => {
-                seen.plus = true;
-                if on(Kind::PHONE) {
-                    phone::match_plus(t, i).map(|e| (Kind::PHONE, i, e))
-                } else {
-                    None
-                }
-            }
-            b'(' if on(Kind::PHONE) => phone::match_at(t, i).map(|e| (Kind::PHONE, i, e)),
-            b'-' => {
-                if at(t, i + 1) == Some(b'-') && on(Kind::PRIVATE_KEY) {
-                    secrets::match_private_key(t, i).map(|e| (Kind::PRIVATE_KEY, i, e))
-                } else {
-                    // `xoxb-`
-                    let ws = run_start(t, i, 4, |c| c.is_ascii_lowercase());
-                    (ws + 4 == i && word_start_at(t, ws) && on(Kind::SLACK_TOKEN))
-                        .then(|| secrets::match_slack(t, ws).map(|e| (Kind::SLACK_TOKEN, ws, e)))
-                        .flatten()
-                }
-            }
-            b'_' if on(Kind::GITHUB_TOKEN) => {
-                // `ghp_`, `github_pat_`
-                let ws = run_start(t, i, 6, |c| c.is_ascii_lowercase());
-                (word_start_at(t, ws) && at(t, ws) == Some(b'g'))
-                    .then(|| secrets::match_github(t, ws).map(|e| (Kind::GITHUB_TOKEN, ws, e)))
-                    .flatten()
-            }
-            b'.' if on(Kind::JWT) => {
-                // The end of a JWT header: `eyJ…` and base64url up to here.
-                let rs = run_start(t, i, 1400, |c| {
-                    c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
-                });
-                (t.get(rs..rs + 3) == Some(b"eyJ") && word_start_at(t, rs))
-                    .then(|| secrets::match_jwt(t, rs).map(|e| (Kind::JWT, rs, e)))
-                    .flatten()
-            }
-            b':' if on(Kind::IP_ADDRESS) => {
-                let hs = run_start(t, i, 4, |c| c.is_ascii_hexdigit());
-                let start = if hs < i { hs } else { i };
-                let first = hs < i || at(t, i + 1) == Some(b':');
-                (first
-                    && start != checked_word
-                    && !before(t, start).is_some_and(|c| c == b':' || c.is_ascii_hexdigit()))
-                .then(|| {
-                    checked_word = start;
-                    ip::match_v6(t, start).map(|e| (Kind::IP_ADDRESS, start, e))
-                })
-                .flatten()
-            }
+        match b {
             b'%' => {
                 seen.percent_escape |= at(t, i + 1).is_some_and(|c| c.is_ascii_hexdigit())
                     && at(t, i + 2).is_some_and(|c| c.is_ascii_hexdigit());
-                None
             }
             b'\\' => {
                 seen.json_unicode_escape |= at(t, i + 1) == Some(b'u');
@@ -208,12 +132,14 @@ pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format, emit: &mut impl FnMut
                 i += 2;
                 continue;
             }
-            _ => None,
-        };
+            b'+' => seen.plus = true,
+            _ => {}
+        }
+        let m = catalogue::at_stop(sc.enabled, t, i, b);
         match m {
-            Some((kind, start, end)) => {
-                report(kind, start, end);
-                i = end.max(i + 1);
+            Some((kind, span)) => {
+                report(kind, span.start, span.end);
+                i = span.end.max(i + 1);
             }
             None => i += 1,
         }
@@ -249,20 +175,10 @@ fn numeric_value(
     i: usize,
     end: usize,
 ) -> Result<(Kind, usize, usize), usize> {
-    let en = sc.enabled;
-    let on = |k: Kind| en.contains(k);
     let len = end - i;
-    let next = at(t, end);
     let digits = t
         .get(i..end)
         .map_or(0, |w| w.iter().take_while(|d| d.is_ascii_digit()).count());
-    let sep_next = matches!(at(t, i + digits), Some(b' ' | b'-' | b'.' | 0xE2 | 0xEF));
-    let hex_word = || {
-        len <= 4
-            && t.get(i..end)
-                .is_some_and(|w| w.iter().all(u8::is_ascii_hexdigit))
-    };
-    let found = |k: Kind, e: Option<usize>| e.map(|e| (k, i, e));
     if digits == len && digits < 7 {
         if let Some(chain_end) = short_chain(t, i + digits, digits) {
             return Err(chain_end);
@@ -271,45 +187,17 @@ fn numeric_value(
     if let Some(e) = date_or_time(t, i, digits) {
         return Err(e);
     }
-    // Most specific first: an SSN or a card is never also one of the later kinds.
-    if on(Kind::SSN) && ((digits == 3 && sep_next) || digits == 9) {
-        if let Some(m) = found(Kind::SSN, ssn::match_at(t, i)) {
-            return Ok(m);
-        }
-    }
-    if on(Kind::CREDIT_CARD)
-        && ((4..=6).contains(&digits) && sep_next || (13..=19).contains(&digits))
-    {
-        if let Some(m) = found(Kind::CREDIT_CARD, card::match_at(t, i)) {
-            return Ok(m);
-        }
-    }
-    if on(Kind::IP_ADDRESS) {
-        let m = match next {
-            Some(b'.') if digits == len => ip::match_v4(t, i),
-            Some(b':') if hex_word() => ip::match_v6(t, i),
-            _ => None,
-        };
-        if let Some(m) = found(Kind::IP_ADDRESS, m) {
-            return Ok(m);
-        }
-    }
-    if on(Kind::PHONE) && (digits >= 7 || sep_next || at(t, i + digits) == Some(b')')) {
-        if let Some(m) = found(Kind::PHONE, phone::match_at(t, i)) {
-            return Ok(m);
-        }
-    }
-    if on(Kind::US_BANK_ROUTING) && digits == 9 {
-        if let Some(m) = found(Kind::US_BANK_ROUTING, routing::match_at(t, i)) {
-            return Ok(m);
-        }
-    }
-    if on(Kind::CRYPTO_WALLET) && len >= 26 {
-        if let Some(m) = found(Kind::CRYPTO_WALLET, crypto::match_base58(t, i)) {
-            return Ok(m);
-        }
-    }
-    Err(end)
+    let word = DigitWord {
+        t,
+        start: i,
+        end,
+        digits,
+        sep_next: matches!(at(t, i + digits), Some(b' ' | b'-' | b'.' | 0xE2 | 0xEF)),
+    };
+    // In catalogue order: an SSN or a card is never also one of the later kinds.
+    catalogue::at_digit_word(sc.enabled, &word)
+        .map(|(kind, e)| (kind, i, e))
+        .ok_or(end)
 }
 
 /// Whether the digit groups that start with a group of `digits` digits ending at `j` hold too
@@ -415,39 +303,8 @@ fn two_digits(t: &[u8], i: usize) -> bool {
 /// starts at `ws`): Bech32 (`bc1…`), Base58 (`m…`, `n…`), IBANs (`DE89…`), IPv6 groups
 /// (`fe80:`).
 fn letter_led(sc: &Scanner, t: &[u8], ws: usize) -> Option<(Kind, usize, usize)> {
-    let en = sc.enabled;
-    let on = |k: Kind| en.contains(k);
     let end = word_end(t, ws);
-    let len = end - ws;
-    let b = at(t, ws)?;
-    if on(Kind::IP_ADDRESS) && at(t, end) == Some(b':') && len <= 4 {
-        if let Some(e) = t
-            .get(ws..end)
-            .filter(|w| w.iter().all(u8::is_ascii_hexdigit))
-            .and_then(|_| ip::match_v6(t, ws))
-        {
-            return Some((Kind::IP_ADDRESS, ws, e));
-        }
-    }
-    if on(Kind::CRYPTO_WALLET) {
-        let m = match b {
-            b'b' | b't' | b'B' | b'T' if len >= 14 => crypto::match_bech32(t, ws),
-            b'm' | b'n' if len >= 26 => crypto::match_base58(t, ws),
-            _ => None,
-        };
-        if let Some(e) = m {
-            return Some((Kind::CRYPTO_WALLET, ws, e));
-        }
-    }
-    if on(Kind::IBAN)
-        && b.is_ascii_uppercase()
-        && at(t, ws + 1).is_some_and(|c| c.is_ascii_uppercase())
-    {
-        if let Some(e) = iban::match_at(t, ws) {
-            return Some((Kind::IBAN, ws, e));
-        }
-    }
-    None
+    catalogue::at_letter_word(sc.enabled, t, ws, end).map(|(kind, e)| (kind, ws, e))
 }
 
 /// Marks the findings that sit inside a JSON string: one walk over the quotes and escapes up to

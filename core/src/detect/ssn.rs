@@ -5,6 +5,25 @@
 
 use super::text::{digit, has_cue_around, sep_at, sep_before, Sep};
 
+use super::catalogue::{BuiltIn, DigitWord};
+
+pub(super) struct Ssn;
+
+impl BuiltIn for Ssn {
+    const NAME: &'static str = "ssn";
+    const FINDS: &'static str = "`ddd-dd-dddd`, or with spaces, dots or unicode dashes (one separator throughout); a bare nine-digit number only after a cue (`ssn`, `social security`). Never-issued numbers (area 000, 666, 900..999; group 00; serial 0000) are not SSNs; nor is one inside a longer number.";
+    const DIGIT_WORD: bool = true;
+    fn at_digit_word(w: &DigitWord) -> Option<usize> {
+        at_digit_word(w)
+    }
+}
+
+/// Three digits and a separator, or nine digits.
+fn at_digit_word(w: &DigitWord) -> Option<usize> {
+    let shape = (w.digits == 3 && w.sep_next) || w.digits == 9;
+    shape.then(|| match_at(w.t, w.start)).flatten()
+}
+
 const CUES: &[&str] = &[
     "ssn",
     "social security",

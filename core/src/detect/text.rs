@@ -43,6 +43,20 @@ pub(super) fn run_end(t: &[u8], mut i: usize, f: impl Fn(u8) -> bool) -> usize {
     i
 }
 
+/// The start of the run of bytes satisfying `f` that ends at `i`, looking back at most `max`.
+pub(super) fn run_start(t: &[u8], i: usize, max: usize, f: impl Fn(u8) -> bool) -> usize {
+    let mut s = i;
+    while s > 0 && i - s < max && before(t, s).is_some_and(&f) {
+        s -= 1;
+    }
+    s
+}
+
+/// Nothing of a word right before `i`; an escape (`\n4111`) counts as a boundary.
+pub(super) fn word_start_at(t: &[u8], i: usize) -> bool {
+    !before(t, i).is_some_and(is_word) || i.checked_sub(2).and_then(|p| t.get(p)) == Some(&b'\\')
+}
+
 /// The end of the word starting at `i`.
 pub(super) fn word_end(t: &[u8], i: usize) -> usize {
     t.get(i..)

@@ -1,0 +1,297 @@
+//! The catalogue of built-in detectors: one row each. A detector's file implements
+//! [`BuiltIn`] (its name, the docs' description, and where the scan pass hands it candidates);
+//! its row here gives it its kind and its precedence. Everything else is derived from the
+//! rows: `Kind::CREDIT_CARD`, the `has_credit_card` rule variable, the
+//! `detector="credit_card"` metric label, the placeholders `[CREDIT_CARD_REDACTED]` (events)
+//! and `[CREDIT_CARD]` (redacted bodies), the name `detectors.enabled` takes, the docs row
+//! (checked by a test), the bytes the scan pass stops at, and the pass's dispatch, which is
+//! generated here as straight-line code (no function pointers: the detectors' cheap shape
+//! tests inline into the pass, as hand-written dispatch would).
+//!
+//! Adding a detector: its file (matcher, unit tests, `impl BuiltIn`), one row below, positives
+//! in the corpus (`scripts/gen_corpus.py`) and its row in `docs/configuration.md`.
+
+use std::ops::Range;
+
+use super::{card, crypto, email, iban, ip, phone, routing, secrets, ssn, Kind, KindSet};
+
+/// A built-in detector, as the docs, the configuration and the metrics know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detector {
+    /// `credit_card`: `[a-z0-9_]`. The type in `has_<type>`, `detected` and metric labels;
+    /// upper-cased in placeholders.
+    pub name: &'static str,
+    /// What it finds and how it validates (the docs' detectors table, verbatim).
+    pub finds: &'static str,
+}
+
+/// A word that starts with a digit where a word starts, as the numeric detectors see it. The
+/// scanner builds it once per word and hands it to each numeric detector in precedence order;
+/// cheap tests of its shape come first, since most numbers start nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct DigitWord<'t> {
+    pub t: &'t [u8],
+    /// Where the word starts (a digit).
+    pub start: usize,
+    /// Where the word ends (the first byte that is not `[A-Za-z0-9]`).
+    pub end: usize,
+    /// How many digits it starts with.
+    pub digits: usize,
+    /// A group separator (space, dash, dot, unicode dash) follows those digits.
+    pub sep_next: bool,
+}
+
+impl DigitWord<'_> {
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+
+    /// The byte after the word.
+    pub fn next(&self) -> Option<u8> {
+        self.t.get(self.end).copied()
+    }
+
+    /// The byte after the leading digits.
+    pub fn after_digits(&self) -> Option<u8> {
+        self.t.get(self.start + self.digits).copied()
+    }
+
+    /// At most four hex digits (an IPv6 group).
+    pub fn is_hex_group(&self) -> bool {
+        self.len() <= 4
+            && self
+                .t
+                .get(self.start..self.end)
+                .is_some_and(|w| w.iter().all(u8::is_ascii_hexdigit))
+    }
+}
+
+/// A built-in detector's entries into the single scan pass. A detector implements the entries
+/// it needs; where two detectors could take the same candidate, the earlier catalogue row
+/// is tried first and the first match wins.
+pub trait BuiltIn {
+    const NAME: &'static str;
+    const FINDS: &'static str;
+
+    /// Reached at every word that starts with a digit where a word starts.
+    const DIGIT_WORD: bool = false;
+    /// A value that starts at the word's start: its end.
+    fn at_digit_word(_w: &DigitWord) -> Option<usize> {
+        None
+    }
+
+    /// Reached once per word that starts with a letter and holds a digit (`bc1…`, `DE89…`,
+    /// `fe80:`).
+    const LETTER_WORD: bool = false;
+    /// A value that starts at the word's start (`t[start..end]` is the word): its end.
+    fn at_letter_word(_t: &[u8], _start: usize, _end: usize) -> Option<usize> {
+        None
+    }
+
+    /// Reached at each of these bytes (`@`, `+`, `-`, `A`…). They must be among the bytes
+    /// `scan::may_hold_trigger` lets through (a test checks).
+    const STOPS: &'static [u8] = &[];
+    /// A value around the stop byte `t[i]` (it may start before it: `xoxb-` is found from its
+    /// dash): its span.
+    fn at_stop(_t: &[u8], _i: usize) -> Option<Range<usize>> {
+        None
+    }
+}
+
+/// Declares the catalogue. Rows are in precedence order; `= n` is the kind, dense from 0 (the
+/// order of `detected` lists, metrics and docs).
+macro_rules! catalogue {
+    ($( $(#[$doc:meta])* $kind:ident = $id:literal => $det:ty, )+) => {
+        impl Kind {
+            $( $(#[$doc])* pub const $kind: Kind = Kind($id); )+
+        }
+
+        const ROWS: &[(u8, Detector)] = &[
+            $( ($id, Detector { name: <$det as BuiltIn>::NAME, finds: <$det as BuiltIn>::FINDS }), )+
+        ];
+
+        /// The built-in detectors, in kind order.
+        pub const BUILT_INS: [Detector; ROWS.len()] = by_kind(ROWS);
+
+        /// Whether a built-in detector stops the pass at `b`.
+        pub(super) const fn is_stop_byte(b: u8) -> bool {
+            $( contains(<$det as BuiltIn>::STOPS, b) || )+ false
+        }
+
+        /// The first enabled numeric detector that finds a value at this digit word.
+        #[inline(always)]
+        pub(super) fn at_digit_word(enabled: KindSet, w: &DigitWord) -> Option<(Kind, usize)> {
+            $(
+                if <$det as BuiltIn>::DIGIT_WORD && enabled.contains(Kind::$kind) {
+                    if let Some(end) = <$det as BuiltIn>::at_digit_word(w) {
+                        return Some((Kind::$kind, end));
+                    }
+                }
+            )+
+            None
+        }
+
+        /// The first enabled letter-led detector that finds a value at this word.
+        #[inline(always)]
+        pub(super) fn at_letter_word(
+            enabled: KindSet,
+            t: &[u8],
+            start: usize,
+            end: usize,
+        ) -> Option<(Kind, usize)> {
+            $(
+                if <$det as BuiltIn>::LETTER_WORD && enabled.contains(Kind::$kind) {
+                    if let Some(e) = <$det as BuiltIn>::at_letter_word(t, start, end) {
+                        return Some((Kind::$kind, e));
+                    }
+                }
+            )+
+            None
+        }
+
+        /// The first enabled detector that stops at `t[i]` and finds a value there.
+        #[inline(always)]
+        pub(super) fn at_stop(
+            enabled: KindSet,
+            t: &[u8],
+            i: usize,
+            b: u8,
+        ) -> Option<(Kind, Range<usize>)> {
+            $(
+                if contains(<$det as BuiltIn>::STOPS, b) && enabled.contains(Kind::$kind) {
+                    if let Some(span) = <$det as BuiltIn>::at_stop(t, i) {
+                        return Some((Kind::$kind, span));
+                    }
+                }
+            )+
+            None
+        }
+    };
+}
+
+catalogue! {
+    /// US Social Security numbers (before cards and phones: `123-45-6789` is neither).
+    SSN = 1 => ssn::Ssn,
+    /// Payment card numbers.
+    CREDIT_CARD = 0 => card::CreditCard,
+    /// IPv4 and IPv6 addresses.
+    IP_ADDRESS = 5 => ip::IpAddress,
+    /// Phone numbers.
+    PHONE = 3 => phone::Phone,
+    /// US bank routing numbers.
+    US_BANK_ROUTING = 6 => routing::UsBankRouting,
+    /// Bitcoin addresses.
+    CRYPTO_WALLET = 7 => crypto::CryptoWallet,
+    /// International Bank Account Numbers.
+    IBAN = 4 => iban::Iban,
+    /// PEM private key blocks (before Slack tokens, which also start from a dash).
+    PRIVATE_KEY = 11 => secrets::PrivateKey,
+    /// Slack tokens.
+    SLACK_TOKEN = 10 => secrets::SlackToken,
+    /// E-mail addresses.
+    EMAIL = 2 => email::Email,
+    /// AWS access key ids.
+    AWS_ACCESS_KEY = 8 => secrets::AwsAccessKey,
+    /// GitHub tokens.
+    GITHUB_TOKEN = 9 => secrets::GithubToken,
+    /// JSON Web Tokens.
+    JWT = 12 => secrets::Jwt,
+}
+
+#[allow(clippy::indexing_slicing)] // const evaluation: indices are below the lengths
+const fn contains(bytes: &[u8], b: u8) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Places each row at its kind. A kind used twice or left out leaves an empty name, which a
+/// test catches.
+#[allow(clippy::indexing_slicing)] // const evaluation: an index out of range fails the build
+const fn by_kind<const N: usize>(rows: &[(u8, Detector)]) -> [Detector; N] {
+    let mut out = [Detector {
+        name: "",
+        finds: "",
+    }; N];
+    let mut r = 0;
+    while r < rows.len() {
+        out[rows[r].0 as usize] = rows[r].1;
+        r += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_one_row() {
+        for (i, d) in BUILT_INS.iter().enumerate() {
+            assert!(!d.name.is_empty(), "kind {i} has no row");
+            assert!(
+                d.name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{}",
+                d.name
+            );
+            assert_eq!(
+                BUILT_INS.iter().position(|o| o.name == d.name),
+                Some(i),
+                "{} twice",
+                d.name
+            );
+        }
+        assert_eq!(ROWS.len(), BUILT_INS.len());
+        assert_eq!(BUILT_INS[Kind::CREDIT_CARD.index()].name, "credit_card");
+        assert_eq!(BUILT_INS[Kind::JWT.index()].name, "jwt");
+    }
+
+    #[test]
+    fn the_more_specific_detector_is_tried_first() {
+        // `123-45-6789` could start a phone number; an SSN it is.
+        let t = b"123-45-6789";
+        let w = DigitWord {
+            t,
+            start: 0,
+            end: 3,
+            digits: 3,
+            sep_next: true,
+        };
+        assert_eq!(
+            at_digit_word(KindSet::all_built_ins(), &w),
+            Some((Kind::SSN, 11))
+        );
+        let phone_only = KindSet::default().with(Kind::PHONE);
+        assert_eq!(at_digit_word(phone_only, &w), None);
+        assert!(is_stop_byte(b'@') && is_stop_byte(b'-') && !is_stop_byte(b'x'));
+        let key = b"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----";
+        assert_eq!(
+            at_stop(KindSet::all_built_ins(), key, 0, b'-').map(|(k, _)| k),
+            Some(Kind::PRIVATE_KEY)
+        );
+    }
+
+    /// docs/configuration.md's detectors table is the catalogue's.
+    #[test]
+    #[cfg(not(target_family = "wasm"))]
+    fn docs_list_every_detector() {
+        use crate::registry::docs::{doc, markdown_table};
+        let rows = markdown_table(&doc("docs/configuration.md"), "## Detectors");
+        let want: Vec<Vec<String>> = BUILT_INS
+            .iter()
+            .map(|d| vec![format!("`{}`", d.name), d.finds.to_string()])
+            .collect();
+        assert_eq!(rows, want, "docs/configuration.md: the detectors table");
+    }
+}
