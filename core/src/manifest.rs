@@ -22,6 +22,18 @@ pub enum TrustLevel {
 }
 
 impl TrustLevel {
+    /// The names, as configurations and rules write them.
+    #[allow(clippy::indexing_slicing)] // const evaluation: `i` is below the length
+    pub const NAMES: [&'static str; 5] = {
+        let mut names = [""; 5];
+        let mut i = 0;
+        while i < 5 {
+            names[i] = TrustLevel::ALL[i].as_str();
+            i += 1;
+        }
+        names
+    };
+
     pub const ALL: [TrustLevel; 5] = [
         TrustLevel::VerifiedPartner,
         TrustLevel::Trusted,
@@ -30,7 +42,7 @@ impl TrustLevel {
         TrustLevel::Untrusted,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             TrustLevel::VerifiedPartner => "verified_partner",
             TrustLevel::Trusted => "trusted",
@@ -51,13 +63,25 @@ pub enum Reversibility {
 }
 
 impl Reversibility {
+    /// The names, as configurations and rules write them.
+    #[allow(clippy::indexing_slicing)] // const evaluation: `i` is below the length
+    pub const NAMES: [&'static str; 3] = {
+        let mut names = [""; 3];
+        let mut i = 0;
+        while i < 3 {
+            names[i] = Reversibility::ALL[i].as_str();
+            i += 1;
+        }
+        names
+    };
+
     pub const ALL: [Reversibility; 3] = [
         Reversibility::Full,
         Reversibility::Partial,
         Reversibility::None,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Reversibility::Full => "full",
             Reversibility::Partial => "partial",
@@ -78,6 +102,18 @@ pub enum Retention {
 }
 
 impl Retention {
+    /// The names, as configurations and rules write them.
+    #[allow(clippy::indexing_slicing)] // const evaluation: `i` is below the length
+    pub const NAMES: [&'static str; 4] = {
+        let mut names = [""; 4];
+        let mut i = 0;
+        while i < 4 {
+            names[i] = Retention::ALL[i].as_str();
+            i += 1;
+        }
+        names
+    };
+
     pub const ALL: [Retention; 4] = [
         Retention::Ephemeral,
         Retention::Temporary,
@@ -85,7 +121,7 @@ impl Retention {
         Retention::Forever,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Retention::Ephemeral => "ephemeral",
             Retention::Temporary => "temporary",

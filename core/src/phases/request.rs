@@ -255,8 +255,7 @@ impl Exchange {
     /// The whole request is here: scan it, evaluate the rules, record it, carry out the verdict.
     fn decide(&mut self, policy: &Policy, body: &[u8], now: u64, host: &impl Host) -> Step {
         let scan = self.scan(policy, body);
-        let facts = Facts::new(self.method.as_str(), self.bare_path())
-            .with_detected(scan.findings.kinds, scan.findings.count);
+        let facts = self.facts(&scan.findings);
         let verdict = policy.evaluate(&facts, self.override_requested);
         let redaction = match verdict {
             Verdict::Allow | Verdict::Override(_) => policy.redaction(&facts),
@@ -278,6 +277,13 @@ impl Exchange {
             t.scan_us = host.now_nanos().saturating_sub(now) / 1_000;
         }
         step
+    }
+
+    /// What the rules see of this request. Every per-request variable
+    /// (`rules::Var::per_request`) gets its value here.
+    pub(super) fn facts(&self, findings: &Findings) -> Facts<'_> {
+        Facts::new(self.method.as_str(), self.bare_path())
+            .with_detected(findings.kinds, findings.count)
     }
 
     /// Detection over the path (query string included, percent-decoded) and the body.

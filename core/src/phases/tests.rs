@@ -686,3 +686,15 @@ fn the_log_phase_asks_how_the_stream_ended_only_when_it_can_matter() {
         "Envoy answered 503: upstream_reset_before_response_started{overflow}"
     );
 }
+
+#[test]
+fn the_rules_see_every_per_request_variable() {
+    let p = policy(json!({}));
+    let ex = exchange(&p, "POST", "/x?q=1", false);
+    let facts = ex.facts(&crate::detect::Findings::default());
+    assert_eq!(facts.unset(), vec![]);
+    assert_eq!(
+        facts.get(crate::rules::Var::Path),
+        crate::rules::Value::Str("/x")
+    );
+}

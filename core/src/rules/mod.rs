@@ -8,11 +8,14 @@
 
 mod lexer;
 mod parser;
+pub mod variables;
 
 use crate::detect::{Kind, KindSet, Scanner};
-use crate::manifest::{Manifest, Retention, Reversibility, TrustLevel};
+use crate::manifest::Manifest;
 pub use parser::CmpOp;
 use parser::{parse, Ast};
+use variables::{Fixed, Source, Type, HAS_PREFIX};
+pub use variables::{Value, Var};
 
 /// A condition that does not compile: the 1-based character column and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,32 +33,79 @@ impl RuleError {
     }
 }
 
-/// What a condition can look at when a request is evaluated. Built with [`Facts::new`] and
-/// the `with_` methods, so that a new variable adds a method, not a field every caller spells.
-#[derive(Debug, Clone, Copy, Default)]
+impl std::fmt::Display for RuleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "column {}: {}", self.column, self.message)
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+const VAR_COUNT: usize = Var::ALL.len();
+
+/// What a condition can look at when a request is evaluated: what the detectors found, and
+/// the per-request variables, by [`Var`]. Built with [`Facts::new`] and the `with` methods,
+/// so that a new variable is a registry row and a `with` where its value is known.
+#[derive(Debug, Clone, Copy)]
 pub struct Facts<'a> {
     detected: KindSet,
-    detected_count: usize,
-    method: &'a str,
-    path: &'a str,
+    values: [Value<'a>; VAR_COUNT],
+}
+
+impl Default for Facts<'_> {
+    fn default() -> Self {
+        Facts {
+            detected: KindSet::default(),
+            values: [Value::Unset; VAR_COUNT],
+        }
+    }
 }
 
 impl<'a> Facts<'a> {
     /// A request's facts: its method and its path without query string; nothing detected.
     pub fn new(method: &'a str, path: &'a str) -> Facts<'a> {
-        Facts {
-            method,
-            path,
-            ..Facts::default()
-        }
+        Facts::default()
+            .with(Var::Method, Value::Str(method))
+            .with(Var::Path, Value::Str(path))
+            .with_detected(KindSet::default(), 0)
     }
 
     /// What the detectors found: the kinds, and how many values in all.
-    pub fn with_detected(self, kinds: KindSet, count: usize) -> Facts<'a> {
-        Facts {
-            detected: kinds,
-            detected_count: count,
-            ..self
+    pub fn with_detected(mut self, kinds: KindSet, count: usize) -> Facts<'a> {
+        self.detected = kinds;
+        self.with(
+            Var::DetectedCount,
+            Value::Int(i64::try_from(count).unwrap_or(i64::MAX)),
+        )
+    }
+
+    /// A per-request variable's value.
+    pub fn with(mut self, var: Var, value: Value<'a>) -> Facts<'a> {
+        if let Some(slot) = self.values.get_mut(var.index()) {
+            *slot = value;
+        }
+        self
+    }
+
+    pub fn get(&self, var: Var) -> Value<'a> {
+        self.values.get(var.index()).copied().unwrap_or_default()
+    }
+
+    fn bool(&self, var: Var) -> bool {
+        matches!(self.get(var), Value::Bool(true))
+    }
+
+    fn int(&self, var: Var) -> i64 {
+        match self.get(var) {
+            Value::Int(i) => i,
+            _ => 0,
+        }
+    }
+
+    fn str(&self, var: Var) -> &'a str {
+        match self.get(var) {
+            Value::Str(s) => s,
+            _ => "",
         }
     }
 }
@@ -69,15 +119,13 @@ pub enum Cond {
     And(Box<Cond>, Box<Cond>),
     Or(Box<Cond>, Box<Cond>),
     BoolEq(Box<Cond>, Box<Cond>),
-    /// `detected_count <op> n`
-    CountCmp(CmpOp, i64),
-    StrCmp(StrVar, CmpOp, Box<str>),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StrVar {
-    Method,
-    Path,
+    /// A per-request true/false variable.
+    Bool(Var),
+    /// `var <op> n`
+    IntCmp(Var, CmpOp, i64),
+    /// `var <op> var`
+    IntVars(Var, CmpOp, Var),
+    StrCmp(Var, CmpOp, Box<str>),
 }
 
 impl Cond {
@@ -89,16 +137,10 @@ impl Cond {
             Cond::And(a, b) => a.eval(f) && b.eval(f),
             Cond::Or(a, b) => a.eval(f) || b.eval(f),
             Cond::BoolEq(a, b) => a.eval(f) == b.eval(f),
-            Cond::CountCmp(op, n) => {
-                op.holds(&i64::try_from(f.detected_count).unwrap_or(i64::MAX), n)
-            }
-            Cond::StrCmp(var, op, s) => {
-                let v = match var {
-                    StrVar::Method => f.method,
-                    StrVar::Path => f.path,
-                };
-                op.holds(&v, &&**s)
-            }
+            Cond::Bool(v) => f.bool(*v),
+            Cond::IntCmp(v, op, n) => op.holds(&f.int(*v), n),
+            Cond::IntVars(a, op, b) => op.holds(&f.int(*a), &f.int(*b)),
+            Cond::StrCmp(v, op, s) => op.holds(&f.str(*v), &&**s),
         }
     }
 
@@ -111,7 +153,7 @@ impl Cond {
     }
 }
 
-/// The variables whose value the manifest fixes.
+/// What the configuration fixes, which rules fold into constants.
 #[derive(Debug, Clone)]
 pub struct Env<'a> {
     pub manifest: &'a Manifest,
@@ -129,22 +171,21 @@ enum Val {
 
 enum IntVal {
     Const(i64),
-    DetectedCount,
+    Var(Var),
 }
 
 enum StrVal {
     Literal(String),
-    Dynamic(StrVar),
-    /// A manifest enum: its name, its value, and the values it can take.
+    /// A per-request string; `values` when it is from a closed set.
+    Var(Var, Option<&'static [&'static str]>),
+    /// A string the configuration fixes, from a closed set.
     Enum {
-        var: &'static str,
+        var: Var,
         value: &'static str,
-        allowed: Vec<&'static str>,
+        values: &'static [&'static str],
+        aliases: &'static [(&'static str, &'static str)],
     },
 }
-
-const VARIABLES: &str = "has_<type>, detected_count, trust_score, trust_level, retention, \
-reversibility, human_in_loop, training_consent, method, path";
 
 pub fn compile(src: &str, env: &Env) -> Result<Cond, RuleError> {
     let tokens = lexer::tokenize(src)?;
@@ -211,59 +252,54 @@ fn boolean(ast: &Ast, env: &Env, col: usize, what: &str) -> Result<Cond, RuleErr
     }
 }
 
+/// A variable, typed and, where the configuration fixes it, folded to its value.
 fn variable(name: &str, col: usize, env: &Env) -> Result<Val, RuleError> {
-    let m = env.manifest;
-    Ok(match name {
-        "detected_count" => Val::Int(IntVal::DetectedCount),
-        "trust_score" => Val::Int(IntVal::Const(i64::from(env.trust_score))),
-        "human_in_loop" => Val::Bool(Cond::Const(m.human_in_loop)),
-        "training_consent" => Val::Bool(Cond::Const(m.training_consent)),
-        "method" => Val::Str(StrVal::Dynamic(StrVar::Method)),
-        "path" => Val::Str(StrVal::Dynamic(StrVar::Path)),
-        "trust_level" => Val::Str(StrVal::Enum {
-            var: "trust_level",
-            value: m.trust_level.as_str(),
-            allowed: TrustLevel::ALL.iter().map(|t| t.as_str()).collect(),
-        }),
-        "retention" => Val::Str(StrVal::Enum {
-            var: "retention",
-            value: m.retention.canonical().as_str(),
-            allowed: Retention::ALL.iter().map(|r| r.as_str()).collect(),
-        }),
-        "reversibility" => Val::Str(StrVal::Enum {
-            var: "reversibility",
-            value: m.reversibility.as_str(),
-            allowed: Reversibility::ALL.iter().map(|r| r.as_str()).collect(),
-        }),
-        _ => {
-            match name.strip_prefix("has_") {
-                Some(ty) => {
-                    let kind = env.scanner.kind_by_name(ty).ok_or_else(|| {
-                        RuleError::new(
-                            col,
-                            format!(
-                                "unknown detector type `{ty}` in `{name}`; types are: {}",
-                                env.scanner.all_names().join(", ")
-                            ),
-                        )
-                    })?;
-                    if !env.scanner.enabled().contains(kind) {
-                        return Err(RuleError::new(
-                        col,
-                        format!("`{name}` needs the `{ty}` detector, which is not in detectors.enabled"),
-                    ));
-                    }
-                    Val::Bool(Cond::Has(kind))
-                }
-                None => {
-                    return Err(RuleError::new(
-                        col,
-                        format!("unknown variable `{name}`; variables are: {VARIABLES}"),
-                    ))
-                }
-            }
-        }
+    let Some(var) = Var::by_name(name) else {
+        return Err(RuleError::new(
+            col,
+            format!("unknown variable `{name}`; variables are: {}", Var::names()),
+        ));
+    };
+    let spec = var.spec();
+    Ok(match (spec.source, spec.ty) {
+        (Source::Detector, _) => Val::Bool(Cond::Has(detector(name, col, env)?)),
+        (Source::Config(value), ty) => match (value(env), ty) {
+            (Fixed::Bool(b), _) => Val::Bool(Cond::Const(b)),
+            (Fixed::Int(i), _) => Val::Int(IntVal::Const(i)),
+            (Fixed::Str(s), Type::Enum { values, aliases }) => Val::Str(StrVal::Enum {
+                var,
+                value: s,
+                values,
+                aliases,
+            }),
+            (Fixed::Str(s), _) => Val::Str(StrVal::Literal(s.to_string())),
+        },
+        (Source::Request, Type::Bool) => Val::Bool(Cond::Bool(var)),
+        (Source::Request, Type::Int) => Val::Int(IntVal::Var(var)),
+        (Source::Request, Type::Str) => Val::Str(StrVal::Var(var, None)),
+        (Source::Request, Type::Enum { values, .. }) => Val::Str(StrVal::Var(var, Some(values))),
     })
+}
+
+/// The detector a `has_<type>` names, which must be enabled.
+fn detector(name: &str, col: usize, env: &Env) -> Result<Kind, RuleError> {
+    let ty = name.strip_prefix(HAS_PREFIX).unwrap_or(name);
+    let kind = env.scanner.kind_by_name(ty).ok_or_else(|| {
+        RuleError::new(
+            col,
+            format!(
+                "unknown detector type `{ty}` in `{name}`; types are: {}",
+                env.scanner.all_names().join(", ")
+            ),
+        )
+    })?;
+    if !env.scanner.enabled().contains(kind) {
+        return Err(RuleError::new(
+            col,
+            format!("`{name}` needs the `{ty}` detector, which is not in detectors.enabled"),
+        ));
+    }
+    Ok(kind)
 }
 
 fn compare(op: CmpOp, a: &Ast, b: &Ast, col: usize, env: &Env) -> Result<Cond, RuleError> {
@@ -289,9 +325,10 @@ fn compare(op: CmpOp, a: &Ast, b: &Ast, col: usize, env: &Env) -> Result<Cond, R
         }
         (Val::Int(x), Val::Int(y)) => Ok(match (x, y) {
             (IntVal::Const(p), IntVal::Const(q)) => Cond::Const(op.holds(&p, &q)),
-            (IntVal::DetectedCount, IntVal::Const(q)) => Cond::CountCmp(op, q),
-            (IntVal::Const(p), IntVal::DetectedCount) => Cond::CountCmp(op.flipped(), p),
-            (IntVal::DetectedCount, IntVal::DetectedCount) => Cond::Const(op.holds(&0, &0)),
+            (IntVal::Var(v), IntVal::Const(q)) => Cond::IntCmp(v, op, q),
+            (IntVal::Const(p), IntVal::Var(v)) => Cond::IntCmp(v, op.flipped(), p),
+            (IntVal::Var(v), IntVal::Var(w)) if v == w => Cond::Const(op.holds(&0, &0)),
+            (IntVal::Var(v), IntVal::Var(w)) => Cond::IntVars(v, op, w),
         }),
         (Val::Str(x), Val::Str(y)) => {
             if ordering {
@@ -320,6 +357,31 @@ fn type_name(v: &Val) -> &'static str {
     }
 }
 
+/// A literal a closed set can never hold is an error (`trust_level == 'untrustd'` would be a
+/// rule that never fires); an alias stands for its value.
+fn closed_set_literal<'s>(
+    var: Var,
+    literal: &'s str,
+    values: &[&str],
+    aliases: &[(&'static str, &'static str)],
+    col: usize,
+) -> Result<&'s str, RuleError> {
+    if !values.contains(&literal) {
+        return Err(RuleError::new(
+            col,
+            format!(
+                "`{}` is never '{literal}'; it is one of: {}",
+                var.spec().name,
+                values.join(", ")
+            ),
+        ));
+    }
+    Ok(aliases
+        .iter()
+        .find(|(alias, _)| *alias == literal)
+        .map_or(literal, |(_, canonical)| canonical))
+}
+
 fn string_eq(op: CmpOp, x: StrVal, y: StrVal, xcol: usize, ycol: usize) -> Result<Cond, RuleError> {
     let literal_col = if matches!(x, StrVal::Literal(_)) {
         xcol
@@ -328,14 +390,19 @@ fn string_eq(op: CmpOp, x: StrVal, y: StrVal, xcol: usize, ycol: usize) -> Resul
     };
     let cond = match (x, y) {
         (StrVal::Literal(p), StrVal::Literal(q)) => Cond::Const(op.holds(&p, &q)),
-        (StrVal::Dynamic(v), StrVal::Literal(s)) | (StrVal::Literal(s), StrVal::Dynamic(v)) => {
+        (StrVal::Var(v, values), StrVal::Literal(s))
+        | (StrVal::Literal(s), StrVal::Var(v, values)) => {
+            if let Some(values) = values {
+                closed_set_literal(v, &s, values, &[], literal_col)?;
+            }
             Cond::StrCmp(v, op, s.into_boxed_str())
         }
         (
             StrVal::Enum {
                 var,
                 value,
-                allowed,
+                values,
+                aliases,
             },
             StrVal::Literal(s),
         )
@@ -344,24 +411,11 @@ fn string_eq(op: CmpOp, x: StrVal, y: StrVal, xcol: usize, ycol: usize) -> Resul
             StrVal::Enum {
                 var,
                 value,
-                allowed,
+                values,
+                aliases,
             },
         ) => {
-            if !allowed.contains(&s.as_str()) {
-                return Err(RuleError::new(
-                    literal_col,
-                    format!(
-                        "`{var}` is never '{s}'; it is one of: {}",
-                        allowed.join(", ")
-                    ),
-                ));
-            }
-            // `forever` and `permanent` name the same retention class.
-            let s = if var == "retention" && s == "forever" {
-                Retention::Permanent.as_str()
-            } else {
-                s.as_str()
-            };
+            let s = closed_set_literal(var, &s, values, aliases, literal_col)?;
             Cond::Const(op.holds(&value, &s))
         }
         _ => {
@@ -450,7 +504,7 @@ mod tests {
         assert!(c.eval(&facts(&[Kind::EMAIL], "GET", "/")));
         assert!(!c.eval(&facts(&[Kind::EMAIL, Kind::SSN], "GET", "/")));
         let c = compile("2 < detected_count", &e).unwrap();
-        assert_eq!(c, Cond::CountCmp(CmpOp::Gt, 2));
+        assert_eq!(c, Cond::IntCmp(Var::DetectedCount, CmpOp::Gt, 2));
         // trust_score for standard + ephemeral is 6
         assert_eq!(
             compile("trust_score == 6 && !human_in_loop", &e).unwrap(),

@@ -1,0 +1,219 @@
+//! The rule variables: one row each. The compiler reads its names, types and values here, its
+//! error text lists them, the docs' table is checked against them, and [`Facts`] holds the
+//! per-request ones by row.
+//!
+//! Adding a variable: one row below, and where its value is known. A value the configuration
+//! fixes is a `Source::Config` function of the [`Env`]; a per-request value is
+//! `Source::Request`, put into the request's [`Facts`] by the phase that knows it
+//! (`Facts::with`).
+
+use crate::manifest::{Retention, Reversibility, TrustLevel};
+use crate::registry::registry;
+
+use super::{Env, Facts};
+
+/// A variable's type, as rules see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    Bool,
+    Int,
+    Str,
+    /// A string from a closed set: comparing it with any other literal is an error.
+    /// `aliases` are other names of a value (`forever` is `permanent`).
+    Enum {
+        values: &'static [&'static str],
+        aliases: &'static [(&'static str, &'static str)],
+    },
+}
+
+impl Type {
+    /// As the docs' table writes it.
+    pub fn docs(self) -> String {
+        match self {
+            Type::Bool => "bool".into(),
+            Type::Int => "integer".into(),
+            Type::Str => "string".into(),
+            Type::Enum { values, .. } => {
+                let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+                format!("string: {}", quoted.join(", "))
+            }
+        }
+    }
+}
+
+/// A value the configuration fixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fixed {
+    Bool(bool),
+    Int(i64),
+    Str(&'static str),
+}
+
+/// Where a variable's value comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source {
+    /// Fixed by the configuration (the manifest, the trust score): folded into the rule when it
+    /// compiles, so a rule about the manifest costs nothing per request.
+    Config(fn(&Env) -> Fixed),
+    /// Known per request: the phase that knows it puts it in the [`Facts`].
+    Request,
+    /// `has_<type>`: one per enabled detector, true when it found something.
+    Detector,
+}
+
+/// A rule variable.
+#[derive(Debug, Clone, Copy)]
+pub struct Variable {
+    /// As rules write it (`has_<type>` stands for one per detector).
+    pub name: &'static str,
+    pub ty: Type,
+    /// What it is (the docs' table).
+    pub doc: &'static str,
+    pub source: Source,
+}
+
+const RETENTION_ALIASES: &[(&str, &str)] = &[("forever", "permanent")];
+
+registry! {
+    /// Every variable a rule condition can use.
+    pub enum Var: Variable {
+        Has => Variable { name: "has_<type>", ty: Type::Bool, source: Source::Detector,
+            doc: "the detector `<type>` (built-in or custom) found something in the path or body (`has_credit_card`, `has_ssn`, `has_email`, `has_jwt`, ...)" },
+        DetectedCount => Variable { name: "detected_count", ty: Type::Int, source: Source::Request,
+            doc: "how many values the detectors found, all types together" },
+        TrustScore => Variable { name: "trust_score", ty: Type::Int,
+            source: Source::Config(|e| Fixed::Int(i64::from(e.trust_score))),
+            doc: "the manifest's trust score (0..10)" },
+        TrustLevel => Variable { name: "trust_level",
+            ty: Type::Enum { values: &TrustLevel::NAMES, aliases: &[] },
+            source: Source::Config(|e| Fixed::Str(e.manifest.trust_level.as_str())),
+            doc: "the manifest's trust level" },
+        Retention => Variable { name: "retention",
+            ty: Type::Enum { values: &Retention::NAMES, aliases: RETENTION_ALIASES },
+            source: Source::Config(|e| Fixed::Str(e.manifest.retention.canonical().as_str())),
+            doc: "the manifest's data retention (`forever` and `permanent` are the same)" },
+        Reversibility => Variable { name: "reversibility",
+            ty: Type::Enum { values: &Reversibility::NAMES, aliases: &[] },
+            source: Source::Config(|e| Fixed::Str(e.manifest.reversibility.as_str())),
+            doc: "the manifest's reversibility level" },
+        HumanInLoop => Variable { name: "human_in_loop", ty: Type::Bool,
+            source: Source::Config(|e| Fixed::Bool(e.manifest.human_in_loop)),
+            doc: "the manifest says a human is in the loop" },
+        TrainingConsent => Variable { name: "training_consent", ty: Type::Bool,
+            source: Source::Config(|e| Fixed::Bool(e.manifest.training_consent)),
+            doc: "the manifest says data may be used for training" },
+        Method => Variable { name: "method", ty: Type::Str, source: Source::Request,
+            doc: "the request method, as sent (`POST`)" },
+        Path => Variable { name: "path", ty: Type::Str, source: Source::Request,
+            doc: "the request path without query string" },
+    }
+}
+
+/// The prefix of the detector variables.
+pub const HAS_PREFIX: &str = "has_";
+
+impl Var {
+    /// The variable a rule names: `has_…` is [`Var::Has`] (the detector is checked by the
+    /// compiler); `None` for an unknown name.
+    pub fn by_name(name: &str) -> Option<Var> {
+        if name.starts_with(HAS_PREFIX) {
+            return Some(Var::Has);
+        }
+        Var::ALL
+            .iter()
+            .copied()
+            .find(|v| !matches!(v.spec().source, Source::Detector) && v.spec().name == name)
+    }
+
+    /// Every name, for error messages: `has_<type>, detected_count, …`.
+    pub fn names() -> String {
+        let names: Vec<&str> = Var::ALL.iter().map(|v| v.spec().name).collect();
+        names.join(", ")
+    }
+
+    /// The variables a request's [`Facts`] must carry.
+    pub fn per_request() -> impl Iterator<Item = Var> {
+        Var::ALL
+            .iter()
+            .copied()
+            .filter(|v| matches!(v.spec().source, Source::Request))
+    }
+}
+
+/// A per-request value, as [`Facts`] holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Value<'a> {
+    /// Not known for this request (a phase that never set it): false, 0 and `""` to rules.
+    #[default]
+    Unset,
+    Bool(bool),
+    Int(i64),
+    Str(&'a str),
+}
+
+impl Facts<'_> {
+    /// The variables of [`Var::per_request`] this request left unset (for tests: a variable
+    /// with no phase that computes it).
+    pub fn unset(&self) -> Vec<Var> {
+        Var::per_request()
+            .filter(|v| self.get(*v) == Value::Unset)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{KindSet, Scanner};
+    use crate::manifest::RawManifest;
+
+    #[test]
+    fn config_values_have_their_declared_type() {
+        let m = serde_json::from_value::<RawManifest>(serde_json::json!({
+            "identity": {"agent_id": "a"}, "privacy": {"retention": "forever"}
+        }))
+        .unwrap()
+        .normalize()
+        .unwrap();
+        let scanner = Scanner::new(KindSet::all_built_ins());
+        let env = Env {
+            manifest: &m,
+            trust_score: 3,
+            scanner: &scanner,
+        };
+        for v in Var::ALL {
+            let spec = v.spec();
+            if let Source::Config(f) = spec.source {
+                match (spec.ty, f(&env)) {
+                    (Type::Bool, Fixed::Bool(_)) | (Type::Int, Fixed::Int(_)) => {}
+                    (Type::Enum { values, aliases }, Fixed::Str(s)) => assert!(
+                        values.contains(&s) && !aliases.iter().any(|(a, _)| *a == s),
+                        "{}: {s} is not a canonical value",
+                        spec.name
+                    ),
+                    (ty, value) => panic!("{}: {ty:?} but {value:?}", spec.name),
+                }
+            }
+        }
+        assert_eq!(Var::by_name("has_anything"), Some(Var::Has));
+        assert_eq!(Var::by_name("retention"), Some(Var::Retention));
+        assert_eq!(Var::by_name("has_<type>"), Some(Var::Has));
+        assert_eq!(Var::by_name("nope"), None);
+    }
+
+    /// docs/configuration.md's table of variables is the registry's.
+    #[test]
+    #[cfg(not(target_family = "wasm"))]
+    fn docs_list_every_variable() {
+        use crate::registry::docs::{doc, markdown_table};
+        let rows = markdown_table(&doc("docs/configuration.md"), "**Language.**");
+        let want: Vec<Vec<String>> = Var::ALL
+            .iter()
+            .map(|v| {
+                let s = v.spec();
+                vec![format!("`{}`", s.name), s.ty.docs(), s.doc.to_string()]
+            })
+            .collect();
+        assert_eq!(rows, want, "docs/configuration.md: the variables table");
+    }
+}
