@@ -18,17 +18,44 @@ pub enum AgentCard {
 
 const URL_SLOT: &str = "\u{1}iatp-url\u{1}";
 
-/// A configured card that is not a valid A2A card: `path` names the key.
+/// A configured card that is not a valid A2A card. `key` is the path inside `agent_card`
+/// (`skills[0].tags`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CardError {
-    pub path: String,
-    pub message: String,
+pub enum CardError {
+    /// A key that A2A types has another type.
+    WrongType { key: String, expected: &'static str },
+    /// A skill lacks a key A2A requires (or has it with another type).
+    Required { key: String, expected: &'static str },
 }
 
-fn err(path: impl Into<String>, message: &str) -> CardError {
-    CardError {
-        path: format!("agent_card.{}", path.into()),
-        message: message.to_string(),
+impl CardError {
+    /// The configuration key: `agent_card.skills[0].tags`.
+    pub fn path(&self) -> String {
+        let (CardError::WrongType { key, .. } | CardError::Required { key, .. }) = self;
+        format!("agent_card.{key}")
+    }
+
+    /// What is wrong with it.
+    pub fn message(&self) -> String {
+        match self {
+            CardError::WrongType { expected, .. } => format!("must be {expected}"),
+            CardError::Required { expected, .. } => format!("is required and must be {expected}"),
+        }
+    }
+}
+
+impl std::fmt::Display for CardError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path(), self.message())
+    }
+}
+
+impl std::error::Error for CardError {}
+
+fn wrong(key: impl Into<String>, expected: &'static str) -> CardError {
+    CardError::WrongType {
+        key: key.into(),
+        expected,
     }
 }
 
@@ -116,33 +143,33 @@ impl AgentCard {
 fn check(card: &Map<String, Value>) -> Result<(), CardError> {
     for key in ["name", "description", "url", "version", "protocolVersion"] {
         if card.get(key).is_some_and(|v| !v.is_string()) {
-            return Err(err(key, "must be a string"));
+            return Err(wrong(key, "a string"));
         }
     }
     if card.get("capabilities").is_some_and(|v| !v.is_object()) {
-        return Err(err("capabilities", "must be an object"));
+        return Err(wrong("capabilities", "an object"));
     }
     for key in ["defaultInputModes", "defaultOutputModes"] {
         if let Some(v) = card.get(key) {
             if !v.as_array().is_some_and(|a| a.iter().all(Value::is_string)) {
-                return Err(err(key, "must be an array of strings (media types)"));
+                return Err(wrong(key, "an array of strings (media types)"));
             }
         }
     }
     if let Some(skills) = card.get("skills") {
         let skills = skills
             .as_array()
-            .ok_or_else(|| err("skills", "must be an array of skills"))?;
+            .ok_or_else(|| wrong("skills", "an array of skills"))?;
         for (i, skill) in skills.iter().enumerate() {
             let skill = skill
                 .as_object()
-                .ok_or_else(|| err(format!("skills[{i}]"), "must be an object"))?;
+                .ok_or_else(|| wrong(format!("skills[{i}]"), "an object"))?;
             for key in ["id", "name", "description"] {
                 if !skill.get(key).is_some_and(Value::is_string) {
-                    return Err(err(
-                        format!("skills[{i}].{key}"),
-                        "is required and must be a string",
-                    ));
+                    return Err(CardError::Required {
+                        key: format!("skills[{i}].{key}"),
+                        expected: "a string",
+                    });
                 }
             }
             if !skill
@@ -150,10 +177,10 @@ fn check(card: &Map<String, Value>) -> Result<(), CardError> {
                 .and_then(Value::as_array)
                 .is_some_and(|a| a.iter().all(Value::is_string))
             {
-                return Err(err(
-                    format!("skills[{i}].tags"),
-                    "is required and must be an array of strings",
-                ));
+                return Err(CardError::Required {
+                    key: format!("skills[{i}].tags"),
+                    expected: "an array of strings",
+                });
             }
         }
     }
@@ -243,19 +270,23 @@ mod tests {
         assert_eq!(v["x-extra"], 1);
         assert_eq!(v["skills"][0]["id"], "s");
         let bad = json!({"skills": [{"id": "s", "name": "S", "description": "x"}]});
+        let e = AgentCard::new(bad.as_object().cloned(), &manifest()).unwrap_err();
+        assert_eq!(e.path(), "agent_card.skills[0].tags");
+        assert!(matches!(e, CardError::Required { .. }));
         assert_eq!(
-            AgentCard::new(bad.as_object().cloned(), &manifest())
-                .unwrap_err()
-                .path,
-            "agent_card.skills[0].tags"
+            e.to_string(),
+            "agent_card.skills[0].tags: is required and must be an array of strings"
         );
         let bad = json!({"name": 3});
-        assert_eq!(
-            AgentCard::new(bad.as_object().cloned(), &manifest())
-                .unwrap_err()
-                .path,
-            "agent_card.name"
-        );
+        let e = AgentCard::new(bad.as_object().cloned(), &manifest()).unwrap_err();
+        assert_eq!(e.path(), "agent_card.name");
+        assert!(matches!(
+            e,
+            CardError::WrongType {
+                expected: "a string",
+                ..
+            }
+        ));
     }
 
     #[test]

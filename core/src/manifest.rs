@@ -243,21 +243,67 @@ struct RawPrivacyContract {
     encryption_in_transit: Option<bool>,
 }
 
-/// A manifest that deserialized but does not make sense: `path` names the key.
+/// A manifest that deserialized but does not make sense.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ManifestError {
-    pub path: String,
-    pub message: String,
+pub enum ManifestError {
+    /// Both `identity` (IATP shape) and `agent_id` (Python SDK shape).
+    BothShapes,
+    /// Neither `identity.agent_id` nor `agent_id`.
+    NoAgentId,
+    /// A key of the other shape: `instead` is this shape's equivalent.
+    OtherShape {
+        key: &'static str,
+        shape: &'static str,
+        instead: &'static str,
+    },
+    /// The agent id is empty or longer than 256 bytes; `key` is where it is.
+    AgentIdLength { key: &'static str },
+    /// The agent id holds control characters.
+    AgentIdControl { key: &'static str },
+    /// No retention: `key` is `privacy` or `privacy_contract`.
+    NoRetention { key: &'static str },
 }
 
 impl ManifestError {
-    fn new(path: &str, message: impl Into<String>) -> Self {
-        ManifestError {
-            path: format!("manifest.{path}"),
-            message: message.into(),
+    /// The configuration key: `manifest.identity.agent_id`.
+    pub fn path(&self) -> String {
+        let key = match self {
+            ManifestError::BothShapes => "agent_id",
+            ManifestError::NoAgentId => "identity",
+            ManifestError::OtherShape { key, .. }
+            | ManifestError::AgentIdLength { key }
+            | ManifestError::AgentIdControl { key }
+            | ManifestError::NoRetention { key } => key,
+        };
+        format!("manifest.{key}")
+    }
+
+    /// What is wrong with it.
+    pub fn message(&self) -> String {
+        match self {
+            ManifestError::BothShapes => "the manifest has both `identity` (IATP shape) and `agent_id` (Python SDK shape); use one shape".into(),
+            ManifestError::NoAgentId => "missing `identity.agent_id` (or `agent_id` in the Python SDK shape)".into(),
+            ManifestError::OtherShape { key, shape, instead } => format!(
+                "`{key}` belongs to the other manifest shape; this manifest uses the {shape}: use `{instead}`"
+            ),
+            ManifestError::AgentIdLength { .. } => {
+                format!("must be 1 to {MAX_AGENT_ID_LEN} bytes long")
+            }
+            ManifestError::AgentIdControl { .. } => "must not contain control characters".into(),
+            ManifestError::NoRetention { key } => {
+                format!("missing `{key}.retention`: say how long the agent keeps data")
+            }
         }
     }
 }
+
+impl std::fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path(), self.message())
+    }
+}
+
+impl std::error::Error for ManifestError {}
 
 pub const DEFAULT_PROTOCOL_VERSION: &str = "1.0";
 const MAX_AGENT_ID_LEN: usize = 256;
@@ -265,16 +311,10 @@ const MAX_AGENT_ID_LEN: usize = 256;
 impl RawManifest {
     pub fn normalize(self) -> Result<Manifest, ManifestError> {
         match (&self.identity, &self.agent_id) {
-            (Some(_), Some(_)) => Err(ManifestError::new(
-                "agent_id",
-                "the manifest has both `identity` (IATP shape) and `agent_id` (Python SDK shape); use one shape",
-            )),
+            (Some(_), Some(_)) => Err(ManifestError::BothShapes),
             (Some(_), None) => self.normalize_iatp(),
             (None, Some(_)) => self.normalize_sdk(),
-            (None, None) => Err(ManifestError::new(
-                "identity",
-                "missing `identity.agent_id` (or `agent_id` in the Python SDK shape)",
-            )),
+            (None, None) => Err(ManifestError::NoAgentId),
         }
     }
 
@@ -320,12 +360,9 @@ impl RawManifest {
 
         let identity = self.identity.unwrap_or_default();
         check_agent_id(&identity.agent_id, "identity.agent_id")?;
-        let privacy = self.privacy.ok_or_else(|| {
-            ManifestError::new(
-                "privacy",
-                "missing `privacy.retention`: say how long the agent keeps data",
-            )
-        })?;
+        let privacy = self
+            .privacy
+            .ok_or(ManifestError::NoRetention { key: "privacy" })?;
 
         let mut extra = Map::new();
         put(&mut extra, "$schema", self.schema);
@@ -403,11 +440,8 @@ impl RawManifest {
 
         let agent_id = self.agent_id.unwrap_or_default();
         check_agent_id(&agent_id, "agent_id")?;
-        let privacy = self.privacy_contract.ok_or_else(|| {
-            ManifestError::new(
-                "privacy_contract",
-                "missing `privacy_contract.retention`: say how long the agent keeps data",
-            )
+        let privacy = self.privacy_contract.ok_or(ManifestError::NoRetention {
+            key: "privacy_contract",
         })?;
 
         let mut extra = Map::new();
@@ -445,28 +479,26 @@ impl RawManifest {
     }
 }
 
-fn reject_other_shape(keys: &[(&str, bool, &str)], shape: &str) -> Result<(), ManifestError> {
+fn reject_other_shape(
+    keys: &[(&'static str, bool, &'static str)],
+    shape: &'static str,
+) -> Result<(), ManifestError> {
     match keys.iter().find(|(_, present, _)| *present) {
-        Some((key, _, instead)) => Err(ManifestError::new(
+        Some((key, _, instead)) => Err(ManifestError::OtherShape {
             key,
-            format!("`{key}` belongs to the other manifest shape; this manifest uses the {shape}: use `{instead}`"),
-        )),
+            shape,
+            instead,
+        }),
         None => Ok(()),
     }
 }
 
-fn check_agent_id(id: &str, path: &str) -> Result<(), ManifestError> {
+fn check_agent_id(id: &str, key: &'static str) -> Result<(), ManifestError> {
     if id.is_empty() || id.len() > MAX_AGENT_ID_LEN {
-        return Err(ManifestError::new(
-            path,
-            format!("must be 1 to {MAX_AGENT_ID_LEN} bytes long"),
-        ));
+        return Err(ManifestError::AgentIdLength { key });
     }
     if id.chars().any(char::is_control) {
-        return Err(ManifestError::new(
-            path,
-            "must not contain control characters",
-        ));
+        return Err(ManifestError::AgentIdControl { key });
     }
     Ok(())
 }
@@ -606,33 +638,47 @@ mod tests {
             "privacy_contract": {"retention": "ephemeral"}
         }))
         .unwrap_err();
-        assert_eq!(err.path, "manifest.privacy_contract");
+        assert_eq!(err.path(), "manifest.privacy_contract");
+        assert!(matches!(
+            err,
+            ManifestError::OtherShape {
+                instead: "privacy",
+                ..
+            }
+        ));
         let err = parse(json!({
             "agent_id": "a",
             "capabilities": {"sla_latency_ms": 3},
             "privacy_contract": {"retention": "ephemeral"}
         }))
         .unwrap_err();
-        assert_eq!(err.path, "manifest.capabilities.sla_latency_ms");
+        assert_eq!(err.path(), "manifest.capabilities.sla_latency_ms");
         let err = parse(json!({"identity": {"agent_id": "a"}, "agent_id": "a"})).unwrap_err();
-        assert_eq!(err.path, "manifest.agent_id");
+        assert_eq!(err.path(), "manifest.agent_id");
+        assert_eq!(err, ManifestError::BothShapes);
     }
 
     #[test]
     fn missing_identity_or_retention_is_rejected() {
-        assert_eq!(parse(json!({})).unwrap_err().path, "manifest.identity");
+        assert_eq!(parse(json!({})).unwrap_err().path(), "manifest.identity");
         let err = parse(json!({"identity": {"agent_id": "a"}})).unwrap_err();
-        assert_eq!(err.path, "manifest.privacy");
+        assert_eq!(err.path(), "manifest.privacy");
+        assert_eq!(
+            err.to_string(),
+            "manifest.privacy: missing `privacy.retention`: say how long the agent keeps data"
+        );
         let err = parse(json!({"agent_id": "a"})).unwrap_err();
-        assert_eq!(err.path, "manifest.privacy_contract");
+        assert_eq!(err.path(), "manifest.privacy_contract");
         let err =
             parse(json!({"identity": {"agent_id": ""}, "privacy": {"retention": "ephemeral"}}))
                 .unwrap_err();
-        assert_eq!(err.path, "manifest.identity.agent_id");
+        assert_eq!(err.path(), "manifest.identity.agent_id");
+        assert!(matches!(err, ManifestError::AgentIdLength { .. }));
         let err =
             parse(json!({"agent_id": "a\nb", "privacy_contract": {"retention": "ephemeral"}}))
                 .unwrap_err();
-        assert_eq!(err.path, "manifest.agent_id");
+        assert_eq!(err.path(), "manifest.agent_id");
+        assert!(matches!(err, ManifestError::AgentIdControl { .. }));
     }
 
     #[test]

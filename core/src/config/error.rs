@@ -1,0 +1,177 @@
+//! Why a configuration was rejected. Every error names the key (`policy.block_rules[1].condition`)
+//! and, where there is one, the position: a line and column in the text, or a column in a
+//! rule's condition. Its `Display` is the line Envoy's log shows after `configuration rejected: `.
+
+use std::fmt;
+
+use crate::agent_card::CardError;
+use crate::manifest::ManifestError;
+use crate::rules::RuleError;
+
+/// Where in the configuration a problem is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Position {
+    /// Line and column in the configuration text.
+    Text { line: usize, column: usize },
+    /// Column in a rule's condition, and the rule's name.
+    Condition { rule: String, column: usize },
+}
+
+/// A rejected configuration, by kind of problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// Nothing but whitespace.
+    Empty,
+    /// Not JSON, or not of the configuration's shape: a syntax error, an unknown key, a wrong
+    /// type, an unknown value, trailing characters. `message` is the JSON parser's.
+    Json {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// No `manifest`.
+    NoManifest,
+    /// The manifest does not make sense (mixed shapes, no agent id, no retention…).
+    Manifest(ManifestError),
+    /// The agent card is not a valid A2A card.
+    AgentCard(CardError),
+    /// A number, a length or a count outside its bounds; `bound` says which.
+    OutOfRange { path: String, bound: String },
+    /// A rule or detector name outside its alphabet or length; `rule` says which.
+    InvalidName { path: String, rule: String },
+    /// A name given twice (a rule, a detector, an entry of `detectors.enabled`).
+    Duplicate { path: String, message: String },
+    /// `detectors.enabled` names a detector that does not exist.
+    UnknownDetector {
+        path: String,
+        name: String,
+        known: Vec<String>,
+    },
+    /// A cue word that is empty, too long or not ASCII.
+    InvalidCue { path: String },
+    /// A custom detector's pattern does not compile (or matches the empty string).
+    InvalidPattern {
+        path: String,
+        detector: String,
+        error: String,
+    },
+    /// A `redact` rule without `hold_headers: true`.
+    RedactNeedsHeldHeaders { path: String, rule: String },
+    /// A rule's condition does not compile.
+    Rule {
+        path: String,
+        rule: String,
+        error: RuleError,
+    },
+}
+
+impl ConfigError {
+    /// The key: `policy.block_rules[1].condition`; empty for the whole document.
+    pub fn path(&self) -> String {
+        match self {
+            ConfigError::Empty => String::new(),
+            ConfigError::NoManifest => "manifest".into(),
+            ConfigError::Manifest(e) => e.path(),
+            ConfigError::AgentCard(e) => e.path(),
+            ConfigError::Json { path, .. }
+            | ConfigError::OutOfRange { path, .. }
+            | ConfigError::InvalidName { path, .. }
+            | ConfigError::Duplicate { path, .. }
+            | ConfigError::UnknownDetector { path, .. }
+            | ConfigError::InvalidCue { path }
+            | ConfigError::InvalidPattern { path, .. }
+            | ConfigError::RedactNeedsHeldHeaders { path, .. }
+            | ConfigError::Rule { path, .. } => path.clone(),
+        }
+    }
+
+    /// Where the problem is, when the key alone does not say.
+    pub fn position(&self) -> Option<Position> {
+        match self {
+            ConfigError::Json { line, column, .. } => Some(Position::Text {
+                line: *line,
+                column: *column,
+            }),
+            ConfigError::Rule { rule, error, .. } => Some(Position::Condition {
+                rule: rule.clone(),
+                column: error.column,
+            }),
+            _ => None,
+        }
+    }
+
+    /// What is wrong, without the key and position.
+    pub fn message(&self) -> String {
+        match self {
+            ConfigError::Empty => {
+                "the configuration is empty; it needs at least a `manifest`".into()
+            }
+            ConfigError::Json { message, .. } => message.clone(),
+            ConfigError::NoManifest => {
+                "is required: the capability manifest of the agent this filter protects".into()
+            }
+            ConfigError::Manifest(e) => e.message(),
+            ConfigError::AgentCard(e) => e.message(),
+            ConfigError::OutOfRange { bound, .. } => bound.clone(),
+            ConfigError::InvalidName { rule, .. } => rule.clone(),
+            ConfigError::Duplicate { message, .. } => message.clone(),
+            ConfigError::UnknownDetector { name, known, .. } => format!(
+                "unknown detector `{name}`; detectors are: {}",
+                known.join(", ")
+            ),
+            ConfigError::InvalidCue { .. } => "cue words are 1 to 32 ASCII characters".into(),
+            ConfigError::InvalidPattern {
+                detector, error, ..
+            } => format!("detector '{detector}': {error}"),
+            ConfigError::RedactNeedsHeldHeaders { rule, .. } => format!(
+                "rule '{rule}': `redact` rewrites the body, and its length, before the request leaves; that needs `hold_headers: true`"
+            ),
+            ConfigError::Rule { error, .. } => error.message.clone(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path();
+        let path = if path.is_empty() {
+            "(top level)"
+        } else {
+            &path
+        };
+        let message = self.message();
+        match self.position() {
+            Some(Position::Text { line, column }) => {
+                write!(f, "{path} (line {line}, column {column}): {message}")
+            }
+            Some(Position::Condition { rule, column }) => {
+                write!(f, "{path} of rule '{rule}', column {column}: {message}")
+            }
+            None => write!(f, "{path}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConfigError::Manifest(e) => Some(e),
+            ConfigError::AgentCard(e) => Some(e),
+            ConfigError::Rule { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<ManifestError> for ConfigError {
+    fn from(e: ManifestError) -> Self {
+        ConfigError::Manifest(e)
+    }
+}
+
+impl From<CardError> for ConfigError {
+    fn from(e: CardError) -> Self {
+        ConfigError::AgentCard(e)
+    }
+}

@@ -1,0 +1,164 @@
+//! The plugin configuration: one pure function from JSON bytes to a compiled [`Policy`].
+//!
+//! Strict by design: unknown keys, wrong types, unknown enum values and rules that do not
+//! compile are errors ([`ConfigError`]) that name the key (or rule) and the position, and the
+//! filter refuses to start. A bad configuration never silently becomes "allow everything".
+//!
+//! [`parse`] reads the text ([`raw`]), then compiles it section by section: the manifest and
+//! its trust score, the detectors ([`detectors`]), the rules ([`rules`]), limits, events, and
+//! the documents served at the well-known endpoints.
+
+mod detectors;
+mod error;
+mod raw;
+mod rules;
+#[cfg(test)]
+mod tests;
+
+use serde::Deserialize;
+
+use crate::agent_card::AgentCard;
+use crate::chain::ChainKey;
+use crate::json_path;
+use crate::manifest::Manifest;
+use crate::policy::Policy;
+use crate::rules::Env;
+use crate::trust;
+
+pub use error::{ConfigError, Position};
+use raw::{RawConfig, RawEvents, RawLimits};
+
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
+/// Envoy's buffer limits are 32-bit; a larger body limit could never be reached.
+pub const MAX_MAX_BODY_BYTES: u64 = u32::MAX as u64;
+pub const DEFAULT_TRUST_THRESHOLD: u8 = 3;
+pub const DEFAULT_MAX_EVENT_PAYLOAD_BYTES: usize = 4096;
+pub const MAX_MAX_EVENT_PAYLOAD_BYTES: usize = 1024 * 1024;
+/// HMAC keys shorter than this are guessable.
+pub const MIN_CHAIN_KEY_BYTES: usize = 16;
+
+/// The configuration text (Envoy's `configuration` string, Istio's `pluginConfig` as JSON),
+/// compiled.
+pub fn parse(bytes: &[u8]) -> Result<Policy, ConfigError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ConfigError::Empty);
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let raw = RawConfig::deserialize(&mut de).map_err(|e| ConfigError::Json {
+        path: json_path::path_at(bytes, e.line(), e.column()),
+        line: e.line(),
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    })?;
+    de.end().map_err(|e| ConfigError::Json {
+        path: String::new(),
+        line: e.line(),
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    })?;
+    compile(raw)
+}
+
+/// serde_json appends " at line L column C" to its messages; the position is reported apart.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg.get(..i).unwrap_or(msg).to_string(),
+        None => msg.to_string(),
+    }
+}
+
+fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
+    let manifest = raw.manifest.ok_or(ConfigError::NoManifest)?.normalize()?;
+    let trust_score = trust::trust_score(&manifest);
+    let scanner = detectors::compile(raw.detectors.unwrap_or_default())?;
+    let hold_headers = raw.hold_headers.unwrap_or(true);
+    let policy = raw.policy.unwrap_or_default();
+    let trust_threshold = trust_threshold(policy.trust_threshold)?;
+    let env = Env {
+        manifest: &manifest,
+        trust_score,
+        scanner: &scanner,
+    };
+    let (rules, notes) = rules::compile(policy.block_rules, &env, hold_headers)?;
+    let max_body_bytes = limits(raw.limits.unwrap_or_default())?;
+    let (max_event_payload_bytes, chain_key) = events(raw.events.unwrap_or_default())?;
+    let agent_card = AgentCard::new(raw.agent_card, &manifest)?;
+    Ok(Policy {
+        mode: raw.mode.unwrap_or_default(),
+        hold_headers,
+        trust_score,
+        trust_score_text: trust_score.to_string(),
+        trust_threshold,
+        allow_override: policy.allow_override.unwrap_or(true),
+        rules,
+        scanner,
+        max_body_bytes,
+        max_event_payload_bytes,
+        chain_key,
+        manifest_json: serde_json::to_vec(&manifest.to_well_known()).unwrap_or_default(),
+        agent_card,
+        low_trust_warning: low_trust_warning(&manifest, trust_score, trust_threshold),
+        manifest,
+        notes,
+    })
+}
+
+/// `policy.trust_threshold`: a score on the trust score's scale.
+fn trust_threshold(raw: Option<u8>) -> Result<u8, ConfigError> {
+    let threshold = raw.unwrap_or(DEFAULT_TRUST_THRESHOLD);
+    if threshold > trust::MAX_SCORE {
+        return Err(ConfigError::OutOfRange {
+            path: "policy.trust_threshold".into(),
+            bound: format!(
+                "must be between 0 and {} (trust scores are 0..10)",
+                trust::MAX_SCORE
+            ),
+        });
+    }
+    Ok(threshold)
+}
+
+/// `limits.max_body_bytes`.
+fn limits(raw: RawLimits) -> Result<u64, ConfigError> {
+    let max_body_bytes = raw.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
+    if max_body_bytes > MAX_MAX_BODY_BYTES {
+        return Err(ConfigError::OutOfRange {
+            path: "limits.max_body_bytes".into(),
+            bound: format!("must be at most {MAX_MAX_BODY_BYTES} (Envoy's buffers are 32-bit)"),
+        });
+    }
+    Ok(max_body_bytes)
+}
+
+/// `events`: the payload limit and the chain key.
+fn events(raw: RawEvents) -> Result<(usize, Option<ChainKey>), ConfigError> {
+    let max_payload = raw
+        .max_payload_bytes
+        .unwrap_or(DEFAULT_MAX_EVENT_PAYLOAD_BYTES);
+    let chain_key = match raw.chain_key {
+        Some(k) if k.len() < MIN_CHAIN_KEY_BYTES => {
+            return Err(ConfigError::OutOfRange {
+                path: "events.chain_key".into(),
+                bound: format!("must be at least {MIN_CHAIN_KEY_BYTES} bytes"),
+            })
+        }
+        k => k.map(|k| ChainKey::new(k.as_bytes())),
+    };
+    if max_payload > MAX_MAX_EVENT_PAYLOAD_BYTES {
+        return Err(ConfigError::OutOfRange {
+            path: "events.max_payload_bytes".into(),
+            bound: format!("must be at most {MAX_MAX_EVENT_PAYLOAD_BYTES}"),
+        });
+    }
+    Ok((max_payload, chain_key))
+}
+
+/// The warning every request gets when the trust score is below the threshold.
+fn low_trust_warning(manifest: &Manifest, score: u8, threshold: u8) -> Option<String> {
+    (score < threshold).then(|| {
+        format!(
+            "Low trust score ({score}/10, threshold {threshold}) for agent '{}'",
+            manifest.agent_id
+        )
+    })
+}
