@@ -1,6 +1,6 @@
-//! The catalogue of built-in detectors: one row each. A detector's file implements
-//! [`BuiltIn`] (its name, the docs' description, and where the scan pass hands it candidates);
-//! its row here gives it its kind and its precedence. Everything else is derived from the
+//! The catalogue of built-in detectors: one row each, in `detect/mod.rs` beside the detectors'
+//! `mod` lines. A detector's file implements [`BuiltIn`] (its name, the docs' description, and
+//! where the scan pass hands it candidates); its row gives it its kind and its precedence. Everything else is derived from the
 //! rows: `Kind::CREDIT_CARD`, the `has_credit_card` rule variable, the
 //! `detector="credit_card"` metric label, the placeholders `[CREDIT_CARD_REDACTED]` (events)
 //! and `[CREDIT_CARD]` (redacted bodies), the name `detectors.enabled` takes, the docs row
@@ -8,12 +8,11 @@
 //! generated here as straight-line code (no function pointers: the detectors' cheap shape
 //! tests inline into the pass, as hand-written dispatch would).
 //!
-//! Adding a detector: its file (matcher, unit tests, `impl BuiltIn`), one row below, positives
-//! in the corpus (`scripts/gen_corpus.py`) and its row in `docs/configuration.md`.
+//! Adding a detector: its file (matcher, unit tests, `impl BuiltIn`), its `mod` line and row in
+//! `detect/mod.rs`, positives in the corpus (`scripts/gen_corpus.py`) and its row in
+//! `docs/configuration.md`.
 
 use std::ops::Range;
-
-use super::{card, crypto, email, iban, ip, phone, routing, secrets, ssn, Kind, KindSet};
 
 /// A built-in detector, as the docs, the configuration and the metrics know it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,33 +101,38 @@ pub trait BuiltIn {
     }
 }
 
-/// Declares the catalogue. Rows are in precedence order; `= n` is the kind, dense from 0 (the
-/// order of `detected` lists, metrics and docs).
+/// Declares the catalogue (in `detect/mod.rs`, beside the detectors' `mod` lines). Rows are in
+/// precedence order; `= n` is the kind, dense from 0 (the order of `detected` lists, metrics
+/// and docs).
 macro_rules! catalogue {
     ($( $(#[$doc:meta])* $kind:ident = $id:literal => $det:ty, )+) => {
-        impl Kind {
-            $( $(#[$doc])* pub const $kind: Kind = Kind($id); )+
+        impl $crate::detect::Kind {
+            $( $(#[$doc])* pub const $kind: $crate::detect::Kind = $crate::detect::Kind($id); )+
         }
 
-        const ROWS: &[(u8, Detector)] = &[
-            $( ($id, Detector { name: <$det as BuiltIn>::NAME, finds: <$det as BuiltIn>::FINDS }), )+
+        const ROWS: &[(u8, $crate::detect::Detector)] = &[
+            $( ($id, $crate::detect::Detector {
+                name: <$det as $crate::detect::catalogue::BuiltIn>::NAME,
+                finds: <$det as $crate::detect::catalogue::BuiltIn>::FINDS,
+            }), )+
         ];
 
         /// The built-in detectors, in kind order.
-        pub const BUILT_INS: [Detector; ROWS.len()] = by_kind(ROWS);
+        pub const BUILT_INS: [$crate::detect::Detector; ROWS.len()] =
+            $crate::detect::catalogue::by_kind(ROWS);
 
         /// Whether a built-in detector stops the pass at `b`.
         pub(super) const fn is_stop_byte(b: u8) -> bool {
-            $( contains(<$det as BuiltIn>::STOPS, b) || )+ false
+            $( $crate::detect::catalogue::contains(<$det as $crate::detect::catalogue::BuiltIn>::STOPS, b) || )+ false
         }
 
         /// The first enabled numeric detector that finds a value at this digit word.
         #[inline(always)]
-        pub(super) fn at_digit_word(enabled: KindSet, w: &DigitWord) -> Option<(Kind, usize)> {
+        pub(super) fn at_digit_word(enabled: $crate::detect::KindSet, w: &$crate::detect::catalogue::DigitWord<'_>) -> Option<($crate::detect::Kind, usize)> {
             $(
-                if <$det as BuiltIn>::DIGIT_WORD && enabled.contains(Kind::$kind) {
-                    if let Some(end) = <$det as BuiltIn>::at_digit_word(w) {
-                        return Some((Kind::$kind, end));
+                if <$det as $crate::detect::catalogue::BuiltIn>::DIGIT_WORD && enabled.contains($crate::detect::Kind::$kind) {
+                    if let Some(end) = <$det as $crate::detect::catalogue::BuiltIn>::at_digit_word(w) {
+                        return Some(($crate::detect::Kind::$kind, end));
                     }
                 }
             )+
@@ -138,15 +142,15 @@ macro_rules! catalogue {
         /// The first enabled letter-led detector that finds a value at this word.
         #[inline(always)]
         pub(super) fn at_letter_word(
-            enabled: KindSet,
+            enabled: $crate::detect::KindSet,
             t: &[u8],
             start: usize,
             end: usize,
-        ) -> Option<(Kind, usize)> {
+        ) -> Option<($crate::detect::Kind, usize)> {
             $(
-                if <$det as BuiltIn>::LETTER_WORD && enabled.contains(Kind::$kind) {
-                    if let Some(e) = <$det as BuiltIn>::at_letter_word(t, start, end) {
-                        return Some((Kind::$kind, e));
+                if <$det as $crate::detect::catalogue::BuiltIn>::LETTER_WORD && enabled.contains($crate::detect::Kind::$kind) {
+                    if let Some(e) = <$det as $crate::detect::catalogue::BuiltIn>::at_letter_word(t, start, end) {
+                        return Some(($crate::detect::Kind::$kind, e));
                     }
                 }
             )+
@@ -156,15 +160,15 @@ macro_rules! catalogue {
         /// The first enabled detector that stops at `t[i]` and finds a value there.
         #[inline(always)]
         pub(super) fn at_stop(
-            enabled: KindSet,
+            enabled: $crate::detect::KindSet,
             t: &[u8],
             i: usize,
             b: u8,
-        ) -> Option<(Kind, Range<usize>)> {
+        ) -> Option<($crate::detect::Kind, std::ops::Range<usize>)> {
             $(
-                if contains(<$det as BuiltIn>::STOPS, b) && enabled.contains(Kind::$kind) {
-                    if let Some(span) = <$det as BuiltIn>::at_stop(t, i) {
-                        return Some((Kind::$kind, span));
+                if $crate::detect::catalogue::contains(<$det as $crate::detect::catalogue::BuiltIn>::STOPS, b) && enabled.contains($crate::detect::Kind::$kind) {
+                    if let Some(span) = <$det as $crate::detect::catalogue::BuiltIn>::at_stop(t, i) {
+                        return Some(($crate::detect::Kind::$kind, span));
                     }
                 }
             )+
@@ -173,37 +177,10 @@ macro_rules! catalogue {
     };
 }
 
-catalogue! {
-    /// US Social Security numbers (before cards and phones: `123-45-6789` is neither).
-    SSN = 1 => ssn::Ssn,
-    /// Payment card numbers.
-    CREDIT_CARD = 0 => card::CreditCard,
-    /// IPv4 and IPv6 addresses.
-    IP_ADDRESS = 5 => ip::IpAddress,
-    /// Phone numbers.
-    PHONE = 3 => phone::Phone,
-    /// US bank routing numbers.
-    US_BANK_ROUTING = 6 => routing::UsBankRouting,
-    /// Bitcoin addresses.
-    CRYPTO_WALLET = 7 => crypto::CryptoWallet,
-    /// International Bank Account Numbers.
-    IBAN = 4 => iban::Iban,
-    /// PEM private key blocks (before Slack tokens, which also start from a dash).
-    PRIVATE_KEY = 11 => secrets::PrivateKey,
-    /// Slack tokens.
-    SLACK_TOKEN = 10 => secrets::SlackToken,
-    /// E-mail addresses.
-    EMAIL = 2 => email::Email,
-    /// AWS access key ids.
-    AWS_ACCESS_KEY = 8 => secrets::AwsAccessKey,
-    /// GitHub tokens.
-    GITHUB_TOKEN = 9 => secrets::GithubToken,
-    /// JSON Web Tokens.
-    JWT = 12 => secrets::Jwt,
-}
+pub(super) use catalogue;
 
 #[allow(clippy::indexing_slicing)] // const evaluation: indices are below the lengths
-const fn contains(bytes: &[u8], b: u8) -> bool {
+pub(super) const fn contains(bytes: &[u8], b: u8) -> bool {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b {
@@ -217,7 +194,7 @@ const fn contains(bytes: &[u8], b: u8) -> bool {
 /// Places each row at its kind. A kind used twice or left out leaves an empty name, which a
 /// test catches.
 #[allow(clippy::indexing_slicing)] // const evaluation: an index out of range fails the build
-const fn by_kind<const N: usize>(rows: &[(u8, Detector)]) -> [Detector; N] {
+pub(super) const fn by_kind<const N: usize>(rows: &[(u8, Detector)]) -> [Detector; N] {
     let mut out = [Detector {
         name: "",
         finds: "",
@@ -232,7 +209,9 @@ const fn by_kind<const N: usize>(rows: &[(u8, Detector)]) -> [Detector; N] {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{at_digit_word, at_stop, is_stop_byte, ROWS};
     use super::*;
+    use crate::detect::{Kind, KindSet, BUILT_INS};
 
     #[test]
     fn every_kind_has_one_row() {

@@ -8,8 +8,9 @@
 //! colon, `DE89…` from its check digits; the detector then runs from the start of that word.
 //! Whether a finding sits inside a JSON string is worked out only when a body is redacted.
 
-use super::catalogue::{self, is_stop_byte, DigitWord};
+use super::catalogue::DigitWord;
 use super::text::{at, is_word, run_end, run_start, sep_at, word_end, word_start_at};
+use super::{at_digit_word, at_letter_word, at_stop, is_stop_byte};
 use super::{Finding, Format, Kind, Scanner};
 
 /// Escapes the pass met: they decide whether a decoded view is worth scanning too.
@@ -135,7 +136,7 @@ pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format, emit: &mut impl FnMut
             b'+' => seen.plus = true,
             _ => {}
         }
-        let m = catalogue::at_stop(sc.enabled, t, i, b);
+        let m = at_stop(sc.enabled, t, i, b);
         match m {
             Some((kind, span)) => {
                 report(kind, span.start, span.end);
@@ -195,7 +196,7 @@ fn numeric_value(
         sep_next: matches!(at(t, i + digits), Some(b' ' | b'-' | b'.' | 0xE2 | 0xEF)),
     };
     // In catalogue order: an SSN or a card is never also one of the later kinds.
-    catalogue::at_digit_word(sc.enabled, &word)
+    at_digit_word(sc.enabled, &word)
         .map(|(kind, e)| (kind, i, e))
         .ok_or(end)
 }
@@ -304,7 +305,7 @@ fn two_digits(t: &[u8], i: usize) -> bool {
 /// (`fe80:`).
 fn letter_led(sc: &Scanner, t: &[u8], ws: usize) -> Option<(Kind, usize, usize)> {
     let end = word_end(t, ws);
-    catalogue::at_letter_word(sc.enabled, t, ws, end).map(|(kind, e)| (kind, ws, e))
+    at_letter_word(sc.enabled, t, ws, end).map(|(kind, e)| (kind, ws, e))
 }
 
 /// Marks the findings that sit inside a JSON string: one walk over the quotes and escapes up to
