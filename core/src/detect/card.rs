@@ -6,9 +6,8 @@
 //! (`3.1415926535897932`). The issuer ranges keep Luhn-valid timestamps and ids (one in ten
 //! passes Luhn by chance) from being taken for cards: epoch milliseconds start with a 1.
 
-use super::text::{at, before, digit, has_cue, sep_at, Sep};
-
 use super::catalogue::{BuiltIn, DigitWord};
+use super::text::{at, before, digit, has_cue, sep_at, Sep};
 
 pub(super) struct CreditCard;
 
@@ -16,15 +15,11 @@ impl BuiltIn for CreditCard {
     const NAME: &'static str = "credit_card";
     const FINDS: &'static str = "13 to 19 digits passing the Luhn check, with an issuer's prefix and one of its lengths (Visa, Mastercard incl. 2221..2720, Amex, Discover, JCB, Diners Club, UnionPay, Maestro), as one run or in groups joined by one space or one dash (unicode dashes too; the same separator throughout; first group 4..6 digits, others 3..6). Not part of a longer unbroken digit run, not next to a decimal point; groups after a card (`4111 1111 1111 1111 1225`) do not hide it. Epoch-millisecond timestamps and similar ids, one in ten of which passes Luhn, are not taken for cards.";
     const DIGIT_WORD: bool = true;
+    /// A first group of 4 to 6 digits followed by a separator, or a run of 13 to 19.
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
-        at_digit_word(w)
+        let shape = (4..=6).contains(&w.digits) && w.sep_next || (13..=19).contains(&w.digits);
+        shape.then(|| match_at(w.t, w.start)).flatten()
     }
-}
-
-/// A first group of 4 to 6 digits followed by a separator, or a run of 13 to 19.
-fn at_digit_word(w: &DigitWord) -> Option<usize> {
-    let shape = (4..=6).contains(&w.digits) && w.sep_next || (13..=19).contains(&w.digits);
-    shape.then(|| match_at(w.t, w.start)).flatten()
 }
 
 /// Labels of numbers that are not cards: a Luhn-valid order or tracking number with a card

@@ -4,9 +4,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::text::{at, is_word, word_end};
-
 use super::catalogue::{BuiltIn, DigitWord};
+use super::text::{at, is_word, word_end};
 
 pub(super) struct CryptoWallet;
 
@@ -14,29 +13,21 @@ impl BuiltIn for CryptoWallet {
     const NAME: &'static str = "crypto_wallet";
     const FINDS: &'static str = "Bitcoin addresses: Base58Check (`1…`, `3…`, testnet; version byte and double SHA-256 checksum) and Bech32/Bech32m (`bc1…`, `tb1…`; checksum per witness version).";
     const DIGIT_WORD: bool = true;
+    /// Base58 addresses that start with a digit (`1…`, `3…`, `2…`).
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
-        at_digit_word(w)
+        (w.len() >= 26)
+            .then(|| match_base58(w.t, w.start))
+            .flatten()
     }
     const LETTER_WORD: bool = true;
+    /// Bech32 (`bc1…`, `tb1…`) and testnet Base58 (`m…`, `n…`) addresses.
     fn at_letter_word(t: &[u8], start: usize, end: usize) -> Option<usize> {
-        at_letter_word(t, start, end)
-    }
-}
-
-/// Base58 addresses that start with a digit (`1…`, `3…`, `2…`).
-fn at_digit_word(w: &DigitWord) -> Option<usize> {
-    (w.len() >= 26)
-        .then(|| match_base58(w.t, w.start))
-        .flatten()
-}
-
-/// Bech32 (`bc1…`, `tb1…`) and testnet Base58 (`m…`, `n…`) addresses.
-fn at_letter_word(t: &[u8], start: usize, end: usize) -> Option<usize> {
-    let len = end - start;
-    match at(t, start)? {
-        b'b' | b't' | b'B' | b'T' if len >= 14 => match_bech32(t, start),
-        b'm' | b'n' if len >= 26 => match_base58(t, start),
-        _ => None,
+        let len = end - start;
+        match at(t, start)? {
+            b'b' | b't' | b'B' | b'T' if len >= 14 => match_bech32(t, start),
+            b'm' | b'n' if len >= 26 => match_base58(t, start),
+            _ => None,
+        }
     }
 }
 

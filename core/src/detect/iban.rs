@@ -2,9 +2,8 @@
 //! account number, at the length that country uses, passing the ISO 7064 mod-97 check; compact
 //! (`DE89370400440532013000`) or in groups of four (`DE89 3704 0044 0532 0130 00`).
 
-use super::text::{at, is_word};
-
 use super::catalogue::BuiltIn;
+use super::text::{at, is_word};
 
 pub(super) struct Iban;
 
@@ -12,16 +11,12 @@ impl BuiltIn for Iban {
     const NAME: &'static str = "iban";
     const FINDS: &'static str = "Country code, check digits and account number at that country's length (87 countries), passing ISO 7064 mod 97; compact or in groups of four.";
     const LETTER_WORD: bool = true;
-    fn at_letter_word(t: &[u8], start: usize, end: usize) -> Option<usize> {
-        at_letter_word(t, start, end)
+    /// A word that starts with two upper-case letters (the country code).
+    fn at_letter_word(t: &[u8], start: usize, _end: usize) -> Option<usize> {
+        let country = at(t, start).is_some_and(|c| c.is_ascii_uppercase())
+            && at(t, start + 1).is_some_and(|c| c.is_ascii_uppercase());
+        country.then(|| match_at(t, start)).flatten()
     }
-}
-
-/// A word that starts with two upper-case letters (the country code).
-fn at_letter_word(t: &[u8], start: usize, _end: usize) -> Option<usize> {
-    let country = at(t, start).is_some_and(|c| c.is_ascii_uppercase())
-        && at(t, start + 1).is_some_and(|c| c.is_ascii_uppercase());
-    country.then(|| match_at(t, start)).flatten()
 }
 
 /// IBAN lengths by country (SWIFT IBAN registry).

@@ -5,10 +5,8 @@
 
 use std::ops::Range;
 
-use super::text::{at, before, digit, has_cue};
-
 use super::catalogue::{BuiltIn, DigitWord};
-use super::text::run_start;
+use super::text::{at, before, digit, has_cue, run_start};
 
 pub(super) struct IpAddress;
 
@@ -16,47 +14,35 @@ impl BuiltIn for IpAddress {
     const NAME: &'static str = "ip_address";
     const FINDS: &'static str = "IPv4 (four octets up to 255, no leading zeros, not after `version`/`release`/`build`) and IPv6 (full, `::`-compressed, with an IPv4 tail). Times and MAC addresses are not IPv6.";
     const DIGIT_WORD: bool = true;
+    /// Digits and a dot (IPv4), or a hex group and a colon (IPv6).
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
-        at_digit_word(w)
+        match w.next() {
+            Some(b'.') if w.digits == w.len() => match_v4(w.t, w.start),
+            Some(b':') if w.is_hex_group() => match_v6(w.t, w.start),
+            _ => None,
+        }
     }
     const LETTER_WORD: bool = true;
+    /// A hex group that starts with a letter, and a colon (`fe80:`).
     fn at_letter_word(t: &[u8], start: usize, end: usize) -> Option<usize> {
-        at_letter_word(t, start, end)
+        let group = at(t, end) == Some(b':')
+            && end - start <= 4
+            && t.get(start..end)
+                .is_some_and(|w| w.iter().all(u8::is_ascii_hexdigit));
+        group.then(|| match_v6(t, start)).flatten()
     }
     const STOPS: &'static [u8] = b":";
+    /// A colon that ends the first group (`fe80:`, `a:`) or starts a compressed address (`::1`):
+    /// IPv6 from there, unless the colon continues a longer run of groups.
     fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
-        at_colon(t, i)
+        let hs = run_start(t, i, 4, is_hex);
+        let first = hs < i || at(t, i + 1) == Some(b':');
+        let start = if hs < i { hs } else { i };
+        if !first || before(t, start).is_some_and(|c| c == b':' || is_hex(c)) {
+            return None;
+        }
+        match_v6(t, start).map(|e| start..e)
     }
-}
-
-/// Digits and a dot (IPv4), or a hex group and a colon (IPv6).
-fn at_digit_word(w: &DigitWord) -> Option<usize> {
-    match w.next() {
-        Some(b'.') if w.digits == w.len() => match_v4(w.t, w.start),
-        Some(b':') if w.is_hex_group() => match_v6(w.t, w.start),
-        _ => None,
-    }
-}
-
-/// A hex group that starts with a letter, and a colon (`fe80:`).
-fn at_letter_word(t: &[u8], start: usize, end: usize) -> Option<usize> {
-    let group = at(t, end) == Some(b':')
-        && end - start <= 4
-        && t.get(start..end)
-            .is_some_and(|w| w.iter().all(u8::is_ascii_hexdigit));
-    group.then(|| match_v6(t, start)).flatten()
-}
-
-/// A colon that ends the first group (`fe80:`, `a:`) or starts a compressed address (`::1`):
-/// IPv6 from there, unless the colon continues a longer run of groups.
-fn at_colon(t: &[u8], i: usize) -> Option<Range<usize>> {
-    let hs = run_start(t, i, 4, is_hex);
-    let first = hs < i || at(t, i + 1) == Some(b':');
-    let start = if hs < i { hs } else { i };
-    if !first || before(t, start).is_some_and(|c| c == b':' || is_hex(c)) {
-        return None;
-    }
-    match_v6(t, start).map(|e| start..e)
 }
 
 const VERSION_CUES: &[&str] = &["version", "ver.", "release", "build", "firmware", "v."];

@@ -6,9 +6,8 @@
 
 use std::ops::Range;
 
-use super::text::{at, before, digit, has_cue_around, is_word, run_end, sep_at, sep_before, Sep};
-
 use super::catalogue::{BuiltIn, DigitWord};
+use super::text::{at, before, digit, has_cue_around, is_word, run_end, sep_at, sep_before, Sep};
 
 pub(super) struct Phone;
 
@@ -16,28 +15,20 @@ impl BuiltIn for Phone {
     const NAME: &'static str = "phone";
     const FINDS: &'static str = "E.164 (`+`, 8 to 15 digits, any single separators, one parenthesised group); North American numbers written the usual ways (`(415) 555-2671`, `415-555-2671`, `415.555.2671`, `1-415-555-2671`) with a valid area code and exchange; any other 7 to 15 digits in groups only after a cue (`phone`, `tel`, `mobile`, `cell`, `fax`, `sms`, `whatsapp`). Dates and times are not phone numbers.";
     const DIGIT_WORD: bool = true;
+    /// Seven digits or more, or digits in groups (`415-`, `415)`).
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
-        at_digit_word(w)
+        let shape = w.digits >= 7 || w.sep_next || w.after_digits() == Some(b')');
+        shape.then(|| match_at(w.t, w.start)).flatten()
     }
     const STOPS: &'static [u8] = b"+(";
+    /// At `+`: E.164; at `(`: a North American area code.
     fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
-        at_plus_or_paren(t, i)
+        let end = match at(t, i)? {
+            b'+' => match_plus(t, i),
+            _ => match_at(t, i),
+        };
+        end.map(|e| i..e)
     }
-}
-
-/// Seven digits or more, or digits in groups (`415-`, `415)`).
-fn at_digit_word(w: &DigitWord) -> Option<usize> {
-    let shape = w.digits >= 7 || w.sep_next || w.after_digits() == Some(b')');
-    shape.then(|| match_at(w.t, w.start)).flatten()
-}
-
-/// At `+`: E.164; at `(`: a North American area code.
-fn at_plus_or_paren(t: &[u8], i: usize) -> Option<Range<usize>> {
-    let end = match at(t, i)? {
-        b'+' => match_plus(t, i),
-        _ => match_at(t, i),
-    };
-    end.map(|e| i..e)
 }
 
 const CUES: &[&str] = &[

@@ -1,9 +1,8 @@
 //! US bank routing numbers (ABA): nine digits next to a cue (`routing`, `ABA`, `RTN`), with a
 //! Federal Reserve prefix (00-12, 21-32, 61-72, 80) and the 3-7-1 checksum.
 
-use super::text::{digit, has_cue_around};
-
 use super::catalogue::{BuiltIn, DigitWord};
+use super::text::{digit, has_cue_around};
 
 pub(super) struct UsBankRouting;
 
@@ -12,12 +11,8 @@ impl BuiltIn for UsBankRouting {
     const FINDS: &'static str = "Nine digits after a cue (`routing`, `aba`, `rtn`), with a Federal Reserve prefix and the ABA 3-7-1 checksum.";
     const DIGIT_WORD: bool = true;
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
-        at_digit_word(w)
+        (w.digits == 9).then(|| match_at(w.t, w.start)).flatten()
     }
-}
-
-fn at_digit_word(w: &DigitWord) -> Option<usize> {
-    (w.digits == 9).then(|| match_at(w.t, w.start)).flatten()
 }
 
 const CUES: &[&str] = &["routing", "aba", "rtn", "transit number"];

@@ -4,10 +4,8 @@
 
 use std::ops::Range;
 
-use super::text::{at, is_word, run_end};
-
 use super::catalogue::BuiltIn;
-use super::text::{run_start, word_start_at};
+use super::text::{at, is_word, run_end, run_start, word_start_at};
 
 pub(super) struct AwsAccessKey;
 
@@ -15,8 +13,12 @@ impl BuiltIn for AwsAccessKey {
     const NAME: &'static str = "aws_access_key";
     const FINDS: &'static str = "`AKIA` or `ASIA` and 16 upper-case letters or digits.";
     const STOPS: &'static [u8] = b"A";
+    /// `AKIA…` where a word starts.
     fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
-        at_a(t, i)
+        if !word_start_at(t, i) {
+            return None;
+        }
+        match_aws(t, i).map(|e| i..e)
     }
 }
 
@@ -26,8 +28,13 @@ impl BuiltIn for GithubToken {
     const NAME: &'static str = "github_token";
     const FINDS: &'static str = "`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and 36 or more letters and digits; `github_pat_` and 22 or more.";
     const STOPS: &'static [u8] = b"_";
+    /// The underscore of `ghp_`, `github_pat_`.
     fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
-        at_underscore(t, i)
+        let ws = run_start(t, i, 6, |c| c.is_ascii_lowercase());
+        if !(word_start_at(t, ws) && at(t, ws) == Some(b'g')) {
+            return None;
+        }
+        match_github(t, ws).map(|e| ws..e)
     }
 }
 
@@ -38,8 +45,13 @@ impl BuiltIn for SlackToken {
     const FINDS: &'static str =
         "`xoxa-`, `xoxb-`, `xoxp-`, `xoxr-` and 10 or more letters, digits and dashes.";
     const STOPS: &'static [u8] = b"-";
+    /// The dash of `xoxb-`.
     fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
-        at_xox_dash(t, i)
+        let ws = run_start(t, i, 4, |c| c.is_ascii_lowercase());
+        if !(ws + 4 == i && word_start_at(t, ws)) {
+            return None;
+        }
+        match_slack(t, ws).map(|e| ws..e)
     }
 }
 
@@ -49,8 +61,12 @@ impl BuiltIn for PrivateKey {
     const NAME: &'static str = "private_key";
     const FINDS: &'static str = "A PEM `-----BEGIN … PRIVATE KEY-----` block through its `END` line (or, unterminated, to the end of its JSON string, at most 4 KiB).";
     const STOPS: &'static [u8] = b"-";
+    /// `-----BEGIN`.
     fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
-        at_dashes(t, i)
+        if at(t, i + 1) != Some(b'-') {
+            return None;
+        }
+        match_private_key(t, i).map(|e| i..e)
     }
 }
 
@@ -61,52 +77,14 @@ impl BuiltIn for Jwt {
     const FINDS: &'static str =
         "Three base64url segments (`eyJ…`), the first decoding to a JSON object with an `alg`.";
     const STOPS: &'static [u8] = b".";
+    /// The end of a JWT header: `eyJ…` and base64url up to here.
     fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
-        at_dot(t, i)
+        let rs = run_start(t, i, 1400, is_b64url);
+        if !(t.get(rs..rs + 3) == Some(b"eyJ") && word_start_at(t, rs)) {
+            return None;
+        }
+        match_jwt(t, rs).map(|e| rs..e)
     }
-}
-
-/// `AKIA…` where a word starts.
-fn at_a(t: &[u8], i: usize) -> Option<Range<usize>> {
-    if !word_start_at(t, i) {
-        return None;
-    }
-    match_aws(t, i).map(|e| i..e)
-}
-
-/// The underscore of `ghp_`, `github_pat_`.
-fn at_underscore(t: &[u8], i: usize) -> Option<Range<usize>> {
-    let ws = run_start(t, i, 6, |c| c.is_ascii_lowercase());
-    if !(word_start_at(t, ws) && at(t, ws) == Some(b'g')) {
-        return None;
-    }
-    match_github(t, ws).map(|e| ws..e)
-}
-
-/// The dash of `xoxb-`.
-fn at_xox_dash(t: &[u8], i: usize) -> Option<Range<usize>> {
-    let ws = run_start(t, i, 4, |c| c.is_ascii_lowercase());
-    if !(ws + 4 == i && word_start_at(t, ws)) {
-        return None;
-    }
-    match_slack(t, ws).map(|e| ws..e)
-}
-
-/// `-----BEGIN`.
-fn at_dashes(t: &[u8], i: usize) -> Option<Range<usize>> {
-    if at(t, i + 1) != Some(b'-') {
-        return None;
-    }
-    match_private_key(t, i).map(|e| i..e)
-}
-
-/// The end of a JWT header: `eyJ…` and base64url up to here.
-fn at_dot(t: &[u8], i: usize) -> Option<Range<usize>> {
-    let rs = run_start(t, i, 1400, is_b64url);
-    if !(t.get(rs..rs + 3) == Some(b"eyJ") && word_start_at(t, rs)) {
-        return None;
-    }
-    match_jwt(t, rs).map(|e| rs..e)
 }
 
 fn boundary_after(t: &[u8], end: usize) -> bool {

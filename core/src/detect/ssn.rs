@@ -3,9 +3,8 @@
 //! security` in a nearby key or text). Area 000, 666 and 900-999, group 00 and serial 0000 are
 //! never issued, so they are not SSNs.
 
-use super::text::{digit, has_cue_around, sep_at, sep_before, Sep};
-
 use super::catalogue::{BuiltIn, DigitWord};
+use super::text::{digit, has_cue_around, sep_at, sep_before, Sep};
 
 pub(super) struct Ssn;
 
@@ -13,15 +12,11 @@ impl BuiltIn for Ssn {
     const NAME: &'static str = "ssn";
     const FINDS: &'static str = "`ddd-dd-dddd`, or with spaces, dots or unicode dashes (one separator throughout); a bare nine-digit number only after a cue (`ssn`, `social security`). Never-issued numbers (area 000, 666, 900..999; group 00; serial 0000) are not SSNs; nor is one inside a longer number.";
     const DIGIT_WORD: bool = true;
+    /// Three digits and a separator, or nine digits.
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
-        at_digit_word(w)
+        let shape = (w.digits == 3 && w.sep_next) || w.digits == 9;
+        shape.then(|| match_at(w.t, w.start)).flatten()
     }
-}
-
-/// Three digits and a separator, or nine digits.
-fn at_digit_word(w: &DigitWord) -> Option<usize> {
-    let shape = (w.digits == 3 && w.sep_next) || w.digits == 9;
-    shape.then(|| match_at(w.t, w.start)).flatten()
 }
 
 const CUES: &[&str] = &[

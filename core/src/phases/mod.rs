@@ -333,6 +333,13 @@ impl Exchange {
         }
     }
 
+    /// Every request to the agent and every response says whose trace this is and the agent's
+    /// trust score: the filter sets both, whatever the caller or the agent sent.
+    fn edit_identity(&mut self, headers: Headers) {
+        self.edit(headers, header::TRACE_ID, Some(HeaderValue::TraceId));
+        self.edit(headers, header::TRUST_SCORE, Some(HeaderValue::TrustScore));
+    }
+
     fn edit(&mut self, headers: Headers, name: &'static str, value: Option<HeaderValue>) {
         self.edits.push(HeaderEdit {
             headers,

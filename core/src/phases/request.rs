@@ -105,16 +105,7 @@ impl Exchange {
         }
 
         // The agent can trust these headers: the filter sets them, whatever the caller sent.
-        self.edit(
-            Headers::Request,
-            header::TRACE_ID,
-            Some(HeaderValue::TraceId),
-        );
-        self.edit(
-            Headers::Request,
-            header::TRUST_SCORE,
-            Some(HeaderValue::TrustScore),
-        );
+        self.edit_identity(Headers::Request);
         if head.quarantined {
             self.edit(Headers::Request, header::QUARANTINED, None);
         }

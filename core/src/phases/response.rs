@@ -46,16 +46,7 @@ impl Exchange {
                 &ts,
             );
         }
-        self.edit(
-            Headers::Response,
-            header::TRACE_ID,
-            Some(HeaderValue::TraceId),
-        );
-        self.edit(
-            Headers::Response,
-            header::TRUST_SCORE,
-            Some(HeaderValue::TrustScore),
-        );
+        self.edit_identity(Headers::Response);
         if self.quarantined {
             self.edit(
                 Headers::Response,
