@@ -243,7 +243,10 @@ mod tests {
             let slot = status_slot(*k).unwrap();
             assert_eq!(ReplyKind::metered_statuses()[slot], k.status());
         }
-        assert_eq!(Metric::Detections.series(&scanner).len(), 13);
+        assert_eq!(
+            Metric::Detections.series(&scanner).len(),
+            crate::detect::BUILT_INS.len()
+        );
     }
 
     /// docs/operations.md's metrics table is the registry's: names, types, label tags, and the

@@ -96,6 +96,35 @@ pub(crate) mod docs {
         cells
     }
 
+    /// Fails, unless the docs table `rows` is `want`, with the rows to paste into `file` and the
+    /// first that differs.
+    pub fn assert_table(file: &str, table: &str, rows: &[Vec<String>], want: &[Vec<String>]) {
+        if rows == want {
+            return;
+        }
+        let markdown: Vec<String> = want
+            .iter()
+            .map(|cells| format!("| {} |", cells.join(" | ")))
+            .collect();
+        let first = rows
+            .iter()
+            .zip(want)
+            .position(|(a, b)| a != b)
+            .unwrap_or(rows.len().min(want.len()));
+        let found = rows
+            .get(first)
+            .map_or("(no row)".to_string(), |r| format!("| {} |", r.join(" | ")));
+        let wanted = markdown
+            .get(first)
+            .map_or("(no row)", String::as_str)
+            .to_string();
+        panic!(
+            "{file}: {table} disagrees with its registry at row {}:\n  docs: {found}\n  want: {wanted}\nThe table's rows should read:\n{}",
+            first + 1,
+            markdown.join("\n")
+        );
+    }
+
     /// A docs file of the repository (`docs/events.md`), for the tests that hold docs to
     /// registries. Native only: the Wasm test run has no file system.
     #[cfg(not(target_family = "wasm"))]

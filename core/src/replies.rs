@@ -242,12 +242,12 @@ mod tests {
     #[test]
     #[cfg(not(target_family = "wasm"))]
     fn docs_list_every_reply() {
-        use crate::registry::docs::{doc, markdown_table};
+        use crate::registry::docs::{assert_table, doc, markdown_table};
         let rows = markdown_table(&doc("docs/operations.md"), "## Response details");
         let want: Vec<Vec<String>> = ReplyKind::ALL
             .iter()
             .map(|k| vec![format!("`{}`", k.details()), k.spec().when.to_string()])
             .collect();
-        assert_eq!(rows, want, "docs/operations.md: response details");
+        assert_table("docs/operations.md", "response details", &rows, &want);
     }
 }

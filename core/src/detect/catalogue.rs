@@ -8,9 +8,8 @@
 //! generated here as straight-line code (no function pointers: the detectors' cheap shape
 //! tests inline into the pass, as hand-written dispatch would).
 //!
-//! Adding a detector: its file (matcher, unit tests, `impl BuiltIn`), its `mod` line and row in
-//! `detect/mod.rs`, positives in the corpus (`scripts/gen_corpus.py`) and its row in
-//! `docs/configuration.md`.
+//! Adding a detector: see the checklist in `ARCHITECTURE.md` (its file, its `mod` line and row
+//! in `detect/mod.rs`, corpus, host-test sample, docs).
 
 use std::ops::Range;
 
@@ -265,12 +264,12 @@ mod tests {
     #[test]
     #[cfg(not(target_family = "wasm"))]
     fn docs_list_every_detector() {
-        use crate::registry::docs::{doc, markdown_table};
+        use crate::registry::docs::{assert_table, doc, markdown_table};
         let rows = markdown_table(&doc("docs/configuration.md"), "## Detectors");
         let want: Vec<Vec<String>> = BUILT_INS
             .iter()
             .map(|d| vec![format!("`{}`", d.name), d.finds.to_string()])
             .collect();
-        assert_eq!(rows, want, "docs/configuration.md: the detectors table");
+        assert_table("docs/configuration.md", "the detectors table", &rows, &want);
     }
 }

@@ -1,7 +1,7 @@
 //! Detection quality on the labelled corpus (`core/corpus/detection.jsonl`, made by
 //! `scripts/gen_corpus.py`): precision and recall per type must stay at or above the
 //! thresholds documented in docs/detection.md. The table is printed with
-//! `cargo test -p iatp-filter quality -- --nocapture`.
+//! `cargo test -p iatp-core quality -- --nocapture`.
 
 use serde_json::Value;
 

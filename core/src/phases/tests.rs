@@ -692,7 +692,7 @@ fn the_rules_see_every_per_request_variable() {
     let p = policy(json!({}));
     let ex = exchange(&p, "POST", "/x?q=1", false);
     let facts = ex.facts(&crate::detect::Findings::default());
-    assert_eq!(facts.unset(), vec![]);
+    assert_eq!(facts.missing(), vec![]);
     assert_eq!(
         facts.get(crate::rules::Var::Path),
         crate::rules::Value::Str("/x")

@@ -152,12 +152,24 @@ pub enum Value<'a> {
 }
 
 impl Facts<'_> {
-    /// The variables of [`Var::per_request`] this request left unset (for tests: a variable
-    /// with no phase that computes it).
-    pub fn unset(&self) -> Vec<Var> {
+    /// The variables of [`Var::per_request`] this request left unset, or set to a value of
+    /// another type than their row's (for tests: a variable with no phase that computes it,
+    /// or one that computes it wrong).
+    pub fn missing(&self) -> Vec<Var> {
         Var::per_request()
-            .filter(|v| self.get(*v) == Value::Unset)
+            .filter(|v| !fits(v.spec().ty, self.get(*v)))
             .collect()
+    }
+}
+
+/// Whether a per-request value is of the variable's type.
+fn fits(ty: Type, value: Value) -> bool {
+    match (ty, value) {
+        (Type::Bool, Value::Bool(_)) | (Type::Int, Value::Int(_)) | (Type::Str, Value::Str(_)) => {
+            true
+        }
+        (Type::Enum { values, .. }, Value::Str(s)) => values.contains(&s),
+        _ => false,
     }
 }
 
@@ -201,11 +213,20 @@ mod tests {
         assert_eq!(Var::by_name("nope"), None);
     }
 
+    #[test]
+    fn a_value_of_another_type_counts_as_missing() {
+        let f = Facts::new("POST", "/x").with(Var::DetectedCount, Value::Str("3"));
+        assert_eq!(f.missing(), vec![Var::DetectedCount]);
+        assert!(Facts::new("POST", "/x").missing().is_empty());
+        assert!(fits(Var::TrustLevel.spec().ty, Value::Str("trusted")));
+        assert!(!fits(Var::TrustLevel.spec().ty, Value::Str("trusty")));
+    }
+
     /// docs/configuration.md's table of variables is the registry's.
     #[test]
     #[cfg(not(target_family = "wasm"))]
     fn docs_list_every_variable() {
-        use crate::registry::docs::{doc, markdown_table};
+        use crate::registry::docs::{assert_table, doc, markdown_table};
         let rows = markdown_table(&doc("docs/configuration.md"), "**Language.**");
         let want: Vec<Vec<String>> = Var::ALL
             .iter()
@@ -214,6 +235,6 @@ mod tests {
                 vec![format!("`{}`", s.name), s.ty.docs(), s.doc.to_string()]
             })
             .collect();
-        assert_eq!(rows, want, "docs/configuration.md: the variables table");
+        assert_table("docs/configuration.md", "the variables table", &rows, &want);
     }
 }

@@ -25,6 +25,19 @@ fn samples() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The list above is the catalogue's: a new built-in detector needs its sample here.
+#[test]
+fn every_built_in_detector_has_a_sample() {
+    let kinds: Vec<&str> = samples().iter().map(|(k, _)| *k).collect();
+    for d in iatp_core::detect::BUILT_INS {
+        assert!(
+            kinds.contains(&d.name),
+            "host-tests/tests/host/detection.rs: no sample for `{}`",
+            d.name
+        );
+    }
+}
+
 fn config(action: &str) -> Value {
     json!({
         "manifest": {"identity": {"agent_id": "detect"}, "trust_level": "trusted",
