@@ -62,11 +62,11 @@ impl Chain {
     }
 
     /// A chain with a random id: 8 bytes from the host's (WASI's) random source, or, should it
-    /// refuse, `now_nanos` (unique enough to tell VMs apart in one file).
-    pub fn random(key: Option<ChainKey>, now_nanos: u64) -> Chain {
+    /// refuse, the clock's nanoseconds (unique enough to tell VMs apart in one file).
+    pub fn random(key: Option<ChainKey>, now_nanos: impl FnOnce() -> u64) -> Chain {
         let mut id = [0u8; 8];
         if getrandom::fill(&mut id).is_err() {
-            id = now_nanos.to_be_bytes();
+            id = now_nanos().to_be_bytes();
         }
         Chain::new(id, key)
     }

@@ -5,6 +5,9 @@ use serde::Serialize;
 
 use crate::registry::registry;
 
+/// The prefix of every local reply's `%RESPONSE_CODE_DETAILS%`.
+pub const DETAILS_PREFIX: &str = "iatp_";
+
 /// What a kind of local reply is, to Envoy and to operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplySpec {
@@ -56,7 +59,13 @@ impl ReplyKind {
         self.spec().details
     }
 
-    /// The kind whose `%RESPONSE_CODE_DETAILS%` this is, if the filter sent it.
+    /// Whether `%RESPONSE_CODE_DETAILS%` says an IATP filter answered: any `iatp_` details,
+    /// this version's kinds or another's (two filters of different versions in one chain).
+    pub fn is_ours(details: &str) -> bool {
+        details.starts_with(DETAILS_PREFIX)
+    }
+
+    /// The kind whose `%RESPONSE_CODE_DETAILS%` this is, if this filter sent it.
     pub fn from_details(details: &str) -> Option<ReplyKind> {
         ReplyKind::ALL
             .iter()
@@ -228,10 +237,12 @@ mod tests {
     #[test]
     fn details_name_their_kind() {
         for k in ReplyKind::ALL {
-            assert!(k.details().starts_with("iatp_"));
+            assert!(ReplyKind::is_ours(k.details()));
             assert_eq!(ReplyKind::from_details(k.details()), Some(*k));
         }
         assert_eq!(ReplyKind::from_details("via_upstream"), None);
+        assert!(ReplyKind::is_ours("iatp_from_another_version"));
+        assert!(!ReplyKind::is_ours("via_upstream"));
         assert_eq!(
             ReplyKind::metered_statuses(),
             vec![200, 403, 405, 413, 449, 500]

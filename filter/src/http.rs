@@ -38,31 +38,30 @@ impl IatpHttp {
         }
     }
 
-    /// Applies the exchange's header edits, records its decision's metrics, and carries out
-    /// the step.
+    /// Records the decision's metrics, carries out the step, and applies the exchange's header
+    /// edits (after a rewritten body is in place: a body Envoy refused leaves the headers as
+    /// they came).
     fn carry_out(&mut self, step: Step) -> Action {
+        if let Some(tally) = self.exchange.take_tally() {
+            self.metrics.evaluated(&tally);
+        }
+        if let Step::Redact(body) = &step {
+            // The core redacts only while the headers are held (configuration makes sure),
+            // so content-length can still follow the new body.
+            if !host::replace_request_body(self.exchange.body_size(), body) {
+                let step = self.exchange.redaction_failed(&host::Envoy);
+                return self.carry_out(step);
+            }
+        }
         self.exchange.apply_edits(|headers, name, value| {
             match headers {
                 Headers::Request => host::set_request_header(name, value),
                 Headers::Response => host::set_response_header(name, value),
             };
         });
-        if let Some(tally) = self.exchange.take_tally() {
-            self.metrics.evaluated(&tally);
-        }
         match step {
-            Step::Continue => Action::Continue,
+            Step::Continue | Step::Redact(_) => Action::Continue,
             Step::Pause => Action::Pause,
-            Step::Redact(body) => {
-                // The core redacts only while the headers are held (configuration makes sure),
-                // so content-length can still follow the new body.
-                if host::replace_request_body(self.exchange.body_size(), &body) {
-                    Action::Continue
-                } else {
-                    let step = self.exchange.redaction_failed(&host::Envoy);
-                    self.carry_out(step)
-                }
-            }
             Step::Reply(reply) => {
                 let headers = self.exchange.reply_headers();
                 host::send_reply(

@@ -30,7 +30,7 @@ impl IatpRoot {
         IatpRoot {
             policy: None,
             metrics: Rc::new(Metrics::default()),
-            chain: Rc::new(RefCell::new(Chain::random(None, host::now_nanos()))),
+            chain: Rc::new(RefCell::new(Chain::random(None, host::now_nanos))),
         }
     }
 }
@@ -65,7 +65,7 @@ impl RootContext for IatpRoot {
                 }
                 self.chain = Rc::new(RefCell::new(Chain::random(
                     policy.chain_key.clone(),
-                    host::now_nanos(),
+                    host::now_nanos,
                 )));
                 self.policy = Some(Rc::new(policy));
                 true

@@ -68,6 +68,24 @@ impl DigitWord<'_> {
     }
 }
 
+/// What a detector makes of a stop byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// Not its shape: the next detector that stops at this byte looks.
+    Pass,
+    /// Its shape (`--` of a PEM block, the dash of `xoxb-`): it alone decides at this byte,
+    /// with its value's span or none. A later detector must not take the byte it rejected: a
+    /// Slack token's matcher would swallow `--4111 1111…` whole, and the card in it with it.
+    Claim(Option<Range<usize>>),
+}
+
+impl Stop {
+    /// [`Stop::Claim`] of a value from `start` to the matcher's end, if it found one.
+    pub fn claim(start: usize, end: Option<usize>) -> Stop {
+        Stop::Claim(end.map(|e| start..e))
+    }
+}
+
 /// A built-in detector's entries into the single scan pass. A detector implements the entries
 /// it needs; where two detectors could take the same candidate, the earlier catalogue row
 /// is tried first and the first match wins.
@@ -93,10 +111,11 @@ pub trait BuiltIn {
     /// Reached at each of these bytes (`@`, `+`, `-`, `A`…). They must be among the bytes
     /// `scan::may_hold_trigger` lets through (a test checks).
     const STOPS: &'static [u8] = &[];
-    /// A value around the stop byte `t[i]` (it may start before it: `xoxb-` is found from its
-    /// dash): its span.
-    fn at_stop(_t: &[u8], _i: usize) -> Option<Range<usize>> {
-        None
+    /// What it makes of the stop byte `t[i]`: [`Stop::Pass`] when the byte is not part of its
+    /// shape, else [`Stop::Claim`] with the value's span (it may start before the byte:
+    /// `xoxb-` is found from its dash), if there is one.
+    fn at_stop(_t: &[u8], _i: usize) -> Stop {
+        Stop::Pass
     }
 }
 
@@ -156,7 +175,7 @@ macro_rules! catalogue {
             None
         }
 
-        /// The first enabled detector that stops at `t[i]` and finds a value there.
+        /// The value at the stop byte `t[i]`, from the first enabled detector that claims it.
         #[inline(always)]
         pub(super) fn at_stop(
             enabled: $crate::detect::KindSet,
@@ -166,8 +185,8 @@ macro_rules! catalogue {
         ) -> Option<($crate::detect::Kind, std::ops::Range<usize>)> {
             $(
                 if $crate::detect::catalogue::contains(<$det as $crate::detect::catalogue::BuiltIn>::STOPS, b) && enabled.contains($crate::detect::Kind::$kind) {
-                    if let Some(span) = <$det as $crate::detect::catalogue::BuiltIn>::at_stop(t, i) {
-                        return Some(($crate::detect::Kind::$kind, span));
+                    if let $crate::detect::catalogue::Stop::Claim(span) = <$det as $crate::detect::catalogue::BuiltIn>::at_stop(t, i) {
+                        return span.map(|span| ($crate::detect::Kind::$kind, span));
                     }
                 }
             )+
@@ -207,6 +226,7 @@ pub(super) const fn by_kind<const N: usize>(rows: &[(u8, Detector)]) -> [Detecto
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::super::{at_digit_word, at_stop, is_stop_byte, ROWS};
     use super::*;
@@ -233,6 +253,44 @@ mod tests {
         assert_eq!(ROWS.len(), BUILT_INS.len());
         assert_eq!(BUILT_INS[Kind::CREDIT_CARD.index()].name, "credit_card");
         assert_eq!(BUILT_INS[Kind::JWT.index()].name, "jwt");
+    }
+
+    /// A detector that claims a stop byte decides there alone: `--` is a PEM block's start or
+    /// nothing, never the inside of a Slack token that would swallow the values after it.
+    #[test]
+    fn a_claimed_stop_byte_is_not_taken_by_a_later_detector() {
+        let scan = |enabled: KindSet, text: &str| {
+            let scanner = super::super::Scanner::new(enabled);
+            let mut found = Vec::new();
+            scanner.scan_input(
+                text.as_bytes(),
+                super::super::Decoding {
+                    percent: true,
+                    plus_is_space: false,
+                    json: true,
+                },
+                super::super::Format::Text,
+                &mut super::super::Findings::default(),
+                |f| found.push((scanner.name(f.kind).to_string(), text[f.span].to_string())),
+            );
+            found
+        };
+        let all = KindSet::all_built_ins();
+        for (text, value) in [
+            ("xoxb--123-45-6789", "123-45-6789"),
+            (r"xoxb-\u002d123-45-6789", "123-45-6789"),
+            ("xoxb-%2D123-45-6789", "123-45-6789"),
+            ("xoxb--4111111111111111", "4111111111111111"),
+        ] {
+            let found = scan(all, text);
+            assert_eq!(found.len(), 1, "{text}: {found:?}");
+            assert_eq!(found[0].1, value, "{text}: {found:?}");
+        }
+        // Without the PEM detector the dash is the Slack token's, as it always was.
+        let no_pem = KindSet::default().with(Kind::SLACK_TOKEN).with(Kind::SSN);
+        assert_eq!(scan(no_pem, "xoxb--123-45-6789")[0].0, "slack_token");
+        // A token glued to its value is still one token.
+        assert_eq!(scan(all, "xoxb-1234567890ab")[0].0, "slack_token");
     }
 
     #[test]

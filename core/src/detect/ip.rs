@@ -3,9 +3,7 @@
 //! eight of them or fewer with one `::`, optionally ending in an IPv4 address; times
 //! (`12:34:56`) and MAC addresses are not IPv6 addresses.
 
-use std::ops::Range;
-
-use super::catalogue::{BuiltIn, DigitWord};
+use super::catalogue::{BuiltIn, DigitWord, Stop};
 use super::text::{at, before, digit, has_cue, run_start};
 
 pub(super) struct IpAddress;
@@ -34,14 +32,14 @@ impl BuiltIn for IpAddress {
     const STOPS: &'static [u8] = b":";
     /// A colon that ends the first group (`fe80:`, `a:`) or starts a compressed address (`::1`):
     /// IPv6 from there, unless the colon continues a longer run of groups.
-    fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
+    fn at_stop(t: &[u8], i: usize) -> Stop {
         let hs = run_start(t, i, 4, is_hex);
         let first = hs < i || at(t, i + 1) == Some(b':');
         let start = if hs < i { hs } else { i };
         if !first || before(t, start).is_some_and(|c| c == b':' || is_hex(c)) {
-            return None;
+            return Stop::Pass;
         }
-        match_v6(t, start).map(|e| start..e)
+        Stop::claim(start, match_v6(t, start))
     }
 }
 

@@ -4,9 +4,7 @@
 //! to 15 digits in groups is a phone number only next to a cue (`phone`, `tel`, `mobile`, ...),
 //! so that order numbers and timestamps are not.
 
-use std::ops::Range;
-
-use super::catalogue::{BuiltIn, DigitWord};
+use super::catalogue::{BuiltIn, DigitWord, Stop};
 use super::text::{at, before, digit, has_cue_around, is_word, run_end, sep_at, sep_before, Sep};
 
 pub(super) struct Phone;
@@ -22,12 +20,12 @@ impl BuiltIn for Phone {
     }
     const STOPS: &'static [u8] = b"+(";
     /// At `+`: E.164; at `(`: a North American area code.
-    fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
-        let end = match at(t, i)? {
-            b'+' => match_plus(t, i),
+    fn at_stop(t: &[u8], i: usize) -> Stop {
+        let end = match at(t, i) {
+            Some(b'+') => match_plus(t, i),
             _ => match_at(t, i),
         };
-        end.map(|e| i..e)
+        Stop::claim(i, end)
     }
 }
 

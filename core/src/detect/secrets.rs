@@ -2,9 +2,7 @@
 //! Each is anchored on its fixed prefix, so the scanner looks at them only where a word starts
 //! with that prefix.
 
-use std::ops::Range;
-
-use super::catalogue::BuiltIn;
+use super::catalogue::{BuiltIn, Stop};
 use super::text::{at, is_word, run_end, run_start, word_start_at};
 
 pub(super) struct AwsAccessKey;
@@ -14,11 +12,11 @@ impl BuiltIn for AwsAccessKey {
     const FINDS: &'static str = "`AKIA` or `ASIA` and 16 upper-case letters or digits.";
     const STOPS: &'static [u8] = b"A";
     /// `AKIA…` where a word starts.
-    fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
+    fn at_stop(t: &[u8], i: usize) -> Stop {
         if !word_start_at(t, i) {
-            return None;
+            return Stop::Pass;
         }
-        match_aws(t, i).map(|e| i..e)
+        Stop::claim(i, match_aws(t, i))
     }
 }
 
@@ -29,12 +27,12 @@ impl BuiltIn for GithubToken {
     const FINDS: &'static str = "`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and 36 or more letters and digits; `github_pat_` and 22 or more.";
     const STOPS: &'static [u8] = b"_";
     /// The underscore of `ghp_`, `github_pat_`.
-    fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
+    fn at_stop(t: &[u8], i: usize) -> Stop {
         let ws = run_start(t, i, 6, |c| c.is_ascii_lowercase());
         if !(word_start_at(t, ws) && at(t, ws) == Some(b'g')) {
-            return None;
+            return Stop::Pass;
         }
-        match_github(t, ws).map(|e| ws..e)
+        Stop::claim(ws, match_github(t, ws))
     }
 }
 
@@ -46,12 +44,12 @@ impl BuiltIn for SlackToken {
         "`xoxa-`, `xoxb-`, `xoxp-`, `xoxr-` and 10 or more letters, digits and dashes.";
     const STOPS: &'static [u8] = b"-";
     /// The dash of `xoxb-`.
-    fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
+    fn at_stop(t: &[u8], i: usize) -> Stop {
         let ws = run_start(t, i, 4, |c| c.is_ascii_lowercase());
         if !(ws + 4 == i && word_start_at(t, ws)) {
-            return None;
+            return Stop::Pass;
         }
-        match_slack(t, ws).map(|e| ws..e)
+        Stop::claim(ws, match_slack(t, ws))
     }
 }
 
@@ -61,12 +59,12 @@ impl BuiltIn for PrivateKey {
     const NAME: &'static str = "private_key";
     const FINDS: &'static str = "A PEM `-----BEGIN … PRIVATE KEY-----` block through its `END` line (or, unterminated, to the end of its JSON string, at most 4 KiB).";
     const STOPS: &'static [u8] = b"-";
-    /// `-----BEGIN`.
-    fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
+    /// `--`: the start of `-----BEGIN`. A double dash is this detector's alone, value or not.
+    fn at_stop(t: &[u8], i: usize) -> Stop {
         if at(t, i + 1) != Some(b'-') {
-            return None;
+            return Stop::Pass;
         }
-        match_private_key(t, i).map(|e| i..e)
+        Stop::claim(i, match_private_key(t, i))
     }
 }
 
@@ -78,12 +76,12 @@ impl BuiltIn for Jwt {
         "Three base64url segments (`eyJ…`), the first decoding to a JSON object with an `alg`.";
     const STOPS: &'static [u8] = b".";
     /// The end of a JWT header: `eyJ…` and base64url up to here.
-    fn at_stop(t: &[u8], i: usize) -> Option<Range<usize>> {
+    fn at_stop(t: &[u8], i: usize) -> Stop {
         let rs = run_start(t, i, 1400, is_b64url);
         if !(t.get(rs..rs + 3) == Some(b"eyJ") && word_start_at(t, rs)) {
-            return None;
+            return Stop::Pass;
         }
-        match_jwt(t, rs).map(|e| rs..e)
+        Stop::claim(rs, match_jwt(t, rs))
     }
 }
 

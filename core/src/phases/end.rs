@@ -73,8 +73,8 @@ impl Exchange {
         // Anything but the agent's own complete answer (or a configured direct response, or
         // the filter's own reply) is an error: Envoy answered instead of the agent, or cut the
         // response short.
-        let failed = !matches!(details, VIA_UPSTREAM | "" | DIRECT_RESPONSE)
-            && ReplyKind::from_details(details).is_none();
+        let failed =
+            !matches!(details, VIA_UPSTREAM | "" | DIRECT_RESPONSE) && !ReplyKind::is_ours(details);
         if failed {
             let error = if details.contains("after_response_started") {
                 format!("the response was cut short: {details}")

@@ -122,7 +122,7 @@ impl Exchange {
         let declares_body = head.content_length.is_some() || head.transfer_encoding;
         if end_of_stream || is_tunnel(head.method, head.upgrade, declares_body) {
             self.headers_held = true;
-            return self.decide(&policy, &[], now, host);
+            return self.decide(&policy, &[], host.now_nanos(), host);
         }
         self.phase = Phase::RequestBody;
         self.headers_held = policy.hold_headers;

@@ -698,3 +698,40 @@ fn the_rules_see_every_per_request_variable() {
         crate::rules::Value::Str("/x")
     );
 }
+
+/// A Slack-like prefix must not carry a card past the filter: the card is found whole,
+/// blocked or redacted, and no digit of it reaches the event line.
+#[test]
+fn a_token_prefix_does_not_hide_the_value_after_it() {
+    let p = policy(json!({"policy": {"block_rules": [
+        {"name": "scrub", "condition": "has_credit_card || has_slack_token", "action": "redact"}]}}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    let step = decide(
+        &mut ex,
+        br#"{"note":"xoxb--1234567890ab--4111 1111 1111 1111"}"#,
+    );
+    let Step::Redact(body) = step else {
+        panic!("{step:?}")
+    };
+    let body = String::from_utf8(body).unwrap();
+    assert!(body.ends_with(r#"--[CREDIT_CARD]"}"#), "{body}");
+    let events = String::from_utf8_lossy(ex.events()).to_string();
+    assert!(!events.contains("1111"), "{events}");
+    let p = policy(json!({}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    assert_eq!(
+        reply_status(&decide(&mut ex, br#"{"note":"xoxb--123-45-6789"}"#)),
+        Some(403)
+    );
+}
+
+#[test]
+fn the_reply_of_any_iatp_filter_is_not_an_error() {
+    let p = policy(json!({}));
+    let mut ex = exchange(&p, "HEAD", "/x", false);
+    decide(&mut ex, b"");
+    respond(&mut ex, 403, NOW);
+    ex.response_body(true);
+    ex.finish("iatp_from_another_version", NOW);
+    assert_eq!(lines(&ex).len(), 2, "request and response only");
+}
