@@ -4,6 +4,11 @@
 //! one table.
 //!
 //! Output: one line per case, `case<TAB>bytes<TAB>MB/s<TAB>findings`.
+//!
+//! `scan_bench --rounds N [CASE]` scans each case (or the cases whose name contains CASE)
+//! exactly N times and prints `case<TAB>bytes<TAB>findings`, without timing: for instruction
+//! counts that do not depend on the machine's load, e.g.
+//! `valgrind --tool=callgrind target/release/examples/scan_bench --rounds 40 "64KiB chat"`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -131,6 +136,11 @@ fn chat(size: usize) -> Vec<u8> {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let fixed: Option<u64> = (args.get(1).map(String::as_str) == Some("--rounds"))
+        .then(|| args.get(2).and_then(|n| n.parse().ok()))
+        .flatten();
+    let only = if fixed.is_some() { args.get(3) } else { None };
     let scanner = Scanner::new(KindSet::all_built_ins());
     let decoding = Decoding {
         json: true,
@@ -138,6 +148,10 @@ fn main() {
     };
     for (label, size) in [("1KiB", 1024), ("64KiB", 64 * 1024), ("1MiB", 1024 * 1024)] {
         for shape in ["clean", "with PII", "chat prose"] {
+            let case = format!("{label} {shape}");
+            if only.is_some_and(|o| !case.contains(o.as_str())) {
+                continue;
+            }
             let b = match shape {
                 "chat prose" => chat(size),
                 _ => body(size, shape == "with PII"),
@@ -148,6 +162,13 @@ fn main() {
                 scanner.scan_input(black_box(&b), decoding, Format::Json, &mut f, |_| {});
                 *found = f.count;
             };
+            if let Some(n) = fixed {
+                for _ in 0..n {
+                    run(&mut found);
+                }
+                println!("{case}\t{}\t{found}", b.len());
+                continue;
+            }
             // Warm up, then time whole rounds for at least half a second.
             for _ in 0..3 {
                 run(&mut found);
@@ -162,7 +183,6 @@ fn main() {
             }
             let secs = start.elapsed().as_secs_f64();
             let mbps = (b.len() as f64 * rounds as f64) / secs / 1e6;
-            let case = format!("{label} {shape}");
             println!("{case}\t{}\t{mbps:.0}\t{found}", b.len());
         }
     }

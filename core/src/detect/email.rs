@@ -15,6 +15,7 @@ impl BuiltIn for Email {
     const NAME: &'static str = "email";
     const FINDS: &'static str = "`local@domain.tld`: a local part of RFC 5322 atom characters except those that delimit URL and JSON fields (letters, digits, `.!#$%*+-^_~`; at most 64, no leading, trailing or doubled dot), at least two domain labels, TLD of letters or punycode (`xn--`).";
     const STOPS: &'static [u8] = b"@";
+    #[inline]
     fn at_stop(t: &[u8], i: usize) -> Stop {
         Stop::Claim(match_around(t, i))
     }

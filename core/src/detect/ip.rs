@@ -32,6 +32,7 @@ impl BuiltIn for IpAddress {
     const STOPS: &'static [u8] = b":";
     /// A colon that ends the first group (`fe80:`, `a:`) or starts a compressed address (`::1`):
     /// IPv6 from there, unless the colon continues a longer run of groups.
+    #[inline]
     fn at_stop(t: &[u8], i: usize) -> Stop {
         let hs = run_start(t, i, 4, is_hex);
         let first = hs < i || at(t, i + 1) == Some(b':');

@@ -20,6 +20,7 @@ impl BuiltIn for Phone {
     }
     const STOPS: &'static [u8] = b"+(";
     /// At `+`: E.164; at `(`: a North American area code.
+    #[inline]
     fn at_stop(t: &[u8], i: usize) -> Stop {
         let end = match at(t, i) {
             Some(b'+') => match_plus(t, i),

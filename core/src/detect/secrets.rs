@@ -12,6 +12,7 @@ impl BuiltIn for AwsAccessKey {
     const FINDS: &'static str = "`AKIA` or `ASIA` and 16 upper-case letters or digits.";
     const STOPS: &'static [u8] = b"A";
     /// `AKIA…` where a word starts.
+    #[inline]
     fn at_stop(t: &[u8], i: usize) -> Stop {
         if !word_start_at(t, i) {
             return Stop::Pass;
@@ -27,6 +28,7 @@ impl BuiltIn for GithubToken {
     const FINDS: &'static str = "`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and 36 or more letters and digits; `github_pat_` and 22 or more.";
     const STOPS: &'static [u8] = b"_";
     /// The underscore of `ghp_`, `github_pat_`.
+    #[inline]
     fn at_stop(t: &[u8], i: usize) -> Stop {
         let ws = run_start(t, i, 6, |c| c.is_ascii_lowercase());
         if !(word_start_at(t, ws) && at(t, ws) == Some(b'g')) {
@@ -44,6 +46,7 @@ impl BuiltIn for SlackToken {
         "`xoxa-`, `xoxb-`, `xoxp-`, `xoxr-` and 10 or more letters, digits and dashes.";
     const STOPS: &'static [u8] = b"-";
     /// The dash of `xoxb-`.
+    #[inline]
     fn at_stop(t: &[u8], i: usize) -> Stop {
         let ws = run_start(t, i, 4, |c| c.is_ascii_lowercase());
         if !(ws + 4 == i && word_start_at(t, ws)) {
@@ -60,6 +63,7 @@ impl BuiltIn for PrivateKey {
     const FINDS: &'static str = "A PEM `-----BEGIN … PRIVATE KEY-----` block through its `END` line (or, unterminated, to the end of its JSON string, at most 4 KiB).";
     const STOPS: &'static [u8] = b"-";
     /// `--`: the start of `-----BEGIN`. A double dash is this detector's alone, value or not.
+    #[inline]
     fn at_stop(t: &[u8], i: usize) -> Stop {
         if at(t, i + 1) != Some(b'-') {
             return Stop::Pass;
@@ -76,6 +80,7 @@ impl BuiltIn for Jwt {
         "Three base64url segments (`eyJ…`), the first decoding to a JSON object with an `alg`.";
     const STOPS: &'static [u8] = b".";
     /// The end of a JWT header: `eyJ…` and base64url up to here.
+    #[inline]
     fn at_stop(t: &[u8], i: usize) -> Stop {
         let rs = run_start(t, i, 1400, is_b64url);
         if !(t.get(rs..rs + 3) == Some(b"eyJ") && word_start_at(t, rs)) {
