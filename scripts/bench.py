@@ -219,6 +219,8 @@ VARIANTS = {
     "enforce": ("iatp", lambda: bench_plugin("enforce")),
     "monitor": ("iatp", lambda: bench_plugin("monitor")),
     "nopayload": ("iatp", lambda: bench_plugin("enforce", {"max_payload_bytes": 0})),
+    # --baseline-wasm: an earlier build of the filter, same configuration.
+    "baseline": ("baseline", lambda: bench_plugin("enforce")),
 }
 
 
@@ -254,8 +256,8 @@ def envoy_config(work, variant, wasm, agent_port):
 class EnvoyUnderTest:
     def __init__(self, args, work, variant, agent_port):
         self.variant = variant
-        cfg = envoy_config(work, variant, {"iatp": args.wasm, "noop": args.noop_wasm},
-                           agent_port)
+        cfg = envoy_config(work, variant, {"iatp": args.wasm, "noop": args.noop_wasm,
+                                           "baseline": args.baseline_wasm}, agent_port)
         admin_file = work / f"admin-{variant}.txt"
         admin_file.unlink(missing_ok=True)
         self.proc = Proc(f"envoy ({variant})", [
@@ -392,6 +394,36 @@ def run_all(args, work, scenarios):
 
 # ---------------------------------------------------------------------------------------------
 
+def idle_only(args, work):
+    """Envoy's RSS at idle, a few seconds after each start, for each variant in turn: a start
+    is noisy (about ±1 MB), so several starts, interleaved, and their means."""
+    variants = ["none", "noop", "enforce"] + (["baseline"] if args.baseline_wasm else [])
+    rss = {v: [] for v in variants}
+    try:
+        agent_port = free_port()
+        agent = Proc("mock agent", [args.mock_agent, "--port", str(agent_port), "--body",
+                                    '{"ok":true}'], work / "agent.log")
+        wait_http(f"http://127.0.0.1:{agent_port}/ready", agent)
+        for _ in range(args.idle_starts):
+            for v in variants:
+                e = EnvoyUnderTest(args, work, v, agent_port)
+                time.sleep(3)
+                rss[v].append(rss_mb(e.proc.pid))
+                e.stop()
+    finally:
+        for p in reversed(STARTED):
+            p.stop()
+    names = {"none": "Envoy without a filter", "noop": "the no-op Wasm filter",
+             "enforce": f"this build ({Path(args.wasm).stat().st_size} bytes)",
+             "baseline": f"the baseline ({Path(args.baseline_wasm).stat().st_size} bytes)"
+             if args.baseline_wasm else ""}
+    print(f"| Envoy ({args.workers} workers), idle RSS 3 s after start | starts, MB | mean MB |")
+    print("|---|---|---|")
+    for v in variants:
+        print(f"| {names[v]} | {' '.join(f'{x:.1f}' for x in rss[v])} | "
+              f"{statistics.mean(rss[v]):.1f} |")
+
+
 def main():
     # Ctrl-C, SIGTERM or SIGHUP: leave through `finally`, which ends what was started.
     for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -409,6 +441,12 @@ def main():
     ap.add_argument("--duration", type=float, default=5)
     ap.add_argument("--warmup", type=float, default=2)
     ap.add_argument("--pace-ms", type=int, default=10)
+    ap.add_argument("--idle-starts", type=int, help="only idle memory: start Envoy without "
+                    "the filter, with the no-op filter, with this build (and the baseline) this "
+                    "many times each, in turn, and print the RSS of each start and their means")
+    ap.add_argument("--baseline-wasm", help="an earlier build of the filter: its GET and 1 KiB "
+                    "POST run interleaved with the rest (B0, C0) and are compared with this "
+                    "build's")
     args = ap.parse_args()
     if args.smoke:
         args.rounds, args.duration, args.warmup = 1, 1, 0
@@ -416,6 +454,9 @@ def main():
     args.warmup = max(0, int(args.warmup))
     work = Path(args.out)
     work.mkdir(parents=True, exist_ok=True)
+    if args.idle_starts:
+        idle_only(args, work)
+        return
 
     bodies = {"1k": json_body(1024), "16k": json_body(16 * 1024), "256k": json_body(256 * 1024)}
     card_body = json_body(1024, card=True)
@@ -432,6 +473,7 @@ def main():
         log("starting Envoy without the filter, with it (enforce) and with it (monitor)")
         envs = {}
         variants = ["none", "noop", "enforce", "monitor"] + ([] if args.smoke else ["nopayload"])
+        variants += ["baseline"] if args.baseline_wasm else []
         for variant in variants:
             envs[variant] = EnvoyUnderTest(args, work, variant, agent_port)
             results[f"idle {variant}"] = envs[variant].idle_rss
@@ -483,8 +525,15 @@ def main():
             npl = envs["nopayload"]
             sc += [Scenario("C 1k no payload", npl.url + "/book", "POST", bodies["1k"],
                             npl.proc.pid, False, c)]
+        if "baseline" in envs:
+            base = envs["baseline"]
+            check_status(base.url + "/book", bodies["1k"], 200)
+            sc += [Scenario("B0 GET", base.url + "/status", "GET", None, base.proc.pid, False, c),
+                   Scenario("C0 1k", base.url + "/book", "POST", bodies["1k"], base.proc.pid,
+                            False, c)]
         rate_of = {"B GET": "A GET", "D 1k card": "A 1k", "E 1k card": "A 1k", "U 1k": "A 1k",
-                   "N 1k": "A 1k", "C 1k no payload": "A 1k"}
+                   "N 1k": "A 1k", "C 1k no payload": "A 1k", "B0 GET": "A GET",
+                   "C0 1k": "A 1k"}
         for x in sc:
             x.rate_of = rate_of.get(x.key) or (("A " + x.key[2:]) if x.key[0] == "C" else None)
         scan0 = (enf.stat_prometheus("iatp_scan_duration_us_sum") or 0,
@@ -508,6 +557,8 @@ def main():
         "envoy_workers": args.workers, "connections": args.connections,
         "rounds": args.rounds, "duration_s": args.duration, "pace_ms": args.pace_ms,
         "wasm_bytes": Path(args.wasm).stat().st_size, "smoke": args.smoke,
+        "baseline_wasm_bytes": Path(args.baseline_wasm).stat().st_size
+        if args.baseline_wasm else None,
         "wrk": subprocess.run(["wrk", "--version"], capture_output=True, text=True)
         .stdout.split("\n")[0].split(" Copyright")[0].strip(),
     }
@@ -529,6 +580,12 @@ def ratios(r, sizes):
     out["C(1k)/P throughput"] = r["C 1k"]["rps"] / r["P 1k"]["rps"]
     out["U/A(1k) upstream headroom"] = r["U 1k"]["rps"] / r["A 1k"]["rps"]
     out["Envoy idle RSS added by the filter MB"] = r["idle enforce"] - r["idle none"]
+    if "C0 1k" in r:
+        out["C(1k)/C0(1k) throughput"] = r["C 1k"]["rps"] / r["C0 1k"]["rps"]
+        out["B/B0 throughput"] = r["B GET"]["rps"] / r["B0 GET"]["rps"]
+        out["C(1k)/N(1k) throughput"] = r["C 1k"]["rps"] / r["N 1k"]["rps"]
+        out["C0(1k)/N(1k) throughput"] = r["C0 1k"]["rps"] / r["N 1k"]["rps"]
+        out["idle RSS, this build minus the baseline MB"] = r["idle enforce"] - r["idle baseline"]
     return out
 
 
@@ -544,7 +601,9 @@ def render(r, sizes):
     rows += [("C 1k no payload", "C: filter, POST 1 KiB clean, `events.max_payload_bytes: 0`")]
     rows += [("D 1k card", "D: filter, POST 1 KiB with a card (403)"),
              ("E 1k card", "E: filter, monitor mode, POST 1 KiB with a card"),
-             ("P 1k", "P: Python sidecar, POST 1 KiB clean")]
+             ("P 1k", "P: Python sidecar, POST 1 KiB clean"),
+             ("B0 GET", "B0: the baseline build, GET"),
+             ("C0 1k", "C0: the baseline build, POST 1 KiB clean")]
     out = ["| scenario | req/s (saturation) | p50 ms | p99 ms | fixed rate req/s | p50 ms | p99 ms "
            "| CPU s / 10k req | RSS under load MB |",
            "|---|---|---|---|---|---|---|---|---|"]
@@ -581,6 +640,19 @@ def render(r, sizes):
     out.append(f"| C(1k)/P throughput (filter vs Python sidecar) | "
                f"{r['C 1k']['rps'] / r['P 1k']['rps']:.0f}× | ≥ 50× |")
     out.append(f"| U/A(1k): upstream headroom | {r['U 1k']['rps'] / r['A 1k']['rps']:.2f}× | > 1 |")
+    if "C0 1k" in r:
+        c, c0, b, b0 = r["C 1k"], r["C0 1k"], r["B GET"], r["B0 GET"]
+        out.append(f"| C(1k)/C0(1k) throughput: this build against the baseline | "
+                   f"{c['rps'] / c0['rps']:.2f} | |")
+        out.append(f"| B/B0 (GET) throughput: this build against the baseline | "
+                   f"{b['rps'] / b0['rps']:.2f} | |")
+        out.append(f"| C(1k)/N(1k) and C0(1k)/N(1k): each build against the no-op filter | "
+                   f"{c['rps'] / r['N 1k']['rps']:.2f} and {c0['rps'] / r['N 1k']['rps']:.2f} | |")
+        if c.get("cpu_per_10k") and c0.get("cpu_per_10k"):
+            out.append(f"| Envoy CPU per request, this build minus the baseline, POST 1 KiB | "
+                       f"{(c['cpu_per_10k'] - c0['cpu_per_10k']) * 100:+.1f} µs | |")
+        out.append(f"| idle RSS, this build minus the baseline | "
+                   f"{r['idle enforce'] - r['idle baseline']:+.1f} MB | |")
     if "scan_us_mean" in r:
         out.append(f"| mean scan + rules time over all the run's evaluated requests, GET to 256 KiB "
                f"(iatp_scan_duration_us) | "
@@ -592,7 +664,9 @@ def render(r, sizes):
                f"{m['connections']} connections at saturation; medians of {m['rounds']} rounds "
                f"of {m['duration_s']} s; at the fixed rate each connection pauses 0 to "
                f"{2 * m['pace_ms']} ms (at random) after each answer; filter "
-               f"{m['wasm_bytes']} bytes.")
+               f"{m['wasm_bytes']} bytes"
+               + (f", baseline {m['baseline_wasm_bytes']} bytes" if m.get("baseline_wasm_bytes")
+                  else "") + ".")
     return "\n".join(out) + "\n"
 
 

@@ -5,7 +5,9 @@
 # also written to target/bench/results.md (and .json). See docs/performance.md.
 #   scripts/bench.sh            the full run (about 9 minutes)
 #   scripts/bench.sh --smoke    every scenario for a second: checks the script, reports nothing
-# Other options go to scripts/bench.py (--rounds, --duration, --connections, --workers).
+# Other options go to scripts/bench.py (--rounds, --duration, --connections, --workers;
+# --baseline-wasm FILE runs an earlier build of the filter beside this one, interleaved;
+# --idle-starts N measures only Envoy's idle memory, N starts of each variant in turn).
 source "$(dirname "$0")/lib.sh"
 BENCH_VENV="$ROOT/.venv-bench"
 
@@ -39,12 +41,16 @@ cargo build -q --release --target wasm32-wasip1 -p noop-filter
 NOOP_WASM="$ROOT/target/wasm32-wasip1/release/noop_filter.wasm"
 
 out="$ROOT/target/bench"
-for arg in "$@"; do [ "$arg" = "--smoke" ] && out="$ROOT/target/bench-smoke"; done
+core_table=1
+for arg in "$@"; do
+  [ "$arg" = "--smoke" ] && out="$ROOT/target/bench-smoke"
+  [ "$arg" = "--idle-starts" ] && core_table=0
+done
 "$BENCH_VENV/bin/python" scripts/bench.py --envoy "$ENVOY_BIN" --wasm "$WASM" \
   --noop-wasm "$NOOP_WASM" --mock-agent "$MOCK_AGENT" --out "$out" "$@"
 
 # Where a request's time goes inside the filter: its core, phase by phase, natively and as Wasm.
-if [ "$out" = "$ROOT/target/bench" ] && command -v node >/dev/null 2>&1; then
+if [ "$out" = "$ROOT/target/bench" ] && [ "$core_table" = 1 ] && command -v node >/dev/null 2>&1; then
   say "the filter's core per request, by phase (core/examples/request_bench.rs)"
   run_example_native_and_wasm request_bench
   {
