@@ -394,11 +394,25 @@ def run_all(args, work, scenarios):
 
 # ---------------------------------------------------------------------------------------------
 
+def anon_rw_mb(pid):
+    """RSS of a process's anonymous read-write mappings (its heaps: where V8's compiler and the
+    Wasm VMs' memories live), from /proc/<pid>/smaps."""
+    kb, anon_rw = 0, False
+    for line in open(f"/proc/{pid}/smaps"):
+        parts = line.split()
+        if len(parts) >= 5 and "-" in parts[0] and len(parts[1]) == 4:
+            anon_rw = parts[1] == "rw-p" and (len(parts) < 6 or parts[5].startswith("["))
+        elif anon_rw and parts[:1] == ["Rss:"]:
+            kb += int(parts[1])
+    return kb / 1024
+
+
 def idle_only(args, work):
     """Envoy's RSS at idle, a few seconds after each start, for each variant in turn: a start
     is noisy (about ±1 MB), so several starts, interleaved, and their means."""
     variants = ["none", "noop", "enforce"] + (["baseline"] if args.baseline_wasm else [])
     rss = {v: [] for v in variants}
+    anon = {v: [] for v in variants}
     try:
         agent_port = free_port()
         agent = Proc("mock agent", [args.mock_agent, "--port", str(agent_port), "--body",
@@ -409,6 +423,7 @@ def idle_only(args, work):
                 e = EnvoyUnderTest(args, work, v, agent_port)
                 time.sleep(3)
                 rss[v].append(rss_mb(e.proc.pid))
+                anon[v].append(anon_rw_mb(e.proc.pid))
                 e.stop()
     finally:
         for p in reversed(STARTED):
@@ -417,11 +432,12 @@ def idle_only(args, work):
              "enforce": f"this build ({Path(args.wasm).stat().st_size} bytes)",
              "baseline": f"the baseline ({Path(args.baseline_wasm).stat().st_size} bytes)"
              if args.baseline_wasm else ""}
-    print(f"| Envoy ({args.workers} workers), idle RSS 3 s after start | starts, MB | mean MB |")
-    print("|---|---|---|")
+    print(f"| Envoy ({args.workers} workers), idle RSS 3 s after start | starts, MB | mean MB "
+          f"| of which anonymous read-write, mean MB |")
+    print("|---|---|---|---|")
     for v in variants:
         print(f"| {names[v]} | {' '.join(f'{x:.1f}' for x in rss[v])} | "
-              f"{statistics.mean(rss[v]):.1f} |")
+              f"{statistics.mean(rss[v]):.1f} | {statistics.mean(anon[v]):.1f} |")
 
 
 def main():

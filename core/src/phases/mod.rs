@@ -116,10 +116,10 @@ pub enum HeaderValue {
 
 /// Set (`Some`) or remove (`None`) a header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HeaderEdit {
-    pub headers: Headers,
-    pub name: &'static str,
-    pub value: Option<HeaderValue>,
+struct HeaderEdit {
+    headers: Headers,
+    name: &'static str,
+    value: Option<HeaderValue>,
 }
 
 /// What the request headers say, as far as the filter cares. Read from the whole header map
@@ -312,11 +312,6 @@ impl Exchange {
             set(e.headers, e.name, value.as_deref());
         }
         self.edits.clear();
-    }
-
-    /// The pending header edits.
-    pub fn edits(&self) -> &[HeaderEdit] {
-        &self.edits
     }
 
     fn header_value(&self, v: HeaderValue) -> Cow<'_, str> {
