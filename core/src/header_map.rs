@@ -54,6 +54,14 @@ impl<'a> HeaderMap<'a> {
             .map(|(_, v)| *v)
     }
 
+    /// Every value of `name`, in order (a header sent more than once).
+    pub fn get_all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'a [u8]> + 's {
+        self.pairs
+            .iter()
+            .filter(move |(n, _)| *n == name.as_bytes())
+            .map(|(_, v)| *v)
+    }
+
     pub fn contains(&self, name: &str) -> bool {
         self.get(name).is_some()
     }

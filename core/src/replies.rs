@@ -41,6 +41,10 @@ registry! {
         /// The request body is over `limits.max_body_bytes`.
         TooLarge => ReplySpec { status: 413, details: "iatp_body_too_large", metered: true,
             when: "413" },
+        /// The request body is in a content coding the filter cannot read (Envoy's
+        /// decompressor, ahead of the filter, did not undo it).
+        UnsupportedEncoding => ReplySpec { status: 415, details: "iatp_unsupported_encoding",
+            metered: true, when: "415, a request body in a content coding the filter cannot read" },
         /// A `redact` rule matched and Envoy refused the rewritten body.
         RedactionFailed => ReplySpec { status: 500, details: "iatp_redaction_failed",
             metered: true, when: "500, a redacted body Envoy refused" },
@@ -118,6 +122,14 @@ struct TooLarge<'a> {
 }
 
 #[derive(Serialize)]
+struct UnsupportedEncoding<'a> {
+    error: &'static str,
+    content_encoding: &'a str,
+    supported: [&'static str; 1],
+    trace_id: &'a str,
+}
+
+#[derive(Serialize)]
 struct MethodNotAllowed<'a> {
     error: &'static str,
     allowed: [&'static str; 2],
@@ -162,6 +174,17 @@ pub fn too_large(limit_bytes: u64, trace_id: &str) -> Vec<u8> {
     to_vec(&TooLarge {
         error: "request body exceeds limit",
         limit_bytes,
+        trace_id,
+    })
+}
+
+/// 415: the body is in a content coding the filter cannot read. `coding` is the name of a
+/// registered coding ([`crate::phases::coding_name`]), never the caller's text as sent.
+pub fn unsupported_encoding(coding: &str, trace_id: &str) -> Vec<u8> {
+    to_vec(&UnsupportedEncoding {
+        error: "unsupported content encoding",
+        content_encoding: coding,
+        supported: ["identity"],
         trace_id,
     })
 }
@@ -221,6 +244,11 @@ mod tests {
             json!({"error": "request body exceeds limit", "limit_bytes": 10, "trace_id": "t"})
         );
         assert_eq!(
+            parse(unsupported_encoding("gzip", "t")),
+            json!({"error": "unsupported content encoding", "content_encoding": "gzip",
+                   "supported": ["identity"], "trace_id": "t"})
+        );
+        assert_eq!(
             parse(method_not_allowed("t"))["allowed"],
             json!(["GET", "HEAD"])
         );
@@ -240,7 +268,7 @@ mod tests {
         assert!(!ReplyKind::is_ours("via_upstream"));
         assert_eq!(
             ReplyKind::metered_statuses(),
-            vec![200, 403, 405, 413, 449, 500]
+            vec![200, 403, 405, 413, 415, 449, 500]
         );
     }
 

@@ -133,6 +133,9 @@ pub struct RequestHead<'a> {
     pub content_type: Option<&'a [u8]>,
     pub content_length: Option<&'a [u8]>,
     pub transfer_encoding: bool,
+    /// The first content coding of the body other than `identity` (RFC 9110 §8.4), over every
+    /// `Content-Encoding` header: the filter cannot read such a body.
+    pub content_coding: Option<&'a [u8]>,
     pub upgrade: bool,
     /// `X-Agent-Trace-ID`, as sent.
     pub trace_id: Option<&'a [u8]>,
@@ -153,6 +156,11 @@ impl<'a> RequestHead<'a> {
             content_type: h.get("content-type"),
             content_length: h.get("content-length"),
             transfer_encoding: h.contains("transfer-encoding"),
+            content_coding: h
+                .get_all("content-encoding")
+                .flat_map(|v| v.split(|&b| b == b','))
+                .map(<[u8]>::trim_ascii)
+                .find(|c| !c.is_empty() && !c.eq_ignore_ascii_case(b"identity")),
             upgrade: h.contains("upgrade"),
             trace_id: h.get(header::TRACE_ID),
             traceparent: h.get(header::TRACEPARENT),
@@ -160,6 +168,30 @@ impl<'a> RequestHead<'a> {
             quarantined: h.contains(header::QUARANTINED),
         }
     }
+}
+
+/// The registered name of a content coding (the IANA HTTP Content Coding Registry), for the
+/// 415 reply and its event; anything else is `unrecognised`, so that no caller's text is echoed.
+pub fn coding_name(coding: &[u8]) -> &'static str {
+    const REGISTERED: [&str; 12] = [
+        "gzip",
+        "x-gzip",
+        "deflate",
+        "br",
+        "zstd",
+        "compress",
+        "x-compress",
+        "exi",
+        "pack200-gzip",
+        "aes128gcm",
+        "dcb",
+        "dcz",
+    ];
+    REGISTERED
+        .iter()
+        .find(|name| coding.eq_ignore_ascii_case(name.as_bytes()))
+        .copied()
+        .unwrap_or("unrecognised")
 }
 
 /// The body's content type, as far as scanning and redaction care.

@@ -16,8 +16,8 @@ use crate::time::rfc3339_millis;
 use crate::{agent_card, trace};
 
 use super::{
-    header, is_tunnel, Content, Exchange, HeaderValue, Headers, Host, Phase, RequestHead, Step,
-    WELL_KNOWN_CARD, WELL_KNOWN_MANIFEST,
+    coding_name, header, is_tunnel, Content, Exchange, HeaderValue, Headers, Host, Phase,
+    RequestHead, Step, WELL_KNOWN_CARD, WELL_KNOWN_MANIFEST,
 };
 
 /// Paths in events are bounded like payloads: a path can be up to Envoy's header limit.
@@ -120,7 +120,13 @@ impl Exchange {
             return self.too_large(&policy, len, now);
         }
         let declares_body = head.content_length.is_some() || head.transfer_encoding;
-        if end_of_stream || is_tunnel(head.method, head.upgrade, declares_body) {
+        let tunnel = is_tunnel(head.method, head.upgrade, declares_body);
+        if let Some(coding) = head.content_coding.filter(|_| !end_of_stream && !tunnel) {
+            // A body the filter cannot read is never forwarded unscanned. Envoy's decompressor
+            // ahead of the filter undoes the codings it has (envoy/envoy.yaml).
+            return self.unsupported_encoding(&policy, coding_name(coding), now);
+        }
+        if end_of_stream || tunnel {
             self.headers_held = true;
             return self.decide(&policy, &[], host.now_nanos(), host);
         }
@@ -234,13 +240,43 @@ impl Exchange {
 
     /// The body is over the limit (declared, or found while buffering): 413, nothing forwarded.
     fn too_large(&mut self, policy: &Policy, body_bytes: u64, now_nanos: u64) -> Step {
+        let body = replies::too_large(policy.max_body_bytes, &self.trace_id);
+        let error = "request body exceeds limit";
+        self.refuse(
+            policy,
+            ReplyKind::TooLarge,
+            error,
+            body_bytes,
+            body,
+            now_nanos,
+        )
+    }
+
+    /// The body is in a content coding the filter cannot read: 415, nothing forwarded.
+    fn unsupported_encoding(&mut self, policy: &Policy, coding: &str, now_nanos: u64) -> Step {
+        let body = replies::unsupported_encoding(coding, &self.trace_id);
+        let error = "request body in an unsupported content encoding";
+        let kind = ReplyKind::UnsupportedEncoding;
+        self.refuse(policy, kind, error, 0, body, now_nanos)
+    }
+
+    /// A request refused before its body is read: the `request` line (path scanned, no
+    /// payload), an `error` line, and the reply.
+    fn refuse(
+        &mut self,
+        policy: &Policy,
+        kind: ReplyKind,
+        error: &str,
+        body_bytes: u64,
+        reply: Vec<u8>,
+        now_nanos: u64,
+    ) -> Step {
         let mut findings = Findings::default();
         let path_spans = self.scan_path(policy, &mut findings);
         let ts = rfc3339_millis(now_nanos / 1_000_000);
         self.record_request(policy, &path_spans, &[], &[], &findings, body_bytes, &ts);
-        self.push_error(policy, "request body exceeds limit", Some(413), &ts);
-        let body = replies::too_large(policy.max_body_bytes, &self.trace_id);
-        self.reply(ReplyKind::TooLarge, body)
+        self.push_error(policy, error, Some(kind.status()), &ts);
+        self.reply(kind, reply)
     }
 
     /// The whole request is here: scan it, evaluate the rules, record it, carry out the verdict.

@@ -313,6 +313,61 @@ fn size_limits() {
 }
 
 #[test]
+fn a_body_in_a_coding_the_filter_cannot_read_is_refused() {
+    let p = policy(json!({}));
+    let sent = |coding: &'static [u8], end_of_stream: bool| {
+        let mut ex = Exchange::new(Some(p.clone()));
+        let h = RequestHead {
+            content_coding: Some(coding),
+            ..head("POST", "/x?ssn=536-22-1234")
+        };
+        let step = ex.request_headers(&h, end_of_stream, &at(NOW));
+        (ex, step)
+    };
+    for (coding, named) in [
+        (b"gzip".as_slice(), "gzip"),
+        (b"DEFLATE", "deflate"),
+        (b"br", "br"),
+        (b"4111111111111111", "unrecognised"),
+    ] {
+        let (ex, step) = sent(coding, false);
+        let Step::Reply(reply) = &step else {
+            panic!("{step:?}")
+        };
+        assert_eq!(reply.kind, ReplyKind::UnsupportedEncoding);
+        let body: Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(body["content_encoding"], named);
+        assert_eq!(body["trace_id"], "t1");
+        assert!(ex.decided());
+        let l = lines(&ex);
+        assert_eq!(l[0]["path"], "/x?ssn=[SSN_REDACTED]");
+        assert_eq!(l[1]["type"], "error");
+        assert_eq!(l[1]["status"], 415);
+        assert!(!String::from_utf8_lossy(ex.events()).contains("4111"));
+    }
+    // No body: nothing to read.
+    let (_, step) = sent(b"gzip", true);
+    assert_eq!(reply_status(&step), Some(403), "decided on its path");
+}
+
+#[test]
+fn content_codings_are_read_from_every_header() {
+    let raw = crate::header_map::serialize(&[
+        (":method", "POST"),
+        ("content-encoding", " identity "),
+        ("content-encoding", "identity, Gzip"),
+    ]);
+    let map = HeaderMap::parse(&raw);
+    assert_eq!(
+        RequestHead::read(&map).content_coding,
+        Some(b"Gzip".as_slice())
+    );
+    let raw = crate::header_map::serialize(&[("content-encoding", "identity,,")]);
+    let map = HeaderMap::parse(&raw);
+    assert_eq!(RequestHead::read(&map).content_coding, None);
+}
+
+#[test]
 fn well_known() {
     let p = policy(json!({}));
     let ex = exchange(&p, "GET", "/x", false);

