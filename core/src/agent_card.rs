@@ -1,5 +1,7 @@
 //! The A2A agent card served at `/.well-known/agent-card.json`: the configured card with the
-//! fields A2A requires filled in from the manifest where missing.
+//! fields A2A requires filled in from the manifest where missing. Its `url` comes from the
+//! configuration only: a URL built from a request's `Host` would let any caller put its own
+//! address into the card that other agents fetch.
 //!
 //! A2A cards are an open, evolving schema, so unknown keys pass through; the keys A2A requires
 //! are type-checked at configure time.
@@ -8,15 +10,9 @@ use serde_json::{json, Map, Value};
 
 use crate::manifest::Manifest;
 
-/// The card, rendered once: whole when its `url` is configured, else as the JSON before and
-/// after the `url` value, which each request fills in.
-#[derive(Debug, Clone)]
-pub enum AgentCard {
-    Fixed(Vec<u8>),
-    Template { before: Vec<u8>, after: Vec<u8> },
-}
-
-const URL_SLOT: &str = "\u{1}iatp-url\u{1}";
+/// The card, rendered once at configure time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentCard(pub Vec<u8>);
 
 /// A configured card that is not a valid A2A card. `key` is the path inside `agent_card`
 /// (`skills[0].tags`).
@@ -59,13 +55,32 @@ fn wrong(key: impl Into<String>, expected: &'static str) -> CardError {
     }
 }
 
+/// What `url` must be: where other agents reach this one (A2A `AgentCard.url`).
+const URL_EXPECTED: &str = "an absolute http:// or https:// URL";
+
 impl AgentCard {
+    /// The card to serve, or `None` when it is not served. `serve` is
+    /// `well_known.agent_card`: `Some(true)` requires a configured `url`; unset serves the card
+    /// when a `url` is configured.
     pub fn new(
         configured: Option<Map<String, Value>>,
         m: &Manifest,
-    ) -> Result<AgentCard, CardError> {
+        serve: Option<bool>,
+    ) -> Result<Option<AgentCard>, CardError> {
         let mut card = configured.unwrap_or_default();
         check(&card)?;
+        let has_url = card.contains_key("url");
+        match serve {
+            Some(false) => return Ok(None),
+            None if !has_url => return Ok(None),
+            Some(true) if !has_url => {
+                return Err(CardError::Required {
+                    key: "url".into(),
+                    expected: URL_EXPECTED,
+                })
+            }
+            _ => {}
+        }
         let defaults = [
             (
                 "name",
@@ -102,41 +117,9 @@ impl AgentCard {
         for (k, v) in defaults {
             card.entry(k).or_insert(v);
         }
-        if card.contains_key("url") {
-            return Ok(AgentCard::Fixed(
-                serde_json::to_vec(&card).unwrap_or_default(),
-            ));
-        }
-        // The slot is the value of a key only this code sets; as serialized, the pattern
-        // `"url":"<slot>"` cannot come from any configured string (its quotes would be escaped).
-        card.insert("url".into(), json!(URL_SLOT));
-        let text = serde_json::to_vec(&card).unwrap_or_default();
-        let slot = serde_json::to_vec(&json!(URL_SLOT)).unwrap_or_default();
-        let pattern = [b"\"url\":".as_slice(), &slot].concat();
-        let at = text
-            .windows(pattern.len())
-            .position(|w| w == pattern.as_slice())
-            .unwrap_or(text.len());
-        let value_start = at + pattern.len() - slot.len();
-        Ok(AgentCard::Template {
-            before: text.get(..value_start).unwrap_or_default().to_vec(),
-            after: text
-                .get(value_start + slot.len()..)
-                .unwrap_or_default()
-                .to_vec(),
-        })
-    }
-
-    /// The card as JSON. `base_url` (from the request's scheme and authority, see
-    /// [`base_url`]) fills `url` when the configuration did not set it.
-    pub fn render(&self, base_url: &str) -> Vec<u8> {
-        match self {
-            AgentCard::Fixed(bytes) => bytes.clone(),
-            AgentCard::Template { before, after } => {
-                let url = serde_json::to_vec(base_url).unwrap_or_default();
-                [before.as_slice(), &url, after].concat()
-            }
-        }
+        Ok(Some(AgentCard(
+            serde_json::to_vec(&card).unwrap_or_default(),
+        )))
     }
 }
 
@@ -144,6 +127,11 @@ fn check(card: &Map<String, Value>) -> Result<(), CardError> {
     for key in ["name", "description", "url", "version", "protocolVersion"] {
         if card.get(key).is_some_and(|v| !v.is_string()) {
             return Err(wrong(key, "a string"));
+        }
+    }
+    if let Some(url) = card.get("url").and_then(Value::as_str) {
+        if !is_absolute_http_url(url) {
+            return Err(wrong("url", URL_EXPECTED));
         }
     }
     if card.get("capabilities").is_some_and(|v| !v.is_object()) {
@@ -187,25 +175,17 @@ fn check(card: &Map<String, Value>) -> Result<(), CardError> {
     Ok(())
 }
 
-/// `scheme://authority` of a request, when the authority looks like a host (and port); the
-/// value is reflected into the card, so anything else is not used.
-pub fn base_url(scheme: Option<&[u8]>, authority: Option<&[u8]>) -> String {
-    let scheme = match scheme {
-        Some(b"https") => "https",
-        _ => "http",
-    };
-    let host = authority
-        .filter(|a| {
-            !a.is_empty()
-                && a.len() <= 255
-                && a.iter().all(|&b| {
-                    b.is_ascii_alphanumeric()
-                        || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_')
-                })
-        })
-        .and_then(|a| std::str::from_utf8(a).ok())
-        .unwrap_or("localhost");
-    format!("{scheme}://{host}/")
+/// `http://host...` or `https://host...` with a non-empty host and no whitespace or control
+/// characters (RFC 3986's absolute URI, of the two schemes A2A uses).
+fn is_absolute_http_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        !r.is_empty()
+            && !r.starts_with(['/', '?', '#'])
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+    })
 }
 
 #[cfg(test)]
@@ -224,14 +204,18 @@ mod tests {
         .unwrap()
     }
 
-    fn render(card: &AgentCard, url: &str) -> Value {
-        serde_json::from_slice(&card.render(url)).unwrap()
+    const URL: &str = "https://booking.example/a2a";
+
+    fn served(configured: Value, serve: Option<bool>) -> Value {
+        let card = AgentCard::new(configured.as_object().cloned(), &manifest(), serve)
+            .unwrap()
+            .expect("served");
+        serde_json::from_slice(&card.0).unwrap()
     }
 
     #[test]
     fn derived_card_has_every_required_field() {
-        let card = AgentCard::new(None, &manifest()).unwrap();
-        let v = render(&card, "http://agent.local:10000/");
+        let v = served(json!({"url": URL}), None);
         for key in [
             "name",
             "description",
@@ -246,31 +230,48 @@ mod tests {
         }
         assert_eq!(v["name"], "Booking Agent");
         assert_eq!(v["version"], "1.2.0");
-        assert_eq!(v["url"], "http://agent.local:10000/");
+        assert_eq!(v["url"], URL);
     }
 
     #[test]
-    fn the_url_slot_cannot_be_forged_by_configured_text() {
-        let cfg =
-            json!({"description": "\"url\":\"\u{1}iatp-url\u{1}\"", "name": "\u{1}iatp-url\u{1}"});
-        let card = AgentCard::new(cfg.as_object().cloned(), &manifest()).unwrap();
-        let v = render(&card, "http://h/");
-        assert_eq!(v["url"], "http://h/");
-        assert_eq!(v["description"], cfg["description"]);
-        assert_eq!(v["name"], cfg["name"]);
+    fn the_url_comes_from_configuration_or_the_card_is_not_served() {
+        let m = manifest();
+        // Unset: served only with a configured url.
+        assert_eq!(AgentCard::new(None, &m, None).unwrap(), None);
+        // Switched off: not served, url or not.
+        let cfg = json!({"url": URL}).as_object().cloned();
+        assert_eq!(AgentCard::new(cfg, &m, Some(false)).unwrap(), None);
+        // Switched on without a url: refused, naming the key.
+        let e = AgentCard::new(None, &m, Some(true)).unwrap_err();
+        assert_eq!(e.path(), "agent_card.url");
+        assert_eq!(
+            e.to_string(),
+            "agent_card.url: is required and must be an absolute http:// or https:// URL"
+        );
+        for bad in [
+            "/relative",
+            "ftp://x/",
+            "http://",
+            "https:///x",
+            "http://a b/",
+            "x",
+        ] {
+            let cfg = json!({"url": bad}).as_object().cloned();
+            let e = AgentCard::new(cfg, &m, Some(true)).unwrap_err();
+            assert_eq!(e.path(), "agent_card.url", "{bad}");
+        }
     }
 
     #[test]
     fn configured_card_wins_and_is_checked() {
         let cfg = json!({"name": "B", "description": "d", "url": "https://b.example/", "version": "2",
                          "skills": [{"id": "s", "name": "S", "description": "x", "tags": ["t"]}], "x-extra": 1});
-        let card = AgentCard::new(cfg.as_object().cloned(), &manifest()).unwrap();
-        let v = render(&card, "http://ignored/");
+        let v = served(cfg, Some(true));
         assert_eq!(v["url"], "https://b.example/");
         assert_eq!(v["x-extra"], 1);
         assert_eq!(v["skills"][0]["id"], "s");
         let bad = json!({"skills": [{"id": "s", "name": "S", "description": "x"}]});
-        let e = AgentCard::new(bad.as_object().cloned(), &manifest()).unwrap_err();
+        let e = AgentCard::new(bad.as_object().cloned(), &manifest(), None).unwrap_err();
         assert_eq!(e.path(), "agent_card.skills[0].tags");
         assert!(matches!(e, CardError::Required { .. }));
         assert_eq!(
@@ -278,7 +279,7 @@ mod tests {
             "agent_card.skills[0].tags: is required and must be an array of strings"
         );
         let bad = json!({"name": 3});
-        let e = AgentCard::new(bad.as_object().cloned(), &manifest()).unwrap_err();
+        let e = AgentCard::new(bad.as_object().cloned(), &manifest(), None).unwrap_err();
         assert_eq!(e.path(), "agent_card.name");
         assert!(matches!(
             e,
@@ -287,15 +288,5 @@ mod tests {
                 ..
             }
         ));
-    }
-
-    #[test]
-    fn base_url_only_reflects_host_like_authorities() {
-        assert_eq!(
-            base_url(Some(b"https"), Some(b"a.example:8443")),
-            "https://a.example:8443/"
-        );
-        assert_eq!(base_url(None, Some(b"evil\"/><x")), "http://localhost/");
-        assert_eq!(base_url(Some(b"http"), None), "http://localhost/");
     }
 }

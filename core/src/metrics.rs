@@ -238,7 +238,7 @@ mod tests {
             "decision=.=monitor;.;iatp_requests_total"
         );
         assert_eq!(status_slot(ReplyKind::Unconfigured), None);
-        assert_eq!(status_slot(ReplyKind::ConfirmationRequired), Some(4));
+        assert_eq!(status_slot(ReplyKind::ConfirmationRequired), Some(5));
         for k in ReplyKind::ALL.iter().filter(|k| k.spec().metered) {
             let slot = status_slot(*k).unwrap();
             assert_eq!(ReplyKind::metered_statuses()[slot], k.status());

@@ -69,9 +69,12 @@ pub struct Policy {
     pub max_event_payload_bytes: usize,
     /// Seals event lines with HMAC-SHA256 instead of plain SHA-256.
     pub chain_key: Option<ChainKey>,
-    /// `/.well-known/agent-manifest`, rendered once.
-    pub manifest_json: Vec<u8>,
-    pub agent_card: AgentCard,
+    /// `/.well-known/agent-manifest`, rendered once; `None` when not served
+    /// (`well_known.agent_manifest: false`).
+    pub manifest_json: Option<Vec<u8>>,
+    /// `/.well-known/agent-card.json`; `None` when not served (no `agent_card.url`, or
+    /// `well_known.agent_card: false`).
+    pub agent_card: Option<AgentCard>,
     /// The warning every request gets when the trust score is below the threshold.
     pub low_trust_warning: Option<String>,
     /// Things an operator should know about this configuration (rules that can never match,

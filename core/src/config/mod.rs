@@ -82,7 +82,20 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
     let (rules, notes) = rules::compile(policy.block_rules, &env, hold_headers)?;
     let max_body_bytes = limits(raw.limits.unwrap_or_default())?;
     let (max_event_payload_bytes, chain_key) = events(raw.events.unwrap_or_default())?;
-    let agent_card = AgentCard::new(raw.agent_card, &manifest)?;
+    let well_known = raw.well_known.unwrap_or_default();
+    let agent_card = AgentCard::new(raw.agent_card, &manifest, well_known.agent_card)?;
+    let mut notes = notes;
+    if agent_card.is_none() && well_known.agent_card.is_none() {
+        notes.push(
+            "the agent card is not served: agent_card.url is not configured \
+             (set it, or well_known.agent_card: false to say so)"
+                .into(),
+        );
+    }
+    let manifest_json = well_known
+        .agent_manifest
+        .unwrap_or(true)
+        .then(|| serde_json::to_vec(&manifest.to_well_known()).unwrap_or_default());
     Ok(Policy {
         mode: raw.mode.unwrap_or_default(),
         hold_headers,
@@ -95,7 +108,7 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         max_body_bytes,
         max_event_payload_bytes,
         chain_key,
-        manifest_json: serde_json::to_vec(&manifest.to_well_known()).unwrap_or_default(),
+        manifest_json,
         agent_card,
         low_trust_warning: low_trust_warning(&manifest, trust_score, trust_threshold),
         manifest,

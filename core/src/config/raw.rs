@@ -14,6 +14,7 @@ pub(super) struct RawConfig {
     pub(super) hold_headers: Option<bool>,
     pub(super) manifest: Option<RawManifest>,
     pub(super) agent_card: Option<Map<String, Value>>,
+    pub(super) well_known: Option<RawWellKnown>,
     pub(super) policy: Option<RawPolicy>,
     pub(super) detectors: Option<RawDetectors>,
     pub(super) limits: Option<RawLimits>,
@@ -58,6 +59,14 @@ pub(super) struct RawCustomDetector {
 pub(super) enum RawChecksum {
     Luhn,
     Mod97,
+}
+
+/// Which well-known documents the filter answers itself.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWellKnown {
+    pub(super) agent_manifest: Option<bool>,
+    pub(super) agent_card: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -17,7 +17,7 @@ const DESIGN_EXAMPLE: &str = r#"{
     "rate_limiting": {"requests_per_minute": 600},
     "protocol_version": "1.0"
   },
-  "agent_card": {"name": "Booking Agent", "description": "...", "url": "...", "version": "1.0.0",
+  "agent_card": {"name": "Booking Agent", "description": "...", "url": "https://booking.example/", "version": "1.0.0",
                  "skills": []},
   "policy": {
     "trust_threshold": 3,
@@ -275,4 +275,31 @@ fn python_sdk_manifest_is_accepted() {
     .unwrap();
     assert_eq!(p.manifest.agent_id, "sdk-agent");
     assert_eq!(p.trust_score, 10);
+}
+
+#[test]
+fn well_known_endpoints_can_be_switched_off_and_the_card_needs_a_configured_url() {
+    let mut v = minimal();
+    v["well_known"] = json!({"agent_card": true});
+    let e = parse(v.to_string().as_bytes()).unwrap_err();
+    assert_eq!(e.path(), "agent_card.url");
+    v["agent_card"] = json!({"url": "https://a.example/"});
+    let p = parse(v.to_string().as_bytes()).unwrap();
+    assert!(p.agent_card.is_some() && p.manifest_json.is_some());
+    v["well_known"] = json!({"agent_card": false, "agent_manifest": false});
+    let p = parse(v.to_string().as_bytes()).unwrap();
+    assert!(p.agent_card.is_none() && p.manifest_json.is_none());
+    v["well_known"] = json!({"agent_cards": false});
+    assert_eq!(
+        parse(v.to_string().as_bytes()).unwrap_err().path(),
+        "well_known.agent_cards"
+    );
+    // Unset and no url: not served, and the operator is told.
+    let p = parse(minimal().to_string().as_bytes()).unwrap();
+    assert!(p.agent_card.is_none());
+    assert!(
+        p.notes.iter().any(|n| n.contains("agent_card.url")),
+        "{:?}",
+        p.notes
+    );
 }

@@ -13,7 +13,7 @@ use crate::replies::{self, Reply, ReplyKind};
 use crate::rules::Facts;
 use crate::scrub::{self, scrub, BodyFormat};
 use crate::time::rfc3339_millis;
-use crate::{agent_card, trace};
+use crate::trace;
 
 use super::{
     coding_name, header, is_tunnel, Content, Exchange, HeaderValue, Headers, Host, Phase,
@@ -49,6 +49,17 @@ const FORM_DECODING: Decoding = Decoding {
 pub enum WellKnown {
     Manifest,
     Card,
+}
+
+impl WellKnown {
+    /// The document, when the filter serves it (`well_known.*`); else the request is an
+    /// ordinary one, for the agent.
+    fn document(self, policy: &Policy) -> Option<&[u8]> {
+        match self {
+            WellKnown::Manifest => policy.manifest_json.as_deref(),
+            WellKnown::Card => policy.agent_card.as_ref().map(|c| c.0.as_slice()),
+        }
+    }
 }
 
 /// What detection found in one request: the totals the rules see, and the values to scrub
@@ -99,9 +110,8 @@ impl Exchange {
         self.declares_length = head.content_length.is_some();
         self.started_nanos = now;
 
-        if let Some(which) = self.well_known() {
-            let base = agent_card::base_url(head.scheme, head.authority);
-            return self.serve_well_known(&policy, which, &base, now);
+        if let Some(document) = self.well_known().and_then(|w| w.document(&policy)) {
+            return self.serve_well_known(&policy, document.to_vec(), now);
         }
 
         // The agent can trust these headers: the filter sets them, whatever the caller sent.
@@ -216,13 +226,7 @@ impl Exchange {
     }
 
     /// Answers a well-known endpoint: 200 with the document on GET/HEAD, 405 otherwise.
-    fn serve_well_known(
-        &mut self,
-        policy: &Policy,
-        which: WellKnown,
-        base_url: &str,
-        now_nanos: u64,
-    ) -> Step {
+    fn serve_well_known(&mut self, policy: &Policy, document: Vec<u8>, now_nanos: u64) -> Step {
         let mut findings = Findings::default();
         let path_spans = self.scan_path(policy, &mut findings);
         let ts = rfc3339_millis(now_nanos / 1_000_000);
@@ -231,11 +235,7 @@ impl Exchange {
             let body = replies::method_not_allowed(&self.trace_id);
             return self.reply(ReplyKind::MethodNotAllowed, body);
         }
-        let body = match which {
-            WellKnown::Manifest => policy.manifest_json.clone(),
-            WellKnown::Card => policy.agent_card.render(base_url),
-        };
-        self.reply(ReplyKind::WellKnown, body)
+        self.reply(ReplyKind::WellKnown, document)
     }
 
     /// The body is over the limit (declared, or found while buffering): 413, nothing forwarded.

@@ -369,7 +369,7 @@ fn content_codings_are_read_from_every_header() {
 
 #[test]
 fn well_known() {
-    let p = policy(json!({}));
+    let p = policy(json!({"agent_card": {"url": "https://a.example/"}}));
     let ex = exchange(&p, "GET", "/x", false);
     assert_eq!(ex.well_known(), None);
     let mut ex = Exchange::new(Some(p.clone()));
@@ -381,7 +381,7 @@ fn well_known() {
     assert_eq!(ex.well_known(), Some(WellKnown::Manifest));
     assert_eq!(reply_status(&step), Some(200));
     assert!(edits(&mut ex).is_empty(), "nothing goes to the agent");
-    let mut ex = Exchange::new(Some(p));
+    let mut ex = Exchange::new(Some(p.clone()));
     let step = ex.request_headers(
         &head("DELETE", "/.well-known/agent-card.json"),
         true,
@@ -389,6 +389,40 @@ fn well_known() {
     );
     assert_eq!(ex.well_known(), Some(WellKnown::Card));
     assert_eq!(reply_status(&step), Some(405));
+    // The card's url is the configured one, whatever the request's Host says.
+    let mut ex = Exchange::new(Some(p));
+    let h = RequestHead {
+        authority: Some(b"evil.example"),
+        scheme: Some(b"https"),
+        ..head("GET", "/.well-known/agent-card.json")
+    };
+    let Step::Reply(reply) = ex.request_headers(&h, true, &at(NOW)) else {
+        panic!("not served")
+    };
+    let card: Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(card["url"], "https://a.example/");
+    assert!(!String::from_utf8_lossy(&reply.body).contains("evil"));
+}
+
+#[test]
+fn a_well_known_endpoint_switched_off_is_an_ordinary_request() {
+    for (extra, path) in [
+        (json!({}), "/.well-known/agent-card.json"),
+        (
+            json!({"agent_card": {"url": "https://a.example/"}, "well_known": {"agent_card": false}}),
+            "/.well-known/agent-card.json",
+        ),
+        (
+            json!({"well_known": {"agent_manifest": false}}),
+            "/.well-known/agent-manifest",
+        ),
+    ] {
+        let p = policy(extra);
+        let mut ex = Exchange::new(Some(p));
+        let step = ex.request_headers(&head("GET", path), true, &at(NOW));
+        assert_eq!(step, Step::Continue, "{path}");
+        assert_eq!(ex.phase(), Phase::Forwarded);
+    }
 }
 
 #[test]

@@ -23,6 +23,10 @@ fn a_bad_configuration_makes_envoy_refuse_the_filter_with_a_log_line_naming_the_
             "configuration rejected: polcy (line 1, column",
         ),
         (
+            json!({"manifest": manifest(), "well_known": {"agent_card": true}}).to_string(),
+            "configuration rejected: agent_card.url: is required and must be an absolute http:// or https:// URL",
+        ),
+        (
             json!({"manifest": manifest(), "policy": {"block_rules": [
                 {"name": "bad", "condition": "has_ssn & retention == 'permanent'", "action": "block"}]}})
             .to_string(),

@@ -24,6 +24,7 @@ fn plugin(mode: &str) -> Value {
             "reversibility": {"level": "partial"},
             "privacy": {"retention": "ephemeral"}
         },
+        "agent_card": {"url": "https://metrics-agent.example/"},
         "policy": {"block_rules": [
             {"name": "no_ssn", "condition": "has_ssn", "action": "block"},
             {"name": "confirm_email", "condition": "has_email", "action": "warn"}

@@ -398,7 +398,9 @@ fn monitor_mode_reports_but_never_enforces() {
 
 #[test]
 fn well_known_endpoints_answer_locally() {
-    let stack = Stack::with_plugin(&base());
+    let stack = Stack::with_plugin(&with(base(), |v| {
+        v["agent_card"] = json!({"url": "https://test-agent.example/a2a"});
+    }));
     let r = stack.send(Request::get("/.well-known/agent-manifest"));
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/json"));
@@ -411,8 +413,11 @@ fn well_known_endpoints_answer_locally() {
     assert_eq!(m["privacy"]["retention"], "ephemeral");
     assert_eq!(m["privacy_contract"]["retention"], "ephemeral");
 
-    let r = stack.send(Request::get("/.well-known/agent-card.json?v=1"));
+    // The card's url is the configured one: a caller's Host never gets into it.
+    let r =
+        stack.send(Request::get("/.well-known/agent-card.json?v=1").header("host", "evil.example"));
     assert_eq!(r.status, 200);
+    assert!(!r.text().contains("evil"), "{}", r.text());
     let card = r.json();
     for key in [
         "name",
@@ -427,7 +432,7 @@ fn well_known_endpoints_answer_locally() {
         assert!(card.get(key).is_some(), "card lacks {key}: {card}");
     }
     assert_eq!(card["name"], "Test Agent");
-    assert_eq!(card["url"], "http://agent.test/");
+    assert_eq!(card["url"], "https://test-agent.example/a2a");
 
     let r = stack.send(Request::new("HEAD", "/.well-known/agent-manifest"));
     assert_eq!(r.status, 200);
@@ -440,6 +445,24 @@ fn well_known_endpoints_answer_locally() {
         Vec::<Value>::new(),
         "well-known requests stay in Envoy"
     );
+}
+
+#[test]
+fn a_well_known_endpoint_the_filter_does_not_serve_goes_to_the_agent() {
+    // No agent_card.url: the filter does not make up a card (nor a URL from the Host header).
+    let stack = Stack::with_plugin(&with(base(), |v| {
+        v["well_known"] = json!({"agent_manifest": false});
+    }));
+    for path in [
+        "/.well-known/agent-card.json",
+        "/.well-known/agent-manifest",
+    ] {
+        let r = stack.send(Request::get(path).header("host", "evil.example"));
+        assert_eq!(r.status, 200, "{path}: the mock agent answers");
+        let trace = r.header("x-agent-trace-id").unwrap().to_string();
+        assert_eq!(stack.agent_requests_for(&trace)[0]["path"], path);
+    }
+    // Switched on without a url: Envoy refuses the configuration (host test in config.rs).
 }
 
 #[test]
