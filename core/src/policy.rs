@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::agent_card::AgentCard;
 use crate::chain::ChainKey;
-use crate::detect::{Decoding, Finding, Findings, Format, Scanner};
+use crate::detect::Scanner;
 use crate::manifest::Manifest;
 use crate::registry::registry;
 use crate::rules::{Cond, Facts};
@@ -65,6 +65,8 @@ pub struct Policy {
     pub allow_override: bool,
     pub rules: Vec<Rule>,
     pub scanner: Scanner,
+    /// Request headers not scanned (`detectors.skip_headers`), lower-case.
+    pub skip_headers: Vec<String>,
     pub max_body_bytes: u64,
     pub max_event_payload_bytes: usize,
     /// Seals event lines with HMAC-SHA256 instead of plain SHA-256.
@@ -153,18 +155,35 @@ impl Verdict<'_> {
 }
 
 impl Policy {
-    /// The values the scanner finds in a short request-controlled text (a trace id, a method).
-    pub fn findings_in(&self, text: &[u8]) -> Vec<Finding> {
-        let mut findings = Findings::default();
-        let mut spans = Vec::new();
-        self.scanner.scan_input(
-            text,
-            Decoding::default(),
-            Format::Text,
-            &mut findings,
-            |f| spans.push(f),
+    /// What the request's headers already decide (`facts` with a body still to come, see
+    /// [`Facts::body_pending`]), or `None` when the body must be seen. A block rule the headers
+    /// alone match blocks (the first such rule: an earlier one the body could still make
+    /// match would block too). Otherwise warnings the headers alone make certain (the trust
+    /// score, warn rules they match) ask for confirmation at once, unless the caller asks to
+    /// override: a warned request is not forwarded either way, and its retry is evaluated
+    /// whole, block rules included.
+    pub fn verdict_so_far(&self, facts: &Facts, override_requested: bool) -> Option<Verdict<'_>> {
+        if let Some(rule) = self
+            .rules
+            .iter()
+            .find(|r| r.action == RuleAction::Block && r.cond.decided(facts) == Some(true))
+        {
+            return Some(Verdict::Block(rule));
+        }
+        if override_requested && self.allow_override {
+            return None;
+        }
+        let mut warnings: Vec<&str> = Vec::new();
+        if let Some(w) = &self.low_trust_warning {
+            warnings.push(w);
+        }
+        warnings.extend(
+            self.rules
+                .iter()
+                .filter(|r| r.action == RuleAction::Warn && r.cond.decided(facts) == Some(true))
+                .map(|r| r.message.as_str()),
         );
-        spans
+        (!warnings.is_empty()).then_some(Verdict::Warn(warnings))
     }
 
     pub fn evaluate(&self, facts: &Facts, override_requested: bool) -> Verdict<'_> {

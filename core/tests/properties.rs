@@ -31,6 +31,9 @@ impl Host for Envoy {
     fn response_code_details(&self) -> Vec<u8> {
         b"via_upstream".to_vec()
     }
+    fn request_trailers(&self) -> Vec<u8> {
+        Vec::new()
+    }
 }
 
 /// Bytes that exercise the detectors: digits and separators, '@', letters of the credential
@@ -203,13 +206,16 @@ proptest! {
         // `(?s)`: `.` alone never generates a newline, the one character that matters most.
         method in "(?s).{0,20}",
         path in "(?s).{0,200}",
+        header in "(?s).{0,40}",
         payload in prop::option::of("(?s).{0,500}"),
         trace in "[A-Za-z0-9._-]{1,128}",
     ) {
         let mut log = EventLog::default();
         let stamp = Stamp { trace_id: &trace, timestamp: "2026-01-23T12:34:56.789Z", agent_id: "a" };
         log.push(&stamp, &events::Request {
-            method: &method, path: &path, trust_score: 5, detected: vec![], body_bytes: 3,
+            method: &method, path: &path, trust_score: 5, detected: vec![],
+            headers: vec![events::FieldDetected { name: &header, detected: vec!["ssn"] }],
+            trailers: vec![], body_bytes: 3,
             payload: payload.as_deref(), payload_truncated: false,
         });
         log.push(&stamp, &events::Failure { error: &path, status: Some(413) });

@@ -106,6 +106,13 @@ impl Host for Envoy {
     fn response_code_details(&self) -> Vec<u8> {
         property(&["response", "code_details"]).unwrap_or_default()
     }
+
+    /// All request trailers in one host call.
+    fn request_trailers(&self) -> Vec<u8> {
+        abi::header_map_pairs(MapType::HttpRequestTrailers)
+            .map_err(|s| log::warn!("could not read the request trailers: host status {s}"))
+            .unwrap_or_default()
+    }
 }
 
 /// Wall-clock time in nanoseconds since the Unix epoch (0 if the host cannot tell).

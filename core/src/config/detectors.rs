@@ -9,6 +9,56 @@ use super::ConfigError;
 /// Longest custom detector name and cue word.
 const MAX_NAME: usize = 32;
 
+/// The request headers not scanned unless the operator says otherwise: the credentials a
+/// request to an agent is expected to carry (HTTP authentication, RFC 9110 §11; the API-key
+/// headers of OpenAI-compatible and Anthropic clients). Cookies are scanned.
+pub const DEFAULT_SKIP_HEADERS: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "x-api-key",
+    "api-key",
+];
+
+/// Most names in `detectors.skip_headers`.
+const MAX_SKIP_HEADERS: usize = 64;
+
+/// `detectors.skip_headers`: header names (RFC 9110 tokens, compared lower-case as Envoy keeps
+/// them), or the default list.
+pub(super) fn skip_headers(raw: Option<Vec<String>>) -> Result<Vec<String>, ConfigError> {
+    let Some(names) = raw else {
+        return Ok(DEFAULT_SKIP_HEADERS.iter().map(|s| s.to_string()).collect());
+    };
+    if names.len() > MAX_SKIP_HEADERS {
+        return Err(ConfigError::OutOfRange {
+            path: "detectors.skip_headers".into(),
+            bound: format!("at most {MAX_SKIP_HEADERS} header names"),
+        });
+    }
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        let path = format!("detectors.skip_headers[{i}]");
+        let pseudo = name.strip_prefix(':').unwrap_or(name);
+        if pseudo.is_empty() || name.len() > 256 || !pseudo.bytes().all(token) {
+            return Err(ConfigError::InvalidName {
+                path,
+                rule: "a header name: 1 to 256 token characters (RFC 9110 §5.1), or a \
+                       pseudo-header such as :authority"
+                    .into(),
+            });
+        }
+        let lower = name.to_ascii_lowercase();
+        if out.contains(&lower) {
+            return Err(ConfigError::Duplicate {
+                path,
+                message: format!("header '{lower}' is listed twice"),
+            });
+        }
+        out.push(lower);
+    }
+    Ok(out)
+}
+
 pub(super) fn compile(raw: RawDetectors) -> Result<Scanner, ConfigError> {
     let customs = custom(raw.custom.unwrap_or_default())?;
     let all_custom = (0..customs.len()).fold(KindSet::default(), |s, k| s.with(Kind::custom(k)));

@@ -70,7 +70,9 @@ fn strip_position(msg: &str) -> String {
 fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
     let manifest = raw.manifest.ok_or(ConfigError::NoManifest)?.normalize()?;
     let trust_score = trust::trust_score(&manifest);
-    let scanner = detectors::compile(raw.detectors.unwrap_or_default())?;
+    let mut raw_detectors = raw.detectors.unwrap_or_default();
+    let skip_headers = detectors::skip_headers(raw_detectors.skip_headers.take())?;
+    let scanner = detectors::compile(raw_detectors)?;
     let hold_headers = raw.hold_headers.unwrap_or(true);
     let policy = raw.policy.unwrap_or_default();
     let trust_threshold = trust_threshold(policy.trust_threshold)?;
@@ -105,6 +107,7 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         allow_override: policy.allow_override.unwrap_or(true),
         rules,
         scanner,
+        skip_headers,
         max_body_bytes,
         max_event_payload_bytes,
         chain_key,

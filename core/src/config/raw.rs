@@ -43,6 +43,7 @@ pub(super) struct RawRule {
 pub(super) struct RawDetectors {
     pub(super) enabled: Option<Vec<String>>,
     pub(super) custom: Option<Vec<RawCustomDetector>>,
+    pub(super) skip_headers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

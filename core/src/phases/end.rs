@@ -1,7 +1,6 @@
 //! The log phase: the stream is over (Envoy runs the filter's `on_log` just before its access
 //! loggers). Records what went wrong that no earlier phase saw.
 
-use crate::detect::Findings;
 use crate::replies::ReplyKind;
 use crate::time::rfc3339_millis;
 
@@ -54,10 +53,8 @@ impl Exchange {
             if self.response_status.is_some() || self.phase == Phase::Ended {
                 return; // response_headers recorded it, or this ran already
             }
-            let mut findings = Findings::default();
-            let path_spans = self.scan_path(&policy, &mut findings);
             let body_bytes = u64::try_from(self.body_size).unwrap_or(u64::MAX);
-            self.record_request(&policy, &path_spans, &[], &[], &findings, body_bytes, &ts);
+            self.record_request(&policy, &[], &[], None, body_bytes, &ts);
             let error = why("the stream ended before the request was complete");
             self.push_error(&policy, &error, None, &ts);
             self.phase = Phase::Ended;

@@ -15,6 +15,7 @@
 //! read is a host call).
 
 mod end;
+mod fields;
 mod request;
 mod response;
 #[cfg(test)]
@@ -29,7 +30,10 @@ use crate::metrics::Tally;
 use crate::policy::{Policy, PolicyResult};
 use crate::replies::Reply;
 
+pub use fields::{holds_sensitive, FieldDetection};
 pub use request::WellKnown;
+
+use fields::FieldScan;
 
 /// The filter's public headers (a contract with agents, callers and operators).
 pub mod header {
@@ -45,6 +49,8 @@ pub mod header {
     pub const POLICY: &str = "x-agent-policy";
     /// W3C trace context, read for its trace id.
     pub const TRACEPARENT: &str = "traceparent";
+    /// W3C trace context's vendor part: removed with a `traceparent` whose id was refused.
+    pub const TRACESTATE: &str = "tracestate";
 }
 
 /// `/.well-known/agent-manifest`: the protected agent's manifest.
@@ -64,6 +70,8 @@ pub trait Host {
     fn response_status(&self) -> Option<u16>;
     /// Envoy's `%RESPONSE_CODE_DETAILS%` at the end of the stream (empty if unknown).
     fn response_code_details(&self) -> Vec<u8>;
+    /// The request trailers, serialized as [`HeaderMap::parse`] reads them (empty if none).
+    fn request_trailers(&self) -> Vec<u8>;
 }
 
 /// Where the request side of an exchange stands.
@@ -126,6 +134,8 @@ struct HeaderEdit {
 /// ([`RequestHead::read`]), which the glue gets in one host call.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestHead<'a> {
+    /// Every header, pseudo-headers included, in order: each is scanned.
+    pub headers: &'a [(&'a [u8], &'a [u8])],
     pub method: &'a [u8],
     pub path: &'a [u8],
     pub scheme: Option<&'a [u8]>,
@@ -147,8 +157,9 @@ pub struct RequestHead<'a> {
 }
 
 impl<'a> RequestHead<'a> {
-    pub fn read(h: &HeaderMap<'a>) -> RequestHead<'a> {
+    pub fn read(h: &'a HeaderMap<'a>) -> RequestHead<'a> {
         RequestHead {
+            headers: h.pairs(),
             method: h.get(":method").unwrap_or_default(),
             path: h.get(":path").unwrap_or_default(),
             scheme: h.get(":scheme"),
@@ -238,6 +249,8 @@ pub struct Exchange {
     trace_id: String,
     method: String,
     path: String,
+    /// What the request's own fields hold (method, path, headers, trailers).
+    fields: FieldScan,
     content: Content,
     /// A gRPC request: Envoy reports its failures as 200 with a `grpc-status`, so the end of
     /// its stream is always looked at.
@@ -272,6 +285,7 @@ impl Exchange {
             trace_id: String::new(),
             method: String::new(),
             path: String::new(),
+            fields: FieldScan::default(),
             content: Content::Other,
             grpc: false,
             override_requested: false,

@@ -7,6 +7,7 @@
 
 use crate::detect::{Decoding, Finding, Findings, Format, KindSet};
 use crate::events::{self, Stamp};
+use crate::header_map::HeaderMap;
 use crate::metrics::Tally;
 use crate::policy::{is_override, Decision, Mode, Policy, Rule, Verdict};
 use crate::replies::{self, Reply, ReplyKind};
@@ -15,20 +16,14 @@ use crate::scrub::{self, scrub, BodyFormat};
 use crate::time::rfc3339_millis;
 use crate::trace;
 
+use super::fields::{event_method, Section};
 use super::{
-    coding_name, header, is_tunnel, Content, Exchange, HeaderValue, Headers, Host, Phase,
-    RequestHead, Step, WELL_KNOWN_CARD, WELL_KNOWN_MANIFEST,
+    coding_name, header, holds_sensitive, is_tunnel, Content, Exchange, FieldDetection, FieldScan,
+    HeaderValue, Headers, Host, Phase, RequestHead, Step, WELL_KNOWN_CARD, WELL_KNOWN_MANIFEST,
 };
 
 /// Paths in events are bounded like payloads: a path can be up to Envoy's header limit.
 pub(super) const MAX_EVENT_PATH_BYTES: usize = 2048;
-
-/// Paths and query strings are percent-encoded, and `+` is a space in query strings.
-const PATH_DECODING: Decoding = Decoding {
-    percent: true,
-    plus_is_space: true,
-    json: false,
-};
 
 /// Any body may carry JSON `\u` escapes (JSON is sniffed, not trusted to its content type).
 const JSON_DECODING: Decoding = Decoding {
@@ -62,11 +57,10 @@ impl WellKnown {
     }
 }
 
-/// What detection found in one request: the totals the rules see, and the values to scrub
-/// from the path and the body (in input order).
+/// What detection found in one request: the totals the rules see (the request's fields and its
+/// body), and the values to scrub from the body (in input order).
 struct Scan {
     findings: Findings,
-    path_spans: Vec<Finding>,
     body_spans: Vec<Finding>,
     format: BodyFormat,
 }
@@ -81,14 +75,21 @@ impl Exchange {
     ) -> Step {
         let now = host.now_nanos();
         let policy = self.policy.clone();
+        // A caller's id that holds a detected value would print it in every event line and
+        // header: such an id is replaced (and a `traceparent` carrying it is not forwarded).
+        let sensitive = |id: &[u8]| {
+            policy
+                .as_deref()
+                .is_some_and(|p| holds_sensitive(&p.scanner, id))
+        };
+        let traceparent_refused = head
+            .traceparent
+            .and_then(trace::traceparent_trace_id)
+            .is_some_and(|id| sensitive(id.as_bytes()));
         self.trace_id = trace::resolve(
             head.trace_id,
-            head.traceparent,
-            |id| {
-                policy
-                    .as_deref()
-                    .is_some_and(|p| !p.findings_in(id).is_empty())
-            },
+            head.traceparent.filter(|_| !traceparent_refused),
+            sensitive,
             || trace::random_bytes(now),
         );
         let Some(policy) = policy else {
@@ -109,6 +110,9 @@ impl Exchange {
         self.override_requested = is_override(head.user_override);
         self.declares_length = head.content_length.is_some();
         self.started_nanos = now;
+        self.fields = FieldScan::of_request_line(&policy, head.method, head.path);
+        self.fields
+            .add_headers(&policy, head.headers, Section::Headers);
 
         if let Some(document) = self.well_known().and_then(|w| w.document(&policy)) {
             return self.serve_well_known(&policy, document.to_vec(), now);
@@ -118,6 +122,10 @@ impl Exchange {
         self.edit_identity(Headers::Request);
         if head.quarantined {
             self.edit(Headers::Request, header::QUARANTINED, None);
+        }
+        if traceparent_refused {
+            self.edit(Headers::Request, header::TRACEPARENT, None);
+            self.edit(Headers::Request, header::TRACESTATE, None);
         }
 
         let declared = head.content_length.and_then(|v| {
@@ -139,6 +147,9 @@ impl Exchange {
         if end_of_stream || tunnel {
             self.headers_held = true;
             return self.decide(&policy, &[], host.now_nanos(), host);
+        }
+        if let Some(step) = self.decide_on_headers(&policy, host) {
+            return step;
         }
         self.phase = Phase::RequestBody;
         self.headers_held = policy.hold_headers;
@@ -183,6 +194,10 @@ impl Exchange {
         if self.phase != Phase::RequestBody {
             return Step::Continue;
         }
+        let raw = host.request_trailers();
+        let trailers = HeaderMap::parse(&raw);
+        self.fields
+            .add_headers(&policy, trailers.pairs(), Section::Trailers);
         self.decide_buffered(&policy, host)
     }
 
@@ -227,10 +242,8 @@ impl Exchange {
 
     /// Answers a well-known endpoint: 200 with the document on GET/HEAD, 405 otherwise.
     fn serve_well_known(&mut self, policy: &Policy, document: Vec<u8>, now_nanos: u64) -> Step {
-        let mut findings = Findings::default();
-        let path_spans = self.scan_path(policy, &mut findings);
         let ts = rfc3339_millis(now_nanos / 1_000_000);
-        self.record_request(policy, &path_spans, &[], &[], &findings, 0, &ts);
+        self.record_request(policy, &[], &[], None, 0, &ts);
         if !matches!(self.method.as_str(), "GET" | "HEAD") {
             let body = replies::method_not_allowed(&self.trace_id);
             return self.reply(ReplyKind::MethodNotAllowed, body);
@@ -271,10 +284,8 @@ impl Exchange {
         reply: Vec<u8>,
         now_nanos: u64,
     ) -> Step {
-        let mut findings = Findings::default();
-        let path_spans = self.scan_path(policy, &mut findings);
         let ts = rfc3339_millis(now_nanos / 1_000_000);
-        self.record_request(policy, &path_spans, &[], &[], &findings, body_bytes, &ts);
+        self.record_request(policy, &[], &[], None, body_bytes, &ts);
         self.push_error(policy, error, Some(kind.status()), &ts);
         self.reply(kind, reply)
     }
@@ -288,18 +299,55 @@ impl Exchange {
             Verdict::Allow | Verdict::Override(_) => policy.redaction(&facts),
             Verdict::Block(_) | Verdict::Warn(_) => None,
         };
+        self.conclude(policy, &verdict, redaction, body, scan, now, host)
+    }
+
+    /// Decides on the request headers when they already decide, enforcing: a block rule they
+    /// match, or warnings that nothing in the body can change. This happens before anything is
+    /// forwarded, whether the headers are held or not (the Istio path): a value in the path,
+    /// the query or a header never reaches the agent of a request the policy refuses. Anything
+    /// else waits for the body (events carry the payload, `redact` rules need it).
+    fn decide_on_headers(&mut self, policy: &Policy, host: &impl Host) -> Option<Step> {
+        if policy.mode != Mode::Enforce {
+            return None;
+        }
+        let facts = self.facts(&self.fields.findings).body_pending();
+        let verdict = policy.verdict_so_far(&facts, self.override_requested)?;
+        if !matches!(verdict, Verdict::Block(_) | Verdict::Warn(_)) {
+            return None;
+        }
+        self.headers_held = true;
+        let scan = Scan {
+            findings: self.fields.findings.clone(),
+            body_spans: Vec::new(),
+            format: BodyFormat::Text,
+        };
+        Some(self.conclude(policy, &verdict, None, &[], scan, host.now_nanos(), host))
+    }
+
+    /// Records the request and carries out the verdict.
+    #[allow(clippy::too_many_arguments)]
+    fn conclude(
+        &mut self,
+        policy: &Policy,
+        verdict: &Verdict,
+        redaction: Option<&Rule>,
+        body: &[u8],
+        scan: Scan,
+        now: u64,
+        host: &impl Host,
+    ) -> Step {
         let ts = rfc3339_millis(now / 1_000_000);
         let body_len = size_u64(body.len());
         self.record_request(
             policy,
-            &scan.path_spans,
             body,
             &scan.body_spans,
-            &scan.findings,
+            Some(&scan.findings),
             body_len,
             &ts,
         );
-        let step = self.enforce(policy, &verdict, redaction, body, scan, &ts);
+        let step = self.enforce(policy, verdict, redaction, body, scan, &ts);
         if let Some(t) = self.tally.as_mut() {
             t.scan_us = host.now_nanos().saturating_sub(now) / 1_000;
         }
@@ -313,7 +361,7 @@ impl Exchange {
             .with_detected(findings.kinds, findings.count)
     }
 
-    /// Detection over the path (query string included, percent-decoded) and the body.
+    /// Detection over the body, added to what the request's fields hold.
     fn scan(&self, policy: &Policy, body: &[u8]) -> Scan {
         let format = self.body_format(body);
         let (scan_format, decoding) = match format {
@@ -324,8 +372,7 @@ impl Exchange {
         let limit = policy.max_event_payload_bytes;
         // Redaction needs every value of the body; the payload only those within its limit.
         let keep_all = policy.may_redact();
-        let mut findings = Findings::default();
-        let path_spans = self.scan_path(policy, &mut findings);
+        let mut findings = self.fields.findings.clone();
         let mut body_spans = Vec::new();
         policy
             .scanner
@@ -336,24 +383,9 @@ impl Exchange {
             });
         Scan {
             findings,
-            path_spans,
             body_spans,
             format,
         }
-    }
-
-    /// Scans the path (query string included, percent-decoded): its values count for the
-    /// rules and are scrubbed from events.
-    pub(super) fn scan_path(&self, policy: &Policy, findings: &mut Findings) -> Vec<Finding> {
-        let mut spans = Vec::new();
-        policy.scanner.scan_input(
-            self.path.as_bytes(),
-            PATH_DECODING,
-            Format::Text,
-            findings,
-            |f| spans.push(f),
-        );
-        spans
     }
 
     /// Records the verdict and carries it out. The one place where the mode acts: in monitor
@@ -497,50 +529,40 @@ impl Exchange {
         }
     }
 
-    /// The `request` line: method, path and payload scrubbed.
-    #[allow(clippy::too_many_arguments)]
+    /// The `request` line: method, path, header names and payload scrubbed. `findings` is what
+    /// was decided on (the fields' and the body's); `None` before a decision, when only the
+    /// fields are known.
     pub(super) fn record_request(
         &mut self,
         policy: &Policy,
-        path_spans: &[Finding],
         body: &[u8],
         body_spans: &[Finding],
-        findings: &Findings,
+        findings: Option<&Findings>,
         body_bytes: u64,
         timestamp: &str,
     ) {
         let path = scrub(
             self.path.as_bytes(),
-            path_spans,
+            &self.fields.path_spans,
             MAX_EVENT_PATH_BYTES,
             &policy.scanner,
         );
-        // Envoy takes any token as a method over HTTP/2 (`123-45-6789` included): only the
-        // standard ones go into the line unscanned.
-        let standard = matches!(
-            self.method.as_str(),
-            "GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD" | "OPTIONS" | "CONNECT" | "TRACE"
-        );
-        let scrubbed_method = (!standard).then(|| {
-            let spans = policy.findings_in(self.method.as_bytes());
-            scrub(
-                self.method.as_bytes(),
-                &spans,
-                MAX_EVENT_PATH_BYTES,
-                &policy.scanner,
-            )
-            .text
-        });
+        let method = event_method(policy, &self.method, &self.fields.method_spans);
         let limit = policy.max_event_payload_bytes;
         let payload = (limit > 0 && !body.is_empty())
             .then(|| scrub(body, body_spans, limit, &policy.scanner));
+        let kinds = findings.unwrap_or(&self.fields.findings).kinds;
+        let headers = named(policy, &self.fields.headers);
+        let trailers = named(policy, &self.fields.trailers);
         self.events.push(
             &stamp(&self.trace_id, policy, timestamp),
             &events::Request {
-                method: scrubbed_method.as_deref().unwrap_or(&self.method),
+                method: &method,
                 path: &path.text,
                 trust_score: policy.trust_score,
-                detected: policy.scanner.names(findings.kinds),
+                detected: policy.scanner.names(kinds),
+                headers,
+                trailers,
                 body_bytes,
                 payload: payload.as_ref().map(|p| p.text.as_str()),
                 payload_truncated: payload.as_ref().is_some_and(|p| p.truncated),
@@ -561,6 +583,16 @@ impl Exchange {
             &events::Failure { error, status },
         );
     }
+}
+
+/// The `headers` (or `trailers`) of a `request` line.
+fn named<'a>(policy: &'a Policy, list: &'a [FieldDetection]) -> Vec<events::FieldDetected<'a>> {
+    list.iter()
+        .map(|h| events::FieldDetected {
+            name: &h.name,
+            detected: policy.scanner.names(h.kinds),
+        })
+        .collect()
 }
 
 /// The fields every event line of an exchange shares.

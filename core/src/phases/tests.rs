@@ -16,6 +16,7 @@ struct Fake {
     body: Vec<u8>,
     status: Option<u16>,
     details: &'static str,
+    trailers: Vec<(&'static str, &'static str)>,
 }
 
 impl Host for Fake {
@@ -30,6 +31,9 @@ impl Host for Fake {
     }
     fn response_code_details(&self) -> Vec<u8> {
         self.details.as_bytes().to_vec()
+    }
+    fn request_trailers(&self) -> Vec<u8> {
+        crate::header_map::serialize(&self.trailers)
     }
 }
 
@@ -75,6 +79,13 @@ fn exchange(p: &Rc<Policy>, method: &str, path: &str, over: bool) -> Exchange {
     };
     ex.request_headers(&h, false, &at(NOW));
     ex
+}
+
+/// The request headers of a request with a body to follow, and what the filter did with them.
+fn headers_step(p: &Rc<Policy>, method: &str, path: &str) -> (Exchange, Step) {
+    let mut ex = Exchange::new(Some(p.clone()));
+    let step = ex.request_headers(&head(method, path), false, &at(NOW));
+    (ex, step)
 }
 
 /// The whole body arrives.
@@ -170,8 +181,9 @@ fn monitor_forwards_and_reports() {
 fn path_counts_and_is_scrubbed_and_rules_see_it_without_query() {
     let p = policy(json!({"policy": {"block_rules": [
         {"name": "health", "condition": "path == '/health' && method == 'GET'", "action": "block"}]}}));
-    let mut ex = exchange(&p, "GET", "/health?token=a@b.io", false);
-    assert_eq!(reply_status(&decide(&mut ex, b"")), Some(403));
+    // Decided on the headers: the body cannot change it.
+    let (ex, step) = headers_step(&p, "GET", "/health?token=a@b.io");
+    assert_eq!(reply_status(&step), Some(403));
     let l = lines(&ex);
     assert_eq!(l[0]["path"], "/health?token=[EMAIL_REDACTED]");
     assert_eq!(l[0]["detected"], json!(["email"]));
@@ -200,8 +212,8 @@ fn payload_is_cut_at_the_limit() {
 #[test]
 fn encoded_values_in_path_and_body_count_and_are_scrubbed() {
     let p = policy(json!({}));
-    let mut ex = exchange(&p, "GET", "/q?n=123%2D45%2D6789", false);
-    assert_eq!(reply_status(&decide(&mut ex, b"")), Some(403));
+    let (ex, step) = headers_step(&p, "GET", "/q?n=123%2D45%2D6789");
+    assert_eq!(reply_status(&step), Some(403));
     assert_eq!(lines(&ex)[0]["path"], "/q?n=[SSN_REDACTED]");
     let mut ex = exchange(&p, "POST", "/x", false);
     assert_eq!(
@@ -443,13 +455,13 @@ fn the_end_of_the_stream_records_what_went_wrong_after_the_decision() {
     let p = policy(json!({}));
 
     // A client gone mid-body: the request as far as it came, then an error.
-    let mut ex = exchange(&p, "POST", "/x?email=jane%40example.com", false);
+    let mut ex = exchange(&p, "POST", "/x?ip=10%2E1.2.3", false);
     ex.request_body(10, false, &at(NOW));
     ex.finish("downstream_remote_disconnect", NOW);
     let l = lines(&ex);
     assert_eq!(l[0]["type"], "request");
     assert_eq!(l[0]["body_bytes"], 10);
-    assert_eq!(l[0]["path"], "/x?email=[EMAIL_REDACTED]");
+    assert_eq!(l[0]["path"], "/x?ip=[IP_ADDRESS_REDACTED]");
     assert_eq!(
         l[1]["error"],
         "the stream ended before the request was complete (downstream_remote_disconnect)"
@@ -754,6 +766,9 @@ fn the_log_phase_asks_how_the_stream_ended_only_when_it_can_matter() {
         fn response_code_details(&self) -> Vec<u8> {
             panic!("read though nothing could be recorded")
         }
+        fn request_trailers(&self) -> Vec<u8> {
+            self.0.request_trailers()
+        }
     }
     let p = policy(json!({}));
     let mut ex = exchange(&p, "POST", "/x", false);
@@ -823,4 +838,156 @@ fn the_reply_of_any_iatp_filter_is_not_an_error() {
     ex.response_body(true);
     ex.finish("iatp_from_another_version", NOW);
     assert_eq!(lines(&ex).len(), 2, "request and response only");
+}
+
+fn with_headers<'a>(h: RequestHead<'a>, headers: &'a [(&'a [u8], &'a [u8])]) -> RequestHead<'a> {
+    RequestHead { headers, ..h }
+}
+
+#[test]
+fn what_the_headers_decide_is_decided_before_anything_is_forwarded() {
+    // The Istio path: headers are not held, yet a value in the query never reaches the agent.
+    let p = policy(json!({"hold_headers": false}));
+    let (ex, step) = headers_step(&p, "POST", "/pay?ssn=536-22-1234");
+    assert_eq!(reply_status(&step), Some(403));
+    assert!(ex.decided());
+    let l = lines(&ex);
+    assert_eq!(l[0]["path"], "/pay?ssn=[SSN_REDACTED]");
+    assert_eq!(l[0]["body_bytes"], 0);
+    assert_eq!(l[1]["type"], "blocked");
+    // A warning nothing in the body can change: 449 at once.
+    let (_, step) = headers_step(&p, "POST", "/m?to=ann@example.com");
+    assert_eq!(reply_status(&step), Some(449));
+    // Clean headers: the body decides.
+    let (_, step) = headers_step(&p, "POST", "/pay");
+    assert_eq!(step, Step::Continue);
+    // Held headers: the same.
+    let p = policy(json!({}));
+    let (_, step) = headers_step(&p, "POST", "/pay?ssn=536-22-1234");
+    assert_eq!(reply_status(&step), Some(403));
+}
+
+#[test]
+fn the_headers_decide_only_what_the_body_cannot_change() {
+    let p = policy(json!({"policy": {"block_rules": [
+        {"name": "ssn_alone", "condition": "has_ssn && !has_email", "action": "block"},
+        {"name": "many", "condition": "detected_count >= 2", "action": "block"},
+        {"name": "mail", "condition": "has_email", "action": "warn", "message": "mail"}]}}));
+    // `!has_email` is unknown until the body is scanned.
+    let (mut ex, step) = headers_step(&p, "POST", "/x?ssn=536-22-1234");
+    assert_eq!(step, Step::Pause);
+    assert_eq!(
+        reply_status(&decide(&mut ex, br#"{"e":"ann@example.com"}"#)),
+        Some(403)
+    );
+    assert_eq!(lines(&ex)[1]["reason"], "many");
+    // Two values already: `detected_count >= 2` holds whatever comes.
+    let (ex, step) = headers_step(&p, "POST", "/x?ssn=536-22-1234&e=ann@example.com");
+    assert_eq!(reply_status(&step), Some(403));
+    assert_eq!(lines(&ex)[1]["reason"], "many");
+    // Monitor mode decides once, on the whole request.
+    let p = policy(json!({"mode": "monitor"}));
+    let (mut ex, step) = headers_step(&p, "POST", "/x?ssn=536-22-1234");
+    assert_eq!(step, Step::Pause);
+    assert_eq!(decide(&mut ex, b"{}"), Step::Continue);
+    assert_eq!(ex.policy_header(), Some(PolicyResult::Block));
+}
+
+#[test]
+fn headers_count_like_the_body_and_events_name_them_never_their_values() {
+    let p = policy(json!({}));
+    let pairs: [(&[u8], &[u8]); 3] = [
+        (b"cookie", b"session=1; ssn=536-22-1234"),
+        (b"authorization", b"Bearer 123-45-6789"),
+        (b"x-note", b"nothing here"),
+    ];
+    let mut ex = Exchange::new(Some(p.clone()));
+    let step = ex.request_headers(&with_headers(head("POST", "/x"), &pairs), false, &at(NOW));
+    assert_eq!(reply_status(&step), Some(403));
+    let l = lines(&ex);
+    assert_eq!(l[0]["detected"], json!(["ssn"]));
+    assert_eq!(
+        l[0]["headers"],
+        json!([{"name": "cookie", "detected": ["ssn"]}])
+    );
+    let text = String::from_utf8_lossy(ex.events()).to_string();
+    assert!(
+        !text.contains("536-22") && !text.contains("123-45"),
+        "{text}"
+    );
+    // The operator's list replaces the default: authorization is scanned now.
+    let p = policy(json!({"detectors": {"skip_headers": ["Cookie"]}}));
+    let mut ex = Exchange::new(Some(p));
+    let step = ex.request_headers(&with_headers(head("POST", "/x"), &pairs), false, &at(NOW));
+    assert_eq!(reply_status(&step), Some(403));
+    assert_eq!(
+        lines(&ex)[0]["headers"],
+        json!([{"name": "authorization", "detected": ["ssn"]}])
+    );
+}
+
+#[test]
+fn trailers_are_fields_too() {
+    let p = policy(json!({}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    let host = Fake {
+        now: NOW,
+        body: b"{}".to_vec(),
+        trailers: vec![("x-checksum", "536-22-1234")],
+        ..Fake::default()
+    };
+    assert_eq!(ex.request_body(2, false, &host), Step::Pause);
+    assert_eq!(reply_status(&ex.request_trailers(&host)), Some(403));
+    let l = lines(&ex);
+    assert_eq!(
+        l[0]["trailers"],
+        json!([{"name": "x-checksum", "detected": ["ssn"]}])
+    );
+}
+
+#[test]
+fn a_method_is_scanned_like_any_field() {
+    // Envoy takes any token as a method over HTTP/2.
+    let p = policy(json!({}));
+    let (ex, step) = headers_step(&p, "536-22-1234", "/x");
+    assert_eq!(reply_status(&step), Some(403));
+    let l = lines(&ex);
+    assert_eq!(l[0]["method"], "[SSN_REDACTED]");
+    assert_eq!(l[0]["detected"], json!(["ssn"]));
+}
+
+#[test]
+fn a_trace_id_holding_a_value_is_replaced_and_its_traceparent_not_forwarded() {
+    let p = policy(json!({"policy": {"block_rules": []}}));
+    let tp: &[u8] = b"00-4111111111111111abcdefabcdefabcd-00f067aa0ba902b7-01";
+    for h in [
+        RequestHead {
+            trace_id: None,
+            traceparent: Some(tp),
+            ..head("POST", "/x")
+        },
+        RequestHead {
+            trace_id: Some(b"4111111111111111abc"),
+            ..head("POST", "/x")
+        },
+    ] {
+        let mut ex = Exchange::new(Some(p.clone()));
+        ex.request_headers(&h, false, &at(NOW));
+        assert!(!ex.trace_id().contains("4111"), "{}", ex.trace_id());
+        assert_eq!(ex.trace_id().len(), 36, "a new UUIDv4");
+        let e = edits(&mut ex);
+        let removed = e
+            .iter()
+            .any(|(_, name, value)| name == "traceparent" && value.is_none());
+        assert_eq!(removed, h.traceparent.is_some(), "{e:?}");
+    }
+    // A clean traceparent is used and left alone.
+    let mut ex = Exchange::new(Some(p));
+    let h = RequestHead {
+        trace_id: None,
+        traceparent: Some(b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        ..head("POST", "/x")
+    };
+    ex.request_headers(&h, false, &at(NOW));
+    assert_eq!(ex.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
 }

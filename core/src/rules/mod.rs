@@ -50,6 +50,9 @@ const VAR_COUNT: usize = Var::ALL.len();
 pub struct Facts<'a> {
     detected: KindSet,
     values: [Value<'a>; VAR_COUNT],
+    /// The body is still to come: what is detected so far is a lower bound (see
+    /// [`Cond::decided`]).
+    body_pending: bool,
 }
 
 impl Default for Facts<'_> {
@@ -57,6 +60,7 @@ impl Default for Facts<'_> {
         Facts {
             detected: KindSet::default(),
             values: [Value::Unset; VAR_COUNT],
+            body_pending: false,
         }
     }
 }
@@ -77,6 +81,13 @@ impl<'a> Facts<'a> {
             Var::DetectedCount,
             Value::Int(i64::try_from(count).unwrap_or(i64::MAX)),
         )
+    }
+
+    /// The facts of the request headers, before the body: the kinds detected so far are
+    /// found for good, the others (and `detected_count` beyond its value so far) are unknown.
+    pub fn body_pending(mut self) -> Facts<'a> {
+        self.body_pending = true;
+        self
     }
 
     /// A per-request variable's value.
@@ -141,6 +152,49 @@ impl Cond {
             Cond::IntCmp(v, op, n) => op.holds(&f.int(*v), n),
             Cond::IntVars(a, op, b) => op.holds(&f.int(*a), &f.int(*b)),
             Cond::StrCmp(v, op, s) => op.holds(&f.str(*v), &&**s),
+        }
+    }
+
+    /// The condition's value if what is known already decides it, whatever the body still to
+    /// come adds (Kleene's three-valued logic); `None` when the body could change it. Without a
+    /// pending body this is `Some(self.eval(f))`. Detections only grow as the body is scanned:
+    /// a kind found is true for good, a kind not found yet is unknown, and `detected_count`
+    /// can only rise.
+    pub fn decided(&self, f: &Facts) -> Option<bool> {
+        if !f.body_pending {
+            return Some(self.eval(f));
+        }
+        match self {
+            Cond::Has(k) => f.detected.contains(*k).then_some(true),
+            Cond::Not(c) => c.decided(f).map(|b| !b),
+            Cond::And(a, b) => match (a.decided(f), b.decided(f)) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            },
+            Cond::Or(a, b) => match (a.decided(f), b.decided(f)) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            },
+            Cond::BoolEq(a, b) => Some(a.decided(f)? == b.decided(f)?),
+            Cond::IntCmp(Var::DetectedCount, op, n) => {
+                let now = f.int(Var::DetectedCount);
+                let holds = op.holds(&now, n);
+                // The count can only rise: what holds for every count from `now` up.
+                match op {
+                    CmpOp::Gt | CmpOp::Ge => holds.then_some(true),
+                    CmpOp::Lt | CmpOp::Le => (!holds).then_some(false),
+                    CmpOp::Eq => (now > *n).then_some(false),
+                    CmpOp::Ne => (now > *n).then_some(true),
+                }
+            }
+            Cond::IntVars(a, _, b) if *a == Var::DetectedCount || *b == Var::DetectedCount => None,
+            Cond::Const(_)
+            | Cond::Bool(_)
+            | Cond::IntCmp(..)
+            | Cond::IntVars(..)
+            | Cond::StrCmp(..) => Some(self.eval(f)),
         }
     }
 
@@ -511,6 +565,42 @@ mod tests {
             Cond::Const(true)
         );
         assert_eq!(compile("training_consent", &e).unwrap(), Cond::Const(false));
+    }
+
+    #[test]
+    fn what_the_headers_decide_before_the_body() {
+        let m = manifest("standard", "ephemeral");
+        let e = env(&m);
+        let decided = |src: &str, found: &[Kind], method: &'static str| {
+            let c = compile(src, &e).unwrap();
+            c.decided(&facts(found, method, "/x").body_pending())
+        };
+        // A kind found is found for good; one not found yet is unknown.
+        assert_eq!(decided("has_ssn", &[Kind::SSN], "POST"), Some(true));
+        assert_eq!(decided("has_ssn", &[], "POST"), None);
+        assert_eq!(decided("!has_ssn", &[Kind::SSN], "POST"), Some(false));
+        assert_eq!(decided("has_ssn && !has_email", &[Kind::SSN], "POST"), None);
+        assert_eq!(
+            decided("has_ssn || has_email", &[Kind::SSN], "POST"),
+            Some(true)
+        );
+        assert_eq!(
+            decided("has_ssn && method == 'GET'", &[], "POST"),
+            Some(false)
+        );
+        assert_eq!(decided("has_ssn == has_email", &[Kind::SSN], "POST"), None);
+        // detected_count only rises (facts() counts one value per kind found).
+        let two = [Kind::SSN, Kind::EMAIL];
+        assert_eq!(decided("detected_count >= 2", &two, "POST"), Some(true));
+        assert_eq!(decided("detected_count > 2", &two, "POST"), None);
+        assert_eq!(decided("detected_count < 2", &two, "POST"), Some(false));
+        assert_eq!(decided("detected_count <= 5", &two, "POST"), None);
+        assert_eq!(decided("detected_count == 1", &two, "POST"), Some(false));
+        assert_eq!(decided("detected_count != 1", &two, "POST"), Some(true));
+        assert_eq!(decided("detected_count == 2", &two, "POST"), None);
+        // Without a pending body, decided is eval.
+        let c = compile("has_ssn", &e).unwrap();
+        assert_eq!(c.decided(&facts(&[], "POST", "/x")), Some(false));
     }
 
     #[test]

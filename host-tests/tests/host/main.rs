@@ -5,6 +5,7 @@ mod compression;
 mod config;
 mod crd;
 mod detection;
+mod fields;
 mod harness;
 mod observability;
 mod requests;

@@ -392,15 +392,40 @@ fn the_chain_verifies_after_concurrent_load_on_two_workers_and_breaks_when_a_lin
 #[test]
 fn a_trace_id_holding_a_sensitive_value_is_replaced() {
     let stack = Stack::with_plugin(&plugin("enforce"));
+    // The header holds an SSN: it counts like one in the body (this policy blocks SSNs), and
+    // the id is never used.
     let r = stack.send(Request::post("/book", "{}").header("x-agent-trace-id", SSN));
-    assert_eq!(r.status, 200);
+    assert_eq!(r.status, 403, "{}", r.text());
     let trace = r.header("x-agent-trace-id").unwrap().to_string();
     assert_ne!(trace, SSN);
     assert_eq!(trace.len(), 36, "a new UUID: {trace}");
+    let events = stack.events_for(&trace, 2);
+    assert_eq!(
+        events[0]["headers"],
+        json!([{"name": "x-agent-trace-id", "detected": ["ssn"]}])
+    );
+    assert!(!read_text(&stack.events_path()).contains(SSN));
+
+    // A W3C trace id with a card number inside a hex word: not used, and its traceparent is
+    // not forwarded (this policy has no rule on cards, so the request goes through).
+    let tp = "00-4111111111111111abcdefabcdefabcd-00f067aa0ba902b7-01";
+    let r = stack.send(
+        Request::post("/book", "{}")
+            .header("traceparent", tp)
+            .header("tracestate", "v=1"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let trace = r.header("x-agent-trace-id").unwrap().to_string();
+    assert!(!trace.contains("4111"), "{trace}");
+    assert_eq!(trace.len(), 36, "a new UUID: {trace}");
     let got = stack.agent_requests_for(&trace);
     assert_eq!(got.len(), 1, "the agent gets the new id");
-    stack.events_for(&trace, 2);
-    assert!(!read_text(&stack.events_path()).contains(SSN));
+    assert!(got[0]["headers"].get("traceparent").is_none(), "{got:?}");
+    assert!(got[0]["headers"].get("tracestate").is_none(), "{got:?}");
+    let events = stack.events_for(&trace, 2);
+    assert_eq!(events[0]["detected"], json!(["credit_card"]));
+    assert!(!read_text(&stack.events_path()).contains("4111"));
+
     // An ordinary caller id is kept.
     let r = stack.send(Request::post("/book", "{}").header("x-agent-trace-id", "order-42.a"));
     assert_eq!(r.header("x-agent-trace-id"), Some("order-42.a"));

@@ -256,3 +256,50 @@ pub fn get(addr: SocketAddr, path: &str) -> Response {
 pub fn try_get(addr: SocketAddr, path: &str) -> Option<Response> {
     try_send_raw(addr, &Request::get(path).to_bytes()).ok()
 }
+
+/// One HTTP/2 request (cleartext, prior knowledge) through `host-tests/py/h2_request.py`, for
+/// what HTTP/1.1 cannot carry: any token as the method, trailers Envoy keeps. `headers` and
+/// `trailers` are `name: value`.
+pub fn send_h2(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[&str],
+    body: Option<&str>,
+    trailers: &[&str],
+) -> Response {
+    let mut cmd = std::process::Command::new(super::paths::repo().join(".venv/bin/python"));
+    cmd.arg(super::paths::repo().join("host-tests/py/h2_request.py"))
+        .arg(addr.to_string())
+        .arg(method)
+        .arg(path);
+    for h in headers {
+        cmd.arg(format!("--header={h}"));
+    }
+    for t in trailers {
+        cmd.arg(format!("--trailer={t}"));
+    }
+    if let Some(b) = body {
+        cmd.arg(format!("--body={b}"));
+    }
+    let out = cmd.output().expect("python for the HTTP/2 client");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "h2_request.py: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(text.trim()).expect("h2_request.py prints JSON");
+    Response {
+        status: v["status"].as_u64().unwrap_or(0) as u16,
+        headers: v["headers"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        body: v["body"].as_str().unwrap_or_default().as_bytes().to_vec(),
+    }
+}
