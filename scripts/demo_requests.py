@@ -14,17 +14,19 @@ import time
 import urllib.error
 import urllib.request
 
+# `{token}` is the override token of the last 449.
 STEPS = [
     # (title, method, path, body, extra headers, expected status)
     ("A clean booking goes through", "POST", "/book",
      {"task": "book_flight", "from": "ZRH", "to": "SFO", "seats": 2}, {}, 200),
     ("An e-mail address for an agent that keeps data forever needs confirmation", "POST", "/book",
-     {"task": "book_flight", "contact": "jane.doe@example.com"}, {}, 449),
-    ("The caller confirms: forwarded, marked quarantined", "POST", "/book",
-     {"task": "book_flight", "contact": "jane.doe@example.com"}, {"X-User-Override": "true"}, 200),
+     {"task": "book_flight", "contact": "jane.doe@example.com"}, {"X-Agent-Trace-ID": "demo-confirm"}, 449),
+    ("The caller confirms with the 449's token: forwarded, marked quarantined", "POST", "/book",
+     {"task": "book_flight", "contact": "jane.doe@example.com"},
+     {"X-Agent-Trace-ID": "demo-confirm", "X-User-Override": "{token}"}, 200),
     ("A card number is blocked", "POST", "/book",
      {"task": "pay", "card": "4111 1111 1111 1111"}, {}, 403),
-    ("So is an SSN, even with an override", "POST", "/book",
+    ("So is an SSN: no confirmation lifts a block", "POST", "/book",
      {"task": "verify", "ssn": "123-45-6789"}, {"X-User-Override": "true"}, 403),
     ("The agent's manifest, served by the filter", "GET", "/.well-known/agent-manifest", None, {}, 200),
 ]
@@ -69,7 +71,9 @@ def main():
     p.add_argument("--events", default="target/iatp-events.jsonl")
     args = p.parse_args()
     failures = 0
+    token = ""
     for n, (title, method, path, body, headers, want) in enumerate(STEPS, 1):
+        headers = {k: v.replace("{token}", token) for k, v in headers.items()}
         print(f"\n=== {n}. {title}")
         extra = "".join(f" -H '{k}: {v}'" for k, v in headers.items())
         shown_body = f" -d '{json.dumps(body)}'" if body is not None else ""
@@ -82,6 +86,8 @@ def main():
             if h in lower:
                 print(f"   {h}: {lower[h]}")
         text = resp_body.decode("utf-8", "replace")
+        if status == 449:
+            token = json.loads(text).get("override_token", "")
         print("   " + (text if len(text) < 400 else text[:400] + "..."))
         trace = lower.get("x-agent-trace-id", "")
         final = {200: "response", 449: "warning", 403: "blocked"}.get(want, "request")

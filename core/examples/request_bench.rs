@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use iatp_core::chain::Chain;
 use iatp_core::config;
-use iatp_core::phases::{Exchange, Host, RequestHead};
+use iatp_core::phases::{Exchange, Host, RequestHead, SlotUpdate};
 
 /// Envoy as the exchange sees it: a clock that the loop moves, the body, a 200.
 struct Bench<'a> {
@@ -33,6 +33,9 @@ impl Host for Bench<'_> {
     }
     fn request_trailers(&self) -> Vec<u8> {
         Vec::new()
+    }
+    fn claim_once(&self, _: &str, _: SlotUpdate) -> bool {
+        false
     }
 }
 

@@ -169,7 +169,7 @@ pub fn line_hash(key: Option<&ChainKey>, prev: &[u8; 64], content: &[u8]) -> [u8
 }
 
 /// HMAC-SHA256 (RFC 2104) of the concatenated `parts`.
-fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> sha2::digest::Output<Sha256> {
+pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> sha2::digest::Output<Sha256> {
     const BLOCK: usize = 64;
     let mut k = [0u8; BLOCK];
     if key.len() > BLOCK {

@@ -135,6 +135,9 @@ pub struct Redacted<'a> {
 #[derive(Debug, Serialize)]
 pub struct Override<'a> {
     pub warnings: &'a [&'a str],
+    /// The id of the token that confirmed (never the token); absent for the legacy form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<&'a str>,
 }
 
 /// The `error` line: what went wrong (a body over the limit, Envoy answering instead of the

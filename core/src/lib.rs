@@ -15,6 +15,7 @@ pub mod header_map;
 pub mod json_path;
 pub mod manifest;
 pub mod metrics;
+pub mod overrides;
 pub mod phases;
 pub mod policy;
 mod registry;

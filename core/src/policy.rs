@@ -2,9 +2,9 @@
 //!
 //! Block rules are tried first, in order; the first that matches blocks (403). Otherwise the
 //! warnings are collected: the trust score below `policy.trust_threshold`, and every `warn`
-//! rule that matches. Warnings answer 449 unless the caller sent `X-User-Override: true` and
-//! the policy allows overrides. In `monitor` mode the same decision is made and reported, but
-//! the glue never enforces it.
+//! rule that matches. Warnings answer 449 unless the caller confirms them with the 449's
+//! override token (`overrides`; the exchange decides that). In `monitor` mode the same decision
+//! is made and reported, but the glue never enforces it.
 
 use serde::Deserialize;
 
@@ -12,6 +12,7 @@ use crate::agent_card::AgentCard;
 use crate::chain::ChainKey;
 use crate::detect::Scanner;
 use crate::manifest::Manifest;
+use crate::overrides::OverrideKey;
 use crate::registry::registry;
 use crate::rules::{Cond, Facts};
 
@@ -62,7 +63,15 @@ pub struct Policy {
     /// `trust_score` as the `X-Agent-Trust-Score` header value.
     pub trust_score_text: String,
     pub trust_threshold: u8,
+    /// `policy.allow_override`: whether a warning can be overridden at all.
     pub allow_override: bool,
+    /// Override tokens are minted and checked under this key; without it (and without
+    /// `legacy_override`) overrides are off: fail closed.
+    pub override_key: Option<OverrideKey>,
+    /// How long an override token holds, seconds.
+    pub override_ttl_secs: u64,
+    /// The unsafe legacy form: `X-User-Override: true` overrides (anyone can send it).
+    pub legacy_override: bool,
     pub rules: Vec<Rule>,
     pub scanner: Scanner,
     /// Request headers not scanned (`detectors.skip_headers`), lower-case.
@@ -89,7 +98,7 @@ pub enum Verdict<'p> {
     Allow,
     /// 449: the caller must confirm.
     Warn(Vec<&'p str>),
-    /// The caller confirmed with `X-User-Override: true`: forwarded, quarantined.
+    /// The caller confirmed (its override token, or the legacy `true`): forwarded, quarantined.
     Override(Vec<&'p str>),
     /// 403 by this rule.
     Block(&'p Rule),
@@ -159,10 +168,9 @@ impl Policy {
     /// [`Facts::body_pending`]), or `None` when the body must be seen. A block rule the headers
     /// alone match blocks (the first such rule: an earlier one the body could still make
     /// match would block too). Otherwise warnings the headers alone make certain (the trust
-    /// score, warn rules they match) ask for confirmation at once, unless the caller asks to
-    /// override: a warned request is not forwarded either way, and its retry is evaluated
-    /// whole, block rules included.
-    pub fn verdict_so_far(&self, facts: &Facts, override_requested: bool) -> Option<Verdict<'_>> {
+    /// score, warn rules they match) are a warning now: a warned request is not forwarded
+    /// unless overridden, and whatever the body adds is evaluated on the whole request.
+    pub fn verdict_so_far(&self, facts: &Facts) -> Option<Verdict<'_>> {
         if let Some(rule) = self
             .rules
             .iter()
@@ -170,23 +178,13 @@ impl Policy {
         {
             return Some(Verdict::Block(rule));
         }
-        if override_requested && self.allow_override {
-            return None;
-        }
-        let mut warnings: Vec<&str> = Vec::new();
-        if let Some(w) = &self.low_trust_warning {
-            warnings.push(w);
-        }
-        warnings.extend(
-            self.rules
-                .iter()
-                .filter(|r| r.action == RuleAction::Warn && r.cond.decided(facts) == Some(true))
-                .map(|r| r.message.as_str()),
-        );
+        let warnings = self.warnings(|r| r.cond.decided(facts) == Some(true));
         (!warnings.is_empty()).then_some(Verdict::Warn(warnings))
     }
 
-    pub fn evaluate(&self, facts: &Facts, override_requested: bool) -> Verdict<'_> {
+    /// Block rules first (the first that matches), then warnings. Never an override: whether
+    /// the caller may override is the exchange's to decide (`overrides`).
+    pub fn evaluate(&self, facts: &Facts) -> Verdict<'_> {
         if let Some(rule) = self
             .rules
             .iter()
@@ -194,6 +192,16 @@ impl Policy {
         {
             return Verdict::Block(rule);
         }
+        let warnings = self.warnings(|r| r.cond.eval(facts));
+        if warnings.is_empty() {
+            Verdict::Allow
+        } else {
+            Verdict::Warn(warnings)
+        }
+    }
+
+    /// The low-trust warning and the message of every warn rule `matches` says yes to.
+    fn warnings(&self, matches: impl Fn(&Rule) -> bool) -> Vec<&str> {
         let mut warnings: Vec<&str> = Vec::new();
         if let Some(w) = &self.low_trust_warning {
             warnings.push(w);
@@ -201,16 +209,15 @@ impl Policy {
         warnings.extend(
             self.rules
                 .iter()
-                .filter(|r| r.action == RuleAction::Warn && r.cond.eval(facts))
+                .filter(|r| r.action == RuleAction::Warn && matches(r))
                 .map(|r| r.message.as_str()),
         );
-        if warnings.is_empty() {
-            Verdict::Allow
-        } else if override_requested && self.allow_override {
-            Verdict::Override(warnings)
-        } else {
-            Verdict::Warn(warnings)
-        }
+        warnings
+    }
+
+    /// Whether a warning can be overridden at all: allowed, and a key (or the legacy form).
+    pub fn overrides_possible(&self) -> bool {
+        self.allow_override && (self.override_key.is_some() || self.legacy_override)
     }
 }
 
@@ -227,24 +234,5 @@ impl Policy {
         self.rules
             .iter()
             .any(|r| r.action == RuleAction::Redact && r.cond.constant() != Some(false))
-    }
-}
-
-/// `X-User-Override` counts only when it says `true` (any case, surrounding blanks ignored).
-pub fn is_override(header: Option<&[u8]>) -> bool {
-    header.is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"true"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn override_header_values() {
-        assert!(is_override(Some(b"true")));
-        assert!(is_override(Some(b" TRUE ")));
-        assert!(!is_override(Some(b"1")));
-        assert!(!is_override(Some(b"yes")));
-        assert!(!is_override(None));
     }
 }

@@ -89,6 +89,7 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
+/// The legacy form's message (`policy.legacy_override`), as the reference SDK words it.
 pub const OVERRIDE_MESSAGE: &str =
     "This request requires user confirmation. To proceed, retry with header 'X-User-Override: true'";
 pub const OVERRIDE_DISABLED_MESSAGE: &str =
@@ -101,8 +102,24 @@ struct Warn<'a> {
     trust_score: u8,
     requires_override: bool,
     override_allowed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    override_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    override_expires_in: Option<u64>,
     trace_id: &'a str,
-    message: &'static str,
+    message: String,
+}
+
+/// How the caller of a warned request can confirm it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm<'a> {
+    /// Retry with this token in `X-User-Override` (and the same `X-Agent-Trace-ID`) within
+    /// `ttl_secs`.
+    Token { token: &'a str, ttl_secs: u64 },
+    /// The unsafe legacy form: retry with `X-User-Override: true`.
+    Legacy,
+    /// Overrides are off (not allowed, or no key): the warning stands.
+    Off,
 }
 
 #[derive(Serialize)]
@@ -142,19 +159,30 @@ fn to_vec(v: &impl Serialize) -> Vec<u8> {
 }
 
 /// 449: the request needs the caller's confirmation.
-pub fn warn(warnings: &[&str], trust_score: u8, allow_override: bool, trace_id: &str) -> Vec<u8> {
+pub fn warn(warnings: &[&str], trust_score: u8, confirm: Confirm, trace_id: &str) -> Vec<u8> {
+    let (token, expires_in) = match confirm {
+        Confirm::Token { token, ttl_secs } => (Some(token), Some(ttl_secs)),
+        Confirm::Legacy | Confirm::Off => (None, None),
+    };
+    let message = match confirm {
+        Confirm::Token { ttl_secs, .. } => format!(
+            "This request requires user confirmation. To proceed, retry the same request within \
+             {ttl_secs} seconds with headers 'X-User-Override: <override_token>' and \
+             'X-Agent-Trace-ID: {trace_id}'"
+        ),
+        Confirm::Legacy => OVERRIDE_MESSAGE.to_string(),
+        Confirm::Off => OVERRIDE_DISABLED_MESSAGE.to_string(),
+    };
     to_vec(&Warn {
         warning: warnings.join("; "),
         warnings,
         trust_score,
         requires_override: true,
-        override_allowed: allow_override,
+        override_allowed: confirm != Confirm::Off,
+        override_token: token,
+        override_expires_in: expires_in,
         trace_id,
-        message: if allow_override {
-            OVERRIDE_MESSAGE
-        } else {
-            OVERRIDE_DISABLED_MESSAGE
-        },
+        message,
     })
 }
 
@@ -220,14 +248,26 @@ mod tests {
     #[test]
     fn shapes() {
         assert_eq!(
-            parse(warn(&["low trust", "rule x"], 2, true, "t")),
+            parse(warn(&["low trust", "rule x"], 2, Confirm::Legacy, "t")),
             json!({"warning": "low trust; rule x", "warnings": ["low trust", "rule x"], "trust_score": 2,
                    "requires_override": true, "override_allowed": true, "trace_id": "t",
                    "message": OVERRIDE_MESSAGE})
         );
+        let off = parse(warn(&["w"], 2, Confirm::Off, "t"));
+        assert_eq!(off["message"], OVERRIDE_DISABLED_MESSAGE);
+        assert_eq!(off["override_allowed"], false);
+        let confirm = Confirm::Token {
+            token: "iatp1.x",
+            ttl_secs: 300,
+        };
+        let v = parse(warn(&["w"], 2, confirm, "t-9"));
+        assert_eq!(v["override_token"], "iatp1.x");
+        assert_eq!(v["override_expires_in"], 300);
         assert_eq!(
-            parse(warn(&["w"], 2, false, "t"))["message"],
-            OVERRIDE_DISABLED_MESSAGE
+            v["message"],
+            "This request requires user confirmation. To proceed, retry the same request within \
+             300 seconds with headers 'X-User-Override: <override_token>' and \
+             'X-Agent-Trace-ID: t-9'"
         );
         assert_eq!(
             parse(block(

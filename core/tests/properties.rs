@@ -8,7 +8,7 @@ use iatp_core::chain::{Chain, Verifier};
 use iatp_core::config;
 use iatp_core::detect::{Decoding, Findings, Format, KindSet, Scanner};
 use iatp_core::events::{self, EventLog, Stamp};
-use iatp_core::phases::{Exchange, Host, RequestHead};
+use iatp_core::phases::{Exchange, Host, RequestHead, SlotUpdate};
 use iatp_core::scrub::{redact, scrub, BodyFormat};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -33,6 +33,9 @@ impl Host for Envoy {
     }
     fn request_trailers(&self) -> Vec<u8> {
         Vec::new()
+    }
+    fn claim_once(&self, _: &str, _: SlotUpdate) -> bool {
+        false
     }
 }
 
@@ -182,7 +185,7 @@ proptest! {
             // A compiled rule evaluates without failing, whatever the facts.
             let facts = iatp_core::rules::Facts::new("POST", "/x")
                 .with_detected(KindSet::all_built_ins(), 3);
-            let _ = policy.evaluate(&facts, false);
+            let _ = policy.evaluate(&facts);
         }
     }
 

@@ -62,6 +62,20 @@ extern "C" {
     fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
     fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
     fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
+    fn proxy_get_shared_data(
+        key_data: *const u8,
+        key_size: usize,
+        return_value_data: *mut *mut u8,
+        return_value_size: *mut usize,
+        return_cas: *mut u32,
+    ) -> u32;
+    fn proxy_set_shared_data(
+        key_data: *const u8,
+        key_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+        cas: u32,
+    ) -> u32;
 }
 
 /// The host's status code when it is not Ok.
@@ -170,6 +184,35 @@ pub fn get_property(path: &[&str]) -> Result<Option<Vec<u8>>, Failed> {
         NOT_FOUND => Ok(None),
         other => Err(other),
     }
+}
+
+/// A shared-data value and its CAS; `Ok(None)` when the key does not exist.
+pub fn get_shared_data(key: &str) -> Result<Option<(Vec<u8>, u32)>, Failed> {
+    let mut data: *mut u8 = std::ptr::null_mut();
+    let mut size: usize = 0;
+    let mut cas: u32 = 0;
+    // SAFETY: the key is a live byte slice for the call; `data`, `size` and `cas` are written
+    // by the host, which allocates the value as for `get_property`.
+    let code =
+        unsafe { proxy_get_shared_data(key.as_ptr(), key.len(), &mut data, &mut size, &mut cas) };
+    match code {
+        OK if data.is_null() => Ok(Some((Vec::new(), cas))),
+        // SAFETY: `data` is an allocation of `size` bytes now owned by us.
+        OK => Ok(Some((
+            unsafe { Vec::from_raw_parts(data, size, size) },
+            cas,
+        ))),
+        NOT_FOUND => Ok(None),
+        other => Err(other),
+    }
+}
+
+/// Sets a shared-data value if its CAS is still `cas` (0: unconditionally).
+pub fn set_shared_data(key: &str, value: &[u8], cas: u32) -> Result<(), Failed> {
+    // SAFETY: as above.
+    status(unsafe {
+        proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas)
+    })
 }
 
 /// Defines (or finds, if any VM of this proxy defined it already) a metric; its id.

@@ -11,7 +11,7 @@ use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, Bytes, MapType};
 
 use crate::abi;
-use iatp_core::phases::Host;
+use iatp_core::phases::{Host, SlotUpdate};
 
 /// All request headers in one host call (`HeaderMap::parse` reads them).
 pub fn request_headers() -> Bytes {
@@ -107,11 +107,63 @@ impl Host for Envoy {
         property(&["response", "code_details"]).unwrap_or_default()
     }
 
+    fn claim_once(&self, key: &str, update: SlotUpdate) -> bool {
+        // Another worker may write between the read and the write: CAS says so, and the update
+        // is made again on what it wrote.
+        for _ in 0..CAS_ATTEMPTS {
+            let current = match abi::get_shared_data(key) {
+                Ok(c) => c,
+                Err(s) => {
+                    log::warn!("could not read shared data {key}: host status {s}");
+                    return false;
+                }
+            };
+            let Some((value, cas)) = current else {
+                // on_configure creates every slot; without one, no claim can be atomic.
+                log::warn!("shared data {key} is missing: an override cannot be claimed");
+                return false;
+            };
+            let Some(next) = update(Some(&value)) else {
+                return false;
+            };
+            match abi::set_shared_data(key, &next, cas) {
+                Ok(()) => return true,
+                Err(CAS_MISMATCH) => continue,
+                Err(s) => {
+                    log::warn!("could not write shared data {key}: host status {s}");
+                    return false;
+                }
+            }
+        }
+        false
+    }
+
     /// All request trailers in one host call.
     fn request_trailers(&self) -> Vec<u8> {
         abi::header_map_pairs(MapType::HttpRequestTrailers)
             .map_err(|s| log::warn!("could not read the request trailers: host status {s}"))
             .unwrap_or_default()
+    }
+}
+
+/// How many times a shared-data update is tried against concurrent writers.
+const CAS_ATTEMPTS: usize = 8;
+/// proxy-wasm's `CasMismatch` status.
+const CAS_MISMATCH: u32 = 8;
+
+/// Creates the shared-data keys that are missing (empty), so that later updates can be
+/// compare-and-swapped.
+pub fn ensure_shared_keys(keys: impl Iterator<Item = String>) {
+    for key in keys {
+        match abi::get_shared_data(&key) {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                if let Err(s) = abi::set_shared_data(&key, b"", 0) {
+                    log::warn!("could not create shared data {key}: host status {s}");
+                }
+            }
+            Err(s) => log::warn!("could not read shared data {key}: host status {s}"),
+        }
     }
 }
 

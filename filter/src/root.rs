@@ -59,6 +59,9 @@ impl RootContext for IatpRoot {
                     policy.rules.len(),
                     policy.scanner.names(policy.scanner.enabled()).join(", ")
                 );
+                if policy.override_key.is_some() {
+                    host::ensure_shared_keys(iatp_core::overrides::slot_keys());
+                }
                 self.metrics = Rc::new(Metrics::define(&policy));
                 if let Err(s) = abi::set_tick_period(METRICS_FLUSH_PERIOD_MS) {
                     log::warn!("could not set the tick period (metrics stay unflushed): {s}");

@@ -21,6 +21,7 @@ use crate::agent_card::AgentCard;
 use crate::chain::ChainKey;
 use crate::json_path;
 use crate::manifest::Manifest;
+use crate::overrides::OverrideKey;
 use crate::policy::Policy;
 use crate::rules::Env;
 use crate::trust;
@@ -36,6 +37,10 @@ pub const DEFAULT_MAX_EVENT_PAYLOAD_BYTES: usize = 4096;
 pub const MAX_MAX_EVENT_PAYLOAD_BYTES: usize = 1024 * 1024;
 /// HMAC keys shorter than this are guessable.
 pub const MIN_CHAIN_KEY_BYTES: usize = 16;
+/// An override key is an HMAC-SHA256 key: at least the hash's 32 bytes (RFC 2104 §3).
+pub const MIN_OVERRIDE_KEY_BYTES: usize = 32;
+pub const DEFAULT_OVERRIDE_TTL_SECS: u64 = 300;
+pub const MAX_OVERRIDE_TTL_SECS: u64 = 86_400;
 
 /// The configuration text (Envoy's `configuration` string, Istio's `pluginConfig` as JSON),
 /// compiled.
@@ -74,8 +79,10 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
     let skip_headers = detectors::skip_headers(raw_detectors.skip_headers.take())?;
     let scanner = detectors::compile(raw_detectors)?;
     let hold_headers = raw.hold_headers.unwrap_or(true);
-    let policy = raw.policy.unwrap_or_default();
+    let mut policy = raw.policy.unwrap_or_default();
     let trust_threshold = trust_threshold(policy.trust_threshold)?;
+    let (override_key, override_ttl_secs) =
+        overrides(policy.override_key.take(), policy.override_ttl_seconds)?;
     let env = Env {
         manifest: &manifest,
         trust_score,
@@ -105,6 +112,9 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         trust_score_text: trust_score.to_string(),
         trust_threshold,
         allow_override: policy.allow_override.unwrap_or(true),
+        override_key,
+        override_ttl_secs,
+        legacy_override: policy.legacy_override.unwrap_or(false),
         rules,
         scanner,
         skip_headers,
@@ -167,6 +177,30 @@ fn events(raw: RawEvents) -> Result<(usize, Option<ChainKey>), ConfigError> {
         });
     }
     Ok((max_payload, chain_key))
+}
+
+/// `policy.override_key` and `policy.override_ttl_seconds`.
+fn overrides(
+    key: Option<String>,
+    ttl: Option<u64>,
+) -> Result<(Option<OverrideKey>, u64), ConfigError> {
+    let key = match key {
+        Some(k) if k.len() < MIN_OVERRIDE_KEY_BYTES => {
+            return Err(ConfigError::OutOfRange {
+                path: "policy.override_key".into(),
+                bound: format!("must be at least {MIN_OVERRIDE_KEY_BYTES} bytes"),
+            })
+        }
+        k => k.map(|k| OverrideKey::new(k.as_bytes())),
+    };
+    let ttl = ttl.unwrap_or(DEFAULT_OVERRIDE_TTL_SECS);
+    if !(1..=MAX_OVERRIDE_TTL_SECS).contains(&ttl) {
+        return Err(ConfigError::OutOfRange {
+            path: "policy.override_ttl_seconds".into(),
+            bound: format!("must be between 1 and {MAX_OVERRIDE_TTL_SECS} (a day)"),
+        });
+    }
+    Ok((key, ttl))
 }
 
 /// The warning every request gets when the trust score is below the threshold.

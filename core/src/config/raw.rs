@@ -26,6 +26,11 @@ pub(super) struct RawConfig {
 pub(super) struct RawPolicy {
     pub(super) trust_threshold: Option<u8>,
     pub(super) allow_override: Option<bool>,
+    /// A secret: override tokens are HMAC-SHA256 under it (see `overrides`).
+    pub(super) override_key: Option<String>,
+    pub(super) override_ttl_seconds: Option<u64>,
+    /// The unsafe legacy form: `X-User-Override: true` overrides.
+    pub(super) legacy_override: Option<bool>,
     pub(super) block_rules: Option<Vec<RawRule>>,
 }
 

@@ -81,7 +81,7 @@ fn default_rules_block_as_documented() {
     v["manifest"]["trust_level"] = json!("untrusted");
     v["policy"] = json!({"trust_threshold": 0});
     let p = cfg(v).unwrap();
-    match p.evaluate(&facts(&[Kind::CREDIT_CARD]), false) {
+    match p.evaluate(&facts(&[Kind::CREDIT_CARD])) {
         Verdict::Block(r) => {
             assert_eq!(r.name, "credit_card_to_untrusted");
             assert!(
@@ -92,13 +92,13 @@ fn default_rules_block_as_documented() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(p.evaluate(&facts(&[Kind::SSN]), false), Verdict::Allow);
+    assert_eq!(p.evaluate(&facts(&[Kind::SSN])), Verdict::Allow);
 
     let mut v = minimal();
     v["manifest"]["privacy"]["retention"] = json!("permanent");
     let p = cfg(v).unwrap();
     assert!(
-        matches!(p.evaluate(&facts(&[Kind::SSN]), false), Verdict::Block(r) if r.name == "ssn_to_permanent")
+        matches!(p.evaluate(&facts(&[Kind::SSN])), Verdict::Block(r) if r.name == "ssn_to_permanent")
     );
 }
 
@@ -111,15 +111,33 @@ fn warnings_and_override() {
     ]});
     let p = cfg(v.clone()).unwrap();
     let low = "Low trust score (3/10, threshold 4) for agent 'a'";
-    assert_eq!(p.evaluate(&facts(&[]), false), Verdict::Warn(vec![low]));
+    assert_eq!(p.evaluate(&facts(&[])), Verdict::Warn(vec![low]));
     assert_eq!(
-        p.evaluate(&facts(&[Kind::EMAIL]), false),
+        p.evaluate(&facts(&[Kind::EMAIL])),
         Verdict::Warn(vec![low, "Personal data for a"])
     );
-    assert_eq!(p.evaluate(&facts(&[]), true), Verdict::Override(vec![low]));
+    // Overrides are off without a key (fail closed), on with one or the legacy form.
+    assert!(p.allow_override && !p.overrides_possible());
+    v["policy"]["legacy_override"] = json!(true);
+    assert!(cfg(v.clone()).unwrap().overrides_possible());
+    v["policy"]["legacy_override"] = json!(false);
+    v["policy"]["override_key"] = json!("k".repeat(32));
+    let p = cfg(v.clone()).unwrap();
+    assert!(p.overrides_possible());
+    assert_eq!(p.override_ttl_secs, 300);
     v["policy"]["allow_override"] = json!(false);
-    let p = cfg(v).unwrap();
-    assert_eq!(p.evaluate(&facts(&[]), true), Verdict::Warn(vec![low]));
+    assert!(!cfg(v.clone()).unwrap().overrides_possible());
+    // Bounds, each naming its key.
+    v["policy"]["override_key"] = json!("k".repeat(31));
+    assert_eq!(cfg(v.clone()).unwrap_err().path(), "policy.override_key");
+    v["policy"]["override_key"] = json!("k".repeat(32));
+    for ttl in [0, 86_401] {
+        v["policy"]["override_ttl_seconds"] = json!(ttl);
+        assert_eq!(
+            cfg(v.clone()).unwrap_err().path(),
+            "policy.override_ttl_seconds"
+        );
+    }
 }
 
 #[test]
@@ -132,11 +150,11 @@ fn block_rules_first_and_first_match_wins() {
     ]});
     let p = cfg(v).unwrap();
     assert!(
-        matches!(p.evaluate(&facts(&[Kind::EMAIL, Kind::SSN]), false), Verdict::Block(r) if r.name == "b1")
+        matches!(p.evaluate(&facts(&[Kind::EMAIL, Kind::SSN])), Verdict::Block(r) if r.name == "b1")
     );
-    assert!(matches!(p.evaluate(&facts(&[Kind::SSN]), false), Verdict::Block(r) if r.name == "b2"));
+    assert!(matches!(p.evaluate(&facts(&[Kind::SSN])), Verdict::Block(r) if r.name == "b2"));
     assert_eq!(
-        p.evaluate(&facts(&[Kind::EMAIL]), false),
+        p.evaluate(&facts(&[Kind::EMAIL])),
         Verdict::Warn(vec!["Request matched policy rule 'w'"])
     );
     // An explicit empty list means no rules at all.

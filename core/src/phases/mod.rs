@@ -14,6 +14,7 @@
 //! out the [`Step`]. Reads from Envoy go through [`Host`], only when a phase needs them (each
 //! read is a host call).
 
+mod confirm;
 mod end;
 mod fields;
 mod request;
@@ -33,6 +34,7 @@ use crate::replies::Reply;
 pub use fields::{holds_sensitive, FieldDetection};
 pub use request::WellKnown;
 
+use confirm::{Granted, Presented};
 use fields::FieldScan;
 
 /// The filter's public headers (a contract with agents, callers and operators).
@@ -41,7 +43,8 @@ pub mod header {
     pub const TRACE_ID: &str = "x-agent-trace-id";
     /// To the agent and on every response: the manifest's trust score.
     pub const TRUST_SCORE: &str = "x-agent-trust-score";
-    /// In from the caller: `true` confirms a warned request.
+    /// In from the caller: the override token of a 449 (or `true`, the legacy form); never
+    /// forwarded.
     pub const USER_OVERRIDE: &str = "x-user-override";
     /// To the agent (headers held) and on the response: `true` when a warning was overridden.
     pub const QUARANTINED: &str = "x-agent-quarantined";
@@ -58,6 +61,9 @@ pub const WELL_KNOWN_MANIFEST: &str = "/.well-known/agent-manifest";
 /// `/.well-known/agent-card.json`: its A2A agent card.
 pub const WELL_KNOWN_CARD: &str = "/.well-known/agent-card.json";
 
+/// What [`Host::claim_once`] makes of a shared value: its new value, or `None` to leave it.
+pub type SlotUpdate<'a> = &'a dyn Fn(Option<&[u8]>) -> Option<Vec<u8>>;
+
 /// What the core may read from Envoy. Each read is a host call, so a phase reads only what it
 /// needs, when it needs it (the body only when it is decided, the end-of-stream details only
 /// when they can matter).
@@ -72,6 +78,10 @@ pub trait Host {
     fn response_code_details(&self) -> Vec<u8>;
     /// The request trailers, serialized as [`HeaderMap::parse`] reads them (empty if none).
     fn request_trailers(&self) -> Vec<u8>;
+    /// Replaces the value at `key` in the data every worker of this Envoy shares (proxy-wasm
+    /// shared data) with what `update` makes of it, atomically (compare-and-swap, retried a few
+    /// times). True when stored; false when `update` says `None` or the store keeps failing.
+    fn claim_once(&self, key: &str, update: SlotUpdate) -> bool;
 }
 
 /// Where the request side of an exchange stands.
@@ -150,8 +160,10 @@ pub struct RequestHead<'a> {
     /// `X-Agent-Trace-ID`, as sent.
     pub trace_id: Option<&'a [u8]>,
     pub traceparent: Option<&'a [u8]>,
-    /// `X-User-Override`, as sent.
+    /// `X-User-Override`, as sent (its first value).
     pub user_override: Option<&'a [u8]>,
+    /// How many `X-User-Override` headers were sent: more than one never overrides.
+    pub user_override_count: usize,
     /// The caller sent `X-Agent-Quarantined` (which only the filter may set).
     pub quarantined: bool,
 }
@@ -176,6 +188,7 @@ impl<'a> RequestHead<'a> {
             trace_id: h.get(header::TRACE_ID),
             traceparent: h.get(header::TRACEPARENT),
             user_override: h.get(header::USER_OVERRIDE),
+            user_override_count: h.get_all(header::USER_OVERRIDE).count(),
             quarantined: h.contains(header::QUARANTINED),
         }
     }
@@ -255,7 +268,14 @@ pub struct Exchange {
     /// A gRPC request: Envoy reports its failures as 200 with a `grpc-status`, so the end of
     /// its stream is always looked at.
     grpc: bool,
-    override_requested: bool,
+    /// What the caller presented in `X-User-Override`.
+    presented: Presented,
+    /// An override granted on the request headers.
+    granted: Option<Granted>,
+    /// The id of the token that overrode, for the `override` event.
+    override_id: Option<String>,
+    /// Decided on the request headers: the body was never read.
+    decided_on_headers: bool,
     /// The request declared a `content-length`, which a redacted body must update.
     declares_length: bool,
     started_nanos: u64,
@@ -288,7 +308,10 @@ impl Exchange {
             fields: FieldScan::default(),
             content: Content::Other,
             grpc: false,
-            override_requested: false,
+            presented: Presented::Nothing,
+            granted: None,
+            override_id: None,
+            decided_on_headers: false,
             declares_length: false,
             started_nanos: 0,
             headers_held: false,

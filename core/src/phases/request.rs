@@ -9,13 +9,14 @@ use crate::detect::{Decoding, Finding, Findings, Format, KindSet};
 use crate::events::{self, Stamp};
 use crate::header_map::HeaderMap;
 use crate::metrics::Tally;
-use crate::policy::{is_override, Decision, Mode, Policy, Rule, Verdict};
+use crate::policy::{Decision, Mode, Policy, Rule, Verdict};
 use crate::replies::{self, Reply, ReplyKind};
 use crate::rules::Facts;
 use crate::scrub::{self, scrub, BodyFormat};
 use crate::time::rfc3339_millis;
 use crate::trace;
 
+use super::confirm::Presented;
 use super::fields::{event_method, Section};
 use super::{
     coding_name, header, holds_sensitive, is_tunnel, Content, Exchange, FieldDetection, FieldScan,
@@ -107,7 +108,7 @@ impl Exchange {
         self.grpc = head
             .content_type
             .is_some_and(|ct| ct.starts_with(b"application/grpc"));
-        self.override_requested = is_override(head.user_override);
+        self.presented = Presented::read(head.user_override, head.user_override_count);
         self.declares_length = head.content_length.is_some();
         self.started_nanos = now;
         self.fields = FieldScan::of_request_line(&policy, head.method, head.path);
@@ -122,6 +123,11 @@ impl Exchange {
         self.edit_identity(Headers::Request);
         if head.quarantined {
             self.edit(Headers::Request, header::QUARANTINED, None);
+        }
+        if self.presented.is_something() {
+            // The token is for the filter: the agent learns of an override from
+            // `X-Agent-Quarantined`.
+            self.edit(Headers::Request, header::USER_OVERRIDE, None);
         }
         if traceparent_refused {
             self.edit(Headers::Request, header::TRACEPARENT, None);
@@ -294,9 +300,16 @@ impl Exchange {
     fn decide(&mut self, policy: &Policy, body: &[u8], now: u64, host: &impl Host) -> Step {
         let scan = self.scan(policy, body);
         let facts = self.facts(&scan.findings);
-        let verdict = policy.evaluate(&facts, self.override_requested);
+        let verdict = policy.evaluate(&facts);
+        let redaction = policy.redaction(&facts);
+        let verdict = match verdict {
+            Verdict::Warn(w) if self.override_on_body(policy, &w, body, host) => {
+                Verdict::Override(w)
+            }
+            v => v,
+        };
         let redaction = match verdict {
-            Verdict::Allow | Verdict::Override(_) => policy.redaction(&facts),
+            Verdict::Allow | Verdict::Override(_) => redaction,
             Verdict::Block(_) | Verdict::Warn(_) => None,
         };
         self.conclude(policy, &verdict, redaction, body, scan, now, host)
@@ -312,11 +325,18 @@ impl Exchange {
             return None;
         }
         let facts = self.facts(&self.fields.findings).body_pending();
-        let verdict = policy.verdict_so_far(&facts, self.override_requested)?;
-        if !matches!(verdict, Verdict::Block(_) | Verdict::Warn(_)) {
-            return None;
+        let verdict = policy.verdict_so_far(&facts)?;
+        match &verdict {
+            Verdict::Block(_) => {}
+            Verdict::Warn(w) => {
+                if self.override_on_headers(policy, w, host) {
+                    return None;
+                }
+            }
+            Verdict::Allow | Verdict::Override(_) => return None,
         }
         self.headers_held = true;
+        self.decided_on_headers = true;
         let scan = Scan {
             findings: self.fields.findings.clone(),
             body_spans: Vec::new(),
@@ -347,7 +367,7 @@ impl Exchange {
             body_len,
             &ts,
         );
-        let step = self.enforce(policy, verdict, redaction, body, scan, &ts);
+        let step = self.enforce(policy, verdict, redaction, body, scan, now, &ts);
         if let Some(t) = self.tally.as_mut() {
             t.scan_us = host.now_nanos().saturating_sub(now) / 1_000;
         }
@@ -391,6 +411,7 @@ impl Exchange {
     /// Records the verdict and carries it out. The one place where the mode acts: in monitor
     /// mode the same lines are written (marked `"mode":"monitor"`), `X-Agent-Policy` says what
     /// enforcement would have done, and the request goes on unchanged.
+    #[allow(clippy::too_many_arguments)]
     fn enforce(
         &mut self,
         policy: &Policy,
@@ -398,6 +419,7 @@ impl Exchange {
         redaction: Option<&Rule>,
         body: &[u8],
         mut scan: Scan,
+        now: u64,
         ts: &str,
     ) -> Step {
         let result = verdict.result();
@@ -444,18 +466,26 @@ impl Exchange {
                         mode,
                     },
                 );
+                let read = (!self.decided_on_headers).then_some(body);
+                let offer = self.confirmation(policy, warnings, read, now);
                 Some(Reply {
                     kind: ReplyKind::ConfirmationRequired,
                     body: replies::warn(
                         warnings,
                         policy.trust_score,
-                        policy.allow_override,
+                        offer.confirm(policy.override_ttl_secs),
                         &self.trace_id,
                     ),
                 })
             }
             Verdict::Override(warnings) => {
-                self.events.push(&stamp, &events::Override { warnings });
+                self.events.push(
+                    &stamp,
+                    &events::Override {
+                        warnings,
+                        token_id: self.override_id.as_deref(),
+                    },
+                );
                 self.quarantined = true;
                 None
             }

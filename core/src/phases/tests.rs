@@ -17,6 +17,8 @@ struct Fake {
     status: Option<u16>,
     details: &'static str,
     trailers: Vec<(&'static str, &'static str)>,
+    /// proxy-wasm shared data, as one Envoy keeps it for all its workers.
+    shared: std::cell::RefCell<std::collections::HashMap<String, Vec<u8>>>,
 }
 
 impl Host for Fake {
@@ -34,6 +36,16 @@ impl Host for Fake {
     }
     fn request_trailers(&self) -> Vec<u8> {
         crate::header_map::serialize(&self.trailers)
+    }
+    fn claim_once(&self, key: &str, update: SlotUpdate) -> bool {
+        let mut shared = self.shared.borrow_mut();
+        match update(shared.get(key).map(Vec::as_slice)) {
+            Some(v) => {
+                shared.insert(key.to_string(), v);
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -147,9 +159,16 @@ fn allow_records_request_then_response() {
     assert!(!ex.quarantined() && ex.policy_header().is_none());
 }
 
+/// The test policy's rules, with the unsafe legacy override (`X-User-Override: true`).
+fn legacy() -> Rc<Policy> {
+    policy(json!({"policy": {"legacy_override": true, "block_rules": [
+        {"name": "no_ssn", "condition": "has_ssn", "action": "block"},
+        {"name": "mail", "condition": "has_email", "action": "warn", "message": "mail"}]}}))
+}
+
 #[test]
 fn block_warn_override() {
-    let p = policy(json!({}));
+    let p = legacy();
     let mut ex = exchange(&p, "POST", "/x", false);
     let step = decide(&mut ex, b"ssn 123-45-6789");
     assert_eq!(reply_status(&step), Some(403));
@@ -641,7 +660,7 @@ fn requests_without_a_body_are_decided_on_their_headers() {
 
 #[test]
 fn an_overridden_request_is_marked_quarantined_where_headers_can_still_change() {
-    let p = policy(json!({}));
+    let p = legacy();
     let mut ex = exchange(&p, "POST", "/x", true);
     edits(&mut ex);
     assert_eq!(decide(&mut ex, b"a@b.io"), Step::Continue);
@@ -659,7 +678,10 @@ fn an_overridden_request_is_marked_quarantined_where_headers_can_still_change() 
         ]
     );
     // Headers already sent on (hold_headers: false): only the response says it.
-    let p = policy(json!({"hold_headers": false}));
+    let p = policy(
+        json!({"hold_headers": false, "policy": {"legacy_override": true,
+        "block_rules": [{"name": "mail", "condition": "has_email", "action": "warn"}]}}),
+    );
     let mut ex = exchange(&p, "POST", "/x", true);
     edits(&mut ex);
     decide(&mut ex, b"a@b.io");
@@ -768,6 +790,9 @@ fn the_log_phase_asks_how_the_stream_ended_only_when_it_can_matter() {
         }
         fn request_trailers(&self) -> Vec<u8> {
             self.0.request_trailers()
+        }
+        fn claim_once(&self, key: &str, update: SlotUpdate) -> bool {
+            self.0.claim_once(key, update)
         }
     }
     let p = policy(json!({}));
@@ -990,4 +1015,183 @@ fn a_trace_id_holding_a_value_is_replaced_and_its_traceparent_not_forwarded() {
     };
     ex.request_headers(&h, false, &at(NOW));
     assert_eq!(ex.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+}
+
+const KEY: &str = "an override key of at least 32 bytes!";
+
+fn keyed(extra: Value) -> Rc<Policy> {
+    let mut pol = json!({"override_key": KEY, "block_rules": [
+        {"name": "no_ssn", "condition": "has_ssn", "action": "block"},
+        {"name": "mail", "condition": "has_email", "action": "warn", "message": "mail"},
+        {"name": "phone", "condition": "has_phone", "action": "warn", "message": "phone"}]});
+    if let (Some(p), Some(e)) = (pol.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            p.insert(k.clone(), v.clone());
+        }
+    }
+    policy(json!({ "policy": pol }))
+}
+
+/// A request (trace id `trace`, override header `over`) through headers and body, at `now`.
+fn send(
+    p: &Rc<Policy>,
+    host: &Fake,
+    trace: &'static str,
+    path: &'static str,
+    over: &[&'static [u8]],
+    body: &[u8],
+) -> (Exchange, Step) {
+    let mut ex = Exchange::new(Some(p.clone()));
+    let h = RequestHead {
+        trace_id: Some(trace.as_bytes()),
+        user_override: over.first().copied(),
+        user_override_count: over.len(),
+        ..head("POST", path)
+    };
+    let step = ex.request_headers(&h, false, host);
+    if step != Step::Pause {
+        return (ex, step);
+    }
+    let host_with_body = Fake {
+        now: host.now,
+        body: body.to_vec(),
+        shared: std::cell::RefCell::new(host.shared.borrow().clone()),
+        ..Fake::default()
+    };
+    let step = ex.request_body(body.len(), true, &host_with_body);
+    *host.shared.borrow_mut() = host_with_body.shared.into_inner();
+    (ex, step)
+}
+
+fn token(step: &Step) -> String {
+    let Step::Reply(r) = step else {
+        panic!("not a reply: {step:?}")
+    };
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    v["override_token"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn an_override_needs_the_token_of_its_449_once() {
+    let p = keyed(json!({}));
+    let host = at(NOW);
+    let body = br#"{"to":"ann@example.com"}"#;
+    let (_, first) = send(&p, &host, "t-1", "/m", &[], body);
+    assert_eq!(reply_status(&first), Some(449));
+    let tok = token(&first);
+    assert!(tok.starts_with("iatp1.") && tok.contains(".b."), "{tok}");
+    // `true`, another trace id, another body, a forged or doubled header: no override.
+    for (trace, over, b) in [
+        ("t-1", vec![b"true".as_slice()], body.as_slice()),
+        ("t-2", vec![tok.as_bytes()], body.as_slice()),
+        ("t-1", vec![tok.as_bytes()], br#"{"to":"bob@example.com"}"#.as_slice()),
+        ("t-1", vec![tok.as_bytes(), b"true"], body.as_slice()),
+        ("t-1", vec![b"iatp1.0000000000000000.1.b.00000000000000000000000000000000.00000000000000000000000000000000"], body.as_slice()),
+    ] {
+        let over: Vec<&'static [u8]> = over
+            .into_iter()
+            .map(|o| &*Box::leak(o.to_vec().into_boxed_slice()))
+            .collect();
+        let (_, step) = send(&p, &host, trace, "/m", &over, b);
+        assert_eq!(reply_status(&step), Some(449), "{trace} {over:?}");
+    }
+    let leaked: &'static [u8] = Box::leak(tok.clone().into_bytes().into_boxed_slice());
+    // Expired.
+    let late = at(NOW + 301 * 1_000_000_000);
+    let (_, step) = send(&p, &late, "t-1", "/m", &[leaked], body);
+    assert_eq!(reply_status(&step), Some(449));
+    // The token, on the same request: overridden, once.
+    let (ex, step) = send(&p, &host, "t-1", "/m", &[leaked], body);
+    assert_eq!(step, Step::Continue);
+    assert!(ex.quarantined());
+    let l = lines(&ex);
+    assert_eq!(l[1]["type"], "override");
+    let id = tok.split('.').nth(1).unwrap();
+    assert_eq!(l[1]["token_id"], id);
+    assert!(!String::from_utf8_lossy(ex.events()).contains(&tok));
+    let (_, step) = send(&p, &host, "t-1", "/m", &[leaked], body);
+    assert_eq!(reply_status(&step), Some(449), "single use");
+}
+
+#[test]
+fn a_token_issued_on_the_headers_lets_the_body_decide_the_rest() {
+    let p = keyed(json!({}));
+    let host = at(NOW);
+    let (ex, first) = send(&p, &host, "t-h", "/m?to=ann@example.com", &[], b"");
+    assert_eq!(reply_status(&first), Some(449));
+    assert_eq!(lines(&ex)[0]["body_bytes"], 0);
+    let tok = token(&first);
+    assert!(tok.contains(".h."), "{tok}");
+    let leaked: &'static [u8] = Box::leak(tok.into_bytes().into_boxed_slice());
+    // Granted on the headers; the body still decides: an SSN blocks.
+    let (_, step) = send(
+        &p,
+        &host,
+        "t-h",
+        "/m?to=ann@example.com",
+        &[leaked],
+        b"123-45-6789",
+    );
+    assert_eq!(reply_status(&step), Some(403));
+    // The grant was used up by that request.
+    let (_, step) = send(&p, &host, "t-h", "/m?to=ann@example.com", &[leaked], b"{}");
+    assert_eq!(reply_status(&step), Some(449));
+}
+
+#[test]
+fn a_warning_the_token_did_not_cover_asks_again() {
+    let p = keyed(json!({}));
+    let host = at(NOW);
+    let (_, first) = send(&p, &host, "t-w", "/m?to=ann@example.com", &[], b"");
+    let leaked: &'static [u8] = Box::leak(token(&first).into_bytes().into_boxed_slice());
+    // The body adds a phone number: a new warning, a new confirmation.
+    let (ex, step) = send(
+        &p,
+        &host,
+        "t-w",
+        "/m?to=ann@example.com",
+        &[leaked],
+        b"call +1 415 555 2671",
+    );
+    assert_eq!(reply_status(&step), Some(449));
+    assert_eq!(lines(&ex)[1]["warnings"], json!(["mail", "phone"]));
+    assert!(token(&step).contains(".b."));
+}
+
+#[test]
+fn without_a_key_overrides_are_off() {
+    let p = policy(json!({}));
+    let host = at(NOW);
+    let (_, step) = send(
+        &p,
+        &host,
+        "t-o",
+        "/m",
+        &[b"true"],
+        br#"{"to":"ann@example.com"}"#,
+    );
+    let Step::Reply(r) = &step else { panic!() };
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["override_allowed"], false);
+    assert!(v.get("override_token").is_none());
+    // The legacy form works only when asked for, and never doubled.
+    let p = legacy();
+    let (_, step) = send(
+        &p,
+        &host,
+        "t-o",
+        "/m",
+        &[b"true", b"false"],
+        br#"{"to":"ann@example.com"}"#,
+    );
+    assert_eq!(reply_status(&step), Some(449));
+    let (_, step) = send(
+        &p,
+        &host,
+        "t-o",
+        "/m",
+        &[b"TRUE"],
+        br#"{"to":"ann@example.com"}"#,
+    );
+    assert_eq!(step, Step::Continue);
 }

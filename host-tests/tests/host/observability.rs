@@ -28,7 +28,7 @@ fn plugin(mode: &str) -> Value {
         "policy": {"block_rules": [
             {"name": "no_ssn", "condition": "has_ssn", "action": "block"},
             {"name": "confirm_email", "condition": "has_email", "action": "warn"}
-        ]},
+        ], "legacy_override": true},
         "limits": {"max_body_bytes": 1024}
     })
 }

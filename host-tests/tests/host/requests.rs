@@ -9,6 +9,14 @@ const CARD: &str = "4111 1111 1111 1111";
 const SSN: &str = "123-45-6789";
 const EMAIL: &str = "jane.doe@example.com";
 
+/// The key override tokens are minted under in these tests.
+const OVERRIDE_KEY: &str = "host-tests-override-key-0123456789abcdef";
+
+/// `base()` with the unsafe legacy override (`X-User-Override: true`).
+fn legacy() -> Value {
+    with(base(), |v| v["policy"]["legacy_override"] = json!(true))
+}
+
 /// standard + partial reversibility + ephemeral: trust score 8.
 fn base() -> Value {
     json!({
@@ -18,7 +26,7 @@ fn base() -> Value {
             "reversibility": {"level": "partial"},
             "privacy": {"retention": "ephemeral"}
         },
-        "policy": {"block_rules": [
+        "policy": {"override_key": OVERRIDE_KEY, "block_rules": [
             {"name": "ssn_anywhere", "condition": "has_ssn", "action": "block", "message": "no SSNs here"},
             {"name": "card_anywhere", "condition": "has_credit_card", "action": "block"},
             {"name": "email_confirm", "condition": "has_email", "action": "warn", "message": "contains an e-mail address"}
@@ -202,48 +210,71 @@ fn default_rules_block_cards_to_untrusted_agents_and_ssns_to_permanent_ones() {
 }
 
 #[test]
-fn warning_answers_449_until_the_caller_overrides() {
-    let stack = Stack::with_plugin(&base());
+fn warning_answers_449_until_the_caller_confirms_with_its_token() {
+    // Two workers: a token is single use in the whole Envoy, not per worker.
+    let stack = Stack::builder().plugin(&base()).workers(2).start();
     let body = format!(r#"{{"contact":"{EMAIL}"}}"#);
-    let r = stack.send(Request::post("/book", &body));
+    let r = stack.send(Request::post("/book", &body).header("x-agent-trace-id", "confirm-1"));
     assert_eq!(r.status, 449);
-    let trace = r.header("x-agent-trace-id").unwrap().to_string();
-    assert_eq!(
-        r.json(),
-        json!({
-            "warning": "contains an e-mail address",
-            "warnings": ["contains an e-mail address"],
-            "trust_score": 8,
-            "requires_override": true,
-            "override_allowed": true,
-            "trace_id": trace,
-            "message": "This request requires user confirmation. To proceed, retry with header 'X-User-Override: true'"
-        })
-    );
-    stack.assert_never_reached_agent(&trace);
-    let events = stack.events_for(&trace, 2);
+    let v = r.json();
+    let token = v["override_token"].as_str().expect("a token").to_string();
+    assert_eq!(v["warnings"], json!(["contains an e-mail address"]));
+    assert_eq!(v["override_allowed"], true);
+    assert_eq!(v["override_expires_in"], 300);
+    assert_eq!(v["trace_id"], "confirm-1");
+    assert!(v["message"]
+        .as_str()
+        .unwrap()
+        .contains("'X-Agent-Trace-ID: confirm-1'"));
+    stack.assert_never_reached_agent("confirm-1");
+    let events = stack.events_for("confirm-1", 2);
     assert_eq!(events[1]["type"], "warning");
-    assert_eq!(events[1]["warnings"], json!(["contains an e-mail address"]));
     assert_eq!(events[1]["status"], 449);
 
-    let r = stack.send(
+    // Not an override: `true`, another trace id, another body, the header twice.
+    let forged = [
         Request::post("/book", &body)
-            .header("x-user-override", "true")
-            .header("x-agent-trace-id", "override-1"),
-    );
-    assert_eq!(r.status, 200);
-    assert_eq!(r.header("x-agent-quarantined"), Some("true"));
-    let got = stack.agent_requests_for("override-1");
-    assert_eq!(got[0]["headers"]["x-agent-quarantined"], "true");
-    assert_eq!(got[0]["body"], body.as_str());
-    let events = stack.events_for("override-1", 3);
-    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["request", "override", "response"]);
-    assert_eq!(events[1]["warnings"], json!(["contains an e-mail address"]));
+            .header("x-agent-trace-id", "confirm-1")
+            .header("x-user-override", "true"),
+        Request::post("/book", &body)
+            .header("x-agent-trace-id", "confirm-2")
+            .header("x-user-override", &token),
+        Request::post("/book", format!(r#"{{"contact":"{EMAIL}","x":1}}"#))
+            .header("x-agent-trace-id", "confirm-1")
+            .header("x-user-override", &token),
+        Request::post("/book", &body)
+            .header("x-agent-trace-id", "confirm-1")
+            .header("x-user-override", &token)
+            .header("x-user-override", "false"),
+    ];
+    for req in forged {
+        assert_eq!(stack.send(req).status, 449);
+    }
 
-    // Only "true" overrides.
-    let r = stack.send(Request::post("/book", &body).header("x-user-override", "yes"));
-    assert_eq!(r.status, 449);
+    // The token, on the same request: forwarded, quarantined, once.
+    let retry = || {
+        Request::post("/book", &body)
+            .header("x-agent-trace-id", "confirm-1")
+            .header("x-user-override", &token)
+    };
+    let r = stack.send(retry());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-agent-quarantined"), Some("true"));
+    let got = stack.agent_requests_for("confirm-1");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["headers"]["x-agent-quarantined"], "true");
+    assert!(
+        got[0]["headers"].get("x-user-override").is_none(),
+        "the token is for the filter: {got:?}"
+    );
+    let events = stack.events_for("confirm-1", 6);
+    let over: Vec<&Value> = events.iter().filter(|e| e["type"] == "override").collect();
+    assert_eq!(over.len(), 1);
+    assert_eq!(over[0]["token_id"], token.split('.').nth(1).unwrap());
+    assert!(!read_text(&stack.events_path()).contains(&token));
+    for _ in 0..4 {
+        assert_eq!(stack.send(retry()).status, 449, "a token is single use");
+    }
 }
 
 #[test]
@@ -373,7 +404,7 @@ fn sensitive_data_in_the_query_string_counts_and_is_scrubbed() {
 
 #[test]
 fn monitor_mode_reports_but_never_enforces() {
-    let cfg = with(base(), |v| v["mode"] = json!("monitor"));
+    let cfg = with(legacy(), |v| v["mode"] = json!("monitor"));
     let stack = Stack::with_plugin(&cfg);
     let r =
         stack.send(Request::post("/m", format!("ssn {SSN}")).header("x-agent-trace-id", "mon-1"));
@@ -467,7 +498,7 @@ fn a_well_known_endpoint_the_filter_does_not_serve_goes_to_the_agent() {
 
 #[test]
 fn the_events_file_holds_only_valid_json_lines_and_no_sensitive_value() {
-    let stack = Stack::with_plugin(&base());
+    let stack = Stack::with_plugin(&legacy());
     let evil = "line1\n{\"type\":\"blocked\",\"trace_id\":\"forged\"}\r\n\u{0}\"\\";
     let requests = vec![
         Request::post("/ok", "{}"),
@@ -570,7 +601,7 @@ fn header_values_that_are_not_utf8_do_not_break_the_filter() {
 fn without_header_hold_the_body_is_still_decided_before_the_agent_gets_it() {
     // What Istio's WasmPlugin gives: no allow_on_headers_stop_iteration.
     let stack = Stack::builder()
-        .plugin(&with(base(), |v| v["hold_headers"] = json!(false)))
+        .plugin(&with(legacy(), |v| v["hold_headers"] = json!(false)))
         .envoy(|c| c.set_allow_headers_stop(false))
         .start();
     let r = stack
