@@ -127,6 +127,14 @@ impl AgentCard {
         })
     }
 
+    /// Its size as served, without the `url` a request fills in.
+    pub fn size(&self) -> usize {
+        match self {
+            AgentCard::Fixed(bytes) => bytes.len(),
+            AgentCard::Template { before, after } => before.len() + after.len(),
+        }
+    }
+
     /// The card as JSON. `base_url` (from the request's scheme and authority, see
     /// [`base_url`]) fills `url` when the configuration did not set it.
     pub fn render(&self, base_url: &str) -> Vec<u8> {
