@@ -62,6 +62,7 @@ extern "C" {
     fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
     fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
     fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
+    fn proxy_set_effective_context(context_id: u32) -> u32;
 }
 
 /// The host's status code when it is not Ok.
@@ -194,4 +195,11 @@ pub fn increment_metric(id: u32, offset: i64) -> Result<(), Failed> {
 pub fn record_metric(id: u32, value: u64) -> Result<(), Failed> {
     // SAFETY: no pointers.
     status(unsafe { proxy_record_metric(id, value) })
+}
+
+/// Makes the following host calls of this callback act on context `id` (a stream, from the
+/// root context's timer).
+pub fn set_effective_context(id: u32) -> Result<(), Failed> {
+    // SAFETY: no pointers.
+    status(unsafe { proxy_set_effective_context(id) })
 }
