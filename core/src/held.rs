@@ -55,8 +55,8 @@ pub struct HeldRequests {
 impl HeldRequests {
     /// The filter holds the headers of request `context` and waits for its body.
     pub fn hold(&mut self, context: u32, now_nanos: u64) {
+        // Envoy calls the headers callback once per stream, and ids are unique while it lives.
         if !self.reported {
-            self.since.retain(|(c, _)| *c != context);
             self.since.push((context, now_nanos));
         }
     }
