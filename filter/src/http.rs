@@ -45,8 +45,8 @@ impl IatpHttp {
         }
     }
 
-    /// The body arrived, or the stream ended: no longer held waiting for it. When it was, and
-    /// for long enough, since when.
+    /// The body arrived, or the stream ended: no longer held waiting for it. Since when it was
+    /// held, if it still was.
     fn release(&self) -> Option<u64> {
         self.held.try_borrow_mut().ok()?.release(self.context_id)
     }
