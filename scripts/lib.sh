@@ -53,13 +53,14 @@ setup() {
 # The release .wasm and the mock agent.
 build() {
   cd "$ROOT"
-  say "building the filter (release, wasm32-wasip1), the mock agent and the event verifier"
+  say "building the filter (release, wasm32-wasip1), the mock agent, the event verifier and the config checker"
   cargo build --release --target wasm32-wasip1 -p iatp-filter
   cargo build --release -p iatp-host-tests --bin mock-agent
   cargo build --release -p iatp-verify
   say "filter: $WASM ($(wc -c <"$WASM") bytes)"
   export IATP_WASM="$WASM"
   export IATP_VERIFY="$ROOT/target/release/iatp-verify"
+  export IATP_CHECK_CONFIG="$ROOT/target/release/iatp-check-config"
 }
 
 # Builds example $1 of the filter natively and for wasm32-wasip1, runs both (the Wasm build in

@@ -121,6 +121,11 @@ impl AgentCard {
             serde_json::to_vec(&card).unwrap_or_default(),
         )))
     }
+
+    /// Its size as served.
+    pub fn size(&self) -> usize {
+        self.0.len()
+    }
 }
 
 fn check(card: &Map<String, Value>) -> Result<(), CardError> {

@@ -78,6 +78,14 @@ impl<'a> HeaderMap<'a> {
     pub fn is_empty(&self) -> bool {
         self.pairs.is_empty()
     }
+
+    /// Envoy's size of a header map: the bytes of every name and value.
+    pub fn byte_size(&self) -> u64 {
+        self.pairs
+            .iter()
+            .map(|(n, v)| (n.len() + v.len()) as u64)
+            .sum()
+    }
 }
 
 /// Serializes pairs the same way (for local replies, and tests).

@@ -12,6 +12,7 @@ pub mod config;
 pub mod detect;
 pub mod events;
 pub mod header_map;
+pub mod held;
 pub mod json_path;
 pub mod manifest;
 pub mod metrics;

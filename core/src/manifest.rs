@@ -11,7 +11,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+use crate::config::strict::{deserialize_named, object, Named};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TrustLevel {
     VerifiedPartner,
@@ -53,7 +55,7 @@ impl TrustLevel {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Reversibility {
     Full,
@@ -92,7 +94,7 @@ impl Reversibility {
 
 /// `forever` is the SDK's alias of `permanent`: it is kept as written (the manifest is served
 /// back as configured) but compares equal to `permanent` in rules and scores the same.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Retention {
     Ephemeral,
@@ -139,6 +141,32 @@ impl Retention {
     }
 }
 
+impl Named for TrustLevel {
+    const ALL: &'static [Self] = &TrustLevel::ALL;
+    const NAMES: &'static [&'static str] = &TrustLevel::NAMES;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Named for Reversibility {
+    const ALL: &'static [Self] = &Reversibility::ALL;
+    const NAMES: &'static [&'static str] = &Reversibility::NAMES;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Named for Retention {
+    const ALL: &'static [Self] = &Retention::ALL;
+    const NAMES: &'static [&'static str] = &Retention::NAMES;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+deserialize_named!(TrustLevel, Reversibility, Retention);
+
 /// The normalized manifest the policy works with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Manifest {
@@ -165,12 +193,17 @@ pub struct Manifest {
 pub struct RawManifest {
     #[serde(rename = "$schema")]
     schema: Option<String>,
+    #[serde(default, deserialize_with = "object")]
     identity: Option<RawIdentity>,
     trust_level: Option<TrustLevel>,
+    #[serde(default, deserialize_with = "object")]
     capabilities: Option<RawCapabilities>,
+    #[serde(default, deserialize_with = "object")]
     reversibility: Option<RawReversibility>,
+    #[serde(default, deserialize_with = "object")]
     privacy: Option<RawPrivacy>,
     authentication: Option<Map<String, Value>>,
+    #[serde(default, deserialize_with = "object")]
     rate_limiting: Option<RawRateLimiting>,
     protocol_version: Option<String>,
     manifest_version: Option<String>,
@@ -178,6 +211,7 @@ pub struct RawManifest {
     // Python SDK shape.
     agent_id: Option<String>,
     agent_version: Option<String>,
+    #[serde(default, deserialize_with = "object")]
     privacy_contract: Option<RawPrivacyContract>,
     scopes: Option<Vec<String>>,
 }

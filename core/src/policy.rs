@@ -6,18 +6,16 @@
 //! override token (`overrides`; the exchange decides that). In `monitor` mode the same decision
 //! is made and reported, but the glue never enforces it.
 
-use serde::Deserialize;
-
 use crate::agent_card::AgentCard;
 use crate::chain::ChainKey;
+use crate::config::strict::{deserialize_named, Named};
 use crate::detect::Scanner;
 use crate::manifest::Manifest;
 use crate::overrides::OverrideKey;
 use crate::registry::registry;
 use crate::rules::{Cond, Facts};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     #[default]
     Enforce,
@@ -33,14 +31,35 @@ impl Mode {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleAction {
     Block,
     Warn,
     /// Forward the body with every detected value replaced by a placeholder.
     Redact,
 }
+
+impl Named for Mode {
+    const ALL: &'static [Self] = &[Mode::Enforce, Mode::Monitor];
+    const NAMES: &'static [&'static str] = &["enforce", "monitor"];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Named for RuleAction {
+    const ALL: &'static [Self] = &[RuleAction::Block, RuleAction::Warn, RuleAction::Redact];
+    const NAMES: &'static [&'static str] = &["block", "warn", "redact"];
+    fn name(self) -> &'static str {
+        match self {
+            RuleAction::Block => "block",
+            RuleAction::Warn => "warn",
+            RuleAction::Redact => "redact",
+        }
+    }
+}
+
+deserialize_named!(Mode, RuleAction);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {

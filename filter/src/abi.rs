@@ -76,6 +76,7 @@ extern "C" {
         value_size: usize,
         cas: u32,
     ) -> u32;
+    fn proxy_set_effective_context(context_id: u32) -> u32;
 }
 
 /// The host's status code when it is not Ok.
@@ -237,4 +238,11 @@ pub fn increment_metric(id: u32, offset: i64) -> Result<(), Failed> {
 pub fn record_metric(id: u32, value: u64) -> Result<(), Failed> {
     // SAFETY: no pointers.
     status(unsafe { proxy_record_metric(id, value) })
+}
+
+/// Makes the following host calls of this callback act on context `id` (a stream, from the
+/// root context's timer).
+pub fn set_effective_context(id: u32) -> Result<(), Failed> {
+    // SAFETY: no pointers.
+    status(unsafe { proxy_set_effective_context(id) })
 }

@@ -11,6 +11,8 @@ use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, Bytes, MapType};
 
 use crate::abi;
+use iatp_core::header_map::HeaderMap;
+use iatp_core::held;
 use iatp_core::phases::{Host, SlotUpdate};
 
 /// All request headers in one host call (`HeaderMap::parse` reads them).
@@ -71,6 +73,16 @@ pub fn property(path: &[&str]) -> Option<Bytes> {
         })
         .ok()
         .flatten()
+}
+
+/// How many bytes of request body Envoy has received on stream `context`, asked from any
+/// context: `None` when there is no such stream (any more), `Some(None)` when the host cannot
+/// tell.
+pub fn body_bytes_received(context: u32) -> Option<Option<u64>> {
+    abi::set_effective_context(context).ok()?;
+    let total = abi::get_property(&["request", "total_size"]).ok().flatten();
+    let headers = abi::header_map_pairs(MapType::HttpRequestHeaders).unwrap_or_default();
+    Some(total.and_then(|t| held::body_bytes_received(&t, &HeaderMap::parse(&headers))))
 }
 
 pub fn plugin_configuration() -> Bytes {

@@ -12,6 +12,7 @@ use crate::host;
 use crate::metrics::Metrics;
 use iatp_core::chain::Chain;
 use iatp_core::header_map::HeaderMap;
+use iatp_core::held::HeldRequests;
 use iatp_core::phases::{Exchange, Headers, RequestHead, Step};
 use iatp_core::policy::Policy;
 
@@ -20,22 +21,34 @@ use iatp_core::policy::Policy;
 const EVENTS_PROPERTY: &str = "iatp_events";
 
 pub struct IatpHttp {
+    context_id: u32,
     metrics: Rc<Metrics>,
     chain: Rc<RefCell<Chain>>,
+    held: Rc<RefCell<HeldRequests>>,
     exchange: Exchange,
 }
 
 impl IatpHttp {
     pub fn new(
+        context_id: u32,
         policy: Option<Rc<Policy>>,
         metrics: Rc<Metrics>,
         chain: Rc<RefCell<Chain>>,
+        held: Rc<RefCell<HeldRequests>>,
     ) -> IatpHttp {
         IatpHttp {
+            context_id,
             metrics,
             chain,
+            held,
             exchange: Exchange::new(policy),
         }
+    }
+
+    /// The body arrived, or the stream ended: no longer held waiting for it. Since when it was
+    /// held, if it still was.
+    fn release(&self) -> Option<u64> {
+        self.held.try_borrow_mut().ok()?.release(self.context_id)
     }
 
     /// Records the decision's metrics, carries out the step, and applies the exchange's header
@@ -89,10 +102,17 @@ impl HttpContext for IatpHttp {
             end_of_stream,
             &host::Envoy,
         );
+        if step == Step::Pause {
+            // Headers held until the body is decided: watched until a body callback comes.
+            if let Ok(mut held) = self.held.try_borrow_mut() {
+                held.hold(self.context_id, self.exchange.started_nanos());
+            }
+        }
         self.carry_out(step)
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        self.release();
         // Envoy reports the size of everything buffered so far.
         let step = self
             .exchange
@@ -101,6 +121,7 @@ impl HttpContext for IatpHttp {
     }
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        self.release();
         let step = self.exchange.request_trailers(&host::Envoy);
         self.carry_out(step)
     }
@@ -124,6 +145,16 @@ impl HttpContext for IatpHttp {
     /// loggers, on the same worker, so lines are sealed into the VM's chain in the order the
     /// events file receives them.
     fn on_log(&mut self) {
+        if let Some(since) = self.release() {
+            // Ended while still held: too soon for the timer to have asked about it.
+            if HeldRequests::is_overdue(since, host::now_nanos())
+                && matches!(host::body_bytes_received(self.context_id), Some(Some(n)) if n > 0)
+            {
+                if let Some(line) = self.held.try_borrow_mut().ok().and_then(|mut h| h.report()) {
+                    log::error!("{line}");
+                }
+            }
+        }
         self.exchange.log(&host::Envoy);
         let lines = self.exchange.events();
         if lines.is_empty() {

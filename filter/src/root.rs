@@ -12,6 +12,7 @@ use crate::metrics::Metrics;
 use crate::{abi, host};
 use iatp_core::chain::Chain;
 use iatp_core::config;
+use iatp_core::held::HeldRequests;
 use iatp_core::policy::Policy;
 
 /// How often counters counted in the VM reach Envoy's stats.
@@ -23,6 +24,9 @@ pub struct IatpRoot {
     /// This VM's chain of event lines: a new one at every configuration (a new plugin
     /// configuration gets a new root context anyway).
     chain: Rc<RefCell<Chain>>,
+    /// The requests whose headers this VM holds while their body arrives: watched for an
+    /// Envoy that never hands the body over (no `allow_on_headers_stop_iteration`).
+    held: Rc<RefCell<HeldRequests>>,
 }
 
 impl IatpRoot {
@@ -31,6 +35,30 @@ impl IatpRoot {
             policy: None,
             metrics: Rc::new(Metrics::default()),
             chain: Rc::new(RefCell::new(Chain::random(None, host::now_nanos))),
+            held: Rc::new(RefCell::new(HeldRequests::default())),
+        }
+    }
+
+    /// Asks Envoy about the requests held too long: body bytes that Envoy has and this filter
+    /// never saw mean Envoy withholds bodies (logged once per VM).
+    fn check_held(&self) {
+        let Ok(mut held) = self.held.try_borrow_mut() else {
+            return;
+        };
+        let now = host::now_nanos();
+        for context in held.overdue(now) {
+            match host::body_bytes_received(context) {
+                Some(Some(n)) if n > 0 => {
+                    if let Some(line) = held.report() {
+                        log::error!("{line}");
+                    }
+                    return;
+                }
+                Some(_) => held.recheck_later(context, now),
+                None => {
+                    held.release(context);
+                }
+            }
         }
     }
 }
@@ -83,14 +111,18 @@ impl RootContext for IatpRoot {
 
     fn on_tick(&mut self) {
         self.metrics.flush();
+        // Last: it points the host at other contexts for the rest of this callback.
+        self.check_held();
     }
 
-    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
         // The SDK panics on None; an unconfigured context answers 503 instead.
         Some(Box::new(IatpHttp::new(
+            context_id,
             self.policy.clone(),
             self.metrics.clone(),
             self.chain.clone(),
+            self.held.clone(),
         )))
     }
 

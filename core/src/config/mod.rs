@@ -12,14 +12,16 @@ mod detectors;
 mod error;
 mod raw;
 mod rules;
+pub(crate) mod strict;
 #[cfg(test)]
 mod tests;
 
-use serde::Deserialize;
+use std::marker::PhantomData;
+
+use serde::de::DeserializeSeed;
 
 use crate::agent_card::AgentCard;
 use crate::chain::ChainKey;
-use crate::json_path;
 use crate::manifest::Manifest;
 use crate::overrides::OverrideKey;
 use crate::policy::Policy;
@@ -28,6 +30,7 @@ use crate::trust;
 
 pub use error::{ConfigError, Position};
 use raw::{RawConfig, RawEvents, RawLimits};
+pub use strict::MAX_CONFIG_BYTES;
 
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
 /// Envoy's buffer limits are 32-bit; a larger body limit could never be reached.
@@ -35,6 +38,9 @@ pub const MAX_MAX_BODY_BYTES: u64 = u32::MAX as u64;
 pub const DEFAULT_TRUST_THRESHOLD: u8 = 3;
 pub const DEFAULT_MAX_EVENT_PAYLOAD_BYTES: usize = 4096;
 pub const MAX_MAX_EVENT_PAYLOAD_BYTES: usize = 1024 * 1024;
+/// The largest manifest and agent card served at the well-known endpoints (as served, with
+/// every default filled in): real ones are a few KiB, and every request for one copies it.
+pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
 /// HMAC keys shorter than this are guessable.
 pub const MIN_CHAIN_KEY_BYTES: usize = 16;
 /// An override key is an HMAC-SHA256 key: at least the hash's 32 bytes (RFC 2104 §3).
@@ -43,33 +49,16 @@ pub const DEFAULT_OVERRIDE_TTL_SECS: u64 = 300;
 pub const MAX_OVERRIDE_TTL_SECS: u64 = 86_400;
 
 /// The configuration text (Envoy's `configuration` string, Istio's `pluginConfig` as JSON),
-/// compiled.
+/// compiled. Load-time warnings (rules that can never match, ...) are in [`Policy::notes`].
 pub fn parse(bytes: &[u8]) -> Result<Policy, ConfigError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ConfigError::Empty);
-    }
+    strict::check_text(bytes)?;
+    strict::check_keys_and_nulls(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let raw = RawConfig::deserialize(&mut de).map_err(|e| ConfigError::Json {
-        path: json_path::path_at(bytes, e.line(), e.column()),
-        line: e.line(),
-        column: e.column(),
-        message: strip_position(&e.to_string()),
-    })?;
-    de.end().map_err(|e| ConfigError::Json {
-        path: String::new(),
-        line: e.line(),
-        column: e.column(),
-        message: strip_position(&e.to_string()),
-    })?;
+    let raw: RawConfig = strict::Object(PhantomData)
+        .deserialize(&mut de)
+        .map_err(|e| strict::json_error(bytes, &e))?;
+    de.end().map_err(|e| strict::json_error(bytes, &e))?;
     compile(raw)
-}
-
-/// serde_json appends " at line L column C" to its messages; the position is reported apart.
-fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg.get(..i).unwrap_or(msg).to_string(),
-        None => msg.to_string(),
-    }
 }
 
 fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
@@ -105,6 +94,8 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         .agent_manifest
         .unwrap_or(true)
         .then(|| serde_json::to_vec(&manifest.to_well_known()).unwrap_or_default());
+    document_size("manifest", manifest_json.as_ref().map_or(0, Vec::len))?;
+    document_size("agent_card", agent_card.as_ref().map_or(0, AgentCard::size))?;
     Ok(Policy {
         mode: raw.mode.unwrap_or_default(),
         hold_headers,
@@ -127,6 +118,20 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         manifest,
         notes,
     })
+}
+
+/// A well-known document (the manifest, the agent card) as served, within
+/// [`MAX_DOCUMENT_BYTES`].
+fn document_size(path: &str, size: usize) -> Result<(), ConfigError> {
+    if size > MAX_DOCUMENT_BYTES {
+        return Err(ConfigError::OutOfRange {
+            path: path.into(),
+            bound: format!(
+                "is {size} bytes as served; at most {MAX_DOCUMENT_BYTES} (64 KiB) are accepted"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// `policy.trust_threshold`: a score on the trust score's scale.
@@ -160,7 +165,15 @@ fn limits(raw: RawLimits) -> Result<u64, ConfigError> {
 fn events(raw: RawEvents) -> Result<(usize, Option<ChainKey>), ConfigError> {
     let max_payload = raw
         .max_payload_bytes
-        .unwrap_or(DEFAULT_MAX_EVENT_PAYLOAD_BYTES);
+        .map_or(Ok(DEFAULT_MAX_EVENT_PAYLOAD_BYTES), |n| {
+            usize::try_from(n)
+                .ok()
+                .filter(|n| *n <= MAX_MAX_EVENT_PAYLOAD_BYTES)
+                .ok_or_else(|| ConfigError::OutOfRange {
+                    path: "events.max_payload_bytes".into(),
+                    bound: format!("must be at most {MAX_MAX_EVENT_PAYLOAD_BYTES}"),
+                })
+        });
     let chain_key = match raw.chain_key {
         Some(k) if k.len() < MIN_CHAIN_KEY_BYTES => {
             return Err(ConfigError::OutOfRange {
@@ -170,13 +183,7 @@ fn events(raw: RawEvents) -> Result<(usize, Option<ChainKey>), ConfigError> {
         }
         k => k.map(|k| ChainKey::new(k.as_bytes())),
     };
-    if max_payload > MAX_MAX_EVENT_PAYLOAD_BYTES {
-        return Err(ConfigError::OutOfRange {
-            path: "events.max_payload_bytes".into(),
-            bound: format!("must be at most {MAX_MAX_EVENT_PAYLOAD_BYTES}"),
-        });
-    }
-    Ok((max_payload, chain_key))
+    Ok((max_payload?, chain_key))
 }
 
 /// `policy.override_key` and `policy.override_ttl_seconds`.

@@ -1,9 +1,13 @@
 //! The configuration's shape, as serde reads it: strict (`deny_unknown_fields` everywhere), so
-//! that a misspelt key is an error that names it, never a setting silently ignored.
+//! that a misspelt key is an error that names it, never a setting silently ignored. Every
+//! struct position is read with `strict::object(s)` (objects only, never a positional array),
+//! every closed set with `strict::named` (a string of the set); `null` and duplicate keys never
+//! get here (`strict::check_keys_and_nulls`).
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::strict::{deserialize_named, object, objects, Named};
 use crate::manifest::RawManifest;
 use crate::policy::{Mode, RuleAction};
 
@@ -12,12 +16,18 @@ use crate::policy::{Mode, RuleAction};
 pub(super) struct RawConfig {
     pub(super) mode: Option<Mode>,
     pub(super) hold_headers: Option<bool>,
+    #[serde(default, deserialize_with = "object")]
     pub(super) manifest: Option<RawManifest>,
     pub(super) agent_card: Option<Map<String, Value>>,
+    #[serde(default, deserialize_with = "object")]
     pub(super) well_known: Option<RawWellKnown>,
+    #[serde(default, deserialize_with = "object")]
     pub(super) policy: Option<RawPolicy>,
+    #[serde(default, deserialize_with = "object")]
     pub(super) detectors: Option<RawDetectors>,
+    #[serde(default, deserialize_with = "object")]
     pub(super) limits: Option<RawLimits>,
+    #[serde(default, deserialize_with = "object")]
     pub(super) events: Option<RawEvents>,
 }
 
@@ -31,6 +41,7 @@ pub(super) struct RawPolicy {
     pub(super) override_ttl_seconds: Option<u64>,
     /// The unsafe legacy form: `X-User-Override: true` overrides.
     pub(super) legacy_override: Option<bool>,
+    #[serde(default, deserialize_with = "objects")]
     pub(super) block_rules: Option<Vec<RawRule>>,
 }
 
@@ -47,6 +58,7 @@ pub(super) struct RawRule {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDetectors {
     pub(super) enabled: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "objects")]
     pub(super) custom: Option<Vec<RawCustomDetector>>,
     pub(super) skip_headers: Option<Vec<String>>,
 }
@@ -60,8 +72,7 @@ pub(super) struct RawCustomDetector {
     pub(super) cues: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy)]
 pub(super) enum RawChecksum {
     Luhn,
     Mod97,
@@ -75,6 +86,19 @@ pub(super) struct RawWellKnown {
     pub(super) agent_card: Option<bool>,
 }
 
+impl Named for RawChecksum {
+    const ALL: &'static [Self] = &[RawChecksum::Luhn, RawChecksum::Mod97];
+    const NAMES: &'static [&'static str] = &["luhn", "mod97"];
+    fn name(self) -> &'static str {
+        match self {
+            RawChecksum::Luhn => "luhn",
+            RawChecksum::Mod97 => "mod97",
+        }
+    }
+}
+
+deserialize_named!(RawChecksum);
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawLimits {
@@ -84,7 +108,7 @@ pub(super) struct RawLimits {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawEvents {
-    pub(super) max_payload_bytes: Option<usize>,
+    pub(super) max_payload_bytes: Option<u64>,
     /// A secret: event lines are sealed with HMAC-SHA256 under it (see `chain`).
     pub(super) chain_key: Option<String>,
 }

@@ -1,5 +1,6 @@
 //! `policy.block_rules`: each rule named, compiled against what the configuration fixes, and
-//! given its message; rules that fold to a constant are noted for the log.
+//! given its message; rules that fold to a constant, and comparisons that no request can
+//! change (`path == 'book'`), are noted for the log.
 
 use crate::policy::{Rule, RuleAction};
 use crate::rules::{self, Env};
@@ -47,11 +48,18 @@ pub(super) fn compile(
                 message: format!("rule name '{}' is used twice", r.name),
             });
         }
-        let cond = rules::compile(&r.condition, env).map_err(|error| ConfigError::Rule {
-            path: format!("{path}.condition"),
-            rule: r.name.clone(),
-            error,
-        })?;
+        let (cond, warnings) =
+            rules::compile_checked(&r.condition, env).map_err(|error| ConfigError::Rule {
+                path: format!("{path}.condition"),
+                rule: r.name.clone(),
+                error,
+            })?;
+        for w in warnings {
+            notes.push(format!(
+                "{path}.condition of rule '{}', column {}: {}",
+                r.name, w.column, w.message
+            ));
+        }
         if let Some(note) = note(&r.name, cond.constant(), r.action) {
             notes.push(note);
         }

@@ -321,3 +321,417 @@ fn well_known_endpoints_can_be_switched_off_and_the_card_needs_a_configured_url(
         p.notes
     );
 }
+
+/// Every key the schema has, in both manifest shapes; free-form maps (`agent_card`'s own keys,
+/// `manifest.authentication`) hold objects and arrays of their own.
+fn full_configs() -> Vec<Value> {
+    vec![
+        json!({
+            "mode": "monitor",
+            "hold_headers": true,
+            "manifest": {
+                "$schema": "https://iatp.dev/schema/manifest-v1.json",
+                "identity": {"agent_id": "a", "name": "A", "version": "1", "verification_key": "k", "owner": "o"},
+                "trust_level": "trusted",
+                "capabilities": {"idempotency": true, "concurrency_limit": 3, "sla_latency_ms": 100},
+                "reversibility": {"level": "partial", "undo_window": "24h", "undo_window_seconds": 86400,
+                                  "compensation_method": "refund"},
+                "privacy": {"retention": "ephemeral", "human_in_loop": false, "training_consent": false,
+                            "storage_location": "eu"},
+                "authentication": {"schemes": ["mtls"], "jwks": {"url": "https://a/jwks"}},
+                "rate_limiting": {"requests_per_minute": 60, "burst": 10},
+                "protocol_version": "1.0", "manifest_version": "2", "updated_at": "2025-01-01"
+            },
+            "agent_card": {"name": "A", "description": "d", "url": "https://a/", "version": "1",
+                           "protocolVersion": "0.3.0", "capabilities": {"streaming": false},
+                           "defaultInputModes": ["application/json"], "defaultOutputModes": ["text/plain"],
+                           "skills": [{"id": "s", "name": "S", "description": "x", "tags": ["t"]}],
+                           "x-extra": {"k": [1, {"deep": true}]}},
+            "well_known": {"agent_manifest": true, "agent_card": true},
+            "policy": {"trust_threshold": 3, "allow_override": true,
+                       "override_key": "0123456789abcdef0123456789abcdef", "override_ttl_seconds": 60,
+                       "legacy_override": false,
+                       "block_rules": [{"name": "r", "condition": "has_ssn", "action": "block", "message": "m"}]},
+            "detectors": {"enabled": ["ssn", "email", "employee_id"], "skip_headers": ["authorization"],
+                          "custom": [{"name": "employee_id", "pattern": "EMP-\\d{6}", "checksum": "luhn",
+                                      "cues": ["emp"]}]},
+            "limits": {"max_body_bytes": 1000},
+            "events": {"max_payload_bytes": 100, "chain_key": "0123456789abcdef0123"}
+        }),
+        json!({"manifest": {
+            "agent_id": "a", "agent_version": "1", "trust_level": "standard",
+            "capabilities": {"reversibility": "full", "idempotency": true, "undo_window": "1h",
+                             "sla_latency": "1s", "rate_limit": 5},
+            "privacy_contract": {"retention": "ephemeral", "storage_location": "eu", "human_review": false,
+                                 "encryption_at_rest": true, "encryption_in_transit": true},
+            "scopes": ["read"]
+        }}),
+    ]
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Every value of a document with its key path, as errors name it (the document itself is "").
+fn positions<'v>(v: &'v Value, path: String, out: &mut Vec<(String, &'v Value)>) {
+    out.push((path.clone(), v));
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .for_each(|(k, x)| positions(x, join(&path, k), out)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| positions(x, format!("{path}[{i}]"), out)),
+        _ => {}
+    }
+}
+
+/// `v` with the value at `at` replaced.
+fn replaced(v: &Value, path: &str, at: &str, with: &Value) -> Value {
+    if path == at {
+        return with.clone();
+    }
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), replaced(x, &join(path, k), at, with)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .enumerate()
+                .map(|(i, x)| replaced(x, &format!("{path}[{i}]"), at, with))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// `v` as JSON text, with the first key of the object at `at` given a second time.
+fn with_duplicate(v: &Value, path: &str, at: &str) -> String {
+    match v {
+        Value::Object(m) => {
+            let mut parts: Vec<String> = m
+                .iter()
+                .map(|(k, x)| format!("{}: {}", json!(k), with_duplicate(x, &join(path, k), at)))
+                .collect();
+            if path == at {
+                parts.push(parts[0].clone());
+            }
+            format!("{{{}}}", parts.join(", "))
+        }
+        Value::Array(a) => {
+            let parts: Vec<String> = a
+                .iter()
+                .enumerate()
+                .map(|(i, x)| with_duplicate(x, &format!("{path}[{i}]"), at))
+                .collect();
+            format!("[{}]", parts.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Free-form places, where any JSON is the operator's: arrays are values there.
+fn free_form(path: &str) -> bool {
+    path.starts_with("agent_card.x-extra") || path.starts_with("manifest.authentication.")
+}
+
+#[test]
+fn the_full_configurations_parse() {
+    for v in full_configs() {
+        let p = cfg(v.clone()).unwrap_or_else(|e| panic!("{e}\n{v:#}"));
+        assert!(
+            !p.notes.iter().any(|n| n.contains("for every request")),
+            "{:?}",
+            p.notes
+        );
+    }
+}
+
+/// Issue 10, class 11: a positional array where an object is expected (the whole
+/// configuration, a rule, the manifest and its sections, the policy, detectors, a custom
+/// detector, limits, events, the card's typed objects) is refused, naming the key.
+#[test]
+fn an_array_is_never_read_as_an_object() {
+    let mut checked = 0;
+    for v in full_configs() {
+        let mut all = Vec::new();
+        positions(&v, String::new(), &mut all);
+        for (path, x) in all {
+            let Value::Object(m) = x else { continue };
+            if free_form(&path) {
+                continue;
+            }
+            let positional = Value::Array(m.values().cloned().collect());
+            let e = cfg(replaced(&v, "", &path, &positional))
+                .expect_err(&format!("an array at `{path}` was accepted"));
+            assert_eq!(e.path(), path, "{e}");
+            assert!(
+                e.message().contains("found an array")
+                    || e.message().contains("must be an object")
+                    || e.message().contains("must be a JSON object"),
+                "{e}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "{checked}");
+    // The examples of the issue: the whole configuration and a rule, positionally; one of them
+    // used to switch on monitor mode.
+    let e = parse(br#"["monitor", true, {"identity": {"agent_id": "a"}}]"#).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "(top level) (line 1, column 1): the configuration must be a JSON object (`{...}`), found an array"
+    );
+    let mut v = minimal();
+    v["policy"] = json!({"block_rules": [["r", "has_ssn", "block"]]});
+    assert_eq!(
+        cfg(v).unwrap_err().to_string(),
+        "policy.block_rules[0] (line 1, column 128): expected an object, found an array"
+    );
+}
+
+/// Issue 10, class 11: `null` is refused wherever it stands, nested too, in free-form maps
+/// too; it never silently means the default.
+#[test]
+fn null_is_never_a_value() {
+    let mut checked = 0;
+    for v in full_configs() {
+        let mut all = Vec::new();
+        positions(&v, String::new(), &mut all);
+        for (path, _) in all.into_iter().skip(1) {
+            let e = cfg(replaced(&v, "", &path, &Value::Null))
+                .expect_err(&format!("null at `{path}` was accepted"));
+            assert_eq!(e.path(), path, "{e}");
+            assert!(e.message().starts_with("null is not a value here"), "{e}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 80, "{checked}");
+    let mut v = minimal();
+    v["policy"] = json!({"block_rules": null});
+    let e = cfg(v).unwrap_err();
+    assert_eq!(e.path(), "policy.block_rules");
+    assert_eq!(
+        e.message(),
+        "null is not a value here: leave the key out for its default, or give a value of its type"
+    );
+    let mut v = minimal();
+    v["mode"] = Value::Null;
+    assert_eq!(cfg(v).unwrap_err().path(), "mode");
+}
+
+/// Issue 10, class 11: a key given twice is refused at any depth, in free-form maps too
+/// (where serde_json would keep the last one silently).
+#[test]
+fn a_key_given_twice_is_refused_at_any_depth() {
+    let mut checked = 0;
+    for v in full_configs() {
+        let mut all = Vec::new();
+        positions(&v, String::new(), &mut all);
+        for (path, x) in all {
+            let Value::Object(m) = x else { continue };
+            let Some(first) = m.keys().next() else {
+                continue;
+            };
+            let text = with_duplicate(&v, "", &path);
+            let e = parse(text.as_bytes()).expect_err(&format!("a duplicate in `{path}`: {text}"));
+            assert_eq!(e.path(), join(&path, first), "{e}");
+            assert!(
+                e.message()
+                    .starts_with(&format!("`{first}` is given twice in the same object")),
+                "{e}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "{checked}");
+    let text = r#"{"mode": "monitor", "manifest": {"identity": {"agent_id": "a"}, "privacy": {"retention": "ephemeral"}}, "mode": "enforce"}"#;
+    let e = parse(text.as_bytes()).unwrap_err();
+    assert_eq!(e.path(), "mode");
+    assert!(matches!(e.position(), Some(Position::Text { line: 1, .. })));
+}
+
+/// Issue 10, class 11: the configuration's size is bounded (an 8 MB agent card does not
+/// load), and so are the documents served at the well-known endpoints.
+#[test]
+fn sizes_are_bounded() {
+    let mut v = minimal();
+    v["agent_card"] = json!({"description": "x".repeat(8 << 20)});
+    let e = cfg(v).unwrap_err();
+    assert_eq!(e.path(), "");
+    assert!(
+        e.to_string()
+            .starts_with("(top level): the configuration is 83")
+            && e.to_string()
+                .ends_with(" bytes; at most 1048576 (1 MiB) are accepted"),
+        "{e}"
+    );
+    // The bound itself is accepted.
+    let text = minimal().to_string();
+    let padded = format!("{text}{}", " ".repeat(MAX_CONFIG_BYTES - text.len()));
+    assert!(parse(padded.as_bytes()).is_ok());
+    assert!(parse(format!("{padded} ").as_bytes()).is_err());
+
+    let mut v = minimal();
+    v["agent_card"] = json!({"url": "https://a/", "description": "x".repeat(MAX_DOCUMENT_BYTES)});
+    let e = cfg(v).unwrap_err();
+    assert_eq!(e.path(), "agent_card");
+    assert!(e.message().contains("at most 65536 (64 KiB)"), "{e}");
+    let mut v = minimal();
+    v["manifest"]["identity"]["name"] = json!("x".repeat(MAX_DOCUMENT_BYTES));
+    let e = cfg(v).unwrap_err();
+    assert_eq!(e.path(), "manifest");
+    assert!(e.message().contains("as served"), "{e}");
+    // A large card within the bound is fine.
+    let mut v = minimal();
+    v["agent_card"] =
+        json!({"url": "https://a/", "description": "x".repeat(MAX_DOCUMENT_BYTES - 1024)});
+    assert!(cfg(v).is_ok());
+}
+
+/// Issue 10, class 11: messages name the type expected, never only "expected value".
+#[test]
+fn messages_name_the_expected_type() {
+    let m = r#""manifest": {"identity": {"agent_id": "a"}, "privacy": {"retention": "ephemeral"}}"#;
+    let cases = [
+        (
+            r#"{"mode": 1}"#.to_string(),
+            r#"mode (line 1, column 10): expected one of "enforce", "monitor", found integer 1"#,
+        ),
+        (
+            format!(
+                r#"{{{m}, "policy": {{"block_rules": [{{"name": "x", "condition": "has_ssn", "action": true}}]}}}}"#
+            ),
+            r#"policy.block_rules[0].action (line 1, column 164): expected one of "block", "warn", "redact", found boolean true"#,
+        ),
+        (
+            format!(r#"{{{m}, "policy": {{"trust_threshold": "3"}}}}"#),
+            r#"policy.trust_threshold (line 1, column 118): expected an integer from 0 to 255, found string "3""#,
+        ),
+        (
+            format!(r#"{{{m}, "policy": {{"block_rules": {{}}}}}}"#),
+            "policy.block_rules (line 1, column 111): expected an array of objects, found an object",
+        ),
+        (
+            format!(r#"{{{m}, "detectors": {{"enabled": "email"}}}}"#),
+            r#"detectors.enabled (line 1, column 117): expected an array, found string "email""#,
+        ),
+        (
+            format!(r#"{{{m}, "hold_headers": "yes"}}"#),
+            r#"hold_headers (line 1, column 106): expected true or false, found string "yes""#,
+        ),
+        (
+            format!(r#"{{{m}, "mode": enforce}}"#),
+            "mode (line 1, column 94): expected a JSON value (a string in double quotes, a number, true, false, an object or an array)",
+        ),
+        (
+            r#"{"manifest": {"trust_level": 5}}"#.to_string(),
+            r#"manifest.trust_level (line 1, column 30): expected one of "verified_partner", "trusted", "standard", "unknown", "untrusted", found integer 5"#,
+        ),
+        (
+            r#"{"manifest": {"privacy": {"retention": false}}}"#.to_string(),
+            r#"manifest.privacy.retention (line 1, column 44): expected one of "ephemeral", "temporary", "permanent", "forever", found boolean false"#,
+        ),
+        (
+            format!(
+                r#"{{{m}, "detectors": {{"custom": [{{"name": "c", "pattern": "x", "checksum": 1}}]}}}}"#
+            ),
+            r#"detectors.custom[0].checksum (line 1, column 153): expected one of "luhn", "mod97", found integer 1"#,
+        ),
+        (
+            "mode: enforce\nmanifest:\n  identity: {agent_id: a}\n".to_string(),
+            "(top level) (line 1, column 1): the configuration must be a JSON object (`{...}`); this looks like YAML, which is not accepted: write it as JSON",
+        ),
+        (
+            format!("\u{feff}{{{m}}}"),
+            "(top level) (line 1, column 1): the configuration starts with a UTF-8 byte order mark (EF BB BF): remove it; the configuration must be a JSON object",
+        ),
+        (
+            "{mode: enforce}".to_string(),
+            "(top level) (line 1, column 2): expected a key in double quotes (the configuration is JSON, not YAML)",
+        ),
+        (
+            "\n  \"manifest\"".to_string(),
+            "(top level) (line 2, column 3): the configuration must be a JSON object (`{...}`), found a string",
+        ),
+    ];
+    for (text, want) in cases {
+        let e = parse(text.as_bytes()).unwrap_err();
+        assert_eq!(e.to_string(), want, "for {text}");
+        assert!(!e.message().contains("expected value"), "{e}");
+    }
+}
+
+/// Issue 10, class 11: a comparison that no request can change loads, with a warning that
+/// names the rule, the column and the comparison.
+#[test]
+fn comparisons_that_cannot_change_are_warned_about() {
+    let rule = |condition: &str| {
+        let mut v = minimal();
+        v["well_known"] = json!({"agent_card": false});
+        v["policy"] =
+            json!({"block_rules": [{"name": "r", "condition": condition, "action": "block"}]});
+        cfg(v).unwrap().notes
+    };
+    let never = [
+        ("path == 'book'", "`path == 'book'` is false for every request: paths start with `/`"),
+        ("'book' == path", "`path == 'book'` is false for every request: paths start with `/`"),
+        ("path == '/book?id=1'", "`path == '/book?id=1'` is false for every request: `path` is the path without its query string or fragment"),
+        ("method == 'post'", "`method == 'post'` is false for every request: methods are case-sensitive upper-case tokens (`POST`)"),
+        ("method == ''", "`method == ''` is false for every request: methods are case-sensitive upper-case tokens (`POST`)"),
+        ("detected_count < 0", "`detected_count < 0` is false for every request: `detected_count` is 0 or more"),
+        ("-1 >= detected_count", "`detected_count <= -1` is false for every request: `detected_count` is 0 or more"),
+        ("detected_count == -3", "`detected_count == -3` is false for every request: `detected_count` is 0 or more"),
+        ("trust_score > 10", "`trust_score > 10` is false for every request: `trust_score` is 0..10"),
+        ("trust_score == 11", "`trust_score == 11` is false for every request: `trust_score` is 0..10"),
+    ];
+    for (condition, want) in never {
+        // (`trust_score` is folded: its rule also never fires, which has its own note.)
+        assert_eq!(
+            rule(&format!("has_ssn && {condition}"))[0],
+            format!("policy.block_rules[0].condition of rule 'r', column 12: {want}"),
+            "{condition}"
+        );
+    }
+    let always = [
+        ("path != 'book'", "`path != 'book'` is true for every request: paths start with `/`"),
+        ("method != 'get'", "`method != 'get'` is true for every request: methods are case-sensitive upper-case tokens (`POST`)"),
+        ("detected_count >= 0", "`detected_count >= 0` is true for every request: `detected_count` is 0 or more"),
+        ("trust_score <= 10", "`trust_score <= 10` is true for every request: `trust_score` is 0..10"),
+    ];
+    for (condition, want) in always {
+        let notes = rule(&format!("has_ssn && {condition}"));
+        assert!(
+            notes.iter().any(|n| n.ends_with(want)),
+            "{condition}: {notes:?}"
+        );
+    }
+    for fine in [
+        "has_ssn && path == '/book'",
+        "has_ssn && path == '*'",
+        "has_ssn && path == ''",
+        "has_ssn && method == 'POST'",
+        "has_ssn && method == 'M-SEARCH'",
+        "has_ssn && detected_count > 0",
+        "has_ssn && detected_count == 0",
+        "has_ssn && trust_score >= 5",
+        "has_ssn && 3 < detected_count",
+    ] {
+        assert_eq!(rule(fine), Vec::<String>::new(), "{fine}");
+    }
+    // Several in one rule, each with its column.
+    let notes = rule("path == 'a' || method == 'get'");
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(
+        notes[1].contains("column 16: `method == 'get'`"),
+        "{notes:?}"
+    );
+}

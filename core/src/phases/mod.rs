@@ -349,6 +349,11 @@ impl Exchange {
         self.policy_header
     }
 
+    /// When the request headers arrived (nanoseconds since the epoch; 0 before).
+    pub fn started_nanos(&self) -> u64 {
+        self.started_nanos
+    }
+
     /// Bytes of request body Envoy has buffered so far.
     pub fn body_size(&self) -> usize {
         self.body_size

@@ -241,10 +241,84 @@ enum StrVal {
     },
 }
 
+/// A comparison that no request can change: a literal its variable never equals
+/// (`path == 'book'`), or a number outside its range (`trust_score > 10`). Reported when the
+/// configuration loads; the rule is kept as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleWarning {
+    /// 1-based character column of the comparison.
+    pub column: usize,
+    pub message: String,
+}
+
 pub fn compile(src: &str, env: &Env) -> Result<Cond, RuleError> {
+    compile_checked(src, env).map(|(cond, _)| cond)
+}
+
+/// [`compile`], and the comparisons in the condition that no request can change.
+pub fn compile_checked(src: &str, env: &Env) -> Result<(Cond, Vec<RuleWarning>), RuleError> {
     let tokens = lexer::tokenize(src)?;
     let ast = parse(&tokens)?;
-    match value(&ast, env)? {
+    let cond = typed(&ast, env)?;
+    let mut warnings = Vec::new();
+    fixed_comparisons(&ast, &mut warnings);
+    Ok((cond, warnings))
+}
+
+/// Every comparison of a variable with a literal whose outcome the variable's type decides.
+fn fixed_comparisons(ast: &Ast, out: &mut Vec<RuleWarning>) {
+    match ast {
+        Ast::Or(a, b) | Ast::And(a, b) => {
+            fixed_comparisons(a, out);
+            fixed_comparisons(b, out);
+        }
+        Ast::Not(a, _) => fixed_comparisons(a, out),
+        Ast::Cmp(op, a, b, _) => out.extend(fixed_comparison(*op, a, b)),
+        _ => {}
+    }
+}
+
+fn fixed_comparison(op: CmpOp, a: &Ast, b: &Ast) -> Option<RuleWarning> {
+    let (name, op, literal) = match (a, b) {
+        (Ast::Var(name, _), literal) => (name, op, literal),
+        (literal, Ast::Var(name, _)) => (name, op.flipped(), literal),
+        _ => return None,
+    };
+    let (always, why, shown) = match (Var::by_name(name)?.spec().ty, literal) {
+        (Type::Int { min, max }, Ast::Int(n, _)) => {
+            let always = match op {
+                CmpOp::Eq | CmpOp::Ne if (min..=max).contains(n) => return None,
+                CmpOp::Eq | CmpOp::Ne => op == CmpOp::Ne,
+                // The ordering comparisons are monotone: constant when both ends agree.
+                _ if op.holds(&min, n) == op.holds(&max, n) => op.holds(&min, n),
+                _ => return None,
+            };
+            let why = if max == i64::MAX {
+                format!("`{name}` is {min} or more")
+            } else {
+                format!("`{name}` is {min}..{max}")
+            };
+            (always, why, n.to_string())
+        }
+        (Type::Str(shape), Ast::Str(s, _)) if matches!(op, CmpOp::Eq | CmpOp::Ne) => (
+            op == CmpOp::Ne,
+            shape.never(s)?.to_string(),
+            format!("'{s}'"),
+        ),
+        _ => return None,
+    };
+    Some(RuleWarning {
+        column: a.column(),
+        message: format!(
+            "`{name} {} {shown}` is {} for every request: {why}",
+            op.symbol(),
+            if always { "true" } else { "false" }
+        ),
+    })
+}
+
+fn typed(ast: &Ast, env: &Env) -> Result<Cond, RuleError> {
+    match value(ast, env)? {
         Val::Bool(c) => Ok(c),
         Val::Int(_) => Err(RuleError::new(
             ast.column(),
@@ -329,8 +403,8 @@ fn variable(name: &str, col: usize, env: &Env) -> Result<Val, RuleError> {
             (Fixed::Str(s), _) => Val::Str(StrVal::Literal(s.to_string())),
         },
         (Source::Request, Type::Bool) => Val::Bool(Cond::Bool(var)),
-        (Source::Request, Type::Int) => Val::Int(IntVal::Var(var)),
-        (Source::Request, Type::Str) => Val::Str(StrVal::Var(var, None)),
+        (Source::Request, Type::Int { .. }) => Val::Int(IntVal::Var(var)),
+        (Source::Request, Type::Str(_)) => Val::Str(StrVal::Var(var, None)),
         (Source::Request, Type::Enum { values, .. }) => Val::Str(StrVal::Var(var, Some(values))),
     })
 }

@@ -16,8 +16,15 @@ use super::{Env, Facts};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Type {
     Bool,
-    Int,
-    Str,
+    /// An integer that is always within `min..=max`: a comparison that no value of the range
+    /// can change (`trust_score > 10`) draws a warning when the configuration loads.
+    Int {
+        min: i64,
+        max: i64,
+    },
+    /// A string of the given shape: comparing it with a literal of another shape
+    /// (`path == 'book'`) draws a warning when the configuration loads.
+    Str(Shape),
     /// A string from a closed set: comparing it with any other literal is an error.
     /// `aliases` are other names of a value (`forever` is `permanent`).
     Enum {
@@ -31,11 +38,47 @@ impl Type {
     pub fn docs(self) -> String {
         match self {
             Type::Bool => "bool".into(),
-            Type::Int => "integer".into(),
-            Type::Str => "string".into(),
+            Type::Int { .. } => "integer".into(),
+            Type::Str(_) => "string".into(),
             Type::Enum { values, .. } => {
                 let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
                 format!("string: {}", quoted.join(", "))
+            }
+        }
+    }
+}
+
+/// What every value of a per-request string looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// An HTTP method: case-sensitive, and every standard one is an upper-case token.
+    Method,
+    /// A request path without query string or fragment: `/…`, `*` (`OPTIONS *`), or empty
+    /// (`CONNECT`).
+    Path,
+}
+
+impl Shape {
+    /// Why `literal` is never a value of this shape, if it is not.
+    pub fn never(self, literal: &str) -> Option<&'static str> {
+        match self {
+            Shape::Method => {
+                let token = !literal.is_empty()
+                    && literal.bytes().all(|b| {
+                        b.is_ascii_uppercase()
+                            || b.is_ascii_digit()
+                            || b"!#$%&'*+-.^_`|~".contains(&b)
+                    });
+                (!token).then_some("methods are case-sensitive upper-case tokens (`POST`)")
+            }
+            Shape::Path => {
+                if literal.contains(['?', '#']) {
+                    Some("`path` is the path without its query string or fragment")
+                } else if literal.is_empty() || literal.starts_with('/') || literal == "*" {
+                    None
+                } else {
+                    Some("paths start with `/`")
+                }
             }
         }
     }
@@ -79,9 +122,11 @@ registry! {
     pub enum Var: Variable {
         Has => Variable { name: "has_<type>", ty: Type::Bool, source: Source::Detector,
             doc: "the detector `<type>` (built-in or custom) found something in the path or body (`has_credit_card`, `has_ssn`, `has_email`, `has_jwt`, ...)" },
-        DetectedCount => Variable { name: "detected_count", ty: Type::Int, source: Source::Request,
+        DetectedCount => Variable { name: "detected_count", ty: Type::Int { min: 0, max: i64::MAX },
+            source: Source::Request,
             doc: "how many values the detectors found, all types together" },
-        TrustScore => Variable { name: "trust_score", ty: Type::Int,
+        TrustScore => Variable { name: "trust_score",
+            ty: Type::Int { min: 0, max: crate::trust::MAX_SCORE as i64 },
             source: Source::Config(|e| Fixed::Int(i64::from(e.trust_score))),
             doc: "the manifest's trust score (0..10)" },
         TrustLevel => Variable { name: "trust_level",
@@ -102,9 +147,9 @@ registry! {
         TrainingConsent => Variable { name: "training_consent", ty: Type::Bool,
             source: Source::Config(|e| Fixed::Bool(e.manifest.training_consent)),
             doc: "the manifest says data may be used for training" },
-        Method => Variable { name: "method", ty: Type::Str, source: Source::Request,
+        Method => Variable { name: "method", ty: Type::Str(Shape::Method), source: Source::Request,
             doc: "the request method, as sent (`POST`)" },
-        Path => Variable { name: "path", ty: Type::Str, source: Source::Request,
+        Path => Variable { name: "path", ty: Type::Str(Shape::Path), source: Source::Request,
             doc: "the request path without query string" },
     }
 }
@@ -165,9 +210,8 @@ impl Facts<'_> {
 /// Whether a per-request value is of the variable's type.
 fn fits(ty: Type, value: Value) -> bool {
     match (ty, value) {
-        (Type::Bool, Value::Bool(_)) | (Type::Int, Value::Int(_)) | (Type::Str, Value::Str(_)) => {
-            true
-        }
+        (Type::Bool, Value::Bool(_)) | (Type::Str(_), Value::Str(_)) => true,
+        (Type::Int { min, max }, Value::Int(i)) => (min..=max).contains(&i),
         (Type::Enum { values, .. }, Value::Str(s)) => values.contains(&s),
         _ => false,
     }
@@ -197,7 +241,10 @@ mod tests {
             let spec = v.spec();
             if let Source::Config(f) = spec.source {
                 match (spec.ty, f(&env)) {
-                    (Type::Bool, Fixed::Bool(_)) | (Type::Int, Fixed::Int(_)) => {}
+                    (Type::Bool, Fixed::Bool(_)) => {}
+                    (Type::Int { min, max }, Fixed::Int(i)) => {
+                        assert!((min..=max).contains(&i), "{}: {i}", spec.name)
+                    }
                     (Type::Enum { values, aliases }, Fixed::Str(s)) => assert!(
                         values.contains(&s) && !aliases.iter().any(|(a, _)| *a == s),
                         "{}: {s} is not a canonical value",

@@ -3,13 +3,16 @@
 //! shipped plugin configuration parses; the demo shows what it promises.
 
 use std::fs;
-use std::path::PathBuf;
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::crd;
-use crate::harness::{paths, EnvoyConfig, Stack};
+use crate::harness::{paths, EnvoyConfig, Request, Scratch, Stack};
 
 fn manifest() -> Value {
     json!({"identity": {"agent_id": "a"}, "trust_level": "standard", "privacy": {"retention": "ephemeral"}})
@@ -43,6 +46,30 @@ fn a_bad_configuration_makes_envoy_refuse_the_filter_with_a_log_line_naming_the_
             "configuration rejected: manifest.trust_level (line 2, column",
         ),
         (String::new(), "configuration rejected: (top level): the configuration is empty"),
+        // Issue 10, class 11: what serde alone let through.
+        (
+            json!({"manifest": manifest(), "mode": null}).to_string(),
+            "configuration rejected: mode (line 1, column",
+        ),
+        (
+            json!({"manifest": manifest(), "policy": {"block_rules": [["r", "has_ssn", "block"]]}})
+                .to_string(),
+            "configuration rejected: policy.block_rules[0] (line 1, column",
+        ),
+        (
+            r#"{"manifest": {"identity": {"agent_id": "a"}, "privacy": {"retention": "ephemeral"}},
+                "agent_card": {"name": "A", "name": "B"}}"#
+                .into(),
+            "configuration rejected: agent_card.name (line 2, column",
+        ),
+        (
+            "mode: monitor\nmanifest:\n  identity: {agent_id: a}\n".into(),
+            "configuration rejected: (top level) (line 1, column 1): the configuration must be a JSON object (`{...}`); this looks like YAML, which is not accepted",
+        ),
+        (
+            format!(r#"{{"mode": 1, "manifest": {}}}"#, manifest()),
+            r#"configuration rejected: mode (line 1, column 10): expected one of "enforce", "monitor", found integer 1"#,
+        ),
     ];
     for (config, expected) in cases {
         match Stack::builder().plugin_text(&config).try_start() {
@@ -173,5 +200,151 @@ fn the_compose_demo_mirrors_the_local_one() {
             compose["services"][service].is_object(),
             "service {service} missing"
         );
+    }
+}
+
+/// Issue 10, class 11: a rule comparison that no request can change loads, with a warning in
+/// Envoy's log naming the rule, the column and the comparison; the rule works as written.
+#[test]
+fn a_comparison_no_request_can_change_is_warned_about_in_envoys_log() {
+    let stack = Stack::with_plugin(&json!({"manifest": manifest(), "policy": {"block_rules": [
+        {"name": "book", "condition": "path == 'book'", "action": "block"},
+        {"name": "posts", "condition": "has_ssn && method == 'post'", "action": "block"}]}}));
+    let log = stack.envoy.log_text();
+    for line in [
+        "wasm log iatp iatp: policy.block_rules[0].condition of rule 'book', column 1: `path == 'book'` is false for every request: paths start with `/`",
+        "wasm log iatp iatp: policy.block_rules[1].condition of rule 'posts', column 12: `method == 'post'` is false for every request: methods are case-sensitive upper-case tokens (`POST`)",
+    ] {
+        assert!(log.contains(line), "Envoy's log lacks {line:?}:\n{log}");
+    }
+    assert!(log.contains("[warning][wasm]"), "{log}");
+    assert_eq!(stack.send(Request::get("/book")).status, 200);
+}
+
+const HANG: &str = "requests with a body hang: Envoy has received request body bytes that it does not hand to this filter";
+
+/// Sends the headers of a POST and `part` of its 100-byte body, and keeps the connection open.
+fn start_upload(stack: &Stack, part: &[u8]) -> TcpStream {
+    let mut s = TcpStream::connect(stack.addr()).unwrap();
+    s.write_all(b"POST /upload HTTP/1.1\r\nhost: agent\r\ncontent-length: 100\r\n\r\n")
+        .unwrap();
+    s.write_all(part).unwrap();
+    s
+}
+
+fn wait_for_log(stack: &Stack, needle: &str, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if stack.envoy.log_text().contains(needle) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// Issue 10, class 12: without `allow_on_headers_stop_iteration`, Envoy never hands a body to
+/// the filter that holds the headers, and every request with a body hangs. The filter notices
+/// (a held request whose body bytes Envoy has) and says so in Envoy's log, once per VM, naming
+/// the flag and the fix.
+#[test]
+fn without_allow_on_headers_stop_iteration_envoys_log_says_requests_hang() {
+    let stack = Stack::builder()
+        .plugin(&json!({"manifest": manifest()}))
+        .envoy(|c| c.set_allow_headers_stop(false))
+        .start();
+    // A request without a body is not held: it goes through.
+    assert_eq!(stack.send(Request::get("/ok")).status, 200);
+    let first = start_upload(&stack, &[b'x'; 100]);
+    let second = start_upload(&stack, b"xyz");
+    assert!(
+        wait_for_log(&stack, HANG, Duration::from_secs(15)),
+        "no line about hanging requests in Envoy's log:\n{}",
+        stack.envoy.log_text()
+    );
+    let log = stack.envoy.log_text();
+    let line = log.lines().find(|l| l.contains(HANG)).unwrap();
+    assert!(line.contains("[error][wasm]"), "{line}");
+    assert!(
+        line.contains("To fix: set `allow_on_headers_stop_iteration: true` in the config of the envoy.filters.http.wasm filter, or `\"hold_headers\": false` in the plugin configuration"),
+        "{line}"
+    );
+    // Once per VM (one worker here), however many requests hang.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(stack.envoy.log_text().matches(HANG).count(), 1);
+    drop((first, second));
+}
+
+/// Issue 10, class 12, the other side: with the flag, a client that is slow to send its body
+/// is not taken for a misconfiguration.
+#[test]
+fn a_slow_body_with_the_flag_set_is_not_reported() {
+    let stack = Stack::with_plugin(&json!({"manifest": manifest()}));
+    let mut upload = start_upload(&stack, b"");
+    std::thread::sleep(Duration::from_millis(4500));
+    upload.write_all(&[b'y'; 100]).unwrap();
+    assert!(!wait_for_log(&stack, HANG, Duration::from_secs(2)));
+    let r = crate::harness::http::read_response(&mut upload);
+    assert_eq!(r.status, 200);
+    assert!(!stack.envoy.log_text().contains(HANG));
+}
+
+/// Runs scripts/check-config.sh on `config` from the repository root.
+fn check_config(config: &Path) -> (bool, String) {
+    let out = Command::new("bash")
+        .arg(paths::repo().join("scripts/check-config.sh"))
+        .arg(config)
+        .current_dir(paths::repo())
+        .env("ENVOY_BIN", paths::envoy())
+        .env("IATP_CHECK_CONFIG", paths::check_config())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// Issue 10, class 12: scripts/check-config.sh passes every shipped Envoy config and fails a
+/// broken copy with a message that names the problem.
+#[test]
+fn check_config_passes_the_shipped_configs_and_names_what_is_wrong_in_broken_ones() {
+    for file in shipped_envoy_configs() {
+        let (ok, text) = check_config(&file);
+        assert!(ok, "{}:\n{text}", file.display());
+        assert!(text.contains("1 IATP filter(s), 0 error(s)"), "{text}");
+    }
+    let dir = Scratch::new();
+    let shipped = fs::read_to_string(paths::repo().join("envoy/envoy.yaml")).unwrap();
+    let broken = [
+        (
+            "no-flag.yaml",
+            shipped.replace(
+                "allow_on_headers_stop_iteration: true",
+                "allow_on_headers_stop_iteration: false",
+            ),
+            "`allow_on_headers_stop_iteration` is not true while the configuration holds request headers",
+        ),
+        (
+            "null-mode.yaml",
+            shipped.replace("\"mode\": \"enforce\"", "\"mode\": null"),
+            "configuration rejected: mode (line 2, column 14): null is not a value here",
+        ),
+        (
+            "dup-key.yaml",
+            shipped.replace(
+                "\"trust_level\": \"standard\",",
+                "\"trust_level\": \"standard\", \"trust_level\": \"trusted\",",
+            ),
+            "configuration rejected: manifest.trust_level (line 6, column 44): `trust_level` is given twice in the same object",
+        ),
+    ];
+    for (name, text, expected) in broken {
+        assert_ne!(text, shipped, "{name}: the edit did not apply");
+        let path = dir.path.join(name);
+        fs::write(&path, text).unwrap();
+        let (ok, out) = check_config(&path);
+        assert!(!ok, "{name} passed:\n{out}");
+        assert!(out.contains(expected), "{name}: lacks {expected:?}:\n{out}");
+        assert!(out.contains("FAILED"), "{out}");
     }
 }

@@ -150,9 +150,19 @@ pub fn send_raw(addr: SocketAddr, bytes: &[u8]) -> Response {
 
 pub fn try_send_raw(addr: SocketAddr, bytes: &[u8]) -> Result<Response, String> {
     let mut s = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     s.write_all(bytes)
         .map_err(|e| format!("write to {addr}: {e}"))?;
+    try_read_response(&mut s)
+}
+
+/// The response on a connection whose request has been written.
+pub fn read_response(s: &mut TcpStream) -> Response {
+    try_read_response(s).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn try_read_response(s: &mut TcpStream) -> Result<Response, String> {
+    let addr = s.peer_addr().map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let mut raw = Vec::new();
     let mut buf = [0u8; 65536];
     // Read until the response is complete (by its length or last chunk) or the peer closes.

@@ -68,6 +68,20 @@ pub fn verifier() -> PathBuf {
         .clone()
 }
 
+/// `IATP_CHECK_CONFIG` (scripts/test.sh builds it and sets this), else the configuration
+/// checker built once per test run in its own target directory.
+pub fn check_config() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        built(
+            "IATP_CHECK_CONFIG",
+            &["-p", "iatp-verify", "--bin", "iatp-check-config"],
+            "release/iatp-check-config",
+        )
+    })
+    .clone()
+}
+
 /// The file `env` names, else `artifact` of a release build with `args`.
 fn built(env: &str, args: &[&str], artifact: &str) -> PathBuf {
     if let Some(p) = std::env::var_os(env) {

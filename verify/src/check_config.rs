@@ -1,0 +1,338 @@
+//! `iatp-check-config ENVOY_CONFIG`: the IATP filter's own checks on an Envoy configuration
+//! (YAML or JSON), before it is deployed. `scripts/check-config.sh` runs Envoy's own
+//! validation (`envoy --mode validate`) and then this.
+//!
+//! For every Wasm HTTP filter config (`envoy.extensions.filters.http.wasm.v3.Wasm`) that loads
+//! this filter (a module file named `iatp_filter.wasm`, or `root_id: iatp`):
+//!
+//! * its `configuration` is parsed with the filter's own parser: an error names the key (or
+//!   rule) and the position, as the filter's log would; the load-time warnings (rules that can
+//!   never match, comparisons no request can change) are printed too;
+//! * with `hold_headers` on (the default), `allow_on_headers_stop_iteration: true` must be set:
+//!   without it Envoy never hands a request body to the filter and every request with a body
+//!   hangs (an error);
+//! * `failure_policy: FAIL_OPEN` (or `fail_open: true`) lets requests through unchecked when the
+//!   filter cannot run (a warning);
+//! * the listener's `per_connection_buffer_limit_bytes` (1 MiB when unset) below
+//!   `limits.max_body_bytes`: Envoy answers a bare 413 before the filter can answer its own
+//!   (a warning).
+//!
+//! Output: one line per finding, `error: ...` or `warning: ...`, then a summary. Exit status: 0
+//! without errors, 1 with errors (or no IATP filter at all), 2 on a usage error or a file that
+//! cannot be read.
+
+use std::process::ExitCode;
+
+use iatp_core::config;
+use iatp_core::held;
+use serde_json::Value;
+
+const WASM_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
+const STRING_VALUE: &str = "type.googleapis.com/google.protobuf.StringValue";
+/// Envoy's listener buffer limit when `per_connection_buffer_limit_bytes` is not set.
+const DEFAULT_BUFFER_LIMIT: u64 = 1024 * 1024;
+
+#[derive(Debug, PartialEq, Eq)]
+enum Level {
+    Error,
+    Warning,
+}
+
+#[derive(Debug)]
+struct Finding {
+    level: Level,
+    text: String,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [file] = args.as_slice() else {
+        eprintln!("usage: iatp-check-config ENVOY_CONFIG  (YAML or JSON)");
+        return ExitCode::from(2);
+    };
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("iatp-check-config: {file}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let doc: Value = match serde_yaml_ng::from_str(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("iatp-check-config: {file}: not YAML or JSON: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (filters, findings) = check(&doc);
+    for f in &findings {
+        let level = match f.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        };
+        println!("{level}: {file}: {}", f.text);
+    }
+    let errors = findings.iter().filter(|f| f.level == Level::Error).count();
+    println!(
+        "{file}: {filters} IATP filter(s), {errors} error(s), {} warning(s)",
+        findings.len() - errors
+    );
+    if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// How many IATP filters the document has, and what is wrong with them.
+fn check(doc: &Value) -> (usize, Vec<Finding>) {
+    let mut found = Vec::new();
+    wasm_configs(doc, String::new(), None, &mut found);
+    let mut findings = Vec::new();
+    let mut filters = 0;
+    for (path, wasm, listener) in found {
+        if !is_iatp(wasm) {
+            continue;
+        }
+        filters += 1;
+        check_filter(&path, wasm, listener, &mut findings);
+    }
+    if filters == 0 {
+        findings.push(Finding {
+            level: Level::Error,
+            text: "no Wasm filter that loads iatp_filter.wasm (or has root_id `iatp`)".into(),
+        });
+    }
+    (filters, findings)
+}
+
+/// The listener a filter is in: its name and buffer limit.
+#[derive(Debug, Clone, Copy)]
+struct Listener<'a> {
+    name: &'a str,
+    buffer_limit: u64,
+}
+
+/// Every Wasm HTTP filter config (the `config` inside a typed config of the Wasm type), with
+/// its key path in the document and its listener, if any.
+fn wasm_configs<'a>(
+    v: &'a Value,
+    path: String,
+    listener: Option<Listener<'a>>,
+    out: &mut Vec<(String, &'a Value, Option<Listener<'a>>)>,
+) {
+    match v {
+        Value::Object(m) => {
+            let listener = if m.contains_key("filter_chains") {
+                Some(Listener {
+                    name: m.get("name").and_then(Value::as_str).unwrap_or("(unnamed)"),
+                    buffer_limit: m
+                        .get("per_connection_buffer_limit_bytes")
+                        .and_then(integer)
+                        .unwrap_or(DEFAULT_BUFFER_LIMIT),
+                })
+            } else {
+                listener
+            };
+            if m.get("@type").and_then(Value::as_str) == Some(WASM_TYPE) {
+                if let Some(config) = m.get("config") {
+                    out.push((format!("{path}.config"), config, listener));
+                }
+            }
+            for (k, x) in m {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                wasm_configs(x, p, listener, out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                wasm_configs(x, format!("{path}[{i}]"), listener, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A number, or a number in a string (protobuf's JSON mapping writes 64-bit integers so).
+fn integer(v: &Value) -> Option<u64> {
+    v.as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+/// Whether a Wasm filter config loads this filter.
+fn is_iatp(wasm: &Value) -> bool {
+    let code = &wasm["vm_config"]["code"];
+    let module = code["local"]["filename"]
+        .as_str()
+        .or_else(|| code["remote"]["http_uri"]["uri"].as_str())
+        .unwrap_or_default();
+    module.rsplit('/').next() == Some("iatp_filter.wasm") || wasm["root_id"] == "iatp"
+}
+
+fn check_filter(path: &str, wasm: &Value, listener: Option<Listener>, out: &mut Vec<Finding>) {
+    let name = wasm["name"].as_str().unwrap_or("(unnamed)");
+    let at = format!("Wasm filter '{name}' ({path})");
+    let mut finding = |level, text: String| out.push(Finding { level, text });
+    let configuration = &wasm["configuration"];
+    let text = match (configuration["@type"].as_str(), &configuration["value"]) {
+        (None, Value::Null) => "",
+        (Some(STRING_VALUE), Value::String(s)) => s.as_str(),
+        _ => {
+            finding(
+                Level::Error,
+                format!("{at}: `configuration` must be a {STRING_VALUE} holding the filter's JSON configuration"),
+            );
+            return;
+        }
+    };
+    let policy = match config::parse(text.as_bytes()) {
+        Ok(p) => p,
+        Err(e) => {
+            finding(Level::Error, format!("{at}: configuration rejected: {e}"));
+            return;
+        }
+    };
+    for note in &policy.notes {
+        finding(Level::Warning, format!("{at}: {note}"));
+    }
+    if policy.hold_headers && wasm["allow_on_headers_stop_iteration"] != true {
+        finding(
+            Level::Error,
+            format!(
+                "{at}: `allow_on_headers_stop_iteration` is not true while the configuration holds request headers (`hold_headers`, on by default): Envoy would never hand a request body to the filter, and every request with a body would hang. To fix: {}",
+                held::FIX
+            ),
+        );
+    }
+    if wasm["failure_policy"] == "FAIL_OPEN" || wasm["fail_open"] == true {
+        finding(
+            Level::Warning,
+            format!("{at}: the failure policy is fail-open: when the filter cannot run, requests go through unchecked; use `failure_policy: FAIL_CLOSED`"),
+        );
+    }
+    if let Some(l) = listener.filter(|l| l.buffer_limit < policy.max_body_bytes) {
+        finding(
+            Level::Warning,
+            format!(
+                "{at}: listener '{}' buffers at most {} bytes per connection (`per_connection_buffer_limit_bytes`; 1048576 when unset), less than `limits.max_body_bytes` {}: Envoy answers a bare 413 to larger bodies before the filter can answer its own; set the listener's limit above it",
+                l.name, l.buffer_limit, policy.max_body_bytes
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const PLUGIN: &str = r#"{"manifest": {"identity": {"agent_id": "a"}, "privacy": {"retention": "ephemeral"}}, "agent_card": {"url": "https://a.example/"}, "policy": {"block_rules": []}}"#;
+
+    fn envoy(wasm: Value) -> Value {
+        json!({"static_resources": {"listeners": [{
+            "name": "in",
+            "per_connection_buffer_limit_bytes": 16777216,
+            "filter_chains": [{"filters": [{"typed_config": {"http_filters": [
+                {"name": "envoy.filters.http.wasm", "typed_config": {"@type": WASM_TYPE, "config": wasm}}
+            ]}}]}]
+        }]}})
+    }
+
+    fn wasm(plugin: &str) -> Value {
+        json!({
+            "name": "iatp", "root_id": "iatp", "allow_on_headers_stop_iteration": true,
+            "failure_policy": "FAIL_CLOSED",
+            "vm_config": {"code": {"local": {"filename": "target/iatp_filter.wasm"}}},
+            "configuration": {"@type": STRING_VALUE, "value": plugin}
+        })
+    }
+
+    fn texts(doc: &Value) -> Vec<String> {
+        check(doc)
+            .1
+            .into_iter()
+            .map(|f| format!("{:?}: {}", f.level, f.text))
+            .collect()
+    }
+
+    #[test]
+    fn a_good_config_has_no_findings() {
+        assert_eq!(check(&envoy(wasm(PLUGIN))).0, 1);
+        assert_eq!(texts(&envoy(wasm(PLUGIN))), Vec::<String>::new());
+    }
+
+    #[test]
+    fn holding_headers_needs_the_flag() {
+        let mut w = wasm(PLUGIN);
+        w.as_object_mut()
+            .unwrap()
+            .remove("allow_on_headers_stop_iteration");
+        let t = texts(&envoy(w.clone()));
+        assert_eq!(t.len(), 1, "{t:?}");
+        assert!(t[0].starts_with("Error: Wasm filter 'iatp' (static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0].typed_config.config): `allow_on_headers_stop_iteration` is not true"), "{t:?}");
+        assert!(t[0].contains("\"hold_headers\": false"), "{t:?}");
+        // Not needed when the filter does not hold headers.
+        w["configuration"]["value"] = json!(PLUGIN.replacen('{', "{\"hold_headers\": false, ", 1));
+        assert_eq!(texts(&envoy(w)), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_plugin_configuration_is_the_filters() {
+        let t = texts(&envoy(wasm(r#"{"mode": null}"#)));
+        assert_eq!(t.len(), 1);
+        assert!(t[0].ends_with("configuration rejected: mode (line 1, column 13): null is not a value here: leave the key out for its default, or give a value of its type"), "{t:?}");
+        let plugin = PLUGIN.replace(
+            "[]",
+            r#"[{"name": "b", "condition": "path == 'book'", "action": "block"}]"#,
+        );
+        let t = texts(&envoy(wasm(&plugin)));
+        assert_eq!(t.len(), 1);
+        assert!(t[0].starts_with("Warning: "), "{t:?}");
+        assert!(t[0].ends_with("policy.block_rules[0].condition of rule 'b', column 1: `path == 'book'` is false for every request: paths start with `/`"), "{t:?}");
+        let mut w = wasm(PLUGIN);
+        w.as_object_mut().unwrap().remove("configuration");
+        assert!(texts(&envoy(w))[0]
+            .contains("configuration rejected: (top level): the configuration is empty"));
+        let mut w = wasm(PLUGIN);
+        w["configuration"]["@type"] = json!("type.googleapis.com/google.protobuf.BytesValue");
+        assert!(texts(&envoy(w))[0]
+            .contains("must be a type.googleapis.com/google.protobuf.StringValue"));
+    }
+
+    #[test]
+    fn fail_open_and_a_small_buffer_are_warned_about() {
+        let mut w = wasm(PLUGIN);
+        w["failure_policy"] = json!("FAIL_OPEN");
+        let mut doc = envoy(w);
+        doc["static_resources"]["listeners"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("per_connection_buffer_limit_bytes");
+        let t = texts(&doc);
+        assert_eq!(t.len(), 2, "{t:?}");
+        assert!(t[0].contains("fail-open"), "{t:?}");
+        assert!(
+            t[1].contains("listener 'in' buffers at most 1048576 bytes"),
+            "{t:?}"
+        );
+        assert!(t[1].contains("`limits.max_body_bytes` 10485760"), "{t:?}");
+    }
+
+    #[test]
+    fn other_wasm_filters_are_left_alone_and_none_is_an_error() {
+        let mut w = wasm(PLUGIN);
+        w["root_id"] = json!("other");
+        w["vm_config"]["code"]["local"]["filename"] = json!("other.wasm");
+        w["configuration"]["value"] = json!("not ours");
+        let (n, f) = check(&envoy(w));
+        assert_eq!(n, 0);
+        assert_eq!(f.len(), 1);
+        assert!(f[0]
+            .text
+            .starts_with("no Wasm filter that loads iatp_filter.wasm"));
+    }
+}
