@@ -28,6 +28,10 @@ pub fn set_request_header(name: &str, value: Option<&str>) -> bool {
     set_header(MapType::HttpRequestHeaders, name, value)
 }
 
+pub fn set_request_trailer(name: &str, value: Option<&str>) -> bool {
+    set_header(MapType::HttpRequestTrailers, name, value)
+}
+
 pub fn set_response_header(name: &str, value: Option<&str>) -> bool {
     set_header(MapType::HttpResponseHeaders, name, value)
 }

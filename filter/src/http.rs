@@ -69,6 +69,7 @@ impl IatpHttp {
         self.exchange.apply_edits(|headers, name, value| {
             match headers {
                 Headers::Request => host::set_request_header(name, value),
+                Headers::RequestTrailers => host::set_request_trailer(name, value),
                 Headers::Response => host::set_response_header(name, value),
             };
         });

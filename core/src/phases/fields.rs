@@ -5,7 +5,9 @@
 
 use crate::detect::{Decoding, Finding, Findings, Format, Kind, KindSet, Scanner};
 use crate::policy::Policy;
-use crate::scrub::scrub;
+use crate::scrub::{redact, scrub, BodyFormat};
+
+use super::Headers;
 
 /// Paths and query strings are percent-encoded, and `+` is a space in query strings.
 pub(super) const PATH_DECODING: Decoding = Decoding {
@@ -43,12 +45,20 @@ const MAX_EVENT_NAME_BYTES: usize = 256;
 /// in prose is no protection in an id that the filter copies into every event line.
 const EMBEDDED_DIGITS: usize = 9;
 
-/// A header (or trailer) in which something was found: its name, scrubbed itself, and the
-/// kinds found in it. Never its value.
+/// A header (or trailer) in which something was found: its name as events show it (scrubbed
+/// itself) and the kinds found in it; for a `redact` rule, its name and value as sent and the
+/// values to replace. Events never see the value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldDetection {
+pub(super) struct FieldDetection {
     pub name: String,
     pub kinds: KindSet,
+    /// The name as sent (lower-case, as Envoy keeps it).
+    pub raw_name: Vec<u8>,
+    /// Something was found in the name itself: a rewrite removes the header.
+    pub name_found: bool,
+    pub value: Vec<u8>,
+    /// What was found in the value, in value order.
+    pub value_spans: Vec<Finding>,
 }
 
 /// What detection found in the request's fields before its body.
@@ -108,6 +118,7 @@ impl FieldScan {
             let keep = |f: &Finding| !(addressing && f.kind == Kind::IP_ADDRESS);
             let mut value_findings = Findings::default();
             let mut seen = Vec::new();
+            let mut value_spans = Vec::new();
             policy.scanner.scan_input(
                 value,
                 HEADER_DECODING,
@@ -119,10 +130,12 @@ impl FieldScan {
             embedded_digits(&policy.scanner, value, &seen, &mut value_findings, |f| {
                 embedded.push(f)
             });
-            for f in seen.iter().chain(&embedded).filter(|f| keep(f)) {
+            for f in seen.into_iter().chain(embedded).filter(|f| keep(f)) {
                 kinds = kinds.with(f.kind);
                 count += 1;
+                value_spans.push(f);
             }
+            value_spans.sort_by_key(|f| f.span.start);
             let mut name_findings = Findings::default();
             policy
                 .scanner
@@ -136,12 +149,79 @@ impl FieldScan {
             }
             self.findings.kinds = self.findings.kinds.union(kinds);
             self.findings.count = self.findings.count.saturating_add(count);
+            let name_bytes: &[u8] = name;
             let name = scrub(name, &name_spans, MAX_EVENT_NAME_BYTES, &policy.scanner).text;
             let list = match section {
                 Section::Headers => &mut self.headers,
                 Section::Trailers => &mut self.trailers,
             };
-            list.push(FieldDetection { name, kinds });
+            list.push(FieldDetection {
+                name,
+                kinds,
+                raw_name: name_bytes.to_vec(),
+                name_found: !name_spans.is_empty(),
+                value: value.to_vec(),
+                value_spans,
+            });
+        }
+    }
+}
+
+/// What a `redact` rule does to the request's fields: headers and trailers whose values held
+/// something get the value with `[TYPE]` placeholders (a header whose name held one is
+/// removed), the path gets its values replaced (brackets percent-encoded). The method cannot be
+/// rewritten: a rule must block what it holds.
+#[derive(Debug, Default)]
+pub(super) struct FieldRewrite {
+    /// (map, name, new value or `None` to remove).
+    pub edits: Vec<(Headers, String, Option<String>)>,
+    pub kinds: KindSet,
+    /// How many values were replaced.
+    pub values: usize,
+}
+
+impl FieldScan {
+    pub fn rewrite(&self, policy: &Policy, path: &str) -> FieldRewrite {
+        let mut out = FieldRewrite::default();
+        let scanner = &policy.scanner;
+        if !self.path_spans.is_empty() {
+            let mut spans = self.path_spans.clone();
+            let new = redact(path.as_bytes(), &mut spans, BodyFormat::Form, scanner);
+            out.note(&spans);
+            out.edits.push((
+                Headers::Request,
+                ":path".into(),
+                Some(String::from_utf8_lossy(&new).into_owned()),
+            ));
+        }
+        for (list, map) in [
+            (&self.headers, Headers::Request),
+            (&self.trailers, Headers::RequestTrailers),
+        ] {
+            for h in list {
+                let name = String::from_utf8_lossy(&h.raw_name).into_owned();
+                if h.name_found {
+                    out.kinds = out.kinds.union(h.kinds);
+                    out.values += 1;
+                    out.edits.push((map, name, None));
+                    continue;
+                }
+                let mut spans = h.value_spans.clone();
+                let new = redact(&h.value, &mut spans, BodyFormat::Text, scanner);
+                out.note(&spans);
+                out.edits
+                    .push((map, name, Some(String::from_utf8_lossy(&new).into_owned())));
+            }
+        }
+        out
+    }
+}
+
+impl FieldRewrite {
+    fn note(&mut self, spans: &[Finding]) {
+        for f in spans {
+            self.kinds = self.kinds.with(f.kind);
+            self.values += 1;
         }
     }
 }

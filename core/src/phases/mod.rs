@@ -31,7 +31,7 @@ use crate::metrics::Tally;
 use crate::policy::{Policy, PolicyResult};
 use crate::replies::Reply;
 
-pub use fields::{holds_sensitive, FieldDetection};
+pub use fields::holds_sensitive;
 pub use request::WellKnown;
 
 use confirm::{Granted, Presented};
@@ -118,25 +118,29 @@ pub enum Step {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Headers {
     Request,
+    /// The request trailers (edited only in the trailers' callback).
+    RequestTrailers,
     Response,
 }
 
 /// A header value, resolved by [`Exchange::apply_edits`] (values are symbolic so that edits are
 /// plain data that borrow nothing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderValue {
     TraceId,
     TrustScore,
     True,
     Policy(PolicyResult),
     ContentLength(usize),
+    /// A request field rewritten by a `redact` rule.
+    Redacted(String),
 }
 
 /// Set (`Some`) or remove (`None`) a header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct HeaderEdit {
     headers: Headers,
-    name: &'static str,
+    name: Cow<'static, str>,
     value: Option<HeaderValue>,
 }
 
@@ -382,13 +386,13 @@ impl Exchange {
     /// Hands each pending header edit to `set` (`None`: remove the header) and forgets them.
     pub fn apply_edits(&mut self, mut set: impl FnMut(Headers, &str, Option<&str>)) {
         for e in &self.edits {
-            let value = e.value.map(|v| self.header_value(v));
-            set(e.headers, e.name, value.as_deref());
+            let value = e.value.as_ref().map(|v| self.header_value(v));
+            set(e.headers, &e.name, value.as_deref());
         }
         self.edits.clear();
     }
 
-    fn header_value(&self, v: HeaderValue) -> Cow<'_, str> {
+    fn header_value<'v>(&'v self, v: &'v HeaderValue) -> Cow<'v, str> {
         match v {
             HeaderValue::TraceId => Cow::Borrowed(&self.trace_id),
             HeaderValue::TrustScore => Cow::Borrowed(
@@ -399,6 +403,7 @@ impl Exchange {
             HeaderValue::True => Cow::Borrowed("true"),
             HeaderValue::Policy(r) => Cow::Borrowed(r.as_str()),
             HeaderValue::ContentLength(n) => Cow::Owned(n.to_string()),
+            HeaderValue::Redacted(text) => Cow::Borrowed(text),
         }
     }
 
@@ -409,10 +414,15 @@ impl Exchange {
         self.edit(headers, header::TRUST_SCORE, Some(HeaderValue::TrustScore));
     }
 
-    fn edit(&mut self, headers: Headers, name: &'static str, value: Option<HeaderValue>) {
+    fn edit(
+        &mut self,
+        headers: Headers,
+        name: impl Into<Cow<'static, str>>,
+        value: Option<HeaderValue>,
+    ) {
         self.edits.push(HeaderEdit {
             headers,
-            name,
+            name: name.into(),
             value,
         });
     }

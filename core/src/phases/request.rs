@@ -5,7 +5,7 @@
 //! [`Exchange::enforce`], the one place where `mode` matters: it records what was decided and
 //! carries it out, or in monitor mode only reports it.
 
-use crate::detect::{Decoding, Finding, Findings, Format, KindSet};
+use crate::detect::{Decoding, Finding, Findings, Format};
 use crate::events::{self, Stamp};
 use crate::header_map::HeaderMap;
 use crate::metrics::Tally;
@@ -17,10 +17,10 @@ use crate::time::rfc3339_millis;
 use crate::trace;
 
 use super::confirm::Presented;
-use super::fields::{event_method, Section};
+use super::fields::{event_method, FieldDetection, Section};
 use super::{
-    coding_name, header, holds_sensitive, is_tunnel, Content, Exchange, FieldDetection, FieldScan,
-    HeaderValue, Headers, Host, Phase, RequestHead, Step, WELL_KNOWN_CARD, WELL_KNOWN_MANIFEST,
+    coding_name, header, holds_sensitive, is_tunnel, Content, Exchange, FieldScan, HeaderValue,
+    Headers, Host, Phase, RequestHead, Step, WELL_KNOWN_CARD, WELL_KNOWN_MANIFEST,
 };
 
 /// Paths in events are bounded like payloads: a path can be up to Envoy's header limit.
@@ -490,26 +490,38 @@ impl Exchange {
                 None
             }
         };
-        let redact_by = redaction.filter(|_| reply.is_none() && !scan.body_spans.is_empty());
+        // The same fields that decided are rewritten: the body, and the path, headers and
+        // trailers that held values.
+        let fields = redaction
+            .filter(|_| reply.is_none())
+            .map(|_| self.fields.rewrite(policy, &self.path))
+            .unwrap_or_default();
+        let redact_by = redaction
+            .filter(|_| reply.is_none() && (!scan.body_spans.is_empty() || fields.values > 0));
         let redacted = redact_by.map(|rule| {
-            let rewritten = (!report_only)
+            let rewritten = (!report_only && !scan.body_spans.is_empty())
                 .then(|| scrub::redact(body, &mut scan.body_spans, scan.format, &policy.scanner));
             let kinds = scan
                 .body_spans
                 .iter()
-                .fold(KindSet::default(), |s, f| s.with(f.kind));
+                .fold(fields.kinds, |s, f| s.with(f.kind));
             self.events.push(
                 &stamp,
                 &events::Redacted {
                     rule: &rule.name,
                     detected: policy.scanner.names(kinds),
-                    values: scan.body_spans.len(),
+                    values: scan.body_spans.len() + fields.values,
                     body_bytes: size_u64(rewritten.as_ref().map_or(body.len(), Vec::len)),
                     mode,
                 },
             );
             rewritten
         });
+        if redact_by.is_some() && !report_only {
+            for (map, name, value) in fields.edits {
+                self.edit(map, name, value.map(HeaderValue::Redacted));
+            }
+        }
         match (reply, redacted) {
             (Some(reply), _) if !report_only => self.reply(reply.kind, reply.body),
             (_, Some(Some(body))) => {

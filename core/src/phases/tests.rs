@@ -1195,3 +1195,40 @@ fn without_a_key_overrides_are_off() {
     );
     assert_eq!(step, Step::Continue);
 }
+
+#[test]
+fn a_redact_rule_rewrites_every_field_that_held_a_value() {
+    let p = policy(json!({"policy": {"block_rules": [
+        {"name": "scrub", "condition": "has_credit_card || has_email", "action": "redact"}]}}));
+    let pairs: [(&[u8], &[u8]); 3] = [
+        (b"x-card", b"card 4111 1111 1111 1111 ok"),
+        (b"x-ann@example.com", b"1"),
+        (b"x-clean", b"nothing"),
+    ];
+    let mut ex = Exchange::new(Some(p));
+    let h = with_headers(head("POST", "/pay?to=ann%40example.com&n=1"), &pairs);
+    assert_eq!(ex.request_headers(&h, false, &at(NOW)), Step::Pause);
+    edits(&mut ex);
+    let step = decide(&mut ex, br#"{"card":"4111111111111111"}"#);
+    assert_eq!(step, Step::Redact(br#"{"card":"[CREDIT_CARD]"}"#.to_vec()));
+    let e = edits(&mut ex);
+    assert!(
+        e.contains(&set(Headers::Request, ":path", "/pay?to=%5BEMAIL%5D&n=1")),
+        "{e:?}"
+    );
+    assert!(
+        e.contains(&set(Headers::Request, "x-card", "card [CREDIT_CARD] ok")),
+        "{e:?}"
+    );
+    assert!(
+        e.contains(&(Headers::Request, "x-ann@example.com".into(), None)),
+        "{e:?}"
+    );
+    assert!(!e.iter().any(|(_, n, _)| n == "x-clean"), "{e:?}");
+    let l = lines(&ex);
+    assert_eq!(l[1]["type"], "redacted");
+    assert_eq!(l[1]["values"], 4);
+    assert_eq!(l[1]["detected"], json!(["credit_card", "email"]));
+    let text = String::from_utf8_lossy(ex.events()).to_string();
+    assert!(!text.contains("4111") && !text.contains("ann@"), "{text}");
+}

@@ -136,3 +136,34 @@ fn trailers_are_scanned() {
         json!([{"name": "x-checksum", "detected": ["ssn"]}])
     );
 }
+
+#[test]
+fn a_redact_rule_rewrites_the_path_headers_and_body_the_agent_gets() {
+    let stack = Stack::with_plugin(&json!({
+        "manifest": {"identity": {"agent_id": "fields-agent"}, "trust_level": "standard",
+                     "privacy": {"retention": "ephemeral"}},
+        "policy": {"block_rules": [
+            {"name": "scrub", "condition": "has_credit_card || has_email", "action": "redact"}
+        ]}
+    }));
+    let r = stack.send(
+        Request::post(
+            "/pay?to=ann%40example.com&n=1",
+            r#"{"card":"4111111111111111"}"#,
+        )
+        .header("content-type", "application/json")
+        .header("x-card", "card 4111 1111 1111 1111 ok")
+        .header("x-agent-trace-id", "redact-fields"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let got = stack.agent_requests_for("redact-fields");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["path"], "/pay?to=%5BEMAIL%5D&n=1");
+    assert_eq!(got[0]["headers"]["x-card"], "card [CREDIT_CARD] ok");
+    assert_eq!(got[0]["body"], r#"{"card":"[CREDIT_CARD]"}"#);
+    let text = format!("{got:?}");
+    assert!(!text.contains("4111") && !text.contains("ann%40"), "{text}");
+    let events = stack.events_for("redact-fields", 3);
+    assert_eq!(events[1]["type"], "redacted");
+    assert_eq!(events[1]["values"], 3);
+}
