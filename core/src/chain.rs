@@ -21,21 +21,8 @@ const HASH_KEY: &[u8] = br#","hash":""#;
 /// `,"hash":"` + 64 hex digits + `"}`.
 const HASH_SUFFIX_LEN: usize = HASH_KEY.len() + 64 + 2;
 
-/// A secret for HMAC sealing. Its `Debug` does not print it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ChainKey(Vec<u8>);
-
-impl ChainKey {
-    pub fn new(key: &[u8]) -> ChainKey {
-        ChainKey(key.to_vec())
-    }
-}
-
-impl std::fmt::Debug for ChainKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ChainKey(..)")
-    }
-}
+/// A secret for HMAC sealing (`events.chain_key`).
+pub type ChainKey = crate::secret::Secret;
 
 /// One VM's chain: its id, the last `seq` used and the last line's hash.
 #[derive(Debug, Clone)]
@@ -155,7 +142,7 @@ pub fn line_hash(key: Option<&ChainKey>, prev: &[u8; 64], content: &[u8]) -> [u8
             h.update(content);
             h.finalize()
         }
-        Some(k) => hmac_sha256(&k.0, &[prev, b"\n", content]),
+        Some(k) => hmac_sha256(k.bytes(), &[prev, b"\n", content]),
     };
     let mut out = [b'0'; 64];
     for (pair, b) in out.chunks_exact_mut(2).zip(digest.iter()) {
@@ -606,7 +593,7 @@ mod tests {
             v.chains().next().unwrap().first_break,
             Some((1, Break::Hash))
         );
-        assert_eq!(format!("{:?}", ChainKey::new(b"secret")), "ChainKey(..)");
+        assert_eq!(format!("{:?}", ChainKey::new(b"secret")), "Secret(..)");
     }
 
     #[test]

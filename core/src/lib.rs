@@ -23,6 +23,7 @@ mod registry;
 pub mod replies;
 pub mod rules;
 pub mod scrub;
+pub mod secret;
 pub mod time;
 pub mod trace;
 pub mod trust;

@@ -25,21 +25,8 @@ const PREFIX: &str = "iatp1";
 /// Bytes of each MAC kept (RFC 2104 §5: at least half the hash, and at least 80 bits).
 const MAC_BYTES: usize = 16;
 
-/// A secret for override tokens. Its `Debug` does not print it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct OverrideKey(Vec<u8>);
-
-impl OverrideKey {
-    pub fn new(key: &[u8]) -> OverrideKey {
-        OverrideKey(key.to_vec())
-    }
-}
-
-impl std::fmt::Debug for OverrideKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OverrideKey(..)")
-    }
-}
+/// A secret for override tokens (`policy.override_key`).
+pub type OverrideKey = crate::secret::Secret;
 
 /// What a token was issued on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,7 +235,7 @@ fn mac(key: &OverrideKey, fields: &[&[u8]]) -> [u8; MAC_BYTES] {
         parts.push(len);
         parts.push(f);
     }
-    let full = hmac_sha256(&key.0, &parts);
+    let full = hmac_sha256(key.bytes(), &parts);
     let mut out = [0u8; MAC_BYTES];
     out.iter_mut().zip(full.iter()).for_each(|(d, s)| *d = *s);
     out
