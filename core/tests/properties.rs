@@ -82,6 +82,8 @@ fn decodings() -> [(Decoding, Format); 3] {
                 percent: true,
                 plus_is_space: true,
                 json: true,
+                fold: true,
+                nested: true,
             },
             Format::Text,
         ),

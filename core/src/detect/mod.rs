@@ -27,6 +27,7 @@ mod scan;
 mod secrets;
 mod ssn;
 mod text;
+mod tokens;
 
 use std::ops::Range;
 
@@ -266,18 +267,18 @@ impl Scanner {
         let seen = scan::scan(self, input, format, &mut |f| found.push(f));
         // Custom detectors report after the pass: put everything in input order.
         found.sort_by_key(|f| f.span.start);
-        let needs_view = (decoding.json && seen.json_unicode_escape)
-            || (decoding.percent && seen.percent_escape)
-            || (decoding.plus_is_space && seen.plus);
-        let view = if needs_view {
-            decode::view(input, decoding)
-        } else {
-            None
+        let hints = decode::Hints {
+            json_escape: seen.json_unicode_escape,
+            percent: seen.percent_escape,
+            plus: seen.plus,
+            non_ascii: decoding.fold && !input.is_ascii(),
+            number: seen.number_form,
         };
+        let view = decode::view(input, decoding, format, &hints, &seen.token_words);
         let raw_count = found.len();
         if let Some(view) = view {
             let mut decoded = Vec::new();
-            scan::scan(self, &view.bytes, format, &mut |f| decoded.push(f));
+            scan::scan(self, view.bytes(), format, &mut |f| decoded.push(f));
             // Both lists are in input order: one walk finds the values the raw scan missed.
             let mut j = 0;
             for f in decoded {
@@ -459,6 +460,8 @@ mod tests {
             percent: true,
             plus_is_space: true,
             json: false,
+            fold: true,
+            nested: true,
         };
         let input = "/q?e=jane%40example.com&c=4111+1111+1111+1111&s=123-45-6789";
         let mut f = Findings::default();
@@ -504,6 +507,8 @@ mod tests {
             percent: true,
             plus_is_space: true,
             json: true,
+            fold: true,
+            nested: true,
         };
         let inputs = [
             "1 ".repeat(200_000),

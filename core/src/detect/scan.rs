@@ -14,11 +14,17 @@ use super::{at_digit_word, at_letter_word, at_stop, is_stop_byte};
 use super::{Finding, Format, Kind, Scanner};
 
 /// Escapes the pass met: they decide whether a decoded view is worth scanning too.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Seen {
     pub json_unicode_escape: bool,
     pub percent_escape: bool,
     pub plus: bool,
+    /// A number whose fraction of zeros or exponent hides an integer of seven digits or more
+    /// (`4111111111111111.0`, `4.111111111111111e15`).
+    pub number_form: bool,
+    /// Words holding a digit that may be part of a base64 or hex token: long ones, or ones
+    /// next to `+` or `/` (see `tokens::Search::Sparse`).
+    pub token_words: Vec<std::ops::Range<usize>>,
 }
 
 /// Bytes the pass stops at: digits (the numeric and letter-led detectors), the stop bytes of
@@ -96,8 +102,16 @@ pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format, emit: &mut impl FnMut
         if b.is_ascii_digit() {
             let end = word_end(t, i);
             let m = if word_start_at(t, i) {
+                if end - i >= super::tokens::MIN_BASE64 {
+                    seen.token_words.push(i..end);
+                }
                 match numeric(sc, t, i, end) {
                     Numeric::Found(kind, start, m_end) => Some((kind, start, m_end)),
+                    Numeric::NumberForm(e) => {
+                        seen.number_form |= super::decode::is_integer_form(t, i);
+                        i = e.max(i + 1);
+                        continue;
+                    }
                     Numeric::NothingBefore(e) => {
                         i = e.max(i + 1);
                         continue;
@@ -108,6 +122,9 @@ pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format, emit: &mut impl FnMut
                 let ws = run_start(t, i, 64, is_word);
                 if ws != checked_word {
                     checked_word = ws;
+                    if may_be_token(t, ws, end) {
+                        seen.token_words.push(ws..end);
+                    }
                     letter_led(sc, t, ws)
                 } else {
                     None
@@ -159,6 +176,9 @@ enum Numeric {
     /// No value starts before this position: the word, or a whole date, time or short chain
     /// of digit groups, is passed over at once instead of stopping at each of its groups.
     NothingBefore(usize),
+    /// As `NothingBefore`, and the number may be written in a form that hides an integer
+    /// (`4111111111111111.0`): the decoded view may find a value in it.
+    NumberForm(usize),
 }
 
 /// Numeric values that start where a digit word starts (`end` is the word's end). Cheap tests
@@ -166,7 +186,8 @@ enum Numeric {
 fn numeric(sc: &Scanner, t: &[u8], i: usize, end: usize) -> Numeric {
     match numeric_value(sc, t, i, end) {
         Ok((kind, start, m_end)) => Numeric::Found(kind, start, m_end),
-        Err(skip) => Numeric::NothingBefore(skip),
+        Err((skip, false)) => Numeric::NothingBefore(skip),
+        Err((skip, true)) => Numeric::NumberForm(skip),
     }
 }
 
@@ -175,18 +196,20 @@ fn numeric_value(
     t: &[u8],
     i: usize,
     end: usize,
-) -> Result<(Kind, usize, usize), usize> {
+) -> Result<(Kind, usize, usize), (usize, bool)> {
     let len = end - i;
     let digits = t
         .get(i..end)
         .map_or(0, |w| w.iter().take_while(|d| d.is_ascii_digit()).count());
+    let form =
+        matches!(at(t, i + digits), Some(b'.' | b'e' | b'E')) && may_be_integer_form(t, i + digits);
     if digits == len && digits < 7 {
         if let Some(chain_end) = short_chain(t, i + digits, digits) {
-            return Err(chain_end);
+            return Err((chain_end, form));
         }
     }
     if let Some(e) = date_or_time(t, i, digits) {
-        return Err(e);
+        return Err((e, form));
     }
     let word = DigitWord {
         t,
@@ -198,7 +221,7 @@ fn numeric_value(
     // In catalogue order: an SSN or a card is never also one of the later kinds.
     at_digit_word(sc.enabled, &word)
         .map(|(kind, e)| (kind, i, e))
-        .ok_or(end)
+        .ok_or((end, form))
 }
 
 /// Whether the digit groups that start with a group of `digits` digits ending at `j` hold too
@@ -229,6 +252,32 @@ fn short_chain(t: &[u8], mut j: usize, digits: usize) -> Option<usize> {
         j += len + g;
     }
     None
+}
+
+/// A word holding a digit (`t[start..end]`) that may be part of a base64 or hex token: long
+/// enough to be one, or joined to more of one by `+` or `/`.
+fn may_be_token(t: &[u8], start: usize, end: usize) -> bool {
+    end - start >= super::tokens::MIN_BASE64
+        || matches!(at(t, end), Some(b'+' | b'/'))
+        || matches!(super::text::before(t, start), Some(b'+' | b'/'))
+}
+
+/// A quick look after a number's integer digits (at `j`): an exponent, or a fraction of zeros.
+/// Decimals (`0.314`) end here; what passes is parsed whole.
+fn may_be_integer_form(t: &[u8], j: usize) -> bool {
+    match at(t, j) {
+        Some(b'e' | b'E') => true,
+        Some(b'.') => {
+            let mut k = j + 1;
+            let mut zeros = true;
+            while let Some(d) = at(t, k).filter(u8::is_ascii_digit) {
+                zeros &= d == b'0';
+                k += 1;
+            }
+            k > j + 1 && (zeros || matches!(at(t, k), Some(b'e' | b'E')))
+        }
+        _ => false,
+    }
 }
 
 fn is_word_at(t: &[u8], i: usize) -> bool {

@@ -25,23 +25,19 @@ pub(super) const MAX_EVENT_PATH_BYTES: usize = 2048;
 
 /// Paths and query strings are percent-encoded, and `+` is a space in query strings.
 const PATH_DECODING: Decoding = Decoding {
-    percent: true,
     plus_is_space: true,
     json: false,
+    ..Decoding::BODY
 };
 
-/// Any body may carry JSON `\u` escapes (JSON is sniffed, not trusted to its content type).
-const JSON_DECODING: Decoding = Decoding {
-    percent: false,
-    plus_is_space: false,
-    json: true,
-};
+/// Any body may carry JSON and percent escapes, look-alikes and nested encodings (JSON is
+/// sniffed, not trusted to its content type).
+const BODY_DECODING: Decoding = Decoding::BODY;
 
-/// Form bodies are percent-encoded, with `+` for a space; JSON escapes are undone too.
+/// Form bodies are percent-encoded, with `+` for a space.
 const FORM_DECODING: Decoding = Decoding {
-    percent: true,
     plus_is_space: true,
-    json: true,
+    ..Decoding::BODY
 };
 
 /// Which well-known document a request asks for.
@@ -281,9 +277,9 @@ impl Exchange {
     fn scan(&self, policy: &Policy, body: &[u8]) -> Scan {
         let format = self.body_format(body);
         let (scan_format, decoding) = match format {
-            BodyFormat::Json => (Format::Json, JSON_DECODING),
+            BodyFormat::Json => (Format::Json, BODY_DECODING),
             BodyFormat::Form => (Format::Text, FORM_DECODING),
-            BodyFormat::Text => (Format::Text, JSON_DECODING),
+            BodyFormat::Text => (Format::Text, BODY_DECODING),
         };
         let limit = policy.max_event_payload_bytes;
         // Redaction needs every value of the body; the payload only those within its limit.

@@ -209,7 +209,8 @@ fn encoded_values_in_path_and_body_count_and_are_scrubbed() {
         Some(403)
     );
     assert_eq!(lines(&ex)[0]["payload"], r#"{"s":"[SSN_REDACTED]"}"#);
-    // Form bodies are percent-encoded; other bodies are not decoded that way.
+    // Form bodies are percent-encoded; other bodies are decoded that way too (a JSON value or
+    // a text may hold a URL), but only forms take `+` for a space.
     let mut ex = Exchange::new(Some(p.clone()));
     let form = RequestHead {
         content_type: Some(b"application/x-www-form-urlencoded; charset=utf-8"),
@@ -221,7 +222,12 @@ fn encoded_values_in_path_and_body_count_and_are_scrubbed() {
         Some(449)
     );
     let mut ex = exchange(&p, "POST", "/x", false);
-    assert_eq!(decide(&mut ex, b"mail=jane%40example.com"), Step::Continue);
+    assert_eq!(
+        reply_status(&decide(&mut ex, b"mail=jane%40example.com")),
+        Some(449)
+    );
+    let mut ex = exchange(&p, "POST", "/x", false);
+    assert_eq!(decide(&mut ex, b"n=4111+1111+1111+1111"), Step::Continue);
 }
 
 #[test]
