@@ -9,7 +9,9 @@
 //! Whether a finding sits inside a JSON string is worked out only when a body is redacted.
 
 use super::catalogue::DigitWord;
-use super::text::{at, is_word, run_end, run_start, sep_at, word_end, word_start_at};
+use super::text::{
+    at, group_sep_at, is_word, run_end, run_start, sep_at, word_end, word_start_at, GroupSep,
+};
 use super::{at_digit_word, at_letter_word, at_stop, is_stop_byte};
 use super::{Finding, Format, Kind, Scanner};
 
@@ -216,7 +218,10 @@ fn numeric_value(
         start: i,
         end,
         digits,
-        sep_next: matches!(at(t, i + digits), Some(b' ' | b'-' | b'.' | 0xE2 | 0xEF)),
+        sep_next: matches!(
+            at(t, i + digits),
+            Some(b' ' | b'-' | b'.' | b'/' | b'\t' | b'\n' | b'\r' | b'\\' | 0xE2 | 0xEF)
+        ),
     };
     // In catalogue order: an SSN or a card is never also one of the later kinds.
     at_digit_word(sc.enabled, &word)
@@ -235,6 +240,14 @@ fn short_chain(t: &[u8], mut j: usize, digits: usize) -> Option<usize> {
     while total < 7 && groups < 4 {
         if matches!(at(t, j), Some(b':' | b')')) {
             return None; // IPv6 (`2001:db8::1`), `555) 123-4567`
+        }
+        // Groups joined by what only cards and SSNs take (`4111\t1111`, `4111  1111`): theirs.
+        if let Some((s, len)) = group_sep_at(t, j) {
+            if !matches!(s, GroupSep::Dash | GroupSep::Dot | GroupSep::Spaces(1))
+                && is_digit(t, j + len)
+            {
+                return None;
+            }
         }
         let Some((_, len)) = sep_at(t, j) else {
             return Some(j);
@@ -474,6 +487,9 @@ mod tests {
         assert_eq!(short_chain(b"2001:db8::1", 4, 4), None);
         assert_eq!(short_chain(b"1 (415) 555-2671", 1, 1), None);
         assert_eq!(short_chain(b"12 34abc", 2, 2), None);
+        assert_eq!(short_chain(b"4111\t1111", 4, 4), None, "a card's groups");
+        assert_eq!(short_chain(b"4111  1111", 4, 4), None, "a card's groups");
+        assert_eq!(short_chain(b"12\tx", 2, 2), Some(2));
         assert_eq!(
             short_chain(b"123\xE2\x80\x9345\xE2\x80\x936789", 3, 3),
             None,
