@@ -23,6 +23,7 @@ mod tests;
 use std::borrow::Cow;
 use std::rc::Rc;
 
+use crate::charset::Charset;
 use crate::events::{EventLog, EventType};
 use crate::header_map::HeaderMap;
 use crate::metrics::Tally;
@@ -207,6 +208,8 @@ pub struct Exchange {
     method: String,
     path: String,
     content: Content,
+    /// The body's encoding as the content type declares it (UTF-8 unless it names UTF-16/32).
+    charset: Charset,
     /// A gRPC request: Envoy reports its failures as 200 with a `grpc-status`, so the end of
     /// its stream is always looked at.
     grpc: bool,
@@ -241,6 +244,7 @@ impl Exchange {
             method: String::new(),
             path: String::new(),
             content: Content::Other,
+            charset: Charset::Utf8,
             grpc: false,
             override_requested: false,
             declares_length: false,

@@ -5,6 +5,7 @@
 //! [`Exchange::enforce`], the one place where `mode` matters: it records what was decided and
 //! carries it out, or in monitor mode only reports it.
 
+use crate::charset::{Charset, Encoding};
 use crate::detect::{Decoding, Finding, Findings, Format, KindSet};
 use crate::events::{self, Stamp};
 use crate::metrics::Tally;
@@ -52,8 +53,15 @@ pub enum WellKnown {
 struct Scan {
     findings: Findings,
     path_spans: Vec<Finding>,
+    /// Spans in the body as scanned: `text` when there is one.
     body_spans: Vec<Finding>,
     format: BodyFormat,
+    /// A UTF-16 or UTF-32 body, transcoded to UTF-8: what is scanned, scrubbed and redacted
+    /// (and encoded back, [`Scan::encoding`]) instead of the body's bytes.
+    text: Option<Vec<u8>>,
+    encoding: Option<Encoding>,
+    /// The body's length as received.
+    body_bytes: usize,
 }
 
 impl Exchange {
@@ -88,6 +96,7 @@ impl Exchange {
         self.method = String::from_utf8_lossy(head.method).into_owned();
         self.path = String::from_utf8_lossy(head.path).into_owned();
         self.content = Content::of(head.content_type);
+        self.charset = Charset::declared(head.content_type);
         self.grpc = head
             .content_type
             .is_some_and(|ct| ct.starts_with(b"application/grpc"));
@@ -241,7 +250,11 @@ impl Exchange {
 
     /// The whole request is here: scan it, evaluate the rules, record it, carry out the verdict.
     fn decide(&mut self, policy: &Policy, body: &[u8], now: u64, host: &impl Host) -> Step {
-        let scan = self.scan(policy, body);
+        let mut scan = self.scan(policy, body);
+        // A UTF-16/32 body is reasoned about as its UTF-8 text from here on.
+        let text = scan.text.take();
+        let body_len = size_u64(body.len());
+        let body = text.as_deref().unwrap_or(body);
         let facts = self.facts(&scan.findings);
         let verdict = policy.evaluate(&facts, self.override_requested);
         let redaction = match verdict {
@@ -249,7 +262,6 @@ impl Exchange {
             Verdict::Block(_) | Verdict::Warn(_) => None,
         };
         let ts = rfc3339_millis(now / 1_000_000);
-        let body_len = size_u64(body.len());
         self.record_request(
             policy,
             &scan.path_spans,
@@ -275,6 +287,12 @@ impl Exchange {
 
     /// Detection over the path (query string included, percent-decoded) and the body.
     fn scan(&self, policy: &Policy, body: &[u8]) -> Scan {
+        let body_bytes = body.len();
+        let (encoding, text) = match Charset::detect(self.charset, body) {
+            Some(t) => (Some(t.encoding), Some(t.text)),
+            None => (None, None),
+        };
+        let body = text.as_deref().unwrap_or(body);
         let format = self.body_format(body);
         let (scan_format, decoding) = match format {
             BodyFormat::Json => (Format::Json, BODY_DECODING),
@@ -299,6 +317,9 @@ impl Exchange {
             path_spans,
             body_spans,
             format,
+            text,
+            encoding,
+            body_bytes,
         }
     }
 
@@ -339,7 +360,7 @@ impl Exchange {
             decision,
             result,
             detected: scan.findings.kinds,
-            body_bytes: size_u64(body.len()),
+            body_bytes: size_u64(scan.body_bytes),
             trust_score: policy.trust_score,
             scan_us: 0,
         });
@@ -390,8 +411,14 @@ impl Exchange {
         };
         let redact_by = redaction.filter(|_| reply.is_none() && !scan.body_spans.is_empty());
         let redacted = redact_by.map(|rule| {
-            let rewritten = (!report_only)
-                .then(|| scrub::redact(body, &mut scan.body_spans, scan.format, &policy.scanner));
+            let rewritten = (!report_only).then(|| {
+                let out = scrub::redact(body, &mut scan.body_spans, scan.format, &policy.scanner);
+                // A UTF-16/32 body goes on in its own encoding, placeholders included.
+                match scan.encoding {
+                    Some(e) => e.encode(&out),
+                    None => out,
+                }
+            });
             let kinds = scan
                 .body_spans
                 .iter()
