@@ -14,8 +14,8 @@
 //! 3. **Folding** ([`Decoding::fold`]): invisible characters removed, Unicode spaces, fullwidth
 //!    forms and decimal digits mapped to ASCII ([`fold_char`]).
 //! 4. **Nested encodings** ([`Decoding::nested`]): base64 and hex tokens whose decoding is
-//!    text ([`super::tokens`]), up to [`super::tokens::MAX_NESTING`] levels, each decoded layer
-//!    folded again.
+//!    text ([`super::tokens`]), each followed by that text, up to [`super::tokens::MAX_NESTING`]
+//!    levels, each decoded layer percent-decoded and folded again.
 //!
 //! Each layer remembers where its bytes came from, so that what is found maps back to the
 //! input bytes to scrub: a decoded unit (an escape, a folded character, a number, a whole
@@ -901,7 +901,7 @@ mod tests {
             JSON,
             Format::Json,
             &ALL_HINTS,
-            &[]
+            &[],
         )
         .is_none());
         assert!(is_integer_form(b"4.111111111111111e15,", 0));

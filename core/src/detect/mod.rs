@@ -27,7 +27,7 @@ mod scan;
 mod secrets;
 mod ssn;
 mod text;
-mod tokens;
+pub mod tokens;
 
 use std::ops::Range;
 

@@ -24,8 +24,8 @@ pub(super) struct Seen {
     /// A number whose fraction of zeros or exponent hides an integer of seven digits or more
     /// (`4111111111111111.0`, `4.111111111111111e15`).
     pub number_form: bool,
-    /// Words holding a digit that may be part of a base64 or hex token: long ones, or ones
-    /// next to `+` or `/` (see `tokens::Search::Sparse`).
+    /// Words holding a digit that may belong to a base64 or hex token: long ones, and ones
+    /// joined to more of a token by `+` or `/` (see `tokens::Search::Sparse`).
     pub token_words: Vec<std::ops::Range<usize>>,
 }
 
@@ -104,7 +104,7 @@ pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format, emit: &mut impl FnMut
         if b.is_ascii_digit() {
             let end = word_end(t, i);
             let m = if word_start_at(t, i) {
-                if end - i >= super::tokens::MIN_BASE64 {
+                if may_be_token(t, i, end) {
                     seen.token_words.push(i..end);
                 }
                 match numeric(sc, t, i, end) {
@@ -203,15 +203,14 @@ fn numeric_value(
     let digits = t
         .get(i..end)
         .map_or(0, |w| w.iter().take_while(|d| d.is_ascii_digit()).count());
-    let form =
-        matches!(at(t, i + digits), Some(b'.' | b'e' | b'E')) && may_be_integer_form(t, i + digits);
+    // Short chains (`0.314`) and dates are no number form that hides seven digits or more.
     if digits == len && digits < 7 {
         if let Some(chain_end) = short_chain(t, i + digits, digits) {
-            return Err((chain_end, form));
+            return Err((chain_end, false));
         }
     }
     if let Some(e) = date_or_time(t, i, digits) {
-        return Err((e, form));
+        return Err((e, false));
     }
     let word = DigitWord {
         t,
@@ -224,9 +223,14 @@ fn numeric_value(
         ),
     };
     // In catalogue order: an SSN or a card is never also one of the later kinds.
-    at_digit_word(sc.enabled, &word)
-        .map(|(kind, e)| (kind, i, e))
-        .ok_or((end, form))
+    match at_digit_word(sc.enabled, &word) {
+        Some((kind, e)) => Ok((kind, i, e)),
+        None => {
+            let form = matches!(at(t, i + digits), Some(b'.' | b'e' | b'E'))
+                && may_be_integer_form(t, i + digits);
+            Err((end, form))
+        }
+    }
 }
 
 /// Whether the digit groups that start with a group of `digits` digits ending at `j` hold too
@@ -241,21 +245,14 @@ fn short_chain(t: &[u8], mut j: usize, digits: usize) -> Option<usize> {
         if matches!(at(t, j), Some(b':' | b')')) {
             return None; // IPv6 (`2001:db8::1`), `555) 123-4567`
         }
-        // Groups joined by what only cards and SSNs take (`4111\t1111`, `4111  1111`): theirs.
-        if let Some((s, len)) = group_sep_at(t, j) {
-            if !matches!(s, GroupSep::Dash | GroupSep::Dot | GroupSep::Spaces(1))
-                && is_digit(t, j + len)
-            {
-                return None;
-            }
-        }
         let Some((_, len)) = sep_at(t, j) else {
-            return Some(j);
+            // Groups joined by what only cards and SSNs take (`4111\t1111`): theirs.
+            return (!card_groups_at(t, j)).then_some(j);
         };
         let g = run_end(t, j + len, |b| b.is_ascii_digit()) - (j + len);
         if g == 0 {
-            // `1 (415) 555-2671`; otherwise the separator is not part of the chain.
-            return (at(t, j + len) != Some(b'(')).then_some(j);
+            // `1 (415) 555-2671`, `4111  1111`; otherwise the separator is not part of the chain.
+            return (at(t, j + len) != Some(b'(') && !card_groups_at(t, j)).then_some(j);
         }
         if is_word_at(t, j + len + g) {
             return None; // `12 34abc`: a word the letter-led detectors look at
@@ -267,12 +264,22 @@ fn short_chain(t: &[u8], mut j: usize, digits: usize) -> Option<usize> {
     None
 }
 
-/// A word holding a digit (`t[start..end]`) that may be part of a base64 or hex token: long
+/// A word holding a digit (`t[start..end]`) that may belong to a base64 or hex token: long
 /// enough to be one, or joined to more of one by `+` or `/`.
 fn may_be_token(t: &[u8], start: usize, end: usize) -> bool {
     end - start >= super::tokens::MIN_BASE64
         || matches!(at(t, end), Some(b'+' | b'/'))
         || matches!(super::text::before(t, start), Some(b'+' | b'/'))
+}
+
+/// A separator at `j` that only cards and SSNs take between groups (a run of spaces, `/`, a
+/// tab, a line break), followed by a digit.
+fn card_groups_at(t: &[u8], j: usize) -> bool {
+    matches!(at(t, j), Some(b' ' | b'/' | b'\t' | b'\n' | b'\r' | b'\\'))
+        && group_sep_at(t, j).is_some_and(|(s, len)| {
+            !matches!(s, GroupSep::Dash | GroupSep::Dot | GroupSep::Spaces(1))
+                && is_digit(t, j + len)
+        })
 }
 
 /// A quick look after a number's integer digits (at `j`): an exponent, or a fraction of zeros.

@@ -10,9 +10,9 @@
 //! than tab, line feed and carriage return: hashes, keys, UUIDs and compressed data decode to
 //! binary and stay as they are.
 //!
-//! Finding the runs costs little: the input is read eight bytes at a time, and only a word all
-//! of whose bytes lie in `+`..`z` (no space, quote or control byte) can be part of a run of
-//! [`MIN_BASE64`] or more, which always holds a whole word.
+//! Finding the runs costs little: the input is read eight bytes at a time, and only a word with
+//! no byte below `+` (no space, quote or control byte), in a run that goes on past it, can be
+//! part of a run of [`MIN_BASE64`] or more, which always holds a whole word.
 
 use std::ops::Range;
 
@@ -95,26 +95,9 @@ fn at(t: &[u8], i: usize) -> Option<u8> {
     t.get(i).copied()
 }
 
-/// Where to look for tokens in an input.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Search<'a> {
-    /// Every run of at least [`MIN_BASE64`] characters (decoded layers).
-    Everywhere,
-    /// The raw input, with the words the scan pass met that hold a digit and may belong to a
-    /// token (`words`): only every other word is tested, which finds every run of at least
-    /// [`MIN_SPARSE`] characters; a shorter token is found from its digits (hex always has
-    /// some), and one without a digit is left out.
-    Sparse { words: &'a [Range<usize>] },
-}
-
-/// Without a digit, a raw token is found when it has at least this many characters (it then
-/// holds a whole word at an offset that is a multiple of 16).
-pub const MIN_SPARSE: usize = 23;
-// Every other word of eight is tested: a run holds a tested word once it spans 2 × 8 + 7.
-const _: () = assert!(MIN_SPARSE == 2 * 8 + 7);
-
-/// The decoding layer of `t`: every token that decodes to text replaced by that text (between
-/// line feeds, so that it is a field of its own), or `None` when none does. `budget` bounds the
+/// The decoding layer of `t`: every token that decodes to text followed by that text (between
+/// line feeds, so that it is a field of its own; found in it, a value maps to the whole token),
+/// or `None` when none does. `budget` bounds the
 /// decoded bytes.
 pub(super) fn layer(t: &[u8], search: Search<'_>, budget: &mut usize) -> Option<Layer> {
     let found = find(t, search, budget);
@@ -124,7 +107,8 @@ pub(super) fn layer(t: &[u8], search: Search<'_>, budget: &mut usize) -> Option<
     let mut out = Builder::new(t.len());
     let mut pos = 0;
     for (span, text) in found {
-        out.literals(pos, t.get(pos..span.start).unwrap_or_default());
+        // The token stays (a run of digits may be a value and hex at once); its text follows.
+        out.literals(pos, t.get(pos..span.end).unwrap_or_default());
         let mut decoded = Vec::with_capacity(text.len() + 2);
         decoded.push(b'\n');
         decoded.extend_from_slice(&text);
@@ -144,25 +128,51 @@ fn no_low_byte(w: u64) -> bool {
     w.wrapping_add(ONES * (0x80 - 0x2B)) & HIGH == HIGH
 }
 
+/// Where to look for tokens in an input.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Search<'a> {
+    /// Every run of at least [`MIN_BASE64`] characters (decoded layers).
+    Everywhere,
+    /// The raw input, with the words the scan pass met that hold a digit and may belong to a
+    /// token (`words`). Words of eight bytes are tested every [`SPARSE_STRIDE`] bytes, which
+    /// finds every run of at least [`MIN_SPARSE`]; a shorter token is found from its digits
+    /// (hex always has some), and one without any is left out.
+    Sparse { words: &'a [Range<usize>] },
+}
+
+/// How far apart the words the sparse search tests are.
+pub const SPARSE_STRIDE: usize = 14;
+/// A raw token without a digit is found when it has at least this many characters: it then
+/// holds a whole tested word.
+pub const MIN_SPARSE: usize = 8 + SPARSE_STRIDE - 1;
+
+/// Whether the word at `c` (all of whose bytes pass [`no_low_byte`]) may lie in a run of
+/// [`MIN_BASE64`]: such a run goes on for at least 7 more bytes on one side, so four of them
+/// on that side, and the word shifted by four that way passes the filter too.
+fn may_extend(t: &[u8], c: usize) -> bool {
+    let shifted =
+        |p: Option<usize>| p.is_some_and(|p| no_low_byte(word_at(t, p)) && p + 8 <= t.len());
+    shifted(Some(c + 4)) || shifted(c.checked_sub(4))
+}
+
 /// The tokens of `t` that decode to text, in order, with their text.
 pub(super) fn find(
     t: &[u8],
     search: Search<'_>,
     budget: &mut usize,
 ) -> Vec<(Range<usize>, Vec<u8>)> {
-    let (stride, words) = match search {
-        Search::Everywhere => (1, &[][..]),
-        Search::Sparse { words } => (2, words),
-    };
-    // Places to look at: words in a long enough run, and the words the pass met.
+    // Words that may lie in a long enough run: every such run holds a whole tested word.
     let mut places: Vec<Range<usize>> = Vec::new();
-    let (chunks, _) = t.as_chunks::<8>();
-    let mut k = 0;
-    while let Some(w) = chunks.get(k) {
-        if no_low_byte(u64::from_le_bytes(*w)) && in_long_run(t, k * 8) {
-            places.push(k * 8..k * 8 + 8);
+    let (stride, words) = match search {
+        Search::Everywhere => (8, &[][..]),
+        Search::Sparse { words } => (SPARSE_STRIDE, words),
+    };
+    let mut c = 0;
+    while c + 8 <= t.len() {
+        if no_low_byte(word_at(t, c)) && may_extend(t, c) && in_long_run(t, c) {
+            places.push(c..c + 8);
         }
-        k += stride;
+        c += stride;
     }
     if !words.is_empty() {
         places.extend(words.iter().cloned());
@@ -277,6 +287,24 @@ impl TextBytes {
 /// The text a token decodes to, if it is text.
 fn decode(t: &[u8], span: Range<usize>) -> Option<Vec<u8>> {
     let raw = t.get(span)?;
+    // Most tokens are one line: their characters are the bytes before the padding.
+    let data = raw.get(..raw.len() - raw.iter().rev().take_while(|&&b| b == b'=').count())?;
+    if data.iter().all(|&b| is_b64(b)) {
+        if data.len() < MIN_BASE64 {
+            return None;
+        }
+        let n = data.len();
+        if n >= MIN_HEX
+            && n.is_multiple_of(2)
+            && n == raw.len()
+            && data.iter().all(u8::is_ascii_hexdigit)
+        {
+            if let Some(text) = hex(data.iter().copied(), n).filter(|d| is_text(d)) {
+                return Some(text);
+            }
+        }
+        return base64(data.iter().copied(), n).filter(|d| is_text(d));
+    }
     let chars = || DataChars { raw, i: 0 };
     let (mut n, mut hex_digits) = (0usize, true);
     for c in chars() {
@@ -458,7 +486,7 @@ mod tests {
 
     #[test]
     fn sparse_search_finds_long_tokens_and_the_words_it_is_given() {
-        let long = b64("jane.doe@example.com");
+        let long = b64("4111 1111 1111 1111"); // 28 characters, no digit
         let short = b64("123-45-6789");
         let t = format!("a {long} b {short} c");
         let mut budget = MAX_DECODED_BYTES;
@@ -469,6 +497,14 @@ mod tests {
         assert_eq!(got[1].1, b"123-45-6789");
         let got = find(t.as_bytes(), Search::Sparse { words: &[] }, &mut budget);
         assert_eq!(got.len(), 1, "a short token is found from its words only");
+        // Any run of MIN_SPARSE, wherever it starts.
+        let run = "NDExMTExMTExMTExMTExMQ";
+        assert!(run.len() >= MIN_SPARSE);
+        for pad in 0..20 {
+            let t = format!("{}\"{run}\"", " ".repeat(pad));
+            let got = find(t.as_bytes(), Search::Sparse { words: &[] }, &mut budget);
+            assert_eq!(got.len(), 1, "{t}");
+        }
     }
 
     #[test]
