@@ -13,7 +13,9 @@
 //!
 //! A body that does not decode cleanly in the encoding found (a lone surrogate, a code point
 //! out of range, a byte left over) is treated as bytes, as before: transcoding it could not be
-//! undone exactly.
+//! undone exactly. So is one whose encoding was found from its bytes alone (a mark or the NUL
+//! pattern, no declared charset) when fewer than half of its characters are ASCII: binary data
+//! that happens to start with `FF FE` is scanned as the bytes it is.
 
 /// A body's encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -105,6 +107,15 @@ impl Charset {
         };
         let payload = body.get(if bom { charset.unit() } else { 0 }..)?;
         let text = charset.decode(payload)?;
+        // Found from the bytes alone, the encoding must make text of them: at least half of
+        // the characters ASCII (JSON and most text are), not binary that starts like a mark.
+        if declared == Charset::Utf8 {
+            let chars = payload.len() / charset.unit();
+            let ascii = text.iter().filter(|b| b.is_ascii()).count();
+            if ascii * 2 < chars {
+                return None;
+            }
+        }
         Some(Transcoded {
             encoding: Encoding { charset, bom },
             text,
@@ -262,6 +273,11 @@ mod tests {
         assert!(Charset::detect(Charset::Utf8, json.as_bytes()).is_none());
         assert!(Charset::detect(Charset::Utf8, &[b'{', 0, 0x00, 0xD8, b'}', 0]).is_none());
         assert!(Charset::detect(Charset::Utf16Le, b"{\"a\":1}").is_none());
+        // Binary data behind a mark is not text.
+        let mut binary = vec![0xFF, 0xFE, 0x00, 0x80];
+        binary.extend_from_slice(b"123-45-6789\xc3");
+        binary.truncate(14);
+        assert!(Charset::detect(Charset::Utf8, &binary).is_none());
     }
 
     #[test]

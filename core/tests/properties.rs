@@ -2,7 +2,12 @@
 //! event writer and the chain that seals its lines never panic and always produce well-formed
 //! output, whatever the input; the verifier takes any line without panicking. They run
 //! natively and compiled to Wasm (scripts/test.sh).
-#![allow(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used, clippy::string_slice)]
+#![allow(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::string_slice
+)]
 
 use iatp_core::chain::{Chain, Verifier};
 use iatp_core::config;

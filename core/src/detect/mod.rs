@@ -278,7 +278,14 @@ impl Scanner {
         let raw_count = found.len();
         if let Some(view) = view {
             let mut decoded = Vec::new();
-            scan::scan(self, view.bytes(), format, &mut |f| decoded.push(f));
+            scan::scan(self, view.bytes(), format, &mut |f| {
+                decoded.push(Finding {
+                    span: view.raw_span(&f.span),
+                    ..f
+                })
+            });
+            // Custom detectors report after the pass: in input order, as the raw list is.
+            decoded.sort_by_key(|f| f.span.start);
             // Both lists are in input order: one walk finds the values the raw scan missed, and
             // the values it saw only in part (`doe@example.com` of `jane\u{200b}.doe@…`): a
             // decoded value that covers raw ones takes their place; one inside a raw value
@@ -286,7 +293,7 @@ impl Scanner {
             let mut replaced = vec![false; raw_count];
             let mut j = 0;
             for f in decoded {
-                let span = view.raw_span(&f.span);
+                let span = f.span.clone();
                 while j < raw_count && found.get(j).is_some_and(|r| r.span.end <= span.start) {
                     j += 1;
                 }
@@ -304,7 +311,7 @@ impl Scanner {
                     for flag in replaced.iter_mut().take(k).skip(j) {
                         *flag = true;
                     }
-                    found.push(Finding { span, ..f });
+                    found.push(f);
                 }
             }
             let mut n = 0;
@@ -782,6 +789,32 @@ mod issue_10 {
         let body = format!(
             "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n{part}\r\n--XyZ--\r\n"
         );
+        assert!(
+            lines.last().unwrap().len() < 76,
+            "a short last line, then the boundary"
+        );
         assert_found(&body, Format::Text, "credit_card", &part);
+    }
+}
+#[cfg(test)]
+mod custom_in_views {
+    use super::*;
+
+    /// A custom detector's value found again in a decoded view is the same value: counted once.
+    #[test]
+    fn a_custom_value_seen_raw_and_in_a_view_counts_once() {
+        let custom = CustomDetector::compile(r"\bEMP-\d{6}\b", None, &[]).unwrap();
+        let scanner = Scanner::with_custom(
+            KindSet::all_built_ins().with(Kind(BUILT_INS.len() as u8)),
+            vec![("employee_id".into(), custom)],
+        );
+        // An escape makes a view, and the custom pass runs on it too, after the built-ins.
+        let body = r#"{"badge":"EMP-204817","n":"\u0041","to":"a@b.io"}"#;
+        let mut f = Findings::default();
+        let mut spans = Vec::new();
+        scanner.scan_input(body.as_bytes(), Decoding::BODY, Format::Json, &mut f, |x| {
+            spans.push(x.span)
+        });
+        assert_eq!(f.count, 2, "{spans:?}");
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! A token is a run of base64 characters (RFC 4648 §4 `A-Z a-z 0-9 + /` and §5 URL-safe
 //! `- _`, either or both), at least [`MIN_BASE64`] of them, ending in at most two `=`; a line
-//! break (`\n`, `\r\n`, or their JSON escapes) after a line of at least [`MIN_LINE`] characters
-//! continues it, as in MIME (RFC 2045 §6.8) and PEM bodies. It is read as hex (RFC 4648 §8)
+//! break (`\n`, `\r\n`, or their JSON escapes) continues it after a line of at least
+//! [`MIN_LINE`] characters, as long as the lines have the first one's length (the last may be
+//! shorter), as in MIME (RFC 2045 §6.8) and PEM bodies. It is read as hex (RFC 4648 §8)
 //! when it is made of an even number of hex digits, at least [`MIN_HEX`], else as base64.
 //! It is decoded only when the result is valid UTF-8 text without control characters other
 //! than tab, line feed and carriage return: hashes, keys, UUIDs and compressed data decode to
@@ -224,6 +225,8 @@ fn line_break(t: &[u8], i: usize) -> Option<usize> {
 /// The end of the token that starts at `q` (a base64 character).
 fn token_end(t: &[u8], q: usize) -> usize {
     let mut j = q;
+    // The first line's length: the lines of an encoded block all have it but the last.
+    let mut width = None;
     loop {
         let line = j;
         while at(t, j).is_some_and(is_b64) {
@@ -234,9 +237,11 @@ fn token_end(t: &[u8], q: usize) -> usize {
             j += 1;
             pads += 1;
         }
-        if pads > 0 || j - line < MIN_LINE {
+        let len = j - line;
+        if pads > 0 || len < MIN_LINE || width.is_some_and(|w| w != len) {
             return j;
         }
+        width = Some(len);
         match line_break(t, j) {
             Some(len) if at(t, j + len).is_some_and(is_b64) => j += len,
             _ => return j,

@@ -4,6 +4,7 @@
 mod config;
 mod crd;
 mod detection;
+mod encodings;
 mod harness;
 mod observability;
 mod requests;
