@@ -5,8 +5,10 @@
 //! punctuation bytes (`@`, `+`, `(`, `-`, `:`): digit words go to the numeric detectors
 //! (cards, SSNs, phones, IPs, routing numbers), words with a known prefix to the credential
 //! detectors, `@` to the e-mail detector. Every matcher looks ahead or back a bounded number of
-//! bytes, so the work is linear in the input whatever it holds. Escaped input (percent-encoded
-//! or JSON `\u` escapes) is scanned once more, decoded, only when it holds such escapes.
+//! bytes, so the work is linear in the input whatever it holds. Input that hides values from a
+//! byte scan (escapes, look-alike characters, integer-valued JSON number forms, base64 or hex
+//! text) is scanned once more as a decoded view ([`decode`]), built only where it changes
+//! something; what is found there maps back to the original bytes.
 //!
 //! Detector kinds are small integer ids ([`Kind`]) so that findings are a bit set and rules
 //! test `has_<type>` without touching strings.
@@ -249,9 +251,10 @@ impl Scanner {
             .map_or("[REDACTED]", String::as_str)
     }
 
-    /// Scans `input` and, when it holds escapes of the kinds `decoding` names, its decoded view
-    /// too (the agent sees decoded values). `on_match` gets every value once, in input order,
-    /// with its span in `input`.
+    /// Scans `input` and, when it holds what `decoding` undoes (escapes, look-alikes, number
+    /// forms, base64/hex text), its decoded view too (the agent sees decoded values).
+    /// `on_match` gets every value once, in input order, with its span in `input` (covering
+    /// every original byte of it).
     pub fn scan_input(
         &self,
         input: &[u8],
