@@ -329,6 +329,45 @@ def positives():
                 f"{ts} {v}",
                 f"seen {ts}, rated {R.randint(1, 9)}.{digits(2)} by {R.randint(1, 99)} users: {v}",
             ]), "expect": [kind]})
+    # Values hidden the ways issue 10 lists: look-alike characters, separators, JSON number
+    # forms, percent-encoding, base64 and hex (the scanner folds and decodes them).
+    def hide(v):
+        style = R.choice(["nbsp", "zwsp", "fullwidth", "arabic", "sep", "escape", "pct", "b64", "hex"])
+        if style == "nbsp":
+            return v.replace(" ", R.choice(["\u00a0", "\u202f", "\u2009", "\u3000"])), False
+        if style == "zwsp":
+            return v.replace(" ", "\u200b").replace("-", "\u200b-"), False
+        if style == "fullwidth":
+            return "".join(chr(ord(c) - 0x30 + 0xFF10) if c.isdigit() else ("\uff20" if c == "@" else c) for c in v), False
+        if style == "arabic":
+            return "".join(chr(ord(c) - 0x30 + 0x0660) if c.isdigit() else c for c in v), False
+        if style == "sep":
+            return v.replace(" ", R.choice([".", "/", "\t", "\n", "  "])), False
+        if style == "escape":
+            return "".join(f"\\u{ord(c):04x}" if R.random() < 0.5 else c for c in v), True
+        if style == "pct":
+            return "".join(f"%{ord(c):02X}" if not c.isalnum() or R.random() < 0.3 else c for c in v), False
+        if style == "b64":
+            return base64.b64encode(f"please use {v} today".encode()).decode(), False
+        return f"please use {v} today".encode().hex(), False
+
+    for kind, make in [("credit_card", lambda: format_card(card_number())),
+                       ("ssn", lambda: R.choice([" ", "-"]).join(ssn())), ("email", email)]:
+        for _ in range(8):
+            v = make()
+            if kind == "ssn" and " " in v and R.random() < 0.5:
+                v = v.replace(" ", "-")
+            hidden, escaped = hide(v)
+            if escaped:
+                text = '{"id": %d, "note": "%s"}' % (R.randint(1, 999), hidden.replace("\\\\", "\\"))
+            else:
+                text = R.choice([json.dumps({"id": R.randint(1, 999), "note": hidden}, ensure_ascii=False),
+                                 f"for {kind.replace('_', ' ')}: {hidden} thanks"])
+            out.append({"text": text, "expect": [kind]})
+    for _ in range(6):
+        n = card_number()
+        out.append({"text": '{"amount": %s, "currency": "EUR"}' % R.choice([n + ".0", n[0] + "." + n[1:] + "e" + str(len(n) - 1)]),
+                    "expect": ["credit_card"]})
     return out
 
 
@@ -375,6 +414,24 @@ def negatives():
     add(lambda: R.choice(["00:1A:2B:3C:4D:5E", "1.2.3", "256.1.1.1", "coords 47.3769, 8.5417", "pi is 3.14159265358979"]), 15)
     add(lambda: R.choice(["AKIA", "AKIAIOSFODNN7EXAMPL", "ghp_short", "xoxb-123", "-----BEGIN PUBLIC KEY-----", "eyJmb28iOiJiYXIifQ.eyJ4IjoxfQ.c2ln"]), 15)
     add(lambda: R.choice([f"DE{digits(2)} {digits(4)} {digits(4)}", f"AB{digits(2)}CD{digits(2)}EF{digits(2)}", f"zip {digits(5)}-{digits(4)}", f"account {digits(9)}"]), 20)
+    # Hard negatives of the decoded views: text that folds, decodes or parses into something,
+    # but holds no value.
+    prose = ["the meeting moved to noon", "thanks for the update, see you soon", "hello world",
+             "order confirmed, arriving on tuesday", "please call back later today"]
+    add(lambda: json.dumps({"data": base64.b64encode(R.choice(prose).encode()).decode()}), 10)
+    add(lambda: json.dumps({"hex": R.choice(prose).encode().hex()}), 8)
+    add(lambda: R.choice([f"https://example.com/search?q={R.choice(prose).replace(' ', '%20')}",
+                          json.dumps({"url": "https://example.com/a%2Fb?x=" + str(R.randint(1, 99)) + "%2520y"})]), 10)
+    add(lambda: json.dumps({"views": float(R.randint(1000000, 99999999)), "ratio": R.choice([1.5e10, 6.02e23, 2.5e-3, 1e6])}), 10)
+    add(lambda: R.choice([f"prix\u00a0: {R.randint(1, 999)}\u00a0{R.randint(100, 999)},{digits(2)}\u00a0€",
+                          f"le {R.randint(1, 28)}\u00a0mars {R.randint(1990, 2030)}",
+                          "".join(chr(ord(c) - 0x30 + 0x0660) if c.isdigit() else c for c in f"{R.randint(2000, 2030)}/0{R.randint(1, 9)}/{R.randint(10, 28)}"),
+                          "".join(chr(ord(c) - 0x30 + 0xFF10) if c.isdigit() else c for c in f"{R.randint(2000, 2030)}年{R.randint(1, 12)}月{R.randint(1, 28)}日"),
+                          f"v{R.randint(1, 9)}.{R.randint(0, 9)}.{R.randint(0, 9)}\u200b-beta"]), 12)
+    add(lambda: R.choice(["years:\n" + "\n".join(str(R.randint(1990, 2030)) for _ in range(4)),
+                          "\t".join(str(R.randint(1990, 2030)) for _ in range(4)),
+                          f"{R.randint(1990, 2030)}/{R.randint(1990, 2030)}/{R.randint(1990, 2030)}/{R.randint(1990, 2030)}",
+                          f"1.{R.randint(0, 9)}.{R.randint(0, 99)}.{R.randint(0, 999)}"]), 12)
     return out
 
 

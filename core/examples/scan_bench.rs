@@ -142,10 +142,8 @@ fn main() {
         .flatten();
     let only = if fixed.is_some() { args.get(3) } else { None };
     let scanner = Scanner::new(KindSet::all_built_ins());
-    let decoding = Decoding {
-        json: true,
-        ..Decoding::default()
-    };
+    // What the filter undoes in a body (escapes, look-alikes, nested encodings).
+    let decoding = Decoding::BODY;
     for (label, size) in [("1KiB", 1024), ("64KiB", 64 * 1024), ("1MiB", 1024 * 1024)] {
         for shape in ["clean", "with PII", "chat prose"] {
             let case = format!("{label} {shape}");

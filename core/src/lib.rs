@@ -8,6 +8,7 @@
 
 pub mod agent_card;
 pub mod chain;
+pub mod charset;
 pub mod config;
 pub mod detect;
 pub mod events;

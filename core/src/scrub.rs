@@ -143,6 +143,8 @@ mod tests {
                     percent: true,
                     plus_is_space: true,
                     json: false,
+                    fold: true,
+                    nested: true,
                 },
             ),
             BodyFormat::Text => (Format::Text, Decoding::default()),

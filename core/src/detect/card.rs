@@ -1,19 +1,20 @@
 //! Payment card numbers: 13 to 19 digits that pass the Luhn check and fall in an issuer's
-//! range with a length that issuer uses, written as one digit run or as groups joined by one
-//! space or one dash (unicode dashes included; the same separator throughout).
+//! range with a length that issuer uses, written as one digit run or as groups joined by a
+//! separator (one to three spaces, a dash or unicode dash, a dot, a slash, a tab, a line break,
+//! raw or JSON-escaped; the same separator throughout).
 //!
 //! A run of more than 19 digits is not a card, nor is a number glued to a decimal point
 //! (`3.1415926535897932`). The issuer ranges keep Luhn-valid timestamps and ids (one in ten
 //! passes Luhn by chance) from being taken for cards: epoch milliseconds start with a 1.
 
 use super::catalogue::{BuiltIn, DigitWord};
-use super::text::{at, before, digit, has_cue, sep_at, Sep};
+use super::text::{at, before, digit, group_sep_at, has_cue, GroupSep};
 
 pub(super) struct CreditCard;
 
 impl BuiltIn for CreditCard {
     const NAME: &'static str = "credit_card";
-    const FINDS: &'static str = "13 to 19 digits passing the Luhn check, with an issuer's prefix and one of its lengths (Visa, Mastercard incl. 2221..2720, Amex, Discover, JCB, Diners Club, UnionPay, Maestro), as one run or in groups joined by one space or one dash (unicode dashes too; the same separator throughout; first group 4..6 digits, others 3..6). Not part of a longer unbroken digit run, not next to a decimal point; groups after a card (`4111 1111 1111 1111 1225`) do not hide it. Epoch-millisecond timestamps and similar ids, one in ten of which passes Luhn, are not taken for cards.";
+    const FINDS: &'static str = "13 to 19 digits passing the Luhn check, with an issuer's prefix and one of its lengths (Visa, Mastercard incl. 2221..2720, Amex, Discover, JCB, Diners Club, UnionPay, Maestro), as one run or in groups joined by one to three spaces, a dash (unicode dashes too), a dot, a slash, a tab or a line break (raw or JSON-escaped; the same separator throughout; first group 4..6 digits, others 3..6). Not part of a longer unbroken digit run, not next to a decimal point; groups after a card (`4111 1111 1111 1111 1225`) do not hide it. Epoch-millisecond timestamps and similar ids, one in ten of which passes Luhn, are not taken for cards.";
     const DIGIT_WORD: bool = true;
     /// A first group of 4 to 6 digits followed by a separator, or a run of 13 to 19.
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
@@ -63,7 +64,7 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
     // Candidate ends (offset, digit count): at most one per length from 13 to 19.
     let mut ends = [(0usize, 0u8); MAX_DIGITS - MIN_DIGITS + 1];
     let mut n_ends = 0usize;
-    let mut sep: Option<Sep> = None;
+    let mut sep: Option<GroupSep> = None;
     let mut groups = 0usize;
     let mut i = start;
     'groups: loop {
@@ -98,10 +99,8 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
         if groups == 1 && len >= MIN_DIGITS {
             break; // an unbroken run is a candidate on its own, never the first of groups
         }
-        match sep_at(text, i) {
-            Some((s @ (Sep::Space | Sep::Dash), len))
-                if digit(text, i + len).is_some() && sep.is_none_or(|x| x == s) =>
-            {
+        match group_sep_at(text, i) {
+            Some((s, len)) if digit(text, i + len).is_some() && sep.is_none_or(|x| x == s) => {
                 sep = Some(s);
                 i += len;
             }
@@ -230,6 +229,20 @@ mod tests {
         }
     }
 
+    /// Issue 10, class 2: the separators people (and encoders) put between groups.
+    #[test]
+    fn any_consistent_separator_joins_groups() {
+        for sep in [
+            ".", "/", "\t", "\n", "\r\n", "  ", "   ", r"\n", r"\t", r"\r\n", r"\/",
+        ] {
+            let v = ["4111", "1111", "1111", "1111"].join(sep);
+            assert_eq!(card(&format!("x {v} y")), Some(v.as_str()), "{sep:?}");
+        }
+        assert_eq!(card("3782/822463/10005"), Some("3782/822463/10005"));
+        assert_eq!(card("4111    1111 1111 1111"), None, "four spaces");
+        assert_eq!(card("4111\t1111 1111 1111"), None, "mixed");
+    }
+
     #[test]
     fn groups_after_a_card_do_not_hide_it() {
         assert_eq!(
@@ -248,8 +261,13 @@ mod tests {
         assert_eq!(card("4111111111111112"), None, "Luhn");
         assert_eq!(card("41111111111111110000000"), None, "longer digit run");
         assert_eq!(card("4111 1111-1111 1111"), None, "mixed separators");
-        assert_eq!(card("4111  1111 1111 1111"), None, "double space");
-        assert_eq!(card("4111.1111.1111.1111"), None, "dots");
+        assert_eq!(card("4111  1111 1111 1111"), None, "mixed runs of spaces");
+        assert_eq!(card("4111.1111-1111.1111"), None, "mixed dots and dashes");
+        assert_eq!(
+            card("4111.1111.1111.1111.5"),
+            None,
+            "a dotted chain goes on"
+        );
         assert_eq!(card("3.4111111111111111"), None, "decimal");
         assert_eq!(card("4111111111111111.5"), None, "decimal");
         assert_eq!(card("123456789012"), None, "too short");

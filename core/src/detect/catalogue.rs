@@ -268,6 +268,8 @@ mod tests {
                     percent: true,
                     plus_is_space: false,
                     json: true,
+                    fold: true,
+                    nested: true,
                 },
                 super::super::Format::Text,
                 &mut super::super::Findings::default(),

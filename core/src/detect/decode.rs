@@ -1,29 +1,88 @@
-//! Decoded views of encoded input: percent-encoding (`jane%40example.com`, `+` for a space in
-//! forms and query strings) and JSON escapes (`"jane\u0040example.com"`). The agent sees the
-//! decoded value, so the scanner must too. A view remembers where each decoded byte came from,
-//! so that what is found maps back to the bytes to scrub.
+//! Decoded views of encoded input: the agent sees decoded values, so the scanner must too.
 //!
-//! Views are made only when the input holds an escape; most inputs are scanned once, as is.
+//! A [`View`] is a stack of layers, each the decoding of the one below it (the first decodes
+//! the input). A layer is made only when it changes something, so most inputs are scanned
+//! once, as they are. The layers, in order:
+//!
+//! 1. **Escapes** ([`Decoding::json`], [`Decoding::percent`], [`Decoding::plus_is_space`]):
+//!    JSON string escapes (`\u0040`, surrogate pairs, `\n`, RFC 8259 §7), percent escapes
+//!    (`%40`, RFC 3986 §2.1), `+` for a space (forms, WHATWG URL §5.1), and in JSON input the
+//!    number forms that hide an integer (`4111111111111111.0`, `4.111111111111111e15`, RFC 8259
+//!    §6) written as their integer digits.
+//! 2. **Percent again**: what the first layer decoded may be percent-encoded once more
+//!    (`%2540` → `%40` → `@`): up to [`MAX_PERCENT_DEPTH`] levels in all.
+//! 3. **Folding** ([`Decoding::fold`]): invisible characters removed, Unicode spaces, fullwidth
+//!    forms and decimal digits mapped to ASCII ([`fold_char`]).
+//! 4. **Nested encodings** ([`Decoding::nested`]): base64 and hex tokens whose decoding is
+//!    text ([`super::tokens`]), each followed by that text, up to [`super::tokens::MAX_NESTING`]
+//!    levels, each decoded layer percent-decoded and folded again.
+//!
+//! Each layer remembers where its bytes came from, so that what is found maps back to the
+//! input bytes to scrub: a decoded unit (an escape, a folded character, a number, a whole
+//! base64 token) maps to all the input bytes it came from.
 
 use std::ops::Range;
+
+use super::tokens;
+use super::Format;
 
 /// Which encodings to undo.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Decoding {
-    /// `%XX` escapes.
+    /// `%XX` escapes (RFC 3986 §2.1), repeated up to [`MAX_PERCENT_DEPTH`] levels.
     pub percent: bool,
     /// `+` means a space (`application/x-www-form-urlencoded`, query strings).
     pub plus_is_space: bool,
-    /// JSON string escapes (`\uXXXX`, surrogate pairs, `\n`, `\"`, ...).
+    /// JSON string escapes (`\uXXXX`, surrogate pairs, `\n`, `\"`, ...; RFC 8259 §7) and, in
+    /// JSON input, integer-valued number forms (RFC 8259 §6).
     pub json: bool,
+    /// Unicode look-alikes folded to ASCII (see [`fold_char`]).
+    pub fold: bool,
+    /// Base64 and hex tokens whose decoding is text (see [`super::tokens`]).
+    pub nested: bool,
 }
 
-/// A decoded copy of an input. `segments` maps decoded offsets back to input offsets: each
-/// starts at a decoded offset; a literal run advances one input byte per decoded byte, an
-/// escape stands for `raw_len` input bytes.
-#[derive(Debug)]
+impl Decoding {
+    /// Everything a body may hide behind: escapes of both kinds (not `+`, which is a space
+    /// only in forms), folding, nested encodings.
+    pub const BODY: Decoding = Decoding {
+        percent: true,
+        plus_is_space: false,
+        json: true,
+        fold: true,
+        nested: true,
+    };
+}
+
+/// Percent-decoding is repeated at most this often (`%252540` is seen as `%40`, not `@`).
+pub const MAX_PERCENT_DEPTH: usize = 3;
+
+/// What the raw pass saw: which layers may change something.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Hints {
+    /// A backslash escape that a JSON decoder turns into something other than itself (`\u`).
+    pub json_escape: bool,
+    /// A valid `%XX` escape.
+    pub percent: bool,
+    pub plus: bool,
+    /// A byte outside ASCII.
+    pub non_ascii: bool,
+    /// A number with a fraction of zeros or an exponent.
+    pub number: bool,
+}
+
+/// A decoded copy of an input, layer on layer (see the module doc).
+#[derive(Debug, Default)]
 pub struct View {
-    pub bytes: Vec<u8>,
+    layers: Vec<Layer>,
+}
+
+/// One decoding of the bytes below. `segments` maps decoded offsets back: each starts at a
+/// decoded offset; a literal run advances one input byte per decoded byte, a unit stands for
+/// `raw_len` input bytes, whatever it decoded to (an escape, a character, a token).
+#[derive(Debug)]
+pub(super) struct Layer {
+    pub(super) bytes: Vec<u8>,
     segments: Vec<Segment>,
 }
 
@@ -31,13 +90,57 @@ pub struct View {
 struct Segment {
     decoded: usize,
     raw: usize,
-    /// 0 for a literal run; the length of the escape in the input otherwise.
+    /// 0 for a literal run; the length of the unit in the input otherwise.
     raw_len: usize,
 }
 
 impl View {
+    /// The decoded bytes (the top layer's).
+    pub fn bytes(&self) -> &[u8] {
+        self.layers.last().map_or(&[], |l| l.bytes.as_slice())
+    }
+
     /// The input range a decoded range came from.
     pub fn raw_span(&self, span: &Range<usize>) -> Range<usize> {
+        self.layers
+            .iter()
+            .rev()
+            .fold(span.clone(), |s, layer| layer.raw_span(&s))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    /// How many layers decoded something.
+    pub fn depth(&self) -> usize {
+        self.layers.len()
+    }
+
+    fn top<'a>(&'a self, input: &'a [u8]) -> &'a [u8] {
+        self.layers.last().map_or(input, |l| l.bytes.as_slice())
+    }
+
+    fn push(&mut self, layer: Option<Layer>) -> bool {
+        match layer {
+            Some(l) => {
+                self.layers.push(l);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Layer {
+    fn new(capacity: usize) -> Layer {
+        Layer {
+            bytes: Vec::with_capacity(capacity),
+            segments: Vec::new(),
+        }
+    }
+
+    fn raw_span(&self, span: &Range<usize>) -> Range<usize> {
         let start = self.raw_unit(span.start).start;
         let end = self
             .raw_unit(span.end.saturating_sub(1).max(span.start))
@@ -62,53 +165,201 @@ impl View {
     }
 }
 
-/// The decoded view of `input`, or `None` when there is nothing to decode.
-pub fn view(input: &[u8], how: Decoding) -> Option<View> {
-    let needs = (how.percent && input.contains(&b'%'))
-        || (how.plus_is_space && input.contains(&b'+'))
-        || (how.json && input.windows(2).any(|w| w == b"\\u"));
-    if !needs {
-        return None;
+/// Builds a layer: literal bytes and decoded units, with their map.
+pub(super) struct Builder {
+    layer: Layer,
+    literal_open: bool,
+    changed: bool,
+}
+
+impl Builder {
+    pub(super) fn new(capacity: usize) -> Builder {
+        Builder {
+            layer: Layer::new(capacity),
+            literal_open: false,
+            changed: false,
+        }
     }
-    let mut out = View {
-        bytes: Vec::with_capacity(input.len()),
-        segments: Vec::new(),
+
+    /// One input byte, as it is.
+    pub(super) fn literal(&mut self, raw: usize, b: u8) {
+        if !self.literal_open {
+            self.layer.segments.push(Segment {
+                decoded: self.layer.bytes.len(),
+                raw,
+                raw_len: 0,
+            });
+            self.literal_open = true;
+        }
+        self.layer.bytes.push(b);
+    }
+
+    /// Input bytes as they are.
+    pub(super) fn literals(&mut self, raw: usize, bytes: &[u8]) {
+        for (k, &b) in bytes.iter().enumerate() {
+            self.literal(raw + k, b);
+        }
+    }
+
+    /// `raw_len` input bytes at `raw` decoded to `decoded` (nothing: removed).
+    pub(super) fn unit(&mut self, raw: usize, raw_len: usize, decoded: &[u8]) {
+        self.changed = true;
+        self.literal_open = false;
+        if decoded.is_empty() {
+            return; // the next segment starts at its own input offset
+        }
+        self.layer.segments.push(Segment {
+            decoded: self.layer.bytes.len(),
+            raw,
+            raw_len,
+        });
+        self.layer.bytes.extend_from_slice(decoded);
+    }
+
+    pub(super) fn finish(self) -> Option<Layer> {
+        self.changed.then_some(self.layer)
+    }
+}
+
+/// The decoded view of `input`, or `None` when there is nothing to decode. `hints` (from the
+/// raw pass) say which layers may change something; a layer that changes nothing is dropped.
+pub(super) fn view(
+    input: &[u8],
+    how: Decoding,
+    format: Format,
+    hints: &Hints,
+    words: &[Range<usize>],
+) -> Option<View> {
+    let mut v = View::default();
+    let numbers = how.json && format == Format::Json && hints.number;
+    if (how.json && hints.json_escape)
+        || (how.percent && hints.percent)
+        || (how.plus_is_space && hints.plus)
+        || numbers
+    {
+        v.push(escapes(input, how, numbers));
+    }
+    if how.percent && !v.is_empty() {
+        percent_again(&mut v, input, 1);
+    }
+    // Decoded escapes may be non-ASCII even when the input is not.
+    let non_ascii = if v.is_empty() {
+        hints.non_ascii
+    } else {
+        !v.top(input).is_ascii()
     };
-    let mut literal_open = false;
+    if how.fold && non_ascii {
+        let folded = fold(v.top(input));
+        v.push(folded);
+    }
+    if how.nested {
+        let mut budget = tokens::MAX_DECODED_BYTES;
+        for _ in 0..tokens::MAX_NESTING {
+            // In the raw input the pass said where digits are; decoded bytes are searched whole.
+            let search = if v.is_empty() {
+                tokens::Search::Sparse { words }
+            } else {
+                tokens::Search::Everywhere
+            };
+            let decoded = tokens::layer(v.top(input), search, &mut budget);
+            if !v.push(decoded) {
+                break;
+            }
+            // What a token decoded to may be escaped or folded in its turn.
+            if how.percent && memchr(b'%', v.top(input)) {
+                let below = v.depth();
+                let next = escapes(
+                    v.top(input),
+                    Decoding {
+                        percent: true,
+                        ..Decoding::default()
+                    },
+                    false,
+                );
+                if v.push(next) {
+                    percent_again(&mut v, input, below);
+                }
+            }
+            if how.fold && !v.top(input).is_ascii() {
+                let folded = fold(v.top(input));
+                v.push(folded);
+            }
+        }
+    }
+    (!v.is_empty()).then_some(v)
+}
+
+fn memchr(b: u8, t: &[u8]) -> bool {
+    t.contains(&b)
+}
+
+/// Percent-decodes the top layer again while it still holds escapes, up to
+/// [`MAX_PERCENT_DEPTH`] levels (`done` of them so far).
+fn percent_again(v: &mut View, input: &[u8], mut done: usize) {
+    let once = Decoding {
+        percent: true,
+        ..Decoding::default()
+    };
+    while done < MAX_PERCENT_DEPTH && has_percent_escape(v.top(input)) {
+        let next = escapes(v.top(input), once, false);
+        if !v.push(next) {
+            break;
+        }
+        done += 1;
+    }
+}
+
+fn has_percent_escape(t: &[u8]) -> bool {
+    t.iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'%' && percent(t, i).is_some())
+}
+
+/// The escapes layer (and integer-valued JSON numbers outside strings, with `numbers`).
+fn escapes(input: &[u8], how: Decoding, numbers: bool) -> Option<Layer> {
+    let mut out = Builder::new(input.len());
+    let mut in_string = false;
     let mut i = 0;
     while let Some(&b) = input.get(i) {
         let escape = match b {
             b'%' if how.percent => percent(input, i).map(|v| (Decoded::Byte(v), 3)),
             b'+' if how.plus_is_space => Some((Decoded::Byte(b' '), 1)),
             b'\\' if how.json => json_escape(input, i),
+            b'"' if numbers => {
+                in_string = !in_string;
+                None
+            }
+            b'-' | b'0'..=b'9' if numbers && !in_string => {
+                match number_token(input, i) {
+                    Some(NumberToken::Integer(digits, len)) => {
+                        out.unit(i, len, &digits);
+                        i += len;
+                        continue;
+                    }
+                    Some(NumberToken::Other(len)) => {
+                        // Copied as it is, whole: its digits start nothing inside it.
+                        out.literals(i, input.get(i..i + len).unwrap_or_default());
+                        i += len;
+                        continue;
+                    }
+                    None => None,
+                }
+            }
             _ => None,
         };
         match escape {
             Some((value, raw_len)) => {
-                out.segments.push(Segment {
-                    decoded: out.bytes.len(),
-                    raw: i,
-                    raw_len,
-                });
-                value.push_to(&mut out.bytes);
-                literal_open = false;
+                let mut buf = [0u8; 4];
+                out.unit(i, raw_len, value.encode(&mut buf));
                 i += raw_len;
             }
             None => {
-                if !literal_open {
-                    out.segments.push(Segment {
-                        decoded: out.bytes.len(),
-                        raw: i,
-                        raw_len: 0,
-                    });
-                    literal_open = true;
-                }
-                out.bytes.push(b);
+                out.literal(i, b);
                 i += 1;
             }
         }
     }
-    Some(out)
+    out.finish()
 }
 
 enum Decoded {
@@ -117,13 +368,10 @@ enum Decoded {
 }
 
 impl Decoded {
-    fn push_to(&self, out: &mut Vec<u8>) {
+    fn encode<'a>(&'a self, buf: &'a mut [u8; 4]) -> &'a [u8] {
         match self {
-            Decoded::Byte(b) => out.push(*b),
-            Decoded::Char(c) => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
+            Decoded::Byte(b) => std::slice::from_ref(b),
+            Decoded::Char(c) => c.encode_utf8(buf).as_bytes(),
         }
     }
 }
@@ -175,6 +423,340 @@ fn json_escape(input: &[u8], i: usize) -> Option<(Decoded, usize)> {
     }
 }
 
+/// An integer-valued number is rewritten when it has at least this many digits (the fewest a
+/// numeric detector takes: a phone number's seven) and at most this many (a card has 19).
+const MIN_NUMBER_DIGITS: usize = 7;
+const MAX_NUMBER_DIGITS: usize = 24;
+
+enum NumberToken {
+    /// A fraction of zeros or an exponent that make it an integer of
+    /// `MIN_NUMBER_DIGITS..=MAX_NUMBER_DIGITS` digits: those digits, and the token's length.
+    Integer(Vec<u8>, usize),
+    /// Any other number token (or a plain integer): its length.
+    Other(usize),
+}
+
+/// The parts of a JSON number token (RFC 8259 §6: `-? int frac? exp?`).
+struct NumberParts {
+    negative: bool,
+    int: Range<usize>,
+    frac: Range<usize>,
+    /// The exponent, clamped to ±1 000 000; 0 without one.
+    exp: i64,
+    has_exp: bool,
+    end: usize,
+}
+
+fn digits_at(t: &[u8], j: usize) -> usize {
+    t.get(j..)
+        .map_or(0, |r| r.iter().take_while(|b| b.is_ascii_digit()).count())
+}
+
+fn number_parts(t: &[u8], i: usize) -> Option<NumberParts> {
+    let mut j = i;
+    let negative = t.get(j) == Some(&b'-');
+    if negative {
+        j += 1;
+    }
+    let int_len = digits_at(t, j);
+    if int_len == 0 {
+        return None;
+    }
+    let int = j..j + int_len;
+    j += int_len;
+    let mut frac = j..j;
+    if t.get(j) == Some(&b'.') {
+        let n = digits_at(t, j + 1);
+        if n == 0 {
+            return None;
+        }
+        frac = j + 1..j + 1 + n;
+        j += 1 + n;
+    }
+    let mut exp: i64 = 0;
+    let mut has_exp = false;
+    if matches!(t.get(j), Some(b'e' | b'E')) {
+        let mut k = j + 1;
+        let sign = match t.get(k) {
+            Some(b'-') => {
+                k += 1;
+                -1
+            }
+            Some(b'+') => {
+                k += 1;
+                1
+            }
+            _ => 1,
+        };
+        let n = digits_at(t, k);
+        if n > 0 {
+            has_exp = true;
+            let e = t
+                .get(k..k + n)?
+                .iter()
+                .try_fold(0i64, |acc, &d| {
+                    let v = acc * 10 + i64::from(d - b'0');
+                    (v <= 1_000_000).then_some(v)
+                })
+                .unwrap_or(1_000_000);
+            exp = sign * e;
+            j = k + n;
+        }
+    }
+    Some(NumberParts {
+        negative,
+        int,
+        frac,
+        exp,
+        has_exp,
+        end: j,
+    })
+}
+
+impl NumberParts {
+    /// `(int ++ frac) × 10^(exp − |frac|)` when that is an integer: how many digits
+    /// `int ++ frac` keeps (without leading zeros) and how many zeros follow.
+    fn integer(&self, t: &[u8]) -> Option<(Range<usize>, usize)> {
+        if self.frac.is_empty() && !self.has_exp {
+            return None; // a plain integer: nothing to rewrite
+        }
+        // The digits of `int ++ frac`, by index (the '.' between them is not one).
+        let n_int = self.int.len();
+        let total = n_int + self.frac.len();
+        let digit = |k: usize| {
+            let p = if k < n_int {
+                self.int.start + k
+            } else {
+                self.frac.start + (k - n_int)
+            };
+            t.get(p).copied()
+        };
+        let scale = self.exp - i64::try_from(self.frac.len()).ok()?;
+        let (keep, zeros) = if scale >= 0 {
+            (total, usize::try_from(scale).ok()?)
+        } else {
+            let keep = total.checked_sub(usize::try_from(-scale).ok()?)?;
+            if (keep..total).any(|k| digit(k) != Some(b'0')) {
+                return None; // a fraction remains
+            }
+            (keep, 0)
+        };
+        let lead = (0..keep).take_while(|&k| digit(k) == Some(b'0')).count();
+        let len = (keep - lead).checked_add(zeros)?;
+        (keep > lead && (MIN_NUMBER_DIGITS..=MAX_NUMBER_DIGITS).contains(&len))
+            .then_some((lead..keep, zeros))
+    }
+
+    /// The digits `integer` keeps, by index into `int ++ frac`.
+    fn digits<'t>(&self, t: &'t [u8], kept: Range<usize>) -> impl Iterator<Item = u8> + 't {
+        let int = t.get(self.int.clone()).unwrap_or_default();
+        let frac = t.get(self.frac.clone()).unwrap_or_default();
+        int.iter()
+            .chain(frac)
+            .skip(kept.start)
+            .take(kept.len())
+            .copied()
+    }
+}
+
+/// Whether the number at `i` is written in a form that hides an integer the view rewrites (the
+/// raw pass's hint; `i` is where the token starts, a digit).
+pub(super) fn is_integer_form(t: &[u8], i: usize) -> bool {
+    number_parts(t, i).is_some_and(|p| p.integer(t).is_some())
+}
+
+/// A JSON number token at `i`, outside strings, not glued to a word before it.
+fn number_token(t: &[u8], i: usize) -> Option<NumberToken> {
+    if i.checked_sub(1)
+        .and_then(|p| t.get(p))
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.')
+    {
+        return None;
+    }
+    let parts = number_parts(t, i)?;
+    let len = parts.end - i;
+    if t.get(parts.end)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.')
+    {
+        return Some(NumberToken::Other(len));
+    }
+    let Some((kept, zeros)) = parts.integer(t) else {
+        return Some(NumberToken::Other(len));
+    };
+    let mut out = Vec::with_capacity(MAX_NUMBER_DIGITS + 1);
+    if parts.negative {
+        out.push(b'-');
+    }
+    out.extend(parts.digits(t, kept));
+    out.extend(std::iter::repeat_n(b'0', zeros));
+    Some(NumberToken::Integer(out, len))
+}
+
+/// What folding makes of a character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fold {
+    /// Left as it is.
+    Keep,
+    /// Removed: an invisible character.
+    Remove,
+    /// Replaced by this ASCII byte.
+    Ascii(u8),
+}
+
+/// The Unicode look-alikes the scanner sees through:
+///
+/// - **removed**: the default-ignorable code points (Unicode 15.1, DerivedCoreProperties.txt,
+///   `Default_Ignorable_Code_Point`): soft hyphen U+00AD, combining grapheme joiner U+034F,
+///   Arabic letter mark U+061C, Hangul fillers, Khmer inherent vowels, Mongolian variation
+///   selectors and vowel separator U+180B..U+180F, zero-width space, joiners and marks
+///   U+200B..U+200F, bidi embeddings U+202A..U+202E, word joiner and invisible operators
+///   U+2060..U+206F, variation selectors U+FE00..U+FE0F, U+FEFF (BOM / zero-width no-break
+///   space), U+FFF0..U+FFF8, shorthand format controls U+1BCA0..U+1BCA3, musical format
+///   controls U+1D173..U+1D17A, tags and variation selectors U+E0000..U+E0FFF;
+/// - **to a space**: the space separators (general category Zs: U+00A0, U+1680,
+///   U+2000..U+200A, U+202F, U+205F, U+3000), and to a line feed the line and paragraph
+///   separators (Zl U+2028, Zp U+2029) and NEL (U+0085);
+/// - **to ASCII**: the fullwidth forms U+FF01..U+FF5E (`＠` → `@`, Unicode's
+///   Halfwidth and Fullwidth Forms block, compatibility-equivalent to U+0021..U+007E), and
+///   every decimal digit (general category Nd, [`ND_ZEROS`]) to its ASCII digit.
+pub fn fold_char(c: char) -> Fold {
+    let u = u32::from(c);
+    if u < 0x80 {
+        return Fold::Keep;
+    }
+    if is_default_ignorable(u) {
+        return Fold::Remove;
+    }
+    match u {
+        0x00A0 | 0x1680 | 0x2000..=0x200A | 0x202F | 0x205F | 0x3000 => Fold::Ascii(b' '),
+        0x0085 | 0x2028 | 0x2029 => Fold::Ascii(b'\n'),
+        0xFF01..=0xFF5E => u8::try_from(u - 0xFEE0).map_or(Fold::Keep, Fold::Ascii),
+        _ => match decimal_digit(u) {
+            Some(d) => Fold::Ascii(b'0' + d),
+            None => Fold::Keep,
+        },
+    }
+}
+
+fn is_default_ignorable(u: u32) -> bool {
+    matches!(
+        u,
+        0x00AD
+            | 0x034F
+            | 0x061C
+            | 0x115F..=0x1160
+            | 0x17B4..=0x17B5
+            | 0x180B..=0x180F
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x206F
+            | 0x3164
+            | 0xFE00..=0xFE0F
+            | 0xFEFF
+            | 0xFFA0
+            | 0xFFF0..=0xFFF8
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0000..=0xE0FFF
+    )
+}
+
+/// The zero of every run of ten decimal digits (general category Nd) outside ASCII: Unicode
+/// 14.0's UnicodeData.txt (each run is ten consecutive code points with digit values 0..9),
+/// and the two runs Unicode 15.0 added (Kawi U+11F50, Nag Mundari U+1E4F0). Digits of later
+/// versions are not folded.
+pub const ND_ZEROS: [u32; 67] = [
+    0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xDE6,
+    0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50,
+    0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650,
+    0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x11F50, 0x16A60, 0x16AC0,
+    0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E4F0, 0x1E950,
+    0x1FBF0,
+];
+
+/// The value of a decimal digit outside ASCII.
+fn decimal_digit(u: u32) -> Option<u8> {
+    let k = ND_ZEROS.partition_point(|&z| z <= u).checked_sub(1)?;
+    let zero = *ND_ZEROS.get(k)?;
+    u8::try_from(u - zero).ok().filter(|d| *d < 10)
+}
+
+/// The UTF-8 character at `i`: it and its length, or `None` for an invalid sequence.
+pub(super) fn utf8_char(t: &[u8], i: usize) -> Option<(char, usize)> {
+    let b0 = *t.get(i)?;
+    let len = match b0 {
+        0x00..=0x7F => return Some((char::from(b0), 1)),
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return None,
+    };
+    let s = t.get(i..i + len)?;
+    std::str::from_utf8(s)
+        .ok()?
+        .chars()
+        .next()
+        .map(|c| (c, len))
+}
+
+/// The folding layer, if anything folds.
+fn fold(input: &[u8]) -> Option<Layer> {
+    // Most non-ASCII text folds nothing: find the first character that does before copying.
+    let first = first_fold(input)?;
+    let mut out = Builder::new(input.len());
+    out.literals(0, input.get(..first).unwrap_or_default());
+    let mut i = first;
+    while let Some(&b) = input.get(i) {
+        if b < 0x80 {
+            out.literal(i, b);
+            i += 1;
+            continue;
+        }
+        match utf8_char(input, i) {
+            Some((c, len)) => match fold_char(c) {
+                Fold::Keep => {
+                    out.literals(i, input.get(i..i + len).unwrap_or_default());
+                    i += len;
+                }
+                Fold::Remove => {
+                    out.unit(i, len, &[]);
+                    i += len;
+                }
+                Fold::Ascii(a) => {
+                    out.unit(i, len, &[a]);
+                    i += len;
+                }
+            },
+            None => {
+                out.literal(i, b);
+                i += 1;
+            }
+        }
+    }
+    out.finish()
+}
+
+fn first_fold(input: &[u8]) -> Option<usize> {
+    let mut i = input.iter().position(|&b| b >= 0x80)?;
+    while let Some(&b) = input.get(i) {
+        if b < 0x80 {
+            i += 1;
+            continue;
+        }
+        match utf8_char(input, i) {
+            Some((c, len)) => {
+                if fold_char(c) != Fold::Keep {
+                    return Some(i);
+                }
+                i += len;
+            }
+            None => i += 1,
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 #[allow(clippy::string_slice)]
 mod tests {
@@ -184,44 +766,146 @@ mod tests {
         percent: true,
         plus_is_space: true,
         json: false,
+        fold: true,
+        nested: false,
     };
     const JSON: Decoding = Decoding {
         percent: false,
         plus_is_space: false,
         json: true,
+        fold: true,
+        nested: false,
     };
+
+    const ALL_HINTS: Hints = Hints {
+        json_escape: true,
+        percent: true,
+        plus: true,
+        non_ascii: true,
+        number: true,
+    };
+
+    /// As the raw pass would say.
+    fn mk(raw: &[u8], how: Decoding) -> Option<View> {
+        let hints = Hints {
+            json_escape: raw.windows(2).any(|w| w == b"\\u"),
+            percent: raw.contains(&b'%'),
+            plus: raw.contains(&b'+'),
+            non_ascii: !raw.is_ascii(),
+            number: false,
+        };
+        view(raw, how, Format::Text, &hints, &[])
+    }
+
+    fn text(v: &View) -> String {
+        String::from_utf8(v.bytes().to_vec()).unwrap()
+    }
 
     #[test]
     fn nothing_to_decode_means_no_view() {
-        assert!(view(b"plain text @ 4111", URL).is_none());
-        assert!(view(br#"{"a":"b\n"}"#, JSON).is_none());
+        assert!(mk(b"plain text @ 4111", URL).is_none());
+        assert!(mk(br#"{"a":"b\n"}"#, JSON).is_none());
+        assert!(mk("caf\u{e9} \u{2013} 4111".as_bytes(), URL).is_none());
     }
 
     #[test]
     fn percent_and_plus_map_back() {
         let raw = "q=jane%40example.com&c=4111+1111";
-        let v = view(raw.as_bytes(), URL).unwrap();
-        assert_eq!(v.bytes, b"q=jane@example.com&c=4111 1111");
+        let v = mk(raw.as_bytes(), URL).unwrap();
+        assert_eq!(v.bytes(), b"q=jane@example.com&c=4111 1111");
         // "jane@example.com" in the view is "jane%40example.com" in the input.
         let span = v.raw_span(&(2..18));
         assert_eq!(&raw[span], "jane%40example.com");
         let span = v.raw_span(&(21..30));
         assert_eq!(&raw[span], "4111+1111");
         // Invalid escapes stay as they are.
-        assert_eq!(view(b"100%+x%zz%4", URL).unwrap().bytes, b"100% x%zz%4");
+        assert_eq!(mk(b"100%+x%zz%4", URL).unwrap().bytes(), b"100% x%zz%4");
+    }
+
+    #[test]
+    fn percent_is_decoded_up_to_three_times() {
+        let raw = "a%2540b.io x%252540y %25252540z";
+        let v = mk(raw.as_bytes(), URL).unwrap();
+        assert_eq!(text(&v), "a@b.io x@y %40z");
+        assert_eq!(&raw[v.raw_span(&(1..2))], "%2540");
+        assert_eq!(&raw[v.raw_span(&(8..9))], "%252540");
     }
 
     #[test]
     fn json_escapes_map_back() {
         let raw = r#"{"e":"jane\u0040example.com","x":"\ud83d\ude00\/\u00e9"}"#;
-        let v = view(raw.as_bytes(), JSON).unwrap();
-        let text = String::from_utf8(v.bytes.clone()).unwrap();
-        assert_eq!(text, "{\"e\":\"jane@example.com\",\"x\":\"😀/é\"}");
-        let start = text.find("jane").unwrap();
+        let v = mk(raw.as_bytes(), JSON).unwrap();
+        let t = text(&v);
+        assert_eq!(t, "{\"e\":\"jane@example.com\",\"x\":\"😀/é\"}");
+        let start = t.find("jane").unwrap();
         let span = v.raw_span(&(start..start + "jane@example.com".len()));
         assert_eq!(&raw[span], r"jane\u0040example.com");
         // A lone surrogate does not break decoding.
-        let v = view(br#""\ud800x""#, JSON).unwrap();
-        assert_eq!(String::from_utf8(v.bytes).unwrap(), "\"\u{FFFD}x\"");
+        let v = mk(br#""\ud800x""#, JSON).unwrap();
+        assert_eq!(text(&v), "\"\u{FFFD}x\"");
+    }
+
+    #[test]
+    fn unicode_look_alikes_fold_and_map_back() {
+        let raw =
+            "4111\u{a0}1111\u{200b}1111\u{3000}\u{ff11}\u{0661}\u{1d7cf}1 jane\u{ff20}example.com";
+        let v = mk(raw.as_bytes(), URL).unwrap();
+        assert_eq!(text(&v), "4111 11111111 1111 jane@example.com");
+        // The digit after U+200B maps to itself; the span over the removed character covers it.
+        let t = text(&v);
+        let at = t.find('@').unwrap();
+        assert_eq!(&raw[v.raw_span(&(at..at + 1))], "\u{ff20}");
+        assert_eq!(
+            &raw[v.raw_span(&(0..18))],
+            &raw[..raw.find(" jane").unwrap()]
+        );
+        // Escaped look-alikes fold too: `\u00a0` is a space once decoded.
+        let raw = r#"{"c":"4111\u00a01111\u200B1111"}"#;
+        let v = mk(raw.as_bytes(), JSON).unwrap();
+        assert_eq!(text(&v), "{\"c\":\"4111 11111111\"}");
+        assert_eq!(&raw[v.raw_span(&(6..19))], r"4111\u00a01111\u200B1111");
+    }
+
+    #[test]
+    fn every_decimal_digit_folds() {
+        for &zero in &ND_ZEROS {
+            for d in 0..10u32 {
+                let c = char::from_u32(zero + d).unwrap();
+                assert_eq!(fold_char(c), Fold::Ascii(b'0' + d as u8), "{:X}", zero + d);
+            }
+        }
+        assert_eq!(
+            fold_char('\u{2460}'),
+            Fold::Keep,
+            "circled digits are not Nd"
+        );
+        assert_eq!(fold_char('\u{e9}'), Fold::Keep);
+        assert!(ND_ZEROS.windows(2).all(|w| w[0] + 10 <= w[1]));
+    }
+
+    #[test]
+    fn integer_valued_json_numbers_are_their_digits() {
+        let raw = r#"{"a":4111111111111111.0,"b":4.111111111111111e15,"c":4111111111111111E0,"d":0.25,"e":1e400,"s":"4.0e1","f":-12.50e6,"g":0.00012e11,"h":1.0,"i":12000000.0e-1}"#;
+        let v = view(raw.as_bytes(), JSON, Format::Json, &ALL_HINTS, &[]).unwrap();
+        assert_eq!(
+            text(&v),
+            r#"{"a":4111111111111111,"b":4111111111111111,"c":4111111111111111,"d":0.25,"e":1e400,"s":"4.0e1","f":-12500000,"g":12000000,"h":1.0,"i":1200000}"#
+        );
+        let t = text(&v);
+        let at = t.find("\"b\":").unwrap() + 4;
+        assert_eq!(&raw[v.raw_span(&(at..at + 16))], "4.111111111111111e15");
+        // Not in text input, and not where no number form hides an integer.
+        assert!(view(b"4111111111111111.0", JSON, Format::Text, &ALL_HINTS, &[]).is_none());
+        assert!(view(
+            br#"{"v":1.5,"w":2,"x":3.0}"#,
+            JSON,
+            Format::Json,
+            &ALL_HINTS,
+            &[],
+        )
+        .is_none());
+        assert!(is_integer_form(b"4.111111111111111e15,", 0));
+        assert!(!is_integer_form(b"0.0,", 0));
+        assert!(!is_integer_form(b"0.314,", 0));
     }
 }

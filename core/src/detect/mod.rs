@@ -5,8 +5,10 @@
 //! punctuation bytes (`@`, `+`, `(`, `-`, `:`): digit words go to the numeric detectors
 //! (cards, SSNs, phones, IPs, routing numbers), words with a known prefix to the credential
 //! detectors, `@` to the e-mail detector. Every matcher looks ahead or back a bounded number of
-//! bytes, so the work is linear in the input whatever it holds. Escaped input (percent-encoded
-//! or JSON `\u` escapes) is scanned once more, decoded, only when it holds such escapes.
+//! bytes, so the work is linear in the input whatever it holds. Input that hides values from a
+//! byte scan (escapes, look-alike characters, integer-valued JSON number forms, base64 or hex
+//! text) is scanned once more as a decoded view ([`decode`]), built only where it changes
+//! something; what is found there maps back to the original bytes.
 //!
 //! Detector kinds are small integer ids ([`Kind`]) so that findings are a bit set and rules
 //! test `has_<type>` without touching strings.
@@ -27,6 +29,7 @@ mod scan;
 mod secrets;
 mod ssn;
 mod text;
+pub mod tokens;
 
 use std::ops::Range;
 
@@ -248,9 +251,10 @@ impl Scanner {
             .map_or("[REDACTED]", String::as_str)
     }
 
-    /// Scans `input` and, when it holds escapes of the kinds `decoding` names, its decoded view
-    /// too (the agent sees decoded values). `on_match` gets every value once, in input order,
-    /// with its span in `input`.
+    /// Scans `input` and, when it holds what `decoding` undoes (escapes, look-alikes, number
+    /// forms, base64/hex text), its decoded view too (the agent sees decoded values).
+    /// `on_match` gets every value once, in input order, with its span in `input` (covering
+    /// every original byte of it).
     pub fn scan_input(
         &self,
         input: &[u8],
@@ -266,31 +270,58 @@ impl Scanner {
         let seen = scan::scan(self, input, format, &mut |f| found.push(f));
         // Custom detectors report after the pass: put everything in input order.
         found.sort_by_key(|f| f.span.start);
-        let needs_view = (decoding.json && seen.json_unicode_escape)
-            || (decoding.percent && seen.percent_escape)
-            || (decoding.plus_is_space && seen.plus);
-        let view = if needs_view {
-            decode::view(input, decoding)
-        } else {
-            None
+        let hints = decode::Hints {
+            json_escape: seen.json_unicode_escape,
+            percent: seen.percent_escape,
+            plus: seen.plus,
+            non_ascii: decoding.fold && !input.is_ascii(),
+            number: seen.number_form,
         };
+        let view = decode::view(input, decoding, format, &hints, &seen.token_words);
         let raw_count = found.len();
         if let Some(view) = view {
             let mut decoded = Vec::new();
-            scan::scan(self, &view.bytes, format, &mut |f| decoded.push(f));
-            // Both lists are in input order: one walk finds the values the raw scan missed.
+            scan::scan(self, view.bytes(), format, &mut |f| {
+                decoded.push(Finding {
+                    span: view.raw_span(&f.span),
+                    ..f
+                })
+            });
+            // Custom detectors report after the pass: in input order, as the raw list is.
+            decoded.sort_by_key(|f| f.span.start);
+            // Both lists are in input order: one walk finds the values the raw scan missed, and
+            // the values it saw only in part (`doe@example.com` of `jane\u{200b}.doe@…`): a
+            // decoded value that covers raw ones takes their place; one inside a raw value
+            // (an e-mail in a JWT's payload) is already counted.
+            let mut replaced = vec![false; raw_count];
             let mut j = 0;
             for f in decoded {
-                let span = view.raw_span(&f.span);
+                let span = f.span.clone();
                 while j < raw_count && found.get(j).is_some_and(|r| r.span.end <= span.start) {
                     j += 1;
                 }
-                let overlaps =
-                    j < raw_count && found.get(j).is_some_and(|r| r.span.start < span.end);
-                if !overlaps {
-                    found.push(Finding { span, ..f });
+                let mut k = j;
+                let mut covers = true;
+                while let Some(r) = found
+                    .get(k)
+                    .filter(|r| k < raw_count && r.span.start < span.end)
+                {
+                    covers &=
+                        span.start <= r.span.start && r.span.end <= span.end && span != r.span;
+                    k += 1;
+                }
+                if k == j || covers {
+                    for flag in replaced.iter_mut().take(k).skip(j) {
+                        *flag = true;
+                    }
+                    found.push(f);
                 }
             }
+            let mut n = 0;
+            found.retain(|_| {
+                n += 1;
+                !replaced.get(n - 1).copied().unwrap_or(false)
+            });
             found.sort_by_key(|f| f.span.start);
         }
         for f in &found {
@@ -459,6 +490,8 @@ mod tests {
             percent: true,
             plus_is_space: true,
             json: false,
+            fold: true,
+            nested: true,
         };
         let input = "/q?e=jane%40example.com&c=4111+1111+1111+1111&s=123-45-6789";
         let mut f = Findings::default();
@@ -504,6 +537,8 @@ mod tests {
             percent: true,
             plus_is_space: true,
             json: true,
+            fold: true,
+            nested: true,
         };
         let inputs = [
             "1 ".repeat(200_000),
@@ -528,5 +563,261 @@ mod tests {
             );
             assert!(start.elapsed().as_secs() < 5, "{}", &t[..20]);
         }
+    }
+}
+
+/// Issue 10 ("No way around the scanner"), classes 2 to 4: each example of the issue is a
+/// value the scanner finds, and the span it reports covers every original byte of it.
+#[cfg(test)]
+#[allow(clippy::string_slice)]
+mod issue_10 {
+    use super::*;
+
+    const CARD: &str = "4111111111111111";
+
+    /// Scans `text` as a body is scanned (`Decoding::BODY`), returning (type, raw value).
+    fn found(text: &str, format: Format) -> Vec<(String, String)> {
+        let scanner = Scanner::new(KindSet::all_built_ins());
+        let mut out = Vec::new();
+        scanner.scan_input(
+            text.as_bytes(),
+            Decoding::BODY,
+            format,
+            &mut Findings::default(),
+            |f| out.push((scanner.name(f.kind).to_string(), text[f.span].to_string())),
+        );
+        out
+    }
+
+    fn assert_found(text: &str, format: Format, kind: &str, raw: &str) {
+        let got = found(text, format);
+        assert!(
+            got.iter().any(|(k, v)| k == kind && v == raw),
+            "{text:?}: want {kind} {raw:?}, got {got:?}"
+        );
+    }
+
+    fn b64(s: &str) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for g in s.as_bytes().chunks(3) {
+            let n = g.iter().fold(0u32, |a, &b| a << 8 | u32::from(b)) << (8 * (3 - g.len()));
+            for k in 0..=g.len() {
+                out.push(A[(n >> (18 - 6 * k) & 63) as usize] as char);
+            }
+            for _ in g.len()..3 {
+                out.push('=');
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn class_2_unicode_spaces_between_digits() {
+        for space in ['\u{a0}', '\u{2009}', '\u{202f}', '\u{2007}', '\u{3000}'] {
+            let v = ["4111", "1111", "1111", "1111"].join(&space.to_string());
+            assert_found(
+                &format!(r#"{{"card":"{v}"}}"#),
+                Format::Json,
+                "credit_card",
+                &v,
+            );
+            let v = ["123", "45", "6789"].join(&space.to_string());
+            assert_found(&format!("ssn {v}."), Format::Text, "ssn", &v);
+        }
+    }
+
+    #[test]
+    fn class_2_invisible_characters_between_digits() {
+        for inv in [
+            '\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}', '\u{ad}',
+        ] {
+            let v = ["4111", "1111", "1111", "1111"].join(&inv.to_string());
+            assert_found(
+                &format!(r#"{{"card":"{v}"}}"#),
+                Format::Json,
+                "credit_card",
+                &v,
+            );
+            let v = format!("jane{inv}.doe@example.com");
+            assert_found(&format!("mail {v} now"), Format::Text, "email", &v);
+        }
+    }
+
+    #[test]
+    fn class_2_ascii_separators_between_digits() {
+        for sep in [".", "/", "\t", "\n", "  "] {
+            let v = ["4111", "1111", "1111", "1111"].join(sep);
+            assert_found(&format!("card {v} ok"), Format::Text, "credit_card", &v);
+        }
+        for sep in [r"\t", r"\n", r"\/"] {
+            let v = ["4111", "1111", "1111", "1111"].join(sep);
+            assert_found(
+                &format!(r#"{{"c":"{v}"}}"#),
+                Format::Json,
+                "credit_card",
+                &v,
+            );
+        }
+    }
+
+    #[test]
+    fn class_2_json_unicode_escapes_of_separators() {
+        for esc in [r"\u00a0", r"\u2009", r"\u200b", r"\u00AD", r"\u3000"] {
+            let v = ["4111", "1111", "1111", "1111"].join(esc);
+            assert_found(
+                &format!(r#"{{"c":"{v}"}}"#),
+                Format::Json,
+                "credit_card",
+                &v,
+            );
+        }
+    }
+
+    #[test]
+    fn class_2_fullwidth_and_other_decimal_digits() {
+        let fullwidth: String = CARD
+            .chars()
+            .map(|c| char::from_u32(u32::from(c) - 0x30 + 0xFF10).unwrap())
+            .collect();
+        assert_found(
+            &format!("card {fullwidth}"),
+            Format::Text,
+            "credit_card",
+            &fullwidth,
+        );
+        for zero in [0x0660u32, 0x0966, 0x1D7CE] {
+            let v: String = "123-45-6789"
+                .chars()
+                .map(|c| match c.to_digit(10) {
+                    Some(d) => char::from_u32(zero + d).unwrap(),
+                    None => c,
+                })
+                .collect();
+            assert_found(&format!("ssn {v}"), Format::Text, "ssn", &v);
+        }
+        let v = "jane.doe\u{ff20}example.com";
+        assert_found(&format!(r#"{{"to":"{v}"}}"#), Format::Json, "email", v);
+    }
+
+    #[test]
+    fn class_3_numbers_in_other_json_forms() {
+        for n in [
+            "4111111111111111.0",
+            "4.111111111111111e15",
+            "41111111111111110e-1",
+        ] {
+            assert_found(&format!(r#"{{"n":{n}}}"#), Format::Json, "credit_card", n);
+        }
+        // The card matcher takes the digits before the exponent itself: all of them.
+        assert_found(
+            r#"{"n":4111111111111111E0}"#,
+            Format::Json,
+            "credit_card",
+            CARD,
+        );
+        // Not integers: no card.
+        assert_eq!(found(r#"{"n":4111111111111111.5}"#, Format::Json), vec![]);
+    }
+
+    #[test]
+    fn class_4_percent_encoding_in_bodies_and_twice_in_paths() {
+        let v = "mailto:ann%40example.com";
+        assert_found(
+            &format!(r#"{{"url":"{v}"}}"#),
+            Format::Json,
+            "email",
+            "ann%40example.com",
+        );
+        let path = "/find?who=ann%2540example.com";
+        let scanner = Scanner::new(KindSet::all_built_ins());
+        let mut spans = Vec::new();
+        let url = Decoding {
+            plus_is_space: true,
+            json: false,
+            ..Decoding::BODY
+        };
+        scanner.scan_input(
+            path.as_bytes(),
+            url,
+            Format::Text,
+            &mut Findings::default(),
+            |f| spans.push(path[f.span].to_string()),
+        );
+        assert_eq!(spans, vec!["ann%2540example.com"]);
+        assert_found(
+            "card=4111%25201111%25201111%25201111",
+            Format::Text,
+            "credit_card",
+            "4111%25201111%25201111%25201111",
+        );
+    }
+
+    #[test]
+    fn class_4_base64_and_hex_text_values() {
+        for text in [
+            CARD,
+            "4111 1111 1111 1111",
+            "123-45-6789",
+            "jane.doe@example.com",
+        ] {
+            let b = b64(text);
+            let kind = found(text, Format::Text)[0].0.clone();
+            assert_found(&format!(r#"{{"v":"{b}"}}"#), Format::Json, &kind, &b);
+            let url_safe = b.trim_end_matches('=').replace('+', "-").replace('/', "_");
+            assert_found(&format!("x {url_safe} y"), Format::Text, &kind, &url_safe);
+            let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
+            assert_found(&format!(r#"{{"v":"{hex}"}}"#), Format::Json, &kind, &hex);
+        }
+        // Twice encoded.
+        let twice = b64(&b64("card 4111 1111 1111 1111"));
+        assert_found(
+            &format!(r#"{{"v":"{twice}"}}"#),
+            Format::Json,
+            "credit_card",
+            &twice,
+        );
+    }
+
+    #[test]
+    fn class_4_base64_multipart_parts() {
+        let payload =
+            b64("Name: Ann\r\nCard: 4111 1111 1111 1111\r\nThanks, and see you soon!\r\n");
+        let lines: Vec<&str> = payload
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let part = lines.join("\r\n");
+        let body = format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n{part}\r\n--XyZ--\r\n"
+        );
+        assert!(
+            lines.last().unwrap().len() < 76,
+            "a short last line, then the boundary"
+        );
+        assert_found(&body, Format::Text, "credit_card", &part);
+    }
+}
+#[cfg(test)]
+mod custom_in_views {
+    use super::*;
+
+    /// A custom detector's value found again in a decoded view is the same value: counted once.
+    #[test]
+    fn a_custom_value_seen_raw_and_in_a_view_counts_once() {
+        let custom = CustomDetector::compile(r"\bEMP-\d{6}\b", None, &[]).unwrap();
+        let scanner = Scanner::with_custom(
+            KindSet::all_built_ins().with(Kind(BUILT_INS.len() as u8)),
+            vec![("employee_id".into(), custom)],
+        );
+        // An escape makes a view, and the custom pass runs on it too, after the built-ins.
+        let body = r#"{"badge":"EMP-204817","n":"\u0041","to":"a@b.io"}"#;
+        let mut f = Findings::default();
+        let mut spans = Vec::new();
+        scanner.scan_input(body.as_bytes(), Decoding::BODY, Format::Json, &mut f, |x| {
+            spans.push(x.span)
+        });
+        assert_eq!(f.count, 2, "{spans:?}");
     }
 }

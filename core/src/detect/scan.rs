@@ -9,16 +9,24 @@
 //! Whether a finding sits inside a JSON string is worked out only when a body is redacted.
 
 use super::catalogue::DigitWord;
-use super::text::{at, is_word, run_end, run_start, sep_at, word_end, word_start_at};
+use super::text::{
+    at, group_sep_at, is_word, run_end, run_start, sep_at, word_end, word_start_at, GroupSep,
+};
 use super::{at_digit_word, at_letter_word, at_stop, is_stop_byte};
 use super::{Finding, Format, Kind, Scanner};
 
 /// Escapes the pass met: they decide whether a decoded view is worth scanning too.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Seen {
     pub json_unicode_escape: bool,
     pub percent_escape: bool,
     pub plus: bool,
+    /// A number whose fraction of zeros or exponent hides an integer of seven digits or more
+    /// (`4111111111111111.0`, `4.111111111111111e15`).
+    pub number_form: bool,
+    /// Words holding a digit that may belong to a base64 or hex token: long ones, and ones
+    /// joined to more of a token by `+` or `/` (see `tokens::Search::Sparse`).
+    pub token_words: Vec<std::ops::Range<usize>>,
 }
 
 /// Bytes the pass stops at: digits (the numeric and letter-led detectors), the stop bytes of
@@ -96,8 +104,16 @@ pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format, emit: &mut impl FnMut
         if b.is_ascii_digit() {
             let end = word_end(t, i);
             let m = if word_start_at(t, i) {
+                if may_be_token(t, i, end) {
+                    seen.token_words.push(i..end);
+                }
                 match numeric(sc, t, i, end) {
                     Numeric::Found(kind, start, m_end) => Some((kind, start, m_end)),
+                    Numeric::NumberForm(e) => {
+                        seen.number_form |= super::decode::is_integer_form(t, i);
+                        i = e.max(i + 1);
+                        continue;
+                    }
                     Numeric::NothingBefore(e) => {
                         i = e.max(i + 1);
                         continue;
@@ -108,6 +124,9 @@ pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format, emit: &mut impl FnMut
                 let ws = run_start(t, i, 64, is_word);
                 if ws != checked_word {
                     checked_word = ws;
+                    if may_be_token(t, ws, end) {
+                        seen.token_words.push(ws..end);
+                    }
                     letter_led(sc, t, ws)
                 } else {
                     None
@@ -159,6 +178,9 @@ enum Numeric {
     /// No value starts before this position: the word, or a whole date, time or short chain
     /// of digit groups, is passed over at once instead of stopping at each of its groups.
     NothingBefore(usize),
+    /// As `NothingBefore`, and the number may be written in a form that hides an integer
+    /// (`4111111111111111.0`): the decoded view may find a value in it.
+    NumberForm(usize),
 }
 
 /// Numeric values that start where a digit word starts (`end` is the word's end). Cheap tests
@@ -166,7 +188,8 @@ enum Numeric {
 fn numeric(sc: &Scanner, t: &[u8], i: usize, end: usize) -> Numeric {
     match numeric_value(sc, t, i, end) {
         Ok((kind, start, m_end)) => Numeric::Found(kind, start, m_end),
-        Err(skip) => Numeric::NothingBefore(skip),
+        Err((skip, false)) => Numeric::NothingBefore(skip),
+        Err((skip, true)) => Numeric::NumberForm(skip),
     }
 }
 
@@ -175,30 +198,39 @@ fn numeric_value(
     t: &[u8],
     i: usize,
     end: usize,
-) -> Result<(Kind, usize, usize), usize> {
+) -> Result<(Kind, usize, usize), (usize, bool)> {
     let len = end - i;
     let digits = t
         .get(i..end)
         .map_or(0, |w| w.iter().take_while(|d| d.is_ascii_digit()).count());
+    // Short chains (`0.314`) and dates are no number form that hides seven digits or more.
     if digits == len && digits < 7 {
         if let Some(chain_end) = short_chain(t, i + digits, digits) {
-            return Err(chain_end);
+            return Err((chain_end, false));
         }
     }
     if let Some(e) = date_or_time(t, i, digits) {
-        return Err(e);
+        return Err((e, false));
     }
     let word = DigitWord {
         t,
         start: i,
         end,
         digits,
-        sep_next: matches!(at(t, i + digits), Some(b' ' | b'-' | b'.' | 0xE2 | 0xEF)),
+        sep_next: matches!(
+            at(t, i + digits),
+            Some(b' ' | b'-' | b'.' | b'/' | b'\t' | b'\n' | b'\r' | b'\\' | 0xE2 | 0xEF)
+        ),
     };
     // In catalogue order: an SSN or a card is never also one of the later kinds.
-    at_digit_word(sc.enabled, &word)
-        .map(|(kind, e)| (kind, i, e))
-        .ok_or(end)
+    match at_digit_word(sc.enabled, &word) {
+        Some((kind, e)) => Ok((kind, i, e)),
+        None => {
+            let form = matches!(at(t, i + digits), Some(b'.' | b'e' | b'E'))
+                && may_be_integer_form(t, i + digits);
+            Err((end, form))
+        }
+    }
 }
 
 /// Whether the digit groups that start with a group of `digits` digits ending at `j` hold too
@@ -214,12 +246,13 @@ fn short_chain(t: &[u8], mut j: usize, digits: usize) -> Option<usize> {
             return None; // IPv6 (`2001:db8::1`), `555) 123-4567`
         }
         let Some((_, len)) = sep_at(t, j) else {
-            return Some(j);
+            // Groups joined by what only cards and SSNs take (`4111\t1111`): theirs.
+            return (!card_groups_at(t, j)).then_some(j);
         };
         let g = run_end(t, j + len, |b| b.is_ascii_digit()) - (j + len);
         if g == 0 {
-            // `1 (415) 555-2671`; otherwise the separator is not part of the chain.
-            return (at(t, j + len) != Some(b'(')).then_some(j);
+            // `1 (415) 555-2671`, `4111  1111`; otherwise the separator is not part of the chain.
+            return (at(t, j + len) != Some(b'(') && !card_groups_at(t, j)).then_some(j);
         }
         if is_word_at(t, j + len + g) {
             return None; // `12 34abc`: a word the letter-led detectors look at
@@ -229,6 +262,42 @@ fn short_chain(t: &[u8], mut j: usize, digits: usize) -> Option<usize> {
         j += len + g;
     }
     None
+}
+
+/// A word holding a digit (`t[start..end]`) that may belong to a base64 or hex token: long
+/// enough to be one, or joined to more of one by `+` or `/`.
+fn may_be_token(t: &[u8], start: usize, end: usize) -> bool {
+    end - start >= super::tokens::MIN_BASE64
+        || matches!(at(t, end), Some(b'+' | b'/'))
+        || matches!(super::text::before(t, start), Some(b'+' | b'/'))
+}
+
+/// A separator at `j` that only cards and SSNs take between groups (a run of spaces, `/`, a
+/// tab, a line break), followed by a digit.
+fn card_groups_at(t: &[u8], j: usize) -> bool {
+    matches!(at(t, j), Some(b' ' | b'/' | b'\t' | b'\n' | b'\r' | b'\\'))
+        && group_sep_at(t, j).is_some_and(|(s, len)| {
+            !matches!(s, GroupSep::Dash | GroupSep::Dot | GroupSep::Spaces(1))
+                && is_digit(t, j + len)
+        })
+}
+
+/// A quick look after a number's integer digits (at `j`): an exponent, or a fraction of zeros.
+/// Decimals (`0.314`) end here; what passes is parsed whole.
+fn may_be_integer_form(t: &[u8], j: usize) -> bool {
+    match at(t, j) {
+        Some(b'e' | b'E') => true,
+        Some(b'.') => {
+            let mut k = j + 1;
+            let mut zeros = true;
+            while let Some(d) = at(t, k).filter(u8::is_ascii_digit) {
+                zeros &= d == b'0';
+                k += 1;
+            }
+            k > j + 1 && (zeros || matches!(at(t, k), Some(b'e' | b'E')))
+        }
+        _ => false,
+    }
 }
 
 fn is_word_at(t: &[u8], i: usize) -> bool {
@@ -425,6 +494,9 @@ mod tests {
         assert_eq!(short_chain(b"2001:db8::1", 4, 4), None);
         assert_eq!(short_chain(b"1 (415) 555-2671", 1, 1), None);
         assert_eq!(short_chain(b"12 34abc", 2, 2), None);
+        assert_eq!(short_chain(b"4111\t1111", 4, 4), None, "a card's groups");
+        assert_eq!(short_chain(b"4111  1111", 4, 4), None, "a card's groups");
+        assert_eq!(short_chain(b"12\tx", 2, 2), Some(2));
         assert_eq!(
             short_chain(b"123\xE2\x80\x9345\xE2\x80\x936789", 3, 3),
             None,

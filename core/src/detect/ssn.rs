@@ -1,16 +1,16 @@
-//! US Social Security numbers: `ddd-dd-dddd`, or the same with spaces, dots or unicode dashes
-//! (one separator throughout), and bare nine-digit numbers next to a cue (`ssn`, `social
+//! US Social Security numbers: `ddd-dd-dddd`, or the same with spaces (one to three), dots,
+//! slashes, tabs, line breaks (raw or JSON-escaped) or unicode dashes (one separator throughout), and bare nine-digit numbers next to a cue (`ssn`, `social
 //! security` in a nearby key or text). Area 000, 666 and 900-999, group 00 and serial 0000 are
 //! never issued, so they are not SSNs.
 
 use super::catalogue::{BuiltIn, DigitWord};
-use super::text::{digit, has_cue_around, sep_at, sep_before, Sep};
+use super::text::{digit, group_sep_at, group_sep_before, has_cue_around, GroupSep};
 
 pub(super) struct Ssn;
 
 impl BuiltIn for Ssn {
     const NAME: &'static str = "ssn";
-    const FINDS: &'static str = "`ddd-dd-dddd`, or with spaces, dots or unicode dashes (one separator throughout); a bare nine-digit number only after a cue (`ssn`, `social security`). Never-issued numbers (area 000, 666, 900..999; group 00; serial 0000) are not SSNs; nor is one inside a longer number.";
+    const FINDS: &'static str = "`ddd-dd-dddd`, or with one to three spaces, dots, slashes, tabs, line breaks (raw or JSON-escaped) or unicode dashes (one separator throughout); a bare nine-digit number only after a cue (`ssn`, `social security`). Never-issued numbers (area 000, 666, 900..999; group 00; serial 0000) are not SSNs; nor is one inside a longer number.";
     const DIGIT_WORD: bool = true;
     /// Three digits and a separator, or nine digits.
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
@@ -29,10 +29,10 @@ const CUES: &[&str] = &[
 
 pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     let area = number(t, start, 3)?;
-    if let Some((sep, len)) = sep_at(t, start + 3) {
+    if let Some((sep, len)) = group_sep_at(t, start + 3) {
         let g = start + 3 + len;
         let group = number(t, g, 2)?;
-        let (sep2, len2) = sep_at(t, g + 2)?;
+        let (sep2, len2) = group_sep_at(t, g + 2)?;
         if sep2 != sep {
             return None;
         }
@@ -56,13 +56,14 @@ fn valid(area: u32, group: u32, serial: u32) -> bool {
 
 /// Not part of a longer number: no digit right after, and the chain does not go on with the
 /// same separator on either side (`1-123-45-6789`, `123-45-6789-1`).
-fn standalone(t: &[u8], start: usize, end: usize, sep: Option<Sep>) -> bool {
+fn standalone(t: &[u8], start: usize, end: usize, sep: Option<GroupSep>) -> bool {
     if digit(t, end).is_some() {
         return false;
     }
     let Some(sep) = sep else { return true };
-    let right = sep_at(t, end).is_some_and(|(s, len)| s == sep && digit(t, end + len).is_some());
-    let left = sep_before(t, start).is_some_and(|(s, len)| {
+    let right =
+        group_sep_at(t, end).is_some_and(|(s, len)| s == sep && digit(t, end + len).is_some());
+    let left = group_sep_before(t, start).is_some_and(|(s, len)| {
         s == sep
             && start
                 .checked_sub(len + 1)
@@ -97,6 +98,11 @@ mod tests {
             Some("123\u{2013}45\u{2013}6789")
         );
         assert_eq!(ssn("123-45 6789"), None);
+        for sep in ["/", "\t", "\n", "  ", r"\n", r"\t"] {
+            let v = ["123", "45", "6789"].join(sep);
+            assert_eq!(ssn(&format!("x {v} y")), Some(v.as_str()), "{sep:?}");
+        }
+        assert_eq!(ssn("1\t123\t45\t6789"), None, "inside a longer chain");
         assert_eq!(ssn("id 123456789"), None);
     }
 

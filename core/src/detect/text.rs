@@ -120,6 +120,67 @@ pub(super) fn sep_before(t: &[u8], i: usize) -> Option<(Sep, usize)> {
         .filter(|s| s.1 == 1)
 }
 
+/// A separator between the digit groups of a card or an SSN: the separators of [`sep_at`],
+/// and those people (and encoders) also put between groups: a run of two or three spaces,
+/// `/`, a tab, a line break, raw or JSON-escaped (`\t`, `\n`, `\r\n`, `\/`). Groups must be
+/// joined by the same one throughout (a run of spaces of the same length).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum GroupSep {
+    /// One to three spaces.
+    Spaces(u8),
+    Dash,
+    Dot,
+    Slash,
+    Tab,
+    Newline,
+}
+
+/// The group separator starting at `i`, and its length in bytes.
+pub(super) fn group_sep_at(t: &[u8], i: usize) -> Option<(GroupSep, usize)> {
+    match at(t, i)? {
+        b' ' => {
+            let n = run_end(t, i, |b| b == b' ').min(i + 4) - i;
+            (n <= 3).then_some((GroupSep::Spaces(u8::try_from(n).ok()?), n))
+        }
+        b'/' => Some((GroupSep::Slash, 1)),
+        b'\t' => Some((GroupSep::Tab, 1)),
+        b'\n' => Some((GroupSep::Newline, 1)),
+        b'\r' => (at(t, i + 1) == Some(b'\n')).then_some((GroupSep::Newline, 2)),
+        b'\\' => match at(t, i + 1)? {
+            b'n' => Some((GroupSep::Newline, 2)),
+            b't' => Some((GroupSep::Tab, 2)),
+            b'/' => Some((GroupSep::Slash, 2)),
+            b'r' if t.get(i + 2..i + 4) == Some(b"\\n") => Some((GroupSep::Newline, 4)),
+            _ => None,
+        },
+        _ => match sep_at(t, i)? {
+            (Sep::Dash, len) => Some((GroupSep::Dash, len)),
+            (Sep::Dot, len) => Some((GroupSep::Dot, len)),
+            (Sep::Space, len) => Some((GroupSep::Spaces(1), len)),
+        },
+    }
+}
+
+/// The group separator ending just before `i`, and its length.
+pub(super) fn group_sep_before(t: &[u8], i: usize) -> Option<(GroupSep, usize)> {
+    for len in [4, 3, 2] {
+        if let Some(found) = i
+            .checked_sub(len)
+            .and_then(|p| group_sep_at(t, p))
+            .filter(|&(s, l)| l == len && !matches!(s, GroupSep::Spaces(_)))
+        {
+            return Some(found);
+        }
+    }
+    let spaces = i - run_start(t, i, 4, |b| b == b' ');
+    if (1..=3).contains(&spaces) {
+        return Some((GroupSep::Spaces(u8::try_from(spaces).ok()?), spaces));
+    }
+    i.checked_sub(1)
+        .and_then(|p| group_sep_at(t, p))
+        .filter(|s| s.1 == 1)
+}
+
 /// How far back a cue word may be: about a JSON key and its punctuation, or a short phrase.
 pub(super) const CUE_WINDOW: usize = 48;
 
@@ -204,6 +265,22 @@ mod tests {
         assert_eq!(sep_before("1\u{2014}2".as_bytes(), 4), Some((Sep::Dash, 3)));
         assert_eq!(sep_before(b"1-2", 2), Some((Sep::Dash, 1)));
         assert_eq!(sep_before(b"12", 1), None);
+        assert_eq!(group_sep_at(b"1  2", 1), Some((GroupSep::Spaces(2), 2)));
+        assert_eq!(group_sep_at(b"1    2", 1), None, "four spaces");
+        assert_eq!(group_sep_at(br"1\n2", 1), Some((GroupSep::Newline, 2)));
+        assert_eq!(group_sep_at(br"1\r\n2", 1), Some((GroupSep::Newline, 4)));
+        assert_eq!(group_sep_at(b"1\r\n2", 1), Some((GroupSep::Newline, 2)));
+        assert_eq!(group_sep_at(b"1/2", 1), Some((GroupSep::Slash, 1)));
+        assert_eq!(
+            group_sep_at("1\u{2013}2".as_bytes(), 1),
+            Some((GroupSep::Dash, 3))
+        );
+        assert_eq!(group_sep_before(br"1\t2", 3), Some((GroupSep::Tab, 2)));
+        assert_eq!(
+            group_sep_before(b"1   2", 4),
+            Some((GroupSep::Spaces(3), 3))
+        );
+        assert_eq!(group_sep_before(b"1-2", 2), Some((GroupSep::Dash, 1)));
     }
 
     #[test]

@@ -9,19 +9,17 @@ use crate::scrub::{redact, scrub, BodyFormat};
 
 use super::Headers;
 
-/// Paths and query strings are percent-encoded, and `+` is a space in query strings.
+/// Paths and query strings are percent-encoded (`+` is a space in query strings), and may hide
+/// look-alikes and nested encodings like a body.
 pub(super) const PATH_DECODING: Decoding = Decoding {
-    percent: true,
     plus_is_space: true,
     json: false,
+    ..Decoding::BODY
 };
 
-/// Header values may be percent-encoded (cookies, `Link`) or carry JSON text.
-const HEADER_DECODING: Decoding = Decoding {
-    percent: true,
-    plus_is_space: false,
-    json: true,
-};
+/// Header values may be percent-encoded (cookies, `Link`), carry JSON text, look-alikes and
+/// nested encodings.
+const HEADER_DECODING: Decoding = Decoding::BODY;
 
 /// Headers whose value is where the request is addressed or where it came from, written by
 /// proxies: an IP address there is routing, not data the caller sends (other detectors still

@@ -25,6 +25,7 @@ mod tests;
 use std::borrow::Cow;
 use std::rc::Rc;
 
+use crate::charset::Charset;
 use crate::events::{EventLog, EventType};
 use crate::header_map::HeaderMap;
 use crate::metrics::Tally;
@@ -269,6 +270,8 @@ pub struct Exchange {
     /// What the request's own fields hold (method, path, headers, trailers).
     fields: FieldScan,
     content: Content,
+    /// The body's encoding as the content type declares it (UTF-8 unless it names UTF-16/32).
+    charset: Charset,
     /// A gRPC request: Envoy reports its failures as 200 with a `grpc-status`, so the end of
     /// its stream is always looked at.
     grpc: bool,
@@ -311,6 +314,7 @@ impl Exchange {
             path: String::new(),
             fields: FieldScan::default(),
             content: Content::Other,
+            charset: Charset::Utf8,
             grpc: false,
             presented: Presented::Nothing,
             granted: None,

@@ -5,6 +5,7 @@
 //! [`Exchange::enforce`], the one place where `mode` matters: it records what was decided and
 //! carries it out, or in monitor mode only reports it.
 
+use crate::charset::{Charset, Encoding};
 use crate::detect::{Decoding, Finding, Findings, Format};
 use crate::events::{self, Stamp};
 use crate::header_map::HeaderMap;
@@ -26,18 +27,14 @@ use super::{
 /// Paths in events are bounded like payloads: a path can be up to Envoy's header limit.
 pub(super) const MAX_EVENT_PATH_BYTES: usize = 2048;
 
-/// Any body may carry JSON `\u` escapes (JSON is sniffed, not trusted to its content type).
-const JSON_DECODING: Decoding = Decoding {
-    percent: false,
-    plus_is_space: false,
-    json: true,
-};
+/// Any body may carry JSON and percent escapes, look-alikes and nested encodings (JSON is
+/// sniffed, not trusted to its content type).
+const BODY_DECODING: Decoding = Decoding::BODY;
 
-/// Form bodies are percent-encoded, with `+` for a space; JSON escapes are undone too.
+/// Form bodies are percent-encoded, with `+` for a space.
 const FORM_DECODING: Decoding = Decoding {
-    percent: true,
     plus_is_space: true,
-    json: true,
+    ..Decoding::BODY
 };
 
 /// Which well-known document a request asks for.
@@ -62,8 +59,15 @@ impl WellKnown {
 /// body), and the values to scrub from the body (in input order).
 struct Scan {
     findings: Findings,
+    /// Spans in the body as scanned: `text` when there is one.
     body_spans: Vec<Finding>,
     format: BodyFormat,
+    /// A UTF-16 or UTF-32 body, transcoded to UTF-8: what is scanned, scrubbed and redacted
+    /// (and encoded back, [`Scan::encoding`]) instead of the body's bytes.
+    text: Option<Vec<u8>>,
+    encoding: Option<Encoding>,
+    /// The body's length as received.
+    body_bytes: usize,
 }
 
 impl Exchange {
@@ -105,6 +109,7 @@ impl Exchange {
         self.method = String::from_utf8_lossy(head.method).into_owned();
         self.path = String::from_utf8_lossy(head.path).into_owned();
         self.content = Content::of(head.content_type);
+        self.charset = Charset::declared(head.content_type);
         self.grpc = head
             .content_type
             .is_some_and(|ct| ct.starts_with(b"application/grpc"));
@@ -298,7 +303,10 @@ impl Exchange {
 
     /// The whole request is here: scan it, evaluate the rules, record it, carry out the verdict.
     fn decide(&mut self, policy: &Policy, body: &[u8], now: u64, host: &impl Host) -> Step {
-        let scan = self.scan(policy, body);
+        let mut scan = self.scan(policy, body);
+        // A UTF-16/32 body is reasoned about as its UTF-8 text from here on.
+        let text = scan.text.take();
+        let body = text.as_deref().unwrap_or(body);
         let facts = self.facts(&scan.findings);
         let verdict = policy.evaluate(&facts);
         let redaction = policy.redaction(&facts);
@@ -341,6 +349,9 @@ impl Exchange {
             findings: self.fields.findings.clone(),
             body_spans: Vec::new(),
             format: BodyFormat::Text,
+            text: None,
+            encoding: None,
+            body_bytes: 0,
         };
         Some(self.conclude(policy, &verdict, None, &[], scan, host.now_nanos(), host))
     }
@@ -358,13 +369,12 @@ impl Exchange {
         host: &impl Host,
     ) -> Step {
         let ts = rfc3339_millis(now / 1_000_000);
-        let body_len = size_u64(body.len());
         self.record_request(
             policy,
             body,
             &scan.body_spans,
             Some(&scan.findings),
-            body_len,
+            size_u64(scan.body_bytes),
             &ts,
         );
         let step = self.enforce(policy, verdict, redaction, body, scan, now, &ts);
@@ -383,11 +393,17 @@ impl Exchange {
 
     /// Detection over the body, added to what the request's fields hold.
     fn scan(&self, policy: &Policy, body: &[u8]) -> Scan {
+        let body_bytes = body.len();
+        let (encoding, text) = match Charset::detect(self.charset, body) {
+            Some(t) => (Some(t.encoding), Some(t.text)),
+            None => (None, None),
+        };
+        let body = text.as_deref().unwrap_or(body);
         let format = self.body_format(body);
         let (scan_format, decoding) = match format {
-            BodyFormat::Json => (Format::Json, JSON_DECODING),
+            BodyFormat::Json => (Format::Json, BODY_DECODING),
             BodyFormat::Form => (Format::Text, FORM_DECODING),
-            BodyFormat::Text => (Format::Text, JSON_DECODING),
+            BodyFormat::Text => (Format::Text, BODY_DECODING),
         };
         let limit = policy.max_event_payload_bytes;
         // Redaction needs every value of the body; the payload only those within its limit.
@@ -405,6 +421,9 @@ impl Exchange {
             findings,
             body_spans,
             format,
+            text,
+            encoding,
+            body_bytes,
         }
     }
 
@@ -433,7 +452,7 @@ impl Exchange {
             decision,
             result,
             detected: scan.findings.kinds,
-            body_bytes: size_u64(body.len()),
+            body_bytes: size_u64(scan.body_bytes),
             trust_score: policy.trust_score,
             scan_us: 0,
         });
@@ -499,8 +518,14 @@ impl Exchange {
         let redact_by = redaction
             .filter(|_| reply.is_none() && (!scan.body_spans.is_empty() || fields.values > 0));
         let redacted = redact_by.map(|rule| {
-            let rewritten = (!report_only && !scan.body_spans.is_empty())
-                .then(|| scrub::redact(body, &mut scan.body_spans, scan.format, &policy.scanner));
+            let rewritten = (!report_only && !scan.body_spans.is_empty()).then(|| {
+                let out = scrub::redact(body, &mut scan.body_spans, scan.format, &policy.scanner);
+                // A UTF-16/32 body goes on in its own encoding, placeholders included.
+                match scan.encoding {
+                    Some(e) => e.encode(&out),
+                    None => out,
+                }
+            });
             let kinds = scan
                 .body_spans
                 .iter()

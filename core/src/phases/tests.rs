@@ -240,7 +240,8 @@ fn encoded_values_in_path_and_body_count_and_are_scrubbed() {
         Some(403)
     );
     assert_eq!(lines(&ex)[0]["payload"], r#"{"s":"[SSN_REDACTED]"}"#);
-    // Form bodies are percent-encoded; other bodies are not decoded that way.
+    // Form bodies are percent-encoded; other bodies are decoded that way too (a JSON value or
+    // a text may hold a URL), but only forms take `+` for a space.
     let mut ex = Exchange::new(Some(p.clone()));
     let form = RequestHead {
         content_type: Some(b"application/x-www-form-urlencoded; charset=utf-8"),
@@ -252,7 +253,12 @@ fn encoded_values_in_path_and_body_count_and_are_scrubbed() {
         Some(449)
     );
     let mut ex = exchange(&p, "POST", "/x", false);
-    assert_eq!(decide(&mut ex, b"mail=jane%40example.com"), Step::Continue);
+    assert_eq!(
+        reply_status(&decide(&mut ex, b"mail=jane%40example.com")),
+        Some(449)
+    );
+    let mut ex = exchange(&p, "POST", "/x", false);
+    assert_eq!(decide(&mut ex, b"n=4111+1111+1111+1111"), Step::Continue);
 }
 
 #[test]
@@ -1231,4 +1237,91 @@ fn a_redact_rule_rewrites_every_field_that_held_a_value() {
     assert_eq!(l[1]["detected"], json!(["credit_card", "email"]));
     let text = String::from_utf8_lossy(ex.events()).to_string();
     assert!(!text.contains("4111") && !text.contains("ann@"), "{text}");
+}
+
+fn utf16le(s: &str, bom: bool) -> Vec<u8> {
+    let mut out: Vec<u8> = if bom { vec![0xFF, 0xFE] } else { vec![] };
+    out.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+    out
+}
+
+/// Issue 10, class 4: a UTF-16 body (byte order mark, declared charset, or neither) is scanned
+/// as text; its event payload is UTF-8 without the value, and a redacted one stays UTF-16.
+#[test]
+fn utf16_bodies_are_scanned_redacted_in_their_encoding_and_logged_as_text() {
+    let p = policy(json!({}));
+    for bom in [true, false] {
+        let mut ex = exchange(&p, "POST", "/x", false);
+        let body = utf16le(r#"{"ssn":"123-45-6789"}"#, bom);
+        assert_eq!(
+            reply_status(&decide(&mut ex, &body)),
+            Some(403),
+            "bom {bom}"
+        );
+        assert_eq!(lines(&ex)[0]["payload"], r#"{"ssn":"[SSN_REDACTED]"}"#);
+        assert_eq!(lines(&ex)[0]["body_bytes"], body.len());
+    }
+    // Declared, and starting with a character that has no NUL byte.
+    let mut ex = Exchange::new(Some(p.clone()));
+    let h = RequestHead {
+        content_type: Some(b"text/plain; charset=utf-16le"),
+        ..head("POST", "/x")
+    };
+    ex.request_headers(&h, false, &at(NOW));
+    let body = utf16le("\u{20ac}5 for 123-45-6789", false);
+    assert_eq!(reply_status(&decide(&mut ex, &body)), Some(403));
+
+    let p = policy(json!({"policy": {"block_rules": [
+        {"name": "scrub", "condition": "has_credit_card || has_email", "action": "redact"}]}}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    let body = utf16le(
+        r#"{"n":4111111111111111,"to":"ann@example.com","x":"é"}"#,
+        true,
+    );
+    let Step::Redact(out) = decide(&mut ex, &body) else {
+        panic!("not redacted")
+    };
+    assert_eq!(
+        out,
+        utf16le(r#"{"n":"[CREDIT_CARD]","to":"[EMAIL]","x":"é"}"#, true)
+    );
+    let events = String::from_utf8_lossy(ex.events()).to_string();
+    assert!(
+        !events.contains("1111") && !events.contains("ann@"),
+        "{events}"
+    );
+}
+
+/// Issue 10, classes 2 to 4: the values the scanner now sees through are blocked, and no
+/// original byte of them reaches the event line.
+#[test]
+fn folded_and_encoded_values_are_blocked_and_scrubbed() {
+    let p = policy(json!({}));
+    for (body, leak) in [
+        ("{\"ssn\":\"123\u{a0}45\u{a0}6789\"}", "6789"),
+        ("{\"ssn\":\"123\u{200b}-45-6789\"}", "6789"),
+        (r#"{"ssn":"123\u200b-45-6789"}"#, "6789"),
+        ("{\"ssn\":\"\u{ff11}\u{ff12}\u{ff13}-45-6789\"}", "6789"),
+        (r#"{"ssn":"123\t45\t6789"}"#, "6789"),
+        (r#"{"ssn":"MTIzLTQ1LTY3ODk="}"#, "MTIzLTQ1LTY3ODk"),
+        (
+            r#"{"ssn":"3132332d34352d36373839"}"#,
+            "3132332d34352d36373839",
+        ),
+        (r#"{"ssn":"123%2D45%2D6789"}"#, "6789"),
+    ] {
+        let mut ex = exchange(&p, "POST", "/x", false);
+        assert_eq!(
+            reply_status(&decide(&mut ex, body.as_bytes())),
+            Some(403),
+            "{body}"
+        );
+        let events = String::from_utf8_lossy(ex.events()).to_string();
+        assert!(!events.contains(leak), "{body}: {events}");
+        assert!(events.contains("[SSN_REDACTED]"), "{events}");
+    }
+    // Twice percent-encoded in the path: a warning the headers make certain.
+    let (ex, step) = headers_step(&p, "GET", "/q?to=ann%2540example.com");
+    assert_eq!(reply_status(&step), Some(449));
+    assert_eq!(lines(&ex)[0]["path"], "/q?to=[EMAIL_REDACTED]");
 }

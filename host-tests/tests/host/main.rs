@@ -5,6 +5,7 @@ mod compression;
 mod config;
 mod crd;
 mod detection;
+mod encodings;
 mod fields;
 mod harness;
 mod observability;

@@ -1,0 +1,523 @@
+//! Base64 and hex tokens whose decoding is text: a value encoded in one is decoded and
+//! scanned, and what is found in it maps back to the whole token.
+//!
+//! A token is a run of base64 characters (RFC 4648 §4 `A-Z a-z 0-9 + /` and §5 URL-safe
+//! `- _`, either or both), at least [`MIN_BASE64`] of them, ending in at most two `=`; a line
+//! break (`\n`, `\r\n`, or their JSON escapes) continues it after a line of at least
+//! [`MIN_LINE`] characters, as long as the lines have the first one's length (the last may be
+//! shorter), as in MIME (RFC 2045 §6.8) and PEM bodies. It is read as hex (RFC 4648 §8)
+//! when it is made of an even number of hex digits, at least [`MIN_HEX`], else as base64.
+//! It is decoded only when the result is valid UTF-8 text without control characters other
+//! than tab, line feed and carriage return: hashes, keys, UUIDs and compressed data decode to
+//! binary and stay as they are.
+//!
+//! Finding the runs costs little: the input is read eight bytes at a time, and only a word with
+//! no byte below `+` (no space, quote or control byte), in a run that goes on past it, can be
+//! part of a run of [`MIN_BASE64`] or more, which always holds a whole word.
+
+use std::ops::Range;
+
+use super::decode::{Builder, Layer};
+
+/// The fewest base64 characters (without padding) a decoded token has.
+pub const MIN_BASE64: usize = 15;
+/// The fewest hex digits a decoded token has (8 bytes).
+pub const MIN_HEX: usize = 16;
+/// A line break continues a token after a line of at least this many characters.
+pub const MIN_LINE: usize = 16;
+/// Tokens are decoded within decoded tokens this many levels deep.
+pub const MAX_NESTING: usize = 2;
+/// At most this many bytes are decoded from the tokens of one input, all levels together.
+pub const MAX_DECODED_BYTES: usize = 1 << 20;
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The bytes of `w` in `+`..`9` or `A`..`z` (the base64 alphabet's span without `:`..`@`),
+/// as the high bit of each byte; exact per byte.
+fn class_mask(w: u64) -> u64 {
+    let low7 = w & !HIGH;
+    let at_least = |c: u64| low7 + ONES * (0x80 - c);
+    let in_span = at_least(0x2B) & !at_least(0x7B);
+    let in_gap = at_least(0x3A) & !at_least(0x41);
+    in_span & !in_gap & !w & HIGH
+}
+
+fn word_at(t: &[u8], c: usize) -> u64 {
+    t.get(c..c + 8)
+        .and_then(|s| <[u8; 8]>::try_from(s).ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// Whether the word at `c` lies in a run of at least [`MIN_BASE64`] bytes of the class of
+/// [`class_mask`] (a superset of the base64 alphabet), counting the bytes of its neighbours.
+fn in_long_run(t: &[u8], c: usize) -> bool {
+    if class_mask(word_at(t, c)) != HIGH {
+        return false;
+    }
+    // Class bytes at the end of the word before (its high bytes) and the start of the word
+    // after (its low bytes); a missing word counts as none.
+    let before = c.checked_sub(8).map_or(0, |p| {
+        (!class_mask(word_at(t, p)) & HIGH).leading_zeros() / 8
+    });
+    let after = if t.len() >= c + 16 {
+        (!class_mask(word_at(t, c + 8)) & HIGH).trailing_zeros() / 8
+    } else {
+        // Fewer than eight bytes follow: count them one by one.
+        let rest = t.get(c + 8..).unwrap_or_default();
+        let n = rest
+            .iter()
+            .take_while(|&&b| class_mask(u64::from(b)) & 0x80 != 0)
+            .count();
+        u32::try_from(n).unwrap_or(0)
+    };
+    8 + before as usize + after as usize >= MIN_BASE64
+}
+
+#[allow(clippy::indexing_slicing)] // const evaluation: `b` is below 256 by the loop condition
+const fn base64_table() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
+        b += 1;
+    }
+    t
+}
+
+static BASE64: [bool; 256] = base64_table();
+
+fn is_b64(b: u8) -> bool {
+    BASE64.get(usize::from(b)).copied().unwrap_or(false)
+}
+
+fn at(t: &[u8], i: usize) -> Option<u8> {
+    t.get(i).copied()
+}
+
+/// The decoding layer of `t`: every token that decodes to text followed by that text (between
+/// line feeds, so that it is a field of its own; found in it, a value maps to the whole token),
+/// or `None` when none does. `budget` bounds the
+/// decoded bytes.
+pub(super) fn layer(t: &[u8], search: Search<'_>, budget: &mut usize) -> Option<Layer> {
+    let found = find(t, search, budget);
+    if found.is_empty() {
+        return None;
+    }
+    let mut out = Builder::new(t.len());
+    let mut pos = 0;
+    for (span, text) in found {
+        // The token stays (a run of digits may be a value and hex at once); its text follows.
+        out.literals(pos, t.get(pos..span.end).unwrap_or_default());
+        let mut decoded = Vec::with_capacity(text.len() + 2);
+        decoded.push(b'\n');
+        decoded.extend_from_slice(&text);
+        decoded.push(b'\n');
+        out.unit(span.start, span.len(), &decoded);
+        pos = span.end;
+    }
+    out.literals(pos, t.get(pos..).unwrap_or_default());
+    out.finish()
+}
+
+/// A quick filter: no byte of `w` is below `+` (0x2B). Bytes of base64 are all in `+`..`z`;
+/// what passes is looked at exactly ([`in_long_run`]).
+fn no_low_byte(w: u64) -> bool {
+    // Per byte, `b + 0x55` has its high bit set when `b >= 0x2B` (or `b >= 0x80`); a carry out
+    // of a byte of 0xAB or more only adds one to the byte above, which keeps a set bit set.
+    w.wrapping_add(ONES * (0x80 - 0x2B)) & HIGH == HIGH
+}
+
+/// Where to look for tokens in an input.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Search<'a> {
+    /// Every run of at least [`MIN_BASE64`] characters (decoded layers).
+    Everywhere,
+    /// The raw input, with the words the scan pass met that hold a digit and may belong to a
+    /// token (`words`). Words of eight bytes are tested every [`SPARSE_STRIDE`] bytes, which
+    /// finds every run of at least [`MIN_SPARSE`]; a shorter token is found from its digits
+    /// (hex always has some), and one without any is left out.
+    Sparse { words: &'a [Range<usize>] },
+}
+
+/// How far apart the words the sparse search tests are.
+pub const SPARSE_STRIDE: usize = 14;
+/// A raw token without a digit is found when it has at least this many characters: it then
+/// holds a whole tested word.
+pub const MIN_SPARSE: usize = 8 + SPARSE_STRIDE - 1;
+
+/// Whether the word at `c` (all of whose bytes pass [`no_low_byte`]) may lie in a run of
+/// [`MIN_BASE64`]: such a run goes on for at least 7 more bytes on one side, so four of them
+/// on that side, and the word shifted by four that way passes the filter too.
+fn may_extend(t: &[u8], c: usize) -> bool {
+    let shifted =
+        |p: Option<usize>| p.is_some_and(|p| no_low_byte(word_at(t, p)) && p + 8 <= t.len());
+    shifted(Some(c + 4)) || shifted(c.checked_sub(4))
+}
+
+/// The tokens of `t` that decode to text, in order, with their text.
+pub(super) fn find(
+    t: &[u8],
+    search: Search<'_>,
+    budget: &mut usize,
+) -> Vec<(Range<usize>, Vec<u8>)> {
+    // Words that may lie in a long enough run: every such run holds a whole tested word.
+    let mut places: Vec<Range<usize>> = Vec::new();
+    let (stride, words) = match search {
+        Search::Everywhere => (8, &[][..]),
+        Search::Sparse { words } => (SPARSE_STRIDE, words),
+    };
+    let mut c = 0;
+    while c + 8 <= t.len() {
+        if no_low_byte(word_at(t, c)) && may_extend(t, c) && in_long_run(t, c) {
+            places.push(c..c + 8);
+        }
+        c += stride;
+    }
+    if !words.is_empty() {
+        places.extend(words.iter().cloned());
+        places.sort_by_key(|r| r.start);
+    }
+    let mut found = Vec::new();
+    // Everything before `done` has been looked at.
+    let mut done = 0usize;
+    for place in places {
+        if place.end <= done {
+            continue;
+        }
+        // The runs that touch this place: from the start of the first, up to past its end.
+        let mut q = place.start.max(done);
+        while q > done && at(t, q - 1).is_some_and(is_b64) {
+            q -= 1;
+        }
+        while q < place.end {
+            if !at(t, q).is_some_and(is_b64) {
+                q += 1;
+                continue;
+            }
+            let end = token_end(t, q);
+            if *budget > 0 && end - q >= MIN_BASE64 {
+                if let Some(text) = decode(t, q..end) {
+                    *budget = budget.saturating_sub(text.len());
+                    found.push((q..end, text));
+                }
+            }
+            q = end.max(q + 1);
+        }
+        done = q;
+    }
+    found
+}
+
+/// A line break at `i`: raw (`\n`, `\r\n`) or JSON-escaped (`\n`, `\r\n` written with
+/// backslashes): its length.
+fn line_break(t: &[u8], i: usize) -> Option<usize> {
+    match (at(t, i)?, at(t, i + 1)) {
+        (b'\n', _) => Some(1),
+        (b'\r', Some(b'\n')) => Some(2),
+        (b'\\', Some(b'n')) => Some(2),
+        (b'\\', Some(b'r')) if t.get(i + 2..i + 4) == Some(b"\\n") => Some(4),
+        _ => None,
+    }
+}
+
+/// The end of the token that starts at `q` (a base64 character).
+fn token_end(t: &[u8], q: usize) -> usize {
+    let mut j = q;
+    // The first line's length: the lines of an encoded block all have it but the last.
+    let mut width = None;
+    loop {
+        let line = j;
+        while at(t, j).is_some_and(is_b64) {
+            j += 1;
+        }
+        let mut pads = 0;
+        while pads < 2 && at(t, j) == Some(b'=') {
+            j += 1;
+            pads += 1;
+        }
+        let len = j - line;
+        if pads > 0 || len < MIN_LINE || width.is_some_and(|w| w != len) {
+            return j;
+        }
+        width = Some(len);
+        match line_break(t, j) {
+            Some(len) if at(t, j + len).is_some_and(is_b64) => j += len,
+            _ => return j,
+        }
+    }
+}
+
+/// The characters of a token without its line breaks and padding.
+struct DataChars<'a> {
+    raw: &'a [u8],
+    i: usize,
+}
+
+impl Iterator for DataChars<'_> {
+    type Item = u8;
+    fn next(&mut self) -> Option<u8> {
+        loop {
+            let b = at(self.raw, self.i)?;
+            match line_break(self.raw, self.i) {
+                Some(len) => self.i += len,
+                None => {
+                    self.i += 1;
+                    if is_b64(b) {
+                        return Some(b);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Collects decoded bytes, giving up at the first one that cannot be part of text (a control
+/// byte, a byte that never occurs in UTF-8): binary tokens are dropped after a few bytes.
+struct TextBytes(Vec<u8>);
+
+impl TextBytes {
+    fn push(&mut self, b: u8) -> Option<()> {
+        let control = (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7F;
+        let never_utf8 = matches!(b, 0xC0 | 0xC1 | 0xF5..=0xFF);
+        if control || never_utf8 {
+            return None;
+        }
+        self.0.push(b);
+        Some(())
+    }
+}
+
+/// The text a token decodes to, if it is text.
+fn decode(t: &[u8], span: Range<usize>) -> Option<Vec<u8>> {
+    let raw = t.get(span)?;
+    // Most tokens are one line: their characters are the bytes before the padding.
+    let data = raw.get(..raw.len() - raw.iter().rev().take_while(|&&b| b == b'=').count())?;
+    if data.iter().all(|&b| is_b64(b)) {
+        if data.len() < MIN_BASE64 {
+            return None;
+        }
+        let n = data.len();
+        if n >= MIN_HEX
+            && n.is_multiple_of(2)
+            && n == raw.len()
+            && data.iter().all(u8::is_ascii_hexdigit)
+        {
+            if let Some(text) = hex(data.iter().copied(), n).filter(|d| is_text(d)) {
+                return Some(text);
+            }
+        }
+        return base64(data.iter().copied(), n).filter(|d| is_text(d));
+    }
+    let chars = || DataChars { raw, i: 0 };
+    let (mut n, mut hex_digits) = (0usize, true);
+    for c in chars() {
+        n += 1;
+        hex_digits &= c.is_ascii_hexdigit();
+    }
+    if n < MIN_BASE64 {
+        return None;
+    }
+    if hex_digits && n >= MIN_HEX && n.is_multiple_of(2) && !raw.contains(&b'=') {
+        if let Some(text) = hex(chars(), n).filter(|d| is_text(d)) {
+            return Some(text);
+        }
+    }
+    base64(chars(), n).filter(|d| is_text(d))
+}
+
+fn hex(mut chars: impl Iterator<Item = u8>, n: usize) -> Option<Vec<u8>> {
+    let mut out = TextBytes(Vec::with_capacity(n / 2));
+    while let Some(hi) = chars.next() {
+        let hi = char::from(hi).to_digit(16)?;
+        let lo = char::from(chars.next()?).to_digit(16)?;
+        out.push(u8::try_from(hi * 16 + lo).ok()?)?;
+    }
+    Some(out.0)
+}
+
+fn sextet(b: u8) -> Option<u32> {
+    Some(match b {
+        b'A'..=b'Z' => u32::from(b - b'A'),
+        b'a'..=b'z' => u32::from(b - b'a') + 26,
+        b'0'..=b'9' => u32::from(b - b'0') + 52,
+        b'+' | b'-' => 62,
+        b'/' | b'_' => 63,
+        _ => return None,
+    })
+}
+
+/// Standard or URL-safe base64 of `n` characters, padding already dropped.
+fn base64(chars: impl Iterator<Item = u8>, n: usize) -> Option<Vec<u8>> {
+    if n % 4 == 1 {
+        return None;
+    }
+    let mut out = TextBytes(Vec::with_capacity(n / 4 * 3 + 2));
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in chars {
+        acc = (acc << 6 | sextet(c)?) & 0x00FF_FFFF;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from(acc >> bits & 0xFF).ok()?)?;
+        }
+    }
+    Some(out.0)
+}
+
+/// Valid UTF-8 without control characters other than tab, line feed and carriage return.
+fn is_text(d: &[u8]) -> bool {
+    std::str::from_utf8(d).is_ok_and(|s| {
+        s.chars()
+            .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::string_slice)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for g in s.as_bytes().chunks(3) {
+            let n = g.iter().fold(0u32, |a, &b| a << 8 | u32::from(b)) << (8 * (3 - g.len()));
+            for k in 0..=g.len() {
+                out.push(A[(n >> (18 - 6 * k) & 63) as usize] as char);
+            }
+            for _ in g.len()..3 {
+                out.push('=');
+            }
+        }
+        out
+    }
+
+    fn texts(t: &str) -> Vec<(String, String)> {
+        let mut budget = MAX_DECODED_BYTES;
+        find(t.as_bytes(), Search::Everywhere, &mut budget)
+            .into_iter()
+            .map(|(r, d)| (t[r].to_string(), String::from_utf8(d).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn class_mask_is_exact() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                for fill in [b'a', 0xFF, 0x00, b'@'] {
+                    let mut w = [fill; 8];
+                    w[pos] = b;
+                    let want = (0x2B..=0x39).contains(&b) || (0x41..=0x7A).contains(&b);
+                    let got = class_mask(u64::from_le_bytes(w)) >> (8 * pos + 7) & 1 == 1;
+                    assert_eq!(got, want, "{b:#x} at {pos} in {fill:#x}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn base64_and_hex_text_is_found() {
+        let card = b64("4111111111111111");
+        assert_eq!(card, "NDExMTExMTExMTExMTExMQ==");
+        let t = format!(r#"{{"a":"{card}","b":"{}"}}"#, card.trim_end_matches('='));
+        let got = texts(&t);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0], (card.clone(), "4111111111111111".into()));
+        assert_eq!(got[1].1, "4111111111111111");
+        // URL-safe, and hex.
+        let e = b64("jane?doe>x@example.com")
+            .replace('/', "_")
+            .replace('+', "-");
+        assert_eq!(texts(&format!("x {e} y"))[0].1, "jane?doe>x@example.com");
+        assert_eq!(
+            texts("id 3132332d34352d36373839 end"),
+            vec![("3132332d34352d36373839".into(), "123-45-6789".into())]
+        );
+    }
+
+    #[test]
+    fn mime_lines_are_one_token() {
+        let long = b64(&"my card is 4111 1111 1111 1111, thanks. ".repeat(3));
+        let lines: Vec<&str> = long
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        for sep in ["\r\n", "\n", "\\r\\n", "\\n"] {
+            let t = format!(
+                "--b\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--",
+                lines.join(sep)
+            );
+            let got = texts(&t);
+            assert_eq!(got.len(), 1, "{sep:?}: {got:?}");
+            assert!(got[0].1.starts_with("my card is 4111"), "{got:?}");
+        }
+    }
+
+    #[test]
+    fn binary_words_and_short_tokens_are_left_alone() {
+        for t in [
+            "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "id 550e8400-e29b-41d4-a716-446655440000",
+            "internationalization and counterrevolutionaries",
+            "/api/v1/users/12345/profile/settings",
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
+            "1700000000004 1234567890123456785 12345678901234567890",
+            "YWJj YWJjZGVmZ2hpag",
+        ] {
+            assert_eq!(texts(t), vec![], "{t}");
+        }
+        // A JWT's parts are base64url JSON: decoded like any text (the JWT detector has them).
+        assert_eq!(texts("eyJhbGciOiJIUzI1NiJ9")[0].1, r#"{"alg":"HS256"}"#);
+    }
+
+    #[test]
+    fn the_quick_filter_lets_every_base64_word_through() {
+        for b in 0x2B..=0x7Au8 {
+            for pos in 0..8 {
+                for fill in [b'+', b'z', 0xFF, 0xAB] {
+                    let mut w = [fill; 8];
+                    w[pos] = b;
+                    if fill < 0x80 {
+                        assert!(no_low_byte(u64::from_le_bytes(w)), "{b:#x} at {pos}");
+                    }
+                }
+            }
+        }
+        assert!(!no_low_byte(u64::from_le_bytes(*b"abc defg")));
+    }
+
+    #[test]
+    fn sparse_search_finds_long_tokens_and_the_words_it_is_given() {
+        let long = b64("4111 1111 1111 1111"); // 28 characters, no digit
+        let short = b64("123-45-6789");
+        let t = format!("a {long} b {short} c");
+        let mut budget = MAX_DECODED_BYTES;
+        let s = t.find(&short).unwrap();
+        let words: Vec<Range<usize>> = std::iter::once(s..s + short.len() - 1).collect();
+        let got = find(t.as_bytes(), Search::Sparse { words: &words }, &mut budget);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1].1, b"123-45-6789");
+        let got = find(t.as_bytes(), Search::Sparse { words: &[] }, &mut budget);
+        assert_eq!(got.len(), 1, "a short token is found from its words only");
+        // Any run of MIN_SPARSE, wherever it starts.
+        let run = "NDExMTExMTExMTExMTExMQ";
+        assert!(run.len() >= MIN_SPARSE);
+        for pad in 0..20 {
+            let t = format!("{}\"{run}\"", " ".repeat(pad));
+            let got = find(t.as_bytes(), Search::Sparse { words: &[] }, &mut budget);
+            assert_eq!(got.len(), 1, "{t}");
+        }
+    }
+
+    #[test]
+    fn runs_are_found_wherever_they_start() {
+        let token = b64("ann@example.com!");
+        for pad in 0..9 {
+            let t = format!("{}\"{token}\" {}", " ".repeat(pad), "x".repeat(pad));
+            assert_eq!(texts(&t).len(), 1, "{t}");
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Issue 10, classes 2 to 4, through a real Envoy: values hidden by look-alike characters,
+//! separators, JSON number forms, percent-encoding, base64, hex, multipart parts and UTF-16 are
+//! blocked or redacted, and no original byte of them reaches the event line or the agent.
+
+use serde_json::{json, Value};
+
+use crate::harness::{Request, Stack};
+
+/// Cards and SSNs are blocked, e-mail addresses warned about.
+fn config(action: &str) -> Value {
+    json!({
+        "manifest": {"identity": {"agent_id": "enc"}, "trust_level": "trusted",
+                     "privacy": {"retention": "ephemeral"}},
+        "policy": {"block_rules": [
+            {"name": "ssn", "condition": "has_ssn", "action": action},
+            {"name": "card", "condition": "has_credit_card", "action": action},
+            {"name": "mail", "condition": "has_email", "action": if action == "block" { "warn" } else { action }}
+        ]}
+    })
+}
+
+fn b64(bytes: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for g in bytes.chunks(3) {
+        let n = g.iter().fold(0u32, |a, &b| a << 8 | u32::from(b)) << (8 * (3 - g.len()));
+        for k in 0..=g.len() {
+            out.push(A[(n >> (18 - 6 * k) & 63) as usize] as char);
+        }
+        out.extend(std::iter::repeat_n('=', 3 - g.len()));
+    }
+    out
+}
+
+fn utf16le_bom(s: &str) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xFE];
+    out.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+    out
+}
+
+/// Sends `body` with trace id `trace`, expects `status` and `rule`, and that the `request`
+/// event's payload holds none of `hidden` (the value as the request wrote it).
+fn refused(
+    stack: &Stack,
+    trace: &str,
+    req: Request,
+    status: u16,
+    detected: &str,
+    hidden: &str,
+) -> Value {
+    let r = stack.send(req.header("x-agent-trace-id", trace));
+    assert_eq!(r.status, status, "{trace}: {}", r.text());
+    if status == 403 {
+        assert_eq!(r.json()["detected"], json!([detected]), "{trace}");
+    }
+    assert!(!r.text().contains(hidden), "{trace}: {}", r.text());
+    let events = stack.events_for(trace, 2);
+    let request = &events[0];
+    assert_eq!(request["type"], "request");
+    assert_eq!(request["detected"], json!([detected]), "{trace}");
+    let line = request.to_string();
+    let payload = request["payload"].as_str().unwrap_or_default();
+    assert!(!payload.contains(hidden), "{trace}: {payload}");
+    assert!(!line.contains(hidden), "{trace}: {line}");
+    request.clone()
+}
+
+#[test]
+fn look_alike_characters_and_separators_do_not_hide_values() {
+    let stack = Stack::with_plugin(&config("block"));
+    let cases = [
+        ("nbsp", "4111\u{a0}1111\u{a0}1111\u{a0}1111", "credit_card"),
+        ("narrow-nbsp", "4111\u{202f}1111\u{202f}1111\u{202f}1111", "credit_card"),
+        ("zwsp", "4111\u{200b}1111\u{200b}1111\u{200b}1111", "credit_card"),
+        ("soft-hyphen", "123\u{ad}45\u{ad}6789", "ssn"),
+        ("fullwidth", "\u{ff14}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}", "credit_card"),
+        ("arabic-indic", "\u{661}\u{662}\u{663}-\u{664}\u{665}-\u{666}\u{667}\u{668}\u{669}", "ssn"),
+        ("dots", "4111.1111.1111.1111", "credit_card"),
+        ("slashes", "4111/1111/1111/1111", "credit_card"),
+        ("escaped-newlines", r"4111\n1111\n1111\n1111", "credit_card"),
+        ("escaped-nbsp", r"4111\u00a01111\u00a01111\u00a01111", "credit_card"),
+    ];
+    for (name, value, kind) in cases {
+        let trace = format!("fold-{name}");
+        let body = format!(r#"{{"note":"ssn or card: {value} please"}}"#);
+        let line = refused(&stack, &trace, Request::post("/x", body), 403, kind, value);
+        let placeholder = format!("[{}_REDACTED]", kind.to_uppercase());
+        assert!(
+            line["payload"].as_str().unwrap().contains(&placeholder),
+            "{name}: {line}"
+        );
+        stack.assert_never_reached_agent(&trace);
+    }
+    // A fullwidth at sign in an address: warned about, scrubbed.
+    refused(
+        &stack,
+        "fold-at",
+        Request::post("/x", r#"{"to":"jane.doe＠example.com"}"#),
+        449,
+        "email",
+        "jane.doe＠example.com",
+    );
+}
+
+#[test]
+fn json_numbers_percent_encoding_base64_and_hex_do_not_hide_values() {
+    let stack = Stack::with_plugin(&config("block"));
+    for (name, number) in [
+        ("fraction", "4111111111111111.0"),
+        ("exponent", "4.111111111111111e15"),
+    ] {
+        refused(
+            &stack,
+            &format!("num-{name}"),
+            Request::post("/x", format!(r#"{{"amount":{number}}}"#)),
+            403,
+            "credit_card",
+            number,
+        );
+    }
+    refused(
+        &stack,
+        "pct-json",
+        Request::post("/x", r#"{"url":"mailto:ann%40example.com"}"#),
+        449,
+        "email",
+        "ann%40example.com",
+    );
+    let path = refused(
+        &stack,
+        "pct-twice",
+        Request::get("/find?who=ann%2540example.com"),
+        449,
+        "email",
+        "ann%2540example.com",
+    );
+    assert_eq!(path["path"], "/find?who=[EMAIL_REDACTED]");
+    let card64 = b64(b"4111111111111111");
+    refused(
+        &stack,
+        "b64",
+        Request::post("/x", format!(r#"{{"blob":"{card64}"}}"#)),
+        403,
+        "credit_card",
+        &card64,
+    );
+    let ssn_hex: String = b"123-45-6789".iter().map(|b| format!("{b:02x}")).collect();
+    refused(
+        &stack,
+        "hex",
+        Request::post("/x", format!(r#"{{"blob":"{ssn_hex}"}}"#)),
+        403,
+        "ssn",
+        &ssn_hex,
+    );
+    // A base64 part of a multipart upload, in MIME lines.
+    let part = b64(b"Dear team,\r\nplease charge card 4111 1111 1111 1111 for the booking.\r\n");
+    let lines: Vec<&str> = part
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let part = lines.join("\r\n");
+    let body = format!(
+        "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"note.txt\"\r\n\
+         Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n{part}\r\n--XyZ--\r\n"
+    );
+    let line = refused(
+        &stack,
+        "multipart",
+        Request::new("POST", "/upload")
+            .header("content-type", "multipart/form-data; boundary=XyZ")
+            .body(body),
+        403,
+        "credit_card",
+        lines[0],
+    );
+    for l in &lines {
+        assert!(!line.to_string().contains(l), "{line}");
+    }
+}
+
+#[test]
+fn utf16_bodies_are_scanned_and_redacted_in_their_encoding() {
+    let stack = Stack::with_plugin(&config("block"));
+    let body = utf16le_bom(r#"{"ssn":"123-45-6789"}"#);
+    let r = stack.send(
+        Request::new("POST", "/x")
+            .header("content-type", "application/json; charset=utf-16")
+            .header("x-agent-trace-id", "utf16-block")
+            .body(&body),
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    let events = stack.events_for("utf16-block", 2);
+    assert_eq!(events[0]["payload"], r#"{"ssn":"[SSN_REDACTED]"}"#);
+    assert_eq!(events[0]["body_bytes"], body.len());
+    // Without a byte order mark or a charset: the NUL pattern of RFC 4627 tells.
+    let bare: Vec<u8> = "card 4111 1111 1111 1111"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let r = stack.send(Request::new("POST", "/x").body(&bare));
+    assert_eq!(r.status, 403, "{}", r.text());
+
+    let stack = Stack::with_plugin(&config("redact"));
+    let body = utf16le_bom(r#"{"card":"4111 1111 1111 1111","n":4111111111111111,"x":"é"}"#);
+    let r = stack.send(
+        Request::new("POST", "/x")
+            .header("content-type", "application/json; charset=utf-16")
+            .header("x-agent-trace-id", "utf16-redact")
+            .body(&body),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let got = &stack.agent_requests_for("utf16-redact")[0];
+    let want = utf16le_bom(r#"{"card":"[CREDIT_CARD]","n":"[CREDIT_CARD]","x":"é"}"#);
+    let want_hex: String = want.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(got["body_hex"], want_hex);
+    assert_eq!(got["headers"]["content-length"], want.len().to_string());
+    let events = stack.events_for("utf16-redact", 3);
+    assert!(!serde_json::to_string(&events).unwrap().contains("1111"));
+}
