@@ -263,11 +263,20 @@ impl Scanner {
         findings: &mut Findings,
         on_match: impl FnMut(Finding),
     ) {
-        if self.enabled.is_empty() {
-            return;
+        let found = self.find(input, decoding, format);
+        for f in &found {
+            findings.add(f.kind);
         }
-        let mut found = Vec::new();
-        let seen = scan::scan(self, input, format, &mut |f| found.push(f));
+        found.into_iter().for_each(on_match);
+    }
+
+    /// What [`Scanner::scan_input`] reports, as a list: not generic, so that the scan and its
+    /// views are compiled once however many callers there are.
+    fn find(&self, input: &[u8], decoding: Decoding, format: Format) -> Vec<Finding> {
+        if self.enabled.is_empty() {
+            return Vec::new();
+        }
+        let (seen, mut found) = scan::scan(self, input, format);
         // Custom detectors report after the pass: put everything in input order.
         found.sort_by_key(|f| f.span.start);
         let hints = decode::Hints {
@@ -280,13 +289,10 @@ impl Scanner {
         let view = decode::view(input, decoding, format, &hints, &seen.token_words);
         let raw_count = found.len();
         if let Some(view) = view {
-            let mut decoded = Vec::new();
-            scan::scan(self, view.bytes(), format, &mut |f| {
-                decoded.push(Finding {
-                    span: view.raw_span(&f.span),
-                    ..f
-                })
-            });
+            let (_, mut decoded) = scan::scan(self, view.bytes(), format);
+            for f in &mut decoded {
+                f.span = view.raw_span(&f.span);
+            }
             // Custom detectors report after the pass: in input order, as the raw list is.
             decoded.sort_by_key(|f| f.span.start);
             // Both lists are in input order: one walk finds the values the raw scan missed, and
@@ -324,10 +330,7 @@ impl Scanner {
             });
             found.sort_by_key(|f| f.span.start);
         }
-        for f in &found {
-            findings.add(f.kind);
-        }
-        found.into_iter().for_each(on_match);
+        found
     }
 
     /// Scans without decoding, as text.

@@ -85,7 +85,9 @@ fn may_hold_trigger(w: u64) -> bool {
     (in_digits_and_punctuation | in_backslash_to_underscore) & !w & HIGH != 0
 }
 
-pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format, emit: &mut impl FnMut(Finding)) -> Seen {
+/// One pass over `t`: what it saw, and the values found (built-ins in input order, then the
+/// custom detectors'). Not generic, so the pass is compiled once.
+pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format) -> (Seen, Vec<Finding>) {
     let mut seen = Seen::default();
     let mut found: Vec<Finding> = Vec::new();
     let mut report = |kind: Kind, start: usize, end: usize| {
@@ -168,8 +170,7 @@ pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format, emit: &mut impl FnMut
     if customs {
         custom(sc, t, format, &mut found);
     }
-    found.into_iter().for_each(emit);
-    seen
+    (seen, found)
 }
 
 /// What the numeric detectors make of a digit word.
