@@ -3,8 +3,9 @@
 //! truncated to 128 bits as RFC 2104 §5 allows) under the configured `policy.override_key`,
 //! bound to:
 //!
-//! - the trace id, the method and the path (query included): the *head* MAC, which the filter
-//!   checks on the retry's headers, so that a forged token never makes it wait for a body;
+//! - the trace id, the method, the path (query included) and the headers in which values were
+//!   found (names and values, as sent): the *head* MAC, which the filter checks on the retry's
+//!   headers, so that a forged token never makes it wait for a body;
 //! - the warnings and a SHA-256 digest of what was warned about: the *full* MAC. A token
 //!   issued on the headers (`h`: the headers alone made the warnings certain) digests the
 //!   method and path; one issued on the whole request (`b`) digests them and the body.
@@ -53,6 +54,22 @@ pub struct Request<'a> {
     pub method: &'a str,
     /// The path with its query string, as sent.
     pub path: &'a str,
+    /// SHA-256 of the headers (and trailers) in which values were found, as sent: what the
+    /// warnings may be about besides the path and the body ([`fields_digest`]).
+    pub fields: [u8; 32],
+}
+
+/// The `fields` of a [`Request`]: SHA-256 over each (name, value) pair, length-prefixed, in
+/// the order given.
+pub fn fields_digest<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for (name, value) in pairs {
+        for field in [name, value] {
+            h.update(u64::try_from(field.len()).unwrap_or(u64::MAX).to_be_bytes());
+            h.update(field);
+        }
+    }
+    h.finalize().into()
 }
 
 /// A parsed token, not yet verified.
@@ -115,7 +132,12 @@ pub fn parse(text: &[u8]) -> Option<Token> {
         return None;
     }
     let expiry_text = parts.next()?;
-    if expiry_text.is_empty() || expiry_text.len() > 20 {
+    // One spelling per expiry: digits, no sign, no leading zero.
+    if expiry_text.is_empty()
+        || expiry_text.len() > 20
+        || !expiry_text.bytes().all(|b| b.is_ascii_digit())
+        || (expiry_text.len() > 1 && expiry_text.starts_with('0'))
+    {
         return None;
     }
     let expiry: u64 = expiry_text.parse().ok()?;
@@ -183,6 +205,7 @@ fn head_mac(
             req.trace_id.as_bytes(),
             req.method.as_bytes(),
             req.path.as_bytes(),
+            &req.fields,
         ],
     )
 }
@@ -210,10 +233,11 @@ fn full_mac(
     mac(key, &fields)
 }
 
-/// SHA-256 of what was warned about: the method, the path and (scope `b`) the body.
+/// SHA-256 of what was warned about: the method, the path, the headers that held values and
+/// (scope `b`) the body.
 fn digest(req: &Request, body: Option<&[u8]>) -> [u8; 32] {
     let mut h = Sha256::new();
-    for field in [req.method.as_bytes(), req.path.as_bytes()]
+    for field in [req.method.as_bytes(), req.path.as_bytes(), &req.fields]
         .into_iter()
         .chain(body)
     {
@@ -311,6 +335,7 @@ mod tests {
         trace_id: "t-1",
         method: "POST",
         path: "/book?x=1",
+        fields: [0; 32],
     };
 
     fn issue(id: u8, scope: Scope) -> Issue {
@@ -349,6 +374,12 @@ mod tests {
                 method: "PUT",
                 ..REQ
             },
+            Request {
+                fields: fields_digest(
+                    [(b"x-contact".as_slice(), b"a@b.io".as_slice())].into_iter(),
+                ),
+                ..REQ
+            },
         ] {
             assert!(!tok.head_holds(&key(), 1000, &other));
             assert!(!tok.full_holds(&key(), &other, &["w1"], b"{}"));
@@ -366,6 +397,9 @@ mod tests {
     fn a_tampered_token_does_not_parse_or_does_not_hold() {
         let t = mint(&key(), issue(7, Scope::Body), &REQ, &["w1"], Some(b"{}"));
         // A later expiry, another scope: the MACs cover them.
+        // One spelling per expiry.
+        assert_eq!(parse(t.replace(".1300.", ".01300.").as_bytes()), None);
+        assert_eq!(parse(t.replace(".1300.", ".+1300.").as_bytes()), None);
         let later = t.replace(".1300.", ".9999999999.");
         assert!(!parse(later.as_bytes())
             .unwrap()

@@ -97,6 +97,7 @@ fn check(doc: &Value) -> (usize, Vec<Finding>) {
         filters += 1;
         check_filter(&path, wasm, listener, &mut findings);
     }
+    decompressors(doc, &mut findings);
     if filters == 0 {
         findings.push(Finding {
             level: Level::Error,
@@ -104,6 +105,78 @@ fn check(doc: &Value) -> (usize, Vec<Finding>) {
         });
     }
     (filters, findings)
+}
+
+/// The decompressor filter's typed config.
+const DECOMPRESSOR_TYPE: &str =
+    "type.googleapis.com/envoy.extensions.filters.http.decompressor.v3.Decompressor";
+
+/// In every HTTP filter chain that runs this filter: which content codings Envoy's
+/// decompressors undo ahead of it. A compressed request body the filter still sees is answered
+/// 415 (never forwarded unscanned), so a missing decompressor is a warning, not an error.
+fn decompressors(v: &Value, out: &mut Vec<Finding>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::Array(chain)) = m.get("http_filters") {
+                check_chain(chain, out);
+            }
+            m.values().for_each(|x| decompressors(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| decompressors(x, out)),
+        _ => {}
+    }
+}
+
+fn check_chain(chain: &[Value], out: &mut Vec<Finding>) {
+    let typed = |f: &Value| f["typed_config"]["@type"].as_str().map(str::to_string);
+    let Some(at) = chain.iter().position(|f| {
+        typed(f).as_deref() == Some(WASM_TYPE) && is_iatp(&f["typed_config"]["config"])
+    }) else {
+        return;
+    };
+    let coding = |f: &Value| {
+        let library = f["typed_config"]["decompressor_library"]["typed_config"]["@type"]
+            .as_str()
+            .unwrap_or_default();
+        ["gzip", "brotli", "zstd"]
+            .into_iter()
+            .find(|c| library.contains(&format!(".compression.{c}.")))
+    };
+    let mut ahead = Vec::new();
+    for (i, f) in chain.iter().enumerate() {
+        if typed(f).as_deref() != Some(DECOMPRESSOR_TYPE) {
+            continue;
+        }
+        let name = f["name"].as_str().unwrap_or("(unnamed)");
+        let request = &f["typed_config"]["request_direction_config"]["common_config"];
+        if i > at {
+            out.push(Finding {
+                level: Level::Warning,
+                text: format!("decompressor '{name}' runs after the IATP filter: it must come before it, or the filter sees (and answers 415 to) the compressed body"),
+            });
+            continue;
+        }
+        if request["enabled"]["default_value"] == false {
+            continue;
+        }
+        if request["ignore_no_transform_header"] != true {
+            out.push(Finding {
+                level: Level::Warning,
+                text: format!("decompressor '{name}': without `ignore_no_transform_header: true` a caller's `Cache-Control: no-transform` turns it off (the filter then answers 415)"),
+            });
+        }
+        ahead.extend(coding(f));
+    }
+    let missing: Vec<&str> = ["gzip", "brotli", "zstd"]
+        .into_iter()
+        .filter(|c| !ahead.contains(c))
+        .collect();
+    if !missing.is_empty() {
+        out.push(Finding {
+            level: Level::Warning,
+            text: format!("no request decompressor for {} ahead of the IATP filter: request bodies in those codings are answered 415 (see envoy/envoy.yaml)", missing.join(", ")),
+        });
+    }
 }
 
 /// The listener a filter is in: its name and buffer limit.
@@ -230,16 +303,65 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const PLUGIN: &str = r#"{"manifest": {"identity": {"agent_id": "a"}, "privacy": {"retention": "ephemeral"}}, "agent_card": {"url": "https://a.example/"}, "policy": {"block_rules": []}}"#;
+    const PLUGIN: &str = r#"{"manifest": {"identity": {"agent_id": "a"}, "privacy": {"retention": "ephemeral"}}, "agent_card": {"url": "https://a.example/"}, "policy": {"allow_override": false, "block_rules": []}}"#;
 
     fn envoy(wasm: Value) -> Value {
         json!({"static_resources": {"listeners": [{
             "name": "in",
             "per_connection_buffer_limit_bytes": 16777216,
             "filter_chains": [{"filters": [{"typed_config": {"http_filters": [
+                decompressor("gzip"), decompressor("brotli"), decompressor("zstd"),
                 {"name": "envoy.filters.http.wasm", "typed_config": {"@type": WASM_TYPE, "config": wasm}}
             ]}}]}]
         }]}})
+    }
+
+    fn decompressor(coding: &str) -> Value {
+        json!({"name": format!("d.{coding}"), "typed_config": {
+            "@type": DECOMPRESSOR_TYPE,
+            "decompressor_library": {"name": coding, "typed_config": {
+                "@type": format!("type.googleapis.com/envoy.extensions.compression.{coding}.decompressor.v3.X")}},
+            "request_direction_config": {"common_config": {"ignore_no_transform_header": true}}
+        }})
+    }
+
+    fn chain(doc: &mut Value) -> &mut Vec<Value> {
+        doc["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+            ["http_filters"]
+            .as_array_mut()
+            .unwrap()
+    }
+
+    #[test]
+    fn decompressors_must_come_first_for_every_coding() {
+        let mut doc = envoy(wasm(PLUGIN));
+        chain(&mut doc).remove(1);
+        assert_eq!(
+            texts(&doc),
+            vec!["Warning: no request decompressor for brotli ahead of the IATP filter: request bodies in those codings are answered 415 (see envoy/envoy.yaml)"]
+        );
+        let mut doc = envoy(wasm(PLUGIN));
+        let gzip = chain(&mut doc).remove(0);
+        chain(&mut doc).push(gzip);
+        let t = texts(&doc);
+        assert!(
+            t.iter()
+                .any(|l| l.contains("'d.gzip' runs after the IATP filter")),
+            "{t:?}"
+        );
+        assert!(
+            t.iter()
+                .any(|l| l.contains("no request decompressor for gzip")),
+            "{t:?}"
+        );
+        let mut doc = envoy(wasm(PLUGIN));
+        chain(&mut doc)[2]["typed_config"]["request_direction_config"] = json!({});
+        let t = texts(&doc);
+        assert!(
+            t.iter()
+                .any(|l| l.contains("'d.zstd': without `ignore_no_transform_header")),
+            "{t:?}"
+        );
     }
 
     fn wasm(plugin: &str) -> Value {
@@ -273,7 +395,7 @@ mod tests {
             .remove("allow_on_headers_stop_iteration");
         let t = texts(&envoy(w.clone()));
         assert_eq!(t.len(), 1, "{t:?}");
-        assert!(t[0].starts_with("Error: Wasm filter 'iatp' (static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0].typed_config.config): `allow_on_headers_stop_iteration` is not true"), "{t:?}");
+        assert!(t[0].starts_with("Error: Wasm filter 'iatp' (static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[3].typed_config.config): `allow_on_headers_stop_iteration` is not true"), "{t:?}");
         assert!(t[0].contains("\"hold_headers\": false"), "{t:?}");
         // Not needed when the filter does not hold headers.
         w["configuration"]["value"] = json!(PLUGIN.replacen('{', "{\"hold_headers\": false, ", 1));

@@ -90,6 +90,21 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
                 .into(),
         );
     }
+    let legacy_override = policy.legacy_override.unwrap_or(false);
+    let allow_override = policy.allow_override.unwrap_or(true);
+    if allow_override && legacy_override {
+        notes.push(
+            "policy.legacy_override is on: any caller can override a warning with \
+             `X-User-Override: true` (unsafe; use policy.override_key)"
+                .into(),
+        );
+    } else if allow_override && override_key.is_none() {
+        notes.push(
+            "warnings cannot be overridden: policy.override_key is not set (overrides fail \
+             closed; set a key of 32 bytes or more, or policy.allow_override: false to say so)"
+                .into(),
+        );
+    }
     let manifest_json = well_known
         .agent_manifest
         .unwrap_or(true)
@@ -102,10 +117,10 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         trust_score,
         trust_score_text: trust_score.to_string(),
         trust_threshold,
-        allow_override: policy.allow_override.unwrap_or(true),
+        allow_override,
         override_key,
         override_ttl_secs,
-        legacy_override: policy.legacy_override.unwrap_or(false),
+        legacy_override,
         rules,
         scanner,
         skip_headers,

@@ -55,8 +55,10 @@ fn design_example_parses() {
     assert_eq!(p.rules.len(), 2);
     assert_eq!(p.max_body_bytes, 10_485_760);
     assert!(p.low_trust_warning.is_none());
-    // Both rules fold to false for a standard, ephemeral agent and say so.
-    assert_eq!(p.notes.len(), 2);
+    // Both rules fold to false for a standard, ephemeral agent and say so; overrides are
+    // allowed but have no key.
+    assert_eq!(p.notes.len(), 3, "{:?}", p.notes);
+    assert!(p.notes[2].contains("policy.override_key is not set"));
 }
 
 #[test]
@@ -119,7 +121,13 @@ fn warnings_and_override() {
     // Overrides are off without a key (fail closed), on with one or the legacy form.
     assert!(p.allow_override && !p.overrides_possible());
     v["policy"]["legacy_override"] = json!(true);
-    assert!(cfg(v.clone()).unwrap().overrides_possible());
+    let legacy = cfg(v.clone()).unwrap();
+    assert!(legacy.overrides_possible());
+    assert!(
+        legacy.notes.iter().any(|n| n.contains("unsafe")),
+        "{:?}",
+        legacy.notes
+    );
     v["policy"]["legacy_override"] = json!(false);
     v["policy"]["override_key"] = json!("k".repeat(32));
     let p = cfg(v.clone()).unwrap();
@@ -677,8 +685,8 @@ fn comparisons_that_cannot_change_are_warned_about() {
     let rule = |condition: &str| {
         let mut v = minimal();
         v["well_known"] = json!({"agent_card": false});
-        v["policy"] =
-            json!({"block_rules": [{"name": "r", "condition": condition, "action": "block"}]});
+        v["policy"] = json!({"allow_override": false,
+            "block_rules": [{"name": "r", "condition": condition, "action": "block"}]});
         cfg(v).unwrap().notes
     };
     let never = [

@@ -58,10 +58,14 @@ const NANOS: u64 = 1_000_000_000;
 
 impl Exchange {
     fn override_request(&self) -> Request<'_> {
+        let headers = self.fields.headers.iter().chain(&self.fields.trailers);
         Request {
             trace_id: &self.trace_id,
             method: &self.method,
             path: &self.path,
+            fields: overrides::fields_digest(
+                headers.map(|h| (h.raw_name.as_slice(), h.value.as_slice())),
+            ),
         }
     }
 

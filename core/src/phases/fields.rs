@@ -37,12 +37,6 @@ const ADDRESSING_HEADERS: [&[u8]; 7] = [
 /// Header names and values in events are bounded like paths.
 const MAX_EVENT_NAME_BYTES: usize = 256;
 
-/// A run of at least this many ASCII digits inside a word (`4111111111111111abcdef`) is
-/// scanned alone too, in the short request-controlled strings that become headers or event
-/// fields (trace ids, header values): the word boundary that keeps `v4111…` from being a card
-/// in prose is no protection in an id that the filter copies into every event line.
-const EMBEDDED_DIGITS: usize = 9;
-
 /// A header (or trailer) in which something was found: its name as events show it (scrubbed
 /// itself) and the kinds found in it; for a `redact` rule, its name and value as sent and the
 /// values to replace. Events never see the value.
@@ -82,21 +76,12 @@ impl FieldScan {
     pub fn of_request_line(policy: &Policy, method: &[u8], path: &[u8]) -> FieldScan {
         let mut scan = FieldScan::default();
         let scanner = &policy.scanner;
-        scanner.scan_input(
-            method,
-            Decoding::default(),
-            Format::Text,
-            &mut scan.findings,
-            |f| scan.method_spans.push(f),
-        );
-        let seen = scan.method_spans.clone();
-        embedded_digits(scanner, method, &seen, &mut scan.findings, |f| {
-            scan.method_spans.push(f)
-        });
-        scan.method_spans.sort_by_key(|f| f.span.start);
-        scanner.scan_input(path, PATH_DECODING, Format::Text, &mut scan.findings, |f| {
-            scan.path_spans.push(f)
-        });
+        scan.method_spans = field_values(scanner, method, Decoding::default(), Ids::Scanned);
+        scan.path_spans = field_values(scanner, path, PATH_DECODING, Ids::Scanned);
+        for f in scan.method_spans.iter().chain(&scan.path_spans) {
+            scan.findings.kinds = scan.findings.kinds.with(f.kind);
+            scan.findings.count = scan.findings.count.saturating_add(1);
+        }
         scan
     }
 
@@ -109,54 +94,29 @@ impl FieldScan {
             {
                 continue;
             }
-            let mut kinds = KindSet::default();
-            let mut name_spans = Vec::new();
-            let mut count = 0usize;
             let addressing = ADDRESSING_HEADERS.contains(name);
-            let keep = |f: &Finding| !(addressing && f.kind == Kind::IP_ADDRESS);
-            let mut value_findings = Findings::default();
-            let mut seen = Vec::new();
-            let mut value_spans = Vec::new();
-            policy.scanner.scan_input(
-                value,
-                HEADER_DECODING,
-                Format::Text,
-                &mut value_findings,
-                |f| seen.push(f),
-            );
-            let mut embedded = Vec::new();
-            embedded_digits(&policy.scanner, value, &seen, &mut value_findings, |f| {
-                embedded.push(f)
-            });
-            for f in seen.into_iter().chain(embedded).filter(|f| keep(f)) {
-                kinds = kinds.with(f.kind);
-                count += 1;
-                value_spans.push(f);
-            }
-            value_spans.sort_by_key(|f| f.span.start);
-            let mut name_findings = Findings::default();
-            policy
-                .scanner
-                .scan(name, &mut name_findings, |f| name_spans.push(f));
-            for f in &name_spans {
-                kinds = kinds.with(f.kind);
-                count += 1;
-            }
-            if kinds.is_empty() {
+            let mut value_spans =
+                field_values(&policy.scanner, value, HEADER_DECODING, Ids::Scanned);
+            value_spans.retain(|f| !(addressing && f.kind == Kind::IP_ADDRESS));
+            let name_spans = field_values(&policy.scanner, name, HEADER_DECODING, Ids::Scanned);
+            if value_spans.is_empty() && name_spans.is_empty() {
                 continue;
             }
+            let mut kinds = KindSet::default();
+            for f in value_spans.iter().chain(&name_spans) {
+                kinds = kinds.with(f.kind);
+            }
+            let count = value_spans.len() + name_spans.len();
             self.findings.kinds = self.findings.kinds.union(kinds);
             self.findings.count = self.findings.count.saturating_add(count);
-            let name_bytes: &[u8] = name;
-            let name = scrub(name, &name_spans, MAX_EVENT_NAME_BYTES, &policy.scanner).text;
             let list = match section {
                 Section::Headers => &mut self.headers,
                 Section::Trailers => &mut self.trailers,
             };
             list.push(FieldDetection {
-                name,
+                name: scrub(name, &name_spans, MAX_EVENT_NAME_BYTES, &policy.scanner).text,
                 kinds,
-                raw_name: name_bytes.to_vec(),
+                raw_name: name.to_vec(),
                 name_found: !name_spans.is_empty(),
                 value: value.to_vec(),
                 value_spans,
@@ -224,56 +184,136 @@ impl FieldRewrite {
     }
 }
 
-/// Whether a short request-controlled string (a trace id) holds a detected value, as a whole
-/// or in a digit run inside a word.
+/// Whether a short request-controlled string (a trace id) holds a detected value, as a whole,
+/// or glued to letters.
 pub fn holds_sensitive(scanner: &Scanner, text: &[u8]) -> bool {
-    let mut seen = Vec::new();
-    let mut findings = Findings::default();
-    scanner.scan(text, &mut findings, |f| seen.push(f));
-    embedded_digits(scanner, text, &seen, &mut findings, |_| {});
-    findings.count > 0
+    !field_values(scanner, text, Decoding::default(), Ids::Replaced).is_empty()
 }
 
-/// Scans alone each run of [`EMBEDDED_DIGITS`] or more ASCII digits that touches a letter
-/// (runs between non-letters were seen by the ordinary scan), but runs within a value the
-/// ordinary scan found (`seen`). Spans are in `text`.
-fn embedded_digits(
-    scanner: &Scanner,
-    text: &[u8],
-    seen: &[Finding],
-    findings: &mut Findings,
-    mut on_match: impl FnMut(Finding),
-) {
-    let mut i = 0;
-    while i < text.len() {
-        let Some(start) = text
-            .get(i..)
-            .and_then(|t| t.iter().position(u8::is_ascii_digit))
-            .map(|p| p + i)
-        else {
-            break;
-        };
+/// The values in one short request-controlled field (a method, a path, a header name or
+/// value, a trace id), in field order: what the scan and its decoded view find, and what it
+/// finds once the letters that touch a digit are read as spaces. A word boundary keeps
+/// `v4111…` from being a card in prose, but a field is no prose, and `ref4111-1111-1111-1111`,
+/// `ssn536-22-1234` or `4111a1111b1111c1111` in a header or an id that the filter copies into
+/// every event line is the value with letters glued on. Spans are in `text` (the glued view
+/// has its length).
+fn field_values(scanner: &Scanner, text: &[u8], decoding: Decoding, ids: Ids) -> Vec<Finding> {
+    let mut found = Vec::new();
+    scanner.scan_input(
+        text,
+        decoding,
+        Format::Text,
+        &mut Findings::default(),
+        |f| found.push(f),
+    );
+    // Hex words (ids, hashes, trace ids) are left whole: read as spaces, their letters would
+    // cut them into digit groups that look like values. In an id the filter would copy (and
+    // replaces when it holds a value) a long digit run is read on its own
+    // (`4111111111111111abcdef`); elsewhere not, since one random 32-hex id in about 8,000
+    // holds a run of 13 to 19 digits that passes Luhn.
+    let mut glued = text.to_vec();
+    let mut changed = false;
+    let mut at = 0;
+    while at < text.len() {
         let len = text
-            .get(start..)
-            .map_or(0, |t| t.iter().take_while(|b| b.is_ascii_digit()).count());
-        let end = start + len;
-        let touches_letter = |at: Option<&u8>| at.is_some_and(u8::is_ascii_alphabetic);
-        let embedded = touches_letter(start.checked_sub(1).and_then(|p| text.get(p)))
-            || touches_letter(text.get(end));
-        let known = seen
-            .iter()
-            .any(|f| f.span.start < end && start < f.span.end);
-        if len >= EMBEDDED_DIGITS && embedded && !known {
-            let run = text.get(start..end).unwrap_or_default();
-            scanner.scan(run, findings, |f| {
-                on_match(Finding {
-                    span: f.span.start + start..f.span.end + start,
-                    ..f
-                })
-            });
+            .get(at..)
+            .map_or(0, |t| t.iter().take_while(|b| is_token_byte(**b)).count());
+        if len == 0 {
+            at += 1;
+            continue;
         }
-        i = end.max(i + 1);
+        let token = text.get(at..at + len).unwrap_or_default();
+        let hex_word = token
+            .iter()
+            .all(|b| b.is_ascii_hexdigit() || !b.is_ascii_alphanumeric());
+        for i in at..at + len {
+            let digit_at =
+                |j: Option<usize>| j.and_then(|j| text.get(j)).is_some_and(u8::is_ascii_digit);
+            let before = digit_at(i.checked_sub(1));
+            let after = digit_at(i.checked_add(1));
+            let letter = text.get(i).is_some_and(u8::is_ascii_alphabetic);
+            let cut = if hex_word {
+                ids == Ids::Replaced
+                    && letter
+                    && (before && long_digit_run(text, i, true)
+                        || after && long_digit_run(text, i + 1, false))
+            } else {
+                letter && (before || after)
+            };
+            if cut {
+                if let Some(b) = glued.get_mut(i) {
+                    *b = b' ';
+                    changed = true;
+                }
+            }
+        }
+        at += len;
     }
+    if ids == Ids::Scanned {
+        // A value glued to the letters of a hex word is an id's digits, not a value.
+        found.retain(|f| !glued_to_hex_word(text, &f.span));
+    }
+    if changed {
+        let raw = found.len();
+        scanner.scan(&glued, &mut Findings::default(), |f| {
+            let known = found
+                .iter()
+                .take(raw)
+                .any(|r| r.span.start < f.span.end && f.span.start < r.span.end);
+            if !known {
+                found.push(f);
+            }
+        });
+        found.sort_by_key(|f| f.span.start);
+    }
+    found
+}
+
+/// Whether digit runs inside hex words are read on their own: only in ids, where a false
+/// finding costs a new id, never a refused request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ids {
+    Replaced,
+    Scanned,
+}
+
+/// Bytes of a word in a field: letters, digits and the separators values are written with.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'/' | b'+')
+}
+
+/// Whether a span touches a letter of the hex word it sits in (`6247551729440463ecad…`).
+fn glued_to_hex_word(text: &[u8], span: &std::ops::Range<usize>) -> bool {
+    let start = text.get(..span.start).map_or(0, |t| {
+        t.len() - t.iter().rev().take_while(|b| is_token_byte(**b)).count()
+    });
+    let end = span.end
+        + text
+            .get(span.end..)
+            .map_or(0, |t| t.iter().take_while(|b| is_token_byte(**b)).count());
+    let word = text.get(start..end).unwrap_or_default();
+    let hex_word = word
+        .iter()
+        .all(|b| b.is_ascii_hexdigit() || !b.is_ascii_alphanumeric());
+    let letter = |j: Option<usize>| {
+        j.and_then(|j| text.get(j))
+            .is_some_and(u8::is_ascii_alphabetic)
+    };
+    hex_word && (letter(span.start.checked_sub(1)) || letter(Some(span.end)))
+}
+
+/// Whether the digits that end just before `at` (`before`), or start at `at`, run for at
+/// least 9: a card or an SSN without separators inside a hex word.
+fn long_digit_run(text: &[u8], at: usize, before: bool) -> bool {
+    let run = if before {
+        text.get(..at).map_or(0, |t| {
+            t.iter().rev().take_while(|b| b.is_ascii_digit()).count()
+        })
+    } else {
+        text.get(at..)
+            .map_or(0, |t| t.iter().take_while(|b| b.is_ascii_digit()).count())
+    };
+    run >= 9
 }
 
 /// The request's method for an event line: scrubbed of what was found in it (Envoy takes any
@@ -354,6 +394,68 @@ mod tests {
         let scan = FieldScan::of_request_line(&p, b"POST", b"/pay?ssn=536-22-1234");
         assert!(scan.findings.kinds.contains(Kind::SSN));
         assert!(scan.method_spans.is_empty());
+    }
+
+    /// The ids proxies and clients generate (UUIDs, W3C trace ids, random tokens) must not read
+    /// as values: a false finding in `x-request-id` would count on every request.
+    #[test]
+    fn random_ids_are_not_values() {
+        let p = policy("");
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        const HEX: &[u8] = b"0123456789abcdef";
+        const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut hits = Vec::new();
+        for n in 0..20_000 {
+            let mut pick = |alphabet: &[u8], len: usize| -> Vec<u8> {
+                (0..len)
+                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                    .collect()
+            };
+            let hex32 = pick(HEX, 32);
+            let mut uuid = hex32.clone();
+            for at in [20, 16, 12, 8] {
+                uuid.insert(at, b'-');
+            }
+            let token = pick(B64, 22 + n % 22);
+            for id in [hex32, uuid, token] {
+                if !field_values(&p.scanner, &id, HEADER_DECODING, Ids::Scanned).is_empty() {
+                    hits.push(String::from_utf8_lossy(&id).into_owned());
+                }
+            }
+        }
+        assert!(
+            hits.is_empty(),
+            "{} of 60000: {:?}",
+            hits.len(),
+            &hits[..hits.len().min(20)]
+        );
+    }
+
+    /// Values with letters glued on, as an attacker writes them to slip past a word boundary.
+    #[test]
+    fn values_glued_to_words_are_found_in_fields() {
+        let p = policy("");
+        for (text, kind) in [
+            ("ref4111-1111-1111-1111", Kind::CREDIT_CARD),
+            ("id536-22-1234", Kind::SSN),
+            ("x4111111111111111", Kind::CREDIT_CARD),
+            ("ssn536-22-1234", Kind::SSN),
+            ("/u/acct4111111111111111", Kind::CREDIT_CARD),
+            ("X4111-1111-1111-1111", Kind::CREDIT_CARD),
+            ("card4111-1111-1111-1111", Kind::CREDIT_CARD),
+            ("x536.22.1234", Kind::SSN),
+            ("4111.1111.1111.1111", Kind::CREDIT_CARD),
+        ] {
+            let found = field_values(&p.scanner, text.as_bytes(), PATH_DECODING, Ids::Scanned);
+            assert!(found.iter().any(|f| f.kind == kind), "{text}: {found:?}");
+            assert!(holds_sensitive(&p.scanner, text.as_bytes()), "{text}");
+        }
     }
 
     #[test]

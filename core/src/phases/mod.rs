@@ -159,7 +159,8 @@ pub struct RequestHead<'a> {
     pub content_length: Option<&'a [u8]>,
     pub transfer_encoding: bool,
     /// The first content coding of the body other than `identity` (RFC 9110 §8.4), over every
-    /// `Content-Encoding` header: the filter cannot read such a body.
+    /// `Content-Encoding` header, or of a gRPC request's messages (`grpc-encoding`, the gRPC
+    /// over HTTP/2 protocol): the filter cannot read such a body.
     pub content_coding: Option<&'a [u8]>,
     pub upgrade: bool,
     /// `X-Agent-Trace-ID`, as sent.
@@ -184,11 +185,16 @@ impl<'a> RequestHead<'a> {
             content_type: h.get("content-type"),
             content_length: h.get("content-length"),
             transfer_encoding: h.contains("transfer-encoding"),
-            content_coding: h
-                .get_all("content-encoding")
-                .flat_map(|v| v.split(|&b| b == b','))
-                .map(<[u8]>::trim_ascii)
-                .find(|c| !c.is_empty() && !c.eq_ignore_ascii_case(b"identity")),
+            content_coding: {
+                let grpc = h
+                    .get("content-type")
+                    .is_some_and(|ct| ct.starts_with(b"application/grpc"));
+                h.get_all("content-encoding")
+                    .chain(h.get_all("grpc-encoding").filter(|_| grpc))
+                    .flat_map(|v| v.split(|&b| b == b','))
+                    .map(<[u8]>::trim_ascii)
+                    .find(|c| !c.is_empty() && !c.eq_ignore_ascii_case(b"identity"))
+            },
             upgrade: h.contains("upgrade"),
             trace_id: h.get(header::TRACE_ID),
             traceparent: h.get(header::TRACEPARENT),

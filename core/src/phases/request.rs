@@ -87,10 +87,14 @@ impl Exchange {
                 .as_deref()
                 .is_some_and(|p| holds_sensitive(&p.scanner, id))
         };
+        // Every `traceparent` the caller sent, whole: its parent id is forwarded too.
         let traceparent_refused = head
-            .traceparent
-            .and_then(trace::traceparent_trace_id)
-            .is_some_and(|id| sensitive(id.as_bytes()));
+            .headers
+            .iter()
+            .filter(|(name, _)| *name == header::TRACEPARENT.as_bytes())
+            .map(|(_, value)| *value)
+            .chain(head.traceparent)
+            .any(sensitive);
         self.trace_id = trace::resolve(
             head.trace_id,
             head.traceparent.filter(|_| !traceparent_refused),

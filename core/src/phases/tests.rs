@@ -402,6 +402,19 @@ fn content_codings_are_read_from_every_header() {
     let raw = crate::header_map::serialize(&[("content-encoding", "identity,,")]);
     let map = HeaderMap::parse(&raw);
     assert_eq!(RequestHead::read(&map).content_coding, None);
+    // gRPC compresses its messages under `grpc-encoding`.
+    let raw = crate::header_map::serialize(&[
+        ("content-type", "application/grpc+proto"),
+        ("grpc-encoding", "gzip"),
+    ]);
+    let map = HeaderMap::parse(&raw);
+    assert_eq!(
+        RequestHead::read(&map).content_coding,
+        Some(b"gzip".as_slice())
+    );
+    let raw = crate::header_map::serialize(&[("grpc-encoding", "gzip")]);
+    let map = HeaderMap::parse(&raw);
+    assert_eq!(RequestHead::read(&map).content_coding, None, "not gRPC");
 }
 
 #[test]
@@ -1324,4 +1337,32 @@ fn folded_and_encoded_values_are_blocked_and_scrubbed() {
     let (ex, step) = headers_step(&p, "GET", "/q?to=ann%2540example.com");
     assert_eq!(reply_status(&step), Some(449));
     assert_eq!(lines(&ex)[0]["path"], "/q?to=[EMAIL_REDACTED]");
+}
+
+#[test]
+fn a_token_binds_the_headers_that_were_warned_about() {
+    let p = keyed(json!({}));
+    let host = at(NOW);
+    let ask = |value: &'static [u8], over: Option<&'static [u8]>| {
+        let pairs: Vec<(&[u8], &[u8])> = vec![(b"x-contact", value)];
+        let pairs: &'static [(&'static [u8], &'static [u8])] = Box::leak(pairs.into_boxed_slice());
+        let mut ex = Exchange::new(Some(p.clone()));
+        let h = RequestHead {
+            trace_id: Some(b"t-b"),
+            user_override: over,
+            user_override_count: usize::from(over.is_some()),
+            ..with_headers(head("POST", "/h"), pairs)
+        };
+        ex.request_headers(&h, false, &host)
+    };
+    let first = ask(b"bob@example.org", None);
+    assert_eq!(reply_status(&first), Some(449));
+    let tok: &'static [u8] = Box::leak(token(&first).into_bytes().into_boxed_slice());
+    // Another address in the same header: not what was confirmed.
+    assert_eq!(
+        reply_status(&ask(b"someone.else@example.com", Some(tok))),
+        Some(449)
+    );
+    // The same: granted on the headers, the body decides the rest.
+    assert_eq!(ask(b"bob@example.org", Some(tok)), Step::Pause);
 }

@@ -121,7 +121,7 @@ registry! {
     /// Every variable a rule condition can use.
     pub enum Var: Variable {
         Has => Variable { name: "has_<type>", ty: Type::Bool, source: Source::Detector,
-            doc: "the detector `<type>` (built-in or custom) found something in the path or body (`has_credit_card`, `has_ssn`, `has_email`, `has_jwt`, ...)" },
+            doc: "the detector `<type>` (built-in or custom) found something in any field of the request: method, path and query, headers, body, trailers (`has_credit_card`, `has_ssn`, `has_email`, `has_jwt`, ...)" },
         DetectedCount => Variable { name: "detected_count", ty: Type::Int { min: 0, max: i64::MAX },
             source: Source::Request,
             doc: "how many values the detectors found, all types together" },

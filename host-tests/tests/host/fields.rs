@@ -167,3 +167,27 @@ fn a_redact_rule_rewrites_the_path_headers_and_body_the_agent_gets() {
     assert_eq!(events[1]["type"], "redacted");
     assert_eq!(events[1]["values"], 3);
 }
+
+#[test]
+fn values_glued_to_words_in_fields_are_found() {
+    let stack = Stack::with_plugin(&policy(true));
+    for (i, req) in [
+        Request::post("/book", "{}").header("x-note", "ref4111-1111-1111-1111"),
+        Request::post("/book", "{}").header("ssn536-22-1234", "1"),
+        Request::post("/u/acct4111111111111111", "{}"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let trace = format!("glued-{i}");
+        let r = stack.send(req.header("x-agent-trace-id", &trace));
+        assert_eq!(r.status, 403, "{i}: {}", r.text());
+        stack.assert_never_reached_agent(&trace);
+        let text = format!("{:?}", stack.events_for(&trace, 2));
+        assert!(!text.contains("4111") && !text.contains("536-22"), "{text}");
+    }
+    // A trace id with a value glued on is replaced (and counts: the SSN blocks).
+    let r = stack.send(Request::post("/book", "{}").header("x-agent-trace-id", "ssn536-22-1234"));
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_ne!(r.header("x-agent-trace-id"), Some("ssn536-22-1234"));
+}

@@ -422,8 +422,10 @@ fn a_trace_id_holding_a_sensitive_value_is_replaced() {
     assert_eq!(got.len(), 1, "the agent gets the new id");
     assert!(got[0]["headers"].get("traceparent").is_none(), "{got:?}");
     assert!(got[0]["headers"].get("tracestate").is_none(), "{got:?}");
+    // Digits inside a hex word do not count as a value for the rules (ids would turn into
+    // false cards); the id is refused all the same, and nothing of it is written.
     let events = stack.events_for(&trace, 2);
-    assert_eq!(events[0]["detected"], json!(["credit_card"]));
+    assert_eq!(events[0]["detected"], json!([]));
     assert!(!read_text(&stack.events_path()).contains("4111"));
 
     // An ordinary caller id is kept.
