@@ -13,7 +13,7 @@ use iatp_core::chain::{Chain, Verifier};
 use iatp_core::config;
 use iatp_core::detect::{Decoding, Findings, Format, KindSet, Scanner};
 use iatp_core::events::{self, EventLog, Stamp};
-use iatp_core::phases::{Exchange, Host, RequestHead, SlotUpdate};
+use iatp_core::phases::{Exchange, Host, RequestHead, SlotUpdate, Step};
 use iatp_core::scrub::{redact, scrub, BodyFormat};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -287,6 +287,95 @@ proptest! {
         let unescaped = text.replace("\\n", "\n").replace("\\\"", "\"");
         for needle in [value.to_string(), trace_header.clone(), value.replace(' ', "+")] {
             prop_assert!(!unescaped.contains(&needle), "{needle} in {text}");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Issue 10, classes 2 to 4, through the whole exchange: a card, SSN or e-mail address,
+    /// hidden any way the list names, in a JSON body, a text body or the query string, under a
+    /// policy that blocks all three: the request is answered 403 (never forwarded), and no
+    /// event line holds the hidden text or the value's digits.
+    #[test]
+    fn hidden_values_are_never_forwarded_nor_logged(
+        kind in 0usize..3,
+        pick in 0usize..3,
+        hiding in hiding(),
+        place in 0usize..3,
+        before in "[a-z ]{0,12}",
+    ) {
+        let value = [CARDS, SSNS, EMAILS][kind][pick];
+        let json = place == 0;
+        let Some(hidden) = hide(kind, value, &hiding, json) else { return Ok(()) };
+        let chars = hidden.trim_end_matches('=').len();
+        let digit = hidden.bytes().any(|b| b.is_ascii_digit());
+        if matches!(hiding, Hiding::Base64 { .. } | Hiding::Hex { .. }) && (chars < 15 || chars < 21 && !digit) {
+            return Ok(());
+        }
+        let number = matches!(hiding, Hiding::Number(_));
+        if number && !json {
+            return Ok(()); // number forms are read in JSON bodies only (docs/detection.md)
+        }
+        let before = if kind == 1 { format!("ssn {before}") } else { before };
+        let (path, body) = match place {
+            0 if number => ("/x".to_string(), format!(r#"{{"k":"{before}","n":{hidden}}}"#)),
+            0 => ("/x".to_string(), format!(r#"{{"k":"{before} {hidden} ok"}}"#)),
+            1 => ("/x".to_string(), format!("{before} {hidden} ok")),
+            _ => {
+                // In the query string, percent-encoded as a client would send it.
+                let q: String = format!("{before} {hidden}")
+                    .bytes()
+                    .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                        char::from(b).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    })
+                    .collect();
+                (format!("/x?q={q}"), String::new())
+            }
+        };
+        let policy = config::parse(br#"{"manifest": {"identity": {"agent_id": "a"}, "privacy": {"retention": "ephemeral"}},
+            "policy": {"block_rules": [
+              {"name": "c", "condition": "has_credit_card", "action": "block"},
+              {"name": "s", "condition": "has_ssn", "action": "block"},
+              {"name": "e", "condition": "has_email", "action": "block"}]}}"#).unwrap();
+        let host = Envoy { body: body.clone().into_bytes() };
+        let mut ex = Exchange::new(Some(std::rc::Rc::new(policy)));
+        let head = RequestHead {
+            method: b"POST",
+            path: path.as_bytes(),
+            ..RequestHead::default()
+        };
+        let mut step = ex.request_headers(&head, body.is_empty(), &host);
+        if step == Step::Pause {
+            step = ex.request_body(body.len(), true, &host);
+        }
+        let status = match &step {
+            Step::Reply(r) => Some(r.kind.status()),
+            _ => None,
+        };
+        prop_assert_eq!(status, Some(403), "{:?} {:?} {:?}", hiding, path, body);
+        ex.log(&host);
+        let text = String::from_utf8_lossy(ex.events()).into_owned();
+        prop_assert!(!text.contains(&hidden), "{hidden:?} in {text}");
+        let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() >= 9 {
+            // The payload and the path, digits only: no separator or look-alike left keeps the
+            // value's digits together.
+            for line in text.split('\n') {
+                let v: Value = serde_json::from_str(line).unwrap();
+                for field in ["payload", "path"] {
+                    let plain: String = v[field]
+                        .as_str()
+                        .unwrap_or_default()
+                        .chars()
+                        .filter(char::is_ascii_digit)
+                        .collect();
+                    prop_assert!(!plain.contains(&digits[digits.len() - 4..]), "{text}");
+                }
+            }
         }
     }
 }
