@@ -309,9 +309,7 @@ proptest! {
         let value = [CARDS, SSNS, EMAILS][kind][pick];
         let json = place == 0;
         let Some(hidden) = hide(kind, value, &hiding, json) else { return Ok(()) };
-        let chars = hidden.trim_end_matches('=').len();
-        let digit = hidden.bytes().any(|b| b.is_ascii_digit());
-        if matches!(hiding, Hiding::Base64 { .. } | Hiding::Hex { .. }) && (chars < 15 || chars < 21 && !digit) {
+        if !long_enough(&hidden, &hiding) {
             return Ok(());
         }
         let number = matches!(hiding, Hiding::Number(_));
@@ -378,6 +376,15 @@ proptest! {
             }
         }
     }
+}
+
+/// docs/detection.md: base64 and hex tokens shorter than 15 characters are not decoded, and
+/// in the raw input, nor are those shorter than 21 without a digit.
+fn long_enough(hidden: &str, hiding: &Hiding) -> bool {
+    let chars = hidden.trim_end_matches('=').len();
+    let digit = hidden.bytes().any(|b| b.is_ascii_digit());
+    !(matches!(hiding, Hiding::Base64 { .. } | Hiding::Hex { .. })
+        && (chars < 15 || chars < 21 && !digit))
 }
 
 /// Issue 10, classes 2 to 4: how a value may be written so that a byte scan misses it.
@@ -573,11 +580,7 @@ proptest! {
     ) {
         let value = [CARDS, SSNS, EMAILS][kind][pick];
         let Some(hidden) = hide(kind, value, &hiding, json) else { return Ok(()) };
-        // docs/detection.md: base64 and hex tokens shorter than 15 characters are not decoded,
-        // and in the raw input, nor are those shorter than 21 without a digit.
-        let chars = hidden.trim_end_matches('=').len();
-        let digit = hidden.bytes().any(|b| b.is_ascii_digit());
-        if matches!(hiding, Hiding::Base64 { .. } | Hiding::Hex { .. }) && (chars < 15 || chars < 21 && !digit) {
+        if !long_enough(&hidden, &hiding) {
             return Ok(());
         }
         let number = matches!(hiding, Hiding::Number(_));
