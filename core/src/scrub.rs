@@ -78,6 +78,14 @@ pub fn redact(
 ) -> Vec<u8> {
     if format == BodyFormat::Json {
         detect::mark_json_strings(body, findings);
+        // A negative JSON number is replaced with its sign: `-"[CREDIT_CARD]"` is not JSON.
+        for f in findings.iter_mut().filter(|f| !f.in_string) {
+            if let Some(minus) = f.span.start.checked_sub(1) {
+                if body.get(minus) == Some(&b'-') {
+                    f.span.start = minus;
+                }
+            }
+        }
     }
     replace(body, findings, body.len(), |f, out| {
         let p = scanner.redaction_placeholder(f.kind).as_bytes();
@@ -178,6 +186,15 @@ mod tests {
             "card=%5BCREDIT_CARD%5D&to=%5BEMAIL%5D"
         );
         assert_eq!(redacted("ssn 123-45-6789.", BodyFormat::Text), "ssn [SSN].");
+        // A negative number keeps the body JSON.
+        for body in [r#"{"a":-4111111111111111}"#, r#"[-4111111111111111, 1]"#] {
+            let out = redacted(body, BodyFormat::Json);
+            assert!(
+                serde_json::from_str::<serde_json::Value>(&out).is_ok(),
+                "{out}"
+            );
+            assert!(out.contains(r#""[CREDIT_CARD]""#), "{out}");
+        }
     }
 
     #[test]

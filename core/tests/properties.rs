@@ -316,7 +316,9 @@ proptest! {
         if number && !json {
             return Ok(()); // number forms are read in JSON bodies only (docs/detection.md)
         }
-        let before = if kind == 1 { format!("ssn {before}") } else { before };
+        // Invisible separators make an SSN a bare nine digits, and tabs, line breaks, slashes and
+        // double spaces make card groups a list: both need their cue (docs/detection.md).
+        let before = match kind { 0 => format!("card {before}"), 1 => format!("ssn {before}"), _ => before };
         let (path, body) = match place {
             0 if number => ("/x".to_string(), format!(r#"{{"k":"{before}","n":{hidden}}}"#)),
             0 => ("/x".to_string(), format!(r#"{{"k":"{before} {hidden} ok"}}"#)),
@@ -585,7 +587,9 @@ proptest! {
         }
         let number = matches!(hiding, Hiding::Number(_));
         // Invisible separators make an SSN a bare nine digits, which need a cue.
-        let before = if kind == 1 { format!("ssn {before}") } else { before };
+        // Invisible separators make an SSN a bare nine digits, and tabs, line breaks, slashes and
+        // double spaces make card groups a list: both need their cue (docs/detection.md).
+        let before = match kind { 0 => format!("card {before}"), 1 => format!("ssn {before}"), _ => before };
         let (text, format) = match (json, number) {
             (true, true) => (format!(r#"{{"k":"{before}","n":{hidden}}}"#), Format::Json),
             (true, false) => (format!(r#"{{"k":"{before} {hidden} ok"}}"#), Format::Json),

@@ -14,7 +14,7 @@ pub(super) struct CreditCard;
 
 impl BuiltIn for CreditCard {
     const NAME: &'static str = "credit_card";
-    const FINDS: &'static str = "13 to 19 digits passing the Luhn check, with an issuer's prefix and one of its lengths (Visa, Mastercard incl. 2221..2720, Amex, Discover, JCB, Diners Club, UnionPay, Maestro), as one run or in groups joined by one to three spaces, a dash (unicode dashes too), a dot, a slash, a tab or a line break (raw or JSON-escaped; the same separator throughout; first group 4..6 digits, others 3..6). Not part of a longer unbroken digit run, not next to a decimal point; groups after a card (`4111 1111 1111 1111 1225`) do not hide it. Epoch-millisecond timestamps and similar ids, one in ten of which passes Luhn, are not taken for cards.";
+    const FINDS: &'static str = "13 to 19 digits passing the Luhn check, with an issuer's prefix and one of its lengths (Visa, Mastercard incl. 2221..2720, Amex, Discover, JCB, Diners Club, UnionPay, Maestro), as one run or in groups joined by one to three spaces, a dash (unicode dashes too), a dot, a slash, a tab or a line break (raw or JSON-escaped; the same separator throughout; first group 4..6 digits, others 3..6; a tab, a line break, a slash or two or three spaces only for a card alone in its field or after a card cue, since lists and tables join numbers so). Not part of a longer unbroken digit run, not next to a decimal point; groups after a card (`4111 1111 1111 1111 1225`) do not hide it. Epoch-millisecond timestamps and similar ids, one in ten of which passes Luhn, are not taken for cards.";
     const DIGIT_WORD: bool = true;
     /// A first group of 4 to 6 digits followed by a separator, or a run of 13 to 19.
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
@@ -119,7 +119,26 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
         .map(|(end, _)| *end)?;
     let labelled_otherwise =
         has_cue(text, start, NOT_CARD_CUES) && !has_cue(text, start, CARD_CUES);
+    // Groups joined by a tab, a line break, a slash or two or three spaces are how tables,
+    // lists and room numbers are written too (one list of ten random 4-digit numbers in four
+    // holds a Luhn-valid card shape): such a card must stand alone in its field or follow a
+    // card cue.
+    let unusual = matches!(
+        sep,
+        Some(GroupSep::Tab | GroupSep::Newline | GroupSep::Slash | GroupSep::Spaces(2..))
+    );
+    if unusual && !alone(text, start, end) && !has_cue(text, start, CARD_CUES) {
+        return None;
+    }
     (!labelled_otherwise).then_some(end)
+}
+
+/// Whether `start..end` is a field of its own: the whole string, value or line around it.
+fn alone(text: &[u8], start: usize, end: usize) -> bool {
+    let opens = |b: Option<u8>| b.is_none_or(|b| matches!(b, b'"' | b'\'' | b'=' | b':' | b'>'));
+    let closes =
+        |b: Option<u8>| b.is_none_or(|b| matches!(b, b'"' | b'\'' | b'&' | b',' | b';' | b'<'));
+    opens(before(text, start)) && closes(at(text, end))
 }
 
 /// The number starts with an issuer's prefix and has a length that issuer uses.
@@ -236,11 +255,33 @@ mod tests {
             ".", "/", "\t", "\n", "\r\n", "  ", "   ", r"\n", r"\t", r"\r\n", r"\/",
         ] {
             let v = ["4111", "1111", "1111", "1111"].join(sep);
-            assert_eq!(card(&format!("x {v} y")), Some(v.as_str()), "{sep:?}");
+            assert_eq!(card(&format!("card {v} y")), Some(v.as_str()), "{sep:?}");
+            assert_eq!(
+                card(&format!(r#"{{"x":"{v}"}}"#)),
+                Some(v.as_str()),
+                "{sep:?}"
+            );
         }
         assert_eq!(card("3782/822463/10005"), Some("3782/822463/10005"));
         assert_eq!(card("4111    1111 1111 1111"), None, "four spaces");
         assert_eq!(card("4111\t1111 1111 1111"), None, "mixed");
+    }
+
+    /// Tables, lists and room numbers join 4-digit numbers with these separators too: without
+    /// a card cue, and not alone in their field, they are not cards.
+    #[test]
+    fn lists_of_numbers_are_not_cards() {
+        for text in [
+            "Here are the quantities shipped per store:\n6291\n8947\n5521\n9319\n",
+            "store\tq1\tq2\tq3\tq4\nA\t5187\t8057\t3674\t1907\n",
+            "Room numbers 6822/2247/8893/7653 are booked",
+            "x 4111  1111  1111  1111 y",
+        ] {
+            assert_eq!(card(text), None, "{text:?}");
+        }
+        // With a cue, or alone in a field, the same shapes are cards.
+        assert!(card("card: 4111\n1111\n1111\n1111").is_some());
+        assert!(card("payment with 4111/1111/1111/1111 thanks").is_some());
     }
 
     #[test]

@@ -194,6 +194,14 @@ impl Builder {
         self.layer.bytes.push(b);
     }
 
+    /// One input byte read as another (`+` as a space): offsets still map one to one, so it
+    /// joins the literal run instead of costing a unit (a form body of `1+1+…` would otherwise
+    /// map every other byte on its own).
+    pub(super) fn substitute(&mut self, raw: usize, b: u8) {
+        self.literal(raw, b);
+        self.changed = true;
+    }
+
     /// Input bytes as they are.
     pub(super) fn literals(&mut self, raw: usize, bytes: &[u8]) {
         for (k, &b) in bytes.iter().enumerate() {
@@ -321,9 +329,13 @@ fn escapes(input: &[u8], how: Decoding, numbers: bool) -> Option<Layer> {
     let mut in_string = false;
     let mut i = 0;
     while let Some(&b) = input.get(i) {
+        if b == b'+' && how.plus_is_space {
+            out.substitute(i, b' ');
+            i += 1;
+            continue;
+        }
         let escape = match b {
             b'%' if how.percent => percent(input, i).map(|v| (Decoded::Byte(v), 3)),
-            b'+' if how.plus_is_space => Some((Decoded::Byte(b' '), 1)),
             b'\\' if how.json => json_escape(input, i),
             b'"' if numbers => {
                 in_string = !in_string;

@@ -226,17 +226,35 @@ fn field_values(scanner: &Scanner, text: &[u8], decoding: Decoding, ids: Ids) ->
         let hex_word = token
             .iter()
             .all(|b| b.is_ascii_hexdigit() || !b.is_ascii_alphanumeric());
+        // The letters before the word's first digit and after its last one: a prefix or a
+        // suffix glued on (`fee4111-1111-1111-1111`), not the inside of an id.
+        // Not in the shapes ids come in (UUIDs, trace and span ids, hashes), whose edges are
+        // as random as their insides.
+        let id_shaped = hex_word && is_id_shaped(token);
+        let first_digit = token
+            .iter()
+            .position(u8::is_ascii_digit)
+            .filter(|_| !id_shaped)
+            .map(|p| at + p);
+        let last_digit = token
+            .iter()
+            .rposition(u8::is_ascii_digit)
+            .filter(|_| !id_shaped)
+            .map(|p| at + p);
         for i in at..at + len {
             let digit_at =
                 |j: Option<usize>| j.and_then(|j| text.get(j)).is_some_and(u8::is_ascii_digit);
             let before = digit_at(i.checked_sub(1));
             let after = digit_at(i.checked_add(1));
             let letter = text.get(i).is_some_and(u8::is_ascii_alphabetic);
+            let edge =
+                first_digit.is_some_and(|f| i + 1 == f) || last_digit.is_some_and(|l| i == l + 1);
             let cut = if hex_word {
-                ids == Ids::Replaced
-                    && letter
-                    && (before && long_digit_run(text, i, true)
-                        || after && long_digit_run(text, i + 1, false))
+                letter
+                    && (edge
+                        || ids == Ids::Replaced
+                            && (before && long_digit_run(text, i, true)
+                                || after && long_digit_run(text, i + 1, false)))
             } else {
                 letter && (before || after)
             };
@@ -250,7 +268,7 @@ fn field_values(scanner: &Scanner, text: &[u8], decoding: Decoding, ids: Ids) ->
         at += len;
     }
     if ids == Ids::Scanned {
-        // A value glued to the letters of a hex word is an id's digits, not a value.
+        // A value glued to the inner letters of a hex word is an id's digits, not a value.
         found.retain(|f| !glued_to_hex_word(text, &f.span));
     }
     if changed {
@@ -260,7 +278,8 @@ fn field_values(scanner: &Scanner, text: &[u8], decoding: Decoding, ids: Ids) ->
                 .iter()
                 .take(raw)
                 .any(|r| r.span.start < f.span.end && f.span.start < r.span.end);
-            if !known {
+            let inside_id = ids == Ids::Scanned && glued_to_hex_word(&glued, &f.span);
+            if !known && !inside_id {
                 found.push(f);
             }
         });
@@ -280,6 +299,14 @@ enum Ids {
 /// Bytes of a word in a field: letters, digits and the separators values are written with.
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'/' | b'+')
+}
+
+/// A UUID (8-4-4-4-12 hex digits, RFC 9562) or a hex run of an id's or a hash's length (16:
+/// W3C span ids; 32: trace ids, MD5; 40: SHA-1; 64: SHA-256; or any run of 32 or more).
+fn is_id_shaped(word: &[u8]) -> bool {
+    let groups: Vec<usize> = word.split(|b| *b == b'-').map(<[u8]>::len).collect();
+    let hex = word.iter().all(u8::is_ascii_hexdigit);
+    groups == [8, 4, 4, 4, 12] || hex && (word.len() == 16 || word.len() >= 32)
 }
 
 /// Whether a span touches a letter of the hex word it sits in (`6247551729440463ecad…`).
@@ -396,7 +423,7 @@ mod tests {
         assert!(scan.method_spans.is_empty());
     }
 
-    /// The ids proxies and clients generate (UUIDs, W3C trace ids, random tokens) must not read
+    /// The ids proxies and clients generate (UUIDs, W3C trace and span ids, random tokens) must not read
     /// as values: a false finding in `x-request-id` would count on every request.
     #[test]
     fn random_ids_are_not_values() {
@@ -423,7 +450,8 @@ mod tests {
                 uuid.insert(at, b'-');
             }
             let token = pick(B64, 22 + n % 22);
-            for id in [hex32, uuid, token] {
+            let span_id = pick(HEX, 16);
+            for id in [hex32, uuid, token, span_id] {
                 if !field_values(&p.scanner, &id, HEADER_DECODING, Ids::Scanned).is_empty() {
                     hits.push(String::from_utf8_lossy(&id).into_owned());
                 }
@@ -431,7 +459,7 @@ mod tests {
         }
         assert!(
             hits.is_empty(),
-            "{} of 60000: {:?}",
+            "{} of 80000: {:?}",
             hits.len(),
             &hits[..hits.len().min(20)]
         );
@@ -451,6 +479,10 @@ mod tests {
             ("card4111-1111-1111-1111", Kind::CREDIT_CARD),
             ("x536.22.1234", Kind::SSN),
             ("4111.1111.1111.1111", Kind::CREDIT_CARD),
+            ("fee4111-1111-1111-1111", Kind::CREDIT_CARD),
+            ("bad4111111111111111", Kind::CREDIT_CARD),
+            ("abc536-22-1234", Kind::SSN),
+            ("4111-1111-1111-1111abc", Kind::CREDIT_CARD),
         ] {
             let found = field_values(&p.scanner, text.as_bytes(), PATH_DECODING, Ids::Scanned);
             assert!(found.iter().any(|f| f.kind == kind), "{text}: {found:?}");

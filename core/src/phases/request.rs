@@ -593,7 +593,13 @@ impl Exchange {
         match self.content {
             Content::Json => BodyFormat::Json,
             Content::Form => BodyFormat::Form,
-            Content::Other => match body.trim_ascii_start().first() {
+            // A UTF-8 byte order mark does not make a body any less JSON (JSON parsers skip it).
+            Content::Other => match body
+                .strip_prefix(b"\xEF\xBB\xBF")
+                .unwrap_or(body)
+                .trim_ascii_start()
+                .first()
+            {
                 Some(b'{' | b'[') => BodyFormat::Json,
                 _ => BodyFormat::Text,
             },

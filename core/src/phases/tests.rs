@@ -1366,3 +1366,12 @@ fn a_token_binds_the_headers_that_were_warned_about() {
     // The same: granted on the headers, the body decides the rest.
     assert_eq!(ask(b"bob@example.org", Some(tok)), Step::Pause);
 }
+
+#[test]
+fn a_utf8_byte_order_mark_does_not_hide_json() {
+    let p = policy(json!({"policy": {"block_rules": [
+        {"name": "c", "condition": "has_credit_card", "action": "block"}]}}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    let body = b"\xEF\xBB\xBF{\"a\":4111111111111111.0}";
+    assert_eq!(reply_status(&decide(&mut ex, body)), Some(403));
+}
