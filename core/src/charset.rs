@@ -11,11 +11,17 @@
 //! 3. the pattern of NUL bytes in the first four bytes (RFC 4627 §3: `00 00 00 xx` UTF-32BE,
 //!    `00 xx 00 xx` UTF-16BE, `xx 00 00 00` UTF-32LE, `xx 00 xx 00` UTF-16LE).
 //!
-//! A body that does not decode cleanly in the encoding found (a lone surrogate, a code point
-//! out of range, a byte left over) is treated as bytes, as before: transcoding it could not be
-//! undone exactly. So is one whose encoding was found from its bytes alone (a mark or the NUL
-//! pattern, no declared charset) when fewer than half of its characters are ASCII: binary data
-//! that happens to start with `FF FE` is scanned as the bytes it is.
+//! What does not decode (a lone surrogate, a code point out of range) becomes U+FFFD, and a
+//! byte left over at the end is dropped, as lenient decoders (Python's `errors="replace"`,
+//! WHATWG's `TextDecoder`) read them: a value next to a broken unit is still a value. A
+//! redacted body goes on with U+FFFD in those places. A body whose encoding was found from the
+//! NUL pattern alone (no mark, no declared charset) is scanned as bytes when fewer than half of
+//! its characters are ASCII: binary data that happens to look like UTF-16 stays bytes. A byte
+//! order mark is taken at its word.
+//!
+//! A declared UTF-16 or UTF-32 without a byte order, and no mark nor NUL pattern at the start,
+//! takes the byte order under which more of the body's NUL bytes sit where ASCII characters put
+//! them (odd offsets: little-endian), else big-endian (RFC 2781 §4.3).
 
 /// A body's encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,17 +69,18 @@ impl Charset {
         };
         let v = v.strip_prefix(b"\"").unwrap_or(v);
         let v = v.strip_suffix(b"\"").unwrap_or(v);
-        let is = |name: &[u8]| v.eq_ignore_ascii_case(name);
-        if is(b"utf-16le") {
-            Charset::Utf16Le
-        } else if is(b"utf-16be") || is(b"utf-16") {
-            Charset::Utf16Be
-        } else if is(b"utf-32le") {
-            Charset::Utf32Le
-        } else if is(b"utf-32be") || is(b"utf-32") {
-            Charset::Utf32Be
-        } else {
-            Charset::Utf8
+        // `UTF-16LE`, `utf16le`, `utf_16`: the IANA names and the spellings decoders accept.
+        let name: Vec<u8> = v
+            .iter()
+            .filter(|b| !matches!(b, b'-' | b'_'))
+            .map(u8::to_ascii_lowercase)
+            .collect();
+        match name.as_slice() {
+            b"utf16le" => Charset::Utf16Le,
+            b"utf16be" | b"utf16" | b"ucs2" => Charset::Utf16Be,
+            b"utf32le" => Charset::Utf32Le,
+            b"utf32be" | b"utf32" => Charset::Utf32Be,
+            _ => Charset::Utf8,
         }
     }
 
@@ -100,6 +107,8 @@ impl Charset {
                     // A declared encoding without a byte order takes the body's.
                     (Charset::Utf16Be, Some(p @ (Charset::Utf16Le | Charset::Utf16Be))) => p,
                     (Charset::Utf32Be, Some(p @ (Charset::Utf32Le | Charset::Utf32Be))) => p,
+                    (Charset::Utf16Be, None) if nuls_say_little_endian(body, 2) => Charset::Utf16Le,
+                    (Charset::Utf32Be, None) if nuls_say_little_endian(body, 4) => Charset::Utf32Le,
                     (d, _) => d,
                 };
                 (charset, false)
@@ -107,9 +116,9 @@ impl Charset {
         };
         let payload = body.get(if bom { charset.unit() } else { 0 }..)?;
         let text = charset.decode(payload)?;
-        // Found from the bytes alone, the encoding must make text of them: at least half of
-        // the characters ASCII (JSON and most text are), not binary that starts like a mark.
-        if declared == Charset::Utf8 {
+        // Found from the NUL pattern alone, the encoding must make text of them: at least half
+        // of the characters ASCII (JSON and most text are), not binary that looks like it.
+        if declared == Charset::Utf8 && !bom {
             let chars = payload.len() / charset.unit();
             let ascii = text.iter().filter(|b| b.is_ascii()).count();
             if ascii * 2 < chars {
@@ -131,11 +140,10 @@ impl Charset {
         }
     }
 
-    /// `bytes` in this encoding as UTF-8, if every unit decodes.
+    /// `bytes` in this encoding as UTF-8: U+FFFD for what does not decode, a partial unit at
+    /// the end dropped. `None` for UTF-8.
     fn decode(self, bytes: &[u8]) -> Option<Vec<u8>> {
-        if !bytes.len().is_multiple_of(self.unit()) {
-            return None;
-        }
+        let bytes = bytes.get(..bytes.len() - bytes.len() % self.unit())?;
         let mut out = String::with_capacity(bytes.len() / self.unit() + 8);
         match self {
             Charset::Utf8 => return None,
@@ -150,7 +158,7 @@ impl Charset {
                     }
                 });
                 for c in char::decode_utf16(units) {
-                    out.push(c.ok()?);
+                    out.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
                 }
             }
             Charset::Utf32Le | Charset::Utf32Be => {
@@ -161,12 +169,29 @@ impl Charset {
                     } else {
                         u32::from_be_bytes(quad)
                     };
-                    out.push(char::from_u32(u)?);
+                    out.push(char::from_u32(u).unwrap_or(char::REPLACEMENT_CHARACTER));
                 }
             }
         }
         Some(out.into_bytes())
     }
+}
+
+/// Whether more NUL bytes of `body` (its first 4 KiB) sit at the offsets where little-endian
+/// UTF-16 (`unit` 2) or UTF-32 (`unit` 4) puts the high bytes of ASCII characters than where
+/// big-endian puts them.
+fn nuls_say_little_endian(body: &[u8], unit: usize) -> bool {
+    let (mut little, mut big) = (0usize, 0usize);
+    for (i, b) in body.iter().take(4096).enumerate() {
+        if *b == 0 {
+            match i % unit {
+                0 => big += 1,
+                k if k == unit - 1 => little += 1,
+                _ => {}
+            }
+        }
+    }
+    little > big
 }
 
 impl Encoding {
@@ -269,15 +294,41 @@ mod tests {
             Charset::declared(Some(b"application/json;charset=utf-8")),
             Charset::Utf8
         );
-        // UTF-8 bodies and bodies that do not decode cleanly stay bytes.
+        // UTF-8 bodies stay bytes.
         assert!(Charset::detect(Charset::Utf8, json.as_bytes()).is_none());
-        assert!(Charset::detect(Charset::Utf8, &[b'{', 0, 0x00, 0xD8, b'}', 0]).is_none());
-        assert!(Charset::detect(Charset::Utf16Le, b"{\"a\":1}").is_none());
-        // Binary data behind a mark is not text.
-        let mut binary = vec![0xFF, 0xFE, 0x00, 0x80];
-        binary.extend_from_slice(b"123-45-6789\xc3");
-        binary.truncate(14);
+        // What does not decode is U+FFFD, a byte left over is dropped: the value next to them
+        // is still read.
+        let mut broken = utf16le(r#"{"c":"4111 1111 1111 1111","x":""#, true);
+        broken.extend_from_slice(&[0x00, 0xD8]);
+        broken.extend_from_slice(&utf16le(r#""}"#, false));
+        broken.push(b'\n');
+        let t = Charset::detect(Charset::Utf8, &broken).unwrap();
+        assert_eq!(
+            String::from_utf8(t.text).unwrap(),
+            "{\"c\":\"4111 1111 1111 1111\",\"x\":\"\u{FFFD}\"}"
+        );
+        // A mark is taken at its word, whatever the characters.
+        let cyrillic = utf16le("платёж по карте 4111 1111 1111 1111 принят", true);
+        assert!(Charset::detect(Charset::Utf8, &cyrillic).is_some());
+        // Without a mark or a declaration, mostly non-ASCII is not taken for UTF-16.
+        let mut binary = vec![0x41, 0x00, 0x80, 0x00];
+        binary.extend_from_slice(&[0x81, 0x97, 0x82, 0x96, 0x83, 0x95]);
         assert!(Charset::detect(Charset::Utf8, &binary).is_none());
+        // Spellings of the declaration, and its byte order from the body.
+        for ct in [
+            "text/plain; charset=utf16",
+            "text/plain; charset=UTF_16",
+            "text/plain; charset=ucs-2",
+        ] {
+            assert_eq!(
+                Charset::declared(Some(ct.as_bytes())),
+                Charset::Utf16Be,
+                "{ct}"
+            );
+        }
+        let le = utf16le("中文 4111 1111 1111 1111", false);
+        let t = Charset::detect(Charset::Utf16Be, &le).unwrap();
+        assert_eq!(t.encoding.charset, Charset::Utf16Le);
     }
 
     #[test]

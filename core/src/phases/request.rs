@@ -402,6 +402,7 @@ impl Exchange {
             Some(t) => (Some(t.encoding), Some(t.text)),
             None => (None, None),
         };
+        let raw_body = text.is_some().then_some(body);
         let body = text.as_deref().unwrap_or(body);
         let format = self.body_format(body);
         let (scan_format, decoding) = match format {
@@ -421,6 +422,14 @@ impl Exchange {
                     body_spans.push(f);
                 }
             });
+        if let (Some(_), Some(raw)) = (&text, raw_body) {
+            // A body read as UTF-16/32 may be read as bytes by the agent (a label is only a
+            // label; JSON parsers sniff): what its bytes hold counts too. Its event payload is
+            // the text, in which such values are not.
+            policy
+                .scanner
+                .scan_input(raw, BODY_DECODING, Format::Text, &mut findings, |_| {});
+        }
         Scan {
             findings,
             body_spans,

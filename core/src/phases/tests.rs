@@ -1375,3 +1375,18 @@ fn a_utf8_byte_order_mark_does_not_hide_json() {
     let body = b"\xEF\xBB\xBF{\"a\":4111111111111111.0}";
     assert_eq!(reply_status(&decide(&mut ex, body)), Some(403));
 }
+
+#[test]
+fn a_body_labelled_utf16_is_read_as_bytes_too() {
+    // A label is only a label: JSON parsers sniff UTF-8 whatever the content type says.
+    let p = policy(json!({}));
+    let mut ex = Exchange::new(Some(p));
+    let h = RequestHead {
+        content_type: Some(b"application/json; charset=utf-16"),
+        ..head("POST", "/x")
+    };
+    ex.request_headers(&h, false, &at(NOW));
+    let body = br#"{"ssn":"123-45-6789"}"#;
+    assert_eq!(reply_status(&decide(&mut ex, body)), Some(403));
+    assert!(!String::from_utf8_lossy(ex.events()).contains("6789"));
+}
