@@ -298,7 +298,8 @@ impl Scanner {
             // Both lists are in input order: one walk finds the values the raw scan missed, and
             // the values it saw only in part (`doe@example.com` of `jane\u{200b}.doe@…`): a
             // decoded value that covers raw ones takes their place; one inside a raw value
-            // (an e-mail in a JWT's payload) is already counted.
+            // (an e-mail in a JWT's payload) is already counted; one that overlaps raw ones
+            // partly counts beside them.
             let mut replaced = vec![false; raw_count];
             let mut j = 0;
             for f in decoded {
@@ -320,6 +321,14 @@ impl Scanner {
                     for flag in replaced.iter_mut().take(k).skip(j) {
                         *flag = true;
                     }
+                    found.push(f);
+                } else if !found
+                    .get(j..k)
+                    .is_some_and(|raw| raw.iter().any(|r| r.span.start <= f.span.start && f.span.end <= r.span.end))
+                {
+                    // Overlapping a raw value of another extent without containing it
+                    // (`4111<NBSP>1111 1111 1111 22`: a phone raw, a card decoded): both count,
+                    // and the spans merge where they are scrubbed.
                     found.push(f);
                 }
             }
@@ -628,6 +637,14 @@ mod issue_10 {
             let v = ["123", "45", "6789"].join(&space.to_string());
             assert_found(&format!("ssn {v}."), Format::Text, "ssn", &v);
         }
+    }
+
+    /// A decoded value that overlaps a raw value of another type partly counts beside it.
+    #[test]
+    fn a_decoded_value_overlapping_a_raw_one_partly_counts() {
+        let text = "{\"tel\":\"4111\u{a0}1111 1111 1111 22\"}";
+        let got = found(text, Format::Json);
+        assert!(got.iter().any(|(k, _)| k == "credit_card"), "{got:?}");
     }
 
     #[test]
