@@ -574,7 +574,11 @@ impl NumberParts {
 /// Whether the number at `i` is written in a form that hides an integer the view rewrites (the
 /// raw pass's hint; `i` is where the token starts, a digit).
 pub(super) fn is_integer_form(t: &[u8], i: usize) -> bool {
-    number_parts(t, i).is_some_and(|p| p.integer(t).is_some())
+    number_parts(t, i).is_some_and(|p| {
+        p.integer(t).is_some()
+            || (p.int.len() >= 15 || p.has_exp)
+                && t.get(i..p.end).and_then(rounded_integer).is_some()
+    })
 }
 
 /// A JSON number token at `i`, outside strings, not glued to a word before it.
@@ -593,7 +597,10 @@ fn number_token(t: &[u8], i: usize) -> Option<NumberToken> {
         return Some(NumberToken::Other(len));
     }
     let Some((kept, zeros)) = parts.integer(t) else {
-        return Some(NumberToken::Other(len));
+        return Some(match rounded_integer(t.get(i..parts.end)?) {
+            Some(digits) => NumberToken::Integer(digits, len),
+            None => NumberToken::Other(len),
+        });
     };
     let mut out = Vec::with_capacity(MAX_NUMBER_DIGITS + 1);
     if parts.negative {
@@ -602,6 +609,18 @@ fn number_token(t: &[u8], i: usize) -> Option<NumberToken> {
     out.extend(parts.digits(t, kept));
     out.extend(std::iter::repeat_n(b'0', zeros));
     Some(NumberToken::Integer(out, len))
+}
+
+/// A number with a fraction that a JSON parser's double drops (`4111111111111111.2` and
+/// `4.1111111111111112e15` are both the double 4111111111111111): its integer digits, when the
+/// double is a whole number of 15 or 16 digits, which a double holds exactly (below 2^53).
+/// Parsing is Rust's, correctly rounded like the parsers agents use (IEEE 754
+/// round-to-nearest).
+fn rounded_integer(token: &[u8]) -> Option<Vec<u8>> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    let v: f64 = std::str::from_utf8(token).ok()?.parse().ok()?;
+    let whole = v.is_finite() && v.fract() == 0.0 && v.abs() >= 1e14 && v.abs() < EXACT;
+    whole.then(|| format!("{v:.0}").into_bytes())
 }
 
 /// What folding makes of a character.

@@ -228,7 +228,7 @@ fn numeric_value(
         Some((kind, e)) => Ok((kind, i, e)),
         None => {
             let form = matches!(at(t, i + digits), Some(b'.' | b'e' | b'E'))
-                && may_be_integer_form(t, i + digits);
+                && may_be_integer_form(t, i + digits, digits);
             Err((end, form))
         }
     }
@@ -285,7 +285,9 @@ fn card_groups_at(t: &[u8], j: usize) -> bool {
 
 /// A quick look after a number's integer digits (at `j`): an exponent, or a fraction of zeros.
 /// Decimals (`0.314`) end here; what passes is parsed whole.
-fn may_be_integer_form(t: &[u8], j: usize) -> bool {
+/// `int_digits` digits end at `j`: a fraction of zeros, an exponent, or (15 digits or more)
+/// any fraction, which a parser's double may drop (`4111111111111111.2`).
+fn may_be_integer_form(t: &[u8], j: usize, int_digits: usize) -> bool {
     match at(t, j) {
         Some(b'e' | b'E') => true,
         Some(b'.') => {
@@ -295,7 +297,7 @@ fn may_be_integer_form(t: &[u8], j: usize) -> bool {
                 zeros &= d == b'0';
                 k += 1;
             }
-            k > j + 1 && (zeros || matches!(at(t, k), Some(b'e' | b'E')))
+            k > j + 1 && (zeros || int_digits >= 15 || matches!(at(t, k), Some(b'e' | b'E')))
         }
         _ => false,
     }
