@@ -286,7 +286,7 @@ impl Scanner {
             non_ascii: decoding.fold && !input.is_ascii(),
             number: seen.number_form,
         };
-        let view = decode::view(input, decoding, format, &hints, &seen.token_words);
+        let view = decode::view(input, decoding, format, &hints, seen.token_words.as_slice());
         let raw_count = found.len();
         if let Some(view) = view {
             let (_, mut decoded) = scan::scan(self, view.bytes(), format);

@@ -8,6 +8,8 @@
 //! colon, `DE89…` from its check digits; the detector then runs from the start of that word.
 //! Whether a finding sits inside a JSON string is worked out only when a body is redacted.
 
+use std::ops::Range;
+
 use super::catalogue::DigitWord;
 use super::text::{
     at, group_sep_at, is_word, run_end, run_start, sep_at, word_end, word_start_at, GroupSep,
@@ -26,7 +28,38 @@ pub(super) struct Seen {
     pub number_form: bool,
     /// Words holding a digit that may belong to a base64 or hex token: long ones, and ones
     /// joined to more of a token by `+` or `/` (see `tokens::Search::Sparse`).
-    pub token_words: Vec<std::ops::Range<usize>>,
+    pub token_words: Places,
+}
+
+/// Ranges in the order they are pushed; the first few are kept without allocating (most bodies
+/// have none or one, a trace id).
+#[derive(Debug, Default, Clone)]
+pub(super) struct Places {
+    len: usize,
+    inline: [Range<usize>; 4],
+    spilled: Vec<Range<usize>>,
+}
+
+impl Places {
+    fn push(&mut self, r: Range<usize>) {
+        if self.spilled.is_empty() {
+            if let Some(slot) = self.inline.get_mut(self.len) {
+                *slot = r;
+                self.len += 1;
+                return;
+            }
+            self.spilled.extend(self.inline.iter().cloned());
+        }
+        self.spilled.push(r);
+    }
+
+    pub(super) fn as_slice(&self) -> &[Range<usize>] {
+        if self.spilled.is_empty() {
+            self.inline.get(..self.len).unwrap_or_default()
+        } else {
+            &self.spilled
+        }
+    }
 }
 
 /// Bytes the pass stops at: digits (the numeric and letter-led detectors), the stop bytes of
