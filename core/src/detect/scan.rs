@@ -511,7 +511,36 @@ fn custom(sc: &Scanner, t: &[u8], format: Format, found: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{date_or_time, is_trigger, may_hold_trigger, next_trigger, short_chain};
+    use super::{date_or_time, is_trigger, may_hold_trigger, next_trigger, short_chain, Places};
+
+    #[test]
+    fn places_keep_their_order_past_the_inline_ones() {
+        let mut p = Places::default();
+        assert!(p.as_slice().is_empty());
+        for k in 0..7 {
+            p.push(k * 10..k * 10 + 5);
+            let want: Vec<_> = (0..=k).map(|j| j * 10..j * 10 + 5).collect();
+            assert_eq!(p.as_slice(), want.as_slice());
+        }
+    }
+
+    #[test]
+    fn next_trigger_finds_stops_in_the_last_bytes() {
+        for len in 0..24 {
+            for pos in 0..len {
+                let mut t = vec![b'x'; len];
+                t[pos] = b'7';
+                for i in 0..=len {
+                    let want = (i <= pos).then_some(pos);
+                    assert_eq!(
+                        next_trigger(&t, i),
+                        want,
+                        "len {len}, digit at {pos}, from {i}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn word_test_never_misses_a_stop_byte() {
