@@ -283,10 +283,10 @@ impl Scanner {
             json_escape: seen.json_unicode_escape,
             percent: seen.percent_escape,
             plus: seen.plus,
-            non_ascii: decoding.fold && !input.is_ascii(),
+            non_ascii: decoding.fold && !text::is_ascii(input),
             number: seen.number_form,
         };
-        let view = decode::view(input, decoding, format, &hints, &seen.token_words);
+        let view = decode::view(input, decoding, format, &hints, seen.token_words.as_slice());
         let raw_count = found.len();
         if let Some(view) = view {
             let (_, mut decoded) = scan::scan(self, view.bytes(), format);

@@ -8,6 +8,8 @@
 //! colon, `DE89…` from its check digits; the detector then runs from the start of that word.
 //! Whether a finding sits inside a JSON string is worked out only when a body is redacted.
 
+use std::ops::Range;
+
 use super::catalogue::DigitWord;
 use super::text::{
     at, group_sep_at, is_word, run_end, run_start, sep_at, word_end, word_start_at, GroupSep,
@@ -26,7 +28,38 @@ pub(super) struct Seen {
     pub number_form: bool,
     /// Words holding a digit that may belong to a base64 or hex token: long ones, and ones
     /// joined to more of a token by `+` or `/` (see `tokens::Search::Sparse`).
-    pub token_words: Vec<std::ops::Range<usize>>,
+    pub token_words: Places,
+}
+
+/// Ranges in the order they are pushed; the first few are kept without allocating (most bodies
+/// have none or one, a trace id).
+#[derive(Debug, Default, Clone)]
+pub(super) struct Places {
+    len: usize,
+    inline: [Range<usize>; 4],
+    spilled: Vec<Range<usize>>,
+}
+
+impl Places {
+    fn push(&mut self, r: Range<usize>) {
+        if self.spilled.is_empty() {
+            if let Some(slot) = self.inline.get_mut(self.len) {
+                *slot = r;
+                self.len += 1;
+                return;
+            }
+            self.spilled.extend(self.inline.iter().cloned());
+        }
+        self.spilled.push(r);
+    }
+
+    pub(super) fn as_slice(&self) -> &[Range<usize>] {
+        if self.spilled.is_empty() {
+            self.inline.get(..self.len).unwrap_or_default()
+        } else {
+            &self.spilled
+        }
+    }
 }
 
 /// Bytes the pass stops at: digits (the numeric and letter-led detectors), the stop bytes of
@@ -50,31 +83,54 @@ fn is_trigger(b: u8) -> bool {
 }
 
 /// Eight bytes at a time: a word none of whose bytes can be a stop is skipped with a few
-/// integer operations; the table decides within a word that may hold one. Text and JSON keys
-/// are long runs without stops, so most words are skipped whole.
+/// integer operations; within a word that may hold one, the table decides for just the bytes
+/// the word test marked, lowest first. Text and JSON keys are long runs without stops, so most
+/// words are skipped whole.
 fn next_trigger(t: &[u8], i: usize) -> Option<usize> {
     let rest = t.get(i..)?;
     let mut chunks = rest.chunks_exact(8);
     let mut base = i;
     for c in &mut chunks {
-        if <[u8; 8]>::try_from(c).map_or(true, |w| may_hold_trigger(u64::from_le_bytes(w))) {
-            if let Some(p) = c.iter().position(|&b| is_trigger(b)) {
-                return Some(base + p);
-            }
+        let w = c.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
+        if let Some(k) = first_trigger(w, maybe_triggers(w)) {
+            return Some(base + k);
         }
         base += 8;
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| is_trigger(b))
-        .map(|p| base + p)
+    // The last bytes, as a word padded with zeros (not a stop).
+    let mut last = [0u8; 8];
+    for (d, s) in last.iter_mut().zip(chunks.remainder()) {
+        *d = *s;
+    }
+    let w = u64::from_le_bytes(last);
+    first_trigger(w, maybe_triggers(w)).map(|k| base + k)
 }
 
-/// Whether any byte of `w` is in `0x25..=0x41` (`%` to `A`: digits and most stop punctuation)
-/// or `0x5C..=0x5F` (`\` and `_`): a superset of the stop bytes, exact per byte (the sums
-/// below never carry from one byte into the next, as every operand byte is below 0x80).
+/// The first stop byte of `w` (in memory order) among those `m` marks (see [`maybe_triggers`]),
+/// if any.
+fn first_trigger(w: u64, mut m: u64) -> Option<usize> {
+    while m != 0 {
+        let bit = m.trailing_zeros();
+        let b = (w >> (bit & 56)) as u8;
+        if is_trigger(b) {
+            return Some(bit as usize / 8);
+        }
+        m &= m - 1;
+    }
+    None
+}
+
+/// Whether any byte of `w` may be a stop byte (see [`maybe_triggers`]).
+#[cfg(test)]
 fn may_hold_trigger(w: u64) -> bool {
+    maybe_triggers(w) != 0
+}
+
+/// The high bit of every byte of `w` in `0x25..=0x41` (`%` to `A`: digits and most stop
+/// punctuation) or `0x5C..=0x5F` (`\` and `_`): a superset of the stop bytes, exact per byte
+/// (the sums below never carry from one byte into the next, as every operand byte is below
+/// 0x80).
+fn maybe_triggers(w: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let low7 = w & !HIGH;
@@ -82,7 +138,7 @@ fn may_hold_trigger(w: u64) -> bool {
     let at_least = |c: u64| low7 + ONES * (0x80 - c);
     let in_digits_and_punctuation = at_least(0x25) & !at_least(0x42);
     let in_backslash_to_underscore = at_least(0x5C) & !at_least(0x60);
-    (in_digits_and_punctuation | in_backslash_to_underscore) & !w & HIGH != 0
+    (in_digits_and_punctuation | in_backslash_to_underscore) & !w & HIGH
 }
 
 /// One pass over `t`: what it saw, and the values found (built-ins in input order, then the
@@ -457,7 +513,36 @@ fn custom(sc: &Scanner, t: &[u8], format: Format, found: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{date_or_time, is_trigger, may_hold_trigger, next_trigger, short_chain};
+    use super::{date_or_time, is_trigger, may_hold_trigger, next_trigger, short_chain, Places};
+
+    #[test]
+    fn places_keep_their_order_past_the_inline_ones() {
+        let mut p = Places::default();
+        assert!(p.as_slice().is_empty());
+        for k in 0..7 {
+            p.push(k * 10..k * 10 + 5);
+            let want: Vec<_> = (0..=k).map(|j| j * 10..j * 10 + 5).collect();
+            assert_eq!(p.as_slice(), want.as_slice());
+        }
+    }
+
+    #[test]
+    fn next_trigger_finds_stops_in_the_last_bytes() {
+        for len in 0..24 {
+            for pos in 0..len {
+                let mut t = vec![b'x'; len];
+                t[pos] = b'7';
+                for i in 0..=len {
+                    let want = (i <= pos).then_some(pos);
+                    assert_eq!(
+                        next_trigger(&t, i),
+                        want,
+                        "len {len}, digit at {pos}, from {i}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn word_test_never_misses_a_stop_byte() {

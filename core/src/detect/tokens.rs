@@ -49,12 +49,10 @@ fn word_at(t: &[u8], c: usize) -> u64 {
         .map_or(0, u64::from_le_bytes)
 }
 
-/// Whether the word at `c` lies in a run of at least [`MIN_BASE64`] bytes of the class of
-/// [`class_mask`] (a superset of the base64 alphabet), counting the bytes of its neighbours.
+/// Whether the word at `c`, all of whose bytes are of the class of [`class_mask`] (a superset
+/// of the base64 alphabet), lies in a run of at least [`MIN_BASE64`] bytes of that class,
+/// counting the bytes of its neighbours.
 fn in_long_run(t: &[u8], c: usize) -> bool {
-    if class_mask(word_at(t, c)) != HIGH {
-        return false;
-    }
     // Class bytes at the end of the word before (its high bytes) and the start of the word
     // after (its low bytes); a missing word counts as none.
     let before = c.checked_sub(8).map_or(0, |p| {
@@ -74,22 +72,34 @@ fn in_long_run(t: &[u8], c: usize) -> bool {
     8 + before as usize + after as usize >= MIN_BASE64
 }
 
+/// [`B64`] for the base64 alphabet (both RFC 4648 alphabets), and [`HEX`] for hex digits.
 #[allow(clippy::indexing_slicing)] // const evaluation: `b` is below 256 by the loop condition
-const fn base64_table() -> [bool; 256] {
-    let mut t = [false; 256];
+const fn char_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
+        if c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_') {
+            t[b] = B64;
+        }
+        if c.is_ascii_hexdigit() {
+            t[b] |= HEX;
+        }
         b += 1;
     }
     t
 }
 
-static BASE64: [bool; 256] = base64_table();
+const B64: u8 = 1;
+const HEX: u8 = 2;
+static CHARS: [u8; 256] = char_table();
+
+fn chars_of(b: u8) -> u8 {
+    CHARS.get(usize::from(b)).copied().unwrap_or(0)
+}
 
 fn is_b64(b: u8) -> bool {
-    BASE64.get(usize::from(b)).copied().unwrap_or(false)
+    chars_of(b) & B64 != 0
 }
 
 fn at(t: &[u8], i: usize) -> Option<u8> {
@@ -156,39 +166,59 @@ fn may_extend(t: &[u8], c: usize) -> bool {
     shifted(Some(c + 4)) || shifted(c.checked_sub(4))
 }
 
-/// The tokens of `t` that decode to text, in order, with their text.
-pub(super) fn find(
-    t: &[u8],
-    search: Search<'_>,
-    budget: &mut usize,
-) -> Vec<(Range<usize>, Vec<u8>)> {
-    // Words that may lie in a long enough run: every such run holds a whole tested word.
-    let mut places: Vec<Range<usize>> = Vec::new();
-    let (stride, words) = match search {
-        Search::Everywhere => (8, &[][..]),
-        Search::Sparse { words } => (SPARSE_STRIDE, words),
+/// The start of every tested word of `t` (eight bytes at each multiple of `S`) that may lie in
+/// a run of at least [`MIN_BASE64`], in order. Four words are loaded per round and the quick
+/// filter decides for all four before anything else is looked at: in text and JSON nearly
+/// every word holds a space or a quote.
+fn sweep<const S: usize>(t: &[u8], mut hit: impl FnMut(usize)) {
+    let mut test = |c: usize, w: u64| {
+        if no_low_byte(w) && class_mask(w) == HIGH && may_extend(t, c) && in_long_run(t, c) {
+            hit(c);
+        }
     };
-    let mut c = 0;
-    while c + 8 <= t.len() {
-        if no_low_byte(word_at(t, c)) && may_extend(t, c) && in_long_run(t, c) {
-            places.push(c..c + 8);
+    let mut blocks = t.chunks_exact(4 * S);
+    let mut base = 0;
+    for block in &mut blocks {
+        let word = |k: usize| {
+            block
+                .get(k * S..)
+                .and_then(|r| r.first_chunk::<8>())
+                .map_or(0, |w| u64::from_le_bytes(*w))
+        };
+        let (w0, w1, w2, w3) = (word(0), word(1), word(2), word(3));
+        if no_low_byte(w0) || no_low_byte(w1) || no_low_byte(w2) || no_low_byte(w3) {
+            test(base, w0);
+            test(base + S, w1);
+            test(base + 2 * S, w2);
+            test(base + 3 * S, w3);
         }
-        c += stride;
+        base += 4 * S;
     }
-    if !words.is_empty() {
-        places.extend(words.iter().cloned());
-        places.sort_by_key(|r| r.start);
+    let mut c = base;
+    while let Some(w) = t.get(c..).and_then(|r| r.first_chunk::<8>()) {
+        test(c, u64::from_le_bytes(*w));
+        c += S;
     }
-    let mut found = Vec::new();
-    // Everything before `done` has been looked at.
-    let mut done = 0usize;
-    for place in places {
-        if place.end <= done {
-            continue;
+}
+
+/// Looks for tokens at the places it is given, in order, each once.
+struct Finder<'t, 'b> {
+    t: &'t [u8],
+    budget: &'b mut usize,
+    /// Everything before this has been looked at.
+    done: usize,
+    found: Vec<(Range<usize>, Vec<u8>)>,
+}
+
+impl Finder<'_, '_> {
+    /// The runs that touch `place`: from the start of the first, up to past its end.
+    fn visit(&mut self, place: Range<usize>) {
+        let t = self.t;
+        if place.end <= self.done {
+            return;
         }
-        // The runs that touch this place: from the start of the first, up to past its end.
-        let mut q = place.start.max(done);
-        while q > done && at(t, q - 1).is_some_and(is_b64) {
+        let mut q = place.start.max(self.done);
+        while q > self.done && at(t, q - 1).is_some_and(is_b64) {
             q -= 1;
         }
         while q < place.end {
@@ -196,18 +226,62 @@ pub(super) fn find(
                 q += 1;
                 continue;
             }
-            let end = token_end(t, q);
-            if *budget > 0 && end - q >= MIN_BASE64 {
-                if let Some(text) = decode(t, q..end) {
-                    *budget = budget.saturating_sub(text.len());
-                    found.push((q..end, text));
+            let token = token_end(t, q);
+            let end = token.end;
+            if *self.budget > 0 && end - q >= MIN_BASE64 {
+                if let Some(text) = decode(t, q, &token) {
+                    *self.budget = self.budget.saturating_sub(text.len());
+                    self.found.push((q..end, text));
                 }
             }
             q = end.max(q + 1);
         }
-        done = q;
+        self.done = q;
     }
-    found
+}
+
+/// The tokens of `t` that decode to text, in order, with their text.
+pub(super) fn find(
+    t: &[u8],
+    search: Search<'_>,
+    budget: &mut usize,
+) -> Vec<(Range<usize>, Vec<u8>)> {
+    let mut finder = Finder {
+        t,
+        budget,
+        done: 0,
+        found: Vec::new(),
+    };
+    match search {
+        Search::Everywhere => sweep::<8>(t, |c| finder.visit(c..c + 8)),
+        Search::Sparse { words } => {
+            // The words the pass met and the tested words, merged in order of their starts
+            // (the pass meets words in input order; sorted here if it ever did not).
+            let owned;
+            let words = if words.is_sorted_by_key(|r| r.start) {
+                words
+            } else {
+                let mut w = words.to_vec();
+                w.sort_by_key(|r| r.start);
+                owned = w;
+                owned.as_slice()
+            };
+            let mut rest = words.iter();
+            let mut next = rest.next();
+            sweep::<SPARSE_STRIDE>(t, |c| {
+                while let Some(w) = next.filter(|w| w.start <= c) {
+                    finder.visit(w.clone());
+                    next = rest.next();
+                }
+                finder.visit(c..c + 8);
+            });
+            while let Some(w) = next {
+                finder.visit(w.clone());
+                next = rest.next();
+            }
+        }
+    }
+    finder.found
 }
 
 /// A line break at `i`: raw (`\n`, `\r\n`) or JSON-escaped (`\n`, `\r\n` written with
@@ -222,14 +296,27 @@ fn line_break(t: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// The end of the token that starts at `q` (a base64 character).
-fn token_end(t: &[u8], q: usize) -> usize {
+/// A run of base64 characters, as [`token_end`] finds it.
+struct Token {
+    end: usize,
+    /// No line break inside.
+    one_line: bool,
+    /// Its characters (padding and line breaks aside) are all hex digits.
+    hex: bool,
+}
+
+/// The token that starts at `q` (a base64 character): one walk finds its end and whether it is
+/// one line and hex.
+fn token_end(t: &[u8], q: usize) -> Token {
     let mut j = q;
+    let mut hex = true;
+    let mut one_line = true;
     // The first line's length: the lines of an encoded block all have it but the last.
     let mut width = None;
     loop {
         let line = j;
-        while at(t, j).is_some_and(is_b64) {
+        while let Some(c) = at(t, j).map(chars_of).filter(|c| c & B64 != 0) {
+            hex &= c & HEX != 0;
             j += 1;
         }
         let mut pads = 0;
@@ -238,13 +325,17 @@ fn token_end(t: &[u8], q: usize) -> usize {
             pads += 1;
         }
         let len = j - line;
+        let token = |end| Token { end, one_line, hex };
         if pads > 0 || len < MIN_LINE || width.is_some_and(|w| w != len) {
-            return j;
+            return token(j);
         }
         width = Some(len);
         match line_break(t, j) {
-            Some(len) if at(t, j + len).is_some_and(is_b64) => j += len,
-            _ => return j,
+            Some(len) if at(t, j + len).is_some_and(is_b64) => {
+                j += len;
+                one_line = false;
+            }
+            _ => return token(j),
         }
     }
 }
@@ -274,67 +365,99 @@ impl Iterator for DataChars<'_> {
 }
 
 /// Collects decoded bytes, giving up at the first one that cannot be part of text (a control
-/// byte, a byte that never occurs in UTF-8): binary tokens are dropped after a few bytes.
-struct TextBytes(Vec<u8>);
+/// byte, a byte that never occurs in UTF-8): binary tokens are dropped after a few bytes. Without
+/// `store` it only checks (nothing is allocated for a binary token).
+struct TextBytes {
+    bytes: Vec<u8>,
+    store: bool,
+    /// Continuation bytes the last lead byte still calls for (the shape of UTF-8 only:
+    /// [`is_text`] checks the whole text).
+    more: u8,
+}
 
 impl TextBytes {
+    fn new(store: bool, capacity: usize) -> TextBytes {
+        TextBytes {
+            bytes: if store {
+                Vec::with_capacity(capacity)
+            } else {
+                Vec::new()
+            },
+            store,
+            more: 0,
+        }
+    }
+
     fn push(&mut self, b: u8) -> Option<()> {
         let control = (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7F;
         let never_utf8 = matches!(b, 0xC0 | 0xC1 | 0xF5..=0xFF);
         if control || never_utf8 {
             return None;
         }
-        self.0.push(b);
+        // Random bytes break the shape of UTF-8 within a few bytes.
+        let continuation = (0x80..0xC0).contains(&b);
+        if continuation != (self.more > 0) {
+            return None;
+        }
+        self.more = match b {
+            0x80..=0xBF => self.more.saturating_sub(1),
+            0xC2..=0xDF => 1,
+            0xE0..=0xEF => 2,
+            0xF0..=0xF4 => 3,
+            _ => 0,
+        };
+        if self.store {
+            self.bytes.push(b);
+        }
         Some(())
     }
 }
 
-/// The text a token decodes to, if it is text.
-fn decode(t: &[u8], span: Range<usize>) -> Option<Vec<u8>> {
-    let raw = t.get(span)?;
-    // Most tokens are one line: their characters are the bytes before the padding.
-    let data = raw.get(..raw.len() - raw.iter().rev().take_while(|&&b| b == b'=').count())?;
-    if data.iter().all(|&b| is_b64(b)) {
-        if data.len() < MIN_BASE64 {
+/// The text the token at `q` decodes to, if it is text.
+fn decode(t: &[u8], q: usize, token: &Token) -> Option<Vec<u8>> {
+    let raw = t.get(q..token.end)?;
+    if token.one_line {
+        // Its characters are the bytes before the padding.
+        let n = raw.len() - raw.iter().rev().take_while(|&&b| b == b'=').count();
+        let data = raw.get(..n)?;
+        if n < MIN_BASE64 {
             return None;
         }
-        let n = data.len();
-        if n >= MIN_HEX
-            && n.is_multiple_of(2)
-            && n == raw.len()
-            && data.iter().all(u8::is_ascii_hexdigit)
-        {
-            if let Some(text) = hex(data.iter().copied(), n).filter(|d| is_text(d)) {
+        let chars = || data.iter().copied();
+        if token.hex && n >= MIN_HEX && n.is_multiple_of(2) && n == raw.len() {
+            if let Some(text) = text(|store| hex(chars(), n, store)) {
                 return Some(text);
             }
         }
-        return base64(data.iter().copied(), n).filter(|d| is_text(d));
+        return text(|store| base64(chars(), n, store));
     }
     let chars = || DataChars { raw, i: 0 };
-    let (mut n, mut hex_digits) = (0usize, true);
-    for c in chars() {
-        n += 1;
-        hex_digits &= c.is_ascii_hexdigit();
-    }
+    let n = chars().count();
     if n < MIN_BASE64 {
         return None;
     }
-    if hex_digits && n >= MIN_HEX && n.is_multiple_of(2) && !raw.contains(&b'=') {
-        if let Some(text) = hex(chars(), n).filter(|d| is_text(d)) {
+    if token.hex && n >= MIN_HEX && n.is_multiple_of(2) && !raw.contains(&b'=') {
+        if let Some(text) = text(|store| hex(chars(), n, store)) {
             return Some(text);
         }
     }
-    base64(chars(), n).filter(|d| is_text(d))
+    text(|store| base64(chars(), n, store))
 }
 
-fn hex(mut chars: impl Iterator<Item = u8>, n: usize) -> Option<Vec<u8>> {
-    let mut out = TextBytes(Vec::with_capacity(n / 2));
+/// Decodes twice when the bytes may be text: once to check them, once to keep them.
+fn text(decode: impl Fn(bool) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
+    decode(false)?;
+    decode(true).filter(|d| is_text(d))
+}
+
+fn hex(mut chars: impl Iterator<Item = u8>, n: usize, store: bool) -> Option<Vec<u8>> {
+    let mut out = TextBytes::new(store, n / 2);
     while let Some(hi) = chars.next() {
         let hi = char::from(hi).to_digit(16)?;
         let lo = char::from(chars.next()?).to_digit(16)?;
         out.push(u8::try_from(hi * 16 + lo).ok()?)?;
     }
-    Some(out.0)
+    Some(out.bytes)
 }
 
 fn sextet(b: u8) -> Option<u32> {
@@ -349,11 +472,11 @@ fn sextet(b: u8) -> Option<u32> {
 }
 
 /// Standard or URL-safe base64 of `n` characters, padding already dropped.
-fn base64(chars: impl Iterator<Item = u8>, n: usize) -> Option<Vec<u8>> {
+fn base64(chars: impl Iterator<Item = u8>, n: usize, store: bool) -> Option<Vec<u8>> {
     if n % 4 == 1 {
         return None;
     }
-    let mut out = TextBytes(Vec::with_capacity(n / 4 * 3 + 2));
+    let mut out = TextBytes::new(store, n / 4 * 3 + 2);
     let (mut acc, mut bits) = (0u32, 0u32);
     for c in chars {
         acc = (acc << 6 | sextet(c)?) & 0x00FF_FFFF;
@@ -363,7 +486,7 @@ fn base64(chars: impl Iterator<Item = u8>, n: usize) -> Option<Vec<u8>> {
             out.push(u8::try_from(acc >> bits & 0xFF).ok()?)?;
         }
     }
-    Some(out.0)
+    Some(out.bytes)
 }
 
 /// Valid UTF-8 without control characters other than tab, line feed and carriage return.
