@@ -54,6 +54,9 @@ impl Decoding {
     };
 }
 
+/// JSON unescaping is repeated at most this often (JSON in a JSON string in a JSON string).
+pub const MAX_JSON_DEPTH: usize = 3;
+
 /// Percent-decoding is repeated at most this often (`%252540` is seen as `%40`, not `@`).
 pub const MAX_PERCENT_DEPTH: usize = 3;
 
@@ -247,6 +250,9 @@ pub(super) fn view(
     {
         v.push(escapes(input, how, numbers));
     }
+    if how.json && !v.is_empty() {
+        json_again(&mut v, input, numbers);
+    }
     if how.percent && !v.is_empty() {
         percent_again(&mut v, input, 1);
     }
@@ -261,7 +267,9 @@ pub(super) fn view(
         v.push(folded);
     }
     if how.nested {
-        let mut budget = tokens::MAX_DECODED_BYTES;
+        // Never less than the input: decoded text is shorter than its tokens, so no body can
+        // spend the budget on harmless tokens and hide a value behind them.
+        let mut budget = tokens::MAX_DECODED_BYTES.max(input.len());
         for _ in 0..tokens::MAX_NESTING {
             // In the raw input the pass said where digits are; decoded bytes are searched whole.
             let search = if v.is_empty() {
@@ -275,7 +283,6 @@ pub(super) fn view(
             }
             // What a token decoded to may be escaped or folded in its turn.
             if how.percent && memchr(b'%', v.top(input)) {
-                let below = v.depth();
                 let next = escapes(
                     v.top(input),
                     Decoding {
@@ -285,7 +292,8 @@ pub(super) fn view(
                     false,
                 );
                 if v.push(next) {
-                    percent_again(&mut v, input, below);
+                    // Levels of percent-encoding are counted inside the token's text.
+                    percent_again(&mut v, input, 1);
                 }
             }
             if how.fold && !v.top(input).is_ascii() {
@@ -315,6 +323,39 @@ fn percent_again(v: &mut View, input: &[u8], mut done: usize) {
         }
         done += 1;
     }
+}
+
+/// JSON inside a JSON string (an OpenAI tool call's `arguments`, an A2A data part written as
+/// text) is escaped twice: its escapes are undone again while the top layer still holds some,
+/// up to [`MAX_JSON_DEPTH`] levels in all.
+fn json_again(v: &mut View, input: &[u8], numbers: bool) {
+    let once = Decoding {
+        json: true,
+        ..Decoding::default()
+    };
+    let mut done = 1;
+    while done < MAX_JSON_DEPTH && has_json_escape(v.top(input)) {
+        let next = escapes(v.top(input), once, numbers);
+        if !v.push(next) {
+            break;
+        }
+        done += 1;
+    }
+}
+
+/// A JSON escape that decodes to something else than itself: `\u` and four hex digits, or
+/// `\n`, `\t`, `\"`, `\\`, ...
+fn has_json_escape(t: &[u8]) -> bool {
+    t.windows(2).enumerate().any(|(i, w)| {
+        w.first() == Some(&b'\\')
+            && match w.get(1) {
+                Some(b'u') => t
+                    .get(i + 2..i + 6)
+                    .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)),
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => true,
+                _ => false,
+            }
+    })
 }
 
 fn has_percent_escape(t: &[u8]) -> bool {

@@ -639,6 +639,67 @@ mod issue_10 {
         }
     }
 
+    /// JSON in a JSON string (an OpenAI tool call's `arguments`) is escaped twice.
+    #[test]
+    fn json_in_a_json_string_is_unescaped_again() {
+        for inner in [
+            r#"{\"card\":\"\\u0034111 1111 1111 1111\"}"#,
+            r#"{\"card\":\"4111\\u00a01111\\u00a01111\\u00a01111\"}"#,
+            r#"{\"card\":\"\\uff14\\uff11\\uff11\\uff11 1111 1111 1111\"}"#,
+            r#"{\"to\":\"ann\\u0040example.com\"}"#,
+        ] {
+            let body = format!(
+                r#"{{"tool_calls":[{{"function":{{"name":"pay","arguments":"{inner}"}}}}]}}"#
+            );
+            let got = found(&body, Format::Json);
+            assert!(
+                got.iter().any(|(k, _)| k == "credit_card" || k == "email"),
+                "{body}: {got:?}"
+            );
+        }
+    }
+
+    /// Percent levels inside a decoded token are counted from the token, whatever layers lie
+    /// below it; and no amount of harmless tokens spends the decoding budget before a value.
+    #[test]
+    fn nested_decoding_has_no_cut_short_levels_nor_budget() {
+        let mail = b64("mail ann%2540example.com");
+        let body = format!("{{\"x\":\"caf\\u00e9 %41 \u{a0}\",\"b\":\"{mail}\"}}");
+        let got = found(&body, Format::Json);
+        assert!(got.iter().any(|(k, _)| k == "email"), "{body}: {got:?}");
+        let blob = b64(&"plain words of an ordinary letter, nothing to see here. ".repeat(4));
+        let mut body = String::from("{\"blobs\":[");
+        for _ in 0..6000 {
+            body.push('"');
+            body.push_str(&blob);
+            body.push_str("\",");
+        }
+        body.push_str(&format!("\"{}\"]}}", b64("card 4111111111111111")));
+        assert!(body.len() > 3 << 19);
+        let got = found(&body, Format::Json);
+        assert!(
+            got.iter().any(|(k, _)| k == "credit_card"),
+            "{:?}",
+            got.last()
+        );
+    }
+
+    /// A token followed by a line break and a word is a token of its own.
+    #[test]
+    fn a_token_before_a_line_of_text_is_decoded() {
+        let hex_card = "34313131313131313131313131313131";
+        for text in [
+            format!("{{\"x\":\"{hex_card}\\nok\"}}"),
+            format!("id {hex_card}\nthanks\n"),
+        ] {
+            let got = found(&text, Format::Json);
+            assert!(
+                got.iter().any(|(k, _)| k == "credit_card"),
+                "{text}: {got:?}"
+            );
+        }
+    }
+
     /// A decoded value that overlaps a raw value of another type partly counts beside it.
     #[test]
     fn a_decoded_value_overlapping_a_raw_one_partly_counts() {

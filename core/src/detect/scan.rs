@@ -205,7 +205,9 @@ pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format) -> (Seen, Vec<Finding
                     && at(t, i + 2).is_some_and(|c| c.is_ascii_hexdigit());
             }
             b'\\' => {
-                seen.json_unicode_escape |= at(t, i + 1) == Some(b'u');
+                // `\u0040`, or `\\u0040`: JSON in a JSON string, escaped twice.
+                seen.json_unicode_escape |= at(t, i + 1) == Some(b'u')
+                    || at(t, i + 1) == Some(b'\\') && at(t, i + 2) == Some(b'u');
                 // The escaped character is not the start of anything (`\n4111` starts at 4).
                 i += 2;
                 continue;

@@ -227,9 +227,22 @@ impl Finder<'_, '_> {
                 continue;
             }
             let token = token_end(t, q);
-            let end = token.end;
+            let mut end = token.end;
             if *self.budget > 0 && end - q >= MIN_BASE64 {
-                if let Some(text) = decode(t, q, &token) {
+                let mut text = decode(t, q, &token);
+                if text.is_none() && !token.one_line {
+                    // Lines of one width joined as a block that is not one: the first line may
+                    // be a token of its own, the next a word of text (`…MTExMQ\nok`).
+                    let (line, _, hex) = line_end(t, q);
+                    let first = Token {
+                        end: line,
+                        one_line: true,
+                        hex,
+                    };
+                    text = decode(t, q, &first);
+                    end = line;
+                }
+                if let Some(text) = text {
                     *self.budget = self.budget.saturating_sub(text.len());
                     self.found.push((q..end, text));
                 }
@@ -315,15 +328,9 @@ fn token_end(t: &[u8], q: usize) -> Token {
     let mut width = None;
     loop {
         let line = j;
-        while let Some(c) = at(t, j).map(chars_of).filter(|c| c & B64 != 0) {
-            hex &= c & HEX != 0;
-            j += 1;
-        }
-        let mut pads = 0;
-        while pads < 2 && at(t, j) == Some(b'=') {
-            j += 1;
-            pads += 1;
-        }
+        let (end, pads, line_hex) = line_end(t, j);
+        j = end;
+        hex &= line_hex;
         let len = j - line;
         let token = |end| Token { end, one_line, hex };
         if pads > 0 || len < MIN_LINE || width.is_some_and(|w| w != len) {
@@ -338,6 +345,22 @@ fn token_end(t: &[u8], q: usize) -> Token {
             _ => return token(j),
         }
     }
+}
+
+/// The end of one line of base64 characters starting at `j` (its padding included), how many
+/// `=` it ends with, and whether its characters are all hex digits.
+fn line_end(t: &[u8], mut j: usize) -> (usize, usize, bool) {
+    let mut hex = true;
+    while let Some(c) = at(t, j).map(chars_of).filter(|c| c & B64 != 0) {
+        hex &= c & HEX != 0;
+        j += 1;
+    }
+    let mut pads = 0;
+    while pads < 2 && at(t, j) == Some(b'=') {
+        j += 1;
+        pads += 1;
+    }
+    (j, pads, hex)
 }
 
 /// The characters of a token without its line breaks and padding.
