@@ -684,6 +684,30 @@ mod issue_10 {
         );
     }
 
+    /// A MIME part without padding whose last line is full, before its boundary.
+    #[test]
+    fn a_base64_part_that_ends_on_a_full_line_is_decoded() {
+        // 114 bytes: two full lines of 76 characters, no padding.
+        // The card straddles the two lines: only the block decodes it whole.
+        let text = format!("{:<45}card 4111111111111111 ok{:<45}", "attached note:", "");
+        assert_eq!(text.len(), 114);
+        let encoded = b64(&text);
+        let lines: Vec<&str> = encoded
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let body = format!(
+            "--b\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n------WebKitFormBoundaryx--\r\n",
+            lines.join("\r\n")
+        );
+        let got = found(&body, Format::Text);
+        assert!(
+            got.iter().any(|(k, _)| k == "credit_card"),
+            "{body}: {got:?}"
+        );
+    }
+
     /// A token followed by a line break and a word is a token of its own.
     #[test]
     fn a_token_before_a_line_of_text_is_decoded() {

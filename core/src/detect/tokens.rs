@@ -231,16 +231,33 @@ impl Finder<'_, '_> {
             if *self.budget > 0 && end - q >= MIN_BASE64 {
                 let mut text = decode(t, q, &token);
                 if text.is_none() && !token.one_line {
-                    // Lines of one width joined as a block that is not one: the first line may
-                    // be a token of its own, the next a word of text (`…MTExMQ\nok`).
+                    // Lines joined as a block that is not one: the lines of full width may be
+                    // the block without what follows it (a MIME boundary), or the first line a
+                    // token of its own and the next a word of text (`…MTExMQ\nok`).
                     let (line, _, hex) = line_end(t, q);
-                    let first = Token {
-                        end: line,
-                        one_line: true,
-                        hex,
-                    };
-                    text = decode(t, q, &first);
-                    end = line;
+                    for part_end in [token.full_end, line] {
+                        let part = Token {
+                            end: part_end,
+                            full_end: part_end,
+                            one_line: part_end == line,
+                            hex: if part_end == line {
+                                hex
+                            } else {
+                                DataChars {
+                                    raw: t.get(..part_end).unwrap_or(t),
+                                    i: q,
+                                }
+                                .all(|b| b.is_ascii_hexdigit())
+                            },
+                        };
+                        if part_end > q && part_end < token.end {
+                            text = decode(t, q, &part);
+                            end = part_end;
+                            if text.is_some() {
+                                break;
+                            }
+                        }
+                    }
                 }
                 if let Some(text) = text {
                     *self.budget = self.budget.saturating_sub(text.len());
@@ -312,6 +329,8 @@ fn line_break(t: &[u8], i: usize) -> Option<usize> {
 /// A run of base64 characters, as [`token_end`] finds it.
 struct Token {
     end: usize,
+    /// The end of the block's lines of full width, before its last line (`end` for one line).
+    full_end: usize,
     /// No line break inside.
     one_line: bool,
     /// Its characters (padding and line breaks aside) are all hex digits.
@@ -326,17 +345,25 @@ fn token_end(t: &[u8], q: usize) -> Token {
     let mut one_line = true;
     // The first line's length: the lines of an encoded block all have it but the last.
     let mut width = None;
+    let mut full_end = None;
     loop {
         let line = j;
         let (end, pads, line_hex) = line_end(t, j);
         j = end;
         hex &= line_hex;
         let len = j - line;
-        let token = |end| Token { end, one_line, hex };
+        let done = full_end;
+        let token = |end| Token {
+            end,
+            full_end: done.unwrap_or(end),
+            one_line,
+            hex,
+        };
         if pads > 0 || len < MIN_LINE || width.is_some_and(|w| w != len) {
             return token(j);
         }
         width = Some(len);
+        full_end = Some(j);
         match line_break(t, j) {
             Some(len) if at(t, j + len).is_some_and(is_b64) => {
                 j += len;
