@@ -81,7 +81,19 @@ fn main() {
                 now: std::cell::Cell::new(now),
                 body: payload.as_bytes(),
             };
+            // The headers wrk sends through Envoy's connection manager, as the filter sees them.
+            let headers: &[(&[u8], &[u8])] = &[
+                (b":authority", b"127.0.0.1:10000"),
+                (b":path", b"/book"),
+                (b":method", method.as_bytes()),
+                (b":scheme", b"http"),
+                (b"content-type", b"application/json"),
+                (b"content-length", b"1024"),
+                (b"x-forwarded-proto", b"http"),
+                (b"x-request-id", b"3f2b6c1e-8d4a-4f6b-9c2e-7a1d5e9b0c4f"),
+            ];
             let head = RequestHead {
+                headers,
                 method: method.as_bytes(),
                 path: b"/book",
                 content_type: Some(b"application/json"),

@@ -88,17 +88,46 @@ impl FieldScan {
     /// Scans every header (or trailer) name and value, but the pseudo-headers that are fields
     /// of their own (`:method`, `:path`) and the names in `detectors.skip_headers`.
     pub fn add_headers(&mut self, policy: &Policy, pairs: &[(&[u8], &[u8])], section: Section) {
-        for (name, value) in pairs {
-            if matches!(*name, b":method" | b":path")
-                || policy.skip_headers.iter().any(|s| s.as_bytes() == *name)
-            {
-                continue;
+        // Every name and value in one scan (its fixed cost once, not twice per header), NUL
+        // between fields: no value a detector finds holds a NUL, so none spans two fields.
+        let scanned: Vec<&(&[u8], &[u8])> = pairs
+            .iter()
+            .filter(|(name, _)| {
+                !matches!(*name, b":method" | b":path")
+                    && !policy.skip_headers.iter().any(|s| s.as_bytes() == *name)
+            })
+            .collect();
+        let mut buf = Vec::with_capacity(scanned.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
+        // Where each field starts in `buf`: name, then value, per header.
+        let mut starts = Vec::with_capacity(scanned.len() * 2);
+        for (name, value) in &scanned {
+            for field in [*name, *value] {
+                starts.push(buf.len());
+                buf.extend_from_slice(field);
+                buf.push(0);
             }
-            let addressing = ADDRESSING_HEADERS.contains(name);
-            let mut value_spans =
-                field_values(&policy.scanner, value, HEADER_DECODING, Ids::Scanned);
-            value_spans.retain(|f| !(addressing && f.kind == Kind::IP_ADDRESS));
-            let name_spans = field_values(&policy.scanner, name, HEADER_DECODING, Ids::Scanned);
+        }
+        let found = field_values(&policy.scanner, &buf, HEADER_DECODING, Ids::Scanned);
+        let mut per_field: Vec<Vec<Finding>> = vec![Vec::new(); starts.len()];
+        for f in found {
+            let k = starts
+                .partition_point(|s| *s <= f.span.start)
+                .saturating_sub(1);
+            let (Some(at), Some(list)) = (starts.get(k).copied(), per_field.get_mut(k)) else {
+                continue;
+            };
+            list.push(Finding {
+                span: f.span.start - at..f.span.end - at,
+                ..f
+            });
+        }
+        let mut fields = per_field.into_iter();
+        for (name, value) in scanned {
+            let name_spans = fields.next().unwrap_or_default();
+            let mut value_spans = fields.next().unwrap_or_default();
+            if ADDRESSING_HEADERS.contains(name) {
+                value_spans.retain(|f| f.kind != Kind::IP_ADDRESS);
+            }
             if value_spans.is_empty() && name_spans.is_empty() {
                 continue;
             }
