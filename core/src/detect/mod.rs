@@ -609,20 +609,7 @@ mod issue_10 {
         );
     }
 
-    fn b64(s: &str) -> String {
-        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut out = String::new();
-        for g in s.as_bytes().chunks(3) {
-            let n = g.iter().fold(0u32, |a, &b| a << 8 | u32::from(b)) << (8 * (3 - g.len()));
-            for k in 0..=g.len() {
-                out.push(A[(n >> (18 - 6 * k) & 63) as usize] as char);
-            }
-            for _ in g.len()..3 {
-                out.push('=');
-            }
-        }
-        out
-    }
+    use super::tokens::tests::b64;
 
     #[test]
     fn class_2_unicode_spaces_between_digits() {

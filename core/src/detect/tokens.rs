@@ -549,10 +549,11 @@ fn is_text(d: &[u8]) -> bool {
 
 #[cfg(test)]
 #[allow(clippy::string_slice)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn b64(s: &str) -> String {
+    /// Standard base64 (RFC 4648 §4), padded: what the tests hide values in.
+    pub(in crate::detect) fn b64(s: &str) -> String {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let mut out = String::new();
         for g in s.as_bytes().chunks(3) {
