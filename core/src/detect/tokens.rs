@@ -474,10 +474,14 @@ fn decode(t: &[u8], q: usize, token: &Token) -> Option<Vec<u8>> {
             return None;
         }
         let chars = || data.iter().copied();
-        if token.hex && n >= MIN_HEX && n.is_multiple_of(2) && n == raw.len() {
-            if let Some(text) = text(|store| hex(chars(), n, store)) {
-                return Some(text);
-            }
+        if token.hex {
+            // All hex digits: hex, or nothing. Base64 of text is never all lowercase hex (the
+            // first character of a group of four from a printable ASCII byte is `I`..`f`, and
+            // digits encode to `M`, `N`, `O`), and trying it costs most on the hex ids every
+            // body carries (a trace id decodes some way as base64 before it fails).
+            return (n >= MIN_HEX && n.is_multiple_of(2) && n == raw.len())
+                .then(|| text(|store| hex(chars(), n, store)))
+                .flatten();
         }
         return text(|store| base64(chars(), n, store));
     }
@@ -486,10 +490,10 @@ fn decode(t: &[u8], q: usize, token: &Token) -> Option<Vec<u8>> {
     if n < MIN_BASE64 {
         return None;
     }
-    if token.hex && n >= MIN_HEX && n.is_multiple_of(2) && !raw.contains(&b'=') {
-        if let Some(text) = text(|store| hex(chars(), n, store)) {
-            return Some(text);
-        }
+    if token.hex {
+        return (n >= MIN_HEX && n.is_multiple_of(2) && !raw.contains(&b'='))
+            .then(|| text(|store| hex(chars(), n, store)))
+            .flatten();
     }
     text(|store| base64(chars(), n, store))
 }
