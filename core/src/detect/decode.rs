@@ -688,6 +688,7 @@ pub enum Fold {
 /// - **to a space**: the space separators (general category Zs: U+00A0, U+1680,
 ///   U+2000..U+200A, U+202F, U+205F, U+3000), and to a line feed the line and paragraph
 ///   separators (Zl U+2028, Zp U+2029) and NEL (U+0085);
+/// - **to a full stop**: U+3002 and U+FF61, which UTS #46 maps to `.` in domain names;
 /// - **to ASCII**: the fullwidth forms U+FF01..U+FF5E (`＠` → `@`, Unicode's
 ///   Halfwidth and Fullwidth Forms block, compatibility-equivalent to U+0021..U+007E), and
 ///   every decimal digit (general category Nd, [`ND_ZEROS`]) to its ASCII digit.
@@ -702,6 +703,10 @@ pub fn fold_char(c: char) -> Fold {
     match u {
         0x00A0 | 0x1680 | 0x2000..=0x200A | 0x202F | 0x205F | 0x3000 => Fold::Ascii(b' '),
         0x0085 | 0x2028 | 0x2029 => Fold::Ascii(b'\n'),
+        // The full stops UTS #46 (IDNA mapping) reads as the label separator of a domain
+        // name: ideographic U+3002 and halfwidth ideographic U+FF61 (fullwidth U+FF0E is in
+        // the fullwidth forms below).
+        0x3002 | 0xFF61 => Fold::Ascii(b'.'),
         0xFF01..=0xFF5E => u8::try_from(u - 0xFEE0).map_or(Fold::Keep, Fold::Ascii),
         _ => match decimal_digit(u) {
             Some(d) => Fold::Ascii(b'0' + d),

@@ -711,6 +711,18 @@ mod issue_10 {
         }
     }
 
+    /// Domain names with the full stops UTS #46 reads as `.`.
+    #[test]
+    fn ideographic_full_stops_in_an_address() {
+        for text in [
+            "mail ann@example\u{3002}com now",
+            "mail ann@example\u{ff61}com now",
+        ] {
+            let got = found(text, Format::Text);
+            assert!(got.iter().any(|(k, _)| k == "email"), "{text}: {got:?}");
+        }
+    }
+
     /// A decoded value that overlaps a raw value of another type partly counts beside it.
     #[test]
     fn a_decoded_value_overlapping_a_raw_one_partly_counts() {
