@@ -14,7 +14,7 @@ pub(super) struct CreditCard;
 
 impl BuiltIn for CreditCard {
     const NAME: &'static str = "credit_card";
-    const FINDS: &'static str = "13 to 19 digits passing the Luhn check, with an issuer's prefix and one of its lengths (Visa, Mastercard incl. 2221..2720, Amex, Discover, JCB, Diners Club, UnionPay, Maestro), as one run or in groups joined by one to three spaces, a dash (unicode dashes too), a dot, a slash, a tab or a line break (raw or JSON-escaped; the same separator throughout; first group 4..6 digits, others 3..6; a tab, a line break, a slash or two or three spaces only for a card alone in its field or after a card cue, since lists and tables join numbers so). Not part of a longer unbroken digit run, not next to a decimal point; groups after a card (`4111 1111 1111 1111 1225`) do not hide it. Epoch-millisecond timestamps and similar ids, one in ten of which passes Luhn, are not taken for cards.";
+    const FINDS: &'static str = "13 to 19 digits passing the Luhn check, with an issuer's prefix and one of its lengths (Visa, Mastercard incl. 2221..2720, Amex, Discover, JCB, Diners Club, UnionPay, Maestro), as one run or in groups joined by one to three spaces, a dash (unicode dashes too), a dash between spaces, a dot, a slash, a tab or a line break (raw or JSON-escaped; the same separator throughout; first group 4..6 digits, others 3..6; a tab, a line break, a slash, a dash between spaces or two or three spaces only for a card alone in its field or after a card cue, since lists and tables join numbers so). Not part of a longer unbroken digit run, not next to a decimal point; groups after a card (`4111 1111 1111 1111 1225`) do not hide it. Epoch-millisecond timestamps and similar ids, one in ten of which passes Luhn, are not taken for cards.";
     const DIGIT_WORD: bool = true;
     /// A first group of 4 to 6 digits followed by a separator, or a run of 13 to 19.
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
@@ -125,7 +125,13 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
     // card cue.
     let unusual = matches!(
         sep,
-        Some(GroupSep::Tab | GroupSep::Newline | GroupSep::Slash | GroupSep::Spaces(2..))
+        Some(
+            GroupSep::Tab
+                | GroupSep::Newline
+                | GroupSep::Slash
+                | GroupSep::Spaces(2..)
+                | GroupSep::SpacedDash
+        )
     );
     if unusual && !alone(text, start, end) && !has_cue(text, start, CARD_CUES) {
         return None;
@@ -282,6 +288,13 @@ mod tests {
         // With a cue, or alone in a field, the same shapes are cards.
         assert!(card("card: 4111\n1111\n1111\n1111").is_some());
         assert!(card("payment with 4111/1111/1111/1111 thanks").is_some());
+        // A dash between spaces, as people type it.
+        assert_eq!(
+            card("card: 4111 - 1111 - 1111 - 1111 ok"),
+            Some("4111 - 1111 - 1111 - 1111")
+        );
+        assert!(card("{\"x\":\"4111 \u{2013} 1111 \u{2013} 1111 \u{2013} 1111\"}").is_some());
+        assert_eq!(card("Sales 6291 - 8947 - 5521 - 9319 units"), None);
     }
 
     #[test]

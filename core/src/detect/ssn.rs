@@ -10,7 +10,7 @@ pub(super) struct Ssn;
 
 impl BuiltIn for Ssn {
     const NAME: &'static str = "ssn";
-    const FINDS: &'static str = "`ddd-dd-dddd`, or with one to three spaces, dots, slashes, tabs, line breaks (raw or JSON-escaped) or unicode dashes (one separator throughout); a bare nine-digit number only after a cue (`ssn`, `social security`). Never-issued numbers (area 000, 666, 900..999; group 00; serial 0000) are not SSNs; nor is one inside a longer number.";
+    const FINDS: &'static str = "`ddd-dd-dddd`, or with one to three spaces, dots, slashes, tabs, line breaks (raw or JSON-escaped), unicode dashes or a dash between spaces (one separator throughout); a bare nine-digit number only after a cue (`ssn`, `social security`). Never-issued numbers (area 000, 666, 900..999; group 00; serial 0000) are not SSNs; nor is one inside a longer number.";
     const DIGIT_WORD: bool = true;
     /// Three digits and a separator, or nine digits.
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
@@ -98,7 +98,7 @@ mod tests {
             Some("123\u{2013}45\u{2013}6789")
         );
         assert_eq!(ssn("123-45 6789"), None);
-        for sep in ["/", "\t", "\n", "  ", r"\n", r"\t"] {
+        for sep in ["/", "\t", "\n", "  ", r"\n", r"\t", " - ", " \u{2013} "] {
             let v = ["123", "45", "6789"].join(sep);
             assert_eq!(ssn(&format!("x {v} y")), Some(v.as_str()), "{sep:?}");
         }

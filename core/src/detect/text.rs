@@ -143,6 +143,8 @@ pub(super) enum GroupSep {
     /// One to three spaces.
     Spaces(u8),
     Dash,
+    /// A dash (or a Unicode dash) between two spaces: `4111 - 1111`.
+    SpacedDash,
     Dot,
     Slash,
     Tab,
@@ -153,6 +155,11 @@ pub(super) enum GroupSep {
 pub(super) fn group_sep_at(t: &[u8], i: usize) -> Option<(GroupSep, usize)> {
     match at(t, i)? {
         b' ' => {
+            if let Some((Sep::Dash, dash)) = sep_at(t, i + 1) {
+                if at(t, i + 1 + dash) == Some(b' ') {
+                    return Some((GroupSep::SpacedDash, dash + 2));
+                }
+            }
             let n = run_end(t, i, |b| b == b' ').min(i + 4) - i;
             (n <= 3).then_some((GroupSep::Spaces(u8::try_from(n).ok()?), n))
         }
@@ -177,7 +184,7 @@ pub(super) fn group_sep_at(t: &[u8], i: usize) -> Option<(GroupSep, usize)> {
 
 /// The group separator ending just before `i`, and its length.
 pub(super) fn group_sep_before(t: &[u8], i: usize) -> Option<(GroupSep, usize)> {
-    for len in [4, 3, 2] {
+    for len in [5, 4, 3, 2] {
         if let Some(found) = i
             .checked_sub(len)
             .and_then(|p| group_sep_at(t, p))
