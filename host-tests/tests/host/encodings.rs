@@ -219,3 +219,58 @@ fn utf16_bodies_are_scanned_and_redacted_in_their_encoding() {
     let events = stack.events_for("utf16-redact", 3);
     assert!(!serde_json::to_string(&events).unwrap().contains("1111"));
 }
+
+/// The close variants a second round of attacks found: JSON in a tool call's `arguments`
+/// (escaped twice), fractions a double drops, a UTF-8 byte order mark before JSON, a negative
+/// number under redaction, a base64 token before a line of text.
+#[test]
+fn close_variants_of_the_classes_are_seen_through_too() {
+    let stack = Stack::with_plugin(&config("block"));
+    let tool_call = |args: &str| {
+        json!({"messages": [{"role": "assistant", "tool_calls": [
+            {"function": {"name": "pay", "arguments": args}}]}]})
+        .to_string()
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "v-args-escaped",
+            tool_call("{\"card\":\"\\u0034111 1111 1111 1111\"}").into_bytes(),
+            "credit_card",
+        ),
+        (
+            "v-args-fullwidth",
+            tool_call("{\"card\":\"\\uff14\\uff11\\uff11\\uff11 1111 1111 1111\"}").into_bytes(),
+            "credit_card",
+        ),
+        (
+            "v-double-rounding",
+            br#"{"amount":4111111111111111.2}"#.to_vec(),
+            "credit_card",
+        ),
+        (
+            "v-utf8-bom",
+            b"\xEF\xBB\xBF{\"a\":4111111111111111.0}".to_vec(),
+            "credit_card",
+        ),
+        (
+            "v-hex-then-text",
+            b"{\"x\":\"34313131313131313131313131313131\\nok\"}".to_vec(),
+            "credit_card",
+        ),
+    ];
+    for (trace, body, kind) in cases {
+        let req = Request::post("/v", body);
+        refused(&stack, trace, req, 403, kind, "4111111111111111");
+    }
+    // Redaction keeps a negative number's body JSON.
+    let stack = Stack::with_plugin(&config("redact"));
+    let r = stack.send(
+        Request::post("/v", r#"{"a":-4111111111111111}"#)
+            .header("content-type", "application/json")
+            .header("x-agent-trace-id", "v-negative"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let got = stack.agent_requests_for("v-negative");
+    let body: Value = serde_json::from_str(got[0]["body"].as_str().unwrap()).expect("JSON");
+    assert_eq!(body["a"], "[CREDIT_CARD]");
+}
