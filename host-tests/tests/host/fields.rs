@@ -162,7 +162,13 @@ fn a_redact_rule_rewrites_the_path_headers_and_body_the_agent_gets() {
     assert_eq!(got[0]["headers"]["x-card"], "card [CREDIT_CARD] ok");
     assert_eq!(got[0]["body"], r#"{"card":"[CREDIT_CARD]"}"#);
     let text = format!("{got:?}");
-    assert!(!text.contains("4111") && !text.contains("ann%40"), "{text}");
+    // Not "4111" alone: Envoy's random x-request-id may hold those digits.
+    assert!(
+        !text.contains("4111 1111")
+            && !text.contains("4111111111111111")
+            && !text.contains("ann%40"),
+        "{text}"
+    );
     let events = stack.events_for("redact-fields", 3);
     assert_eq!(events[1]["type"], "redacted");
     assert_eq!(events[1]["values"], 3);
@@ -184,7 +190,13 @@ fn values_glued_to_words_in_fields_are_found() {
         assert_eq!(r.status, 403, "{i}: {}", r.text());
         stack.assert_never_reached_agent(&trace);
         let text = format!("{:?}", stack.events_for(&trace, 2));
-        assert!(!text.contains("4111") && !text.contains("536-22"), "{text}");
+        // The values, not "4111" alone: a line's hash may hold those digits.
+        assert!(
+            !text.contains("4111-1111")
+                && !text.contains("4111111111111111")
+                && !text.contains("536-22"),
+            "{text}"
+        );
     }
     // A trace id with a value glued on is replaced (and counts: the SSN blocks).
     let r = stack.send(Request::post("/book", "{}").header("x-agent-trace-id", "ssn536-22-1234"));
