@@ -87,14 +87,16 @@ impl Exchange {
                 let Some(key) = policy.override_key.as_ref() else {
                     return false;
                 };
-                if !t.head_holds(key, now_secs, &self.override_request()) {
+                // One digest of the request for both MACs.
+                let req = self.override_request();
+                if !t.head_holds(key, now_secs, &req) {
                     return false;
                 }
                 match t.scope {
                     Scope::Body => true,
                     Scope::Headers => {
-                        let granted = t.full_holds(key, &self.override_request(), warnings, &[])
-                            && claim(host, t, now_secs);
+                        let granted =
+                            t.full_holds(key, &req, warnings, &[]) && claim(host, t, now_secs);
                         if granted {
                             self.granted = Some(Granted {
                                 warnings: warnings.iter().map(|w| w.to_string()).collect(),

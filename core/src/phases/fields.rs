@@ -240,8 +240,8 @@ fn field_values(scanner: &Scanner, text: &[u8], decoding: Decoding, ids: Ids) ->
     // replaces when it holds a value) a long digit run is read on its own
     // (`4111111111111111abcdef`); elsewhere not, since one random 32-hex id in about 8,000
     // holds a run of 13 to 19 digits that passes Luhn.
-    let mut glued = text.to_vec();
-    let mut changed = false;
+    // Made only when a letter is cut: most fields have none to cut.
+    let mut glued: Option<Vec<u8>> = None;
     let mut at = 0;
     while at < text.len() {
         let len = text
@@ -252,6 +252,11 @@ fn field_values(scanner: &Scanner, text: &[u8], decoding: Decoding, ids: Ids) ->
             continue;
         }
         let token = text.get(at..at + len).unwrap_or_default();
+        // Only a letter that touches a digit is ever cut.
+        if !token.iter().any(u8::is_ascii_digit) || !token.iter().any(u8::is_ascii_alphabetic) {
+            at += len;
+            continue;
+        }
         let hex_word = token
             .iter()
             .all(|b| b.is_ascii_hexdigit() || !b.is_ascii_alphanumeric());
@@ -288,9 +293,8 @@ fn field_values(scanner: &Scanner, text: &[u8], decoding: Decoding, ids: Ids) ->
                 letter && (before || after)
             };
             if cut {
-                if let Some(b) = glued.get_mut(i) {
+                if let Some(b) = glued.get_or_insert_with(|| text.to_vec()).get_mut(i) {
                     *b = b' ';
-                    changed = true;
                 }
             }
         }
@@ -300,7 +304,7 @@ fn field_values(scanner: &Scanner, text: &[u8], decoding: Decoding, ids: Ids) ->
         // A value glued to the inner letters of a hex word is an id's digits, not a value.
         found.retain(|f| !glued_to_hex_word(text, &f.span));
     }
-    if changed {
+    if let Some(glued) = glued {
         let raw = found.len();
         scanner.scan(&glued, &mut Findings::default(), |f| {
             let known = found
@@ -333,9 +337,12 @@ fn is_token_byte(b: u8) -> bool {
 /// A UUID (8-4-4-4-12 hex digits, RFC 9562) or a hex run of an id's or a hash's length (16:
 /// W3C span ids; 32: trace ids, MD5; 40: SHA-1; 64: SHA-256; or any run of 32 or more).
 fn is_id_shaped(word: &[u8]) -> bool {
-    let groups: Vec<usize> = word.split(|b| *b == b'-').map(<[u8]>::len).collect();
+    let uuid = word
+        .split(|b| *b == b'-')
+        .map(<[u8]>::len)
+        .eq([8, 4, 4, 4, 12]);
     let hex = word.iter().all(u8::is_ascii_hexdigit);
-    groups == [8, 4, 4, 4, 12] || hex && (word.len() == 16 || word.len() >= 32)
+    uuid || hex && (word.len() == 16 || word.len() >= 32)
 }
 
 /// Whether a span touches a letter of the hex word it sits in (`6247551729440463ecad…`).
