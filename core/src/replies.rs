@@ -41,6 +41,10 @@ registry! {
         /// The request body is over `limits.max_body_bytes`.
         TooLarge => ReplySpec { status: 413, details: "iatp_body_too_large", metered: true,
             when: "413" },
+        /// The request's decoded views would take more memory than the scan allows
+        /// ([`crate::detect::decode::view_budget`]): it cannot be said what it holds.
+        TooComplex => ReplySpec { status: 413, details: "iatp_too_complex", metered: true,
+            when: "413, a request whose decoded views would take more memory than the scan allows" },
         /// The request body is in a content coding the filter cannot read (Envoy's
         /// decompressor, ahead of the filter, did not undo it).
         UnsupportedEncoding => ReplySpec { status: 415, details: "iatp_unsupported_encoding",
@@ -139,6 +143,15 @@ struct TooLarge<'a> {
 }
 
 #[derive(Serialize)]
+struct TooComplex<'a> {
+    error: &'static str,
+    /// `headers` or `body`.
+    part: &'static str,
+    limit: &'static str,
+    trace_id: &'a str,
+}
+
+#[derive(Serialize)]
 struct UnsupportedEncoding<'a> {
     error: &'static str,
     content_encoding: &'a str,
@@ -205,6 +218,20 @@ pub fn too_large(limit_bytes: u64, trace_id: &str) -> Vec<u8> {
         trace_id,
     })
 }
+
+/// 413: the request's `part` (`headers` or `body`) holds so many encoded layers and escapes
+/// that its decoded views would be over [`crate::detect::decode::view_budget`].
+pub fn too_complex(part: &'static str, trace_id: &str) -> Vec<u8> {
+    to_vec(&TooComplex {
+        error: "request too complex to scan",
+        part,
+        limit: TOO_COMPLEX_LIMIT,
+        trace_id,
+    })
+}
+
+/// How [`crate::detect::decode::view_budget`] reads in a reply.
+pub const TOO_COMPLEX_LIMIT: &str = "decoded views of at most 8 times its size and 1 MiB";
 
 /// 415: the body is in a content coding the filter cannot read. `coding` is the name of a
 /// registered coding ([`crate::phases::coding_name`]), never the caller's text as sent.

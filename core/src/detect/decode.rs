@@ -74,30 +74,73 @@ pub struct Hints {
     pub number: bool,
 }
 
-/// A decoded copy of an input, layer on layer (see the module doc).
+/// A decoded copy of an input, layer on layer (see the module doc), within a budget of memory
+/// ([`view_budget`]).
 #[derive(Debug, Default)]
 pub struct View {
     layers: Vec<Layer>,
+    /// Bytes the layers hold (their bytes and maps, as allocated).
+    spent: usize,
+    limit: usize,
 }
 
-/// One decoding of the bytes below. `segments` maps decoded offsets back: each starts at a
-/// decoded offset; a literal run advances one input byte per decoded byte, a unit stands for
-/// `raw_len` input bytes, whatever it decoded to (an escape, a character, a token).
+/// A view would need more memory than [`view_budget`] allows: what it would have found is
+/// unknown, and the caller must not treat the input as scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverBudget;
+
+/// The memory the decoded views of an input of `len` bytes may take, in bytes: eight times the
+/// input, and 1 MiB more. Ordinary escaped, folded or encoded text needs a small part of it
+/// (runs of like escapes cost one entry of the map, see [`Segment`]); only input built to
+/// multiply layers and map entries reaches it.
+pub fn view_budget(len: usize) -> usize {
+    len.saturating_mul(VIEW_BUDGET_FACTOR)
+        .saturating_add(VIEW_BUDGET_SLACK)
+}
+
+/// See [`view_budget`].
+pub const VIEW_BUDGET_FACTOR: usize = 8;
+/// See [`view_budget`].
+pub const VIEW_BUDGET_SLACK: usize = 1 << 20;
+
+/// A layer made, unchanged input (`None`), or over the budget.
+pub(super) type Built = Result<Option<Layer>, OverBudget>;
+
+/// One decoding of the bytes below. `segments` maps decoded offsets back (see [`Segment`]).
 #[derive(Debug)]
 pub(super) struct Layer {
     pub(super) bytes: Vec<u8>,
     segments: Vec<Segment>,
 }
 
+/// Where the decoded bytes from `decoded` on came from: `count` repetitions of one unit
+/// (`raw_len` input bytes decoded to `dec_len` bytes: an escape, a character, a token; a
+/// removed character decodes to none) followed by `lit_len` literal bytes, each one input
+/// byte; after the last repetition, literal bytes up to the next segment. A run of like
+/// escapes (`\u0438\u0432…`, `%D0%B8%D0%B2…`, digits with a zero-width space between each)
+/// is one segment, so that ordinary encoded text costs a few entries whatever its length. A
+/// run of literals from the start, or after a jump in the input, is a segment with no unit
+/// (`raw_len` 0). Offsets are 32-bit: a body is at most `u32::MAX` bytes
+/// (`limits.max_body_bytes`), and a layer that would not fit is over the budget.
 #[derive(Debug, Clone, Copy)]
 struct Segment {
-    decoded: usize,
-    raw: usize,
-    /// 0 for a literal run; the length of the unit in the input otherwise.
-    raw_len: usize,
+    decoded: u32,
+    raw: u32,
+    raw_len: u32,
+    dec_len: u32,
+    lit_len: u32,
+    count: u32,
 }
 
 impl View {
+    fn new(limit: usize) -> View {
+        View {
+            layers: Vec::new(),
+            spent: 0,
+            limit,
+        }
+    }
+
     /// The decoded bytes (the top layer's).
     pub fn bytes(&self) -> &[u8] {
         self.layers.last().map_or(&[], |l| l.bytes.as_slice())
@@ -120,27 +163,35 @@ impl View {
         self.layers.len()
     }
 
+    /// Bytes the layers hold, as allocated.
+    pub fn memory(&self) -> usize {
+        self.spent
+    }
+
     fn top<'a>(&'a self, input: &'a [u8]) -> &'a [u8] {
         self.layers.last().map_or(input, |l| l.bytes.as_slice())
     }
 
-    fn push(&mut self, layer: Option<Layer>) -> bool {
-        match layer {
+    /// What the next layer may take.
+    fn room(&self) -> usize {
+        self.limit.saturating_sub(self.spent)
+    }
+
+    fn push(&mut self, layer: Built) -> Result<bool, OverBudget> {
+        Ok(match layer? {
             Some(l) => {
+                self.spent = self.spent.saturating_add(l.memory());
                 self.layers.push(l);
                 true
             }
             None => false,
-        }
+        })
     }
 }
 
 impl Layer {
-    fn new(capacity: usize) -> Layer {
-        Layer {
-            bytes: Vec::with_capacity(capacity),
-            segments: Vec::new(),
-        }
+    fn memory(&self) -> usize {
+        memory(self.bytes.capacity(), self.segments.capacity())
     }
 
     fn raw_span(&self, span: &Range<usize>) -> Range<usize> {
@@ -155,46 +206,123 @@ impl Layer {
     fn raw_unit(&self, d: usize) -> Range<usize> {
         let idx = self
             .segments
-            .partition_point(|s| s.decoded <= d)
+            .partition_point(|s| s.decoded as usize <= d)
             .saturating_sub(1);
-        match self.segments.get(idx) {
-            Some(s) if s.raw_len == 0 => {
-                let r = s.raw + (d - s.decoded);
-                r..r + 1
-            }
-            Some(s) => s.raw..s.raw + s.raw_len,
-            None => d..d + 1,
+        let Some(s) = self.segments.get(idx).filter(|s| s.decoded as usize <= d) else {
+            return d..d + 1;
+        };
+        let [raw, raw_len, dec_len, lit_len, count] =
+            [s.raw, s.raw_len, s.dec_len, s.lit_len, s.count].map(|v| v as usize);
+        let rel = d - s.decoded as usize;
+        let period = dec_len + lit_len;
+        // Past the last repetition's unit, its literals run on to the next segment.
+        let k = match rel.checked_div(period) {
+            Some(k) => k.min(count.saturating_sub(1)),
+            None => count.saturating_sub(1),
+        };
+        let off = rel - k * period;
+        let base = raw + k * (raw_len + lit_len);
+        if off < dec_len {
+            base..base + raw_len
+        } else {
+            let r = base + raw_len + (off - dec_len);
+            r..r + 1
         }
     }
 }
 
-/// Builds a layer: literal bytes and decoded units, with their map.
+/// Bytes held by a layer's two vectors, as allocated.
+fn memory(bytes: usize, segments: usize) -> usize {
+    bytes.saturating_add(segments.saturating_mul(std::mem::size_of::<Segment>()))
+}
+
+/// Builds a layer: literal bytes and decoded units, with their map, within a memory limit.
 pub(super) struct Builder {
     layer: Layer,
-    literal_open: bool,
+    /// The input offset a literal continues the current segment at.
+    next_raw: usize,
     changed: bool,
+    limit: usize,
+    over: bool,
 }
 
 impl Builder {
-    pub(super) fn new(capacity: usize) -> Builder {
+    /// A layer of about `capacity` bytes, which may take `limit` bytes of memory.
+    pub(super) fn new(capacity: usize, limit: usize) -> Builder {
+        let capacity = capacity.min(limit);
         Builder {
-            layer: Layer::new(capacity),
-            literal_open: false,
+            layer: Layer {
+                bytes: Vec::with_capacity(capacity),
+                segments: Vec::new(),
+            },
+            next_raw: usize::MAX,
             changed: false,
+            limit,
+            over: false,
         }
+    }
+
+    /// Whether a vector about to grow (`len == capacity`) would take the layer over its limit;
+    /// then the layer is given up.
+    #[cold]
+    fn grows(&mut self, extra_bytes: usize, extra_segments: usize) -> bool {
+        let l = &self.layer;
+        let bytes = l.bytes.capacity().max(
+            l.bytes
+                .len()
+                .saturating_add(extra_bytes)
+                .max(l.bytes.capacity().saturating_mul(2)),
+        );
+        let segments = l.segments.capacity().max(
+            l.segments
+                .len()
+                .saturating_add(extra_segments)
+                .max(l.segments.capacity().saturating_mul(2)),
+        );
+        let need = memory(bytes, segments);
+        // Offsets must fit the map's 32 bits.
+        if need > self.limit || bytes > u32::MAX as usize {
+            self.over = true;
+        }
+        self.over
+    }
+
+    fn new_segment(&mut self, raw: usize, raw_len: usize, dec_len: usize) {
+        if self.layer.segments.len() == self.layer.segments.capacity() && self.grows(0, 1) {
+            return;
+        }
+        let (Ok(decoded), Ok(raw), Ok(raw_len), Ok(dec_len)) = (
+            u32::try_from(self.layer.bytes.len()),
+            u32::try_from(raw),
+            u32::try_from(raw_len),
+            u32::try_from(dec_len),
+        ) else {
+            self.over = true;
+            return;
+        };
+        self.layer.segments.push(Segment {
+            decoded,
+            raw,
+            raw_len,
+            dec_len,
+            lit_len: 0,
+            count: 1,
+        });
     }
 
     /// One input byte, as it is.
     pub(super) fn literal(&mut self, raw: usize, b: u8) {
-        if !self.literal_open {
-            self.layer.segments.push(Segment {
-                decoded: self.layer.bytes.len(),
-                raw,
-                raw_len: 0,
-            });
-            self.literal_open = true;
+        if self.over {
+            return;
+        }
+        if raw != self.next_raw {
+            self.new_segment(raw, 0, 0);
+        }
+        if self.layer.bytes.len() == self.layer.bytes.capacity() && self.grows(1, 0) {
+            return;
         }
         self.layer.bytes.push(b);
+        self.next_raw = raw + 1;
     }
 
     /// One input byte read as another (`+` as a space): offsets still map one to one, so it
@@ -215,46 +343,104 @@ impl Builder {
     /// `raw_len` input bytes at `raw` decoded to `decoded` (nothing: removed).
     pub(super) fn unit(&mut self, raw: usize, raw_len: usize, decoded: &[u8]) {
         self.changed = true;
-        self.literal_open = false;
-        if decoded.is_empty() {
-            return; // the next segment starts at its own input offset
+        if self.over {
+            return;
         }
-        self.layer.segments.push(Segment {
-            decoded: self.layer.bytes.len(),
-            raw,
-            raw_len,
-        });
+        if !self.repeats(raw, raw_len, decoded.len()) {
+            self.new_segment(raw, raw_len, decoded.len());
+        }
+        let room = self.layer.bytes.capacity() - self.layer.bytes.len();
+        if decoded.len() > room && self.grows(decoded.len(), 0) {
+            return;
+        }
         self.layer.bytes.extend_from_slice(decoded);
+        self.next_raw = raw + raw_len;
     }
 
-    pub(super) fn finish(self) -> Option<Layer> {
-        self.changed.then_some(self.layer)
+    /// Counts the unit as one more repetition of the current segment's, if it is one: the
+    /// same lengths, right after the segment's literals, as many of them as between the
+    /// repetitions before.
+    fn repeats(&mut self, raw: usize, raw_len: usize, dec_len: usize) -> bool {
+        let len = self.layer.bytes.len();
+        let Some(s) = self.layer.segments.last_mut() else {
+            return false;
+        };
+        if s.raw_len == 0
+            || s.raw_len as usize != raw_len
+            || s.dec_len as usize != dec_len
+            || raw != self.next_raw
+            || s.count == u32::MAX
+        {
+            return false;
+        }
+        let done = (s.count as usize - 1) * (s.dec_len as usize + s.lit_len as usize);
+        let Some(tail) = len.checked_sub(s.decoded as usize + done + dec_len) else {
+            return false;
+        };
+        if s.count == 1 {
+            let Ok(tail) = u32::try_from(tail) else {
+                return false;
+            };
+            s.lit_len = tail;
+        } else if tail != s.lit_len as usize {
+            return false;
+        }
+        s.count += 1;
+        true
+    }
+
+    /// The layer (its vectors trimmed to what they hold), `None` when it changed nothing, or
+    /// over its limit.
+    pub(super) fn finish(self) -> Built {
+        if self.over {
+            return Err(OverBudget);
+        }
+        if !self.changed {
+            return Ok(None);
+        }
+        let mut layer = self.layer;
+        layer.bytes.shrink_to_fit();
+        layer.segments.shrink_to_fit();
+        Ok(Some(layer))
     }
 }
 
 /// The decoded view of `input`, or `None` when there is nothing to decode. `hints` (from the
 /// raw pass) say which layers may change something; a layer that changes nothing is dropped.
+/// [`OverBudget`] when the layers would take more memory than [`view_budget`] allows.
 pub(super) fn view(
     input: &[u8],
     how: Decoding,
     format: Format,
     hints: &Hints,
     words: &[Range<usize>],
-) -> Option<View> {
-    let mut v = View::default();
+) -> Result<Option<View>, OverBudget> {
+    view_within(input, how, format, hints, words, view_budget(input.len()))
+}
+
+/// [`view`] within `limit` bytes of memory.
+fn view_within(
+    input: &[u8],
+    how: Decoding,
+    format: Format,
+    hints: &Hints,
+    words: &[Range<usize>],
+    limit: usize,
+) -> Result<Option<View>, OverBudget> {
+    let mut v = View::new(limit);
     let numbers = how.json && format == Format::Json && hints.number;
     if (how.json && hints.json_escape)
         || (how.percent && hints.percent)
         || (how.plus_is_space && hints.plus)
         || numbers
     {
-        v.push(escapes(input, how, numbers));
+        v.push(escapes(input, how, numbers, v.room()))?;
     }
     if how.json && !v.is_empty() {
-        json_again(&mut v, input, numbers);
+        json_again(&mut v, input, numbers)?;
     }
     if how.percent && !v.is_empty() {
-        percent_again(&mut v, input, 1);
+        percent_again(&mut v, input, 1)?;
     }
     // Decoded escapes may be non-ASCII even when the input is not.
     let non_ascii = if v.is_empty() {
@@ -263,8 +449,7 @@ pub(super) fn view(
         !v.top(input).is_ascii()
     };
     if how.fold && non_ascii {
-        let folded = fold(v.top(input));
-        v.push(folded);
+        v.push(fold(v.top(input), v.room()))?;
     }
     if how.nested {
         // Never less than the input: decoded text is shorter than its tokens, so no body can
@@ -277,32 +462,27 @@ pub(super) fn view(
             } else {
                 tokens::Search::Everywhere
             };
-            let decoded = tokens::layer(v.top(input), search, &mut budget);
-            if !v.push(decoded) {
+            let decoded = tokens::layer(v.top(input), search, &mut budget, v.room());
+            if !v.push(decoded)? {
                 break;
             }
             // What a token decoded to may be escaped or folded in its turn.
             if how.percent && memchr(b'%', v.top(input)) {
-                let next = escapes(
-                    v.top(input),
-                    Decoding {
-                        percent: true,
-                        ..Decoding::default()
-                    },
-                    false,
-                );
-                if v.push(next) {
+                let once = Decoding {
+                    percent: true,
+                    ..Decoding::default()
+                };
+                if v.push(escapes(v.top(input), once, false, v.room()))? {
                     // Levels of percent-encoding are counted inside the token's text.
-                    percent_again(&mut v, input, 1);
+                    percent_again(&mut v, input, 1)?;
                 }
             }
             if how.fold && !v.top(input).is_ascii() {
-                let folded = fold(v.top(input));
-                v.push(folded);
+                v.push(fold(v.top(input), v.room()))?;
             }
         }
     }
-    (!v.is_empty()).then_some(v)
+    Ok((!v.is_empty()).then_some(v))
 }
 
 fn memchr(b: u8, t: &[u8]) -> bool {
@@ -311,36 +491,36 @@ fn memchr(b: u8, t: &[u8]) -> bool {
 
 /// Percent-decodes the top layer again while it still holds escapes, up to
 /// [`MAX_PERCENT_DEPTH`] levels (`done` of them so far).
-fn percent_again(v: &mut View, input: &[u8], mut done: usize) {
+fn percent_again(v: &mut View, input: &[u8], mut done: usize) -> Result<(), OverBudget> {
     let once = Decoding {
         percent: true,
         ..Decoding::default()
     };
     while done < MAX_PERCENT_DEPTH && has_percent_escape(v.top(input)) {
-        let next = escapes(v.top(input), once, false);
-        if !v.push(next) {
+        if !v.push(escapes(v.top(input), once, false, v.room()))? {
             break;
         }
         done += 1;
     }
+    Ok(())
 }
 
 /// JSON inside a JSON string (an OpenAI tool call's `arguments`, an A2A data part written as
 /// text) is escaped twice: its escapes are undone again while the top layer still holds some,
 /// up to [`MAX_JSON_DEPTH`] levels in all.
-fn json_again(v: &mut View, input: &[u8], numbers: bool) {
+fn json_again(v: &mut View, input: &[u8], numbers: bool) -> Result<(), OverBudget> {
     let once = Decoding {
         json: true,
         ..Decoding::default()
     };
     let mut done = 1;
     while done < MAX_JSON_DEPTH && has_json_escape(v.top(input)) {
-        let next = escapes(v.top(input), once, numbers);
-        if !v.push(next) {
+        if !v.push(escapes(v.top(input), once, numbers, v.room()))? {
             break;
         }
         done += 1;
     }
+    Ok(())
 }
 
 /// A JSON escape that decodes to something else than itself: `\u` and four hex digits, or
@@ -365,8 +545,8 @@ fn has_percent_escape(t: &[u8]) -> bool {
 }
 
 /// The escapes layer (and integer-valued JSON numbers outside strings, with `numbers`).
-fn escapes(input: &[u8], how: Decoding, numbers: bool) -> Option<Layer> {
-    let mut out = Builder::new(input.len());
+fn escapes(input: &[u8], how: Decoding, numbers: bool, limit: usize) -> Built {
+    let mut out = Builder::new(input.len(), limit);
     let mut in_string = false;
     let mut i = 0;
     while let Some(&b) = input.get(i) {
@@ -778,10 +958,12 @@ pub(super) fn utf8_char(t: &[u8], i: usize) -> Option<(char, usize)> {
 }
 
 /// The folding layer, if anything folds.
-fn fold(input: &[u8]) -> Option<Layer> {
+fn fold(input: &[u8], limit: usize) -> Built {
     // Most non-ASCII text folds nothing: find the first character that does before copying.
-    let first = first_fold(input)?;
-    let mut out = Builder::new(input.len());
+    let Some(first) = first_fold(input) else {
+        return Ok(None);
+    };
+    let mut out = Builder::new(input.len(), limit);
     out.literals(0, input.get(..first).unwrap_or_default());
     let mut i = first;
     while let Some(&b) = input.get(i) {
@@ -871,7 +1053,7 @@ mod tests {
             non_ascii: !raw.is_ascii(),
             number: false,
         };
-        view(raw, how, Format::Text, &hints, &[])
+        view(raw, how, Format::Text, &hints, &[]).unwrap()
     }
 
     fn text(v: &View) -> String {
@@ -922,6 +1104,113 @@ mod tests {
         assert_eq!(text(&v), "\"\u{FFFD}x\"");
     }
 
+    /// Builds a layer from random literals and units (runs of like units too, removals, jumps
+    /// back as a token layer makes) and checks every decoded byte against a map kept byte by
+    /// byte: the runs a segment stands for map exactly as one segment per unit would.
+    #[test]
+    fn runs_of_like_units_map_as_single_units_do() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut rnd = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n) as usize
+        };
+        for _ in 0..2000 {
+            let mut b = Builder::new(16, usize::MAX);
+            let mut expect: Vec<Range<usize>> = Vec::new();
+            let mut raw = 0;
+            // A pattern repeated a few times, then something else: what real escapes do.
+            let (ul, dl, ll) = (1 + rnd(6), rnd(4), rnd(3));
+            for _ in 0..1 + rnd(40) {
+                let what = rnd(10);
+                let (unit_len, dec_len, lit_len) = if what < 6 {
+                    (ul, dl, ll)
+                } else {
+                    (1 + rnd(6), rnd(4), rnd(3))
+                };
+                if what == 9 && raw > 4 {
+                    // A token layer keeps the token and adds its text: the unit goes back.
+                    let back = 1 + rnd(4);
+                    b.unit(raw - back, back, &vec![b'x'; dec_len]);
+                    expect.extend(std::iter::repeat_n(raw - back..raw, dec_len));
+                } else {
+                    b.unit(raw, unit_len, &vec![b'x'; dec_len]);
+                    expect.extend(std::iter::repeat_n(raw..raw + unit_len, dec_len));
+                    raw += unit_len;
+                }
+                for _ in 0..lit_len {
+                    b.literal(raw, b'y');
+                    expect.push(raw..raw + 1);
+                    raw += 1;
+                }
+                if rnd(8) == 0 {
+                    raw += 1 + rnd(3); // input bytes skipped: the next literal starts anew
+                }
+            }
+            let Ok(Some(layer)) = b.finish() else {
+                continue;
+            };
+            assert_eq!(layer.bytes.len(), expect.len());
+            for (d, want) in expect.iter().enumerate() {
+                assert_eq!(&layer.raw_unit(d), want, "decoded byte {d} of {layer:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn ordinary_escaped_text_takes_a_few_segments() {
+        let cyrillic = r"\u043f\u0440\u0438\u0432\u0435\u0442 ".repeat(1000);
+        let v = mk(cyrillic.as_bytes(), JSON).unwrap();
+        assert!(v.layers[0].segments.len() <= 2 * 1000 + 1);
+        let digits = "4\u{200b}1\u{200b}1\u{200b}1\u{200b}1\u{200b}1\u{200b}1\u{200b}1";
+        let v = mk(digits.as_bytes(), JSON).unwrap();
+        assert_eq!(text(&v), "41111111");
+        assert_eq!(v.layers[0].segments.len(), 2);
+        assert_eq!(
+            v.raw_span(&(1..3)),
+            4..9,
+            "a removed character maps to nothing"
+        );
+    }
+
+    #[test]
+    fn views_over_their_budget_are_refused() {
+        let hints = Hints {
+            json_escape: true,
+            percent: true,
+            non_ascii: true,
+            ..Hints::default()
+        };
+        let within =
+            |t: &str, limit| view_within(t.as_bytes(), JSON, Format::Json, &hints, &[], limit);
+        // Escaped twice, then folded: three layers.
+        let t = r"\\u0041\\uff11 ".repeat(1000);
+        let v = within(&t, usize::MAX).unwrap().unwrap();
+        assert_eq!(v.depth(), 3);
+        assert!(v.bytes().starts_with(b"A1 A1 "));
+        // While a layer is built it holds room for its whole input: more than it keeps.
+        let kept = v.memory();
+        assert!(kept < VIEW_BUDGET_FACTOR * t.len(), "{kept}");
+        assert!(within(&t, VIEW_BUDGET_FACTOR * t.len()).unwrap().is_some());
+        assert_eq!(within(&t, kept / 2).err(), Some(OverBudget));
+        assert_eq!(within(&t, 100).err(), Some(OverBudget));
+        // The real budget: units that alternate never form a run, and each costs a segment.
+        // Just past a power of two, its map doubles: 24 B per 4 input bytes, twice.
+        let alternating = r"\u0041\\".repeat((1 << 17) + 100);
+        assert_eq!(
+            view(alternating.as_bytes(), JSON, Format::Json, &hints, &[]).err(),
+            Some(OverBudget)
+        );
+        // The same size of ordinary escaped text is well within it.
+        let cyrillic = r"\u043f\u0440\u0438\u0432\u0435\u0442 ".repeat(alternating.len() / 37);
+        let v = view(cyrillic.as_bytes(), JSON, Format::Json, &hints, &[])
+            .unwrap()
+            .unwrap();
+        // About one map entry per word, as large as the input in all: an eighth of the budget.
+        assert!(v.memory() < 2 * cyrillic.len(), "{}", v.memory());
+    }
+
     #[test]
     fn unicode_look_alikes_fold_and_map_back() {
         let raw =
@@ -963,7 +1252,9 @@ mod tests {
     #[test]
     fn integer_valued_json_numbers_are_their_digits() {
         let raw = r#"{"a":4111111111111111.0,"b":4.111111111111111e15,"c":4111111111111111E0,"d":0.25,"e":1e400,"s":"4.0e1","f":-12.50e6,"g":0.00012e11,"h":1.0,"i":12000000.0e-1}"#;
-        let v = view(raw.as_bytes(), JSON, Format::Json, &ALL_HINTS, &[]).unwrap();
+        let v = view(raw.as_bytes(), JSON, Format::Json, &ALL_HINTS, &[])
+            .unwrap()
+            .unwrap();
         assert_eq!(
             text(&v),
             r#"{"a":4111111111111111,"b":4111111111111111,"c":4111111111111111,"d":0.25,"e":1e400,"s":"4.0e1","f":-12500000,"g":12000000,"h":1.0,"i":1200000}"#
@@ -972,7 +1263,11 @@ mod tests {
         let at = t.find("\"b\":").unwrap() + 4;
         assert_eq!(&raw[v.raw_span(&(at..at + 16))], "4.111111111111111e15");
         // Not in text input, and not where no number form hides an integer.
-        assert!(view(b"4111111111111111.0", JSON, Format::Text, &ALL_HINTS, &[]).is_none());
+        assert!(
+            view(b"4111111111111111.0", JSON, Format::Text, &ALL_HINTS, &[])
+                .unwrap()
+                .is_none()
+        );
         assert!(view(
             br#"{"v":1.5,"w":2,"x":3.0}"#,
             JSON,
@@ -980,6 +1275,7 @@ mod tests {
             &ALL_HINTS,
             &[],
         )
+        .unwrap()
         .is_none());
         assert!(is_integer_form(b"4.111111111111111e15,", 0));
         assert!(!is_integer_form(b"0.0,", 0));

@@ -141,6 +141,10 @@ pub struct Findings {
     pub kinds: KindSet,
     /// Number of values found (all kinds together).
     pub count: usize,
+    /// Some input's decoded views would have taken more memory than
+    /// [`decode::view_budget`] allows: what they hold is unknown, and the input must not be
+    /// treated as scanned (the exchange refuses it).
+    pub incomplete: bool,
 }
 
 impl Findings {
@@ -263,7 +267,8 @@ impl Scanner {
         findings: &mut Findings,
         on_match: impl FnMut(Finding),
     ) {
-        let found = self.find(input, decoding, format);
+        let (found, complete) = self.find(input, decoding, format);
+        findings.incomplete |= !complete;
         for f in &found {
             findings.add(f.kind);
         }
@@ -271,10 +276,11 @@ impl Scanner {
     }
 
     /// What [`Scanner::scan_input`] reports, as a list: not generic, so that the scan and its
-    /// views are compiled once however many callers there are.
-    fn find(&self, input: &[u8], decoding: Decoding, format: Format) -> Vec<Finding> {
+    /// views are compiled once however many callers there are. `false` with them when the
+    /// decoded views were over their budget (the raw scan's values are still reported).
+    fn find(&self, input: &[u8], decoding: Decoding, format: Format) -> (Vec<Finding>, bool) {
         if self.enabled.is_empty() {
-            return Vec::new();
+            return (Vec::new(), true);
         }
         let (seen, mut found) = scan::scan(self, input, format);
         // Custom detectors report after the pass: put everything in input order.
@@ -286,7 +292,11 @@ impl Scanner {
             non_ascii: decoding.fold && !text::is_ascii(input),
             number: seen.number_form,
         };
-        let view = decode::view(input, decoding, format, &hints, seen.token_words.as_slice());
+        let words = seen.token_words.as_slice();
+        let view = match decode::view(input, decoding, format, &hints, words) {
+            Ok(view) => view,
+            Err(decode::OverBudget) => return (found, false),
+        };
         let raw_count = found.len();
         if let Some(view) = view {
             let (_, mut decoded) = scan::scan(self, view.bytes(), format);
@@ -339,7 +349,7 @@ impl Scanner {
             });
             found.sort_by_key(|f| f.span.start);
         }
-        found
+        (found, true)
     }
 
     /// Scans without decoding, as text.

@@ -17,7 +17,7 @@
 
 use std::ops::Range;
 
-use super::decode::{Builder, Layer};
+use super::decode::{Builder, Built};
 
 /// The fewest base64 characters (without padding) a decoded token has.
 pub const MIN_BASE64: usize = 15;
@@ -108,14 +108,15 @@ fn at(t: &[u8], i: usize) -> Option<u8> {
 
 /// The decoding layer of `t`: every token that decodes to text followed by that text (between
 /// line feeds, so that it is a field of its own; found in it, a value maps to the whole token),
-/// or `None` when none does. `budget` bounds the
-/// decoded bytes.
-pub(super) fn layer(t: &[u8], search: Search<'_>, budget: &mut usize) -> Option<Layer> {
+/// or `None` when none does. `budget` bounds the decoded bytes, `limit` the layer's memory
+/// ([`super::decode::view_budget`]).
+pub(super) fn layer(t: &[u8], search: Search<'_>, budget: &mut usize, limit: usize) -> Built {
     let found = find(t, search, budget);
     if found.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let mut out = Builder::new(t.len());
+    let decoded: usize = found.iter().map(|(_, text)| text.len() + 2).sum();
+    let mut out = Builder::new(t.len() + decoded, limit);
     let mut pos = 0;
     for (span, text) in found {
         // The token stays (a run of digits may be a value and hex at once); its text follows.

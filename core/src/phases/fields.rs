@@ -76,8 +76,9 @@ impl FieldScan {
     pub fn of_request_line(policy: &Policy, method: &[u8], path: &[u8]) -> FieldScan {
         let mut scan = FieldScan::default();
         let scanner = &policy.scanner;
-        scan.method_spans = field_values(scanner, method, Decoding::default(), Ids::Scanned);
-        scan.path_spans = field_values(scanner, path, PATH_DECODING, Ids::Scanned);
+        let over = &mut scan.findings.incomplete;
+        scan.method_spans = field_values(scanner, method, Decoding::default(), Ids::Scanned, over);
+        scan.path_spans = field_values(scanner, path, PATH_DECODING, Ids::Scanned, over);
         for f in scan.method_spans.iter().chain(&scan.path_spans) {
             scan.findings.kinds = scan.findings.kinds.with(f.kind);
             scan.findings.count = scan.findings.count.saturating_add(1);
@@ -107,7 +108,8 @@ impl FieldScan {
                 buf.push(0);
             }
         }
-        let found = field_values(&policy.scanner, &buf, HEADER_DECODING, Ids::Scanned);
+        let over = &mut self.findings.incomplete;
+        let found = field_values(&policy.scanner, &buf, HEADER_DECODING, Ids::Scanned, over);
         let mut per_field: Vec<Vec<Finding>> = vec![Vec::new(); starts.len()];
         for f in found {
             let k = starts
@@ -216,7 +218,15 @@ impl FieldRewrite {
 /// Whether a short request-controlled string (a trace id) holds a detected value, as a whole,
 /// or glued to letters.
 pub fn holds_sensitive(scanner: &Scanner, text: &[u8]) -> bool {
-    !field_values(scanner, text, Decoding::default(), Ids::Replaced).is_empty()
+    // Not decoded: no view, nothing over a budget.
+    !field_values(
+        scanner,
+        text,
+        Decoding::default(),
+        Ids::Replaced,
+        &mut false,
+    )
+    .is_empty()
 }
 
 /// The values in one short request-controlled field (a method, a path, a header name or
@@ -226,15 +236,20 @@ pub fn holds_sensitive(scanner: &Scanner, text: &[u8]) -> bool {
 /// `ssn536-22-1234` or `4111a1111b1111c1111` in a header or an id that the filter copies into
 /// every event line is the value with letters glued on. Spans are in `text` (the glued view
 /// has its length).
-fn field_values(scanner: &Scanner, text: &[u8], decoding: Decoding, ids: Ids) -> Vec<Finding> {
+/// `incomplete` is set when the decoded views were over their budget.
+fn field_values(
+    scanner: &Scanner,
+    text: &[u8],
+    decoding: Decoding,
+    ids: Ids,
+    incomplete: &mut bool,
+) -> Vec<Finding> {
     let mut found = Vec::new();
-    scanner.scan_input(
-        text,
-        decoding,
-        Format::Text,
-        &mut Findings::default(),
-        |f| found.push(f),
-    );
+    let mut findings = Findings::default();
+    scanner.scan_input(text, decoding, Format::Text, &mut findings, |f| {
+        found.push(f)
+    });
+    *incomplete |= findings.incomplete;
     // Hex words (ids, hashes, trace ids) are left whole: read as spaces, their letters would
     // cut them into digit groups that look like values. In an id the filter would copy (and
     // replaces when it holds a value) a long digit run is read on its own
@@ -488,7 +503,9 @@ mod tests {
             let token = pick(B64, 22 + n % 22);
             let span_id = pick(HEX, 16);
             for id in [hex32, uuid, token, span_id] {
-                if !field_values(&p.scanner, &id, HEADER_DECODING, Ids::Scanned).is_empty() {
+                if !field_values(&p.scanner, &id, HEADER_DECODING, Ids::Scanned, &mut false)
+                    .is_empty()
+                {
                     hits.push(String::from_utf8_lossy(&id).into_owned());
                 }
             }
@@ -520,7 +537,13 @@ mod tests {
             ("abc536-22-1234", Kind::SSN),
             ("4111-1111-1111-1111abc", Kind::CREDIT_CARD),
         ] {
-            let found = field_values(&p.scanner, text.as_bytes(), PATH_DECODING, Ids::Scanned);
+            let found = field_values(
+                &p.scanner,
+                text.as_bytes(),
+                PATH_DECODING,
+                Ids::Scanned,
+                &mut false,
+            );
             assert!(found.iter().any(|f| f.kind == kind), "{text}: {found:?}");
             assert!(holds_sensitive(&p.scanner, text.as_bytes()), "{text}");
         }

@@ -27,6 +27,9 @@ use super::{
 /// Paths in events are bounded like payloads: a path can be up to Envoy's header limit.
 pub(super) const MAX_EVENT_PATH_BYTES: usize = 2048;
 
+/// The path written in events for a request whose fields were too complex to scan whole.
+pub(super) const UNSCANNED: &str = "[UNSCANNED]";
+
 /// Any body may carry JSON and percent escapes, look-alikes and nested encodings (JSON is
 /// sniffed, not trusted to its content type).
 const BODY_DECODING: Decoding = Decoding::BODY;
@@ -123,6 +126,9 @@ impl Exchange {
         self.fields = FieldScan::of_request_line(&policy, head.method, head.path);
         self.fields
             .add_headers(&policy, head.headers, Section::Headers);
+        if self.fields.findings.incomplete {
+            return self.too_complex(&policy, "headers", 0, now);
+        }
 
         if let Some(document) = self.well_known().and_then(|w| w.document(&policy)) {
             return self.serve_well_known(&policy, document.to_vec(), now);
@@ -280,6 +286,27 @@ impl Exchange {
         )
     }
 
+    /// The request's decoded views (of its `part`) were over their budget: 413, nothing
+    /// forwarded, whatever the mode (as for a body over the limit).
+    fn too_complex(
+        &mut self,
+        policy: &Policy,
+        part: &'static str,
+        body_bytes: u64,
+        now_nanos: u64,
+    ) -> Step {
+        let body = replies::too_complex(part, &self.trace_id);
+        let error = "request too complex to scan";
+        self.refuse(
+            policy,
+            ReplyKind::TooComplex,
+            error,
+            body_bytes,
+            body,
+            now_nanos,
+        )
+    }
+
     /// The body is in a content coding the filter cannot read: 415, nothing forwarded.
     fn unsupported_encoding(&mut self, policy: &Policy, coding: &str, now_nanos: u64) -> Step {
         let body = replies::unsupported_encoding(coding, &self.trace_id);
@@ -308,6 +335,14 @@ impl Exchange {
     /// The whole request is here: scan it, evaluate the rules, record it, carry out the verdict.
     fn decide(&mut self, policy: &Policy, body: &[u8], now: u64, host: &impl Host) -> Step {
         let mut scan = self.scan(policy, body);
+        if scan.findings.incomplete {
+            let part = if self.fields.findings.incomplete {
+                "headers" // the trailers
+            } else {
+                "body"
+            };
+            return self.too_complex(policy, part, size_u64(scan.body_bytes), now);
+        }
         // A UTF-16/32 body is reasoned about as its UTF-8 text from here on.
         let text = scan.text.take();
         let body = text.as_deref().unwrap_or(body);
@@ -627,19 +662,35 @@ impl Exchange {
         body_bytes: u64,
         timestamp: &str,
     ) {
-        let path = scrub(
-            self.path.as_bytes(),
-            &self.fields.path_spans,
-            MAX_EVENT_PATH_BYTES,
-            &policy.scanner,
-        );
+        // Fields whose decoded views were over budget were not scanned whole: neither their
+        // path nor the names of their headers are written.
+        let unscanned = self.fields.findings.incomplete;
+        let path = if unscanned {
+            scrub::Scrubbed {
+                text: UNSCANNED.to_string(),
+                truncated: false,
+            }
+        } else {
+            scrub(
+                self.path.as_bytes(),
+                &self.fields.path_spans,
+                MAX_EVENT_PATH_BYTES,
+                &policy.scanner,
+            )
+        };
         let method = event_method(policy, &self.method, &self.fields.method_spans);
         let limit = policy.max_event_payload_bytes;
         let payload = (limit > 0 && !body.is_empty())
             .then(|| scrub(body, body_spans, limit, &policy.scanner));
         let kinds = findings.unwrap_or(&self.fields.findings).kinds;
-        let headers = named(policy, &self.fields.headers);
-        let trailers = named(policy, &self.fields.trailers);
+        let (headers, trailers) = if unscanned {
+            (Vec::new(), Vec::new())
+        } else {
+            (
+                named(policy, &self.fields.headers),
+                named(policy, &self.fields.trailers),
+            )
+        };
         self.events.push(
             &stamp(&self.trace_id, policy, timestamp),
             &events::Request {

@@ -1390,3 +1390,62 @@ fn a_body_labelled_utf16_is_read_as_bytes_too() {
     assert_eq!(reply_status(&decide(&mut ex, body)), Some(403));
     assert!(!String::from_utf8_lossy(ex.events()).contains("6789"));
 }
+
+/// Escapes whose decoded views would need more than the scan's memory budget
+/// (`detect::decode::view_budget`): units that never form a run, just past a power of two.
+fn too_complex() -> String {
+    r"\u0041\\".repeat((1 << 17) + 100)
+}
+
+#[test]
+fn a_request_too_complex_to_scan_is_refused_in_either_mode() {
+    for mode in ["enforce", "monitor"] {
+        let p = policy(json!({"mode": mode}));
+        // The body: 413, nothing forwarded, no payload in the event.
+        let mut ex = exchange(&p, "POST", "/x", false);
+        let body = format!(r#"{{"t":"4111 1111 1111 1111 {}"}}"#, too_complex());
+        let step = decide(&mut ex, body.as_bytes());
+        let Step::Reply(reply) = &step else {
+            panic!("{step:?}")
+        };
+        assert_eq!(reply.kind, ReplyKind::TooComplex);
+        assert_eq!(reply.kind.status(), 413);
+        let answer: Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(answer["error"], "request too complex to scan");
+        assert_eq!(answer["part"], "body");
+        assert_eq!(answer["trace_id"], "t1");
+        let l = lines(&ex);
+        assert_eq!(l[0]["type"], "request");
+        assert!(l[0].get("payload").is_none(), "{}", l[0]);
+        assert_eq!(l[0]["body_bytes"], body.len());
+        assert_eq!(l[1]["type"], "error");
+        assert_eq!(l[1]["error"], "request too complex to scan");
+        assert!(ex.decided());
+        // A header: refused before any body, its path and header names not written.
+        let mut ex = Exchange::new(Some(p.clone()));
+        let value = too_complex();
+        let headers = [(b"x-note".as_slice(), value.as_bytes())];
+        let h = RequestHead {
+            headers: &headers,
+            ..head("POST", "/x?ssn=123-45-6789")
+        };
+        let step = ex.request_headers(&h, false, &at(NOW));
+        let Step::Reply(reply) = &step else {
+            panic!("{step:?}")
+        };
+        assert_eq!(reply.kind, ReplyKind::TooComplex);
+        let answer: Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(answer["part"], "headers");
+        let l = lines(&ex);
+        assert_eq!(l[0]["path"], "[UNSCANNED]");
+        assert!(l[0].get("headers").is_none(), "{}", l[0]);
+        assert_eq!(l[1]["type"], "error");
+    }
+    // Ordinary escaped text of the same size is scanned.
+    let p = policy(json!({}));
+    let mut ex = exchange(&p, "POST", "/x", false);
+    let text = r"\u043f\u0440\u0438\u0432\u0435\u0442 ".repeat(30_000);
+    let body = format!(r#"{{"t":"{text} 4111 1111 1111 1111"}}"#);
+    assert_eq!(reply_status(&decide(&mut ex, body.as_bytes())), None);
+    assert_eq!(lines(&ex)[0]["detected"], json!(["credit_card"]));
+}

@@ -279,3 +279,48 @@ fn close_variants_of_the_classes_are_seen_through_too() {
     let body: Value = serde_json::from_str(got[0]["body"].as_str().unwrap()).expect("JSON");
     assert_eq!(body["a"], "[CREDIT_CARD]");
 }
+
+/// Escapes whose decoded views would take more memory than the scan allows (eight times the
+/// body and 1 MiB): the request is refused, never forwarded unscanned, and the VM, which
+/// used to run out of memory on such bodies, goes on serving. Ordinary escaped text of the
+/// same size is scanned.
+#[test]
+fn bodies_too_complex_to_scan_get_413_and_the_filter_goes_on() {
+    let cfg = with_limit(config("block"), 16 << 20);
+    let stack = Stack::with_plugin(&cfg);
+    let card = "4111 1111 1111 1111";
+    for (trace, repeat) in [("complex-1m", (1 << 17) + 100), ("complex-12m", 3 << 19)] {
+        let body = format!(r#"{{"t":"{card} {}"}}"#, r"\u0041\\".repeat(repeat));
+        let r = stack.send(
+            Request::post("/c", &body)
+                .header("content-type", "application/json")
+                .header("x-agent-trace-id", trace),
+        );
+        assert_eq!(r.status, 413, "{trace}: {}", r.text());
+        assert_eq!(
+            r.json(),
+            json!({"error": "request too complex to scan", "part": "body",
+                   "limit": "decoded views of at most 8 times its size and 1 MiB",
+                   "trace_id": trace})
+        );
+        let events = stack.events_for(trace, 2);
+        assert_eq!(events[0]["type"], "request");
+        assert!(events[0].get("payload").is_none(), "{}", events[0]);
+        assert_eq!(events[0]["body_bytes"], body.len());
+        assert_eq!(events[1]["type"], "error");
+        assert_eq!(events[1]["status"], 413);
+        stack.assert_never_reached_agent(trace);
+    }
+    // The VM is still there, and scans 4 MiB of escaped Cyrillic whole.
+    let text = r"\u043f\u0440\u0438\u0432\u0435\u0442 ".repeat(4 << 20 >> 5);
+    let body = format!(r#"{{"t":"{text}","n":"{card}"}}"#);
+    let req = Request::post("/c", body).header("content-type", "application/json");
+    refused(&stack, "cyrillic-4m", req, 403, "credit_card", "4111 1111");
+    let r = stack.send(Request::post("/c", r#"{"t":"ok"}"#));
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+fn with_limit(mut v: Value, max_body_bytes: u64) -> Value {
+    v["limits"] = json!({ "max_body_bytes": max_body_bytes });
+    v
+}

@@ -1,0 +1,112 @@
+//! Peak heap memory of one body's scan (`Scanner::scan_input`, all detectors, every decoding),
+//! on 1 MiB bodies built to make the decoded views large, and on ordinary encoded text of the
+//! same size: the scan stays within about ten times the body, and refuses (`incomplete`)
+//! rather than take more. `cargo test --release -p iatp-core --test scan_memory -- --nocapture`
+//! prints the table `docs/operations.md` cites.
+#![allow(unsafe_code)] // a counting global allocator is the only way to see the heap
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use iatp_core::detect::{Decoding, Findings, Format, KindSet, Scanner};
+
+struct Counting;
+static NOW: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let n = NOW.fetch_add(l.size(), Relaxed) + l.size();
+        PEAK.fetch_max(n, Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        NOW.fetch_sub(l.size(), Relaxed);
+        unsafe { System.dealloc(p, l) }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+fn body(unit: &str, n: usize) -> Vec<u8> {
+    let mut b = String::from("{\"t\":\"");
+    while b.len() < n {
+        b.push_str(unit);
+    }
+    b.push_str("\"}");
+    b.into_bytes()
+}
+
+#[test]
+fn peak() {
+    let scanner = Scanner::new(KindSet::all_built_ins());
+    let n = 1 << 20;
+    // (name, repeated unit, whether the views are over their budget).
+    let cases = [
+        ("u-escape", r"\u0041", false),
+        ("n-a", r"\na", false),
+        ("double u", r"\\u0041", false),
+        ("double n", r"\\na", false),
+        ("triple", r"\\\\u0041", false),
+        ("pct", "%41", false),
+        ("pct2", "%2541", false),
+        ("pct-json", r"%5Cu0041", false),
+        ("zwsp", "\u{200b}a", false),
+        ("zwsp esc", r"\u200ba", false),
+        ("fullwidth", "１", false),
+        ("num", "1,", false),
+        ("b64", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo= ", false),
+        ("b64 of pct", "JTQxJTQxJTQxJTQxJTQxJTQxJTQxJTQx ", true),
+        ("b64 of esc", "XHUwMDQxXHUwMDQxXHUwMDQxXHUwMDQx ", false),
+        ("plain", "the booking agent ", false),
+        (
+            "cyrillic esc",
+            r"\u043f\u0440\u0438\u0432\u0435\u0442 ",
+            false,
+        ),
+        (
+            "cyrillic esc2",
+            r"\\u043f\\u0440\\u0438\\u0432\\u0435\\u0442 ",
+            false,
+        ),
+        (
+            "cyrillic pct",
+            "%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82+",
+            false,
+        ),
+        (
+            "cjk raw",
+            "\u{4f60}\u{597d}\u{ff0c}\u{4e16}\u{754c}\u{3002}",
+            false,
+        ),
+        ("mixed", r"\\a\\bb\u0041%41\u200bx", false),
+        ("mixed2", r"\\\\u0041\\\\", false),
+        ("alt", r"\u0041\\", true),
+        ("alt2", r"\u0041\u00e9", false),
+    ];
+    for (name, unit, over) in cases {
+        let b = body(unit, n);
+        for fmt in [Format::Json, Format::Text] {
+            let before = NOW.load(Relaxed);
+            PEAK.store(before, Relaxed);
+            let mut f = Findings::default();
+            let mut k = 0usize;
+            let t = std::time::Instant::now();
+            scanner.scan_input(&b, Decoding::BODY, fmt, &mut f, |_| k += 1);
+            let peak = PEAK.load(Relaxed) - before;
+            assert_eq!(f.incomplete, over, "{name}");
+            assert!(
+                peak <= 10 * b.len() + (3 << 20),
+                "{name}: {peak} bytes for {}",
+                b.len()
+            );
+            println!(
+                "{name:14} {fmt:?} peak {:6.2} x input, {} findings, incomplete {}, {:?}",
+                peak as f64 / b.len() as f64,
+                k,
+                f.incomplete,
+                t.elapsed()
+            );
+        }
+    }
+}
