@@ -87,10 +87,11 @@ fn is_trigger(b: u8) -> bool {
 /// the word test marked, lowest first. Text and JSON keys are long runs without stops, so most
 /// words are skipped whole.
 fn next_trigger(t: &[u8], i: usize) -> Option<usize> {
-    let rest = t.get(i..)?;
-    let mut chunks = rest.chunks_exact(8);
+    // One index, compared with the length once per word (a `chunks_exact` walk kept a pointer,
+    // a count and the index, and left the compiler too few registers for the word test's
+    // constants, which it reloaded for every word).
     let mut base = i;
-    for c in &mut chunks {
+    while let Some(c) = t.get(base..base + 8) {
         let w = c.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
         if let Some(k) = first_trigger(w, maybe_triggers(w)) {
             return Some(base + k);
@@ -99,7 +100,7 @@ fn next_trigger(t: &[u8], i: usize) -> Option<usize> {
     }
     // The last bytes, as a word padded with zeros (not a stop).
     let mut last = [0u8; 8];
-    for (d, s) in last.iter_mut().zip(chunks.remainder()) {
+    for (d, s) in last.iter_mut().zip(t.get(base..)?) {
         *d = *s;
     }
     let w = u64::from_le_bytes(last);
