@@ -87,10 +87,11 @@ fn is_trigger(b: u8) -> bool {
 /// the word test marked, lowest first. Text and JSON keys are long runs without stops, so most
 /// words are skipped whole.
 fn next_trigger(t: &[u8], i: usize) -> Option<usize> {
-    let rest = t.get(i..)?;
-    let mut chunks = rest.chunks_exact(8);
+    // One index, compared with the length once per word (a `chunks_exact` walk kept a pointer,
+    // a count and the index, and left the compiler too few registers for the word test's
+    // constants, which it reloaded for every word).
     let mut base = i;
-    for c in &mut chunks {
+    while let Some(c) = t.get(base..base + 8) {
         let w = c.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
         if let Some(k) = first_trigger(w, maybe_triggers(w)) {
             return Some(base + k);
@@ -99,7 +100,7 @@ fn next_trigger(t: &[u8], i: usize) -> Option<usize> {
     }
     // The last bytes, as a word padded with zeros (not a stop).
     let mut last = [0u8; 8];
-    for (d, s) in last.iter_mut().zip(chunks.remainder()) {
+    for (d, s) in last.iter_mut().zip(t.get(base..)?) {
         *d = *s;
     }
     let w = u64::from_le_bytes(last);
@@ -127,18 +128,20 @@ fn may_hold_trigger(w: u64) -> bool {
 }
 
 /// The high bit of every byte of `w` in `0x25..=0x41` (`%` to `A`: digits and most stop
-/// punctuation) or `0x5C..=0x5F` (`\` and `_`): a superset of the stop bytes, exact per byte
-/// (the sums below never carry from one byte into the next, as every operand byte is below
-/// 0x80).
+/// punctuation) or `0x5C..=0x5F` (`\` and `_`): a superset of the stop bytes, exact per byte.
 fn maybe_triggers(w: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let low7 = w & !HIGH;
-    // The high bit of each byte of `low7 + ONES * (0x80 - c)` is set when that byte is >= c.
-    let at_least = |c: u64| low7 + ONES * (0x80 - c);
-    let in_digits_and_punctuation = at_least(0x25) & !at_least(0x42);
-    let in_backslash_to_underscore = at_least(0x5C) & !at_least(0x60);
-    (in_digits_and_punctuation | in_backslash_to_underscore) & !w & HIGH
+    // With every byte's high bit set, subtracting `c` from each byte never borrows from the
+    // next one, and leaves its high bit set when its low seven bits are `>= c`.
+    let high = w | HIGH;
+    let at_least = |c: u64| high.wrapping_sub(ONES * c);
+    // The four thresholds rise, so the exclusive or of their tests marks the bytes from the
+    // first to the second and from the third to the fourth. Five constants (the four and
+    // HIGH) where a sum and a difference per range took six, and each threshold is one
+    // addition the compiler writes as a `lea` from the constant kept in a register.
+    let in_ranges = at_least(0x25) ^ at_least(0x42) ^ at_least(0x5C) ^ at_least(0x60);
+    in_ranges & !w & HIGH
 }
 
 /// One pass over `t`: what it saw, and the values found (built-ins in input order, then the
@@ -515,7 +518,10 @@ fn custom(sc: &Scanner, t: &[u8], format: Format, found: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{date_or_time, is_trigger, may_hold_trigger, next_trigger, short_chain, Places};
+    use super::{
+        date_or_time, is_trigger, may_hold_trigger, maybe_triggers, next_trigger, short_chain,
+        Places,
+    };
 
     #[test]
     fn places_keep_their_order_past_the_inline_ones() {
@@ -563,6 +569,21 @@ mod tests {
         assert!(!may_hold_trigger(u64::from_le_bytes([
             0xC3, 0xA9, b'"', b'{', b'}', b'[', b' ', 0xFF
         ])));
+    }
+
+    #[test]
+    fn word_test_is_exact_per_byte() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                for fill in [b'a', b' ', 0x00, 0xFF, 0x80, b'%', b'_'] {
+                    let mut w = [fill; 8];
+                    w[pos] = b;
+                    let want = (0x25..=0x41).contains(&b) || (0x5C..=0x5F).contains(&b);
+                    let got = maybe_triggers(u64::from_le_bytes(w)) >> (8 * pos + 7) & 1 == 1;
+                    assert_eq!(got, want, "{b:#x} at {pos} in {fill:#x}");
+                }
+            }
+        }
     }
 
     #[test]

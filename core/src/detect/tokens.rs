@@ -378,6 +378,14 @@ fn token_end(t: &[u8], q: usize) -> Token {
 /// The end of one line of base64 characters starting at `j` (its padding included), how many
 /// `=` it ends with, and whether its characters are all hex digits.
 fn line_end(t: &[u8], mut j: usize) -> (usize, usize, bool) {
+    // Hex ids (trace ids, hashes) are the tokens most bodies carry: their digits are passed
+    // eight at a time, then the rest of the line byte by byte.
+    while let Some(w) = t.get(j..j + 8).and_then(|w| w.first_chunk::<8>()) {
+        if !all_hex_digits(u64::from_le_bytes(*w)) {
+            break;
+        }
+        j += 8;
+    }
     let mut hex = true;
     while let Some(c) = at(t, j).map(chars_of).filter(|c| c & B64 != 0) {
         hex &= c & HEX != 0;
@@ -389,6 +397,22 @@ fn line_end(t: &[u8], mut j: usize) -> (usize, usize, bool) {
         pads += 1;
     }
     (j, pads, hex)
+}
+
+/// Whether every byte of `w` is a hex digit (`0-9 A-F a-f`).
+fn all_hex_digits(w: u64) -> bool {
+    // With every byte's high bit set, subtracting `c` from each byte never borrows from the
+    // next one, and leaves its high bit set when its low seven bits are `>= c`; the thresholds
+    // rise, so the exclusive or of their tests marks the bytes in the three ranges.
+    let high = w | HIGH;
+    let at_least = |c: u64| high.wrapping_sub(ONES * c);
+    let in_ranges = at_least(b'0'.into())
+        ^ at_least(u64::from(b'9') + 1)
+        ^ at_least(b'A'.into())
+        ^ at_least(u64::from(b'F') + 1)
+        ^ at_least(b'a'.into())
+        ^ at_least(u64::from(b'f') + 1);
+    in_ranges & !w & HIGH == HIGH
 }
 
 /// The characters of a token without its line breaks and padding.
@@ -591,6 +615,20 @@ pub(super) mod tests {
                     let want = (0x2B..=0x39).contains(&b) || (0x41..=0x7A).contains(&b);
                     let got = class_mask(u64::from_le_bytes(w)) >> (8 * pos + 7) & 1 == 1;
                     assert_eq!(got, want, "{b:#x} at {pos} in {fill:#x}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hex_digit_words_are_exact() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                for fill in [b'0', b'f', b'A'] {
+                    let mut w = [fill; 8];
+                    w[pos] = b;
+                    let got = all_hex_digits(u64::from_le_bytes(w));
+                    assert_eq!(got, b.is_ascii_hexdigit(), "{b:#x} at {pos} in {fill:#x}");
                 }
             }
         }
