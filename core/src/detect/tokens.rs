@@ -172,11 +172,7 @@ fn may_extend(t: &[u8], c: usize) -> bool {
 /// filter decides for all four before anything else is looked at: in text and JSON nearly
 /// every word holds a space or a quote.
 fn sweep<const S: usize>(t: &[u8], mut hit: impl FnMut(usize)) {
-    let mut test = |c: usize, w: u64| {
-        if no_low_byte(w) && class_mask(w) == HIGH && may_extend(t, c) && in_long_run(t, c) {
-            hit(c);
-        }
-    };
+    let mut test = |c: usize, w: u64| test_word(t, c, w, &mut hit);
     let mut blocks = t.chunks_exact(4 * S);
     let mut base = 0;
     for block in &mut blocks {
@@ -199,6 +195,16 @@ fn sweep<const S: usize>(t: &[u8], mut hit: impl FnMut(usize)) {
     while let Some(w) = t.get(c..).and_then(|r| r.first_chunk::<8>()) {
         test(c, u64::from_le_bytes(*w));
         c += S;
+    }
+}
+
+/// The word `w` at `c` starts or continues a long enough run: `hit(c)`. Inlined into the
+/// sweep's loop whatever the size of its callers (a call per tested word showed as 0.5
+/// instructions per byte of a 1 KiB body).
+#[inline(always)]
+fn test_word(t: &[u8], c: usize, w: u64, hit: &mut impl FnMut(usize)) {
+    if no_low_byte(w) && class_mask(w) == HIGH && may_extend(t, c) && in_long_run(t, c) {
+        hit(c);
     }
 }
 
