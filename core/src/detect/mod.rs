@@ -916,6 +916,99 @@ mod issue_10 {
         );
         assert_found(&body, Format::Text, "credit_card", &part);
     }
+
+    /// Variant 1: underscores between groups, like the other unusual separators: alone in
+    /// the field or after a cue; identifiers in code do not flood.
+    #[test]
+    fn variant_underscores_between_groups() {
+        let v = "4111_1111_1111_1111";
+        assert_found(&format!(r#"{{"x":"{v}"}}"#), Format::Json, "credit_card", v);
+        assert_found(
+            &format!(r#"{{"note":"card {v} ok"}}"#),
+            Format::Json,
+            "credit_card",
+            v,
+        );
+        let s = "123_45_6789";
+        assert_found(&format!(r#"{{"x":"{s}"}}"#), Format::Json, "ssn", s);
+        assert_found(
+            &format!(r#"{{"note":"my ssn is {s}"}}"#),
+            Format::Json,
+            "ssn",
+            s,
+        );
+        for code in [
+            r#"{"code":"let id_4111_1111_1111_1111 = f(x_123_45_6789);"}"#,
+            r#"{"code":"const X = V_4111_1111_1111_1111_A;"}"#,
+            r#"{"path":"/tmp/run_4111_1111_1111_1111/log_123_45_6789.txt"}"#,
+        ] {
+            assert_eq!(found(code, Format::Json), vec![], "{code}");
+        }
+    }
+
+    /// Variant 4: hex of base64 (two levels).
+    #[test]
+    fn variant_hex_of_base64() {
+        for text in [
+            CARD,
+            "card 4111 1111 1111 1111",
+            "ssn 123-45-6789 ok",
+            "card: 4111111111111111!?",
+            "x 4111-1111-1111-1111",
+        ] {
+            let kind = found(text, Format::Text)[0].0.clone();
+            let inner = b64(text);
+            for hex in [
+                inner
+                    .bytes()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>(),
+                inner
+                    .bytes()
+                    .map(|b| format!("{b:02X}"))
+                    .collect::<String>(),
+                inner
+                    .trim_end_matches('=')
+                    .bytes()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>(),
+            ] {
+                assert_found(&format!(r#"{{"x":"{hex}"}}"#), Format::Json, &kind, &hex);
+                assert_found(&format!("x {hex} y"), Format::Text, &kind, &hex);
+            }
+        }
+    }
+
+    /// Variant 5: unpadded base64url of unpadded base64url.
+    #[test]
+    fn variant_unpadded_base64url_twice() {
+        let url = |s: &str| {
+            b64(s)
+                .trim_end_matches('=')
+                .replace('+', "-")
+                .replace('/', "_")
+        };
+        for text in [
+            "card 4111 1111 1111 1111",
+            CARD,
+            "ssn 123-45-6789",
+            "jane.doe@example.com",
+            "card 4111111111111111",
+            "card 4111111111111111 ",
+            "card 4111111111111111 x",
+            "mail: ann@example.com??>",
+            "a@example.com",
+        ] {
+            let twice = url(&url(text));
+            let kind = found(text, Format::Text)[0].0.clone();
+            assert_found(
+                &format!(r#"{{"x":"{twice}"}}"#),
+                Format::Json,
+                &kind,
+                &twice,
+            );
+        }
+    }
 }
 #[cfg(test)]
 mod custom_in_views {
