@@ -1009,6 +1009,36 @@ mod issue_10 {
             );
         }
     }
+
+    /// Variant 6: characters that render digits almost unchanged: a braille blank between
+    /// groups, combining marks on digits.
+    #[test]
+    fn variant_braille_blank_and_combining_marks() {
+        let v = ["4111", "1111", "1111", "1111"].join("\u{2800}");
+        assert_found(
+            &format!(r#"{{"card":"{v}"}}"#),
+            Format::Json,
+            "credit_card",
+            &v,
+        );
+        let s = ["123", "45", "6789"].join("\u{2800}");
+        assert_found(&format!("ssn {s}."), Format::Text, "ssn", &s);
+        for mark in [
+            '\u{301}', '\u{300}', '\u{336}', '\u{20dd}', '\u{1ab0}', '\u{1dc0}', '\u{fe20}',
+        ] {
+            // A mark on every digit: the one after the last digit lies outside the value.
+            let v: String = CARD.chars().flat_map(|c| [c, mark]).collect();
+            let value = v.strip_suffix(mark).unwrap();
+            assert_found(
+                &format!(r#"{{"card":"{v}"}}"#),
+                Format::Json,
+                "credit_card",
+                value,
+            );
+            let v = format!("4{mark}111 1111 1111 1111");
+            assert_found(&format!("card {v} ok"), Format::Text, "credit_card", &v);
+        }
+    }
 }
 #[cfg(test)]
 mod custom_in_views {
