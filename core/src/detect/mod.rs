@@ -946,6 +946,49 @@ mod issue_10 {
         }
     }
 
+    /// Variant 3: UTF-16 text (either byte order, with or without a byte order mark) inside
+    /// base64.
+    #[test]
+    fn variant_utf16_inside_base64() {
+        fn b64_bytes(bytes: &[u8]) -> String {
+            const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            let mut out = String::new();
+            for g in bytes.chunks(3) {
+                let n = g.iter().fold(0u32, |a, &b| a << 8 | u32::from(b)) << (8 * (3 - g.len()));
+                for k in 0..=g.len() {
+                    out.push(A[(n >> (18 - 6 * k) & 63) as usize] as char);
+                }
+                for _ in g.len()..3 {
+                    out.push('=');
+                }
+            }
+            out
+        }
+        let text = "card 4111 1111 1111 1111";
+        for (le, bom) in [(true, false), (true, true), (false, false), (false, true)] {
+            let mut bytes = Vec::new();
+            if bom {
+                bytes.extend(if le { [0xFF, 0xFE] } else { [0xFE, 0xFF] });
+            }
+            for u in text.encode_utf16() {
+                bytes.extend(if le { u.to_le_bytes() } else { u.to_be_bytes() });
+            }
+            let b = b64_bytes(&bytes);
+            assert_found(
+                &format!(r#"{{"x":"{b}"}}"#),
+                Format::Json,
+                "credit_card",
+                &b,
+            );
+        }
+        let mail: Vec<u8> = "mail jane.doe@example.com"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let b = b64_bytes(&mail);
+        assert_found(&format!(r#"{{"x":"{b}"}}"#), Format::Json, "email", &b);
+    }
+
     /// Variant 4: hex of base64 (two levels).
     #[test]
     fn variant_hex_of_base64() {
