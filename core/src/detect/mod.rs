@@ -946,6 +946,42 @@ mod issue_10 {
         }
     }
 
+    /// Variant 2: base64 with trailing junk, and base64 split by single spaces into groups.
+    #[test]
+    fn variant_base64_with_junk_or_spaces() {
+        let b = b64("card 4111 1111 1111 1111");
+        for junk in ["!!", "...", "!", "?!", "\u{2026}"] {
+            let t = format!(r#"{{"x":"{b}{junk}"}}"#);
+            assert_found(&t, Format::Json, "credit_card", &b);
+        }
+        // Unpadded and followed by junk.
+        let u = b.trim_end_matches('=');
+        assert_found(
+            &format!(r#"{{"x":"{u}!!"}}"#),
+            Format::Json,
+            "credit_card",
+            u,
+        );
+        // Split by single spaces into groups of one width, at least 16 (the lines of a block
+        // pasted into one line). Shorter groups are not seen (see docs/detection.md).
+        let long = b64("Name: Ann, card 4111 1111 1111 1111, see you soon! Regards, Ann.");
+        assert!(long.ends_with("=="));
+        for width in [16, 20, 24, 64, 76] {
+            let groups: Vec<&str> = long
+                .as_bytes()
+                .chunks(width)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            let v = groups.join(" ");
+            assert_found(
+                &format!(r#"{{"x":"{v}"}}"#),
+                Format::Json,
+                "credit_card",
+                &v,
+            );
+        }
+    }
+
     /// Variant 3: UTF-16 text (either byte order, with or without a byte order mark) inside
     /// base64.
     #[test]

@@ -5,7 +5,8 @@
 //! `- _`, either or both), at least [`MIN_BASE64`] of them, ending in at most two `=`; a line
 //! break (`\n`, `\r\n`, or their JSON escapes) continues it after a line of at least
 //! [`MIN_LINE`] characters, as long as the lines have the first one's length (the last may be
-//! shorter), as in MIME (RFC 2045 §6.8) and PEM bodies. It is read as hex (RFC 4648 §8)
+//! shorter), as in MIME (RFC 2045 §6.8) and PEM bodies; so does a single space (such lines
+//! pasted into one line). It is read as hex (RFC 4648 §8)
 //! when it is made of an even number of hex digits, at least [`MIN_HEX`], else as base64.
 //! It is decoded only when the result is valid UTF-8 text without control characters other
 //! than tab, line feed and carriage return: hashes, keys, UUIDs and compressed data decode to
@@ -222,6 +223,18 @@ impl Finder<'_, '_> {
         while q > self.done && at(t, q - 1).is_some_and(is_b64) {
             q -= 1;
         }
+        // Groups of a block joined by single spaces: back to the first group (each at least
+        // MIN_LINE long; prose before a token stops this at its first word).
+        while q >= self.done + 2 + MIN_LINE && space_joined_before(t, q) {
+            let mut group = run_start_b64(t, q - 1, MIN_LINE);
+            if q - 1 - group < MIN_LINE {
+                break;
+            }
+            while group > self.done && at(t, group - 1).is_some_and(is_b64) {
+                group -= 1;
+            }
+            q = group;
+        }
         while q < place.end {
             if !at(t, q).is_some_and(is_b64) {
                 q += 1;
@@ -315,10 +328,38 @@ pub(super) fn find(
     finder.found
 }
 
+/// Whether the line break of `sep` bytes at `j`, after a line of `width` characters, joins the
+/// next line to the block. A single space does only between groups of whole quanta (`width`
+/// a multiple of 4, as encoders cut lines) and before a group of that width, a padded one, or
+/// one of at least 8 characters: a word of text after a token (`… ok`) is not part of it.
+fn joins(t: &[u8], j: usize, sep: usize, width: usize) -> bool {
+    if at(t, j) != Some(b' ') {
+        return true;
+    }
+    let (end, pads, _) = line_end(t, j + sep);
+    let next = end - (j + sep) - pads;
+    width.is_multiple_of(4) && (next + pads == width || pads > 0 || next >= 8)
+}
+
+/// A single space before `q` (a base64 character), after a base64 character.
+fn space_joined_before(t: &[u8], q: usize) -> bool {
+    q >= 2 && at(t, q - 1) == Some(b' ') && at(t, q - 2).is_some_and(is_b64)
+}
+
+/// The start of the run of base64 characters that ends at `end`, looking back at most `max`.
+fn run_start_b64(t: &[u8], end: usize, max: usize) -> usize {
+    let mut s = end;
+    while s > 0 && end - s < max && at(t, s - 1).is_some_and(is_b64) {
+        s -= 1;
+    }
+    s
+}
+
 /// A line break at `i`: raw (`\n`, `\r\n`) or JSON-escaped (`\n`, `\r\n` written with
-/// backslashes): its length.
+/// backslashes), or a single space (lines pasted into one line): its length.
 fn line_break(t: &[u8], i: usize) -> Option<usize> {
     match (at(t, i)?, at(t, i + 1)) {
+        (b' ', Some(b)) if b != b' ' => Some(1),
         (b'\n', _) => Some(1),
         (b'\r', Some(b'\n')) => Some(2),
         (b'\\', Some(b'n')) => Some(2),
@@ -366,7 +407,8 @@ fn token_end(t: &[u8], q: usize) -> Token {
         width = Some(len);
         full_end = Some(j);
         match line_break(t, j) {
-            Some(len) if at(t, j + len).is_some_and(is_b64) => {
+            Some(sep) if at(t, j + sep).is_some_and(is_b64) && joins(t, j, sep, len) => {
+                let len = sep;
                 j += len;
                 one_line = false;
             }
