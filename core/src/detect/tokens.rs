@@ -490,12 +490,7 @@ enum Mode {
     Keep,
     /// Keeps them unchecked (UTF-16 text, checked as such afterwards).
     Raw,
-    /// Keeps the first [`HEAD`] unchecked, and stops there.
-    Head,
 }
-
-/// The bytes [`Mode::Head`] keeps: enough for [`utf16_order`].
-const HEAD: usize = 4;
 
 /// Collects decoded bytes, giving up at the first one that cannot be part of text (a control
 /// byte, a byte that never occurs in UTF-8): binary tokens are dropped after a few bytes. In
@@ -513,7 +508,6 @@ impl TextBytes {
         TextBytes {
             bytes: match mode {
                 Mode::Check => Vec::new(),
-                Mode::Head => Vec::with_capacity(HEAD),
                 Mode::Keep | Mode::Raw => Vec::with_capacity(capacity),
             },
             mode,
@@ -521,21 +515,11 @@ impl TextBytes {
         }
     }
 
-    /// What a decoding that [`TextBytes::push`] stopped gives: the head in [`Mode::Head`],
-    /// else nothing (the bytes are not text).
-    fn stopped(self) -> Option<Vec<u8>> {
-        (self.mode == Mode::Head).then_some(self.bytes)
-    }
-
     fn push(&mut self, b: u8) -> Option<()> {
         match self.mode {
             Mode::Raw => {
                 self.bytes.push(b);
                 return Some(());
-            }
-            Mode::Head => {
-                self.bytes.push(b);
-                return (self.bytes.len() < HEAD).then_some(());
             }
             Mode::Check | Mode::Keep => {}
         }
@@ -580,10 +564,10 @@ fn decode(t: &[u8], q: usize, token: &Token) -> Option<Vec<u8>> {
             // digits encode to `M`, `N`, `O`), and trying it costs most on the hex ids every
             // body carries (a trace id decodes some way as base64 before it fails).
             return (n >= MIN_HEX && n.is_multiple_of(2) && n == raw.len())
-                .then(|| text(|mode| hex(chars(), n, mode)))
+                .then(|| text(|mode| hex(chars(), n, mode), || head(chars(), true)))
                 .flatten();
         }
-        return text(|mode| base64(chars(), n, mode));
+        return text(|mode| base64(chars(), n, mode), || head(chars(), false));
     }
     let chars = || DataChars { raw, i: 0 };
     let n = chars().count();
@@ -592,23 +576,50 @@ fn decode(t: &[u8], q: usize, token: &Token) -> Option<Vec<u8>> {
     }
     if token.hex {
         return (n >= MIN_HEX && n.is_multiple_of(2) && !raw.contains(&b'='))
-            .then(|| text(|mode| hex(chars(), n, mode)))
+            .then(|| text(|mode| hex(chars(), n, mode), || head(chars(), true)))
             .flatten();
     }
-    text(|mode| base64(chars(), n, mode))
+    text(|mode| base64(chars(), n, mode), || head(chars(), false))
 }
 
 /// Decodes twice when the bytes may be UTF-8 text: once to check them, once to keep them.
 /// Bytes that start as UTF-16 text does (a byte order mark, or two ASCII characters each with
 /// a NUL byte before or after it) are decoded as UTF-16 instead: text saved by Windows tools,
 /// .NET and Java (`Encoding.Unicode`, `UTF_16LE`) before it is base64-encoded.
-fn text(decode: impl Fn(Mode) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
+fn text(
+    decode: impl Fn(Mode) -> Option<Vec<u8>>,
+    head: impl FnOnce() -> Option<[u8; 4]>,
+) -> Option<Vec<u8>> {
     if decode(Mode::Check).is_some() {
         return decode(Mode::Keep).filter(|d| is_text(d));
     }
     // Binary is decoded whole again only when its first bytes are those of UTF-16 text.
-    decode(Mode::Head).filter(|d| utf16_order(d).is_some())?;
+    utf16_order(&head()?)?;
     utf16_text(&decode(Mode::Raw)?)
+}
+
+/// The first four bytes `chars` (hex digits, or base64) decode to, without allocating.
+fn head(mut chars: impl Iterator<Item = u8>, is_hex: bool) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    if is_hex {
+        for o in &mut out {
+            let hi = char::from(chars.next()?).to_digit(16)?;
+            let lo = char::from(chars.next()?).to_digit(16)?;
+            *o = u8::try_from(hi * 16 + lo).ok()?;
+        }
+        return Some(out);
+    }
+    let (mut acc, mut bits, mut k) = (0u32, 0u32, 0usize);
+    while k < out.len() {
+        acc = (acc << 6 | sextet(chars.next()?)?) & 0x00FF_FFFF;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            *out.get_mut(k)? = u8::try_from(acc >> bits & 0xFF).ok()?;
+            k += 1;
+        }
+    }
+    Some(out)
 }
 
 /// The byte order (little-endian: `true`) and the length of the mark of UTF-16 text that starts
@@ -662,9 +673,7 @@ fn hex(mut chars: impl Iterator<Item = u8>, n: usize, mode: Mode) -> Option<Vec<
     while let Some(hi) = chars.next() {
         let hi = char::from(hi).to_digit(16)?;
         let lo = char::from(chars.next()?).to_digit(16)?;
-        if out.push(u8::try_from(hi * 16 + lo).ok()?).is_none() {
-            return out.stopped();
-        }
+        out.push(u8::try_from(hi * 16 + lo).ok()?)?;
     }
     Some(out.bytes)
 }
@@ -692,9 +701,7 @@ fn base64(chars: impl Iterator<Item = u8>, n: usize, mode: Mode) -> Option<Vec<u
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            if out.push(u8::try_from(acc >> bits & 0xFF).ok()?).is_none() {
-                return out.stopped();
-            }
+            out.push(u8::try_from(acc >> bits & 0xFF).ok()?)?;
         }
     }
     Some(out.bytes)
