@@ -56,7 +56,15 @@ fn peak() {
         ("fullwidth", "１", false),
         ("num", "1,", false),
         ("b64", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo= ", false),
-        ("b64 of pct", "JTQxJTQxJTQxJTQxJTQxJTQxJTQxJTQx ", true),
+        // Tokens joined by single spaces are one block (lines pasted into one line): one
+        // token, whose text fits the budget.
+        ("b64 of pct", "JTQxJTQxJTQxJTQxJTQxJTQxJTQxJTQx ", false),
+        // As many tokens apart, each with its text and map entries, they do not.
+        (
+            "b64 of pct apart",
+            "JTQxJTQxJTQxJTQxJTQxJTQxJTQxJTQx, ",
+            true,
+        ),
         ("b64 of esc", "XHUwMDQxXHUwMDQxXHUwMDQxXHUwMDQx ", false),
         ("plain", "the booking agent ", false),
         (

@@ -1,20 +1,20 @@
 //! Payment card numbers: 13 to 19 digits that pass the Luhn check and fall in an issuer's
 //! range with a length that issuer uses, written as one digit run or as groups joined by a
 //! separator (one to three spaces, a dash or unicode dash, a dot, a slash, a tab, a line break,
-//! raw or JSON-escaped; the same separator throughout).
+//! raw or JSON-escaped, an underscore; the same separator throughout).
 //!
 //! A run of more than 19 digits is not a card, nor is a number glued to a decimal point
 //! (`3.1415926535897932`). The issuer ranges keep Luhn-valid timestamps and ids (one in ten
 //! passes Luhn by chance) from being taken for cards: epoch milliseconds start with a 1.
 
 use super::catalogue::{BuiltIn, DigitWord};
-use super::text::{at, before, digit, group_sep_at, has_cue, GroupSep};
+use super::text::{alone, at, before, digit, group_sep_at, has_cue, GroupSep};
 
 pub(super) struct CreditCard;
 
 impl BuiltIn for CreditCard {
     const NAME: &'static str = "credit_card";
-    const FINDS: &'static str = "13 to 19 digits passing the Luhn check, with an issuer's prefix and one of its lengths (Visa, Mastercard incl. 2221..2720, Amex, Discover, JCB, Diners Club, UnionPay, Maestro), as one run or in groups joined by one to three spaces, a dash (unicode dashes too), a dash between spaces, a dot, a slash, a tab or a line break (raw or JSON-escaped; the same separator throughout; first group 4..6 digits, others 3..6; a tab, a line break, a slash, a dash between spaces or two or three spaces only for a card alone in its field or after a card cue, since lists and tables join numbers so). Not part of a longer unbroken digit run, not next to a decimal point; groups after a card (`4111 1111 1111 1111 1225`) do not hide it. Epoch-millisecond timestamps and similar ids, one in ten of which passes Luhn, are not taken for cards.";
+    const FINDS: &'static str = "13 to 19 digits passing the Luhn check, with an issuer's prefix and one of its lengths (Visa, Mastercard incl. 2221..2720, Amex, Discover, JCB, Diners Club, UnionPay, Maestro), as one run or in groups joined by one to three spaces, a dash (unicode dashes too), a dash between spaces, a dot, a slash, a tab, a line break (raw or JSON-escaped) or an underscore (the same separator throughout; first group 4..6 digits, others 3..6; a tab, a line break, a slash, an underscore, a dash between spaces or two or three spaces only for a card alone in its field or after a card cue, since lists and tables join numbers so). Not part of a longer unbroken digit run, not next to a decimal point; groups after a card (`4111 1111 1111 1111 1225`) do not hide it. Epoch-millisecond timestamps and similar ids, one in ten of which passes Luhn, are not taken for cards.";
     const DIGIT_WORD: bool = true;
     /// A first group of 4 to 6 digits followed by a separator, or a run of 13 to 19.
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
@@ -121,8 +121,9 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
         has_cue(text, start, NOT_CARD_CUES) && !has_cue(text, start, CARD_CUES);
     // Groups joined by a tab, a line break, a slash or two or three spaces are how tables,
     // lists and room numbers are written too (one list of ten random 4-digit numbers in four
-    // holds a Luhn-valid card shape): such a card must stand alone in its field or follow a
-    // card cue.
+    // holds a Luhn-valid card shape), and underscores join the groups of identifiers and
+    // numeric literals in code (`id_4111_1111_1111_1111`): such a card must stand alone in
+    // its field or follow a card cue.
     let unusual = matches!(
         sep,
         Some(
@@ -131,20 +132,13 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
                 | GroupSep::Slash
                 | GroupSep::Spaces(2..)
                 | GroupSep::SpacedDash
+                | GroupSep::Underscore
         )
     );
     if unusual && !alone(text, start, end) && !has_cue(text, start, CARD_CUES) {
         return None;
     }
     (!labelled_otherwise).then_some(end)
-}
-
-/// Whether `start..end` is a field of its own: the whole string, value or line around it.
-fn alone(text: &[u8], start: usize, end: usize) -> bool {
-    let opens = |b: Option<u8>| b.is_none_or(|b| matches!(b, b'"' | b'\'' | b'=' | b':' | b'>'));
-    let closes =
-        |b: Option<u8>| b.is_none_or(|b| matches!(b, b'"' | b'\'' | b'&' | b',' | b';' | b'<'));
-    opens(before(text, start)) && closes(at(text, end))
 }
 
 /// The number starts with an issuer's prefix and has a length that issuer uses.

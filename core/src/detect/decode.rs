@@ -11,7 +11,8 @@
 //!    §6) written as their integer digits.
 //! 2. **Percent again**: what the first layer decoded may be percent-encoded once more
 //!    (`%2540` → `%40` → `@`): up to [`MAX_PERCENT_DEPTH`] levels in all.
-//! 3. **Folding** ([`Decoding::fold`]): invisible characters removed, Unicode spaces, fullwidth
+//! 3. **Folding** ([`Decoding::fold`]): invisible characters and generic combining marks
+//!    removed, Unicode spaces and the braille blank, fullwidth
 //!    forms and decimal digits mapped to ASCII ([`fold_char`]).
 //! 4. **Nested encodings** ([`Decoding::nested`]): base64 and hex tokens whose decoding is
 //!    text ([`super::tokens`]), each followed by that text, up to [`super::tokens::MAX_NESTING`]
@@ -864,9 +865,12 @@ pub enum Fold {
 ///   U+200B..U+200F, bidi embeddings U+202A..U+202E, word joiner and invisible operators
 ///   U+2060..U+206F, variation selectors U+FE00..U+FE0F, U+FEFF (BOM / zero-width no-break
 ///   space), U+FFF0..U+FFF8, shorthand format controls U+1BCA0..U+1BCA3, musical format
-///   controls U+1D173..U+1D17A, tags and variation selectors U+E0000..U+E0FFF;
+///   controls U+1D173..U+1D17A, tags and variation selectors U+E0000..U+E0FFF; and the
+///   combining marks of the generic blocks ([`is_generic_combining_mark`]: U+0300..U+036F,
+///   U+1AB0..U+1AFF, U+1DC0..U+1DFF, U+20D0..U+20FF, U+FE20..U+FE2F), which render a digit
+///   almost unchanged (`4\u{301}` is a 4 with an accent);
 /// - **to a space**: the space separators (general category Zs: U+00A0, U+1680,
-///   U+2000..U+200A, U+202F, U+205F, U+3000), and to a line feed the line and paragraph
+///   U+2000..U+200A, U+202F, U+205F, U+3000), U+2800 BRAILLE PATTERN BLANK, and to a line feed the line and paragraph
 ///   separators (Zl U+2028, Zp U+2029) and NEL (U+0085);
 /// - **to a full stop**: U+3002 and U+FF61, which UTS #46 maps to `.` in domain names;
 /// - **to ASCII**: the fullwidth forms U+FF01..U+FF5E (`＠` → `@`, Unicode's
@@ -877,11 +881,12 @@ pub fn fold_char(c: char) -> Fold {
     if u < 0x80 {
         return Fold::Keep;
     }
-    if is_default_ignorable(u) {
+    if is_default_ignorable(u) || is_generic_combining_mark(u) {
         return Fold::Remove;
     }
     match u {
-        0x00A0 | 0x1680 | 0x2000..=0x200A | 0x202F | 0x205F | 0x3000 => Fold::Ascii(b' '),
+        // U+2800 BRAILLE PATTERN BLANK renders as a blank, though not a space separator.
+        0x00A0 | 0x1680 | 0x2000..=0x200A | 0x202F | 0x205F | 0x2800 | 0x3000 => Fold::Ascii(b' '),
         0x0085 | 0x2028 | 0x2029 => Fold::Ascii(b'\n'),
         // The full stops UTS #46 (IDNA mapping) reads as the label separator of a domain
         // name: ideographic U+3002 and halfwidth ideographic U+FF61 (fullwidth U+FF0E is in
@@ -893,6 +898,17 @@ pub fn fold_char(c: char) -> Fold {
             None => Fold::Keep,
         },
     }
+}
+
+/// The combining marks of the blocks that hold no script's own marks: they go on any base
+/// character, and on a digit render it almost unchanged (`4\u{301}111`). Combining Diacritical
+/// Marks U+0300..U+036F, Extended U+1AB0..U+1AFF, Supplement U+1DC0..U+1DFF, for Symbols
+/// U+20D0..U+20FF (enclosing circles and keycaps included), Half Marks U+FE20..U+FE2F.
+fn is_generic_combining_mark(u: u32) -> bool {
+    matches!(
+        u,
+        0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F
+    )
 }
 
 fn is_default_ignorable(u: u32) -> bool {
@@ -1247,6 +1263,24 @@ mod tests {
         );
         assert_eq!(fold_char('\u{e9}'), Fold::Keep);
         assert!(ND_ZEROS.windows(2).all(|w| w[0] + 10 <= w[1]));
+    }
+
+    #[test]
+    fn generic_combining_marks_go_and_the_braille_blank_is_a_space() {
+        for c in [
+            '\u{300}', '\u{301}', '\u{36f}', '\u{1ab0}', '\u{1dff}', '\u{20dd}', '\u{20e3}',
+            '\u{fe2f}',
+        ] {
+            assert_eq!(fold_char(c), Fold::Remove, "{:X}", u32::from(c));
+        }
+        assert_eq!(fold_char('\u{2800}'), Fold::Ascii(b' '));
+        // Marks of a script's own block stay (they are part of its letters).
+        assert_eq!(fold_char('\u{93c}'), Fold::Keep);
+        assert_eq!(
+            fold_char('\u{2801}'),
+            Fold::Keep,
+            "a braille dot is not blank"
+        );
     }
 
     #[test]

@@ -916,6 +916,208 @@ mod issue_10 {
         );
         assert_found(&body, Format::Text, "credit_card", &part);
     }
+
+    /// Variant 1: underscores between groups, like the other unusual separators: alone in
+    /// the field or after a cue; identifiers in code do not flood.
+    #[test]
+    fn variant_underscores_between_groups() {
+        let v = "4111_1111_1111_1111";
+        assert_found(&format!(r#"{{"x":"{v}"}}"#), Format::Json, "credit_card", v);
+        assert_found(
+            &format!(r#"{{"note":"card {v} ok"}}"#),
+            Format::Json,
+            "credit_card",
+            v,
+        );
+        let s = "123_45_6789";
+        assert_found(&format!(r#"{{"x":"{s}"}}"#), Format::Json, "ssn", s);
+        assert_found(
+            &format!(r#"{{"note":"my ssn is {s}"}}"#),
+            Format::Json,
+            "ssn",
+            s,
+        );
+        for code in [
+            r#"{"code":"let id_4111_1111_1111_1111 = f(x_123_45_6789);"}"#,
+            r#"{"code":"const X = V_4111_1111_1111_1111_A;"}"#,
+            r#"{"path":"/tmp/run_4111_1111_1111_1111/log_123_45_6789.txt"}"#,
+        ] {
+            assert_eq!(found(code, Format::Json), vec![], "{code}");
+        }
+    }
+
+    /// Variant 2: base64 with trailing junk, and base64 split by single spaces into groups.
+    #[test]
+    fn variant_base64_with_junk_or_spaces() {
+        let b = b64("card 4111 1111 1111 1111");
+        for junk in ["!!", "...", "!", "?!", "\u{2026}"] {
+            let t = format!(r#"{{"x":"{b}{junk}"}}"#);
+            assert_found(&t, Format::Json, "credit_card", &b);
+        }
+        // Unpadded and followed by junk.
+        let u = b.trim_end_matches('=');
+        assert_found(
+            &format!(r#"{{"x":"{u}!!"}}"#),
+            Format::Json,
+            "credit_card",
+            u,
+        );
+        // Split by single spaces into groups of one width, at least 16 (the lines of a block
+        // pasted into one line). Shorter groups are not seen (see docs/detection.md).
+        let long = b64("Name: Ann, card 4111 1111 1111 1111, see you soon! Regards, Ann.");
+        assert!(long.ends_with("=="));
+        for width in [16, 20, 24, 64, 76] {
+            let groups: Vec<&str> = long
+                .as_bytes()
+                .chunks(width)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            let v = groups.join(" ");
+            assert_found(
+                &format!(r#"{{"x":"{v}"}}"#),
+                Format::Json,
+                "credit_card",
+                &v,
+            );
+        }
+    }
+
+    /// Variant 3: UTF-16 text (either byte order, with or without a byte order mark) inside
+    /// base64.
+    #[test]
+    fn variant_utf16_inside_base64() {
+        fn b64_bytes(bytes: &[u8]) -> String {
+            const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            let mut out = String::new();
+            for g in bytes.chunks(3) {
+                let n = g.iter().fold(0u32, |a, &b| a << 8 | u32::from(b)) << (8 * (3 - g.len()));
+                for k in 0..=g.len() {
+                    out.push(A[(n >> (18 - 6 * k) & 63) as usize] as char);
+                }
+                for _ in g.len()..3 {
+                    out.push('=');
+                }
+            }
+            out
+        }
+        let text = "card 4111 1111 1111 1111";
+        for (le, bom) in [(true, false), (true, true), (false, false), (false, true)] {
+            let mut bytes = Vec::new();
+            if bom {
+                bytes.extend(if le { [0xFF, 0xFE] } else { [0xFE, 0xFF] });
+            }
+            for u in text.encode_utf16() {
+                bytes.extend(if le { u.to_le_bytes() } else { u.to_be_bytes() });
+            }
+            let b = b64_bytes(&bytes);
+            assert_found(
+                &format!(r#"{{"x":"{b}"}}"#),
+                Format::Json,
+                "credit_card",
+                &b,
+            );
+        }
+        let mail: Vec<u8> = "mail jane.doe@example.com"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let b = b64_bytes(&mail);
+        assert_found(&format!(r#"{{"x":"{b}"}}"#), Format::Json, "email", &b);
+    }
+
+    /// Variant 4: hex of base64 (two levels).
+    #[test]
+    fn variant_hex_of_base64() {
+        for text in [
+            CARD,
+            "card 4111 1111 1111 1111",
+            "ssn 123-45-6789 ok",
+            "card: 4111111111111111!?",
+            "x 4111-1111-1111-1111",
+        ] {
+            let kind = found(text, Format::Text)[0].0.clone();
+            let inner = b64(text);
+            for hex in [
+                inner
+                    .bytes()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>(),
+                inner
+                    .bytes()
+                    .map(|b| format!("{b:02X}"))
+                    .collect::<String>(),
+                inner
+                    .trim_end_matches('=')
+                    .bytes()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>(),
+            ] {
+                assert_found(&format!(r#"{{"x":"{hex}"}}"#), Format::Json, &kind, &hex);
+                assert_found(&format!("x {hex} y"), Format::Text, &kind, &hex);
+            }
+        }
+    }
+
+    /// Variant 5: unpadded base64url of unpadded base64url.
+    #[test]
+    fn variant_unpadded_base64url_twice() {
+        let url = |s: &str| {
+            b64(s)
+                .trim_end_matches('=')
+                .replace('+', "-")
+                .replace('/', "_")
+        };
+        for text in [
+            "card 4111 1111 1111 1111",
+            CARD,
+            "ssn 123-45-6789",
+            "jane.doe@example.com",
+            "card 4111111111111111",
+            "card 4111111111111111 ",
+            "card 4111111111111111 x",
+            "mail: ann@example.com??>",
+            "a@example.com",
+        ] {
+            let twice = url(&url(text));
+            let kind = found(text, Format::Text)[0].0.clone();
+            assert_found(
+                &format!(r#"{{"x":"{twice}"}}"#),
+                Format::Json,
+                &kind,
+                &twice,
+            );
+        }
+    }
+
+    /// Variant 6: characters that render digits almost unchanged: a braille blank between
+    /// groups, combining marks on digits.
+    #[test]
+    fn variant_braille_blank_and_combining_marks() {
+        let v = ["4111", "1111", "1111", "1111"].join("\u{2800}");
+        assert_found(
+            &format!(r#"{{"card":"{v}"}}"#),
+            Format::Json,
+            "credit_card",
+            &v,
+        );
+        let s = ["123", "45", "6789"].join("\u{2800}");
+        assert_found(&format!("ssn {s}."), Format::Text, "ssn", &s);
+        for mark in [
+            '\u{301}', '\u{300}', '\u{336}', '\u{20dd}', '\u{1ab0}', '\u{1dc0}', '\u{fe20}',
+        ] {
+            // A mark on every digit: the one after the last digit lies outside the value.
+            let v: String = CARD.chars().flat_map(|c| [c, mark]).collect();
+            let value = v.strip_suffix(mark).unwrap();
+            assert_found(
+                &format!(r#"{{"card":"{v}"}}"#),
+                Format::Json,
+                "credit_card",
+                value,
+            );
+            let v = format!("4{mark}111 1111 1111 1111");
+            assert_found(&format!("card {v} ok"), Format::Text, "credit_card", &v);
+        }
+    }
 }
 #[cfg(test)]
 mod custom_in_views {

@@ -281,7 +281,7 @@ fn numeric_value(
         digits,
         sep_next: matches!(
             at(t, i + digits),
-            Some(b' ' | b'-' | b'.' | b'/' | b'\t' | b'\n' | b'\r' | b'\\' | 0xE2 | 0xEF)
+            Some(b' ' | b'-' | b'.' | b'/' | b'\t' | b'\n' | b'\r' | b'\\' | b'_' | 0xE2 | 0xEF)
         ),
     };
     // In catalogue order: an SSN or a card is never also one of the later kinds.
@@ -335,13 +335,14 @@ fn may_be_token(t: &[u8], start: usize, end: usize) -> bool {
 }
 
 /// A separator at `j` that only cards and SSNs take between groups (a run of spaces, `/`, a
-/// tab, a line break), followed by a digit.
+/// tab, a line break, `_`), followed by a digit.
 fn card_groups_at(t: &[u8], j: usize) -> bool {
-    matches!(at(t, j), Some(b' ' | b'/' | b'\t' | b'\n' | b'\r' | b'\\'))
-        && group_sep_at(t, j).is_some_and(|(s, len)| {
-            !matches!(s, GroupSep::Dash | GroupSep::Dot | GroupSep::Spaces(1))
-                && is_digit(t, j + len)
-        })
+    matches!(
+        at(t, j),
+        Some(b' ' | b'/' | b'\t' | b'\n' | b'\r' | b'\\' | b'_')
+    ) && group_sep_at(t, j).is_some_and(|(s, len)| {
+        !matches!(s, GroupSep::Dash | GroupSep::Dot | GroupSep::Spaces(1)) && is_digit(t, j + len)
+    })
 }
 
 /// A quick look after a number's integer digits (at `j`): an exponent, or a fraction of zeros.

@@ -1,16 +1,17 @@
 //! US Social Security numbers: `ddd-dd-dddd`, or the same with spaces (one to three), dots,
-//! slashes, tabs, line breaks (raw or JSON-escaped) or unicode dashes (one separator throughout), and bare nine-digit numbers next to a cue (`ssn`, `social
+//! slashes, tabs, line breaks (raw or JSON-escaped), unicode dashes or underscores (one separator
+//! throughout; underscores alone in a field or next to a cue), and bare nine-digit numbers next to a cue (`ssn`, `social
 //! security` in a nearby key or text). Area 000, 666 and 900-999, group 00 and serial 0000 are
 //! never issued, so they are not SSNs.
 
 use super::catalogue::{BuiltIn, DigitWord};
-use super::text::{digit, group_sep_at, group_sep_before, has_cue_around, GroupSep};
+use super::text::{alone, digit, group_sep_at, group_sep_before, has_cue_around, GroupSep};
 
 pub(super) struct Ssn;
 
 impl BuiltIn for Ssn {
     const NAME: &'static str = "ssn";
-    const FINDS: &'static str = "`ddd-dd-dddd`, or with one to three spaces, dots, slashes, tabs, line breaks (raw or JSON-escaped), unicode dashes or a dash between spaces (one separator throughout); a bare nine-digit number only after a cue (`ssn`, `social security`). Never-issued numbers (area 000, 666, 900..999; group 00; serial 0000) are not SSNs; nor is one inside a longer number.";
+    const FINDS: &'static str = "`ddd-dd-dddd`, or with one to three spaces, dots, slashes, tabs, line breaks (raw or JSON-escaped), unicode dashes, a dash between spaces or underscores (one separator throughout; underscores only alone in the field or next to a cue); a bare nine-digit number only after a cue (`ssn`, `social security`). Never-issued numbers (area 000, 666, 900..999; group 00; serial 0000) are not SSNs; nor is one inside a longer number.";
     const DIGIT_WORD: bool = true;
     /// Three digits and a separator, or nine digits.
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
@@ -38,7 +39,13 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
         }
         let serial = number(t, g + 2 + len2, 4)?;
         let end = g + 2 + len2 + 4;
-        return (valid(area, group, serial) && standalone(t, start, end, Some(sep))).then_some(end);
+        // Underscores join the groups of identifiers and file names (`log_123_45_6789`): such
+        // an SSN must stand alone in its field or follow a cue.
+        let unusual = sep == GroupSep::Underscore
+            && !alone(t, start, end)
+            && !has_cue_around(t, start, end, CUES);
+        return (valid(area, group, serial) && standalone(t, start, end, Some(sep)) && !unusual)
+            .then_some(end);
     }
     // Bare: exactly nine digits, and a cue before them.
     let group = number(t, start + 3, 2)?;

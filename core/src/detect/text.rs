@@ -78,6 +78,14 @@ pub(super) fn word_end(t: &[u8], i: usize) -> usize {
         .map_or(t.len(), |p| i + p)
 }
 
+/// Whether `start..end` is a field of its own: the whole string, value or line around it.
+pub(super) fn alone(text: &[u8], start: usize, end: usize) -> bool {
+    let opens = |b: Option<u8>| b.is_none_or(|b| matches!(b, b'"' | b'\'' | b'=' | b':' | b'>'));
+    let closes =
+        |b: Option<u8>| b.is_none_or(|b| matches!(b, b'"' | b'\'' | b'&' | b',' | b';' | b'<'));
+    opens(before(text, start)) && closes(at(text, end))
+}
+
 /// A separator between digit groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Sep {
@@ -136,7 +144,8 @@ pub(super) fn sep_before(t: &[u8], i: usize) -> Option<(Sep, usize)> {
 
 /// A separator between the digit groups of a card or an SSN: the separators of [`sep_at`],
 /// and those people (and encoders) also put between groups: a run of two or three spaces,
-/// `/`, a tab, a line break, raw or JSON-escaped (`\t`, `\n`, `\r\n`, `\/`). Groups must be
+/// `/`, a tab, a line break, raw or JSON-escaped (`\t`, `\n`, `\r\n`, `\/`), and `_` (identifiers,
+/// numeric literals, file names). Groups must be
 /// joined by the same one throughout (a run of spaces of the same length).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum GroupSep {
@@ -149,6 +158,7 @@ pub(super) enum GroupSep {
     Slash,
     Tab,
     Newline,
+    Underscore,
 }
 
 /// The group separator starting at `i`, and its length in bytes.
@@ -166,6 +176,7 @@ pub(super) fn group_sep_at(t: &[u8], i: usize) -> Option<(GroupSep, usize)> {
         b'/' => Some((GroupSep::Slash, 1)),
         b'\t' => Some((GroupSep::Tab, 1)),
         b'\n' => Some((GroupSep::Newline, 1)),
+        b'_' => Some((GroupSep::Underscore, 1)),
         b'\r' => (at(t, i + 1) == Some(b'\n')).then_some((GroupSep::Newline, 2)),
         b'\\' => match at(t, i + 1)? {
             b'n' => Some((GroupSep::Newline, 2)),

@@ -5,7 +5,8 @@
 //! `- _`, either or both), at least [`MIN_BASE64`] of them, ending in at most two `=`; a line
 //! break (`\n`, `\r\n`, or their JSON escapes) continues it after a line of at least
 //! [`MIN_LINE`] characters, as long as the lines have the first one's length (the last may be
-//! shorter), as in MIME (RFC 2045 §6.8) and PEM bodies. It is read as hex (RFC 4648 §8)
+//! shorter), as in MIME (RFC 2045 §6.8) and PEM bodies; so does a single space (such lines
+//! pasted into one line). It is read as hex (RFC 4648 §8)
 //! when it is made of an even number of hex digits, at least [`MIN_HEX`], else as base64.
 //! It is decoded only when the result is valid UTF-8 text without control characters other
 //! than tab, line feed and carriage return: hashes, keys, UUIDs and compressed data decode to
@@ -228,6 +229,18 @@ impl Finder<'_, '_> {
         while q > self.done && at(t, q - 1).is_some_and(is_b64) {
             q -= 1;
         }
+        // Groups of a block joined by single spaces: back to the first group (each at least
+        // MIN_LINE long; prose before a token stops this at its first word).
+        while q >= self.done + 2 + MIN_LINE && space_joined_before(t, q) {
+            let mut group = run_start_b64(t, q - 1, MIN_LINE);
+            if q - 1 - group < MIN_LINE {
+                break;
+            }
+            while group > self.done && at(t, group - 1).is_some_and(is_b64) {
+                group -= 1;
+            }
+            q = group;
+        }
         while q < place.end {
             if !at(t, q).is_some_and(is_b64) {
                 q += 1;
@@ -321,10 +334,38 @@ pub(super) fn find(
     finder.found
 }
 
+/// Whether the line break of `sep` bytes at `j`, after a line of `width` characters, joins the
+/// next line to the block. A single space does only between groups of whole quanta (`width`
+/// a multiple of 4, as encoders cut lines) and before a group of that width, a padded one, or
+/// one of at least 8 characters: a word of text after a token (`… ok`) is not part of it.
+fn joins(t: &[u8], j: usize, sep: usize, width: usize) -> bool {
+    if at(t, j) != Some(b' ') {
+        return true;
+    }
+    let (end, pads, _) = line_end(t, j + sep);
+    let next = end - (j + sep) - pads;
+    width.is_multiple_of(4) && (next + pads == width || pads > 0 || next >= 8)
+}
+
+/// A single space before `q` (a base64 character), after a base64 character.
+fn space_joined_before(t: &[u8], q: usize) -> bool {
+    q >= 2 && at(t, q - 1) == Some(b' ') && at(t, q - 2).is_some_and(is_b64)
+}
+
+/// The start of the run of base64 characters that ends at `end`, looking back at most `max`.
+fn run_start_b64(t: &[u8], end: usize, max: usize) -> usize {
+    let mut s = end;
+    while s > 0 && end - s < max && at(t, s - 1).is_some_and(is_b64) {
+        s -= 1;
+    }
+    s
+}
+
 /// A line break at `i`: raw (`\n`, `\r\n`) or JSON-escaped (`\n`, `\r\n` written with
-/// backslashes): its length.
+/// backslashes), or a single space (lines pasted into one line): its length.
 fn line_break(t: &[u8], i: usize) -> Option<usize> {
     match (at(t, i)?, at(t, i + 1)) {
+        (b' ', Some(b)) if b != b' ' => Some(1),
         (b'\n', _) => Some(1),
         (b'\r', Some(b'\n')) => Some(2),
         (b'\\', Some(b'n')) => Some(2),
@@ -372,7 +413,8 @@ fn token_end(t: &[u8], q: usize) -> Token {
         width = Some(len);
         full_end = Some(j);
         match line_break(t, j) {
-            Some(len) if at(t, j + len).is_some_and(is_b64) => {
+            Some(sep) if at(t, j + sep).is_some_and(is_b64) && joins(t, j, sep, len) => {
+                let len = sep;
                 j += len;
                 one_line = false;
             }
@@ -445,31 +487,48 @@ impl Iterator for DataChars<'_> {
     }
 }
 
+/// What a decoding does with its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Checks that they may be UTF-8 text, keeping nothing.
+    Check,
+    /// Checks and keeps them.
+    Keep,
+    /// Keeps them unchecked (UTF-16 text, checked as such afterwards).
+    Raw,
+}
+
 /// Collects decoded bytes, giving up at the first one that cannot be part of text (a control
-/// byte, a byte that never occurs in UTF-8): binary tokens are dropped after a few bytes. Without
-/// `store` it only checks (nothing is allocated for a binary token).
+/// byte, a byte that never occurs in UTF-8): binary tokens are dropped after a few bytes. In
+/// [`Mode::Check`] it only checks (nothing is allocated for a binary token).
 struct TextBytes {
     bytes: Vec<u8>,
-    store: bool,
+    mode: Mode,
     /// Continuation bytes the last lead byte still calls for (the shape of UTF-8 only:
     /// [`is_text`] checks the whole text).
     more: u8,
 }
 
 impl TextBytes {
-    fn new(store: bool, capacity: usize) -> TextBytes {
+    fn new(mode: Mode, capacity: usize) -> TextBytes {
         TextBytes {
-            bytes: if store {
-                Vec::with_capacity(capacity)
-            } else {
-                Vec::new()
+            bytes: match mode {
+                Mode::Check => Vec::new(),
+                Mode::Keep | Mode::Raw => Vec::with_capacity(capacity),
             },
-            store,
+            mode,
             more: 0,
         }
     }
 
     fn push(&mut self, b: u8) -> Option<()> {
+        match self.mode {
+            Mode::Raw => {
+                self.bytes.push(b);
+                return Some(());
+            }
+            Mode::Check | Mode::Keep => {}
+        }
         let control = (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7F;
         let never_utf8 = matches!(b, 0xC0 | 0xC1 | 0xF5..=0xFF);
         if control || never_utf8 {
@@ -487,7 +546,7 @@ impl TextBytes {
             0xF0..=0xF4 => 3,
             _ => 0,
         };
-        if self.store {
+        if self.mode == Mode::Keep {
             self.bytes.push(b);
         }
         Some(())
@@ -511,10 +570,10 @@ fn decode(t: &[u8], q: usize, token: &Token) -> Option<Vec<u8>> {
             // digits encode to `M`, `N`, `O`), and trying it costs most on the hex ids every
             // body carries (a trace id decodes some way as base64 before it fails).
             return (n >= MIN_HEX && n.is_multiple_of(2) && n == raw.len())
-                .then(|| text(|store| hex(chars(), n, store)))
+                .then(|| text(|mode| hex(chars(), n, mode), || head(chars(), true)))
                 .flatten();
         }
-        return text(|store| base64(chars(), n, store));
+        return text(|mode| base64(chars(), n, mode), || head(chars(), false));
     }
     let chars = || DataChars { raw, i: 0 };
     let n = chars().count();
@@ -523,20 +582,100 @@ fn decode(t: &[u8], q: usize, token: &Token) -> Option<Vec<u8>> {
     }
     if token.hex {
         return (n >= MIN_HEX && n.is_multiple_of(2) && !raw.contains(&b'='))
-            .then(|| text(|store| hex(chars(), n, store)))
+            .then(|| text(|mode| hex(chars(), n, mode), || head(chars(), true)))
             .flatten();
     }
-    text(|store| base64(chars(), n, store))
+    text(|mode| base64(chars(), n, mode), || head(chars(), false))
 }
 
-/// Decodes twice when the bytes may be text: once to check them, once to keep them.
-fn text(decode: impl Fn(bool) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
-    decode(false)?;
-    decode(true).filter(|d| is_text(d))
+/// Decodes twice when the bytes may be UTF-8 text: once to check them, once to keep them.
+/// Bytes that start as UTF-16 text does (a byte order mark, or two ASCII characters each with
+/// a NUL byte before or after it) are decoded as UTF-16 instead: text saved by Windows tools,
+/// .NET and Java (`Encoding.Unicode`, `UTF_16LE`) before it is base64-encoded.
+fn text(
+    decode: impl Fn(Mode) -> Option<Vec<u8>>,
+    head: impl FnOnce() -> Option<[u8; 4]>,
+) -> Option<Vec<u8>> {
+    if decode(Mode::Check).is_some() {
+        return decode(Mode::Keep).filter(|d| is_text(d));
+    }
+    // Binary is decoded whole again only when its first bytes are those of UTF-16 text.
+    utf16_order(&head()?)?;
+    utf16_text(&decode(Mode::Raw)?)
 }
 
-fn hex(mut chars: impl Iterator<Item = u8>, n: usize, store: bool) -> Option<Vec<u8>> {
-    let mut out = TextBytes::new(store, n / 2);
+/// The first four bytes `chars` (hex digits, or base64) decode to, without allocating.
+fn head(mut chars: impl Iterator<Item = u8>, is_hex: bool) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    if is_hex {
+        for o in &mut out {
+            let hi = char::from(chars.next()?).to_digit(16)?;
+            let lo = char::from(chars.next()?).to_digit(16)?;
+            *o = u8::try_from(hi * 16 + lo).ok()?;
+        }
+        return Some(out);
+    }
+    let (mut acc, mut bits, mut k) = (0u32, 0u32, 0usize);
+    while k < out.len() {
+        acc = (acc << 6 | sextet(chars.next()?)?) & 0x00FF_FFFF;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            *out.get_mut(k)? = u8::try_from(acc >> bits & 0xFF).ok()?;
+            k += 1;
+        }
+    }
+    Some(out)
+}
+
+/// The byte order (little-endian: `true`) and the length of the mark of UTF-16 text that starts
+/// `d`: a byte order mark, or two ASCII characters (not NUL) of either order.
+fn utf16_order(d: &[u8]) -> Option<(bool, usize)> {
+    let ascii = |b: Option<&u8>| b.is_some_and(|&b| b != 0 && b.is_ascii());
+    let nul = |b: Option<&u8>| b == Some(&0);
+    match d {
+        [0xFF, 0xFE, ..] => Some((true, 2)),
+        [0xFE, 0xFF, ..] => Some((false, 2)),
+        _ if ascii(d.first()) && nul(d.get(1)) && ascii(d.get(2)) && nul(d.get(3)) => {
+            Some((true, 0))
+        }
+        _ if nul(d.first()) && ascii(d.get(1)) && nul(d.get(2)) && ascii(d.get(3)) => {
+            Some((false, 0))
+        }
+        _ => None,
+    }
+}
+
+/// UTF-16 bytes (see [`utf16_order`]) as UTF-8 text: an even number of bytes that decode
+/// without a lone surrogate to text ([`is_text`]) at least half of whose characters are ASCII,
+/// as UTF-16 bodies must be (`charset.rs`): binary that starts like UTF-16 stays binary.
+fn utf16_text(d: &[u8]) -> Option<Vec<u8>> {
+    let (little, mark) = utf16_order(d)?;
+    let units = d.get(mark..)?;
+    if !units.len().is_multiple_of(2) {
+        return None;
+    }
+    let units = units.chunks_exact(2).map(|p| {
+        let pair = [p.first().copied(), p.get(1).copied()].map(Option::unwrap_or_default);
+        if little {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    let mut out = String::with_capacity(d.len() / 2);
+    let (mut chars, mut ascii) = (0usize, 0usize);
+    for c in char::decode_utf16(units) {
+        let c = c.ok()?;
+        chars += 1;
+        ascii += usize::from(c.is_ascii());
+        out.push(c);
+    }
+    (ascii * 2 >= chars && is_text(out.as_bytes())).then(|| out.into_bytes())
+}
+
+fn hex(mut chars: impl Iterator<Item = u8>, n: usize, mode: Mode) -> Option<Vec<u8>> {
+    let mut out = TextBytes::new(mode, n / 2);
     while let Some(hi) = chars.next() {
         let hi = char::from(hi).to_digit(16)?;
         let lo = char::from(chars.next()?).to_digit(16)?;
@@ -557,11 +696,11 @@ fn sextet(b: u8) -> Option<u32> {
 }
 
 /// Standard or URL-safe base64 of `n` characters, padding already dropped.
-fn base64(chars: impl Iterator<Item = u8>, n: usize, store: bool) -> Option<Vec<u8>> {
+fn base64(chars: impl Iterator<Item = u8>, n: usize, mode: Mode) -> Option<Vec<u8>> {
     if n % 4 == 1 {
         return None;
     }
-    let mut out = TextBytes::new(store, n / 4 * 3 + 2);
+    let mut out = TextBytes::new(mode, n / 4 * 3 + 2);
     let (mut acc, mut bits) = (0u32, 0u32);
     for c in chars {
         acc = (acc << 6 | sextet(c)?) & 0x00FF_FFFF;
@@ -732,6 +871,28 @@ pub(super) mod tests {
             let t = format!("{}\"{run}\"", " ".repeat(pad));
             let got = find(t.as_bytes(), Search::Sparse { words: &[] }, &mut budget);
             assert_eq!(got.len(), 1, "{t}");
+        }
+    }
+
+    #[test]
+    fn utf16_text_is_text_and_utf16_like_binary_is_not() {
+        let le: Vec<u8> = "card 4111"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(utf16_text(&le).as_deref(), Some(&b"card 4111"[..]));
+        let mut be = vec![0xFE, 0xFF];
+        be.extend("card 4111".encode_utf16().flat_map(u16::to_be_bytes));
+        assert_eq!(utf16_text(&be).as_deref(), Some(&b"card 4111"[..]));
+        // A lone surrogate, mostly non-ASCII units, an odd length, a control character.
+        for bad in [
+            &[b'a', 0, b'b', 0, 0x00, 0xD8, b'c', 0][..],
+            &[b'a', 0, b'b', 0, 0x12, 0x9F, 0x34, 0x8E, 0x56, 0x7D][..],
+            &[b'a', 0, b'b', 0, b'c'][..],
+            &[b'a', 0, b'b', 0, 0x01, 0][..],
+            &[0x12, 0x34, 0x56, 0x78][..],
+        ] {
+            assert_eq!(utf16_text(bad), None, "{bad:?}");
         }
     }
 
