@@ -267,6 +267,42 @@ fn close_variants_of_the_classes_are_seen_through_too() {
         let req = Request::post("/v", body);
         refused(&stack, trace, req, 403, kind, "4111111111111111");
     }
+    // Round 3 of the same classes: underscores between groups, base64 pasted with spaces,
+    // UTF-16 inside base64, a braille blank and combining marks on digits. Neither the value
+    // as written nor its encoded form reaches the event line.
+    let spaced = spaced_b64();
+    let utf16 = b64(&utf16le_bom("card 4111 1111 1111 1111"));
+    let round3: Vec<(&str, String, &str)> = vec![
+        (
+            "v-underscores",
+            r#"{"card":"4111_1111_1111_1111"}"#.to_string(),
+            "4111_1111",
+        ),
+        (
+            "v-b64-spaced",
+            format!(r#"{{"note":"{spaced}"}}"#),
+            &spaced[..24],
+        ),
+        (
+            "v-b64-utf16",
+            format!(r#"{{"blob":"{utf16}"}}"#),
+            &utf16[..24],
+        ),
+        (
+            "v-braille-blank",
+            "{\"card\":\"4111\u{2800}1111\u{2800}1111\u{2800}1111\"}".to_string(),
+            "1111\u{2800}1111",
+        ),
+        (
+            "v-combining",
+            "{\"card\":\"4\u{301}111 1111 1111 1111\"}".to_string(),
+            "111 1111 1111",
+        ),
+    ];
+    for (trace, body, hidden) in round3 {
+        let req = Request::post("/v", body);
+        refused(&stack, trace, req, 403, "credit_card", hidden);
+    }
     // Redaction keeps a negative number's body JSON.
     let stack = Stack::with_plugin(&config("redact"));
     let r = stack.send(
@@ -318,6 +354,17 @@ fn bodies_too_complex_to_scan_get_413_and_the_filter_goes_on() {
     refused(&stack, "cyrillic-4m", req, 403, "credit_card", "4111 1111");
     let r = stack.send(Request::post("/c", r#"{"t":"ok"}"#));
     assert_eq!(r.status, 200, "{}", r.text());
+}
+
+/// A base64 block pasted into one line: groups of 16 joined by single spaces.
+fn spaced_b64() -> String {
+    let b = b64(b"Name: Ann, card 4111 1111 1111 1111, see you soon! Regards, Ann.");
+    let groups: Vec<&str> = b
+        .as_bytes()
+        .chunks(16)
+        .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
+        .collect();
+    groups.join(" ")
 }
 
 fn with_limit(mut v: Value, max_body_bytes: u64) -> Value {
