@@ -40,8 +40,22 @@ pub(super) struct Places {
     spilled: Vec<Range<usize>>,
 }
 
+/// Places this close are one: the token search visits every run a place touches, so the
+/// union finds what its parts do, and `1+1+1+…` (every digit a word beside a `+`) costs one
+/// place instead of one per two bytes of the input.
+const PLACES_JOINED_WITHIN: usize = 8;
+
 impl Places {
     fn push(&mut self, r: Range<usize>) {
+        let last = if self.spilled.is_empty() {
+            self.len.checked_sub(1).and_then(|k| self.inline.get_mut(k))
+        } else {
+            self.spilled.last_mut()
+        };
+        if let Some(last) = last.filter(|l| r.start <= l.end + PLACES_JOINED_WITHIN) {
+            last.end = last.end.max(r.end);
+            return;
+        }
         if self.spilled.is_empty() {
             if let Some(slot) = self.inline.get_mut(self.len) {
                 *slot = r;
@@ -529,10 +543,32 @@ mod tests {
         let mut p = Places::default();
         assert!(p.as_slice().is_empty());
         for k in 0..7 {
-            p.push(k * 10..k * 10 + 5);
-            let want: Vec<_> = (0..=k).map(|j| j * 10..j * 10 + 5).collect();
+            p.push(k * 20..k * 20 + 5);
+            let want: Vec<_> = (0..=k).map(|j| j * 20..j * 20 + 5).collect();
             assert_eq!(p.as_slice(), want.as_slice());
         }
+    }
+
+    #[test]
+    fn close_places_are_one() {
+        // `1+1+1+…`: a word every two bytes, one place (it was 16 bytes of list per 2 of input).
+        let t = "1+".repeat(10_000);
+        let scanner = crate::detect::Scanner::new(crate::detect::KindSet::all_built_ins());
+        let (seen, _) = super::scan(&scanner, t.as_bytes(), crate::detect::Format::Text);
+        assert_eq!(
+            seen.token_words.as_slice(),
+            &[std::ops::Range {
+                start: 0,
+                end: t.len() - 1
+            }]
+        );
+        let mut p = Places::default();
+        for k in 0..7 {
+            p.push(k * 30..k * 30 + 5);
+            p.push(k * 30 + 5 + super::PLACES_JOINED_WITHIN..k * 30 + 20);
+        }
+        let want: Vec<_> = (0..7).map(|j| j * 30..j * 30 + 20).collect();
+        assert_eq!(p.as_slice(), want.as_slice());
     }
 
     #[test]

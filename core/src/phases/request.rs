@@ -71,6 +71,10 @@ struct Scan {
     encoding: Option<Encoding>,
     /// The body's length as received.
     body_bytes: usize,
+    /// A body read as UTF-16/32 text whose bytes, read as they are (as the agent may: a charset
+    /// label is only a label), hold values too: neither its payload nor a redaction of its
+    /// text can be trusted to leave them out.
+    two_readings: bool,
 }
 
 impl Exchange {
@@ -355,9 +359,14 @@ impl Exchange {
             }
             v => v,
         };
-        let redaction = match verdict {
-            Verdict::Allow | Verdict::Override(_) => redaction,
-            Verdict::Block(_) | Verdict::Warn(_) => None,
+        let (verdict, redaction) = match (verdict, redaction) {
+            // Redacting the text would leave the values its bytes hold when read as they are:
+            // the rule that would redact refuses instead.
+            (Verdict::Allow | Verdict::Override(_), Some(rule)) if scan.two_readings => {
+                (Verdict::Block(rule), None)
+            }
+            (v @ (Verdict::Allow | Verdict::Override(_)), r) => (v, r),
+            (v @ (Verdict::Block(_) | Verdict::Warn(_)), _) => (v, None),
         };
         self.conclude(policy, &verdict, redaction, body, scan, now, host)
     }
@@ -391,6 +400,7 @@ impl Exchange {
             text: None,
             encoding: None,
             body_bytes: 0,
+            two_readings: false,
         };
         Some(self.conclude(policy, &verdict, None, &[], scan, host.now_nanos(), host))
     }
@@ -408,9 +418,12 @@ impl Exchange {
         host: &impl Host,
     ) -> Step {
         let ts = rfc3339_millis(now / 1_000_000);
+        // The text of a body that reads two ways would show, as other characters, the values
+        // of its other reading: no payload.
+        let payload = if scan.two_readings { &[][..] } else { body };
         self.record_request(
             policy,
-            body,
+            payload,
             &scan.body_spans,
             Some(&scan.findings),
             size_u64(scan.body_bytes),
@@ -457,13 +470,15 @@ impl Exchange {
                     body_spans.push(f);
                 }
             });
+        let mut two_readings = false;
         if let (Some(_), Some(raw)) = (&text, raw_body) {
             // A body read as UTF-16/32 may be read as bytes by the agent (a label is only a
-            // label; JSON parsers sniff): what its bytes hold counts too. Its event payload is
-            // the text, in which such values are not.
+            // label; JSON parsers sniff): what its bytes hold counts too.
             policy
                 .scanner
-                .scan_input(raw, BODY_DECODING, Format::Text, &mut findings, |_| {});
+                .scan_input(raw, BODY_DECODING, Format::Text, &mut findings, |_| {
+                    two_readings = true;
+                });
         }
         Scan {
             findings,
@@ -472,6 +487,7 @@ impl Exchange {
             text,
             encoding,
             body_bytes,
+            two_readings,
         }
     }
 

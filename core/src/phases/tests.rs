@@ -1389,6 +1389,53 @@ fn a_body_labelled_utf16_is_read_as_bytes_too() {
     let body = br#"{"ssn":"123-45-6789"}"#;
     assert_eq!(reply_status(&decide(&mut ex, body)), Some(403));
     assert!(!String::from_utf8_lossy(ex.events()).contains("6789"));
+    // Its text (the bytes read two by two) would show the digits as other characters.
+    assert!(lines(&ex)[0].get("payload").is_none(), "{}", lines(&ex)[0]);
+}
+
+#[test]
+fn a_body_that_reads_two_ways_is_refused_rather_than_redacted_in_one() {
+    // Redacting the UTF-16 reading (nothing there) would forward the bytes, which an agent
+    // reads as UTF-8: the redact rule refuses instead. Monitor mode reports it.
+    let rules = json!({"block_rules": [
+        {"name": "scrub", "condition": "has_credit_card", "action": "redact"}]});
+    for mode in ["enforce", "monitor"] {
+        let p = policy(json!({"mode": mode, "policy": rules.clone()}));
+        let mut ex = Exchange::new(Some(p));
+        let h = RequestHead {
+            content_type: Some(b"application/json; charset=utf-16"),
+            ..head("POST", "/x")
+        };
+        ex.request_headers(&h, false, &at(NOW));
+        let step = decide(&mut ex, br#"{"card":"4111111111111111","n":"xy"}"#);
+        let l = lines(&ex);
+        assert!(l[0].get("payload").is_none(), "{}", l[0]);
+        assert_eq!(l[0]["detected"], json!(["credit_card"]));
+        assert_eq!(l[1]["type"], "blocked");
+        assert_eq!(l[1]["reason"], "scrub");
+        if mode == "enforce" {
+            assert_eq!(reply_status(&step), Some(403));
+        } else {
+            assert_eq!(step, Step::Continue);
+            assert_eq!(l[1]["mode"], "monitor");
+        }
+    }
+    // A true UTF-16 body is redacted in its encoding, as before.
+    let p = policy(json!({"policy": rules}));
+    let mut ex = Exchange::new(Some(p));
+    let h = RequestHead {
+        content_type: Some(b"application/json; charset=utf-16le"),
+        ..head("POST", "/x")
+    };
+    ex.request_headers(&h, false, &at(NOW));
+    let text = r#"{"card":"4111111111111111"}"#;
+    let body: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let Step::Redact(out) = decide(&mut ex, &body) else {
+        panic!("not redacted")
+    };
+    let want: Vec<u8> =
+        r#"{"card":"[CREDIT_CARD]"}"#.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    assert_eq!(out, want);
 }
 
 /// Escapes whose decoded views would need more than the scan's memory budget

@@ -223,6 +223,20 @@ fn utf16_bodies_are_scanned_and_redacted_in_their_encoding() {
         !text.contains("4111 1111") && !text.contains("4111111111111111"),
         "{text}"
     );
+
+    // An ASCII body labelled UTF-16: its text holds nothing, its bytes (as the agent reads
+    // them) hold a card. A redaction of the text would forward the card: refused instead, and
+    // no payload (the text would show the digits as other characters).
+    let r = stack.send(
+        Request::post("/u", r#"{"card":"4111111111111111","n":"xy"}"#)
+            .header("content-type", "application/json; charset=utf-16")
+            .header("x-agent-trace-id", "utf16-label"),
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    stack.assert_never_reached_agent("utf16-label");
+    let events = stack.events_for("utf16-label", 2);
+    assert!(events[0].get("payload").is_none(), "{}", events[0]);
+    assert_eq!(events[1]["type"], "blocked");
 }
 
 /// The close variants a second round of attacks found: JSON in a tool call's `arguments`
