@@ -33,8 +33,11 @@ use raw::{RawConfig, RawEvents, RawLimits};
 pub use strict::MAX_CONFIG_BYTES;
 
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
-/// Envoy's buffer limits are 32-bit; a larger body limit could never be reached.
-pub const MAX_MAX_BODY_BYTES: u64 = u32::MAX as u64;
+/// 256 MiB. The body is copied into the Wasm VM, whose linear memory is at most 4 GiB (32-bit),
+/// and its scan may take about ten times its size besides (the decoded views' budget,
+/// `detect::decode::view_budget`, and what the token search decodes): a limit beyond this
+/// could exhaust the VM instead of being answered.
+pub const MAX_MAX_BODY_BYTES: u64 = 256 * 1024 * 1024;
 pub const DEFAULT_TRUST_THRESHOLD: u8 = 3;
 pub const DEFAULT_MAX_EVENT_PAYLOAD_BYTES: usize = 4096;
 pub const MAX_MAX_EVENT_PAYLOAD_BYTES: usize = 1024 * 1024;
@@ -170,7 +173,9 @@ fn limits(raw: RawLimits) -> Result<u64, ConfigError> {
     if max_body_bytes > MAX_MAX_BODY_BYTES {
         return Err(ConfigError::OutOfRange {
             path: "limits.max_body_bytes".into(),
-            bound: format!("must be at most {MAX_MAX_BODY_BYTES} (Envoy's buffers are 32-bit)"),
+            bound: format!(
+                "must be at most {MAX_MAX_BODY_BYTES} (256 MiB: the body and its scan must fit the Wasm VM's 4 GiB)"
+            ),
         });
     }
     Ok(max_body_bytes)

@@ -231,7 +231,13 @@ fn semantic_errors_name_the_key() {
     assert!(matches!(e, ConfigError::UnknownDetector { ref name, .. } if name == "cc"));
     let mut v = minimal();
     v["limits"] = json!({"max_body_bytes": 1u64 << 40});
-    assert_eq!(cfg(v).unwrap_err().path(), "limits.max_body_bytes");
+    assert_eq!(cfg(v.clone()).unwrap_err().path(), "limits.max_body_bytes");
+    v["limits"] = json!({"max_body_bytes": (256u64 << 20) + 1});
+    let e = cfg(v.clone()).unwrap_err();
+    assert_eq!(e.path(), "limits.max_body_bytes");
+    assert!(e.to_string().contains("at most 268435456"), "{e}");
+    v["limits"] = json!({"max_body_bytes": 256u64 << 20});
+    assert!(cfg(v).is_ok());
     let mut v = minimal();
     v["policy"] = json!({"block_rules": [
         {"name": "dup", "condition": "has_ssn", "action": "block"},
