@@ -28,6 +28,23 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static A: Counting = Counting;
 
+/// Standard base64 (RFC 4648 §4), padded.
+fn b64(bytes: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for g in bytes.chunks(3) {
+        let v = g.iter().fold(0u32, |a, &b| a << 8 | u32::from(b)) << (8 * (3 - g.len()));
+        for k in 0..=g.len() {
+            out.extend(
+                A.get((v >> (18 - 6 * k) & 63) as usize)
+                    .map(|&c| char::from(c)),
+            );
+        }
+        out.extend(std::iter::repeat_n('=', 3 - g.len()));
+    }
+    out
+}
+
 fn body(unit: &str, n: usize) -> Vec<u8> {
     let mut b = String::from("{\"t\":\"");
     while b.len() < n {
@@ -59,11 +76,12 @@ fn peak() {
         // Tokens joined by single spaces are one block (lines pasted into one line): one
         // token, whose text fits the budget.
         ("b64 of pct", "JTQxJTQxJTQxJTQxJTQxJTQxJTQxJTQx ", false),
-        // As many tokens apart, each with its text and map entries, they do not.
+        // As many tokens apart, each with its text and map entries: they fit too, now that the
+        // second level does not decode the first level's tokens again.
         (
             "b64 of pct apart",
             "JTQxJTQxJTQxJTQxJTQxJTQxJTQxJTQx, ",
-            true,
+            false,
         ),
         ("b64 of esc", "XHUwMDQxXHUwMDQxXHUwMDQxXHUwMDQx ", false),
         ("plain", "the booking agent ", false),
@@ -92,8 +110,34 @@ fn peak() {
         ("alt", r"\u0041\\", true),
         ("alt2", r"\u0041\u00e9", false),
     ];
-    for (name, unit, over) in cases {
-        let b = body(unit, n);
+    // Base64 text attachments (an A2A FilePart's `bytes`), whose text is escaped or folded in
+    // its turn: ordinary bodies, never over the budget.
+    let mut bodies: Vec<(String, Vec<u8>, bool)> = cases
+        .iter()
+        .map(|&(name, unit, over)| (name.to_string(), body(unit, n), over))
+        .collect();
+    for (name, unit) in [
+        (
+            "b64 nbsp euro",
+            "Le total est de 12\u{a0}€ pour la réservation.\n",
+        ),
+        ("b64 pct url", "see https://example.com/a%20b for details\n"),
+        (
+            "b64 of b64",
+            "UmVwb3J0IGF0dGFjaGVkLCBuby4gNDIuIMOpdMOpLgo=\r\n",
+        ),
+    ] {
+        let mut text = String::new();
+        while text.len() < n * 3 / 4 - 200 {
+            text.push_str(unit);
+        }
+        let part = format!(
+            r#"{{"kind":"file","file":{{"name":"a.txt","mimeType":"text/plain","bytes":"{}"}}}}"#,
+            b64(text.as_bytes())
+        );
+        bodies.push((name.to_string(), part.into_bytes(), false));
+    }
+    for (name, b, over) in bodies {
         let before = NOW.load(Relaxed);
         PEAK.store(before, Relaxed);
         let mut f = Findings::default();

@@ -203,6 +203,38 @@ impl Layer {
         start..end.max(start)
     }
 
+    /// Where input offset `r` lands: the offset of the first decoded byte that comes from input
+    /// at or after `r` (the layer's length when none does). For layers whose units and
+    /// literals come in input order, as all but the token layer's do.
+    fn forward(&self, r: usize) -> usize {
+        let idx = self.segments.partition_point(|s| s.raw as usize <= r);
+        let Some(s) = idx.checked_sub(1).and_then(|i| self.segments.get(i)) else {
+            return 0;
+        };
+        let seg_end = self
+            .segments
+            .get(idx)
+            .map_or(self.bytes.len(), |n| n.decoded as usize);
+        let [decoded, raw, raw_len, dec_len, lit_len, count] =
+            [s.decoded, s.raw, s.raw_len, s.dec_len, s.lit_len, s.count].map(|v| v as usize);
+        let rel = r - raw;
+        let k = rel
+            .checked_div(raw_len + lit_len)
+            .unwrap_or(0)
+            .min(count.saturating_sub(1));
+        let off = rel - k * (raw_len + lit_len);
+        let base = decoded + k * (dec_len + lit_len);
+        let d = if off == 0 {
+            base
+        } else if off < raw_len {
+            // Inside a unit: its bytes come from before `r`.
+            base + dec_len
+        } else {
+            base + dec_len + (off - raw_len)
+        };
+        d.min(seg_end)
+    }
+
     /// The input bytes that produced the decoded byte at `d`.
     fn raw_unit(&self, d: usize) -> Range<usize> {
         let idx = self
@@ -454,19 +486,26 @@ fn view_within(
     }
     if how.nested {
         // Never less than the input: decoded text is shorter than its tokens, so no body can
-        // spend the budget on harmless tokens and hide a value behind them.
-        let mut budget = tokens::MAX_DECODED_BYTES.max(input.len());
-        for _ in 0..tokens::MAX_NESTING {
+        // spend the budget on harmless tokens and hide a value behind them; and a token left
+        // for want of budget makes the view over its budget, never a silent miss.
+        let mut budget = tokens::decoded_budget(input.len());
+        // Where the tokens decoded so far lie in the top layer: the next level does not decode
+        // them again (their text follows each), it looks in their texts and around them.
+        let mut decoded: Vec<Range<usize>> = Vec::new();
+        for level in 0..tokens::MAX_NESTING {
             // In the raw input the pass said where digits are; decoded bytes are searched whole.
             let search = if v.is_empty() {
                 tokens::Search::Sparse { words }
             } else {
-                tokens::Search::Everywhere
+                tokens::Search::Everywhere { skip: &decoded }
             };
-            let decoded = tokens::layer(v.top(input), search, &mut budget, v.room());
-            if !v.push(decoded)? {
+            let Some((layer, spans)) = tokens::layer(v.top(input), search, &mut budget, v.room())?
+            else {
                 break;
-            }
+            };
+            v.push(Ok(Some(layer)))?;
+            decoded = spans;
+            let after_tokens = v.depth();
             // What a token decoded to may be escaped or folded in its turn.
             if how.percent && memchr(b'%', v.top(input)) {
                 let once = Decoding {
@@ -480,6 +519,17 @@ fn view_within(
             }
             if how.fold && !v.top(input).is_ascii() {
                 v.push(fold(v.top(input), v.room()))?;
+            }
+            if level + 1 < tokens::MAX_NESTING {
+                // Escapes and folding never change a token's characters (base64 and hex
+                // characters, `=`, line breaks: ASCII other than `%`), only shift them; an
+                // escape that ends in a token's first characters (`%4` before `1…`) makes
+                // that byte part of no token, and the run it starts stops at the token.
+                for layer in v.layers.get(after_tokens..).unwrap_or_default() {
+                    for span in &mut decoded {
+                        *span = layer.forward(span.start)..layer.forward(span.end);
+                    }
+                }
             }
         }
     }
@@ -1074,6 +1124,27 @@ mod tests {
 
     fn text(v: &View) -> String {
         String::from_utf8(v.bytes().to_vec()).unwrap()
+    }
+
+    /// The second level looks for tokens in the first level's texts, not again in its tokens
+    /// (which stay, each before its text): each text is in the view once.
+    #[test]
+    fn tokens_decoded_at_one_level_are_not_decoded_again() {
+        let nested = Decoding {
+            nested: true,
+            ..Decoding::default()
+        };
+        let once = super::tokens::tests::b64("the quarterly report is attached");
+        let twice = super::tokens::tests::b64(&super::tokens::tests::b64("jane@example.com"));
+        let raw = format!("a {once} b {twice} c");
+        let v = view(raw.as_bytes(), nested, Format::Text, &Hints::default(), &[])
+            .unwrap()
+            .unwrap();
+        let t = text(&v);
+        assert_eq!(t.matches("the quarterly report").count(), 1, "{t}");
+        assert_eq!(t.matches("jane@example.com").count(), 1, "{t}");
+        let at = t.find("jane").unwrap();
+        assert_eq!(&raw[v.raw_span(&(at..at + 16))], twice);
     }
 
     #[test]

@@ -1118,6 +1118,27 @@ mod issue_10 {
             assert_found(&format!("card {v} ok"), Format::Text, "credit_card", &v);
         }
     }
+
+    /// A value encoded twice, after a large base64 text: the second level decoded the first
+    /// level's tokens again (they stay in the layer, before their text), which spent the
+    /// decoded-bytes budget, and the tokens after were skipped without a word.
+    #[test]
+    fn a_value_encoded_twice_after_a_large_base64_text_is_found() {
+        let inner = b64(&b64("card 4111 1111 1111 1111"));
+        let mut harmless = String::new();
+        while harmless.len() < 700 << 10 {
+            harmless.push_str("The quarterly report is attached; nothing sensitive here.\n");
+        }
+        let body = format!(r#"{{"a":"{}","b":"{inner}"}}"#, b64(&harmless));
+        let scanner = Scanner::new(KindSet::all_built_ins());
+        let mut f = Findings::default();
+        let mut got = Vec::new();
+        scanner.scan_input(body.as_bytes(), Decoding::BODY, Format::Json, &mut f, |x| {
+            got.push((scanner.name(x.kind).to_string(), body[x.span].to_string()))
+        });
+        assert!(!f.incomplete);
+        assert_eq!(got, vec![("credit_card".to_string(), inner)]);
+    }
 }
 #[cfg(test)]
 mod custom_in_views {

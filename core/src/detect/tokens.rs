@@ -18,7 +18,7 @@
 
 use std::ops::Range;
 
-use super::decode::{Builder, Built};
+use super::decode::{Builder, Layer, OverBudget};
 
 /// The fewest base64 characters (without padding) a decoded token has.
 pub const MIN_BASE64: usize = 15;
@@ -28,8 +28,21 @@ pub const MIN_HEX: usize = 16;
 pub const MIN_LINE: usize = 16;
 /// Tokens are decoded within decoded tokens this many levels deep.
 pub const MAX_NESTING: usize = 2;
-/// At most this many bytes are decoded from the tokens of one input, all levels together.
+/// At least this many bytes are decoded from the tokens of one input, all levels together
+/// (see [`decoded_budget`]).
 pub const MAX_DECODED_BYTES: usize = 1 << 20;
+
+/// The bytes the tokens of an input of `len` bytes may decode to, all levels together:
+/// [`MAX_DECODED_BYTES`], or [`MAX_NESTING`] times the input when that is more. Text is at most
+/// three quarters of its token (base64; hex half; UTF-16 with half its characters ASCII, as
+/// [`utf16_text`] asks, three quarters), and each level looks for tokens only outside the
+/// tokens the levels below decoded, in a layer no longer than the input's (escapes and
+/// folding only shorten): no level decodes more than the input's length, and no body, however
+/// much encoded text it carries, runs out. One that would is refused ([`OverBudget`]), never
+/// left unsearched.
+pub fn decoded_budget(len: usize) -> usize {
+    MAX_DECODED_BYTES.max(len.saturating_mul(MAX_NESTING))
+}
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -107,30 +120,57 @@ fn at(t: &[u8], i: usize) -> Option<u8> {
     t.get(i).copied()
 }
 
+/// A token layer, and where the tokens decoded so far lie in it.
+pub(super) type TokenLayer = (Layer, Vec<Range<usize>>);
+
+/// A token, and the text it decodes to.
+pub(super) type Decoded = (Range<usize>, Vec<u8>);
+
 /// The decoding layer of `t`: every token that decodes to text followed by that text (between
 /// line feeds, so that it is a field of its own; found in it, a value maps to the whole token),
-/// or `None` when none does. `budget` bounds the decoded bytes, `limit` the layer's memory
-/// ([`super::decode::view_budget`]).
-pub(super) fn layer(t: &[u8], search: Search<'_>, budget: &mut usize, limit: usize) -> Built {
-    let found = find(t, search, budget);
+/// or `None` when none does; with it, where the tokens decoded so far lie in it (those of
+/// the `skip` of [`Search::Everywhere`] and the new ones, in order), for the next level to
+/// leave alone. `budget` bounds the decoded bytes ([`OverBudget`] when a token that decodes to
+/// text is left for want of it), `limit` the layer's memory ([`super::decode::view_budget`]).
+pub(super) fn layer(
+    t: &[u8],
+    search: Search<'_>,
+    budget: &mut usize,
+    limit: usize,
+) -> Result<Option<TokenLayer>, OverBudget> {
+    let found = find(t, search, budget)?;
     if found.is_empty() {
         return Ok(None);
     }
     let decoded: usize = found.iter().map(|(_, text)| text.len() + 2).sum();
     let mut out = Builder::new(t.len() + decoded, limit);
+    let old = match search {
+        Search::Everywhere { skip } => skip,
+        Search::Sparse { .. } => &[],
+    };
+    let mut spans = Vec::with_capacity(old.len() + found.len());
+    let mut old = old.iter().peekable();
+    // Bytes the units before a place add: the layer's offset of input offset `p` is `p + added`.
+    let mut added = 0;
     let mut pos = 0;
     for (span, text) in found {
+        while let Some(o) = old.next_if(|o| o.end <= span.start) {
+            spans.push(o.start + added..o.end + added);
+        }
         // The token stays (a run of digits may be a value and hex at once); its text follows.
         out.literals(pos, t.get(pos..span.end).unwrap_or_default());
+        spans.push(span.start + added..span.end + added);
         let mut decoded = Vec::with_capacity(text.len() + 2);
         decoded.push(b'\n');
         decoded.extend_from_slice(&text);
         decoded.push(b'\n');
         out.unit(span.start, span.len(), &decoded);
+        added += decoded.len();
         pos = span.end;
     }
+    spans.extend(old.map(|o| o.start + added..o.end + added));
     out.literals(pos, t.get(pos..).unwrap_or_default());
-    out.finish()
+    Ok(out.finish()?.map(|l| (l, spans)))
 }
 
 /// A quick filter: no byte of `w` is below `+` (0x2B). Bytes of base64 are all in `+`..`z`;
@@ -144,8 +184,10 @@ fn no_low_byte(w: u64) -> bool {
 /// Where to look for tokens in an input.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Search<'a> {
-    /// Every run of at least [`MIN_BASE64`] characters (decoded layers).
-    Everywhere,
+    /// Every run of at least [`MIN_BASE64`] characters (decoded layers) outside `skip`: the
+    /// tokens a level below decoded (sorted), which stay in the layer, each before its text,
+    /// and are not decoded again.
+    Everywhere { skip: &'a [Range<usize>] },
     /// The raw input, with the words the scan pass met that hold a digit and may belong to a
     /// token (`words`). Words of eight bytes are tested every [`SPARSE_STRIDE`] bytes, which
     /// finds every run of at least [`MIN_SPARSE`]; a shorter token is found from its digits
@@ -216,13 +258,17 @@ struct Finder<'t, 'b> {
     /// Everything before this has been looked at.
     done: usize,
     found: Vec<(Range<usize>, Vec<u8>)>,
+    /// The spans not to look in that end after `done`, in order ([`Search::Everywhere`]).
+    skip: &'t [Range<usize>],
+    /// A token that decodes to text was left for want of budget: the search stops.
+    over: bool,
 }
 
 impl Finder<'_, '_> {
     /// The runs that touch `place`: from the start of the first, up to past its end.
     fn visit(&mut self, place: Range<usize>) {
         let t = self.t;
-        if place.end <= self.done {
+        if self.over || place.end <= self.done {
             return;
         }
         let mut q = place.start.max(self.done);
@@ -241,69 +287,250 @@ impl Finder<'_, '_> {
             }
             q = group;
         }
-        while q < place.end {
+        while q < place.end && !self.over {
+            // A token decoded below is passed over; a run before one ends where it starts.
+            while self.skip.first().is_some_and(|s| s.end <= q) {
+                self.skip = self.skip.get(1..).unwrap_or_default();
+            }
+            let limit = match self.skip.first() {
+                Some(s) if s.start <= q => {
+                    q = s.end;
+                    continue;
+                }
+                Some(s) => s.start,
+                None => t.len(),
+            };
+            let t = t.get(..limit).unwrap_or(t);
             if !at(t, q).is_some_and(is_b64) {
                 q += 1;
                 continue;
             }
             let token = token_end(t, q);
-            let mut end = token.end;
-            if *self.budget > 0 && end - q >= MIN_BASE64 {
-                let mut text = decode(t, q, &token);
-                if text.is_none() && !token.one_line {
-                    // Lines joined as a block that is not one: the lines of full width may be
-                    // the block without what follows it (a MIME boundary), or the first line a
-                    // token of its own and the next a word of text (`…MTExMQ\nok`).
-                    let (line, _, hex) = line_end(t, q);
-                    for part_end in [token.full_end, line] {
-                        let part = Token {
-                            end: part_end,
-                            full_end: part_end,
-                            one_line: part_end == line,
-                            hex: if part_end == line {
-                                hex
-                            } else {
-                                DataChars {
-                                    raw: t.get(..part_end).unwrap_or(t),
-                                    i: q,
-                                }
-                                .all(|b| b.is_ascii_hexdigit())
-                            },
-                        };
-                        if part_end > q && part_end < token.end {
-                            text = decode(t, q, &part);
-                            end = part_end;
-                            if text.is_some() {
-                                break;
-                            }
-                        }
-                    }
-                }
-                if let Some(text) = text {
-                    *self.budget = self.budget.saturating_sub(text.len());
-                    self.found.push((q..end, text));
+            if token.end - q >= MIN_BASE64 {
+                if let Some(text) = decode(t, q, &token) {
+                    self.take(q..token.end, text);
+                } else if !token.one_line {
+                    self.block(t, q, token.end);
                 }
             }
-            q = end.max(q + 1);
+            q = token.end.max(q + 1);
         }
         self.done = q;
     }
+
+    /// The text of the token at `span`, within the budget.
+    fn take(&mut self, span: Range<usize>, text: Vec<u8>) {
+        match self.budget.checked_sub(text.len()) {
+            Some(left) => {
+                *self.budget = left;
+                self.found.push((span, text));
+            }
+            None => self.over = true,
+        }
+    }
+
+    /// Lines joined as a block (`q..end`) that is not one: the parts of it that are. The
+    /// lines of full width may be the block without what follows it (a MIME boundary), the
+    /// first line a token of its own and the next a word of text (`…MTExMQ\nok`), lines of
+    /// text be followed by binary or the other way round. One walk: from its first line, the
+    /// block is decoded up to the line where it stops being text; the lines before that one
+    /// are a token when they are text, and the search goes on from that line (from the next
+    /// when it was the first). Every line is decoded a bounded number of times, so a block of
+    /// binary lines costs its length, not its length times its lines.
+    fn block(&mut self, t: &[u8], q: usize, end: usize) {
+        let lines = block_lines(t, q, end);
+        let last = lines.len().saturating_sub(2);
+        let mut a = 0;
+        let mut whole_tried = true;
+        while a <= last && !self.over {
+            let j = match first_bad_line(t, &lines, a) {
+                Some(j) => j,
+                None => {
+                    if !whole_tried {
+                        if let Some((span, text)) = decode_lines(t, &lines, a, last + 1, false) {
+                            self.take(span, text);
+                            return;
+                        }
+                    }
+                    last
+                }
+            };
+            whole_tried = false;
+            let to = if j > a { j } else { a + 1 };
+            if let Some((span, text)) = decode_lines(t, &lines, a, to, true) {
+                self.take(span, text);
+            }
+            a = to;
+        }
+    }
 }
 
-/// The tokens of `t` that decode to text, in order, with their text.
+/// One line of a block ([`block_lines`]).
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    start: usize,
+    end: usize,
+    /// Its trailing `=`.
+    pads: usize,
+    /// Characters (padding aside) of the lines before it in the block.
+    chars_before: usize,
+    /// Lines before it in the block that are not all hex digits.
+    not_hex_before: usize,
+}
+
+/// The lines of the block `q..end` ([`token_end`]), and after them one empty line at `end`
+/// that counts them all.
+fn block_lines(t: &[u8], q: usize, end: usize) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let (mut j, mut chars_before, mut not_hex_before) = (q, 0, 0);
+    loop {
+        let (e, pads, hex) = line_end(t, j);
+        lines.push(Line {
+            start: j,
+            end: e,
+            pads,
+            chars_before,
+            not_hex_before,
+        });
+        chars_before += e - j - pads;
+        not_hex_before += usize::from(!hex);
+        match line_break(t, e) {
+            Some(sep) if e < end => j = e + sep,
+            _ => break,
+        }
+    }
+    lines.push(Line {
+        start: end,
+        end,
+        pads: 0,
+        chars_before,
+        not_hex_before,
+    });
+    lines
+}
+
+/// The lines `a..b` of a block: their raw bytes, characters, and whether they read as hex.
+fn lines_part(lines: &[Line], a: usize, b: usize) -> Option<(Range<usize>, usize, bool)> {
+    let (first, after) = (lines.get(a)?, lines.get(b)?);
+    let last = lines.get(b.checked_sub(1)?)?;
+    let n = after.chars_before - first.chars_before;
+    let hex = after.not_hex_before == first.not_hex_before;
+    Some((first.start..last.end, n, hex))
+}
+
+/// The text the lines `a..b` of a block decode to, with their span; `cut` drops a character
+/// the last line leaves unfinished (the lines after it hold the rest).
+fn decode_lines(
+    t: &[u8],
+    lines: &[Line],
+    a: usize,
+    b: usize,
+    cut: bool,
+) -> Option<(Range<usize>, Vec<u8>)> {
+    let (span, n, is_hex) = lines_part(lines, a, b)?;
+    let pads = lines.get(b.checked_sub(1)?)?.pads;
+    let raw = t.get(span.clone())?;
+    let chars = || DataChars { raw, i: 0 };
+    if n < MIN_BASE64 {
+        return None;
+    }
+    let text = if is_hex {
+        (n >= MIN_HEX && n.is_multiple_of(2) && pads == 0)
+            .then(|| text(|mode| hex(chars(), n, mode), || head(chars(), true), cut))
+            .flatten()
+    } else {
+        text(
+            |mode| base64(chars(), n, mode),
+            || head(chars(), false),
+            cut,
+        )
+    };
+    Some((span, text?))
+}
+
+/// The line of a block, from its line `a` on, at which its decoding stops being text (the
+/// last line when it fails only at its end), or `None` when it may be text to the end.
+fn first_bad_line(t: &[u8], lines: &[Line], a: usize) -> Option<usize> {
+    let b = lines.len().checked_sub(1)?;
+    let (span, n, is_hex) = lines_part(lines, a, b)?;
+    let raw = t.get(span)?;
+    let mut out = TextBytes::new(Mode::Check, 0);
+    let mut chars = DataChars { raw, i: 0 }.enumerate();
+    let bad = if is_hex && n.is_multiple_of(2) {
+        loop {
+            let Some((_, hi)) = chars.next() else {
+                break None;
+            };
+            let Some((k, lo)) = chars.next() else {
+                break None;
+            };
+            let byte = char::from(hi).to_digit(16).zip(char::from(lo).to_digit(16));
+            match byte.and_then(|(hi, lo)| u8::try_from(hi * 16 + lo).ok()) {
+                Some(v) if out.push(v).is_some() => {}
+                _ => break Some(k),
+            }
+        }
+    } else if is_hex {
+        // Hex digits that are not hex (an odd count) are not base64 either.
+        None
+    } else {
+        let (mut acc, mut bits) = (0u32, 0u32);
+        loop {
+            let Some((k, c)) = chars.next() else {
+                break None;
+            };
+            let Some(v) = sextet(c) else { break Some(k) };
+            acc = (acc << 6 | v) & 0x00FF_FFFF;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                if u8::try_from(acc >> bits & 0xFF)
+                    .ok()
+                    .and_then(|v| out.push(v))
+                    .is_none()
+                {
+                    break Some(k);
+                }
+            }
+        }
+    };
+    let Some(k) = bad else {
+        // Text to its end, or failing only there (an odd length, an unfinished character).
+        return if decode_lines(t, lines, a, b, false).is_some() {
+            None
+        } else {
+            Some(b - 1)
+        };
+    };
+    let from = lines.get(a)?.chars_before;
+    let rest = lines.get(a..b)?;
+    Some(
+        a + rest
+            .partition_point(|l| l.chars_before - from <= k)
+            .saturating_sub(1),
+    )
+}
+
+/// The tokens of `t` that decode to text, in order, with their text; [`OverBudget`] when
+/// `budget` runs out before every token that decodes is decoded.
 pub(super) fn find(
     t: &[u8],
     search: Search<'_>,
     budget: &mut usize,
-) -> Vec<(Range<usize>, Vec<u8>)> {
+) -> Result<Vec<Decoded>, OverBudget> {
     let mut finder = Finder {
         t,
         budget,
         done: 0,
         found: Vec::new(),
+        skip: match search {
+            Search::Everywhere { skip } => skip,
+            Search::Sparse { .. } => &[],
+        },
+        over: false,
     };
     match search {
-        Search::Everywhere => sweep::<8>(t, |c| finder.visit(c..c + 8)),
+        Search::Everywhere { .. } => sweep::<8>(t, |c| finder.visit(c..c + 8)),
         Search::Sparse { words } => {
             // The words the pass met and the tested words, merged in order of their starts
             // (the pass meets words in input order; sorted here if it ever did not).
@@ -331,7 +558,10 @@ pub(super) fn find(
             }
         }
     }
-    finder.found
+    if finder.over {
+        return Err(OverBudget);
+    }
+    Ok(finder.found)
 }
 
 /// Whether the line break of `sep` bytes at `j`, after a line of `width` characters, joins the
@@ -377,8 +607,6 @@ fn line_break(t: &[u8], i: usize) -> Option<usize> {
 /// A run of base64 characters, as [`token_end`] finds it.
 struct Token {
     end: usize,
-    /// The end of the block's lines of full width, before its last line (`end` for one line).
-    full_end: usize,
     /// No line break inside.
     one_line: bool,
     /// Its characters (padding and line breaks aside) are all hex digits.
@@ -393,25 +621,17 @@ fn token_end(t: &[u8], q: usize) -> Token {
     let mut one_line = true;
     // The first line's length: the lines of an encoded block all have it but the last.
     let mut width = None;
-    let mut full_end = None;
     loop {
         let line = j;
         let (end, pads, line_hex) = line_end(t, j);
         j = end;
         hex &= line_hex;
         let len = j - line;
-        let done = full_end;
-        let token = |end| Token {
-            end,
-            full_end: done.unwrap_or(end),
-            one_line,
-            hex,
-        };
+        let token = |end| Token { end, one_line, hex };
         if pads > 0 || len < MIN_LINE || width.is_some_and(|w| w != len) {
             return token(j);
         }
         width = Some(len);
-        full_end = Some(j);
         match line_break(t, j) {
             Some(sep) if at(t, j + sep).is_some_and(is_b64) && joins(t, j, sep, len) => {
                 let len = sep;
@@ -426,6 +646,8 @@ fn token_end(t: &[u8], q: usize) -> Token {
 /// The end of one line of base64 characters starting at `j` (its padding included), how many
 /// `=` it ends with, and whether its characters are all hex digits.
 fn line_end(t: &[u8], mut j: usize) -> (usize, usize, bool) {
+    #[cfg(test)]
+    let from = j;
     // Hex ids (trace ids, hashes) are the tokens most bodies carry: their digits are passed
     // eight at a time, then the rest of the line byte by byte.
     while let Some(w) = t.get(j..j + 8).and_then(|w| w.first_chunk::<8>()) {
@@ -444,6 +666,8 @@ fn line_end(t: &[u8], mut j: usize) -> (usize, usize, bool) {
         j += 1;
         pads += 1;
     }
+    #[cfg(test)]
+    tests::WALKED.set(tests::WALKED.get() + (j - from));
     (j, pads, hex)
 }
 
@@ -570,10 +794,14 @@ fn decode(t: &[u8], q: usize, token: &Token) -> Option<Vec<u8>> {
             // digits encode to `M`, `N`, `O`), and trying it costs most on the hex ids every
             // body carries (a trace id decodes some way as base64 before it fails).
             return (n >= MIN_HEX && n.is_multiple_of(2) && n == raw.len())
-                .then(|| text(|mode| hex(chars(), n, mode), || head(chars(), true)))
+                .then(|| text(|mode| hex(chars(), n, mode), || head(chars(), true), false))
                 .flatten();
         }
-        return text(|mode| base64(chars(), n, mode), || head(chars(), false));
+        return text(
+            |mode| base64(chars(), n, mode),
+            || head(chars(), false),
+            false,
+        );
     }
     let chars = || DataChars { raw, i: 0 };
     let n = chars().count();
@@ -582,22 +810,36 @@ fn decode(t: &[u8], q: usize, token: &Token) -> Option<Vec<u8>> {
     }
     if token.hex {
         return (n >= MIN_HEX && n.is_multiple_of(2) && !raw.contains(&b'='))
-            .then(|| text(|mode| hex(chars(), n, mode), || head(chars(), true)))
+            .then(|| text(|mode| hex(chars(), n, mode), || head(chars(), true), false))
             .flatten();
     }
-    text(|mode| base64(chars(), n, mode), || head(chars(), false))
+    text(
+        |mode| base64(chars(), n, mode),
+        || head(chars(), false),
+        false,
+    )
 }
 
-/// Decodes twice when the bytes may be UTF-8 text: once to check them, once to keep them.
+/// Decodes twice when the bytes may be UTF-8 text: once to check them, once to keep them (with
+/// `cut`, without a last character they leave unfinished).
 /// Bytes that start as UTF-16 text does (a byte order mark, or two ASCII characters each with
 /// a NUL byte before or after it) are decoded as UTF-16 instead: text saved by Windows tools,
 /// .NET and Java (`Encoding.Unicode`, `UTF_16LE`) before it is base64-encoded.
 fn text(
     decode: impl Fn(Mode) -> Option<Vec<u8>>,
     head: impl FnOnce() -> Option<[u8; 4]>,
+    cut: bool,
 ) -> Option<Vec<u8>> {
     if decode(Mode::Check).is_some() {
-        return decode(Mode::Keep).filter(|d| is_text(d));
+        let mut d = decode(Mode::Keep)?;
+        if cut {
+            if let Err(e) = std::str::from_utf8(&d) {
+                if e.error_len().is_none() {
+                    d.truncate(e.valid_up_to());
+                }
+            }
+        }
+        return is_text(&d).then_some(d);
     }
     // Binary is decoded whole again only when its first bytes are those of UTF-16 text.
     utf16_order(&head()?)?;
@@ -726,6 +968,75 @@ fn is_text(d: &[u8]) -> bool {
 pub(super) mod tests {
     use super::*;
 
+    thread_local! {
+        /// Bytes [`line_end`] walked on this thread: the work of the search for blocks.
+        pub(super) static WALKED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Lines of `width` base64 characters of pseudo-random bytes, joined by `sep`.
+    fn binary_lines(bytes: usize, width: usize, sep: &str) -> String {
+        let mut seed = 12345u64;
+        let bin: String = (0..bytes)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                char::from(seed as u8)
+            })
+            .collect();
+        // `b64` encodes the UTF-8 of its argument: bytes of 0x80 and more become two, which
+        // is as binary as one.
+        let b = b64(&bin);
+        b.as_bytes()
+            .chunks(width)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+
+    #[test]
+    fn text_lines_next_to_binary_lines_in_one_block_are_found() {
+        let text = b64(&"my card is 4111 1111 1111 1111, thanks. ".repeat(4));
+        let text: Vec<&str> = text
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let full = text.len() - 1; // the lines of full width
+        let bin = binary_lines(57 * 3, 76, "\n");
+        for t in [
+            format!("{}\n{bin}", text[..full].join("\n")),
+            format!("{bin}\n{}", text.join("\n")),
+            format!("{}\n--boundary--", text.join("\n")),
+        ] {
+            let got = texts(&t);
+            assert_eq!(got.len(), 1, "{t}: {got:?}");
+            assert!(got[0].1.starts_with("my card is 4111 1111"), "{got:?}");
+        }
+        // A token, and a word of text on the next line.
+        let got = texts(&format!("{}\nok", b64("4111111111111111 ok")));
+        assert_eq!(got[0].1, "4111111111111111 ok");
+    }
+
+    #[test]
+    fn blocks_of_binary_lines_are_searched_in_linear_time() {
+        // Each failed block used to be searched again from its next line to its end.
+        for sep in ["\r\n", "\n", " "] {
+            let t = format!(
+                "--b\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+                binary_lines(48 << 10, 76, sep)
+            );
+            WALKED.set(0);
+            assert_eq!(texts(&t), vec![], "{sep:?}");
+            let walked = WALKED.get();
+            assert!(
+                walked <= 4 * t.len(),
+                "{sep:?}: {walked} bytes walked for {}",
+                t.len()
+            );
+        }
+    }
+
     /// Standard base64 (RFC 4648 §4), padded: what the tests hide values in.
     pub(in crate::detect) fn b64(s: &str) -> String {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -744,10 +1055,23 @@ pub(super) mod tests {
 
     fn texts(t: &str) -> Vec<(String, String)> {
         let mut budget = MAX_DECODED_BYTES;
-        find(t.as_bytes(), Search::Everywhere, &mut budget)
+        find(t.as_bytes(), Search::Everywhere { skip: &[] }, &mut budget)
+            .unwrap()
             .into_iter()
             .map(|(r, d)| (t[r].to_string(), String::from_utf8(d).unwrap()))
             .collect()
+    }
+
+    #[test]
+    fn a_token_left_for_want_of_budget_is_over_budget() {
+        let t = format!("{} {}", b64("4111 1111 1111 1111"), b64("jane@example.com"));
+        let mut budget = 19;
+        let got = find(t.as_bytes(), Search::Everywhere { skip: &[] }, &mut budget);
+        assert_eq!(got.map(|f| f.len()), Err(OverBudget));
+        let mut budget = 19 + 16;
+        let got = find(t.as_bytes(), Search::Everywhere { skip: &[] }, &mut budget);
+        assert_eq!(got.map(|f| f.len()), Ok(2));
+        assert_eq!(budget, 0);
     }
 
     #[test]
@@ -859,17 +1183,17 @@ pub(super) mod tests {
         let mut budget = MAX_DECODED_BYTES;
         let s = t.find(&short).unwrap();
         let words: Vec<Range<usize>> = std::iter::once(s..s + short.len() - 1).collect();
-        let got = find(t.as_bytes(), Search::Sparse { words: &words }, &mut budget);
+        let got = find(t.as_bytes(), Search::Sparse { words: &words }, &mut budget).unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(got[1].1, b"123-45-6789");
-        let got = find(t.as_bytes(), Search::Sparse { words: &[] }, &mut budget);
+        let got = find(t.as_bytes(), Search::Sparse { words: &[] }, &mut budget).unwrap();
         assert_eq!(got.len(), 1, "a short token is found from its words only");
         // Any run of MIN_SPARSE, wherever it starts.
         let run = "NDExMTExMTExMTExMTExMQ";
         assert!(run.len() >= MIN_SPARSE);
         for pad in 0..20 {
             let t = format!("{}\"{run}\"", " ".repeat(pad));
-            let got = find(t.as_bytes(), Search::Sparse { words: &[] }, &mut budget);
+            let got = find(t.as_bytes(), Search::Sparse { words: &[] }, &mut budget).unwrap();
             assert_eq!(got.len(), 1, "{t}");
         }
     }
