@@ -1,7 +1,7 @@
 //! Peak heap memory of one body's scan (`Scanner::scan_input`, all detectors, every decoding),
 //! on 1 MiB bodies built to make the decoded views large, and on ordinary encoded text of the
-//! same size: the scan stays within about ten times the body, and refuses (`incomplete`)
-//! rather than take more. `cargo test --release -p iatp-core --test scan_memory -- --nocapture`
+//! same size: the scan stays within 13 times the body in the Wasm build (17 natively, where
+//! offsets and spans are 64-bit), and refuses (`incomplete`) rather than take more. `cargo test --release -p iatp-core --test scan_memory -- --nocapture`
 //! prints the table `docs/operations.md` cites.
 #![allow(unsafe_code)] // a counting global allocator is the only way to see the heap
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -109,6 +109,13 @@ fn peak() {
         ("mixed2", r"\\\\u0041\\\\", false),
         ("alt", r"\u0041\\", true),
         ("alt2", r"\u0041\u00e9", false),
+        // From a tester: unlike escapes beside digit words, and values found by the thousand
+        // (their list is the scan's other memory).
+        ("mixed+plus", r"1+\u0041\\%41", false),
+        ("alt digits", r"1\u0041\\", false),
+        ("email+esc", r"\u0041a@b.io ", false),
+        ("ip+esc", r"\u00411.1.1.1 ", false),
+        ("digits+plus", r"\u00411+1+1+1+1+1+1+1+", false),
     ];
     // Base64 text attachments (an A2A FilePart's `bytes`), whose text is escaped or folded in
     // its turn: ordinary bodies, never over the budget.
@@ -147,8 +154,13 @@ fn peak() {
         scanner.scan_input(&b, Decoding::BODY, Format::Json, &mut f, |_| k += 1);
         let peak = PEAK.load(Relaxed) - before;
         assert_eq!(f.incomplete, over, "{name}");
+        let factor = if cfg!(target_pointer_width = "32") {
+            13
+        } else {
+            17
+        };
         assert!(
-            peak <= 10 * b.len() + (3 << 20),
+            peak <= factor * b.len() + (3 << 20),
             "{name}: {peak} bytes for {}",
             b.len()
         );

@@ -34,7 +34,7 @@ pub use strict::MAX_CONFIG_BYTES;
 
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
 /// 256 MiB. The body is copied into the Wasm VM, whose linear memory is at most 4 GiB (32-bit),
-/// and its scan may take about ten times its size besides (the decoded views' budget,
+/// and its scan may take up to 13 times its size besides (the decoded views' budget,
 /// `detect::decode::view_budget`, and what the token search decodes): a limit beyond this
 /// could exhaust the VM instead of being answered.
 pub const MAX_MAX_BODY_BYTES: u64 = 256 * 1024 * 1024;
