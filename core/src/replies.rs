@@ -219,6 +219,11 @@ pub fn too_large(limit_bytes: u64, trace_id: &str) -> Vec<u8> {
     })
 }
 
+/// The 403 `error` when a `redact` rule refuses a body it cannot redact: a body labelled
+/// UTF-16/32 whose bytes, read as they are, hold values its text does not.
+pub const UNREDACTABLE_MESSAGE: &str =
+    "Request blocked: its body reads two ways (its charset and its bytes) and cannot be redacted";
+
 /// 413: the request's `part` (`headers` or `body`) holds so many encoded layers and escapes
 /// that its decoded views would be over [`crate::detect::decode::view_budget`].
 pub fn too_complex(part: &'static str, trace_id: &str) -> Vec<u8> {

@@ -10,7 +10,7 @@ use crate::detect::{Decoding, Finding, Findings, Format};
 use crate::events::{self, Stamp};
 use crate::header_map::HeaderMap;
 use crate::metrics::Tally;
-use crate::policy::{Decision, Mode, Policy, Rule, Verdict};
+use crate::policy::{Decision, Mode, Policy, Rule, RuleAction, Verdict};
 use crate::replies::{self, Reply, ReplyKind};
 use crate::rules::Facts;
 use crate::scrub::{self, scrub, BodyFormat};
@@ -536,7 +536,15 @@ impl Exchange {
                 );
                 Some(Reply {
                     kind: ReplyKind::Blocked,
-                    body: replies::block(&rule.message, &rule.name, &detected, &self.trace_id),
+                    body: {
+                        // A redact rule blocks only a body it cannot redact (one that reads
+                        // two ways): its own message would say the values were redacted.
+                        let message = match rule.action {
+                            RuleAction::Redact => replies::UNREDACTABLE_MESSAGE,
+                            RuleAction::Block | RuleAction::Warn => rule.message.as_str(),
+                        };
+                        replies::block(message, &rule.name, &detected, &self.trace_id)
+                    },
                 })
             }
             Verdict::Warn(warnings) => {

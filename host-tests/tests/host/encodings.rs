@@ -233,6 +233,10 @@ fn utf16_bodies_are_scanned_and_redacted_in_their_encoding() {
             .header("x-agent-trace-id", "utf16-label"),
     );
     assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(
+        r.json()["error"],
+        "Request blocked: its body reads two ways (its charset and its bytes) and cannot be redacted"
+    );
     stack.assert_never_reached_agent("utf16-label");
     let events = stack.events_for("utf16-label", 2);
     assert!(events[0].get("payload").is_none(), "{}", events[0]);
