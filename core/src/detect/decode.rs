@@ -1135,7 +1135,7 @@ mod tests {
             ..Decoding::default()
         };
         let once = super::tokens::tests::b64("the quarterly report is attached");
-        let twice = super::tokens::tests::b64(&super::tokens::tests::b64("jane@example.com"));
+        let twice = super::tokens::tests::b64(super::tokens::tests::b64("jane@example.com"));
         let raw = format!("a {once} b {twice} c");
         let v = view(raw.as_bytes(), nested, Format::Text, &Hints::default(), &[])
             .unwrap()

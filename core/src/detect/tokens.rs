@@ -996,7 +996,7 @@ pub(super) mod tests {
 
     #[test]
     fn text_lines_next_to_binary_lines_in_one_block_are_found() {
-        let text = b64(&"my card is 4111 1111 1111 1111, thanks. ".repeat(4));
+        let text = b64("my card is 4111 1111 1111 1111, thanks. ".repeat(4));
         let text: Vec<&str> = text
             .as_bytes()
             .chunks(76)
@@ -1038,10 +1038,10 @@ pub(super) mod tests {
     }
 
     /// Standard base64 (RFC 4648 §4), padded: what the tests hide values in.
-    pub(in crate::detect) fn b64(s: &str) -> String {
+    pub(in crate::detect) fn b64(s: impl AsRef<[u8]>) -> String {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let mut out = String::new();
-        for g in s.as_bytes().chunks(3) {
+        for g in s.as_ref().chunks(3) {
             let n = g.iter().fold(0u32, |a, &b| a << 8 | u32::from(b)) << (8 * (3 - g.len()));
             for k in 0..=g.len() {
                 out.push(A[(n >> (18 - 6 * k) & 63) as usize] as char);
@@ -1125,7 +1125,7 @@ pub(super) mod tests {
 
     #[test]
     fn mime_lines_are_one_token() {
-        let long = b64(&"my card is 4111 1111 1111 1111, thanks. ".repeat(3));
+        let long = b64("my card is 4111 1111 1111 1111, thanks. ".repeat(3));
         let lines: Vec<&str> = long
             .as_bytes()
             .chunks(76)
