@@ -947,6 +947,35 @@ mod issue_10 {
     }
 
     /// Variant 2: base64 with trailing junk, and base64 split by single spaces into groups.
+    /// Round 3: a harmless token joined to a value's token by a space or a line break reads as
+    /// one block, whose text glues the value to the text before it (`foobarbazqux4111…`). The
+    /// lines are read apart too, as a receiver decoding them one by one would.
+    #[test]
+    fn a_text_token_joined_to_a_value_token_does_not_hide_it() {
+        let values = [
+            ("credit_card", "4111111111111111"),
+            ("credit_card", "4111 1111 1111 1111"),
+            ("ssn", "123-45-6789"),
+            ("email", "jane.doe@example.com"),
+        ];
+        // Decoys of 16 and of 24 characters (a value's token may be as wide).
+        for decoy in ["foobarbazqux", "foobarbazquxfoobar"] {
+            let d = b64(decoy);
+            for (kind, value) in values {
+                for (how, v) in [("once", b64(value)), ("twice", b64(b64(value)))] {
+                    for sep in [" ", "\\n", "\\r\\n"] {
+                        let t = format!(r#"{{"t":"{d}{sep}{v}"}}"#);
+                        let got = found(&t, Format::Json);
+                        assert!(
+                            got.iter().any(|(k, _)| k == kind),
+                            "{how} {kind} after {decoy:?} ({sep:?}): {got:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn variant_base64_with_junk_or_spaces() {
         let b = b64("card 4111 1111 1111 1111");

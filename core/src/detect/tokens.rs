@@ -138,11 +138,13 @@ pub(super) fn layer(
     budget: &mut usize,
     limit: usize,
 ) -> Result<Option<TokenLayer>, OverBudget> {
-    let found = find(t, search, budget)?;
+    let (found, apart) = find_apart(t, search, budget)?;
     if found.is_empty() {
         return Ok(None);
     }
-    let decoded: usize = found.iter().map(|(_, text)| text.len() + 2).sum();
+    let decoded: usize = found.iter().map(|(_, text)| text.len() + 2).sum::<usize>()
+        + apart.iter().map(|(_, a)| a.len()).sum::<usize>();
+    let mut apart = apart.into_iter().peekable();
     let mut out = Builder::new(t.len() + decoded, limit);
     let old = match search {
         Search::Everywhere { skip } => skip,
@@ -153,17 +155,24 @@ pub(super) fn layer(
     // Bytes the units before a place add: the layer's offset of input offset `p` is `p + added`.
     let mut added = 0;
     let mut pos = 0;
-    for (span, text) in found {
+    for (k, (span, text)) in found.into_iter().enumerate() {
         while let Some(o) = old.next_if(|o| o.end <= span.start) {
             spans.push(o.start + added..o.end + added);
         }
         // The token stays (a run of digits may be a value and hex at once); its text follows.
         out.literals(pos, t.get(pos..span.end).unwrap_or_default());
         spans.push(span.start + added..span.end + added);
-        let mut decoded = Vec::with_capacity(text.len() + 2);
+        let lines = apart.next_if(|(i, _)| *i == k).map(|(_, a)| a);
+        let mut decoded = Vec::with_capacity(text.len() + 2 + lines.as_ref().map_or(0, Vec::len));
         decoded.push(b'\n');
         decoded.extend_from_slice(&text);
         decoded.push(b'\n');
+        if let Some(lines) = lines {
+            // The next level searches both: a token in the text may run over two lines (the
+            // text of a base64 block of base64), one in the lines apart may be glued to the
+            // text before it in the text.
+            decoded.extend_from_slice(&lines);
+        }
         out.unit(span.start, span.len(), &decoded);
         added += decoded.len();
         pos = span.end;
@@ -258,6 +267,9 @@ struct Finder<'t, 'b> {
     /// Everything before this has been looked at.
     done: usize,
     found: Vec<(Range<usize>, Vec<u8>)>,
+    /// For the blocks of several lines among `found` (their index): their lines' texts apart
+    /// ([`lines_apart`]).
+    apart: Vec<(usize, Vec<u8>)>,
     /// The spans not to look in that end after `done`, in order ([`Search::Everywhere`]).
     skip: &'t [Range<usize>],
     /// A token that decodes to text was left for want of budget: the search stops.
@@ -308,7 +320,13 @@ impl Finder<'_, '_> {
             let token = token_end(t, q);
             if token.end - q >= MIN_BASE64 {
                 if let Some(text) = decode(t, q, &token) {
-                    self.take(q..token.end, text);
+                    let apart = if token.one_line {
+                        Vec::new()
+                    } else {
+                        let lines = block_lines(t, q, token.end);
+                        lines_apart(t, &lines, 0, lines.len().saturating_sub(1))
+                    };
+                    self.take(q..token.end, text, apart);
                 } else if !token.one_line {
                     self.block(t, q, token.end);
                 }
@@ -318,11 +336,15 @@ impl Finder<'_, '_> {
         self.done = q;
     }
 
-    /// The text of the token at `span`, within the budget.
-    fn take(&mut self, span: Range<usize>, text: Vec<u8>) {
+    /// The text of the token at `span`, within the budget, and for a block its lines' texts
+    /// apart (not counted: never longer than the text).
+    fn take(&mut self, span: Range<usize>, text: Vec<u8>, apart: Vec<u8>) {
         match self.budget.checked_sub(text.len()) {
             Some(left) => {
                 *self.budget = left;
+                if !apart.is_empty() {
+                    self.apart.push((self.found.len(), apart));
+                }
                 self.found.push((span, text));
             }
             None => self.over = true,
@@ -348,7 +370,8 @@ impl Finder<'_, '_> {
                 None => {
                     if !whole_tried {
                         if let Some((span, text)) = decode_lines(t, &lines, a, last + 1, false) {
-                            self.take(span, text);
+                            let apart = lines_apart(t, &lines, a, last + 1);
+                            self.take(span, text, apart);
                             return;
                         }
                     }
@@ -358,11 +381,32 @@ impl Finder<'_, '_> {
             whole_tried = false;
             let to = if j > a { j } else { a + 1 };
             if let Some((span, text)) = decode_lines(t, &lines, a, to, true) {
-                self.take(span, text);
+                let apart = lines_apart(t, &lines, a, to);
+                self.take(span, text, apart);
             }
             a = to;
         }
     }
+}
+
+/// The texts of the lines `a..b` of a block, each read alone and followed by a line feed;
+/// nothing for a single line. A block decodes as one text, in which a line's text runs into
+/// the next one's: a value at the start of a line is glued to the text before it
+/// (`foobarbazqux` + `4111111111111111`), where a receiver that decodes the lines (or the
+/// space-joined groups) one by one sees it alone. Lines that do not decode alone (a width that
+/// is not a whole number of quanta, a character cut between lines) add only their line feed.
+fn lines_apart(t: &[u8], lines: &[Line], a: usize, b: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    if b.saturating_sub(a) < 2 {
+        return out;
+    }
+    for i in a..b {
+        if let Some((_, text)) = decode_lines(t, lines, i, i + 1, false) {
+            out.extend_from_slice(&text);
+        }
+        out.push(b'\n');
+    }
+    out
 }
 
 /// One line of a block ([`block_lines`]).
@@ -513,16 +557,29 @@ fn first_bad_line(t: &[u8], lines: &[Line], a: usize) -> Option<usize> {
 
 /// The tokens of `t` that decode to text, in order, with their text; [`OverBudget`] when
 /// `budget` runs out before every token that decodes is decoded.
+#[cfg(test)]
 pub(super) fn find(
     t: &[u8],
     search: Search<'_>,
     budget: &mut usize,
 ) -> Result<Vec<Decoded>, OverBudget> {
+    find_apart(t, search, budget).map(|(found, _)| found)
+}
+
+/// [`find`], and for the blocks of several lines among what it finds (their index) their
+/// lines' texts apart ([`lines_apart`]).
+#[allow(clippy::type_complexity)]
+fn find_apart(
+    t: &[u8],
+    search: Search<'_>,
+    budget: &mut usize,
+) -> Result<(Vec<Decoded>, Vec<(usize, Vec<u8>)>), OverBudget> {
     let mut finder = Finder {
         t,
         budget,
         done: 0,
         found: Vec::new(),
+        apart: Vec::new(),
         skip: match search {
             Search::Everywhere { skip } => skip,
             Search::Sparse { .. } => &[],
@@ -561,7 +618,7 @@ pub(super) fn find(
     if finder.over {
         return Err(OverBudget);
     }
-    Ok(finder.found)
+    Ok((finder.found, finder.apart))
 }
 
 /// Whether the line break of `sep` bytes at `j`, after a line of `width` characters, joins the
