@@ -947,6 +947,28 @@ mod issue_10 {
     }
 
     /// Variant 2: base64 with trailing junk, and base64 split by single spaces into groups.
+    /// Round 3: groups joined by underscores or tabs are a value alone on a line of their
+    /// own (a text body's, a JSON string's, escaped or not), and alone in a base64 token's text.
+    #[test]
+    fn unusual_separators_on_a_line_of_their_own() {
+        for (kind, v) in [
+            ("credit_card", "4111_1111_1111_1111"),
+            ("ssn", "123_45_6789"),
+            ("credit_card", "4111\t1111\t1111\t1111"),
+        ] {
+            assert_found(&format!("a\n{v}\nb"), Format::Text, kind, v);
+            assert_found(&format!("a\r\n{v}\r\nb"), Format::Text, kind, v);
+            let escaped = format!(r#"{{"t":"a\n{v}\nb"}}"#);
+            assert_found(&escaped, Format::Json, kind, v);
+            let token = b64(v);
+            assert_found(&format!(r#"{{"t":"{token}"}}"#), Format::Json, kind, &token);
+            assert_found(&token, Format::Text, kind, &token);
+        }
+        // Still not in a list, one number per line, nor inside a line of prose or code.
+        assert!(found("4111\n1111\n1111\n1111\n", Format::Text).is_empty());
+        assert!(found("x = f(4111_1111_1111_1111)\n", Format::Text).is_empty());
+    }
+
     /// Round 3: a harmless token joined to a value's token by a space or a line break reads as
     /// one block, whose text glues the value to the text before it (`foobarbazqux4111…`). The
     /// lines are read apart too, as a receiver decoding them one by one would.
