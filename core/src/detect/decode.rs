@@ -83,6 +83,8 @@ pub struct View {
     /// Bytes the layers hold (their bytes and maps, as allocated).
     spent: usize,
     limit: usize,
+    /// Its first layers undid JSON or percent escapes.
+    escaped: bool,
 }
 
 /// A view would need more memory than [`view_budget`] allows: what it would have found is
@@ -139,7 +141,14 @@ impl View {
             layers: Vec::new(),
             spent: 0,
             limit,
+            escaped: false,
         }
+    }
+
+    /// Whether its first layers undid JSON or percent escapes (tokens were then searched in
+    /// the unescaped text: see [`raw_tokens`]).
+    pub fn escaped(&self) -> bool {
+        self.escaped
     }
 
     /// The decoded bytes (the top layer's).
@@ -475,6 +484,7 @@ fn view_within(
     if how.percent && !v.is_empty() {
         percent_again(&mut v, input, 1)?;
     }
+    v.escaped = !v.is_empty();
     // Decoded escapes may be non-ASCII even when the input is not.
     let non_ascii = if v.is_empty() {
         hints.non_ascii
@@ -533,6 +543,19 @@ fn view_within(
             }
         }
     }
+    Ok((!v.is_empty()).then_some(v))
+}
+
+/// The tokens of the raw input, read as they are, on their own (one level): for a receiver
+/// that does not undo the escapes the view undid first, whose escapes may cut a token (`%34`
+/// then `313131…`: percent-decoding takes the hex token's first two digits). `words` are the
+/// pass's ([`super::tokens::Search::Sparse`]).
+pub(super) fn raw_tokens(input: &[u8], words: &[Range<usize>]) -> Result<Option<View>, OverBudget> {
+    let mut v = View::new(view_budget(input.len()));
+    let mut budget = tokens::decoded_budget(input.len());
+    let search = tokens::Search::Sparse { words };
+    let layer = tokens::layer(input, search, &mut budget, v.room())?;
+    v.push(Ok(layer.map(|(layer, _)| layer)))?;
     Ok((!v.is_empty()).then_some(v))
 }
 

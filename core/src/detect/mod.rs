@@ -297,65 +297,84 @@ impl Scanner {
             Ok(view) => view,
             Err(decode::OverBudget) => return (found, false),
         };
-        let raw_count = found.len();
+        let escaped = view.as_ref().is_some_and(decode::View::escaped);
         if let Some(view) = view {
-            let (_, mut decoded) = scan::scan(self, view.bytes(), format);
-            for f in &mut decoded {
-                f.span = view.raw_span(&f.span);
+            merge(&mut found, self.scan_view(&view, format));
+        }
+        if decoding.nested && escaped {
+            // A receiver that does not undo the escapes reads the raw input's tokens as they
+            // are, and an escape may cut one (`%34` + `313131…`: percent-decoding takes the first
+            // two digits of a hex token): the raw input's tokens are searched on their own too.
+            match decode::raw_tokens(input, words) {
+                Ok(Some(view)) => merge(&mut found, self.scan_view(&view, format)),
+                Ok(None) => {}
+                Err(decode::OverBudget) => return (found, false),
             }
-            // Custom detectors report after the pass: in input order, as the raw list is.
-            decoded.sort_by_key(|f| f.span.start);
-            // Both lists are in input order: one walk finds the values the raw scan missed, and
-            // the values it saw only in part (`doe@example.com` of `jane\u{200b}.doe@…`): a
-            // decoded value that covers raw ones takes their place; one inside a raw value
-            // (an e-mail in a JWT's payload) is already counted; one that overlaps raw ones
-            // partly counts beside them.
-            let mut replaced = vec![false; raw_count];
-            let mut j = 0;
-            for f in decoded {
-                let span = f.span.clone();
-                while j < raw_count && found.get(j).is_some_and(|r| r.span.end <= span.start) {
-                    j += 1;
-                }
-                let mut k = j;
-                let mut covers = true;
-                while let Some(r) = found
-                    .get(k)
-                    .filter(|r| k < raw_count && r.span.start < span.end)
-                {
-                    covers &=
-                        span.start <= r.span.start && r.span.end <= span.end && span != r.span;
-                    k += 1;
-                }
-                if k == j || covers {
-                    for flag in replaced.iter_mut().take(k).skip(j) {
-                        *flag = true;
-                    }
-                    found.push(f);
-                } else if !found.get(j..k).is_some_and(|raw| {
-                    raw.iter()
-                        .any(|r| r.span.start <= f.span.start && f.span.end <= r.span.end)
-                }) {
-                    // Overlapping a raw value of another extent without containing it
-                    // (`4111<NBSP>1111 1111 1111 22`: a phone raw, a card decoded): both count,
-                    // and the spans merge where they are scrubbed.
-                    found.push(f);
-                }
-            }
-            let mut n = 0;
-            found.retain(|_| {
-                n += 1;
-                !replaced.get(n - 1).copied().unwrap_or(false)
-            });
-            found.sort_by_key(|f| f.span.start);
         }
         (found, true)
+    }
+
+    /// The values a view holds, with their spans in the input, in input order.
+    fn scan_view(&self, view: &decode::View, format: Format) -> Vec<Finding> {
+        let (_, mut decoded) = scan::scan(self, view.bytes(), format);
+        for f in &mut decoded {
+            f.span = view.raw_span(&f.span);
+        }
+        // Custom detectors report after the pass: in input order, as the raw list is.
+        decoded.sort_by_key(|f| f.span.start);
+        decoded
     }
 
     /// Scans without decoding, as text.
     pub fn scan(&self, input: &[u8], findings: &mut Findings, on_match: impl FnMut(Finding)) {
         self.scan_input(input, Decoding::default(), Format::Text, findings, on_match);
     }
+}
+
+/// Adds what a decoded view found (`decoded`, in input order) to `found` (in input order, and
+/// so it stays). Both lists are in input order: one walk finds the values the raw scan missed,
+/// and the values it saw only in part (`doe@example.com` of `jane\u{200b}.doe@…`): a decoded
+/// value that covers found ones takes their place; one inside a found value (an e-mail in a
+/// JWT's payload) is already counted; one that overlaps found ones partly counts beside them.
+fn merge(found: &mut Vec<Finding>, decoded: Vec<Finding>) {
+    let raw_count = found.len();
+    let mut replaced = vec![false; raw_count];
+    let mut j = 0;
+    for f in decoded {
+        let span = f.span.clone();
+        while j < raw_count && found.get(j).is_some_and(|r| r.span.end <= span.start) {
+            j += 1;
+        }
+        let mut k = j;
+        let mut covers = true;
+        while let Some(r) = found
+            .get(k)
+            .filter(|r| k < raw_count && r.span.start < span.end)
+        {
+            covers &= span.start <= r.span.start && r.span.end <= span.end && span != r.span;
+            k += 1;
+        }
+        if k == j || covers {
+            for flag in replaced.iter_mut().take(k).skip(j) {
+                *flag = true;
+            }
+            found.push(f);
+        } else if !found.get(j..k).is_some_and(|raw| {
+            raw.iter()
+                .any(|r| r.span.start <= f.span.start && f.span.end <= r.span.end)
+        }) {
+            // Overlapping a raw value of another extent without containing it
+            // (`4111<NBSP>1111 1111 1111 22`: a phone raw, a card decoded): both count, and
+            // the spans merge where they are scrubbed.
+            found.push(f);
+        }
+    }
+    let mut n = 0;
+    found.retain(|_| {
+        n += 1;
+        !replaced.get(n - 1).copied().unwrap_or(false)
+    });
+    found.sort_by_key(|f| f.span.start);
 }
 
 #[cfg(test)]
@@ -947,6 +966,28 @@ mod issue_10 {
     }
 
     /// Variant 2: base64 with trailing junk, and base64 split by single spaces into groups.
+    /// Round 3: an escape right before a token cuts it in the unescaped text (`%34` takes the
+    /// first two digits of a hex token); a receiver that does not unescape reads it whole.
+    #[test]
+    fn an_escape_before_a_token_does_not_cut_it() {
+        for (kind, value) in [
+            ("credit_card", "4111111111111111"),
+            ("email", "jane.doe@example.com"),
+            ("ssn", "123-45-6789"),
+        ] {
+            let hex: String = value.bytes().map(|b| format!("{b:02x}")).collect();
+            let token = b64(value);
+            for t in [
+                format!(r#"{{"t":"see %{hex}"}}"#),
+                format!("see %{hex}"),
+                format!(r#"{{"t":"see %25{token}"}}"#),
+            ] {
+                let got = found(&t, Format::Json);
+                assert!(got.iter().any(|(k, _)| k == kind), "{t}: {got:?}");
+            }
+        }
+    }
+
     /// Round 3: groups joined by underscores or tabs are a value alone on a line of their
     /// own (a text body's, a JSON string's, escaped or not), and alone in a base64 token's text.
     #[test]
