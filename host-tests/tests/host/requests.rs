@@ -267,7 +267,10 @@ fn warning_answers_449_until_the_caller_confirms_with_its_token() {
         got[0]["headers"].get("x-user-override").is_none(),
         "the token is for the filter: {got:?}"
     );
-    let events = stack.events_for("confirm-1", 6);
+    // Two lines for the first 449 and for each of the three forgeries on this trace id, then
+    // the override's `request`, `override` and `response`: waiting for fewer lines raced
+    // Envoy's log flush.
+    let events = stack.events_for("confirm-1", 11);
     let over: Vec<&Value> = events.iter().filter(|e| e["type"] == "override").collect();
     assert_eq!(over.len(), 1);
     assert_eq!(over[0]["token_id"], token.split('.').nth(1).unwrap());
