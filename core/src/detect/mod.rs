@@ -965,7 +965,6 @@ mod issue_10 {
         }
     }
 
-    /// Variant 2: base64 with trailing junk, and base64 split by single spaces into groups.
     /// Round 3: an escape right before a token cuts it in the unescaped text (`%34` takes the
     /// first two digits of a hex token); a receiver that does not unescape reads it whole.
     #[test]
@@ -988,31 +987,10 @@ mod issue_10 {
         }
     }
 
-    /// Round 3: groups joined by underscores or tabs are a value alone on a line of their
-    /// own (a text body's, a JSON string's, escaped or not), and alone in a base64 token's text.
-    #[test]
-    fn unusual_separators_on_a_line_of_their_own() {
-        for (kind, v) in [
-            ("credit_card", "4111_1111_1111_1111"),
-            ("ssn", "123_45_6789"),
-            ("credit_card", "4111\t1111\t1111\t1111"),
-        ] {
-            assert_found(&format!("a\n{v}\nb"), Format::Text, kind, v);
-            assert_found(&format!("a\r\n{v}\r\nb"), Format::Text, kind, v);
-            let escaped = format!(r#"{{"t":"a\n{v}\nb"}}"#);
-            assert_found(&escaped, Format::Json, kind, v);
-            let token = b64(v);
-            assert_found(&format!(r#"{{"t":"{token}"}}"#), Format::Json, kind, &token);
-            assert_found(&token, Format::Text, kind, &token);
-        }
-        // Still not in a list, one number per line, nor inside a line of prose or code.
-        assert!(found("4111\n1111\n1111\n1111\n", Format::Text).is_empty());
-        assert!(found("x = f(4111_1111_1111_1111)\n", Format::Text).is_empty());
-    }
-
-    /// Round 3: a harmless token joined to a value's token by a space or a line break reads as
-    /// one block, whose text glues the value to the text before it (`foobarbazqux4111…`). The
-    /// lines are read apart too, as a receiver decoding them one by one would.
+    /// Round 3: a harmless token joined to a value's token by a space reads as one block of
+    /// groups, whose text glues the value to the text before it (`foobarbazqux4111…`); the
+    /// groups are read apart too, as the tokens they look like. Joined by a line break, they
+    /// are a block of lines, which every receiver decodes as one text, glued: so does the view.
     #[test]
     fn a_text_token_joined_to_a_value_token_does_not_hide_it() {
         let values = [
@@ -1026,19 +1004,36 @@ mod issue_10 {
             let d = b64(decoy);
             for (kind, value) in values {
                 for (how, v) in [("once", b64(value)), ("twice", b64(b64(value)))] {
-                    for sep in [" ", "\\n", "\\r\\n"] {
-                        let t = format!(r#"{{"t":"{d}{sep}{v}"}}"#);
-                        let got = found(&t, Format::Json);
-                        assert!(
-                            got.iter().any(|(k, _)| k == kind),
-                            "{how} {kind} after {decoy:?} ({sep:?}): {got:?}"
-                        );
-                    }
+                    let t = format!(r#"{{"t":"{d} {v}"}}"#);
+                    let got = found(&t, Format::Json);
+                    assert!(
+                        got.iter().any(|(k, _)| k == kind),
+                        "{how} {kind} after {decoy:?}: {got:?}"
+                    );
                 }
             }
         }
     }
 
+    /// Reading a block's lines apart would make values of digit runs a line break cuts, and
+    /// table rows are no fields of their own: neither is a value (a fresh tester's finds).
+    #[test]
+    fn rows_and_lines_of_attachments_are_not_values() {
+        // base64 of "id,value\n0000000000000000000000004111111111111111,ok\n", in lines of 44.
+        let mime = "aWQsdmFsdWUKMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAw\nNDExMTExMTExMTExMTExMSxvawo=";
+        assert_eq!(found(mime, Format::Text), vec![]);
+        for row in [
+            "id\tq1\tq2\tq3\n4111\t1111\t1111\t1111\n",
+            "files:\n4111/1111/1111/1111\n",
+            "ID    A     B     C\n4111  1111  1111  1111\n",
+            "build_2024_0115_1234_5678\n4111_1111_1111_1111\n",
+            "files\n123_45_6789\nend",
+        ] {
+            assert_eq!(found(row, Format::Text), vec![], "{row:?}");
+        }
+    }
+
+    /// Variant 2: base64 with trailing junk, and base64 split by single spaces into groups.
     #[test]
     fn variant_base64_with_junk_or_spaces() {
         let b = b64("card 4111 1111 1111 1111");

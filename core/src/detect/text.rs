@@ -78,36 +78,12 @@ pub(super) fn word_end(t: &[u8], i: usize) -> usize {
         .map_or(t.len(), |p| i + p)
 }
 
-/// Whether `start..end` is a field of its own: the whole string, value or line around it (a
-/// line of a text body, a line of a JSON string once unescaped, the text of a base64 token,
-/// which the decoded view puts between line feeds).
+/// Whether `start..end` is a field of its own: the whole string, value or line around it.
 pub(super) fn alone(text: &[u8], start: usize, end: usize) -> bool {
-    // A value whose groups are joined by line breaks is no line of its own (a list of numbers,
-    // one per line, would be).
-    let line = !text
-        .get(start..end)
-        .unwrap_or_default()
-        .iter()
-        .any(|&b| b == b'\n' || b == b'\r');
-    let opens = |b: Option<u8>| {
-        b.is_none_or(|b| matches!(b, b'"' | b'\'' | b'=' | b':' | b'>') || (line && b == b'\n'))
-    };
-    let closes = |b: Option<u8>| {
-        b.is_none_or(|b| {
-            matches!(b, b'"' | b'\'' | b'&' | b',' | b';' | b'<')
-                || (line && matches!(b, b'\n' | b'\r'))
-        })
-    };
-    // A line of a JSON string, its line breaks still escaped (`"a\n4111_1111…\nb"`).
-    let escaped_break = |at: usize| {
-        matches!(
-            text.get(at..at + 2),
-            Some([b'\\', b'n']) | Some([b'\\', b'r'])
-        )
-    };
-    let opened = opens(before(text, start)) || (line && start >= 2 && escaped_break(start - 2));
-    let closed = closes(at(text, end)) || (line && escaped_break(end));
-    opened && closed
+    let opens = |b: Option<u8>| b.is_none_or(|b| matches!(b, b'"' | b'\'' | b'=' | b':' | b'>'));
+    let closes =
+        |b: Option<u8>| b.is_none_or(|b| matches!(b, b'"' | b'\'' | b'&' | b',' | b';' | b'<'));
+    opens(before(text, start)) && closes(at(text, end))
 }
 
 /// A separator between digit groups.

@@ -389,15 +389,18 @@ impl Finder<'_, '_> {
     }
 }
 
-/// The texts of the lines `a..b` of a block, each read alone and followed by a line feed;
-/// nothing for a single line. A block decodes as one text, in which a line's text runs into
-/// the next one's: a value at the start of a line is glued to the text before it
-/// (`foobarbazqux` + `4111111111111111`), where a receiver that decodes the lines (or the
-/// space-joined groups) one by one sees it alone. Lines that do not decode alone (a width that
-/// is not a whole number of quanta, a character cut between lines) add only their line feed.
+/// The texts of the groups `a..b` of a block of groups joined by single spaces, each read
+/// alone and followed by a line feed; nothing for a block of lines, or of one group. A block
+/// decodes as one text, in which a group's text runs into the next one's: a value at the start
+/// of a group is glued to the text before it (`foobarbazqux` + `4111111111111111`), where a
+/// receiver that takes the groups for the tokens they look like sees it alone. A block of lines
+/// (MIME, PEM) is one token to every receiver, which reads its text glued as the view does
+/// (and reading its lines apart would make values of digit runs that a line break cuts).
+/// Groups that do not decode alone add only their line feed.
 fn lines_apart(t: &[u8], lines: &[Line], a: usize, b: usize) -> Vec<u8> {
     let mut out = Vec::new();
-    if b.saturating_sub(a) < 2 {
+    let spaced = lines.get(a).is_some_and(|l| at(t, l.end) == Some(b' '));
+    if b.saturating_sub(a) < 2 || !spaced {
         return out;
     }
     for i in a..b {
