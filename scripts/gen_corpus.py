@@ -432,6 +432,9 @@ def negatives():
                           "\t".join(str(R.randint(1990, 2030)) for _ in range(4)),
                           f"{R.randint(1990, 2030)}/{R.randint(1990, 2030)}/{R.randint(1990, 2030)}/{R.randint(1990, 2030)}",
                           f"1.{R.randint(0, 9)}.{R.randint(0, 99)}.{R.randint(0, 999)}"]), 12)
+    # Code: scope operators are not IPv6 addresses.
+    add(lambda: R.choice(["use std::io;", "Foo::bar()", "a::b::c", f"let v = Vec2::new({R.randint(1, 9)}, 2);",
+                          "f64::EPSILON", "std::f64::consts::PI", "dead::beef"]), 10)
     return out
 
 

@@ -1,7 +1,9 @@
 //! IP addresses. IPv4: four decimal octets up to 255, no leading zeros, not part of a longer
 //! dotted number, not a version (`version 1.2.3.4`). IPv6: hex groups of up to four digits,
 //! eight of them or fewer with one `::`, optionally ending in an IPv4 address; times
-//! (`12:34:56`) and MAC addresses are not IPv6 addresses.
+//! (`12:34:56`) and MAC addresses are not IPv6 addresses. An IPv6 address is a whole token
+//! with a decimal digit in it: scope operators in code (`std::io`, `Foo::bar()`, `f32::add(`,
+//! `a::b::c`), hex words (`dead::beef`) and a bare `::` are not addresses.
 
 use super::catalogue::{BuiltIn, DigitWord, Stop};
 use super::text::{at, before, digit, has_cue, run_start};
@@ -10,7 +12,7 @@ pub(super) struct IpAddress;
 
 impl BuiltIn for IpAddress {
     const NAME: &'static str = "ip_address";
-    const FINDS: &'static str = "IPv4 (four octets up to 255, no leading zeros, not after `version`/`release`/`build`) and IPv6 (full, `::`-compressed, with an IPv4 tail). Times and MAC addresses are not IPv6.";
+    const FINDS: &'static str = "IPv4 (four octets up to 255, no leading zeros, not after `version`/`release`/`build`) and IPv6 (full, `::`-compressed, with an IPv4 tail; a whole token with a decimal digit). Times, MAC addresses and code scopes (`std::io`, `Foo::bar`) are not IPv6.";
     const DIGIT_WORD: bool = true;
     /// Digits and a dot (IPv4), or a hex group and a colon (IPv6).
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
@@ -48,6 +50,11 @@ const VERSION_CUES: &[&str] = &["version", "ver.", "release", "build", "firmware
 
 fn is_hex(b: u8) -> bool {
     b.is_ascii_hexdigit()
+}
+
+/// A byte that glues a token to an IPv6 address: letters, digits and `_` of an identifier.
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// One octet at `i`: its end.
@@ -91,7 +98,7 @@ pub(super) fn match_v4(t: &[u8], start: usize) -> Option<usize> {
 /// At a hex word start or a `::`: an IPv6 address.
 pub(super) fn match_v6(t: &[u8], start: usize) -> Option<usize> {
     let continues = |b: u8| is_hex(b) || b == b':' || b == b'.';
-    if before(t, start).is_some_and(continues) {
+    if before(t, start).is_some_and(|b| continues(b) || is_ident(b)) {
         return None;
     }
     let mut i = start;
@@ -138,8 +145,16 @@ pub(super) fn match_v6(t: &[u8], start: usize) -> Option<usize> {
             break;
         }
     }
-    if at(t, end)
-        .is_some_and(|b| is_hex(b) || b == b':' || (b == b'.' && digit(t, end + 1).is_some()))
+    // Glued to an identifier (`Foo::bar`) or called (`f32::add(`): code, not an address.
+    if at(t, end).is_some_and(|b| {
+        is_ident(b) || b == b':' || b == b'(' || (b == b'.' && digit(t, end + 1).is_some())
+    }) {
+        return None;
+    }
+    // Hex words only (`dead::beef`, `a::b`): names, not addresses.
+    if !t
+        .get(start..end)
+        .is_some_and(|a| a.iter().any(u8::is_ascii_digit))
     {
         return None;
     }
@@ -197,5 +212,76 @@ mod tests {
         assert_eq!(v6("x 1:2:3:4:5:6:7:8:9 y", 2), None, "nine groups");
         assert_eq!(v6("x 12345::1 y", 2), None, "long group");
         assert_eq!(v6("x :: y", 2), None, "bare ::");
+    }
+
+    /// The IP addresses the whole scanner finds in `text` (as a body is scanned).
+    fn found(text: &str) -> Vec<&str> {
+        use crate::detect::{Decoding, Findings, Format, KindSet, Scanner};
+        let scanner = Scanner::new(KindSet::all_built_ins());
+        let mut out = Vec::new();
+        scanner.scan_input(
+            text.as_bytes(),
+            Decoding::BODY,
+            Format::Text,
+            &mut Findings::default(),
+            |f| {
+                if scanner.name(f.kind) == IpAddress::NAME {
+                    out.push(&text[f.span]);
+                }
+            },
+        );
+        out
+    }
+
+    #[test]
+    fn ipv6_whole_tokens() {
+        for a in [
+            "2001:db8::8a2e:370:7334",
+            "fe80::1",
+            "::1",
+            "::ffff:192.0.2.1",
+            "2001:0db8:0000:0000:0000:ff00:0042:8329",
+            "2001:db8:0:0:1:0:0:1",
+        ] {
+            for text in [
+                format!("peer {a} up"),
+                format!("[{a}]:443"),
+                format!("addr={a},"),
+                format!("({a})"),
+                a.to_string(),
+            ] {
+                assert_eq!(found(&text), [a], "{text}");
+            }
+        }
+        assert_eq!(found("fe80::1%eth0"), ["fe80::1"]);
+    }
+
+    #[test]
+    fn ipv6_not_code() {
+        for text in [
+            "use std::io;",
+            "Foo::bar()",
+            "a::b::c",
+            "let x = Vec2::new(1, 2);",
+            "u8::MAX",
+            "i32::from(x)",
+            "f64::EPSILON",
+            "f32::add(a, b)",
+            "std::f64::consts::PI",
+            "C::f()",
+            "dead::beef",
+            "cafe::babe",
+            "a::b",
+            "x :: y",
+            "::",
+            "ab::cd::ef",
+            "x::1",
+            "_a1::2",
+            "fe80::1x",
+            "2001:db8::1_a",
+            "<T as Trait>::Item",
+        ] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
     }
 }
