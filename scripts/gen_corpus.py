@@ -435,6 +435,9 @@ def negatives():
     # Code: scope operators are not IPv6 addresses.
     add(lambda: R.choice(["use std::io;", "Foo::bar()", "a::b::c", f"let v = Vec2::new({R.randint(1, 9)}, 2);",
                           "f64::EPSILON", "std::f64::consts::PI", "dead::beef"]), 10)
+    # Git and SSH remotes are not e-mail addresses.
+    add(lambda: R.choice(["git clone git@github.com:acme/widgets.git", "ssh://git@github.com/acme/widgets.git",
+                          "deploy@build.example.com:~/releases", "url = git@gitlab.example.org:group/repo.git"]), 8)
     return out
 
 

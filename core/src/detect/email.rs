@@ -4,6 +4,11 @@
 //!
 //! The atom characters that delimit fields in URLs, JSON and code (`'/=?&{|}`) are left out,
 //! so that `?email=jane@example.com` yields `jane@example.com`, not `email=jane@...`.
+//!
+//! Git and SSH remotes are not addresses: the SCP form `git@github.com:acme/widgets.git` (a
+//! domain followed by `:` and a path or port) and the user of a URL (`ssh://git@host/...`).
+//! A colon that ends a sentence or a field (`jane@example.com: hi`, `mailto:` before it) is
+//! no path.
 
 use std::ops::Range;
 
@@ -13,7 +18,7 @@ pub(super) struct Email;
 
 impl BuiltIn for Email {
     const NAME: &'static str = "email";
-    const FINDS: &'static str = "`local@domain.tld`: a local part of RFC 5322 atom characters except those that delimit URL and JSON fields (letters, digits, `.!#$%*+-^_~`; at most 64, no leading, trailing or doubled dot), at least two domain labels, TLD of letters or punycode (`xn--`).";
+    const FINDS: &'static str = "`local@domain.tld`: a local part of RFC 5322 atom characters except those that delimit URL and JSON fields (letters, digits, `.!#$%*+-^_~`; at most 64, no leading, trailing or doubled dot), at least two domain labels, TLD of letters or punycode (`xn--`). Git/SSH remotes (`git@host:path`, `ssh://git@host/`) are not addresses.";
     const STOPS: &'static [u8] = b"@";
     #[inline]
     fn at_stop(t: &[u8], i: usize) -> Stop {
@@ -45,6 +50,11 @@ fn is_domain(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')
 }
 
+/// A byte that starts the path (or port) of an SCP-style remote after `host:`.
+fn is_path_start(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'/' | b'~' | b'.' | b'_' | b'-')
+}
+
 /// The address around the `@` at `at_pos`, if there is one.
 pub(super) fn match_around(text: &[u8], at_pos: usize) -> Option<Range<usize>> {
     // Local part, backwards, bounded.
@@ -73,6 +83,10 @@ pub(super) fn match_around(text: &[u8], at_pos: usize) -> Option<Range<usize>> {
     if local.is_empty() || local.ends_with(b".") {
         return None;
     }
+    // The user of a URL (`ssh://git@host/...`): a login, not an address.
+    if start >= 3 && text.get(start - 3..start) == Some(b"://") {
+        return None;
+    }
 
     // Domain, forwards, bounded.
     let dom_start = at_pos + 1;
@@ -86,6 +100,10 @@ pub(super) fn match_around(text: &[u8], at_pos: usize) -> Option<Range<usize>> {
     // A trailing dot ends the sentence, not the domain.
     while end > dom_start && text.get(end - 1) == Some(&b'.') {
         end -= 1;
+    }
+    // `user@host:path` is an SCP-style git/ssh remote.
+    if text.get(end) == Some(&b':') && text.get(end + 1).is_some_and(|&b| is_path_start(b)) {
+        return None;
     }
     let domain = text.get(dom_start..end)?;
     if domain.len() > MAX_DOMAIN {
@@ -160,5 +178,38 @@ mod tests {
         }
         let long_local = format!("{}@example.com", "a".repeat(65));
         assert_eq!(email(&long_local), None);
+    }
+
+    #[test]
+    fn remotes_are_not_addresses() {
+        for t in [
+            "git@github.com:acme/widgets.git",
+            "git clone git@github.com:acme/widgets.git",
+            "remote = git@gitlab.example.com:group/sub/repo.git",
+            "deploy@build.example.com:~/releases",
+            "scp f.txt ops@host.example.org:/var/tmp/",
+            "ops@host.example.org:backup.tar",
+            "ssh://git@github.com/acme/widgets.git",
+            "ssh://git@github.com:22/acme/widgets.git",
+            "https://jane@example.com/path",
+        ] {
+            assert_eq!(email(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn addresses_near_colons() {
+        for (t, want) in [
+            ("mailto:jane@example.com", "jane@example.com"),
+            ("<a href=\"mailto:jane@example.com\">", "jane@example.com"),
+            ("write to jane@example.com: she answers", "jane@example.com"),
+            ("the owner is jane@example.com:", "jane@example.com"),
+            ("to:jane@example.com;cc:bob@example.org", "jane@example.com"),
+            ("email: jane@example.com", "jane@example.com"),
+            ("jane@example.com:\n", "jane@example.com"),
+            ("a//jane@example.com", "jane@example.com"),
+        ] {
+            assert_eq!(email(t), Some(want), "{t}");
+        }
     }
 }
