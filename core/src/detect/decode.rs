@@ -83,8 +83,8 @@ pub struct View {
     /// Bytes the layers hold (their bytes and maps, as allocated).
     spent: usize,
     limit: usize,
-    /// Its first layers undid JSON or percent escapes.
-    escaped: bool,
+    /// Its first layers undid percent escapes.
+    percent_decoded: bool,
 }
 
 /// A view would need more memory than [`view_budget`] allows: what it would have found is
@@ -141,14 +141,14 @@ impl View {
             layers: Vec::new(),
             spent: 0,
             limit,
-            escaped: false,
+            percent_decoded: false,
         }
     }
 
-    /// Whether its first layers undid JSON or percent escapes (tokens were then searched in
-    /// the unescaped text: see [`raw_tokens`]).
-    pub fn escaped(&self) -> bool {
-        self.escaped
+    /// Whether its first layers undid percent escapes (tokens were then searched in the
+    /// decoded text: see [`raw_tokens`]).
+    pub fn percent_decoded(&self) -> bool {
+        self.percent_decoded
     }
 
     /// The decoded bytes (the top layer's).
@@ -484,7 +484,9 @@ fn view_within(
     if how.percent && !v.is_empty() {
         percent_again(&mut v, input, 1)?;
     }
-    v.escaped = !v.is_empty();
+    // JSON escapes are undone by every reader of JSON; percent escapes in a JSON string or a
+    // text body are not, and may cut a token (see `raw_tokens`).
+    v.percent_decoded = !v.is_empty() && how.percent && hints.percent;
     // Decoded escapes may be non-ASCII even when the input is not.
     let non_ascii = if v.is_empty() {
         hints.non_ascii
@@ -547,7 +549,7 @@ fn view_within(
 }
 
 /// The tokens of the raw input, read as they are, on their own (one level): for a receiver
-/// that does not undo the escapes the view undid first, whose escapes may cut a token (`%34`
+/// that does not undo the percent escapes the view undid first, which may cut a token (`%34`
 /// then `313131…`: percent-decoding takes the hex token's first two digits). `words` are the
 /// pass's ([`super::tokens::Search::Sparse`]).
 pub(super) fn raw_tokens(input: &[u8], words: &[Range<usize>]) -> Result<Option<View>, OverBudget> {

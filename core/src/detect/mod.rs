@@ -297,14 +297,15 @@ impl Scanner {
             Ok(view) => view,
             Err(decode::OverBudget) => return (found, false),
         };
-        let escaped = view.as_ref().is_some_and(decode::View::escaped);
+        let percent_decoded = view.as_ref().is_some_and(decode::View::percent_decoded);
         if let Some(view) = view {
             merge(&mut found, self.scan_view(&view, format));
         }
-        if decoding.nested && escaped {
-            // A receiver that does not undo the escapes reads the raw input's tokens as they
+        if decoding.nested && percent_decoded {
+            // A receiver that does not undo percent escapes reads the raw input's tokens as they
             // are, and an escape may cut one (`%34` + `313131…`: percent-decoding takes the first
             // two digits of a hex token): the raw input's tokens are searched on their own too.
+            // Only then: it copies and scans the input once more.
             match decode::raw_tokens(input, words) {
                 Ok(Some(view)) => merge(&mut found, self.scan_view(&view, format)),
                 Ok(None) => {}
