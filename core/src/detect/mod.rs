@@ -87,24 +87,24 @@ impl Kind {
     }
 }
 
-/// At most this many detectors, built-in and custom together (a kind set is 64 bits).
-pub const MAX_KINDS: usize = 64;
+/// At most this many detectors, built-in and custom together (a kind set is 128 bits).
+pub const MAX_KINDS: usize = 128;
 
 /// A set of detector kinds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct KindSet(u64);
+pub struct KindSet(u128);
 
 impl KindSet {
     pub fn all_built_ins() -> KindSet {
-        KindSet((1u64 << BUILT_INS.len()) - 1)
+        KindSet((1u128 << BUILT_INS.len()) - 1)
     }
 
     pub fn with(self, kind: Kind) -> KindSet {
-        KindSet(self.0 | (1u64 << (kind.0 & 63)))
+        KindSet(self.0 | (1u128 << (kind.0 & 127)))
     }
 
     pub fn contains(self, kind: Kind) -> bool {
-        self.0 & (1u64 << (kind.0 & 63)) != 0
+        self.0 & (1u128 << (kind.0 & 127)) != 0
     }
 
     pub fn is_empty(self) -> bool {
@@ -121,7 +121,14 @@ impl KindSet {
 
     /// Kinds in the set, in id order.
     pub fn iter(self) -> impl Iterator<Item = Kind> {
-        (0u8..64).map(Kind).filter(move |k| self.contains(*k))
+        let mut rest = self.0;
+        std::iter::from_fn(move || {
+            let k = rest.trailing_zeros();
+            (k < 128).then(|| {
+                rest &= rest - 1;
+                Kind(k as u8)
+            })
+        })
     }
 }
 
