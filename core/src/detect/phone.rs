@@ -56,6 +56,7 @@ const CUES: &[&str] = &[
     "whatsapp",
     "call ",
     "call:",
+    "call\"",
     "handy",
     "rufnummer",
     "portable",
