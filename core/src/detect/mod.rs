@@ -689,6 +689,14 @@ mod issue_10 {
                 );
             }
         }
+        // Japanese text writes fullwidth digits and dashes: the folded view finds them.
+        let fullwidth = "\u{ff10}\u{ff19}\u{ff10}\u{ff0d}\u{ff11}\u{ff12}\u{ff13}\u{ff14}\u{ff0d}\u{ff15}\u{ff16}\u{ff17}\u{ff18}";
+        assert_found(
+            &format!("\u{96fb}\u{8a71}\u{ff1a}{fullwidth}"),
+            Format::Text,
+            "phone",
+            fullwidth,
+        );
         // Without a cue, an id is an id.
         for text in [
             r#"{"id":"13812345678"}"#,

@@ -698,12 +698,14 @@ mod tests {
             ("+972 9-762-5400", true),     // Israel, 8
             ("+44 (0)20 7946 0958", true), // UK, trunk prefix written
             ("+49 (0)30 1234567", true),
-            ("+683 4002", true),      // Niue, 4
-            ("+800 1234 5678", true), // International Freephone, 8
-            ("+299 123456", true),    // Greenland, 6
-            ("+33 1234 5678", false), // France: 9 digits, not 8
-            ("+1 555 1234", false),   // NANP: 10
-            ("+86 400000", false),    // China: not 6
+            ("+49 (0) 30 1234567", true),
+            ("+49 30 (0) 1234567", false), // a trunk prefix right after the code only
+            ("+683 4002", true),           // Niue, 4
+            ("+800 1234 5678", true),      // International Freephone, 8
+            ("+299 123456", true),         // Greenland, 6
+            ("+33 1234 5678", false),      // France: 9 digits, not 8
+            ("+1 555 1234", false),        // NANP: 10
+            ("+86 400000", false),         // China: not 6
             ("+44 (0)20 7946 09588", false),
             ("+28 1234 5678", false), // no such country code
             ("+3600000", false),      // Hungary: not 5
