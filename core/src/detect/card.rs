@@ -6,15 +6,20 @@
 //! A run of more than 19 digits is not a card, nor is a number glued to a decimal point
 //! (`3.1415926535897932`). The issuer ranges keep Luhn-valid timestamps and ids (one in ten
 //! passes Luhn by chance) from being taken for cards: epoch milliseconds start with a 1.
+//!
+//! UATP (airline) cards start with a 1 too: 15 digits, printed in groups of 4, 5 and 6
+//! (`1234 56789 012345`). Ids of 15 digits that start with a 1 are common (one in ten of them
+//! Luhn-valid), so a UATP number is one only in that print, or next to a UATP cue (`uatp`,
+//! `card`, `airline`, `airplus`).
 
 use super::catalogue::{BuiltIn, DigitWord};
-use super::text::{alone, at, before, digit, group_sep_at, has_cue, GroupSep};
+use super::text::{alone, at, before, digit, group_sep_at, has_cue, has_cue_around, GroupSep};
 
 pub(super) struct CreditCard;
 
 impl BuiltIn for CreditCard {
     const NAME: &'static str = "credit_card";
-    const FINDS: &'static str = "13 to 19 digits passing the Luhn check, with an issuer's prefix and one of its lengths (Visa, Mastercard incl. 2221..2720, Amex, Discover, JCB, Diners Club, UnionPay, Maestro), as one run or in groups joined by one to three spaces, a dash (unicode dashes too), a dash between spaces, a dot, a slash, a tab, a line break (raw or JSON-escaped) or an underscore (the same separator throughout; first group 4..6 digits, others 3..6; a tab, a line break, a slash, an underscore, a dash between spaces or two or three spaces only for a card alone in its field or after a card cue, since lists and tables join numbers so). Not part of a longer unbroken digit run, not next to a decimal point; groups after a card (`4111 1111 1111 1111 1225`) do not hide it. Epoch-millisecond timestamps and similar ids, one in ten of which passes Luhn, are not taken for cards.";
+    const FINDS: &'static str = "13 to 19 digits passing the Luhn check, with an issuer's prefix and one of its lengths (Visa, Mastercard incl. 2221..2720, Amex, Discover, JCB, Diners Club, UnionPay, Maestro; UATP: 15 digits starting with 1, only grouped 4-5-6 or next to a cue `uatp`, `card`, `airline`, `airplus`), as one run or in groups joined by one to three spaces, a dash (unicode dashes too), a dash between spaces, a dot, a slash, a tab, a line break (raw or JSON-escaped) or an underscore (the same separator throughout; first group 4..6 digits, others 3..6; a tab, a line break, a slash, an underscore, a dash between spaces or two or three spaces only for a card alone in its field or after a card cue, since lists and tables join numbers so). Not part of a longer unbroken digit run, not next to a decimal point; groups after a card (`4111 1111 1111 1111 1225`) do not hide it. Epoch-millisecond timestamps and similar ids, one in ten of which passes Luhn, are not taken for cards.";
     const DIGIT_WORD: bool = true;
     /// A first group of 4 to 6 digits followed by a separator, or a run of 13 to 19.
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
@@ -48,6 +53,9 @@ const CARD_CUES: &[&str] = &[
     "payment",
 ];
 
+/// What makes 15 digits that start with a 1 a UATP card rather than an id.
+const UATP_CUES: &[&str] = &["uatp", "card", "airline", "airplus", "air plus"];
+
 const MIN_DIGITS: usize = 13;
 const MAX_DIGITS: usize = 19;
 
@@ -66,6 +74,9 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
     let mut n_ends = 0usize;
     let mut sep: Option<GroupSep> = None;
     let mut groups = 0usize;
+    // The first two groups' lengths, and whether a candidate ends 4-5-6 (UATP's print).
+    let mut first_lens = (0usize, 0usize);
+    let mut printed_456 = false;
     let mut i = start;
     'groups: loop {
         let group_start = i;
@@ -89,6 +100,12 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
             break; // no longer candidate can have this shape
         }
         groups += 1;
+        match groups {
+            1 => first_lens.0 = len,
+            2 => first_lens.1 = len,
+            3 => printed_456 = first_lens == (4, 5) && len == 6,
+            _ => {}
+        }
         let decimal = at(text, i) == Some(b'.') && digit(text, i + 1).is_some();
         if total >= MIN_DIGITS && !decimal {
             if let Some(e) = ends.get_mut(n_ends) {
@@ -111,10 +128,14 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
         .get(..n_ends)?
         .iter()
         .rev()
-        .find(|(_, n)| {
-            digits
-                .get(..usize::from(*n))
-                .is_some_and(|d| issuer_length_ok(d) && luhn(d))
+        .find(|&&(e, n)| {
+            digits.get(..usize::from(n)).is_some_and(|d| {
+                issuer_length_ok(d)
+                    && luhn(d)
+                    && (d.first() != Some(&1)
+                        || printed_456 && n == 15
+                        || has_cue_around(text, start, e, UATP_CUES))
+            })
         })
         .map(|(end, _)| *end)?;
     let labelled_otherwise =
@@ -169,6 +190,8 @@ fn issuer_length_ok(d: &[u8]) -> bool {
         // Discover (6011, 644-649, 65) and UnionPay (62): 16 to 19 digits; Maestro (other 6x)
         // from 13.
         6 => (16..=19).contains(&len) || (13..=15).contains(&len) && !matches!(p2, 60 | 62 | 65),
+        // UATP: its print or a cue decides too (see `match_at`).
+        1 => len == 15,
         _ => false,
     }
 }
@@ -289,6 +312,28 @@ mod tests {
         );
         assert!(card("{\"x\":\"4111 \u{2013} 1111 \u{2013} 1111 \u{2013} 1111\"}").is_some());
         assert_eq!(card("Sales 6291 - 8947 - 5521 - 9319 units"), None);
+    }
+
+    /// Issue 11: UATP cards, 15 digits starting with 1, printed 4-5-6.
+    #[test]
+    fn uatp() {
+        let n = "135790246813574"; // Luhn-valid
+        assert!(luhn(&n.bytes().map(|b| b - b'0').collect::<Vec<_>>()));
+        assert_eq!(card("x 1357 90246 813574 y"), Some("1357 90246 813574"));
+        assert_eq!(card("1357-90246-813574"), Some("1357-90246-813574"));
+        assert_eq!(card(&format!("UATP {n}")), Some(n));
+        assert_eq!(card(&format!(r#"{{"card_number": "{n}"}}"#)), Some(n));
+        assert_eq!(card(&format!("{n} is my airline card")), Some(n));
+        assert_eq!(card("uatp: 1357 9024 6813 574"), Some("1357 9024 6813 574"));
+        // Ids, timestamps and other prints are not.
+        assert_eq!(card(n), None, "compact, no cue");
+        assert_eq!(card(&format!(r#"{{"user_id": {n}}}"#)), None);
+        assert_eq!(card(&format!(r#"{{"payment_id": "{n}"}}"#)), None);
+        assert_eq!(card("1357 9024 6813 574"), None, "4-4-4-3 without a cue");
+        assert_eq!(card("1357 90246 813578"), None, "Luhn");
+        assert_eq!(card("uatp 1357902468135740"), None, "16 digits");
+        assert_eq!(card("card 13579024681357"), None, "14 digits");
+        assert_eq!(card("Order #1357 90246 813574"), None, "labelled an order");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! International Bank Account Numbers: a country code, two check digits and the national
 //! account number, at the length that country uses, passing the ISO 7064 mod-97 check; compact
-//! (`DE89370400440532013000`) or in groups of four (`DE89 3704 0044 0532 0130 00`).
+//! (`DE89370400440532013000`) or in groups of four joined by spaces, as ISO 13616 prints it
+//! (`DE89 3704 0044 0532 0130 00`), or by dashes, as forms and CSV files often do
+//! (`DE89-3704-0044-0532-0130-00`); one separator throughout.
 
 use super::catalogue::BuiltIn;
 use super::text::{at, is_word};
@@ -9,7 +11,7 @@ pub(super) struct Iban;
 
 impl BuiltIn for Iban {
     const NAME: &'static str = "iban";
-    const FINDS: &'static str = "Country code, check digits and account number at that country's length (87 countries), passing ISO 7064 mod 97; compact or in groups of four.";
+    const FINDS: &'static str = "Country code, check digits and account number at that country's length (87 countries), passing ISO 7064 mod 97; compact or in groups of four joined by spaces or by dashes (the same throughout).";
     const LETTER_WORD: bool = true;
     /// A word that starts with two upper-case letters (the country code).
     fn at_letter_word(t: &[u8], start: usize, _end: usize) -> Option<usize> {
@@ -128,6 +130,7 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     let mut chars = [0u8; MAX_LEN];
     let mut n = 0;
     let mut i = start;
+    let mut sep = None;
     loop {
         let group_start = i;
         while let Some(b) = at(t, i).filter(|&b| is_upper_alnum(b)) {
@@ -140,17 +143,23 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
         }
         let len = i - group_start;
         // Grouped form: groups of four, the last one shorter.
+        let next = at(t, i).filter(|&b| b == b' ' || b == b'-');
         if n < want
             && len == 4
-            && at(t, i) == Some(b' ')
+            && next.is_some()
+            && sep.is_none_or(|s| Some(s) == next)
             && at(t, i + 1).is_some_and(is_upper_alnum)
         {
+            sep = next;
             i += 1;
             continue;
         }
         break;
     }
-    if n != want || at(t, i).is_some_and(is_word) {
+    // A dashed IBAN does not go on with more dashed groups (a longer identifier).
+    let longer =
+        sep == Some(b'-') && at(t, i) == Some(b'-') && at(t, i + 1).is_some_and(is_upper_alnum);
+    if n != want || at(t, i).is_some_and(is_word) || longer {
         return None;
     }
     mod97(chars.get(..n)?).then_some(i)
@@ -192,6 +201,8 @@ mod tests {
         for s in [
             "DE89370400440532013000",
             "DE89 3704 0044 0532 0130 00",
+            "DE89-3704-0044-0532-0130-00",
+            "GB29-NWBK-6016-1331-9268-19",
             "GB29NWBK60161331926819",
             "GB29 NWBK 6016 1331 9268 19",
             "FR1420041010050500013M02606",
@@ -210,5 +221,8 @@ mod tests {
         assert_eq!(iban("ZZ89370400440532013000"), None, "country");
         assert_eq!(iban("DE89 3704 0044 0532 013 000"), None, "grouping");
         assert_eq!(iban("DE89370400440532013000X"), None, "glued");
+        assert_eq!(iban("DE89-3704 0044-0532-0130-00"), None, "mixed");
+        assert_eq!(iban("DE89-3704-0044-0532-0130-00-77"), None, "longer");
+        assert_eq!(iban("DE89-3704-0044-0532-0130-01"), None, "check digits");
     }
 }

@@ -648,6 +648,68 @@ mod issue_10 {
 
     use super::tokens::tests::b64;
 
+    /// Issue 11, item 3: phones, UATP cards, dashed routing numbers and IBANs, through the whole
+    /// scanner: the pass's shortcuts (`short_chain`, `date_or_time`) must not pass over them,
+    /// in JSON nor in prose, nor after a timestamp or a count.
+    #[test]
+    fn issue_11_numbers_beyond_the_us() {
+        for (kind, value, cue) in [
+            ("phone", "090-1234-5678", ""),
+            ("phone", "09-7625400", ""),
+            ("phone", "13812345678", "\u{624b}\u{673a}"),
+            ("phone", "13812345678", "phone"),
+            ("phone", "02-123-4567", ""),
+            ("phone", "8 (495) 123-45-67", ""),
+            ("phone", "(11) 91234-5678", ""),
+            ("phone", "06 12 34 56 78", "t\u{e9}l\u{e9}phone"),
+            ("phone", "+81 90-1234-5678", ""),
+            ("phone", "+44 (0)20 7946 0958", ""),
+            ("phone", "+972 9-762-5400", ""),
+            ("phone", "+683 4002", ""),
+            ("credit_card", "1357 90246 813574", ""),
+            ("credit_card", "135790246813574", "UATP card"),
+            ("us_bank_routing", "0711-0130-7", "routing"),
+            ("iban", "DE89-3704-0044-0532-0130-00", ""),
+        ] {
+            for text in [
+                format!(r#"{{"{cue}":"{value}"}}"#),
+                format!(r#"{{"at":"2026-11-30T12:00:00Z","n":217,"{cue}":"{value}"}}"#),
+                format!("{cue} {value}, thanks"),
+                format!("2026-11-30 12:00:00 0.314 {cue} {value}"),
+            ] {
+                let format = if text.starts_with('{') {
+                    Format::Json
+                } else {
+                    Format::Text
+                };
+                assert_eq!(
+                    found(&text, format),
+                    vec![(kind.to_string(), value.to_string())],
+                    "{text}"
+                );
+            }
+        }
+        // Japanese text writes fullwidth digits and dashes: the folded view finds them.
+        let fullwidth = "\u{ff10}\u{ff19}\u{ff10}\u{ff0d}\u{ff11}\u{ff12}\u{ff13}\u{ff14}\u{ff0d}\u{ff15}\u{ff16}\u{ff17}\u{ff18}";
+        assert_found(
+            &format!("\u{96fb}\u{8a71}\u{ff1a}{fullwidth}"),
+            Format::Text,
+            "phone",
+            fullwidth,
+        );
+        // Without a cue, an id is an id.
+        for text in [
+            r#"{"id":"13812345678"}"#,
+            r#"{"user_id":135790246813574}"#,
+            r#"{"ts":1764504000123,"port":8080,"took":"1234567ms"}"#,
+            "0711-0130-7",
+            "release 2026-11-30, build 09-11-2001",
+            r#"{"order":"01-2345678-9"}"#,
+        ] {
+            assert_eq!(found(text, Format::Json), vec![], "{text}");
+        }
+    }
+
     #[test]
     fn class_2_unicode_spaces_between_digits() {
         for space in ['\u{a0}', '\u{2009}', '\u{202f}', '\u{2007}', '\u{3000}'] {

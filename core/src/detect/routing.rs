@@ -1,28 +1,60 @@
 //! US bank routing numbers (ABA): nine digits next to a cue (`routing`, `ABA`, `RTN`), with a
-//! Federal Reserve prefix (00-12, 21-32, 61-72, 80) and the 3-7-1 checksum.
+//! Federal Reserve prefix (00-12, 21-32, 61-72, 80) and the 3-7-1 checksum; compact
+//! (`071101307`) or in the dashed 4-4-1 print (`0711-0130-7`: the prefix and institution
+//! identifier, then the check digit, as the ABA Key to Routing Numbers lays them out).
 
 use super::catalogue::{BuiltIn, DigitWord};
-use super::text::{digit, has_cue_around};
+use super::text::{digit, has_cue_around, sep_at, sep_before, Sep};
 
 pub(super) struct UsBankRouting;
 
 impl BuiltIn for UsBankRouting {
     const NAME: &'static str = "us_bank_routing";
-    const FINDS: &'static str = "Nine digits after a cue (`routing`, `aba`, `rtn`), with a Federal Reserve prefix and the ABA 3-7-1 checksum.";
+    const FINDS: &'static str = "Nine digits after a cue (`routing`, `aba`, `rtn`), with a Federal Reserve prefix and the ABA 3-7-1 checksum; compact or dashed 4-4-1 (`0711-0130-7`).";
     const DIGIT_WORD: bool = true;
+    /// Nine digits, or four and a separator (`0711-`).
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
-        (w.digits == 9).then(|| match_at(w.t, w.start)).flatten()
+        let shape = w.digits == 9 || w.digits == 4 && w.sep_next;
+        shape.then(|| match_at(w.t, w.start)).flatten()
     }
 }
 
 const CUES: &[&str] = &["routing", "aba", "rtn", "transit number"];
 
+/// The digits of `0711-0130-7` (dashes, unicode dashes too, the same throughout), and where
+/// it ends; not inside a longer dashed chain.
+fn dashed(t: &[u8], start: usize, d: &mut [u32; 9]) -> Option<usize> {
+    let mut i = start;
+    let mut k = 0;
+    for (group, len) in [4, 4, 1].into_iter().enumerate() {
+        if group > 0 {
+            let (Sep::Dash, n) = sep_at(t, i)? else {
+                return None;
+            };
+            i += n;
+        }
+        for _ in 0..len {
+            *d.get_mut(k)? = u32::from(digit(t, i)?);
+            k += 1;
+            i += 1;
+        }
+    }
+    let longer_right = sep_at(t, i).is_some_and(|(_, n)| digit(t, i + n).is_some());
+    let longer_left = sep_before(t, start)
+        .is_some_and(|(_, n)| start.checked_sub(n + 1).and_then(|p| digit(t, p)).is_some());
+    (!longer_right && !longer_left).then_some(i)
+}
+
 pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     let mut d = [0u32; 9];
-    for (k, slot) in d.iter_mut().enumerate() {
-        *slot = u32::from(digit(t, start + k)?);
-    }
-    let end = start + 9;
+    let end = if digit(t, start + 4).is_some() {
+        for (k, slot) in d.iter_mut().enumerate() {
+            *slot = u32::from(digit(t, start + k)?);
+        }
+        start + 9
+    } else {
+        dashed(t, start, &mut d)?
+    };
     if digit(t, end).is_some() {
         return None;
     }
@@ -49,5 +81,23 @@ mod tests {
         assert!(!routing("routing 991000021"), "prefix");
         assert!(!routing("account 021000021"), "no cue");
         assert!(!routing("routing 0210000210"), "ten digits");
+    }
+
+    /// Issue 11: the dashed 4-4-1 print.
+    #[test]
+    fn dashed_routing_numbers() {
+        assert!(routing("routing 0711-0130-7"));
+        assert!(routing(r#"{"aba": "0210-0002-1"}"#));
+        assert!(routing("RTN 0711\u{2013}0130\u{2013}7"));
+        assert!(!routing("0711-0130-7"), "no cue");
+        assert!(!routing("routing 0711-0130-8"), "checksum");
+        assert!(!routing("routing 0711-0130 7"), "mixed");
+        assert!(!routing("routing 0711-0130-7-2"), "longer chain");
+        assert!(!routing("routing 0711-01307"), "grouping");
+        assert!(!routing("routing 07110-130-7"), "grouping");
+        assert!(
+            match_at(b"routing 1-0711-0130-7", 10).is_none(),
+            "longer chain"
+        );
     }
 }

@@ -255,16 +255,48 @@ pub(super) fn has_cue_around(t: &[u8], start: usize, end: usize, cues: &[&str]) 
     if has_cue(t, start, cues) {
         return true;
     }
-    let stop = t
-        .get(end..(end + CUE_AFTER_WINDOW).min(t.len()))
+    let stop = field_end(t, end);
+    // The cue must lie after the value, between it and the end of the field.
+    stop > end && has_cue_in(t, end, stop, cues)
+}
+
+/// Where the field or phrase that goes on at `end` ends, at most `CUE_AFTER_WINDOW` bytes on.
+fn field_end(t: &[u8], end: usize) -> usize {
+    t.get(end..(end + CUE_AFTER_WINDOW).min(t.len()))
         .and_then(|after| {
             after
                 .iter()
                 .position(|b| matches!(b, b'"' | b',' | b';' | b':' | b'{' | b'}' | b'\n'))
         })
-        .map_or((end + CUE_AFTER_WINDOW).min(t.len()), |p| end + p);
-    // The cue must lie after the value, between it and the end of the field.
-    stop > end && has_cue_in(t, end, stop, cues)
+        .map_or((end + CUE_AFTER_WINDOW).min(t.len()), |p| end + p)
+}
+
+/// As [`has_cue_around`], for cue words in scripts without case or word spaces (`电话`,
+/// `телефон`, `טלפון`), compared as bytes anywhere in the window: before the value, or after
+/// it within its field. Cyrillic cues must start a word (`моб.` is not inside `автомоб.`).
+/// Most windows hold no byte outside ASCII: one look at them settles it.
+pub(super) fn has_bytes_cue_around(t: &[u8], start: usize, end: usize, cues: &[&str]) -> bool {
+    let from = start.saturating_sub(CUE_WINDOW);
+    let stop = field_end(t, end);
+    let in_window = |a: usize, b: usize| {
+        t.get(a..b).is_some_and(|w| {
+            !w.is_ascii()
+                && cues.iter().any(|cue| {
+                    let c = cue.as_bytes();
+                    w.len() >= c.len()
+                        && w.windows(c.len()).enumerate().any(|(k, x)| {
+                            x == c
+                                && (!matches!(c.first(), Some(0xD0 | 0xD1)) || {
+                                    let p = a + k;
+                                    !p.checked_sub(2)
+                                        .and_then(|q| t.get(q))
+                                        .is_some_and(|&b| matches!(b, 0xD0 | 0xD1))
+                                })
+                        })
+                })
+        })
+    };
+    in_window(from, start) || (stop > end && in_window(end, stop))
 }
 
 fn has_cue_in(t: &[u8], from: usize, to: usize, cues: &[&str]) -> bool {

@@ -1,0 +1,247 @@
+"""Corpus rows for issue 11, item 3: phones beyond the US (E.164 for many country codes, national
+prints, cues in the countries' languages), UATP cards, dashed ABA routing numbers, IBANs grouped
+with dashes; and the hard negatives that look like them (ids, timestamps, epoch milliseconds,
+versions, order and tracking numbers, UUIDs, dates, IPv4, code, log lines, other countries' ids).
+
+Used by gen_corpus.py: positives(R, place, digits) and negatives(R, digits) return rows
+{"text": ..., "expect": [...]}, drawn from the shared random object R.
+"""
+import json
+
+# E.164: (country code, national number lengths in groups), lengths from libphonenumber's
+# possibleLengths for that country.
+E164 = [
+    ("81", [2, 4, 4]), ("86", [3, 4, 4]), ("91", [5, 5]), ("55", [2, 5, 4]), ("49", [2, 8]),
+    ("49", [3, 8]), ("33", [1, 2, 2, 2, 2]), ("44", [4, 6]), ("44", [2, 4, 4]), ("52", [2, 4, 4]),
+    ("62", [3, 4, 4]), ("7", [3, 3, 2, 2]), ("82", [2, 4, 4]), ("972", [2, 3, 4]), ("972", [1, 3, 4]),
+    ("34", [3, 3, 3]), ("39", [3, 3, 4]), ("31", [1, 8]), ("48", [3, 3, 3]), ("90", [3, 3, 2, 2]),
+    ("20", [2, 4, 4]), ("234", [3, 3, 4]), ("27", [2, 3, 4]), ("254", [3, 6]), ("54", [2, 4, 4]),
+    ("57", [3, 3, 4]), ("63", [3, 3, 4]), ("84", [2, 3, 4]), ("66", [2, 3, 4]), ("966", [2, 3, 4]),
+    ("971", [2, 3, 4]), ("65", [4, 4]), ("852", [4, 4]), ("64", [2, 3, 4]), ("353", [2, 3, 4]),
+    ("351", [3, 3, 3]), ("30", [3, 3, 4]), ("41", [2, 3, 2, 2]), ("43", [3, 7]), ("32", [3, 2, 2, 2]),
+    ("45", [2, 2, 2, 2]), ("47", [3, 2, 3]), ("380", [2, 3, 2, 2]), ("92", [3, 7]), ("880", [4, 6]),
+    ("212", [3, 6]), ("60", [2, 3, 4]), ("56", [1, 4, 4]), ("51", [3, 3, 3]), ("213", [3, 2, 2, 2]),
+]
+TRUNK_ZERO = {"44", "49", "41", "43", "31", "32", "39"}
+
+
+def _groups(digits, lens):
+    out, i = [], 0
+    for n in lens:
+        out.append(digits[i:i + n])
+        i += n
+    return out
+
+
+def e164(R, digits):
+    cc, lens = R.choice(E164)
+    nsn = str(R.randint(1, 9)) + digits(sum(lens) - 1)
+    groups = _groups(nsn, lens)
+    style = R.random()
+    if style < 0.2:
+        return f"+{cc}{nsn}"
+    sep = R.choice([" ", " ", "-", "."])
+    rest = sep.join(groups)
+    if cc in TRUNK_ZERO and R.random() < 0.4:
+        rest = "(0)" + rest
+    if style < 0.35 and len(groups) > 2:
+        rest = f"({groups[0]}) " + sep.join(groups[1:])
+    return f"+{cc} {rest}" if R.random() < 0.8 else f"+{cc}-{rest}"
+
+
+def national(R, digits):
+    """A national number in its country's distinctive print: found without a cue."""
+    d = digits
+    return R.choice([
+        lambda: f"0{R.choice('5789')}0-{d(4)}-{d(4)}",  # Japan, mobile
+        lambda: f"0{R.randint(3, 9)}-{d(4)}-{d(4)}",  # Japan, landline
+        lambda: f"010-{d(4)}-{d(4)}",  # Korea, mobile
+        lambda: f"02-{d(3)}-{d(4)}",  # Korea, Seoul
+        lambda: f"0{R.choice('23489')}-{R.randint(2, 9)}{d(6)}",  # Israel, landline
+        lambda: f"05{R.randint(0, 8)}-{R.randint(2, 9)}{d(6)}",  # Israel, mobile
+        lambda: f"1{R.randint(3, 9)}{d(1)}{R.choice([' ', '-'])}{d(4)}{'{}'}{d(4)}",  # China
+        lambda: f"08{R.randint(1, 9)}{d(1)}-{d(4)}-{d(4)}",  # Indonesia, mobile
+        lambda: f"8 ({R.randint(3, 9)}{d(2)}) {d(3)}-{d(2)}-{d(2)}",  # Russia
+        lambda: f"({R.randint(3, 9)}{d(2)}) {d(3)}-{d(2)}-{d(2)}",  # Russia
+        lambda: f"({R.randint(1, 9)}{R.randint(1, 9)}) 9{d(4)}-{d(4)}",  # Brazil, mobile
+        lambda: f"({R.randint(1, 9)}{R.randint(1, 9)}) {R.randint(2, 5)}{d(3)}-{d(4)}",  # Brazil, MX
+        lambda: f"(0{R.randint(2, 9)}{d(1)}) {d(4)} {d(4)}",  # Indonesia, landline
+    ])()
+
+
+def _china_fix(v):
+    # The China print joins its groups with one separator throughout.
+    return v.replace("{}", v[3]) if "{}" in v else v
+
+
+SCRIPT_CUES = {
+    "cn": ["\u624b\u673a", "\u7535\u8bdd", "\u8054\u7cfb\u7535\u8bdd"],
+    "jp": ["\u96fb\u8a71", "\u643a\u5e2f", "\u96fb\u8a71\u756a\u53f7"],
+    "in": ["\u092b\u093c\u094b\u0928", "\u092e\u094b\u092c\u093e\u0907\u0932", "\u091f\u0947\u0932\u0940\u092b\u093c\u094b\u0928"],
+    "ru": ["\u0442\u0435\u043b\u0435\u0444\u043e\u043d", "\u0442\u0435\u043b."],
+    "kr": ["\uc804\ud654", "\ud734\ub300\ud3f0"],
+    "il": ["\u05d8\u05dc\u05e4\u05d5\u05df", "\u05e0\u05d9\u05d9\u05d3"],
+}
+
+
+def cued_national(R, digits):
+    """A national number a cue makes a phone number: (value, cue)."""
+    d = digits
+    country = R.choice(["cn", "jp", "in", "de", "fr", "uk", "mx", "br", "ru", "kr", "il", "id"])
+    if country == "cn":
+        return "1" + str(R.randint(3, 9)) + d(9), R.choice(SCRIPT_CUES["cn"] + ["phone", "mobile"])
+    if country == "jp":
+        return R.choice([f"0{R.choice('789')}0{d(8)}", f"0{R.choice('789')}0 {d(4)} {d(4)}"]), R.choice(SCRIPT_CUES["jp"] + ["TEL"])
+    if country == "in":
+        v = str(R.randint(6, 9)) + d(9)
+        return R.choice([v, v[:5] + " " + v[5:]]), R.choice(SCRIPT_CUES["in"] + ["mobile", "phone"])
+    if country == "de":
+        return R.choice([f"0{R.randint(2, 9)}{d(1)} {d(8)}", f"015{R.randint(1, 9)} {d(8)}", f"0{R.randint(2, 9)}{d(1)}/{d(7)}"]), R.choice(["Telefon", "Handy", "Tel.", "Mobilnummer"])
+    if country == "fr":
+        return R.choice([" ", "."]).join([f"0{R.randint(1, 9)}"] + [d(2) for _ in range(4)]), R.choice(["t\u00e9l\u00e9phone", "portable", "t\u00e9l.", "mobile"])
+    if country == "uk":
+        return R.choice([f"07{d(3)} {d(6)}", f"020 {R.randint(3, 8)}{d(3)} {d(4)}", f"01{d(3)} {d(6)}"]), R.choice(["tel", "mobile", "phone number", "call"])
+    if country == "mx":
+        return R.choice([f"{R.randint(2, 9)}{d(1)} {d(4)} {d(4)}", f"{R.randint(2, 9)}{d(9)}"]), R.choice(["tel\u00e9fono", "celular", "m\u00f3vil"])
+    if country == "br":
+        return R.choice([f"{R.randint(1, 9)}{R.randint(1, 9)} 9{d(4)} {d(4)}", f"{R.randint(1, 9)}{R.randint(1, 9)}9{d(8)}"]), R.choice(["telefone", "celular", "whatsapp"])
+    if country == "ru":
+        return R.choice([f"8 9{d(2)} {d(3)} {d(2)} {d(2)}", f"89{d(9)}"]), R.choice(SCRIPT_CUES["ru"])
+    if country == "kr":
+        return R.choice([f"010{d(8)}", f"010 {d(4)} {d(4)}"]), R.choice(SCRIPT_CUES["kr"])
+    if country == "il":
+        return R.choice([f"05{R.randint(0, 8)}{d(7)}", f"0{R.choice('23489')}{d(7)}"]), R.choice(SCRIPT_CUES["il"])
+    return R.choice([f"08{R.randint(1, 9)}{d(1)} {d(4)} {d(4)}", f"08{R.randint(1, 9)}{d(8)}"]), R.choice(["telepon", "ponsel", "HP/phone"])
+
+
+# --- cards, routing, IBAN -----------------------------------------------------------------
+def luhn_digit(body):
+    total = 0
+    for i, c in enumerate(reversed(body)):
+        x = int(c)
+        if i % 2 == 0:
+            x *= 2
+            if x > 9:
+                x -= 9
+        total += x
+    return str((10 - total % 10) % 10)
+
+
+def uatp(digits):
+    body = "1" + digits(13)
+    return body + luhn_digit(body)
+
+
+def routing(R, digits):
+    prefix = R.choice([f"{p:02d}" for p in list(range(0, 13)) + list(range(21, 33)) + list(range(61, 73)) + [80]])
+    d = prefix + digits(6)
+    s = sum(int(c) * k for c, k in zip(d, [3, 7, 1, 3, 7, 1, 3, 7]))
+    return d + str((10 - s % 10) % 10)
+
+
+IBAN_FORMATS = {"DE": "n18", "GB": "a4n14", "FR": "n10c11n2", "NL": "a4n10", "ES": "n20", "IT": "a1n10c12",
+                "BE": "n12", "AT": "n16", "PL": "n24", "CH": "n5c12", "SE": "n20", "PT": "n21"}
+
+
+def iban(R, cc=None):
+    cc = cc or R.choice(sorted(IBAN_FORMATS))
+    pattern, out, i = IBAN_FORMATS[cc], "", 0
+    while i < len(pattern):
+        kind, j = pattern[i], i + 1
+        while j < len(pattern) and pattern[j].isdigit():
+            j += 1
+        alphabet = {"n": "0123456789", "a": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "c": "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}[kind]
+        out += "".join(R.choice(alphabet) for _ in range(int(pattern[i + 1:j])))
+        i = j
+    num = "".join(str(int(ch, 36)) for ch in out + cc + "00")
+    return cc + f"{98 - int(num) % 97:02d}" + out
+
+
+def dashed(v):
+    return "-".join(v[i:i + 4] for i in range(0, len(v), 4))
+
+
+# --- rows ---------------------------------------------------------------------------------
+def positives(R, place, digits):
+    out = []
+
+    def add(kind, value, key, cue=None):
+        out.append({"text": place(value, key, cue), "expect": [kind]})
+
+    for _ in range(50):
+        add("phone", e164(R, digits), R.choice(["contact", "reach", "number"]))
+    for _ in range(45):
+        add("phone", _china_fix(national(R, digits)), R.choice(["contact", "reach", "number"]))
+    for _ in range(60):
+        v, cue = cued_national(R, digits)
+        add("phone", v, "x", cue)
+    # UATP: printed 4-5-6 needs no cue; compact, a UATP or card cue.
+    for _ in range(25):
+        n = uatp(digits)
+        sep = R.choice([" ", " ", "-"])
+        add("credit_card", sep.join([n[:4], n[4:9], n[9:]]), R.choice(["card", "paid with", "billing"]))
+    for _ in range(20):
+        add("credit_card", uatp(digits), "x", R.choice(["UATP", "uatp_card", "airline card", "card_number", "AirPlus card"]))
+    for _ in range(40):
+        v = routing(R, digits)
+        add("us_bank_routing", f"{v[:4]}-{v[4:8]}-{v[8]}", "x", R.choice(["routing", "routing_number", "ABA", "RTN"]))
+    for _ in range(40):
+        add("iban", dashed(iban(R)), R.choice(["account", "iban", "pay to"]))
+    return out
+
+
+def negatives(R, digits):
+    out = []
+
+    def add(text, expect=()):
+        out.append({"text": text, "expect": list(expect)})
+
+    def luhn_valid(prefix, n):
+        body = prefix + digits(n - len(prefix) - 1)
+        return body + luhn_digit(body)
+
+    for _ in range(20):
+        # Ids of 15 digits that start with 1, Luhn-valid, without a UATP cue.
+        n = luhn_valid("1", 15)
+        add(R.choice([json.dumps({"user_id": int(n), "name": "ann"}), json.dumps({"id": n}),
+                      f"object {n} created", json.dumps({"payment_id": n, "amount": "12.00"}),
+                      f"serial {n[:4]} {n[4:8]} {n[8:12]} {n[12:]}", f"Order #{n[:4]} {n[4:9]} {n[9:]} shipped"]))
+    for _ in range(15):
+        add(R.choice([json.dumps({"ts": 1764504000000 + R.randint(0, 10**9), "port": R.choice([8080, 443, 5432])}),
+                      json.dumps({"created_us": 1764504000000000 + R.randint(0, 10**12)}),
+                      f"{R.randint(2024, 2027)}-11-{R.randint(10, 30)}T12:{R.randint(10, 59)}:00Z INFO GET /api/v1/items/{digits(11)} 200 took={R.randint(1, 9999)}ms port={R.randint(1024, 65535)}",
+                      f"worker {R.randint(1, 64)} restarted after {R.randint(10**6, 10**7)} ms on port {R.randint(1024, 65535)}",
+                      f"GC pause {R.randint(1, 999)}.{digits(3)}ms, heap {R.randint(10**6, 10**9)} bytes, pid {R.randint(10**5, 10**7)}"]))
+    for _ in range(10):
+        # IPv4 addresses and host:port are addresses, not phone numbers.
+        add(R.choice([f"conn from 10.{R.randint(0, 255)}.{R.randint(0, 255)}.{R.randint(1, 254)}:{R.randint(1024, 65535)} closed after {R.randint(10**6, 10**7)} ms",
+                      f"host 192.168.{R.randint(0, 255)}.{R.randint(1, 254)} up since {R.randint(10**6, 10**7)}s"]), ["ip_address"])
+    for _ in range(20):
+        # 10- and 11-digit numbers without a phone cue, national ids of other countries.
+        add(R.choice([json.dumps({"order_id": "1" + str(R.randint(3, 9)) + digits(9)}),
+                      f"invoice 0{R.randint(1, 9)}{digits(8)} due", json.dumps({"account": str(R.randint(6, 9)) + digits(9)}),
+                      f"tracking 0{digits(10)}", f"CPF {digits(3)}.{digits(3)}.{digits(3)}-{digits(2)}",
+                      json.dumps({"pesel": digits(11)}), f"RRN {R.randint(50, 99)}{R.randint(10, 12)}{R.randint(10, 28)}-{R.randint(1, 2)}{digits(6)}",
+                      f"Aadhaar {R.randint(2, 9)}{digits(3)} {digits(4)} {digits(4)}", f"ABN {R.randint(10, 99)} {digits(3)} {digits(3)} {digits(3)}",
+                      f"SIN {digits(3)} {digits(3)} {digits(3)}", f"My Number {R.randint(1, 9)}{digits(3)} {digits(4)} {digits(4)}"]))
+    for _ in range(20):
+        # Versions, dates, UUIDs, IPv4, code.
+        add(R.choice([f"release {R.randint(1, 9)}.{R.randint(0, 20)}.{R.randint(0, 99)}-{digits(7)}",
+                      f"due {R.choice(['2026-11-30', '30-11-2026', '30.11.2026', '11/30/2026'])} at 09:00",
+                      json.dumps({"uuid": f"{digits(8)}-{digits(4)}-4{digits(3)}-a{digits(3)}-{digits(12)}"}),
+                      f"const TIMEOUT_MS = {R.randint(10**6, 10**8)};", "int[] modes = {0644, 0755, 01777};",
+                      f"let ids = [{digits(10)}, {digits(11)}, {digits(7)}];",
+                      f"if (n > {R.randint(10**6, 10**9)}) {{ return 0x{digits(7)}; }}",
+                      f"SELECT * FROM users WHERE id = 1{digits(10)};",
+                      f"time.sleep(0.{digits(3)})  # retry {R.randint(1, 9)}",
+                      f"part no. 0{R.randint(1, 9)}{digits(2)}-{digits(4)}-{digits(2)}"]))
+    for _ in range(15):
+        # Signed numbers that are no E.164 number; dashed routing and IBAN look-alikes.
+        v = routing(R, digits)
+        bad = v[:8] + str((int(v[8]) + 1) % 10)
+        good_iban = iban(R, "NL")  # no run of digits inside that could be a card
+        add(R.choice([f"heap +{R.choice([1048576, 2097152, 4194304])} bytes", f"delta +{R.choice([86400000, 3600000, 604800])} ms",
+                      f"part {v[:4]}-{v[4:8]}-{v[8]} in stock",
+                      f"routing {bad[:4]}-{bad[4:8]}-{bad[8]}",
+                      dashed(good_iban[:-1] + str((int(good_iban[-1]) + 1) % 10)) if good_iban[-1].isdigit() else f"ref {dashed(good_iban)}-77"]))
+    return out
