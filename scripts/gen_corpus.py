@@ -16,6 +16,8 @@ import json
 import os
 import random
 
+import corpus_idsl
+
 R = random.Random(20261122)
 PER_TYPE = 40
 
@@ -443,6 +445,8 @@ def negatives():
 
 def main():
     rows = positives() + negatives()
+    rows += corpus_idsl.positives(R, place, digits)
+    rows += corpus_idsl.negatives(R, digits)
     R.shuffle(rows)
     path = os.path.join(os.path.dirname(__file__), "..", "core", "corpus", "detection.jsonl")
     os.makedirs(os.path.dirname(path), exist_ok=True)
