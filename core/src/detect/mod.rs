@@ -55,11 +55,14 @@ catalogue! {
     CREDIT_CARD = 0 => card::CreditCard,
     /// IPv4 and IPv6 addresses.
     IP_ADDRESS = 5 => ip::IpAddress,
-    /// Spanish DNI/NIF and NIE (before phones: `12345678-Z` is not a phone number's start).
+    /// Spanish DNI/NIF and NIE. The national identifiers come before phones, the loosest
+    /// numeric matcher: their digits (`12345678-Z`, `131052-308T`, `AB 12 34 56 C`) are theirs
+    /// with the letter that validates them, never the start of a phone number.
     ES_NIF = 13 => es_nif::EsNif,
-    /// Finnish personal identity codes (before phones, as `es_nif`).
+    /// Finnish personal identity codes.
     FI_HETU = 14 => fi_hetu::FiHetu,
-    /// UK National Insurance numbers.
+    /// UK National Insurance numbers (letter-led like the three after it, which share no
+    /// shape with the earlier letter-led rows: IPv6 groups need a colon).
     UK_NINO = 15 => uk_nino::UkNino,
     /// Indian Permanent Account Numbers.
     IN_PAN = 16 => in_pan::InPan,
