@@ -162,6 +162,14 @@ def positives(R, place, digits):
         return hetu(R), R.choice(["henkilötunnus", "hetu", "personal identity code", "HETU", "patient", "id code"])
     add("fi_hetu", fi_form, 45)
 
+    # After a line break or tab inside a JSON string (json.dumps writes `\n`, `\t`).
+    for _ in range(2):
+        for kind, v in [("uk_nino", nino_prefix(R) + digits(6) + R.choice("ABCD")),
+                        ("in_pan", "PAN:\n" + pan(R, digits)), ("es_nif", "".join(nie(R, digits))),
+                        ("it_fiscal_code", fiscal_code(R, digits)), ("sg_nric", nric(R, digits)),
+                        ("fi_hetu", hetu(R))]:
+            out.append({"text": json.dumps({"role": "user", "content": "my details:" + R.choice(["\n", "\t", "\n\n"]) + v}, ensure_ascii=False),
+                        "expect": [kind]})
     # Beside timestamps and counts, and two in one body.
     for _ in range(3):
         ts = f"2026-0{R.randint(1, 9)}-{R.randint(10, 28)}T{R.randint(10, 23)}:{R.randint(10, 59)}:{R.randint(10, 59)}Z"

@@ -28,6 +28,8 @@ pub(super) fn standalone(t: &[u8], start: usize, end: usize) -> bool {
             .is_some_and(is_word)
     };
     let joined_before = match before(t, start) {
+        // `\nAB123456C` in a JSON string: an escape is a boundary (as in `word_start_at`).
+        Some(_) if start.checked_sub(2).and_then(|p| t.get(p)) == Some(&b'\\') => false,
         Some(b) if is_word(b) => true,
         Some(b'-' | b'_' | b'.' | b'@') => word_before(start),
         _ => false,
@@ -82,6 +84,39 @@ mod tests {
             "ZAB123456C",
         ] {
             assert!(!at(joined, "AB123456C"), "{joined}");
+        }
+        assert!(at(r"line\nAB123456C", "AB123456C"), "a JSON escape");
+    }
+
+    /// A value right after a JSON escape (`\n`, `\t`) in a string is found: the escape's
+    /// letter is not part of the value's word (letter-led words, `scan::letter_led`; the
+    /// shared rule, `standalone`; the printed NINO's prefix, `uk_nino::prefix_before`).
+    #[test]
+    #[allow(clippy::string_slice)]
+    fn values_after_json_escapes() {
+        use crate::detect::{Decoding, Findings, Format, KindSet, Scanner};
+        let scanner = Scanner::new(KindSet::all_built_ins());
+        for (kind, value) in [
+            ("uk_nino", "AB123456C"),
+            ("uk_nino", "AB 12 34 56 C"),
+            ("sg_nric", "S1234567D"),
+            ("es_nif", "X1234567L"),
+            ("it_fiscal_code", "RSSMRA85T10A562S"),
+            ("fi_hetu", "131052-308T"),
+            ("iban", "DE89370400440532013000"),
+        ] {
+            for escape in [r"\n", r"\t", r"\r\n"] {
+                let text = format!(r#"{{"note":"details:{escape}{value}"}}"#);
+                let mut out = Vec::new();
+                scanner.scan_input(
+                    text.as_bytes(),
+                    Decoding::BODY,
+                    Format::Json,
+                    &mut Findings::default(),
+                    |f| out.push((scanner.name(f.kind).to_string(), text[f.span].to_string())),
+                );
+                assert_eq!(out, vec![(kind.to_string(), value.to_string())], "{text}");
+            }
         }
     }
 }

@@ -12,7 +12,8 @@ use std::ops::Range;
 
 use super::catalogue::DigitWord;
 use super::text::{
-    at, group_sep_at, is_word, run_end, run_start, sep_at, word_end, word_start_at, GroupSep,
+    at, before, group_sep_at, is_word, run_end, run_start, sep_at, word_end, word_start_at,
+    GroupSep,
 };
 use super::{at_digit_word, at_letter_word, at_stop, is_stop_byte};
 use super::{Finding, Format, Kind, Scanner};
@@ -457,6 +458,11 @@ fn two_digits(t: &[u8], i: usize) -> bool {
 /// starts at `ws`): Bech32 (`bc1…`), Base58 (`m…`, `n…`), IBANs (`DE89…`), IPv6 groups
 /// (`fe80:`).
 fn letter_led(sc: &Scanner, t: &[u8], ws: usize) -> Option<(Kind, usize, usize)> {
+    // `\nDE89…`, `\nAB123456C` in a JSON string: the escape's letter is not the word's, as a
+    // digit word's start takes an escape for a boundary (`word_start_at`).
+    let escaped =
+        before(t, ws) == Some(b'\\') && matches!(at(t, ws), Some(b'n' | b't' | b'r' | b'b' | b'f'));
+    let ws = if escaped { ws + 1 } else { ws };
     let end = word_end(t, ws);
     at_letter_word(sc.enabled, t, ws, end).map(|(kind, e)| (kind, ws, e))
 }

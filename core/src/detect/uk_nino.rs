@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use super::catalogue::{BuiltIn, DigitWord};
 use super::id_shape::{letter, number, standalone};
-use super::text::{at, before, digit, has_cue_around, is_word};
+use super::text::{at, before, digit, has_cue_around, is_word, word_start_at};
 
 pub(super) struct UkNino;
 
@@ -66,7 +66,7 @@ pub(super) fn prefix_before(t: &[u8], i: usize) -> bool {
         && i >= 3
         && at(t, i - 2).is_some_and(|c| c.is_ascii_uppercase())
         && at(t, i - 3).is_some_and(|c| c.is_ascii_uppercase())
-        && !before(t, i - 3).is_some_and(is_word)
+        && word_start_at(t, i - 3)
 }
 
 /// Whether `a b` is a prefix HMRC issues (NIM39110).
