@@ -17,6 +17,7 @@ import os
 import random
 
 import corpus_numbers
+import corpus_idsl
 
 R = random.Random(20261122)
 PER_TYPE = 40
@@ -447,6 +448,8 @@ def main():
     rows = positives() + negatives()
     rows += corpus_numbers.positives(R, place, digits)
     rows += corpus_numbers.negatives(R, digits)
+    rows += corpus_idsl.positives(R, place, digits)
+    rows += corpus_idsl.negatives(R, digits)
     R.shuffle(rows)
     path = os.path.join(os.path.dirname(__file__), "..", "core", "corpus", "detection.jsonl")
     os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -99,6 +99,13 @@ pub trait BuiltIn {
     fn at_digit_word(_w: &DigitWord) -> Option<usize> {
         None
     }
+    /// The span of a value that holds the word: [`BuiltIn::at_digit_word`]'s value, unless the
+    /// detector's values may start before their first digit word (a UK National Insurance
+    /// number as HMRC prints it, `AB 12 34 56 C`: its letters are a word of their own, which
+    /// the pass does not stop at).
+    fn digit_word_span(w: &DigitWord) -> Option<Range<usize>> {
+        Self::at_digit_word(w).map(|end| w.start..end)
+    }
 
     /// Reached once per word that starts with a letter and holds a digit (`bc1…`, `DE89…`,
     /// `fe80:`).
@@ -146,11 +153,11 @@ macro_rules! catalogue {
 
         /// The first enabled numeric detector that finds a value at this digit word.
         #[inline(always)]
-        pub(super) fn at_digit_word(enabled: $crate::detect::KindSet, w: &$crate::detect::catalogue::DigitWord<'_>) -> Option<($crate::detect::Kind, usize)> {
+        pub(super) fn at_digit_word(enabled: $crate::detect::KindSet, w: &$crate::detect::catalogue::DigitWord<'_>) -> Option<($crate::detect::Kind, std::ops::Range<usize>)> {
             $(
                 if <$det as $crate::detect::catalogue::BuiltIn>::DIGIT_WORD && enabled.contains($crate::detect::Kind::$kind) {
-                    if let Some(end) = <$det as $crate::detect::catalogue::BuiltIn>::at_digit_word(w) {
-                        return Some(($crate::detect::Kind::$kind, end));
+                    if let Some(span) = <$det as $crate::detect::catalogue::BuiltIn>::digit_word_span(w) {
+                        return Some(($crate::detect::Kind::$kind, span));
                     }
                 }
             )+
@@ -308,7 +315,7 @@ mod tests {
         };
         assert_eq!(
             at_digit_word(KindSet::all_built_ins(), &w),
-            Some((Kind::SSN, 11))
+            Some((Kind::SSN, 0..11))
         );
         let phone_only = KindSet::default().with(Kind::PHONE);
         assert_eq!(at_digit_word(phone_only, &w), None);

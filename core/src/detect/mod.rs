@@ -19,17 +19,24 @@ mod crypto;
 pub mod custom;
 pub mod decode;
 mod email;
+mod es_nif;
+mod fi_hetu;
 mod iban;
+mod id_shape;
+mod in_pan;
 mod ip;
+mod it_fiscal_code;
 mod phone;
 #[cfg(test)]
 mod quality;
 mod routing;
 mod scan;
 mod secrets;
+mod sg_nric;
 mod ssn;
 mod text;
 pub mod tokens;
+mod uk_nino;
 
 use std::ops::Range;
 
@@ -48,6 +55,21 @@ catalogue! {
     CREDIT_CARD = 0 => card::CreditCard,
     /// IPv4 and IPv6 addresses.
     IP_ADDRESS = 5 => ip::IpAddress,
+    /// Spanish DNI/NIF and NIE. The national identifiers come before phones, the loosest
+    /// numeric matcher: their digits (`12345678-Z`, `131052-308T`, `AB 12 34 56 C`) are theirs
+    /// with the letter that validates them, never the start of a phone number.
+    ES_NIF = 13 => es_nif::EsNif,
+    /// Finnish personal identity codes.
+    FI_HETU = 14 => fi_hetu::FiHetu,
+    /// UK National Insurance numbers (letter-led like the three after it, which share no
+    /// shape with the earlier letter-led rows: IPv6 groups need a colon).
+    UK_NINO = 15 => uk_nino::UkNino,
+    /// Indian Permanent Account Numbers.
+    IN_PAN = 16 => in_pan::InPan,
+    /// Italian fiscal codes.
+    IT_FISCAL_CODE = 17 => it_fiscal_code::ItFiscalCode,
+    /// Singapore NRIC/FIN numbers.
+    SG_NRIC = 18 => sg_nric::SgNric,
     /// Phone numbers.
     PHONE = 3 => phone::Phone,
     /// US bank routing numbers.

@@ -12,7 +12,8 @@ use std::ops::Range;
 
 use super::catalogue::DigitWord;
 use super::text::{
-    at, group_sep_at, is_word, run_end, run_start, sep_at, word_end, word_start_at, GroupSep,
+    at, before, group_sep_at, is_word, run_end, run_start, sep_at, word_end, word_start_at,
+    GroupSep,
 };
 use super::{at_digit_word, at_letter_word, at_stop, is_stop_byte};
 use super::{Finding, Format, Kind, Scanner};
@@ -324,7 +325,8 @@ fn numeric_value(
         .get(i..end)
         .map_or(0, |w| w.iter().take_while(|d| d.is_ascii_digit()).count());
     // Short chains (`0.314`) and dates are no number form that hides seven digits or more.
-    if digits == len && digits < 7 {
+    // After two capitals (`AB 12 34 56 C`) the groups may be a UK National Insurance number's.
+    if digits == len && digits < 7 && !super::uk_nino::prefix_before(t, i) {
         if let Some(chain_end) = short_chain(t, i + digits, digits) {
             return Err((chain_end, false));
         }
@@ -344,7 +346,8 @@ fn numeric_value(
     };
     // In catalogue order: an SSN or a card is never also one of the later kinds.
     match at_digit_word(sc.enabled, &word) {
-        Some((kind, e)) => Ok((kind, i, e)),
+        // A value may start before the word (`AB 12 34 56 C`), never after it.
+        Some((kind, span)) => Ok((kind, span.start.min(i), span.end)),
         None => {
             let form = matches!(at(t, i + digits), Some(b'.' | b'e' | b'E'))
                 && may_be_integer_form(t, i + digits, digits);
@@ -364,6 +367,9 @@ fn short_chain(t: &[u8], mut j: usize, digits: usize) -> Option<usize> {
     while total < 7 && groups < 4 {
         if matches!(at(t, j), Some(b':' | b')')) {
             return None; // IPv6 (`2001:db8::1`), `555) 123-4567`
+        }
+        if groups == 1 && digits == 6 && at(t, j) == Some(b'+') {
+            return None; // a Finnish identity code of the 1800s (`131052+308T`)
         }
         let Some((_, len)) = sep_at(t, j) else {
             // Groups joined by what only cards and SSNs take (`4111\t1111`): theirs.
@@ -496,6 +502,11 @@ fn two_digits(t: &[u8], i: usize) -> bool {
 /// starts at `ws`): Bech32 (`bc1…`), Base58 (`m…`, `n…`), IBANs (`DE89…`), IPv6 groups
 /// (`fe80:`).
 fn letter_led(sc: &Scanner, t: &[u8], ws: usize) -> Option<(Kind, usize, usize)> {
+    // `\nDE89…`, `\nAB123456C` in a JSON string: the escape's letter is not the word's, as a
+    // digit word's start takes an escape for a boundary (`word_start_at`).
+    let escaped =
+        before(t, ws) == Some(b'\\') && matches!(at(t, ws), Some(b'n' | b't' | b'r' | b'b' | b'f'));
+    let ws = if escaped { ws + 1 } else { ws };
     let end = word_end(t, ws);
     at_letter_word(sc.enabled, t, ws, end).map(|(kind, e)| (kind, ws, e))
 }
@@ -712,6 +723,12 @@ mod tests {
         assert_eq!(short_chain(b"4111\t1111", 4, 4), None, "a card's groups");
         assert_eq!(short_chain(b"4111  1111", 4, 4), None, "a card's groups");
         assert_eq!(short_chain(b"12\tx", 2, 2), Some(2));
+        assert_eq!(
+            short_chain(b"131052+308T", 6, 6),
+            None,
+            "a Finnish identity code"
+        );
+        assert_eq!(short_chain(b"12+34", 2, 2), Some(2));
         assert_eq!(
             short_chain(b"123\xE2\x80\x9345\xE2\x80\x936789", 3, 3),
             None,

@@ -245,8 +245,9 @@ pub(super) fn has_cue(t: &[u8], start: usize, cues: &[&str]) -> bool {
     false
 }
 
-/// How far after a value a cue may follow in prose (`203568290 is the SSN on file`).
-pub(super) const CUE_AFTER_WINDOW: usize = 24;
+/// How far after a value a cue may follow in prose (`203568290 is the SSN on file`, `PE643665 is
+/// the national insurance number`).
+pub(super) const CUE_AFTER_WINDOW: usize = 32;
 
 /// A cue before the value, or shortly after it in prose: what lies between the value and a
 /// later cue must not close a field (`"`, `,`, `;`, `:`, braces, a line break), so that in JSON

@@ -21,6 +21,12 @@ fn samples() -> Vec<(&'static str, String)> {
         ("slack_token", r#""hook": "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx""#.into()),
         ("private_key", r#""pem": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n""#.into()),
         ("jwt", r#""auth": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U""#.into()),
+        ("es_nif", r#""dni": "12345678Z""#.into()),
+        ("fi_hetu", r#""hetu": "131052-308T""#.into()),
+        ("uk_nino", r#""ni_number": "AB 12 34 56 C""#.into()),
+        ("in_pan", r#""pan": "ABCPE1234F""#.into()),
+        ("it_fiscal_code", r#""codice_fiscale": "RSSMRA85T10A562S""#.into()),
+        ("sg_nric", r#""nric": "S1234567D""#.into()),
         ("employee_id", r#""badge": "EMP-204817""#.into()),
     ]
 }

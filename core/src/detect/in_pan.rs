@@ -1,0 +1,112 @@
+//! Indian Permanent Account Numbers (Income Tax Department; Income-tax Act 1961, s. 139A):
+//! ten characters, `ABCPE1234F`: three letters of a series, the holder's status as the fourth
+//! (`P` person, `C` company, `H` Hindu undivided family, `F` firm, `A` association of persons,
+//! `T` trust, `B` body of individuals, `L` local authority, `J` artificial juridical person,
+//! `G` government), the initial of the surname or name, four digits, and a letter.
+//!
+//! The last letter is a check character whose algorithm is not published, so nothing but the
+//! shape is checked, and ten characters of letters and digits in that order are also product,
+//! batch and reference codes: a PAN counts only next to a cue (`pan`, `permanent account
+//! number`, `income tax`). Upper or lower case, not mixed.
+
+use super::catalogue::BuiltIn;
+use super::id_shape::{letter, number, standalone};
+use super::text::has_cue_around;
+
+pub(super) struct InPan;
+
+impl BuiltIn for InPan {
+    const NAME: &'static str = "in_pan";
+    const FINDS: &'static str = "Indian PAN (`ABCPE1234F`): five letters, the fourth a holder status (`A B C F G H J L P T`), four digits, a letter; no published check, so only after a cue (`pan`, `permanent account number`, `income tax`). Upper or lower case.";
+
+    /// A word of ten characters.
+    const LETTER_WORD: bool = true;
+    fn at_letter_word(t: &[u8], start: usize, end: usize) -> Option<usize> {
+        (end - start == 10).then(|| match_at(t, start)).flatten()
+    }
+}
+
+/// `permanent` alone, so that prose that names the number after it still has its cue within
+/// reach (`… is the permanent account number`: the words after a value are looked at only
+/// for a few bytes).
+const CUES: &[&str] = &["pan", "permanent", "income tax", "income-tax", "incometax"];
+
+/// A PAN starting at `start` (ten characters): its end.
+pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
+    let mut lower = None;
+    let mut same_case =
+        |k: usize| letter(t, start + k).filter(|&(_, low)| *lower.get_or_insert(low) == low);
+    for k in [0, 1, 2, 4, 9] {
+        same_case(k)?;
+    }
+    let (status, _) = same_case(3)?;
+    if !b"ABCFGHJLPT".contains(&status) {
+        return None;
+    }
+    number(t, start + 5, 4)?;
+    let end = start + 10;
+    (standalone(t, start, end) && has_cue_around(t, start, end, CUES)).then_some(end)
+}
+
+#[cfg(test)]
+#[allow(clippy::string_slice)]
+mod tests {
+    use super::*;
+    use crate::detect::{Decoding, Findings, Format, KindSet, Scanner};
+
+    fn pan(text: &str) -> Option<&str> {
+        let start = text.rfind(' ').map_or(0, |p| p + 1);
+        match_at(text.as_bytes(), start).map(|end| &text[start..end])
+    }
+
+    fn scan(text: &str) -> Vec<(String, String)> {
+        let scanner = Scanner::new(KindSet::all_built_ins());
+        let mut out = Vec::new();
+        let format = if text.starts_with('{') {
+            Format::Json
+        } else {
+            Format::Text
+        };
+        scanner.scan_input(
+            text.as_bytes(),
+            Decoding::BODY,
+            format,
+            &mut Findings::default(),
+            |f| out.push((scanner.name(f.kind).to_string(), text[f.span].to_string())),
+        );
+        out
+    }
+
+    #[test]
+    fn shape_and_cue() {
+        assert_eq!(pan("PAN ABCPE1234F"), Some("ABCPE1234F"));
+        assert_eq!(pan("pan abcpe1234f"), Some("abcpe1234f"));
+        assert_eq!(
+            pan("Permanent Account Number: AAACB1234Z"),
+            Some("AAACB1234Z")
+        );
+        assert_eq!(pan("ABCPE1234F"), None, "no cue");
+        assert_eq!(pan("PAN ABCDE1234F"), None, "D is no holder status");
+        assert_eq!(pan("PAN ABCPE12345"), None);
+        assert_eq!(pan("PAN ABCPe1234F"), None, "mixed case");
+        assert_eq!(pan("PAN ABCP11234F"), None);
+    }
+
+    #[test]
+    fn through_the_scanner() {
+        let one = |v: &str| vec![("in_pan".to_string(), v.to_string())];
+        assert_eq!(scan(r#"{"pan":"ABCPE1234F"}"#), one("ABCPE1234F"));
+        assert_eq!(
+            scan(r#"{"panNumber":"AAAPL1234C","name":"A"}"#),
+            one("AAAPL1234C")
+        );
+        assert_eq!(scan("my income tax id is BNZPM2501F"), one("BNZPM2501F"));
+        for t in [
+            r#"{"sku":"ABCPE1234F"}"#,
+            "batch XYZPQ9876A shipped",
+            "PAN ABCPE1234F_old",
+        ] {
+            assert_eq!(scan(t), vec![], "{t}");
+        }
+    }
+}
