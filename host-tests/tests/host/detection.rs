@@ -6,7 +6,6 @@ use crate::harness::{Request, Stack};
 
 /// One value of each type, as a JSON member, and the type it must be detected as.
 fn samples() -> Vec<(&'static str, String)> {
-    let gh = format!("ghp_{}", "A1b2C3d4E5".repeat(4).get(..36).unwrap());
     vec![
         ("credit_card", r#""card": "4111 1111 1111 1111""#.into()),
         ("ssn", r#""tax_id": "123-45-6789""#.into()),
@@ -16,9 +15,9 @@ fn samples() -> Vec<(&'static str, String)> {
         ("ip_address", r#""client": "203.0.113.7""#.into()),
         ("us_bank_routing", r#""routing_number": "021000021""#.into()),
         ("crypto_wallet", r#""pay_to": "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq""#.into()),
-        ("aws_access_key", r#""key_id": "AKIAIOSFODNN7EXAMPLE""#.into()),
-        ("github_token", format!(r#""token": "{gh}""#)),
-        ("slack_token", r#""hook": "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx""#.into()),
+        ("aws_access_key", r#""key_id": "AKIAUJZDEGXDNCF32EPF""#.into()),
+        ("github_token", r#""token": "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""#.into()),
+        ("slack_token", r#""hook": "xoxb-231948757491-1862527601895-LiMcVbpT4r5yHUig43kiJfah""#.into()),
         ("private_key", r#""pem": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n""#.into()),
         ("jwt", r#""auth": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U""#.into()),
         ("employee_id", r#""badge": "EMP-204817""#.into()),
