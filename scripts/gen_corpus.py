@@ -18,6 +18,7 @@ import random
 
 import corpus_numbers
 import corpus_idsl
+import corpus_secrets
 
 R = random.Random(20261122)
 PER_TYPE = 40
@@ -309,7 +310,7 @@ def positives():
     add("us_bank_routing", lambda: (routing(), R.choice(["routing", "routing_number", "ABA"])), "x")
     add("crypto_wallet", wallet, "pay to")
     add("aws_access_key", lambda: R.choice(["AKIA", "ASIA"]) + "".join(R.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16)), "key id")
-    add("github_token", lambda: R.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]) + "".join(R.choice(ALNUM) for _ in range(36))
+    add("github_token", lambda: (lambda p, r: corpus_secrets.with_checksum(p, r[:30]))(R.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]), "".join(R.choice(ALNUM) for _ in range(36)))
         if R.random() < 0.7 else "github_pat_" + "".join(R.choice(ALNUM + "_") for _ in range(82)), "token")
     add("slack_token", lambda: f"xox{R.choice('abpr')}-{digits(12)}-{digits(13)}-" + "".join(R.choice(ALNUM) for _ in range(24)), "webhook token")
     add("jwt", jwt, "authorization")
@@ -371,6 +372,7 @@ def positives():
         n = card_number()
         out.append({"text": '{"amount": %s, "currency": "EUR"}' % R.choice([n + ".0", n[0] + "." + n[1:] + "e" + str(len(n) - 1)]),
                     "expect": ["credit_card"]})
+    out += corpus_secrets.positives(R, place, digits)
     return out
 
 
@@ -441,6 +443,7 @@ def negatives():
     # Git and SSH remotes are not e-mail addresses.
     add(lambda: R.choice(["git clone git@github.com:acme/widgets.git", "ssh://git@github.com/acme/widgets.git",
                           "deploy@build.example.com:~/releases", "url = git@gitlab.example.org:group/repo.git"]), 8)
+    out += corpus_secrets.negatives(R, digits)
     return out
 
 

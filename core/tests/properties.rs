@@ -154,7 +154,7 @@ proptest! {
     fn redacting_json_with_values_keeps_it_json(
         values in prop::collection::vec(prop_oneof![
             Just("4111 1111 1111 1111"), Just("123-45-6789"), Just("jane@example.com"),
-            Just("+41 44 668 18 00"), Just("AKIAIOSFODNN7EXAMPLE"), Just("plain"),
+            Just("+41 44 668 18 00"), Just("AKIAUJZDEGXDNCF32EPF"), Just("plain"),
         ], 1..8),
         as_number in any::<bool>(),
     ) {
@@ -254,9 +254,9 @@ proptest! {
         after in "(?s)[ \n\",][^0-9]{0,60}",
         value in prop::sample::select(vec![
             "4111 1111 1111 1111", "123-45-6789", "jane.doe@example.com",
-            "DE89 3704 0044 0532 0130 00", "AKIAIOSFODNN7EXAMPLE",
+            "DE89 3704 0044 0532 0130 00", "AKIAUJZDEGXDNCF32EPF",
         ]),
-        method in prop::sample::select(vec!["POST", "PUT", "123-45-6789", "AKIAIOSFODNN7EXAMPLE"]),
+        method in prop::sample::select(vec!["POST", "PUT", "123-45-6789", "AKIAUJZDEGXDNCF32EPF"]),
         in_trace_id in any::<bool>(),
     ) {
         // The value in the body, the path, the method and maybe the trace id: it must show

@@ -26,7 +26,10 @@ mod id_shape;
 mod in_pan;
 mod ip;
 mod it_fiscal_code;
+mod llm_keys;
 mod phone;
+mod placeholder;
+mod platform;
 #[cfg(test)]
 mod quality;
 mod routing;
@@ -58,18 +61,18 @@ catalogue! {
     /// Spanish DNI/NIF and NIE. The national identifiers come before phones, the loosest
     /// numeric matcher: their digits (`12345678-Z`, `131052-308T`, `AB 12 34 56 C`) are theirs
     /// with the letter that validates them, never the start of a phone number.
-    ES_NIF = 13 => es_nif::EsNif,
+    ES_NIF = 32 => es_nif::EsNif,
     /// Finnish personal identity codes.
-    FI_HETU = 14 => fi_hetu::FiHetu,
+    FI_HETU = 33 => fi_hetu::FiHetu,
     /// UK National Insurance numbers (letter-led like the three after it, which share no
     /// shape with the earlier letter-led rows: IPv6 groups need a colon).
-    UK_NINO = 15 => uk_nino::UkNino,
+    UK_NINO = 34 => uk_nino::UkNino,
     /// Indian Permanent Account Numbers.
-    IN_PAN = 16 => in_pan::InPan,
+    IN_PAN = 35 => in_pan::InPan,
     /// Italian fiscal codes.
-    IT_FISCAL_CODE = 17 => it_fiscal_code::ItFiscalCode,
+    IT_FISCAL_CODE = 36 => it_fiscal_code::ItFiscalCode,
     /// Singapore NRIC/FIN numbers.
-    SG_NRIC = 18 => sg_nric::SgNric,
+    SG_NRIC = 37 => sg_nric::SgNric,
     /// Phone numbers.
     PHONE = 3 => phone::Phone,
     /// US bank routing numbers.
@@ -90,6 +93,44 @@ catalogue! {
     GITHUB_TOKEN = 9 => secrets::GithubToken,
     /// JSON Web Tokens.
     JWT = 12 => secrets::Jwt,
+    /// Anthropic API keys (before OpenAI's, which claims every other `sk-`).
+    ANTHROPIC_API_KEY = 14 => llm_keys::AnthropicApiKey,
+    /// OpenRouter API keys (`sk-or-v1-`, before OpenAI's).
+    OPENROUTER_API_KEY = 21 => llm_keys::OpenRouterApiKey,
+    /// OpenAI API keys.
+    OPENAI_API_KEY = 13 => llm_keys::OpenAiApiKey,
+    /// Google API keys (`AIza`).
+    GOOGLE_API_KEY = 15 => llm_keys::GoogleApiKey,
+    /// Groq API keys.
+    GROQ_API_KEY = 16 => llm_keys::GroqApiKey,
+    /// Hugging Face tokens.
+    HUGGINGFACE_TOKEN = 17 => llm_keys::HuggingfaceToken,
+    /// xAI API keys.
+    XAI_API_KEY = 18 => llm_keys::XaiApiKey,
+    /// Perplexity API keys.
+    PERPLEXITY_API_KEY = 19 => llm_keys::PerplexityApiKey,
+    /// Replicate API tokens.
+    REPLICATE_API_TOKEN = 20 => llm_keys::ReplicateApiToken,
+    /// Slack incoming-webhook and workflow URLs.
+    SLACK_WEBHOOK_URL = 22 => platform::SlackWebhookUrl,
+    /// GitLab tokens.
+    GITLAB_TOKEN = 23 => platform::GitlabToken,
+    /// npm access tokens.
+    NPM_TOKEN = 24 => platform::NpmToken,
+    /// PyPI API tokens.
+    PYPI_TOKEN = 25 => platform::PypiToken,
+    /// Stripe secret and restricted keys.
+    STRIPE_KEY = 26 => platform::StripeKey,
+    /// Twilio API key SIDs.
+    TWILIO_API_KEY = 27 => platform::TwilioApiKey,
+    /// SendGrid API keys.
+    SENDGRID_API_KEY = 28 => platform::SendgridApiKey,
+    /// Discord bot tokens and webhook URLs.
+    DISCORD_TOKEN = 29 => platform::DiscordToken,
+    /// Azure storage account and shared access keys of connection strings.
+    AZURE_STORAGE_KEY = 30 => platform::AzureStorageKey,
+    /// Google Cloud service-account key ids.
+    GCP_SERVICE_ACCOUNT = 31 => platform::GcpServiceAccount,
 }
 
 /// A detector type: an index into the scanner's catalogue (built-ins first, numbered by their
@@ -439,8 +480,8 @@ mod tests {
     fn finds_each_kind() {
         let body = r#"{"card":"4111 1111 1111 1111","ssn":"123-45-6789","to":"jane.doe+x@example.co.uk",
  "phone":"+1 (415) 555-2671","iban":"DE89 3704 0044 0532 0130 00","ip":"192.168.1.10","ip6":"2001:db8::8a2e:370:7334",
- "routing":"021000021","btc":"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2","aws":"AKIAIOSFODNN7EXAMPLE",
- "gh":"ghp_abcdefghijklmnopqrstuvwxyz0123456789","slack":"xoxb-123456789012-abcdefghij",
+ "routing":"021000021","btc":"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2","aws":"AKIAUJZDEGXDNCF32EPF",
+ "gh":"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","slack":"xoxb-231948757491-LiMcVbpT4r5yHUig",
  "key":"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----",
  "jwt":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"}"#;
         let got = scan_all(body);
@@ -621,6 +662,18 @@ mod tests {
             "eyJ.".repeat(100_000),
             "1:".repeat(200_000),
             "+1 ".repeat(100_000),
+            "sk-".repeat(100_000),
+            "sk-ant-api03-".repeat(30_000),
+            "sk_live_".repeat(50_000),
+            "xoxb-".repeat(100_000),
+            "xoxe.xoxp-".repeat(50_000),
+            "github_pat_".repeat(40_000),
+            "glpat-".repeat(60_000),
+            "pypi-AgEIcHlwaS5vcmc".repeat(20_000),
+            "hooks.slack.com/services/".repeat(20_000),
+            r#""private_key_id":""#.repeat(20_000),
+            "AccountKey=".repeat(40_000),
+            "MTk4NjIyNDgzNDcxOTI1MjQ4.".repeat(20_000),
         ];
         for t in inputs {
             let scanner = Scanner::new(KindSet::all_built_ins());
@@ -947,6 +1000,89 @@ mod issue_10 {
         }
         // Not integers: no card.
         assert_eq!(found(r#"{"n":4111111111111111.5}"#, Format::Json), vec![]);
+    }
+
+    /// Issue 11, item 2: every credential kind through the whole scanner, in a JSON body; the
+    /// value's span is exactly the credential.
+    #[test]
+    fn secrets_of_agent_traffic_are_found() {
+        let mut cases: Vec<(&str, String, String)> = vec![
+            ("openai_api_key", r#"{"v":"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"}"#.to_string(), "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".to_string()),
+            ("anthropic_api_key", r#"{"v":"sk-ant-api03-h1d0szAOZAnV4ah17kZCNnJEH1mvlYMyzWh6qQQ5x1Wugaj7wX98VJe6BOq_JqAjBo0hVRGyEGrdlU4H1dYO-VijuJZWtAA"}"#.to_string(), "sk-ant-api03-h1d0szAOZAnV4ah17kZCNnJEH1mvlYMyzWh6qQQ5x1Wugaj7wX98VJe6BOq_JqAjBo0hVRGyEGrdlU4H1dYO-VijuJZWtAA".to_string()),
+            ("google_api_key", r#"{"v":"AIzaKOQRTLEwVtdUrGr3YnWOS_BdwMe4KUV4vgo"}"#.to_string(), "AIzaKOQRTLEwVtdUrGr3YnWOS_BdwMe4KUV4vgo".to_string()),
+            ("groq_api_key", r#"{"v":"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"}"#.to_string(), "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".to_string()),
+            ("huggingface_token", r#"{"v":"hf_agt5xOLhaDNPpQK1kGbAk8B1MI59LoTD4Q"}"#.to_string(), "hf_agt5xOLhaDNPpQK1kGbAk8B1MI59LoTD4Q".to_string()),
+            ("xai_api_key", r#"{"v":"xai-LlwbJA7pCgZ7cEKlOVbIe6nFXgKOukfNt2GbnM5zLIev5PL1rQKphrzg632iEPPhOrtaZhjEPQUxkVfM"}"#.to_string(), "xai-LlwbJA7pCgZ7cEKlOVbIe6nFXgKOukfNt2GbnM5zLIev5PL1rQKphrzg632iEPPhOrtaZhjEPQUxkVfM".to_string()),
+            ("perplexity_api_key", r#"{"v":"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"}"#.to_string(), "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".to_string()),
+            ("replicate_api_token", r#"{"v":"r8_wCtowfTJCDWbcrgJA3O3Kv_2whpsOifIEcipN"}"#.to_string(), "r8_wCtowfTJCDWbcrgJA3O3Kv_2whpsOifIEcipN".to_string()),
+            ("openrouter_api_key", r#"{"v":"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"}"#.to_string(), "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".to_string()),
+            ("slack_webhook_url", r#"{"v":"https://hooks.slack.com/services/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"}"#.to_string(), "https://hooks.slack.com/services/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".to_string()),
+            ("gitlab_token", r#"{"v":"glpat-KB2L26NKAYLemYOShnWY"}"#.to_string(), "glpat-KB2L26NKAYLemYOShnWY".to_string()),
+            ("npm_token", r#"{"v":"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"}"#.to_string(), "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".to_string()),
+            ("pypi_token", r#"{"v":"pypi-AgEIcHlwaS5vcmcda28UsWnCCsTQ3FIoluWqMlEr2ZUFWL8y2wvwhNatRIhMAvxoePlj0QRQkDhSf0Qhm3xLsD-d9I_meEQ"}"#.to_string(), "pypi-AgEIcHlwaS5vcmcda28UsWnCCsTQ3FIoluWqMlEr2ZUFWL8y2wvwhNatRIhMAvxoePlj0QRQkDhSf0Qhm3xLsD-d9I_meEQ".to_string()),
+            ("stripe_key", r#"{"v":"sk_live_dzyE7Wj9I9p7WxviCEA1Nuv7"}"#.to_string(), "sk_live_dzyE7Wj9I9p7WxviCEA1Nuv7".to_string()),
+            ("twilio_api_key", r#"{"v":"SK0e6ef06174d54e9019117cbf49b41ab6"}"#.to_string(), "SK0e6ef06174d54e9019117cbf49b41ab6".to_string()),
+            ("sendgrid_api_key", r#"{"v":"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"}"#.to_string(), "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".to_string()),
+            ("discord_token", r#"{"v":"MTA1MjI5MDc5NTIxNjQ3NDI1NQ.L8wbh4.AX23ojVS9vR947X6-m57M9E6YPs-Bw3oHZQP2A"}"#.to_string(), "MTA1MjI5MDc5NTIxNjQ3NDI1NQ.L8wbh4.AX23ojVS9vR947X6-m57M9E6YPs-Bw3oHZQP2A".to_string()),
+        ];
+        let az = "OQYRcgCsHFZEYcabAX7h8tusrflC5NVFbzkvrX8qm9/B8DgLqND2vAWvturiohxVdnKL9JKZOsxpcfGQgyVAro==";
+        cases.push((
+            "azure_storage_key",
+            format!(r#"{{"conn":"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={az};EndpointSuffix=core.windows.net"}}"#),
+            az.to_string(),
+        ));
+        let id = "6c8f5501419bf4149b87a7178d32506afcb476de";
+        cases.push((
+            "gcp_service_account",
+            format!(r#"{{"type": "service_account", "project_id": "acme-1", "private_key_id": "{id}", "client_id": "1"}}"#),
+            id.to_string(),
+        ));
+        for (kind, text, value) in &cases {
+            assert_eq!(
+                found(text, Format::Json),
+                vec![(kind.to_string(), value.clone())],
+                "{text}"
+            );
+        }
+        // Slack's xoxc- and xapp- tokens and PGP key blocks, missed before.
+        for (kind, v) in [
+            ("slack_token", "xoxc-17653672481-198746983231-5093847261530-8d6e7916ae6315168d0225072322208bb5ec1d5f6ea2b5991661a7e38d6315f3"),
+            ("slack_token", "xapp-1-A04R7N3TZ9K-5092714368251-5645d282760ee88e4ebf73422574d909c5b1268b44fbe5ab768873f4f88e5690"),
+            ("private_key", r"-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBGVkZ2wBCADHv3q0uP9iJk1\n=Zx4c\n-----END PGP PRIVATE KEY BLOCK-----"),
+        ] {
+            assert_found(&format!(r#"{{"t":"{v}"}}"#), Format::Json, kind, v);
+        }
+    }
+
+    /// Issue 11, item 1: placeholders are no credentials, whatever their kind.
+    #[test]
+    fn placeholders_are_not_secrets() {
+        for p in [
+            "xoxb-your-bot-token-here",
+            "xoxb-xxxxxxxxxxxx",
+            "AKIAIOSFODNN7EXAMPLE",
+            "AKIAXXXXXXXXXXXXXXXX",
+            "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            "github_pat_YOUR_TOKEN_HERE_1234567890",
+            "sk-proj-your-openai-api-key-here",
+            "sk-ant-api03-<your-key>",
+            "AIzaSyYOUR_API_KEY_HERE_xxxxxxxxxxxxxx",
+            "gsk_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+            "glpat-xxxxxxxxxxxxxxxxxxxx",
+            "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
+            "sk_test_1234567890abcdefghijklmn",
+            "SG.xxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "AccountKey=<your-account-key>",
+            "-----BEGIN PRIVATE KEY-----\\n...\\n-----END PRIVATE KEY-----",
+            "const PREFIX = \\\"sk-\\\";",
+            "pip install sk-learn",
+        ] {
+            let body = format!(r#"{{"token":"{p}"}}"#);
+            assert_eq!(found(&body, Format::Json), vec![], "{body}");
+        }
     }
 
     #[test]

@@ -873,6 +873,33 @@ fn a_token_prefix_does_not_hide_the_value_after_it() {
     );
 }
 
+/// Issue 11, item 2: Slack's `xoxc-`/`xapp-` tokens, PGP key blocks and LLM provider keys were
+/// missed and written verbatim into the event line; they are redacted now, and no piece of
+/// them reaches the events.
+#[test]
+fn secrets_of_agent_traffic_never_reach_the_event_line() {
+    let pgp = r"-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBGVkZ2wBCADHv3q0uP9iJk1\n=Zx4c\n-----END PGP PRIVATE KEY BLOCK-----";
+    for (v, piece) in [
+        ("xoxc-17653672481-198746983231-5093847261530-8d6e7916ae6315168d0225072322208bb5ec1d5f6ea2b5991661a7e38d6315f3", "8d6e7916ae63"),
+        ("xapp-1-A04R7N3TZ9K-5092714368251-5645d282760ee88e4ebf73422574d909c5b1268b44fbe5ab768873f4f88e5690", "5645d282760e"),
+        (pgp, "lQOYBGVkZ2wB"),
+        ("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", "T3BlbkFJPMPS"),
+        ("sk-ant-api03-h1d0szAOZAnV4ah17kZCNnJEH1mvlYMyzWh6qQQ5x1Wugaj7wX98VJe6BOq_JqAjBo0hVRGyEGrdlU4H1dYO-VijuJZWtAA", "h1d0szAOZAnV"),
+    ] {
+        let p = policy(json!({"policy": {"block_rules": [
+            {"name": "scrub", "condition": "detected_count > 0", "action": "redact"}]}}));
+        let mut ex = exchange(&p, "POST", "/x", false);
+        let body = format!(r#"{{"note":"{v}"}}"#);
+        let step = decide(&mut ex, body.as_bytes());
+        let Step::Redact(redacted) = step else {
+            panic!("{v}: {step:?}")
+        };
+        assert!(!String::from_utf8_lossy(&redacted).contains(piece), "{v}");
+        let events = String::from_utf8_lossy(ex.events()).to_string();
+        assert!(!events.contains(piece), "{events}");
+    }
+}
+
 #[test]
 fn the_reply_of_any_iatp_filter_is_not_an_error() {
     let p = policy(json!({}));

@@ -6,7 +6,6 @@ use crate::harness::{Request, Stack};
 
 /// One value of each type, as a JSON member, and the type it must be detected as.
 fn samples() -> Vec<(&'static str, String)> {
-    let gh = format!("ghp_{}", "A1b2C3d4E5".repeat(4).get(..36).unwrap());
     vec![
         ("credit_card", r#""card": "4111 1111 1111 1111""#.into()),
         ("ssn", r#""tax_id": "123-45-6789""#.into()),
@@ -16,9 +15,9 @@ fn samples() -> Vec<(&'static str, String)> {
         ("ip_address", r#""client": "203.0.113.7""#.into()),
         ("us_bank_routing", r#""routing_number": "021000021""#.into()),
         ("crypto_wallet", r#""pay_to": "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq""#.into()),
-        ("aws_access_key", r#""key_id": "AKIAIOSFODNN7EXAMPLE""#.into()),
-        ("github_token", format!(r#""token": "{gh}""#)),
-        ("slack_token", r#""hook": "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx""#.into()),
+        ("aws_access_key", r#""key_id": "AKIAUJZDEGXDNCF32EPF""#.into()),
+        ("github_token", r#""token": "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""#.into()),
+        ("slack_token", r#""hook": "xoxb-231948757491-1862527601895-LiMcVbpT4r5yHUig43kiJfah""#.into()),
         ("private_key", r#""pem": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n""#.into()),
         ("jwt", r#""auth": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U""#.into()),
         ("es_nif", r#""dni": "12345678Z""#.into()),
@@ -27,6 +26,25 @@ fn samples() -> Vec<(&'static str, String)> {
         ("in_pan", r#""pan": "ABCPE1234F""#.into()),
         ("it_fiscal_code", r#""codice_fiscale": "RSSMRA85T10A562S""#.into()),
         ("sg_nric", r#""nric": "S1234567D""#.into()),
+        ("openai_api_key", r#""OPENAI_API_KEY": "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""#.into()),
+        ("anthropic_api_key", r#""x-api-key": "sk-ant-api03-h1d0szAOZAnV4ah17kZCNnJEH1mvlYMyzWh6qQQ5x1Wugaj7wX98VJe6BOq_JqAjBo0hVRGyEGrdlU4H1dYO-VijuJZWtAA""#.into()),
+        ("google_api_key", r#""key": "AIzaKOQRTLEwVtdUrGr3YnWOS_BdwMe4KUV4vgo""#.into()),
+        ("groq_api_key", r#""GROQ_API_KEY": "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""#.into()),
+        ("huggingface_token", r#""hf_token": "hf_agt5xOLhaDNPpQK1kGbAk8B1MI59LoTD4Q""#.into()),
+        ("xai_api_key", r#""api_key": "xai-LlwbJA7pCgZ7cEKlOVbIe6nFXgKOukfNt2GbnM5zLIev5PL1rQKphrzg632iEPPhOrtaZhjEPQUxkVfM""#.into()),
+        ("perplexity_api_key", r#""api_key": "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""#.into()),
+        ("replicate_api_token", r#""token": "r8_wCtowfTJCDWbcrgJA3O3Kv_2whpsOifIEcipN""#.into()),
+        ("openrouter_api_key", r#""api_key": "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""#.into()),
+        ("slack_webhook_url", r#""webhook": "https://hooks.slack.com/services/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""#.into()),
+        ("gitlab_token", r#""private_token": "glpat-KB2L26NKAYLemYOShnWY""#.into()),
+        ("npm_token", r#""npm_token": "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""#.into()),
+        ("pypi_token", r#""password": "pypi-AgEIcHlwaS5vcmcda28UsWnCCsTQ3FIoluWqMlEr2ZUFWL8y2wvwhNatRIhMAvxoePlj0QRQkDhSf0Qhm3xLsD-d9I_meEQ""#.into()),
+        ("stripe_key", r#""stripe_key": "sk_live_dzyE7Wj9I9p7WxviCEA1Nuv7""#.into()),
+        ("twilio_api_key", r#""api_key_sid": "SK0e6ef06174d54e9019117cbf49b41ab6""#.into()),
+        ("sendgrid_api_key", r#""sendgrid_key": "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""#.into()),
+        ("discord_token", r#""bot_token": "MTA1MjI5MDc5NTIxNjQ3NDI1NQ.L8wbh4.AX23ojVS9vR947X6-m57M9E6YPs-Bw3oHZQP2A""#.into()),
+        ("azure_storage_key", r#""conn": "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=OQYRcgCsHFZEYcabAX7h8tusrflC5NVFbzkvrX8qm9/B8DgLqND2vAWvturiohxVdnKL9JKZOsxpcfGQgyVAro==;EndpointSuffix=core.windows.net""#.into()),
+        ("gcp_service_account", r#""type": "service_account", "private_key_id": "6c8f5501419bf4149b87a7178d32506afcb476de""#.into()),
         ("employee_id", r#""badge": "EMP-204817""#.into()),
     ]
 }
