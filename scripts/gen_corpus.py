@@ -16,6 +16,8 @@ import json
 import os
 import random
 
+import corpus_idsd
+
 R = random.Random(20261122)
 PER_TYPE = 40
 
@@ -368,6 +370,7 @@ def positives():
         n = card_number()
         out.append({"text": '{"amount": %s, "currency": "EUR"}' % R.choice([n + ".0", n[0] + "." + n[1:] + "e" + str(len(n) - 1)]),
                     "expect": ["credit_card"]})
+    out += corpus_idsd.positives(R, place, digits)
     return out
 
 
@@ -438,6 +441,7 @@ def negatives():
     # Git and SSH remotes are not e-mail addresses.
     add(lambda: R.choice(["git clone git@github.com:acme/widgets.git", "ssh://git@github.com/acme/widgets.git",
                           "deploy@build.example.com:~/releases", "url = git@gitlab.example.org:group/repo.git"]), 8)
+    out += corpus_idsd.negatives(R, digits)
     return out
 
 

@@ -18,6 +18,7 @@ pub mod catalogue;
 mod crypto;
 pub mod custom;
 pub mod decode;
+mod digit_ids;
 mod email;
 mod iban;
 mod ip;
@@ -48,6 +49,31 @@ catalogue! {
     CREDIT_CARD = 0 => card::CreditCard,
     /// IPv4 and IPv6 addresses.
     IP_ADDRESS = 5 => ip::IpAddress,
+    /// National identifiers written with digits only (before phones: a cued NHS number is
+    /// not a phone number, nor a cued TFN, RRN or Medicare number a cued phone's digits).
+    /// Their cues and shapes keep them apart from each other; an SSN or a card comes first.
+    /// UK NHS numbers.
+    UK_NHS_NUMBER = 13 => digit_ids::uk_nhs::UkNhsNumber,
+    /// Canadian Social Insurance Numbers.
+    CA_SIN = 14 => digit_ids::ca_sin::CaSin,
+    /// Indian Aadhaar numbers.
+    IN_AADHAAR = 15 => digit_ids::in_aadhaar::InAadhaar,
+    /// Australian tax file numbers.
+    AU_TFN = 16 => digit_ids::au::AuTfn,
+    /// Australian Business Numbers.
+    AU_ABN = 17 => digit_ids::au::AuAbn,
+    /// Australian Company Numbers.
+    AU_ACN = 18 => digit_ids::au::AuAcn,
+    /// Australian Medicare card numbers.
+    AU_MEDICARE = 19 => digit_ids::au::AuMedicare,
+    /// Polish PESEL numbers.
+    PL_PESEL = 20 => digit_ids::pl_pesel::PlPesel,
+    /// Brazilian CPF numbers.
+    BR_CPF = 21 => digit_ids::br_cpf::BrCpf,
+    /// Korean resident registration numbers.
+    KR_RRN = 22 => digit_ids::kr_rrn::KrRrn,
+    /// US Individual Taxpayer Identification Numbers.
+    US_ITIN = 23 => digit_ids::us_itin::UsItin,
     /// Phone numbers.
     PHONE = 3 => phone::Phone,
     /// US bank routing numbers.

@@ -21,6 +21,17 @@ fn samples() -> Vec<(&'static str, String)> {
         ("slack_token", r#""hook": "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx""#.into()),
         ("private_key", r#""pem": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n""#.into()),
         ("jwt", r#""auth": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U""#.into()),
+        ("uk_nhs_number", r#""nhs_number": "943 476 5919""#.into()),
+        ("ca_sin", r#""sin": "046 454 286""#.into()),
+        ("in_aadhaar", r#""aadhaar": "2345 6789 0124""#.into()),
+        ("au_tfn", r#""tfn": "123 456 782""#.into()),
+        ("au_abn", r#""abn": "51 824 753 556""#.into()),
+        ("au_acn", r#""acn": "004 085 616""#.into()),
+        ("au_medicare", r#""medicare": "2123 45670 1""#.into()),
+        ("pl_pesel", r#""pesel": "44051401359""#.into()),
+        ("br_cpf", r#""cpf": "123.456.789-09""#.into()),
+        ("kr_rrn", r#""rrn": "800101-1234560""#.into()),
+        ("us_itin", r#""itin": "912-70-1234""#.into()),
         ("employee_id", r#""badge": "EMP-204817""#.into()),
     ]
 }
