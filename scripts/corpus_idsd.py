@@ -180,13 +180,13 @@ def positives(R, place, digits):
     add("uk_nhs_number", lambda: (grouped(v["nhs"](), [3, 3, 4], sep()) if R.random() < 0.7 else v["nhs"](),
                                   R.choice(["NHS number", "nhs_no", "NHS No.", "nhsNumber", "NHS"])))
     add("ca_sin", lambda: (grouped(v["sin"](), [3, 3, 3], R.choice([" ", "-"])) if R.random() < 0.7 else v["sin"](),
-                           R.choice(["SIN", "sin", "social insurance number", "NAS", "numéro d'assurance sociale", "customer_sin"])))
+                           R.choice(["SIN", "sin", "social insurance number", "SIN number", "numéro d'assurance sociale", "customer_sin"])))
     # Aadhaar: grouped and alone in its field without a cue; in prose or bare with one.
     for _ in range(N // 2):
         out.append({"text": json.dumps({"id": R.randint(1, 10**6), R.choice(["id_number", "document", "kyc_id"]): grouped(v["aadhaar"](), [4, 4, 4], R.choice([" ", "-"])), "status": "ok"}),
                     "expect": ["in_aadhaar"]})
     add("in_aadhaar", lambda: (grouped(v["aadhaar"](), [4, 4, 4], " ") if R.random() < 0.5 else v["aadhaar"](),
-                               R.choice(["Aadhaar", "aadhaar_number", "Aadhar no", "UID", "आधार"])), N // 2)
+                               R.choice(["Aadhaar", "aadhaar_number", "Aadhar no", "UIDAI number", "आधार"])), N // 2)
     add("au_tfn", lambda: ((lambda x: grouped(x, [3, 3, 3], " ") if R.random() < 0.6 else x)(v["tfn"]()) if R.random() < 0.85
                            else (lambda x: grouped(x, R.choice([[2, 3, 3], [3, 3, 2]]), " ") if R.random() < 0.5 else x)(v["tfn"](8)),
                            R.choice(["TFN", "tax file number", "tfn", "Tax File No"])))
@@ -217,6 +217,30 @@ def positives(R, place, digits):
                            R.choice(["주민등록번호", "RRN", "resident registration number", "주민번호"])), N // 2)
     add("us_itin", lambda: ((lambda p: R.choice(["-", " ", "."]).join(p))(v["itin"]()), "taxpayer id"), N * 3 // 4)
     add("us_itin", lambda: ("".join(v["itin"]()), R.choice(["ITIN", "itin"])), N // 4)
+    # After timestamps, decimals and counts (the pass skips those in one step), and with
+    # look-alike spaces between the groups (the decoded view folds them).
+    busy = [("uk_nhs_number", lambda: "NHS number " + grouped(v["nhs"](), [3, 3, 4], " ")),
+            ("ca_sin", lambda: "SIN " + grouped(v["sin"](), [3, 3, 3], " ")),
+            ("in_aadhaar", lambda: "Aadhaar " + grouped(v["aadhaar"](), [4, 4, 4], " ")),
+            ("au_tfn", lambda: "TFN " + grouped(v["tfn"](), [3, 3, 3], " ")),
+            ("au_abn", lambda: "ABN " + grouped(v["abn"](), [2, 3, 3, 3], " ")),
+            ("au_acn", lambda: "ACN " + grouped(v["acn"](), [3, 3, 3], " ")),
+            ("au_medicare", lambda: "Medicare " + grouped(v["medicare"](), [4, 5, 1], " ")),
+            ("pl_pesel", lambda: "PESEL " + v["pesel"]()),
+            ("br_cpf", lambda: (lambda c: f"CPF {c[:3]}.{c[3:6]}.{c[6:9]}-{c[9:]}")(v["cpf"]())),
+            ("kr_rrn", lambda: (lambda r: f"주민등록번호 {r[:6]}-{r[6:]}")(v["rrn"](False))),
+            ("us_itin", lambda: " ".join(v["itin"]()))]
+    for kind, make in busy:
+        for _ in range(2):
+            value = make()
+            ts = f"2026-0{R.randint(1, 9)}-{R.randint(10, 28)}T{R.randint(10, 23)}:{R.randint(10, 59)}:{R.randint(10, 59)}Z"
+            out.append({"text": R.choice([
+                json.dumps({"at": ts, "score": float(f"0.{digits(3)}"), "tokens": R.randint(1, 999), "text": value}, ensure_ascii=False),
+                f"{ts} {value}",
+                f"seen {ts}, rated {R.randint(1, 9)}.{digits(2)} by {R.randint(1, 99)} users: {value}",
+            ]), "expect": [kind]})
+        value = make().replace(" ", R.choice(["\u00a0", "\u202f", "\u2009"]))
+        out.append({"text": f"on file: {value}", "expect": [kind]})
     return out
 
 
@@ -267,6 +291,14 @@ def negatives(R, digits):
                           f"case {''.join(v['itin']())}"]), 36)
     add(lambda: R.choice([f"The SIN itself is {digits(4)}", "since 2019 we have shipped 3,412 parcels",
                           f"single {digits(3)} {digits(3)}", f"NASA mission {digits(3)}-{digits(3)}"]), 8)
+    # Code and logs that use the cue words for something else, next to long numbers.
+    add(lambda: R.choice([f"y = math.sin(theta) * {v['sin']()}", f"double s = Math.sin(x) + {v['sin']()}L;",
+                          json.dumps({"uid": int(v["aadhaar"]()), "gid": 1000}),
+                          f"uid={v['aadhaar']()} gid=1000 groups=wheel",
+                          f"mount nas:/{digits(3)} at {v['acn']()}",
+                          json.dumps({"nas_device": "nas-01", "bytes": int(v["sin"]())}),
+                          f"Since {v['tfn']()} requests failed",
+                          f"[INFO] single shot {v['nhs']()} ms"]), 24)
     # Digit groups of code, logs, versions, prices and tables.
     add(lambda: R.choice([f"EXPOSE {R.randint(1000, 9999)} {R.randint(1000, 9999)} {R.randint(1000, 9999)}",
                           f"ports = [{R.randint(1000, 9999)}, {R.randint(1000, 9999)}, {R.randint(1000, 9999)}]",

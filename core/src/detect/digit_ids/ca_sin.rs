@@ -8,8 +8,9 @@
 //! formula).
 //!
 //! One nine-digit number in ten passes Luhn, and 3-3-3 is a common shape: a SIN is one only
-//! next to its cue (`SIN`, `social insurance number`, French `numéro d'assurance sociale`,
-//! `NAS`), a whole word (`since` is not `sin`).
+//! next to its cue (`SIN`, `social insurance number`, French `numéro d'assurance sociale`),
+//! a whole word (`since` is not `sin`) and not a function (`Math.sin(x)`). The French
+//! abbreviation `NAS` is not a cue: in English text it names network storage far more often.
 
 use super::super::card::luhn;
 use super::super::catalogue::{BuiltIn, DigitWord};
@@ -19,7 +20,7 @@ pub(in crate::detect) struct CaSin;
 
 impl BuiltIn for CaSin {
     const NAME: &'static str = "ca_sin";
-    const FINDS: &'static str = "Canadian Social Insurance Numbers: nine digits, `046 454 286` (3-3-3, one separator throughout: space, dash, dot) or one run, first digit not 8, with the Luhn check digit, only next to a cue (`sin`, `social insurance`, `assurance sociale`, `nas`, whole words) in the same field. Not inside a longer number; all-equal digits are not numbers.";
+    const FINDS: &'static str = "Canadian Social Insurance Numbers: nine digits, `046 454 286` (3-3-3, one separator throughout: space, dash, dot) or one run, first digit not 8, with the Luhn check digit, only next to a cue (`sin`, `social insurance`, `assurance sociale`, whole words) in the same field. Not inside a longer number; all-equal digits are not numbers.";
     const DIGIT_WORD: bool = true;
     /// Three digits and a separator, or a run of exactly nine.
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
@@ -36,7 +37,6 @@ pub(super) const CUES: &[&str] = &[
     "social_insurance",
     "assurance sociale",
     "assurance_sociale",
-    "nas",
 ];
 
 pub(super) fn match_at(t: &[u8], start: usize, digits: usize) -> Option<usize> {

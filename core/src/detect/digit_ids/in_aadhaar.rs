@@ -7,8 +7,8 @@
 //! value, a form field, a line) it stands without a cue: that is how the number is printed and
 //! typed, and three 4-digit groups rarely make up a whole field otherwise. Anywhere else
 //! (in prose, in code: `EXPOSE 8080 8443 9090`) and as one run it needs its cue (`aadhaar`,
-//! `aadhar`, `uid`, `uidai`, Hindi `आधार`). Three years (`2019 2020 2021`) are not a number.
-//! Twelve digits are never a payment card here (cards have 13 to 19), and a card's first
+//! `aadhar`, `uidai`, Hindi `आधार`; not `uid`, which names user ids everywhere in software).
+//! Three years (`2019 2020 2021`) are not a number. Twelve digits are never a payment card here (cards have 13 to 19), and a card's first
 //! three groups are not an Aadhaar number (the chain goes on).
 
 use super::super::catalogue::{BuiltIn, DigitWord};
@@ -19,7 +19,7 @@ pub(in crate::detect) struct InAadhaar;
 
 impl BuiltIn for InAadhaar {
     const NAME: &'static str = "in_aadhaar";
-    const FINDS: &'static str = "Indian Aadhaar numbers: twelve digits, first 2..9, with the Verhoeff check digit; `2345 6789 0124` (4-4-4 joined by spaces or dashes) alone in its field, or any grouping (also dots) and one run next to a cue (`aadhaar`, `aadhar`, `uid`, `uidai`, `आधार`) in the same field. Not inside a longer number; three years in a row and all-equal digits are not numbers.";
+    const FINDS: &'static str = "Indian Aadhaar numbers: twelve digits, first 2..9, with the Verhoeff check digit; `2345 6789 0124` (4-4-4 joined by spaces or dashes) alone in its field, or any grouping (also dots) and one run next to a cue (`aadhaar`, `aadhar`, `uidai`, `आधार`) in the same field. Not inside a longer number; three years in a row and all-equal digits are not numbers.";
     const DIGIT_WORD: bool = true;
     /// Four digits and a separator, or a run of exactly twelve.
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
@@ -28,7 +28,7 @@ impl BuiltIn for InAadhaar {
     }
 }
 
-pub(super) const CUES: &[&str] = &["aadhaar", "aadhar", "adhaar", "uid", "uidai", "आधार"];
+pub(super) const CUES: &[&str] = &["aadhaar", "aadhar", "adhaar", "uidai", "आधार"];
 
 pub(super) fn match_at(t: &[u8], start: usize, digits: usize) -> Option<usize> {
     let r = if digits == 12 {
@@ -123,7 +123,10 @@ mod tests {
             aadhaar(r#"{"aadhaar_no": "498765432102"}"#),
             Some("498765432102")
         );
-        assert_eq!(aadhaar("UID 4987.6543.2102"), Some("4987.6543.2102"));
+        assert_eq!(
+            aadhaar("Aadhaar no. 4987.6543.2102"),
+            Some("4987.6543.2102")
+        );
         assert_eq!(aadhaar("आधार संख्या 4987 6543 2102"), Some("4987 6543 2102"));
     }
 

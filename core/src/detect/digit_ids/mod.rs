@@ -131,20 +131,14 @@ pub(super) fn standalone(t: &[u8], start: usize, r: &Read) -> bool {
 }
 
 /// A cue word (ASCII lower case, or any UTF-8 text) names the value: in the same field before
-/// it (back to the last `,` `;` `}` `]` or line break, at most `CUE_WINDOW` bytes), or shortly
-/// after it in the same phrase. Unlike the shared `has_cue`, a cue is a whole word at both
-/// ends (`sin` is not `since`, `nas` is not `nasa`), camel case aside (`sinNumber`,
-/// `NHSNumber`), and a cue that names the previous member of a JSON object does not count.
-/// Several of these identifiers share a shape (nine digits: SIN, TFN, ACN, ITIN), and only the
-/// nearest cue says which one a value is.
+/// it (at most `CUE_WINDOW` bytes back, and not past the end of the previous field, see
+/// [`field_start`]), or shortly after it in the same phrase. Unlike the shared `has_cue`, a cue
+/// is a whole word at both ends (`sin` is not `since`, `nas` is not `nasa`), camel case aside
+/// (`sinNumber`, `NHSNumber`), and a cue that names the previous member of a JSON object does
+/// not count. Several of these identifiers share a shape (nine digits: SIN, TFN, ACN, ITIN),
+/// and only the nearest cue says which one a value is.
 pub(super) fn has_cue(t: &[u8], start: usize, end: usize, cues: &[&str]) -> bool {
-    let mut from = start.saturating_sub(CUE_WINDOW);
-    if let Some(p) = t.get(from..start).and_then(|w| {
-        w.iter()
-            .rposition(|b| matches!(b, b',' | b';' | b'}' | b']' | b'\n'))
-    }) {
-        from += p + 1;
-    }
+    let from = field_start(t, start.saturating_sub(CUE_WINDOW), start);
     if cue_in(t, from, start, start, cues) {
         return true;
     }
@@ -163,6 +157,30 @@ pub(super) fn has_cue(t: &[u8], start: usize, end: usize, cues: &[&str]) -> bool
 
 /// The longest cue, in bytes: how far past the window a cue that starts in it may end.
 const MAX_CUE: usize = 32;
+
+/// Where the field holding `start` begins, looking back to `from`: after the last `;`, `}`,
+/// `]`, `&` or line break, or a comma that a quote follows (`", "tfn": …`: the next JSON
+/// member). A comma in prose (`my SIN, as asked, is …`) does not end the field.
+fn field_start(t: &[u8], from: usize, start: usize) -> usize {
+    let mut k = start;
+    while k > from {
+        k -= 1;
+        let ends = match at(t, k) {
+            Some(b';' | b'}' | b']' | b'&' | b'\n') => true,
+            Some(b',') => {
+                let next = t
+                    .get(k + 1..start)
+                    .and_then(|w| w.iter().find(|&&b| b != b' ' && b != b'\t'));
+                matches!(next, Some(b'"' | b'\''))
+            }
+            _ => false,
+        };
+        if ends {
+            return k + 1;
+        }
+    }
+    from
+}
 
 /// How far after a value a cue may follow in prose (`046 454 286 is my SIN`).
 const CUE_AFTER_WINDOW: usize = 24;
@@ -195,11 +213,13 @@ fn cue_in(t: &[u8], from: usize, starts_before: usize, ends_before: usize, cues:
 }
 
 /// A word ends before `i`: no letter follows, or a capital that starts the next word of a
-/// camel-case name (`NHSNumber`, but not `SINGLE`).
+/// camel-case name (`NHSNumber`, but not `SINGLE`). A word that a `(` follows is a function
+/// (`Math.sin(x)`), not a label.
 fn word_ends(t: &[u8], i: usize) -> bool {
     match at(t, i) {
         Some(b) if b.is_ascii_lowercase() => false,
         Some(b) if b.is_ascii_uppercase() => at(t, i + 1).is_some_and(|n| n.is_ascii_lowercase()),
+        Some(b'(') => false,
         _ => true,
     }
 }
@@ -292,6 +312,13 @@ pub(super) mod tests {
         assert!(cue(r#"{"sinNumber": "046454286"}"#, &["sin"]));
         assert!(cue(r#"{"customer_SIN": "046454286"}"#, &["sin"]));
         assert!(cue("SIN: 046454286", &["sin"]));
+        assert!(cue("my SIN, as you asked, is 046454286", &["sin"]));
+        assert!(!cue("sin=x&id=046454286", &["sin"]));
+        assert!(
+            !cue("y = math.sin(theta) * 046454286", &["sin"]),
+            "a function"
+        );
+        assert!(!cue("SIN\n046454286", &["sin"]));
         assert!(!cue("since 046454286", &["sin"]));
         assert!(!cue("SINGLE 046454286", &["sin"]));
         assert!(
