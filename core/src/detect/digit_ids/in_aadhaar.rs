@@ -4,7 +4,7 @@
 //! specifications describe it (<https://uidai.gov.in/>).
 //!
 //! One twelve-digit number in ten passes Verhoeff. Grouped 4-4-4 and alone in its field (a JSON
-//! value, a form field, a line) it stands without a cue: that is how the number is printed and
+//! string, a form field's value, the whole text) it stands without a cue: that is how the number is printed and
 //! typed, and three 4-digit groups rarely make up a whole field otherwise. Anywhere else
 //! (in prose, in code: `EXPOSE 8080 8443 9090`) and as one run it needs its cue (`aadhaar`,
 //! `aadhar`, `uidai`, Hindi `आधार`; not `uid`, which names user ids everywhere in software).
