@@ -37,6 +37,7 @@ impl BuiltIn for AuTfn {
     const FINDS: &'static str = "Australian tax file numbers: nine digits (`123 456 782`, 3-3-3) or eight (2-3-3, 3-3-2), one separator throughout (space, dash, dot) or one run, with the ATO's weighted modulus 11 check, only next to a cue (`tfn`, `tax file number`) in the same field. Not inside a longer number; all-equal digits are not numbers.";
     const DIGIT_WORD: bool = true;
     /// Two or three digits and a separator, or a run of exactly eight or nine.
+    #[inline(always)]
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
         let shape = ((w.digits == 3 || w.digits == 2) && w.sep_next)
             || ((w.digits == 9 || w.digits == 8) && w.len() == w.digits);
@@ -49,6 +50,7 @@ impl BuiltIn for AuAbn {
     const FINDS: &'static str = "Australian Business Numbers: eleven digits passing the ABN modulus 89 check; `51 824 753 556` (2-3-3-3, one separator throughout: space, dash, dot) on its own, one run only next to a cue (`abn`, `australian business number`) in the same field. Not inside a longer number nor an amount (`12 345 678 901,50`).";
     const DIGIT_WORD: bool = true;
     /// Two digits and a separator, or a run of exactly eleven.
+    #[inline(always)]
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
         let shape = (w.digits == 2 && w.sep_next) || (w.digits == 11 && w.len() == 11);
         shape.then(|| abn_at(w.t, w.start, w.digits)).flatten()
@@ -60,6 +62,7 @@ impl BuiltIn for AuAcn {
     const FINDS: &'static str = "Australian Company Numbers: nine digits, `004 085 616` (3-3-3, one separator throughout: space, dash, dot) or one run, with the ASIC modulus 10 check digit, only next to a cue (`acn`, `australian company number`) in the same field. Not inside a longer number; all-equal digits are not numbers.";
     const DIGIT_WORD: bool = true;
     /// Three digits and a separator, or a run of exactly nine.
+    #[inline(always)]
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
         let shape = (w.digits == 3 && w.sep_next) || (w.digits == 9 && w.len() == 9);
         shape.then(|| acn_at(w.t, w.start, w.digits)).flatten()
@@ -71,6 +74,7 @@ impl BuiltIn for AuMedicare {
     const FINDS: &'static str = "Australian Medicare card numbers: ten digits, `2123 45670 1` (4-5-1, one separator throughout: space, dash, dot) or one run, optionally with the one-digit individual reference number after; first digit 2..6, the check digit in position 9, an issue number other than 0; only next to a cue (`medicare`) in the same field. Not inside a longer number.";
     const DIGIT_WORD: bool = true;
     /// Four digits and a separator, or a run of exactly ten or eleven.
+    #[inline(always)]
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
         let shape = (w.digits == 4 && w.sep_next)
             || ((w.digits == 10 || w.digits == 11) && w.len() == w.digits);
@@ -95,6 +99,7 @@ fn read(t: &[u8], start: usize, digits: usize, shapes: &[&[usize]]) -> Option<Re
     })
 }
 
+#[inline(never)]
 pub(super) fn tfn_at(t: &[u8], start: usize, digits: usize) -> Option<usize> {
     let r = read(
         t,
@@ -118,6 +123,7 @@ pub(super) fn tfn_valid(d: &[u8]) -> bool {
     weighted(d, weights).is_multiple_of(11)
 }
 
+#[inline(never)]
 pub(super) fn abn_at(t: &[u8], start: usize, digits: usize) -> Option<usize> {
     let r = read(t, start, digits, &[&[11], &[2, 3, 3, 3]])?;
     let grouped = r.first_joint().is_some();
@@ -138,6 +144,7 @@ pub(super) fn abn_valid(d: &[u8]) -> bool {
     d.len() == 11 && (u32::from(first - 1) * 10 + rest).is_multiple_of(89)
 }
 
+#[inline(never)]
 pub(super) fn acn_at(t: &[u8], start: usize, digits: usize) -> Option<usize> {
     let r = read(t, start, digits, &[&[9], &[3, 3, 3]])?;
     (acn_valid(r.digits())
@@ -155,6 +162,7 @@ pub(super) fn acn_valid(d: &[u8]) -> bool {
     d.len() == 9 && u32::from(check) == want
 }
 
+#[inline(never)]
 pub(super) fn medicare_at(t: &[u8], start: usize, digits: usize) -> Option<usize> {
     // The longer shape first: the reference number belongs to the value.
     let r = read(t, start, digits, &[&[11], &[10], &[4, 5, 1, 1], &[4, 5, 1]])?;

@@ -20,6 +20,7 @@ impl BuiltIn for BrCpf {
     const FINDS: &'static str = "Brazilian CPF numbers: eleven digits with the two CPF modulus 11 check digits; `123.456.789-09` on its own, `123456789-09` and one run only next to a cue (`cpf`, `cadastro de pessoas`) in the same field. Not inside a longer number; all-equal digits (`111.111.111-11`) are not numbers.";
     const DIGIT_WORD: bool = true;
     /// Three digits and a dot, or nine and a dash, or a run of exactly eleven.
+    #[inline(always)]
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
         let shape =
             ((w.digits == 3 || w.digits == 9) && w.sep_next) || (w.digits == 11 && w.len() == 11);
@@ -29,6 +30,7 @@ impl BuiltIn for BrCpf {
 
 pub(super) const CUES: &[&str] = &["cpf", "cadastro de pessoa", "cadastro de pessoas"];
 
+#[inline(never)]
 pub(super) fn match_at(t: &[u8], start: usize, digits: usize) -> Option<usize> {
     let (r, formatted) = match digits {
         3 => {

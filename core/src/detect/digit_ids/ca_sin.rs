@@ -23,6 +23,7 @@ impl BuiltIn for CaSin {
     const FINDS: &'static str = "Canadian Social Insurance Numbers: nine digits, `046 454 286` (3-3-3, one separator throughout: space, dash, dot) or one run, first digit not 8, with the Luhn check digit, only next to a cue (`sin`, `social insurance`, `assurance sociale`, whole words) in the same field. Not inside a longer number; all-equal digits are not numbers.";
     const DIGIT_WORD: bool = true;
     /// Three digits and a separator, or a run of exactly nine.
+    #[inline(always)]
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
         let shape = (w.digits == 3 && w.sep_next) || (w.digits == 9 && w.len() == 9);
         shape.then(|| match_at(w.t, w.start, w.digits)).flatten()
@@ -39,6 +40,7 @@ pub(super) const CUES: &[&str] = &[
     "assurance_sociale",
 ];
 
+#[inline(never)]
 pub(super) fn match_at(t: &[u8], start: usize, digits: usize) -> Option<usize> {
     let r = if digits == 9 {
         groups(t, start, &[9])?

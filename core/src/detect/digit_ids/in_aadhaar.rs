@@ -22,6 +22,7 @@ impl BuiltIn for InAadhaar {
     const FINDS: &'static str = "Indian Aadhaar numbers: twelve digits, first 2..9, with the Verhoeff check digit; `2345 6789 0124` (4-4-4 joined by spaces or dashes) alone in its field, or any grouping (also dots) and one run next to a cue (`aadhaar`, `aadhar`, `uidai`, `आधार`) in the same field. Not inside a longer number; three years in a row and all-equal digits are not numbers.";
     const DIGIT_WORD: bool = true;
     /// Four digits and a separator, or a run of exactly twelve.
+    #[inline(always)]
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
         let shape = (w.digits == 4 && w.sep_next) || (w.digits == 12 && w.len() == 12);
         shape.then(|| match_at(w.t, w.start, w.digits)).flatten()
@@ -30,6 +31,7 @@ impl BuiltIn for InAadhaar {
 
 pub(super) const CUES: &[&str] = &["aadhaar", "aadhar", "adhaar", "uidai", "आधार"];
 
+#[inline(never)]
 pub(super) fn match_at(t: &[u8], start: usize, digits: usize) -> Option<usize> {
     let r = if digits == 12 {
         groups(t, start, &[12])?

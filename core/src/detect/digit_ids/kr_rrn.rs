@@ -25,6 +25,7 @@ impl BuiltIn for KrRrn {
     const FINDS: &'static str = "Korean resident registration numbers: `YYMMDD-GNNNNNN` (a dash, or a space next to a cue) or thirteen digits as one run, a valid date of birth and a sex/century digit 1..8; with the pre-2020 check digit it stands alone, without one (numbers issued since October 2020) and as one run only next to a cue (`주민등록번호`, `주민번호`, `rrn`, `resident registration`) in the same field. Not inside a longer number.";
     const DIGIT_WORD: bool = true;
     /// Six digits and a separator, or a run of exactly thirteen.
+    #[inline(always)]
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
         let shape = (w.digits == 6 && w.sep_next) || (w.digits == 13 && w.len() == 13);
         shape.then(|| match_at(w.t, w.start, w.digits)).flatten()
@@ -40,6 +41,7 @@ pub(super) const CUES: &[&str] = &[
     "jumin",
 ];
 
+#[inline(never)]
 pub(super) fn match_at(t: &[u8], start: usize, digits: usize) -> Option<usize> {
     let r = if digits == 13 {
         groups(t, start, &[13])?

@@ -17,6 +17,7 @@ impl BuiltIn for PlPesel {
     const FINDS: &'static str = "Polish PESEL numbers: eleven digits as one run, a date of birth (`YYMMDD`, the month offset by the century) and the PESEL check digit, only next to a cue (`pesel`) in the same field. Not inside a longer number.";
     const DIGIT_WORD: bool = true;
     /// A run of exactly eleven digits.
+    #[inline(always)]
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
         (w.digits == 11 && w.len() == 11)
             .then(|| match_at(w.t, w.start))
@@ -26,6 +27,7 @@ impl BuiltIn for PlPesel {
 
 pub(super) const CUES: &[&str] = &["pesel"];
 
+#[inline(never)]
 pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     let r = groups(t, start, &[11])?;
     (valid(r.digits()) && standalone(t, start, &r) && has_cue(t, start, r.end, CUES))

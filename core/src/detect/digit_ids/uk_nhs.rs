@@ -19,6 +19,7 @@ impl BuiltIn for UkNhsNumber {
     const FINDS: &'static str = "UK NHS numbers: ten digits, `943 476 5919` (3-3-4, one separator throughout: space, dash, dot) or one run, with the NHS modulus 11 check digit, only next to a cue (`nhs`, `nhs number`, `nhs_no`, `rhif gig`) in the same field. Not inside a longer number; all-equal digits are not numbers.";
     const DIGIT_WORD: bool = true;
     /// Three digits and a separator, or a run of exactly ten.
+    #[inline(always)]
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
         let shape = (w.digits == 3 && w.sep_next) || (w.digits == 10 && w.len() == 10);
         shape.then(|| match_at(w.t, w.start)).flatten()
@@ -27,6 +28,7 @@ impl BuiltIn for UkNhsNumber {
 
 pub(super) const CUES: &[&str] = &["nhs", "nhsno", "nhsnum", "nhsnumber", "rhif gig"];
 
+#[inline(never)]
 pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     let r = match digit_count(t, start) {
         10 => groups(t, start, &[10])?,

@@ -16,6 +16,7 @@ impl BuiltIn for UsItin {
     const FINDS: &'static str = "US ITINs: `9XX-XX-XXXX` (one separator throughout: dash, space, dot) with a middle group in 50..65, 70..88, 90..92 or 94..99; nine bare digits only next to a cue (`itin`, `individual taxpayer`) in the same field. Not inside a longer number.";
     const DIGIT_WORD: bool = true;
     /// `9XX` and a separator, or a run of exactly nine starting with 9.
+    #[inline(always)]
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
         let shape = (w.digits == 3 && w.sep_next) || (w.digits == 9 && w.len() == 9);
         let nine = w.t.get(w.start) == Some(&b'9');
@@ -27,6 +28,7 @@ impl BuiltIn for UsItin {
 
 pub(super) const CUES: &[&str] = &["itin", "individual taxpayer"];
 
+#[inline(never)]
 pub(super) fn match_at(t: &[u8], start: usize, digits: usize) -> Option<usize> {
     let r = if digits == 9 {
         groups(t, start, &[9])?
