@@ -19,6 +19,7 @@ import random
 import corpus_numbers
 import corpus_idsl
 import corpus_secrets
+import corpus_idsd
 
 R = random.Random(20261122)
 PER_TYPE = 40
@@ -373,6 +374,7 @@ def positives():
         out.append({"text": '{"amount": %s, "currency": "EUR"}' % R.choice([n + ".0", n[0] + "." + n[1:] + "e" + str(len(n) - 1)]),
                     "expect": ["credit_card"]})
     out += corpus_secrets.positives(R, place, digits)
+    out += corpus_idsd.positives(R, place, digits)
     return out
 
 
@@ -444,6 +446,7 @@ def negatives():
     add(lambda: R.choice(["git clone git@github.com:acme/widgets.git", "ssh://git@github.com/acme/widgets.git",
                           "deploy@build.example.com:~/releases", "url = git@gitlab.example.org:group/repo.git"]), 8)
     out += corpus_secrets.negatives(R, digits)
+    out += corpus_idsd.negatives(R, digits)
     return out
 
 

@@ -18,6 +18,7 @@ pub mod catalogue;
 mod crypto;
 pub mod custom;
 pub mod decode;
+mod digit_ids;
 mod email;
 mod es_nif;
 mod fi_hetu;
@@ -73,6 +74,31 @@ catalogue! {
     IT_FISCAL_CODE = 36 => it_fiscal_code::ItFiscalCode,
     /// Singapore NRIC/FIN numbers.
     SG_NRIC = 37 => sg_nric::SgNric,
+    /// National identifiers written with digits only (before phones: a cued NHS number is
+    /// not a phone number, nor a cued TFN, RRN or Medicare number a cued phone's digits).
+    /// Their cues and shapes keep them apart from each other; an SSN or a card comes first.
+    /// UK NHS numbers.
+    UK_NHS_NUMBER = 38 => digit_ids::uk_nhs::UkNhsNumber,
+    /// Canadian Social Insurance Numbers.
+    CA_SIN = 39 => digit_ids::ca_sin::CaSin,
+    /// Indian Aadhaar numbers.
+    IN_AADHAAR = 40 => digit_ids::in_aadhaar::InAadhaar,
+    /// Australian tax file numbers.
+    AU_TFN = 41 => digit_ids::au::AuTfn,
+    /// Australian Business Numbers.
+    AU_ABN = 42 => digit_ids::au::AuAbn,
+    /// Australian Company Numbers.
+    AU_ACN = 43 => digit_ids::au::AuAcn,
+    /// Australian Medicare card numbers.
+    AU_MEDICARE = 44 => digit_ids::au::AuMedicare,
+    /// Polish PESEL numbers.
+    PL_PESEL = 45 => digit_ids::pl_pesel::PlPesel,
+    /// Brazilian CPF numbers.
+    BR_CPF = 46 => digit_ids::br_cpf::BrCpf,
+    /// Korean resident registration numbers.
+    KR_RRN = 47 => digit_ids::kr_rrn::KrRrn,
+    /// US Individual Taxpayer Identification Numbers.
+    US_ITIN = 48 => digit_ids::us_itin::UsItin,
     /// Phone numbers.
     PHONE = 3 => phone::Phone,
     /// US bank routing numbers.

@@ -45,6 +45,17 @@ fn samples() -> Vec<(&'static str, String)> {
         ("discord_token", r#""bot_token": "MTA1MjI5MDc5NTIxNjQ3NDI1NQ.L8wbh4.AX23ojVS9vR947X6-m57M9E6YPs-Bw3oHZQP2A""#.into()),
         ("azure_storage_key", r#""conn": "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=OQYRcgCsHFZEYcabAX7h8tusrflC5NVFbzkvrX8qm9/B8DgLqND2vAWvturiohxVdnKL9JKZOsxpcfGQgyVAro==;EndpointSuffix=core.windows.net""#.into()),
         ("gcp_service_account", r#""type": "service_account", "private_key_id": "6c8f5501419bf4149b87a7178d32506afcb476de""#.into()),
+        ("uk_nhs_number", r#""nhs_number": "943 476 5919""#.into()),
+        ("ca_sin", r#""sin": "046 454 286""#.into()),
+        ("in_aadhaar", r#""aadhaar": "2345 6789 0124""#.into()),
+        ("au_tfn", r#""tfn": "123 456 782""#.into()),
+        ("au_abn", r#""abn": "51 824 753 556""#.into()),
+        ("au_acn", r#""acn": "004 085 616""#.into()),
+        ("au_medicare", r#""medicare": "2123 45670 1""#.into()),
+        ("pl_pesel", r#""pesel": "44051401359""#.into()),
+        ("br_cpf", r#""cpf": "123.456.789-09""#.into()),
+        ("kr_rrn", r#""rrn": "800101-1234560""#.into()),
+        ("us_itin", r#""itin": "912-70-1234""#.into()),
         ("employee_id", r#""badge": "EMP-204817""#.into()),
     ]
 }
