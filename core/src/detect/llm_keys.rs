@@ -8,7 +8,7 @@
 use super::catalogue::{BuiltIn, Stop};
 use super::placeholder::Alphabet;
 use super::secrets::{boundary_after, exact_run, is_alnum, is_lower_hex, random_part, run_end_max};
-use super::text::word_start_at;
+use super::text::{before, word_start_at};
 
 fn is_b64url(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
@@ -16,6 +16,11 @@ fn is_b64url(b: u8) -> bool {
 
 /// `word` ends at the stop byte `i` and starts a word: its start.
 pub(super) fn prefix_is(t: &[u8], i: usize, word: &[u8]) -> Option<usize> {
+    // The byte before the stop settles nearly every stop at once (`created_at`, `e-mail`): many
+    // detectors share `-`, `_` and `.`, and each asks here first.
+    if before(t, i) != word.last().copied() {
+        return None;
+    }
     let ws = i.checked_sub(word.len())?;
     (t.get(ws..i) == Some(word) && word_start_at(t, ws)).then_some(ws)
 }

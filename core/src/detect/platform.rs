@@ -81,6 +81,10 @@ impl BuiltIn for GitlabToken {
     /// The dash after a GitLab prefix.
     #[inline]
     fn at_stop(t: &[u8], i: usize) -> Stop {
+        // Every prefix ends in `t` or `s` (`glpat`, `gloas`): most dashes are settled here.
+        if !matches!(before(t, i), Some(b't' | b's')) {
+            return Stop::Pass;
+        }
         let Some(ws) = word_before(t, i, 7) else {
             return Stop::Pass;
         };
@@ -247,6 +251,22 @@ impl BuiltIn for DiscordToken {
                     None => Stop::Pass,
                 };
             }
+        }
+        // A bot token's first segment is 24 to 28 base64url characters: twenty-four bytes
+        // before the dot without a space, quote or comma (all below `-`), tested eight at a
+        // time, before the walk back (prose has a space in any 24 bytes).
+        let no_low = |k: usize| {
+            i.checked_sub(k)
+                .and_then(|p| t.get(p..p + 8))
+                .and_then(|c| c.first_chunk::<8>())
+                .is_some_and(|c| {
+                    let w = u64::from_le_bytes(*c);
+                    const ONES: u64 = 0x0101_0101_0101_0101;
+                    w.wrapping_sub(ONES * 0x2D) & !w & (ONES * 0x80) == 0
+                })
+        };
+        if !(no_low(8) && no_low(16) && no_low(24)) {
+            return Stop::Pass;
         }
         let rs = run_start(t, i, 29, is_b64url);
         if !(24..=28).contains(&(i - rs))

@@ -6,7 +6,7 @@
 
 use super::catalogue::{BuiltIn, Stop};
 use super::placeholder::{is_placeholder, is_placeholder_text, Alphabet};
-use super::text::{at, is_word, run_end, run_start, word_start_at};
+use super::text::{at, before, is_word, run_end, run_start, word_start_at};
 
 pub(super) struct AwsAccessKey;
 
@@ -34,6 +34,10 @@ impl BuiltIn for GithubToken {
     /// The underscore of `ghp_`, `github_pat_`; any other underscore is not this detector's.
     #[inline]
     fn at_stop(t: &[u8], i: usize) -> Stop {
+        // The last letter of `ghp`…`ghr` or `github` first: most underscores are in snake case.
+        if !matches!(before(t, i), Some(b'p' | b'o' | b'u' | b's' | b'r' | b'b')) {
+            return Stop::Pass;
+        }
         let Some(ws) = word_before(t, i, 6) else {
             return Stop::Pass;
         };
