@@ -57,6 +57,26 @@ fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
+/// A first group of at most four hex digits from `start` (perhaps none: `::1`), a colon, and
+/// right after it a second colon or at most four hex digits and a colon.
+fn second_colon(t: &[u8], start: usize) -> bool {
+    let first = run_end_hex(t, start, 4);
+    if at(t, first) != Some(b':') {
+        return false;
+    }
+    let second = run_end_hex(t, first + 1, 4);
+    at(t, second) == Some(b':')
+}
+
+/// The end of at most `max` hex digits from `i`.
+fn run_end_hex(t: &[u8], i: usize, max: usize) -> usize {
+    let mut j = i;
+    while j - i < max && at(t, j).is_some_and(is_hex) {
+        j += 1;
+    }
+    j
+}
+
 /// One octet at `i`: its end.
 fn octet(t: &[u8], i: usize) -> Option<usize> {
     let mut v: u32 = 0;
@@ -97,6 +117,11 @@ pub(super) fn match_v4(t: &[u8], start: usize) -> Option<usize> {
 
 /// At a hex word start or a `::`: an IPv6 address.
 pub(super) fn match_v6(t: &[u8], start: usize) -> Option<usize> {
+    // Every address has a second colon within its first two groups (`::`, `a:b:`); times
+    // (`9:40`), labels (`Note: `) and ratios (`16:9`) do not, and leave here.
+    if !second_colon(t, start) {
+        return None;
+    }
     let continues = |b: u8| is_hex(b) || b == b':' || b == b'.';
     if before(t, start).is_some_and(|b| continues(b) || is_ident(b)) {
         return None;
