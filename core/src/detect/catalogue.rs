@@ -68,6 +68,26 @@ impl DigitWord<'_> {
     }
 }
 
+/// Whether the `n` bytes before `i` (`n` a multiple of 8; fewer bytes: false) hold no byte
+/// below `-` (no space, quote, comma, control byte), eight at a time: a stop entry whose value
+/// ends at `i` with at least `n` base64url characters (a JWT header, a Discord id) asks this
+/// before it walks back, since prose has a space in any few bytes.
+#[inline]
+pub(super) fn no_low_bytes_before(t: &[u8], i: usize, n: usize) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    (8..=n).step_by(8).all(|k| {
+        i.checked_sub(k)
+            .and_then(|p| t.get(p..p + 8))
+            .and_then(|c| c.first_chunk::<8>())
+            .is_some_and(|c| {
+                let w = u64::from_le_bytes(*c);
+                // Bytes below 0x2D, as the high bit of each (exact as a whole, for bytes < 0x80;
+                // a byte of 0x80 or more is no base64url either and the walk rejects it).
+                w.wrapping_sub(ONES * 0x2D) & !w & (ONES * 0x80) == 0
+            })
+    })
+}
+
 /// What a detector makes of a stop byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {

@@ -5,7 +5,7 @@
 //! rule catalogues of gitleaks (`config/gitleaks.toml`) and trufflehog (`pkg/detectors/…`),
 //! for prefixes, lengths and alphabets.
 
-use super::catalogue::{BuiltIn, Stop};
+use super::catalogue::{no_low_bytes_before, BuiltIn, Stop};
 use super::llm_keys::prefix_is;
 use super::placeholder::{is_placeholder_text, Alphabet};
 use super::secrets::{
@@ -252,20 +252,8 @@ impl BuiltIn for DiscordToken {
                 };
             }
         }
-        // A bot token's first segment is 24 to 28 base64url characters: twenty-four bytes
-        // before the dot without a space, quote or comma (all below `-`), tested eight at a
-        // time, before the walk back (prose has a space in any 24 bytes).
-        let no_low = |k: usize| {
-            i.checked_sub(k)
-                .and_then(|p| t.get(p..p + 8))
-                .and_then(|c| c.first_chunk::<8>())
-                .is_some_and(|c| {
-                    let w = u64::from_le_bytes(*c);
-                    const ONES: u64 = 0x0101_0101_0101_0101;
-                    w.wrapping_sub(ONES * 0x2D) & !w & (ONES * 0x80) == 0
-                })
-        };
-        if !(no_low(8) && no_low(16) && no_low(24)) {
+        // A bot token's first segment is 24 to 28 base64url characters.
+        if !no_low_bytes_before(t, i, 24) {
             return Stop::Pass;
         }
         let rs = run_start(t, i, 29, is_b64url);

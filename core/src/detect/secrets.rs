@@ -4,7 +4,7 @@
 //! that prefix; the random part after the prefix must not be a placeholder
 //! ([`super::placeholder`]).
 
-use super::catalogue::{BuiltIn, Stop};
+use super::catalogue::{no_low_bytes_before, BuiltIn, Stop};
 use super::placeholder::{is_placeholder, is_placeholder_text, Alphabet};
 use super::text::{at, before, is_word, run_end, run_start, word_start_at};
 
@@ -100,6 +100,10 @@ impl BuiltIn for Jwt {
     /// The end of a JWT header: `eyJ…` and base64url up to here.
     #[inline]
     fn at_stop(t: &[u8], i: usize) -> Stop {
+        // The shortest header with an `alg` (`{"alg":""}`) is 14 characters.
+        if !no_low_bytes_before(t, i, 8) {
+            return Stop::Pass;
+        }
         let rs = run_start(t, i, 1400, is_b64url);
         if !(t.get(rs..rs + 3) == Some(b"eyJ") && word_start_at(t, rs)) {
             return Stop::Pass;
