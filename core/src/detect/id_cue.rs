@@ -23,7 +23,7 @@
 //! (`SIN_TABLE_SIZE`, `pan_left`) counts only when the identifier's next part names a number
 //! (`sin_number`, `nhs-number`, `panNo`).
 
-use super::text::{at, before};
+use super::text::{at, before, is_ascii};
 
 /// How far back a cue may be in the value's field, in characters.
 pub(super) const CUE_CHARS: usize = 48;
@@ -48,25 +48,38 @@ const HEADER_BYTES: usize = 512;
 /// How far a JSON object may reach on either side of a value for its siblings to be read.
 const OBJECT_BYTES: usize = 256;
 
-/// The start of the `chars` characters before `start` (UTF-8 continuation bytes do not count).
-fn chars_back(t: &[u8], start: usize, chars: usize) -> usize {
-    let mut k = start;
+/// The starts of the [`CUE_CHARS`] and the [`LONG_CUE_CHARS`] characters before `start` (UTF-8
+/// continuation bytes do not count).
+fn chars_back(t: &[u8], start: usize) -> (usize, usize) {
+    // Most windows are ASCII: one wide test settles them.
+    let ascii_from = start.saturating_sub(LONG_CUE_CHARS);
+    if t.get(ascii_from..start).is_some_and(is_ascii) {
+        return (start.saturating_sub(CUE_CHARS), ascii_from);
+    }
+    let floor = start.saturating_sub(LONG_CUE_CHARS * 4);
+    let window = t.get(floor..start).unwrap_or_default();
+    let (mut near, mut far) = (floor, floor);
     let mut n = 0;
-    let floor = start.saturating_sub(chars * 4);
-    while k > floor && n < chars {
-        k -= 1;
-        if at(t, k).is_some_and(|b| b & 0xC0 != 0x80) {
+    for (j, &b) in window.iter().enumerate().rev() {
+        if b & 0xC0 != 0x80 {
             n += 1;
+            if n == CUE_CHARS {
+                near = floor + j;
+            }
+            if n == LONG_CUE_CHARS {
+                far = floor + j;
+                break;
+            }
         }
     }
-    k
+    (near.max(far), far)
 }
 
 /// A cue names the value `start..end`: see the module's documentation for where it may be.
 pub(super) fn has_cue(t: &[u8], start: usize, end: usize, cues: &[&str]) -> bool {
-    let far = chars_back(t, start, LONG_CUE_CHARS);
+    let (near, far) = chars_back(t, start);
     let from = field_start(t, far, start);
-    let near = chars_back(t, start, CUE_CHARS).max(from);
+    let near = near.max(from);
     if cue_in(t, from, near, start, start, cues) {
         return true;
     }
@@ -91,24 +104,44 @@ pub(super) fn has_cue(t: &[u8], start: usize, end: usize, cues: &[&str]) -> bool
 /// `]`, `&` or line break, or a comma that a quote follows (`", "tfn": …`: the next JSON
 /// member). A comma in prose (`my SIN, as asked, is …`) does not end the field.
 fn field_start(t: &[u8], from: usize, start: usize) -> usize {
-    let mut k = start;
-    while k > from {
-        k -= 1;
-        let ends = match at(t, k) {
-            Some(b';' | b'}' | b']' | b'&' | b'\n') => true,
-            Some(b',') => {
-                let next = t
-                    .get(k + 1..start)
-                    .and_then(|w| w.iter().find(|&&b| b != b' ' && b != b'\t'));
-                matches!(next, Some(b'"' | b'\''))
-            }
-            _ => false,
+    let Some(window) = t.get(from..start) else {
+        return from;
+    };
+    let ends = |j: usize, b: u8| match b {
+        b';' | b'}' | b']' | b'&' | b'\n' => true,
+        b',' => {
+            let next = window
+                .get(j + 1..)
+                .and_then(|w| w.iter().find(|&&b| b != b' ' && b != b'\t'));
+            matches!(next, Some(b'"' | b'\''))
+        }
+        _ => false,
+    };
+    window
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|&(j, &b)| ends(j, b))
+        .map_or(from, |(j, _)| from + j + 1)
+}
+
+/// The first letters of `cues` as a bit set (`a` is bit 0), and whether one starts with a byte
+/// outside ASCII: most word starts in a window are settled by one test against it.
+fn first_letters(cues: &[&str]) -> (u32, bool) {
+    let mut letters = 0u32;
+    let mut wide = false;
+    for cue in cues {
+        let first = match cue.as_bytes() {
+            [b'!' | b'^', c, ..] | [c, ..] => *c,
+            [] => continue,
         };
-        if ends {
-            return k + 1;
+        if first.is_ascii_lowercase() {
+            letters |= 1 << (first - b'a');
+        } else if first >= 0x80 {
+            wide = true;
         }
     }
-    from
+    (letters, wide)
 }
 
 /// A cue as a whole word that starts in `from..starts_before` and ends by `ends_before`; one
@@ -121,41 +154,59 @@ fn cue_in(
     ends_before: usize,
     cues: &[&str],
 ) -> bool {
+    let Some(window) = t.get(from..starts_before.min(t.len())) else {
+        return false;
+    };
+    let (letters, wide) = first_letters(cues);
     let mut prev = before(t, from);
-    for k in from..starts_before {
-        let Some(b) = at(t, k) else { break };
-        let starts = prev.is_none_or(|p| {
-            !p.is_ascii_alphabetic() || (p.is_ascii_lowercase() && b.is_ascii_uppercase())
-        });
-        if starts && (b.is_ascii_alphabetic() || b >= 0x80) {
-            let lower = b.to_ascii_lowercase();
-            let hit = cues.iter().any(|cue| {
-                let (shy, capitals, word) = match (cue.strip_prefix('!'), cue.strip_prefix('^')) {
-                    (Some(w), _) => (true, false, w),
-                    (_, Some(w)) => (true, true, w),
-                    _ => (false, false, *cue),
-                };
-                let (prefix, word) = match word.strip_suffix('*') {
-                    Some(w) => (true, w),
-                    None => (false, word),
-                };
-                let c = word.as_bytes();
-                c.first() == Some(&lower)
-                    && (k >= near || c.len() >= LONG_CUE)
-                    && k + c.len() <= ends_before
-                    && t.get(k..k + c.len())
-                        .is_some_and(|w| w.eq_ignore_ascii_case(c))
-                    && (prefix || word_ends(t, k + c.len(), c))
-                    && identifier_names_a_number(t, k, k + c.len(), shy)
-                    && (!shy || capitals_or_label(t, k, c.len(), capitals))
-            });
-            if hit {
-                return true;
-            }
-        }
+    for (j, &b) in window.iter().enumerate() {
+        let p = prev;
         prev = Some(b);
+        let may_start = if b.is_ascii_alphabetic() {
+            letters & (1 << ((b | 0x20) - b'a')) != 0
+        } else {
+            wide && b >= 0x80
+        };
+        if !may_start
+            || p.is_some_and(|p| {
+                p.is_ascii_alphabetic() && !(p.is_ascii_lowercase() && b.is_ascii_uppercase())
+            })
+        {
+            continue;
+        }
+        let k = from + j;
+        if cues
+            .iter()
+            .any(|cue| cue_at(t, k, near, ends_before, cue, b))
+        {
+            return true;
+        }
     }
     false
+}
+
+/// The cue `cue` (with its markers, see the module's documentation) starts at `k`, whose byte
+/// is `b`.
+fn cue_at(t: &[u8], k: usize, near: usize, ends_before: usize, cue: &str, b: u8) -> bool {
+    let (shy, capitals, word) = match cue.as_bytes() {
+        [b'!', rest @ ..] => (true, false, rest),
+        [b'^', rest @ ..] => (true, true, rest),
+        all => (false, false, all),
+    };
+    if word.first() != Some(&b.to_ascii_lowercase()) {
+        return false;
+    }
+    let (prefix, c) = match word {
+        [rest @ .., b'*'] => (true, rest),
+        all => (false, all),
+    };
+    (k >= near || c.len() >= LONG_CUE)
+        && k + c.len() <= ends_before
+        && t.get(k..k + c.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(c))
+        && (prefix || word_ends(t, k + c.len(), c))
+        && identifier_names_a_number(t, k, k + c.len(), shy)
+        && (!shy || capitals_or_label(t, k, c.len(), capitals))
 }
 
 /// A word ends before `i`: no letter follows, or a capital that starts the next word of a
