@@ -8,6 +8,7 @@ the digit groups of code, logs, versions, prices, order and tracking numbers.
 Used by gen_corpus.py: positives(R, place, digits) and negatives(R, digits).
 """
 import json
+import random
 
 N = 40  # positives per type
 
@@ -180,7 +181,7 @@ def positives(R, place, digits):
     add("uk_nhs_number", lambda: (grouped(v["nhs"](), [3, 3, 4], sep()) if R.random() < 0.7 else v["nhs"](),
                                   R.choice(["NHS number", "nhs_no", "NHS No.", "nhsNumber", "NHS"])))
     add("ca_sin", lambda: (grouped(v["sin"](), [3, 3, 3], R.choice([" ", "-"])) if R.random() < 0.7 else v["sin"](),
-                           R.choice(["SIN", "sin", "social insurance number", "SIN number", "numéro d'assurance sociale", "customer_sin"])))
+                           R.choice(["SIN", "sin_number", "social insurance number", "SIN number", "numéro d'assurance sociale", "customer_sin"])))
     # Aadhaar: grouped and alone in its field without a cue; in prose or bare with one.
     for _ in range(N // 2):
         out.append({"text": json.dumps({"id": R.randint(1, 10**6), R.choice(["id_number", "document", "kyc_id"]): grouped(v["aadhaar"](), [4, 4, 4], R.choice([" ", "-"])), "status": "ok"}),
@@ -229,7 +230,7 @@ def positives(R, place, digits):
             ("pl_pesel", lambda: "PESEL " + v["pesel"]()),
             ("br_cpf", lambda: (lambda c: f"CPF {c[:3]}.{c[3:6]}.{c[6:9]}-{c[9:]}")(v["cpf"]())),
             ("kr_rrn", lambda: (lambda r: f"주민등록번호 {r[:6]}-{r[6:]}")(v["rrn"](False))),
-            ("us_itin", lambda: " ".join(v["itin"]()))]
+            ("us_itin", lambda: "-".join(v["itin"]()))]
     for kind, make in busy:
         for _ in range(2):
             value = make()
@@ -241,6 +242,27 @@ def positives(R, place, digits):
             ]), "expect": [kind]})
         value = make().replace(" ", R.choice(["\u00a0", "\u202f", "\u2009"]))
         out.append({"text": f"on file: {value}", "expect": [kind]})
+    # The cue elsewhere: a sibling JSON member naming the type (FHIR identifiers, KYC APIs), a
+    # label on the line above, a table's column header. (Their own random stream, so that the
+    # rows generated after these stay as they were.)
+    R = random.Random(1101)
+    v = mk(R, lambda n: "".join(R.choice("0123456789") for _ in range(n)))
+    named = [("uk_nhs_number", "nhs", "https://fhir.nhs.uk/Id/nhs-number", "NHS Number"), ("ca_sin", "sin", "SIN", "SIN"),
+             ("in_aadhaar", "aadhaar", "aadhaar", "Aadhaar"), ("pl_pesel", "pesel", "PESEL", "PESEL"),
+             ("br_cpf", "cpf", "CPF", "CPF"), ("au_tfn", "tfn", "TFN", "TFN")]
+    for kind, key, name, label in named:
+        for _ in range(3):
+            value = v[key]()
+            out.append({"text": R.choice([
+                json.dumps({"identifier": [{"system": name, "value": value}]}),
+                json.dumps({"idType": name, "idNumber": value}),
+                json.dumps({"document_number": value, "document_type": name}),
+                f"{label}:\n  {value}",
+                f"{label}\n{value}",
+                f"name,{key}_number,city\nJane Smith,{value},Leeds",
+                f"imie;nazwisko;{key}\nJan;Kowalski;{value}",
+                f"| Name | {label} |\n|---|---|\n| Jane | {value} |",
+            ]), "expect": [kind]})
     return out
 
 
@@ -312,4 +334,21 @@ def negatives(R, digits):
                           f"tracking {digits(4)} {digits(4)} {digits(4)} {digits(4)}",
                           f"uuid {digits(8)}-{digits(4)}-{digits(4)}-{digits(4)}-{digits(12)}",
                           f"lot {digits(6)}-{digits(7)}", f"order {digits(3)}.{digits(3)}.{digits(3)}-{digits(2)}"]), 40)
+    R = random.Random(1102)
+    v = mk(R, lambda n: "".join(R.choice("0123456789") for _ in range(n)))
+    # Words that are cues only in another language or as code (issue 11's tester): Spanish
+    # `sin` ("without"), a constant named after a cue, Spanish landlines and versions in an
+    # ITIN's spaced and dotted shapes, a type member naming something else.
+    add(lambda: R.choice([f"Envío sin coste para el pedido {v['sin']()}.",
+                          f"Sin embargo, el pedido {v['sin']()} llegó tarde.",
+                          f"float s = sin {v['sin']()};",
+                          f"Llámame sin falta al {grouped(v['sin'](), [3, 3, 3], ' ')}",
+                          f"Precio sin IVA del pedido {v['sin']()}.",
+                          f"const SIN_TABLE_SIZE = {v['sin']()};",
+                          f"ticket {' '.join(v['itin']())} closed",
+                          f"version {'.'.join(v['itin']())} released",
+                          json.dumps({"type": "order", "value": v["sin"]()}),
+                          json.dumps({"system": "https://example.org/orders", "value": v["nhs"]()}),
+                          f"Order\n{v['pesel']()}",
+                          f"order_id,name\n{v['pesel']()},Jan"]), 40)
     return out

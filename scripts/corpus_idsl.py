@@ -4,6 +4,7 @@ negatives that look like them: wrong checks, never-issued prefixes, product and 
 licence plates, flight numbers, hex ids, long literals and upper-case identifiers in code and
 logs. Used by gen_corpus.py with its random object, its place() and digits()."""
 import json
+import random
 
 UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -271,4 +272,44 @@ def negatives(R, digits):
                           f"range {digits(6)}-{digits(3)}",
                           f"{digits(8)} items",
                           f"20{R.randint(10, 30)}0{R.randint(1, 9)}{R.randint(10, 28)}T{R.randint(10, 23)}{R.randint(10, 59)}00Z"]), 20)
+    # Words that are cues only in another language or as code (issue 11's tester): Polish and
+    # Spanish `nie` before a DNI's shape, French `fin`, a camera's `pan`, Spanish `ni no`, and
+    # `DDMMYY-HHMM` time stamps that pass the Finnish check.
+    R = random.Random(1103)
+
+    def digits(n):
+        return "".join(R.choice("0123456789") for _ in range(n))
+
+    def stamp():
+        while True:
+            d, m, y = R.randint(1, 28), R.randint(1, 12), R.randint(20, 26)
+            hh, mm = R.randint(0, 23), R.randint(0, 59)
+            v = f"{d:02d}{m:02d}{y:02d}-{hh:02d}{mm:02d}"
+            if v[7:10] not in ("000", "001") and HETU_CHECK[int(v[:6] + v[7:10]) % 31] == v[10]:
+                return v
+
+    def dni_l():
+        while True:
+            n = digits(8)
+            if ES_LETTERS[int(n) % 23] == "L":
+                return n + "L"
+
+    def words():
+        n, c = dni(R, digits)
+        return R.choice([
+            f"Zamówienie {n} z dnia 12 marca nie dotarło",
+            f"Paczka nr {n} {c.lower()} magazynu nie dotarła",
+            f"To nie jest kod {dni_l()}",
+            f"val nie = {dni_l()}",
+            f"Nie pedido {n} {c.lower()} otros",
+            f"let fin = {nric(R, digits).lower()};",
+            f"C'est la fin du fichier {nric(R, digits).lower()}",
+            f"camera pan {pan(R, digits)}",
+            f"panel {pan(R, digits)}",
+            f"audio.pan(0.5); const PRESET = \"{pan(R, digits)}\";",
+            f"ni no sé, el código {nino_prefix(R).lower()}{digits(6)}{R.choice('abcd')}",
+            f"snapshot {stamp()} created",
+            f"2026-01-15T10:30:00Z {stamp()} INFO started",
+        ])
+    add(words, 45)
     return out

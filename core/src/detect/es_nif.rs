@@ -7,18 +7,20 @@
 //!
 //! One letter in 23 is a weak check. A NIE starts with its letter, a shape code seldom has; a
 //! DNI is eight digits and a letter, as a long literal is in Java or C (`12345678L`): a DNI
-//! counts when it is a field of its own (a JSON value, `dni=…`) or next to a cue (`dni`, `nif`,
-//! `nie`). Either, written in lower case or with a space before the letter, only next to a cue.
+//! counts when it is a field of its own (a JSON value, `dni=…`) or next to a cue (`dni`, `nif`;
+//! `nie` only for a NIE). Either, written in lower case or with a space before the letter, only
+//! next to a cue.
 
 use super::catalogue::{BuiltIn, DigitWord};
+use super::id_cue::has_cue;
 use super::id_shape::{letter, number, standalone};
-use super::text::{alone, at, has_cue_around, is_word};
+use super::text::{alone, at, is_word};
 
 pub(super) struct EsNif;
 
 impl BuiltIn for EsNif {
     const NAME: &'static str = "es_nif";
-    const FINDS: &'static str = "Spanish DNI/NIF (`12345678Z`) and NIE (`X1234567L`: `X`, `Y`, `Z` for 0, 1, 2), optionally `-` or a space before the control letter, which must be `TRWAGMYFPDXBNJZSQVHLCKE` at the number modulo 23. A DNI only as a field of its own or after a cue (`dni`, `nif`, `nie`); in lower case or with a space before the letter, either only after a cue.";
+    const FINDS: &'static str = "Spanish DNI/NIF (`12345678Z`) and NIE (`X1234567L`: `X`, `Y`, `Z` for 0, 1, 2), optionally `-` or a space before the control letter, which must be `TRWAGMYFPDXBNJZSQVHLCKE` at the number modulo 23. A DNI only as a field of its own or after a cue (`dni`, `nif`; `nie` names only a NIE); in lower case or with a space before the letter, either only after a cue.";
 
     /// Eight digits, then the letter (`12345678Z`) or a dash or space and the letter.
     const DIGIT_WORD: bool = true;
@@ -37,16 +39,30 @@ impl BuiltIn for EsNif {
     }
 }
 
-const CUES: &[&str] = &[
+/// A DNI's cues. Not `nie`: the NIE is the foreigner's number (`X1234567L`), never eight
+/// digits, and `nie` is the Polish "not" (`Zamówienie 60468532 z dnia … nie dotarło`) and a
+/// Java variable (`val nie = 12345683L`).
+const DNI_CUES: &[&str] = &[
+    "dni",
+    "nif",
+    "d.n.i",
+    "n.i.f",
+    "documento*",
+    "identidad",
+    "identificaci*",
+];
+
+/// A NIE's cues: the DNI's and the NIE's own name.
+const NIE_CUES: &[&str] = &[
     "dni",
     "nif",
     "nie",
     "d.n.i",
     "n.i.f",
     "n.i.e",
-    "documento",
+    "documento*",
     "identidad",
-    "identificaci",
+    "identificaci*",
 ];
 
 const LETTERS: &[u8; 23] = b"TRWAGMYFPDXBNJZSQVHLCKE";
@@ -71,7 +87,7 @@ pub(super) fn match_dni(t: &[u8], start: usize) -> Option<usize> {
         return None;
     }
     let strong = !lower && !spaced && alone(t, start, end);
-    (strong || has_cue_around(t, start, end, CUES)).then_some(end)
+    (strong || has_cue(t, start, end, DNI_CUES)).then_some(end)
 }
 
 /// A NIE starting at `start` (`X`, `Y` or `Z`): its end.
@@ -88,7 +104,7 @@ pub(super) fn match_nie(t: &[u8], start: usize) -> Option<usize> {
     if !standalone(t, start, end) {
         return None;
     }
-    (!lower_p && !lower && !spaced || has_cue_around(t, start, end, CUES)).then_some(end)
+    (!lower_p && !lower && !spaced || has_cue(t, start, end, NIE_CUES)).then_some(end)
 }
 
 #[cfg(test)]

@@ -4,9 +4,11 @@
 //! digits as one number modulo 31, read in `0123456789ABCDEFHJKLMNPRSTUVWXY` (Act on the
 //! Population Information System 661/2009, s. 11; Digital and Population Data Services Agency,
 //! "Personal identity code", with the century signs added in 2023). A real date, the century
-//! sign and the check are specific enough without a cue. Upper case, as issued.
+//! sign and the check are specific enough without a cue, except in the shape of a time stamp
+//! (`150124-1030`, see [`timestamp_like`]). Upper case, as issued.
 
 use super::catalogue::{BuiltIn, DigitWord};
+use super::id_cue::has_cue;
 use super::id_shape::{number, standalone};
 use super::text::{at, is_word};
 
@@ -14,7 +16,7 @@ pub(super) struct FiHetu;
 
 impl BuiltIn for FiHetu {
     const NAME: &'static str = "fi_hetu";
-    const FINDS: &'static str = "Finnish personal identity codes (`131052-308T`): a real date `DDMMYY`, a century sign (`+`, `-`, `A`..`F`, `U`..`Y`), an individual number 002..999 and the check character (the nine digits modulo 31 in `0123456789ABCDEFHJKLMNPRSTUVWXY`).";
+    const FINDS: &'static str = "Finnish personal identity codes (`131052-308T`): a real date `DDMMYY`, a century sign (`+`, `-`, `A`..`F`, `U`..`Y`), an individual number 002..999 and the check character (the nine digits modulo 31 in `0123456789ABCDEFHJKLMNPRSTUVWXY`). A code in a time stamp's shape (`150124-1030`: sign `-`, year 00..30, individual number and check reading as `HHMM`) only next to a cue (`hetu`, `henkilötunnus`, `sotu`).";
 
     /// Six digits, then `-` or `+` (the word ends there) or a letter sign (the word goes on).
     const DIGIT_WORD: bool = true;
@@ -52,7 +54,8 @@ fn days_in_month(month: u32, year: u32) -> u32 {
 pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     let date = number(t, start, 6)?;
     let (day, month, yy) = (date / 10_000, date / 100 % 100, date % 100);
-    let year = century(at(t, start + 6)?)? + yy;
+    let sign = at(t, start + 6)?;
+    let year = century(sign)? + yy;
     if !(1..=12).contains(&month) || !(1..=days_in_month(month, year)).contains(&day) {
         return None;
     }
@@ -65,8 +68,34 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     let want = CHECK
         .get(((date * 1000 + individual) % 31) as usize)
         .copied();
-    (want == Some(check) && !at(t, end).is_some_and(is_word) && standalone(t, start, end))
-        .then_some(end)
+    if !(want == Some(check) && !at(t, end).is_some_and(is_word) && standalone(t, start, end)) {
+        return None;
+    }
+    (!timestamp_like(sign, yy, individual, check) || has_cue(t, start, end, CUES)).then_some(end)
+}
+
+/// Cues for the codes that read as timestamps.
+const CUES: &[&str] = &[
+    "hetu",
+    "henkilötunnus*",
+    "henkilotunnus*",
+    "sotu",
+    "personal identity code",
+    "identity code",
+    "personbeteckning",
+];
+
+/// `DDMMYY-HHMM`, a log's or a file's time stamp (`snapshot 150124-1030`), passes the check
+/// one time in 31 and reads as a code of someone born in 1900..=1930 (the `-` sign): a code of
+/// that shape whose individual number and check digit read as a time of day (`HH` 00..23, `MM`
+/// 00..59) counts only next to a cue. Real codes of people of that age are rare; this century's
+/// codes carry the sign `A`, not a stamp's dash.
+fn timestamp_like(sign: u8, yy: u32, individual: u32, check: u8) -> bool {
+    let Some(c) = check.is_ascii_digit().then(|| u32::from(check - b'0')) else {
+        return false;
+    };
+    let (hh, mm) = (individual / 10, individual % 10 * 10 + c);
+    sign == b'-' && yy <= 30 && hh <= 23 && mm <= 59
 }
 
 #[cfg(test)]

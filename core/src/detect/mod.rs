@@ -23,6 +23,7 @@ mod email;
 mod es_nif;
 mod fi_hetu;
 mod iban;
+mod id_cue;
 mod id_shape;
 mod in_pan;
 mod ip;

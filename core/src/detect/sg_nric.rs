@@ -13,8 +13,9 @@
 //! case only next to a cue (`nric`, `fin`, `identity card`).
 
 use super::catalogue::BuiltIn;
+use super::id_cue::has_cue;
 use super::id_shape::{letter, number, standalone};
-use super::text::{digit, has_cue_around};
+use super::text::digit;
 
 pub(super) struct SgNric;
 
@@ -29,7 +30,17 @@ impl BuiltIn for SgNric {
     }
 }
 
-const CUES: &[&str] = &["nric", "fin", "uin", "identity card", "ic number", "ic no"];
+/// `fin` is also a word (French "end", code's `let fin = …`) and `ic` an abbreviation of many
+/// things: in capitals (`FIN`, `IC`) or as labels (`fin:`, `"fin":`) only.
+const CUES: &[&str] = &[
+    "nric",
+    "!fin",
+    "uin",
+    "identity card",
+    "!ic",
+    "ic number",
+    "ic no",
+];
 
 const WEIGHTS: [u32; 7] = [2, 7, 6, 5, 4, 3, 2];
 
@@ -51,7 +62,7 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     let (check, lower) = letter(t, start + 8)?;
     let end = start + 9;
     let valid = table.get((sum % 11) as usize) == Some(&check) && standalone(t, start, end);
-    (valid && (!lower_p && !lower || has_cue_around(t, start, end, CUES))).then_some(end)
+    (valid && (!lower_p && !lower || has_cue(t, start, end, CUES))).then_some(end)
 }
 
 #[cfg(test)]

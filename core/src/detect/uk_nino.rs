@@ -13,8 +13,9 @@
 use std::ops::Range;
 
 use super::catalogue::{BuiltIn, DigitWord};
+use super::id_cue::has_cue;
 use super::id_shape::{letter, number, standalone};
-use super::text::{at, before, digit, has_cue_around, is_word, word_start_at};
+use super::text::{at, before, digit, is_word, word_start_at};
 
 pub(super) struct UkNino;
 
@@ -52,7 +53,8 @@ const CUES: &[&str] = &[
     "ni_number",
     "ni-number",
     "ninumber",
-    "ni no",
+    // `ni no` is also Spanish ("nor not"): in capitals or as a label only.
+    "!ni no",
     "ni_no",
     "n.i. number",
     "insurance number",
@@ -140,7 +142,7 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     if !standalone(t, start, end) {
         return None;
     }
-    (!lower && has_suffix || has_cue_around(t, start, end, CUES)).then_some(end)
+    (!lower && has_suffix || has_cue(t, start, end, CUES)).then_some(end)
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@
 //!
 //! One nine-digit number in ten passes Luhn, and 3-3-3 is a common shape: a SIN is one only
 //! next to its cue (`SIN`, `social insurance number`, French `numéro d'assurance sociale`),
-//! a whole word (`since` is not `sin`) and not a function (`Math.sin(x)`). The French
-//! abbreviation `NAS` is not a cue: in English text it names network storage far more often.
+//! a whole word (`since` is not `sin`) and not a function (`Math.sin(x)`). `sin` and the French
+//! abbreviation `NAS` count only in capitals or as labels (`sin:`, `{"nas": …}`): in Spanish
+//! `sin` is "without", and `nas` names network storage.
 
 use super::super::card::luhn;
 use super::super::catalogue::{BuiltIn, DigitWord};
@@ -20,7 +21,7 @@ pub(in crate::detect) struct CaSin;
 
 impl BuiltIn for CaSin {
     const NAME: &'static str = "ca_sin";
-    const FINDS: &'static str = "Canadian Social Insurance Numbers: nine digits, `046 454 286` (3-3-3, one separator throughout: space, dash, dot) or one run, first digit not 8, with the Luhn check digit, only next to a cue (`sin`, `social insurance`, `assurance sociale`, whole words) in the same field. Not inside a longer number; all-equal digits are not numbers.";
+    const FINDS: &'static str = "Canadian Social Insurance Numbers: nine digits, `046 454 286` (3-3-3, one separator throughout: space, dash, dot) or one run, first digit not 8, with the Luhn check digit, only next to a cue (`SIN`, `NAS` in capitals or as labels, `social insurance`, `assurance sociale`, whole words) in the same field, on a label line above, in its table column's header, or in a sibling JSON member naming its type. Not inside a longer number; all-equal digits are not numbers.";
     const DIGIT_WORD: bool = true;
     /// Three digits and a separator, or a run of exactly nine.
     #[inline(always)]
@@ -30,8 +31,13 @@ impl BuiltIn for CaSin {
     }
 }
 
+/// `sin` is also Spanish ("without": `Envío sin coste para el pedido …`) and a function's name:
+/// in capitals or as a label only (`SIN`, `sin:`, `"sin":`, `sin_number`, `employeeSin`). So is
+/// the French abbreviation `NAS` (also network storage: `mount nas:/`), with `S.I.N.`.
 pub(super) const CUES: &[&str] = &[
-    "sin",
+    "!sin",
+    "s.i.n",
+    "!nas",
     "sinno",
     "social insurance",
     "socialinsurance",

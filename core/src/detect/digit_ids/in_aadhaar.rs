@@ -29,7 +29,8 @@ impl BuiltIn for InAadhaar {
     }
 }
 
-pub(super) const CUES: &[&str] = &["aadhaar", "aadhar", "adhaar", "uidai", "आधार"];
+/// `UID` only in capitals (`UID: 4918 2736 4511`): in lower case it is any user id.
+pub(super) const CUES: &[&str] = &["aadhaar", "aadhar", "adhaar", "uidai", "आधार", "^uid"];
 
 #[inline(never)]
 pub(super) fn match_at(t: &[u8], start: usize, digits: usize) -> Option<usize> {
