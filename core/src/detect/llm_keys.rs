@@ -362,6 +362,12 @@ pub(super) mod tests {
             let short = &v[..v.len() - 1];
             assert_eq!(at(*f, short), None, "{short}");
         }
+        // Tokens of letters only (gitleaks' alphabet for them) in mixed case are found.
+        let letters = format!("hf_{}", rnd(&B62[..52], 34, 39));
+        assert_eq!(
+            at(HuggingfaceToken::at_stop, &letters).as_deref(),
+            Some(letters.as_str())
+        );
         let org = format!("api_org_{}", rnd(B62, 34, 38));
         assert_eq!(
             at(HuggingfaceToken::at_stop, &org).as_deref(),
@@ -373,6 +379,8 @@ pub(super) mod tests {
             "AIzaSyDUMMYKEY-EXAMPLE-0000000000000000",
             "xai-",
             "see hf_hub_download() in the docs",
+            // A class name of 34 letters in camel case: words, not a token.
+            "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 = None",
         ] {
             for (f, _) in &cases {
                 assert_eq!(at(*f, no), None, "{no}");
