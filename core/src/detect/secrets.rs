@@ -56,7 +56,7 @@ pub(super) struct SlackToken;
 impl BuiltIn for SlackToken {
     const NAME: &'static str = "slack_token";
     const FINDS: &'static str =
-        "`xoxa-`, `xoxb-`, `xoxp-`, `xoxr-`, `xoxs-`, `xoxo-`, `xoxc-`, `xoxe-`, `xoxe.xoxp-`, `xapp-` and 10 or more letters, digits and dashes with a digit, not a placeholder; `xoxd-` (the `d` session cookie) and 40 or more base64 characters, URL-encoded or not.";
+        "`xoxa-`, `xoxb-`, `xoxp-`, `xoxr-`, `xoxs-`, `xoxo-`, `xoxc-`, `xoxe-`, `xoxe.xoxp-`, `xapp-` and 10 or more letters, digits and dashes with a digit, starting with a digit (a letter too after `xoxa-`, `xoxr-`), not a placeholder; `xoxd-` (the `d` session cookie) and 40 to 400 base64 characters, URL-encoded or not.";
     const STOPS: &'static [u8] = b"-";
     /// The dash of `xoxb-`, `xapp-`.
     #[inline]
@@ -81,10 +81,10 @@ impl BuiltIn for PrivateKey {
     const NAME: &'static str = "private_key";
     const FINDS: &'static str = "A PEM `-----BEGIN … PRIVATE KEY-----` block (PKCS #1, #8, EC, OpenSSH, encrypted) or a PGP `-----BEGIN PGP PRIVATE KEY BLOCK-----` through its `END` line (or, unterminated, to the end of its JSON string, at most 4 KiB); not a placeholder body (`...`, `<key>`, `YOUR_KEY_HERE`).";
     const STOPS: &'static [u8] = b"-";
-    /// `-----BEGIN `: this detector's alone, value or not (and so are the four dashes after
-    /// its first). Any other double dash passes to the later detectors: a GitLab token's
-    /// random part may start with `-` (`glpat--_4jP…`, one token in 64). Those that must not
-    /// swallow what follows a double dash (`xoxb--4111 1111…`) say so themselves.
+    /// `-----BEGIN `: this detector's alone, value or not, and so is any double dash that
+    /// does not follow a word. One after a word passes to the later detectors: a GitLab
+    /// token's random part may start with `-` (`glpat--_4jP…`, one token in 64). Those that
+    /// must not swallow what follows a double dash (`xoxb--4111 1111…`) say so themselves.
     #[inline]
     fn at_stop(t: &[u8], i: usize) -> Stop {
         if at(t, i + 1) != Some(b'-') {
@@ -93,15 +93,13 @@ impl BuiltIn for PrivateKey {
         if t.get(i..i + 11) == Some(b"-----BEGIN ") {
             return Stop::claim(i, match_private_key(t, i));
         }
-        // Inside the dashes of a `-----BEGIN ` whose first dash was looked at already.
-        let inside = (1..=3).any(|k| {
-            i.checked_sub(k)
-                .is_some_and(|s| t.get(s..s + 11) == Some(b"-----BEGIN "))
-        });
-        if inside {
-            Stop::Claim(None)
-        } else {
+        // Only a double dash right after a word can end a later detector's prefix
+        // (`glpat--`, `xoxb--`); any other (a rule `-----`, the dashes of `-----BEGIN `
+        // whose first was looked at already) is settled here, at once.
+        if before(t, i).is_some_and(is_word) {
             Stop::Pass
+        } else {
+            Stop::Claim(None)
         }
     }
 }
@@ -301,10 +299,18 @@ pub(super) fn match_slack(t: &[u8], start: usize) -> Option<usize> {
             Some(b'a' | b'b' | b'p' | b'r' | b's' | b'o' | b'c' | b'e')
         )
         || p.starts_with(b"xapp");
-    // Every family's random part starts with a letter or digit (`xoxb-<team id>-…`): a
-    // second dash is no token's, and what follows it (`xoxb--4111 1111 1111 1111`) is not
-    // swallowed.
-    if !(family && p.get(4) == Some(&b'-') && at(t, start + 5).is_some_and(is_word)) {
+    // Every family but the legacy `xoxa-`/`xoxr-` starts with a number (a team id, a
+    // version: `xoxb-<team id>-…`, `xoxe-1-…`, `xapp-1-…`; gitleaks' `slack-*` rules), and
+    // those two with a letter or digit. A second dash is no token's, and what follows it
+    // (`xoxb--4111 1111 1111 1111`) is not swallowed; `xoxb-xoxb-…` is settled here too.
+    let first = at(t, start + 5);
+    let legacy = matches!(p.get(3), Some(b'a' | b'r')) && p.starts_with(b"xox");
+    let starts = if legacy {
+        first.is_some_and(is_word)
+    } else {
+        first.is_some_and(|b| b.is_ascii_digit())
+    };
+    if !(family && p.get(4) == Some(&b'-') && starts) {
         return None;
     }
     let end = run_end_max(t, start + 5, SLACK_MAX + 1, |b| {
@@ -324,11 +330,11 @@ const SLACK_COOKIE_MAX: usize = 400;
 
 /// After `xoxd-`: the value of Slack's `d` session cookie, which a browser session's `xoxc-`
 /// token needs (gitleaks has none; documented by the tools that read it, e.g. slackdump):
-/// URL-safe or URL-encoded base64 (`%2F`, `%2B`, `%3D`), 40 characters or more, not a
-/// placeholder.
+/// base64, URL-encoded (`%2F`, `%2B`, `%3D`) or not, 40 characters or more, not a
+/// placeholder. No dash: `xoxd-xoxd-…` is settled at the next one.
 fn match_slack_cookie(t: &[u8], body: usize) -> Option<usize> {
     let end = run_end_max(t, body, SLACK_COOKIE_MAX + 1, |b| {
-        is_b64url(b) || matches!(b, b'%' | b'+' | b'/' | b'=')
+        b.is_ascii_alphanumeric() || matches!(b, b'%' | b'+' | b'/' | b'=')
     });
     ((40..=SLACK_COOKIE_MAX).contains(&(end - body))
         && boundary_after(t, end)
@@ -663,6 +669,7 @@ mod tests {
             "xoxs-17653672481-19874698323-19874698334-8c0ad19f3e",
             "xoxe-1-My0xLTE3NjUzNjcyNDgxLTE5ODc0Njk4MzIzLTg0ZjI",
             "xapp-1-A04R7N3TZ9K-5092714368251-9f2e4c1d8b7a6350e4d3c2b1a0f9e8d7",
+            "xoxa-Lq8Zr3TnWv2Kc9Hd5Jm1Fx7B",
         ] {
             assert_eq!(m(match_slack, &format!("t {t} "), 2), Some(t), "{t}");
         }
@@ -679,6 +686,9 @@ mod tests {
             // Words in kebab case.
             "t xoxo-jen-2024-04-01 ",
             "t xoxb-btn-3xl-primary ",
+            // A team id or version first, except after the legacy `xoxa-`, `xoxr-`.
+            "t xoxb-T0123456789-LiMcVbpT4r5yHUig43kiJfah ",
+            "t xoxb-xoxb-xoxb-xoxb-1 ",
         ] {
             assert_eq!(m(match_slack, no, 2), None, "{no}");
         }
