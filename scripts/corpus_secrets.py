@@ -48,8 +48,15 @@ def anthropic(R):
     return f"sk-ant-{fam}-" + _s(R, B64U, 93) + "AA"
 
 
+def fine_grained(r82):
+    """A fine-grained PAT of GitHub's shape (22, `_`, 59) from 82 random characters."""
+    r = r82.replace("_", "A")
+    return "github_pat_" + r[:22] + "_" + r[23:]
+
+
 def discord_bot(R):
-    uid = str(R.randint(10**16, 10**19))
+    # A user id is a snowflake: milliseconds since 2015 in its top bits (ids of 2015 to 2030).
+    uid = str(10**17 + R.randint(10**16, 10**19) % (2 * 10**18))
     head = base64.b64encode(uid.encode()).decode().rstrip("=")
     return f"{head}.{_s(R, B64U, 6)}.{_s(R, B64U, R.choice([27, 38]))}"
 
@@ -77,7 +84,7 @@ def gitlab(R):
     if p == "GR1348941":
         return "GR1348941" + _s(R, B64U, 20)
     if p == "glpat" and R.random() < 0.5:
-        return "glpat-" + _s(R, B64U, 36) + ".01." + _s(R, "abcdefghijklmnopqrstuvwxyz0123456789", 7)
+        return "glpat-" + _s(R, B64U, 36) + ".01." + _s(R, "abcdefghijklmnopqrstuvwxyz0123456789", 9)
     return f"{p}-" + _s(R, B64U, 20)
 
 
@@ -173,6 +180,92 @@ def _positives(R, place, digits):
     # GitHub tokens with valid checksums in prose and config.
     for _ in range(10):
         out.append({"text": f"GITHUB_TOKEN={crc_token(R, R.choice(['ghp_', 'ghs_', 'gho_']))}", "expect": ["github_token"]})
+    out += _review_positives(R, place)
+    return out
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _jose(R, header, parts):
+    """A compact JOSE value: the header's base64url, then `parts` random parts of the given
+    byte lengths (0: an empty part)."""
+    return ".".join([b64url(json.dumps(header).encode())] + [b64url(bytes(R.getrandbits(8) for _ in range(n))) for n in parts])
+
+
+def _review_positives(R, place):
+    """The shapes a tester found missed (issue 11, after review)."""
+    out = []
+
+    def add(kind, make, n, key="token"):
+        for _ in range(n):
+            out.append({"text": place(make(), key), "expect": [kind]})
+
+    add("gitlab_token", lambda: "glpat--" + _s(R, B64U, 19), 5)
+    add("gitlab_token", lambda: f"glrt-t{R.randint(1, 3)}_" + _s(R, B64U, 27) + ".01." + _s(R, "abcdefghijklmnopqrstuvwxyz0123456789", 9), 5)
+    add("jwt", lambda: _jose(R, {"alg": "dir", "enc": "A256GCM"}, [0, 12, R.randint(100, 300), 16]), 6, "next-auth.session-token")
+    for _ in range(6):
+        t = _jose(R, {"alg": "HS256", "typ": "JWT"}, [40, 32])
+        out.append({"text": R.choice([f"Use this token: {t}.", json.dumps({"msg": f"token {t}. Thanks"})]), "expect": ["jwt"]})
+    add("github_token", lambda: f"ghs_{R.randint(10**5, 10**7)}_" + _jose(R, {"alg": "RS256", "typ": "JWT", "kid": _s(R, HEX, 8)}, [280, 256]), 6)
+    add("slack_token", lambda: "xoxd-" + _s(R, ALNUM, 100) + "%2F" + _s(R, ALNUM, 60) + "%3D", 5, "d")
+    add("stripe_key", lambda: "whsec_" + _s(R, ALNUM, 32), 6, "STRIPE_WEBHOOK_SECRET")
+    add("pypi_token", lambda: "pypi-AgENdGVzdC5weXBpLm9yZw" + _s(R, B64U, R.randint(60, 180)), 5, "password")
+    add("aws_access_key", lambda: R.choice(["ABIA", "ACCA"]) + _s(R, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16), 5, "key id")
+    add("discord_token", lambda: "https://ptb.discord.com/api/webhooks/" + str(R.randint(10**17, 10**18)) + "/" + _s(R, B64U, 68), 3, "webhook")
+    for _ in range(6):
+        key = _s(R, B64, 86) + "=="
+        out.append({"text": R.choice([f"DefaultEndpointsProtocol=https;AccountName=acme;accountkey={key}",
+                                      f"AccountName=acme; AccountKey = {key}",
+                                      # PHP's json_encode escapes every slash.
+                                      '{"cs":"AccountName=acme;AccountKey=' + key.replace("/", "\\/") + '"}']),
+                    "expect": ["azure_storage_key"]})
+    for _ in range(5):
+        kid = _s(R, HEX, 40)
+        out.append({"text": f"type: service_account\nproject_id: acme-{R.randint(100, 999)}\nprivate_key_id: {kid}\nclient_id: \"{R.randint(10**20, 10**21)}\"\n",
+                    "expect": ["gcp_service_account"]})
+    for _ in range(5):
+        url = f"https://hooks.slack.com/services/T{_s(R, ALNUM.upper(), 10)}/B{_s(R, ALNUM.upper(), 10)}/{_s(R, ALNUM, 24)}"
+        out.append({"text": '{"url":"' + url.replace("/", "\\/") + '"}', "expect": ["slack_webhook_url"]})
+    for _ in range(5):
+        body = base64.b64encode(bytes(R.getrandbits(8) for _ in range(144))).decode()
+        head = R.choice(["Comment: Alice Lovelace <alice@example.org>", "Comment: test key for CI signing", "Version: GnuPG v2"])
+        expect = ["private_key", "email"] if "@" in head else ["private_key"]
+        out.append({"text": "\n".join(["-----BEGIN PGP PRIVATE KEY BLOCK-----", head, "", body[:64], body[64:128], body[128:],
+                                        "=" + _s(R, B64, 4), "-----END PGP PRIVATE KEY BLOCK-----"]), "expect": expect})
+    return out
+
+
+def _review_negatives(R):
+    """Look-alikes a tester found reported (issue 11, after review)."""
+    fixed = [
+        "github_pat_fine_grained_permissions: true", "let github_pat_expiration_notification_days = 7;",
+        "Tokens look like glpat-prefixed-strings-20-chars and gldt-deploy-tokens-with-prefix",
+        "variables: glpat-rotation-schedule-weekly2", "love you all, xoxo-jen-2024-04-01",
+        '<div class="xoxb-btn-3xl-primary">', "def sk_test_ChargesAreRefundedOnCancel(self): pass",
+        "it('sk_live_RejectsExpiredCardsWithoutRetry', () => {})",
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;EndpointSuffix=core.windows.net",
+        "trace MTIzNDU2Nzg5MDEyMzQ1Njc4.YWJjZG.ZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx",
+        "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 = None", "from transformers import hf_AutoTokenizerForCausalLanguage",
+        "github_pat_scopes_and_expiration_policy_documentation_link", ".gldt-deploy-token-rotation-v2 { color: red }",
+        "xoxp-settings-page-header-3", "-- comment --", "options: --glpat-mode --verbose",
+    ]
+    out = [{"text": t, "expect": []} for t in fixed]
+    words = ["deploy", "token", "rotation", "schedule", "weekly", "prefix", "strings", "primary", "button", "header",
+             "access", "scope", "read", "write", "api", "registry", "project", "group", "mirror", "runner"]
+    for _ in range(24):
+        kebab = "-".join(R.choice(words) for _ in range(R.randint(3, 5))) + R.choice(["", "2", "-v1", "-20"])
+        prefix = R.choice(["glpat-", "gldt-", "glrt-", "xoxb-", "xoxp-", "xoxo-"])
+        out.append({"text": R.choice([f"see {prefix}{kebab} in the docs", f'class="{prefix}{kebab}"', f"{prefix}{kebab}: true"]), "expect": []})
+    camel = ["Charges", "Are", "Refunded", "On", "Cancel", "Returns", "Error", "When", "Customer", "Missing",
+             "Handles", "Declined", "Payment", "Intent", "Creates", "Invoice", "For", "Subscription", "Model", "Sequence"]
+    for _ in range(16):
+        name = ""
+        while len(name) < 26:
+            name += R.choice(camel)
+        prefix = R.choice(["sk_test_", "sk_live_", "hf_", "rk_test_"])
+        out.append({"text": R.choice([f"def {prefix}{name}(self): pass", f"func Test{prefix}{name}(t *testing.T) {{}}"]), "expect": []})
     return out
 
 
@@ -255,4 +348,8 @@ def negatives(R, digits):
         f"xoxo-hugs-and-kisses",
         f"{_s(R, HEX, 8)}-{_s(R, HEX, 4)}-4{_s(R, HEX, 3)}-a{_s(R, HEX, 3)}-{_s(R, HEX, 12)}",
     ]), 40)
+    # R's state is put back: the rows other generators draw after these stay the same.
+    state = R.getstate()
+    out += _review_negatives(R)
+    R.setstate(state)
     return out

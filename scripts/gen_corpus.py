@@ -312,7 +312,7 @@ def positives():
     add("crypto_wallet", wallet, "pay to")
     add("aws_access_key", lambda: R.choice(["AKIA", "ASIA"]) + "".join(R.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16)), "key id")
     add("github_token", lambda: (lambda p, r: corpus_secrets.with_checksum(p, r[:30]))(R.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]), "".join(R.choice(ALNUM) for _ in range(36)))
-        if R.random() < 0.7 else "github_pat_" + "".join(R.choice(ALNUM + "_") for _ in range(82)), "token")
+        if R.random() < 0.7 else corpus_secrets.fine_grained("".join(R.choice(ALNUM + "_") for _ in range(82))), "token")
     add("slack_token", lambda: f"xox{R.choice('abpr')}-{digits(12)}-{digits(13)}-" + "".join(R.choice(ALNUM) for _ in range(24)), "webhook token")
     add("jwt", jwt, "authorization")
     for _ in range(PER_TYPE):

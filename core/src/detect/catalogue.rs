@@ -315,9 +315,28 @@ mod tests {
             assert_eq!(found.len(), 1, "{text}: {found:?}");
             assert_eq!(found[0].1, value, "{text}: {found:?}");
         }
-        // Without the PEM detector the dash is the Slack token's, as it always was.
+        // The PEM detector claims `-----BEGIN ` alone: the Slack detector itself leaves a
+        // second dash and what follows it, with or without the PEM detector.
         let no_pem = KindSet::default().with(Kind::SLACK_TOKEN).with(Kind::SSN);
-        assert_eq!(scan(no_pem, "xoxb--123-45-6789")[0].0, "slack_token");
+        assert_eq!(
+            scan(no_pem, "xoxb--123-45-6789"),
+            vec![("ssn".to_string(), "123-45-6789".to_string())]
+        );
+        // Any other double dash reaches the later detectors: a GitLab token's random part
+        // may start with one.
+        assert_eq!(
+            scan(all, "token: glpat--_4jPvoNtWYXlxP9YPv7"),
+            vec![(
+                "gitlab_token".to_string(),
+                "glpat--_4jPvoNtWYXlxP9YPv7".to_string()
+            )]
+        );
+        // The dashes of `-----BEGIN ` stay the PEM detector's.
+        let key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----";
+        assert_eq!(
+            scan(all, key),
+            vec![("private_key".to_string(), key.to_string())]
+        );
         // A token glued to its value is still one token.
         assert_eq!(scan(all, "xoxb-7302918465ab")[0].0, "slack_token");
     }

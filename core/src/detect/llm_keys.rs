@@ -47,7 +47,7 @@ pub(super) struct OpenAiApiKey;
 
 impl BuiltIn for OpenAiApiKey {
     const NAME: &'static str = "openai_api_key";
-    const FINDS: &'static str = "`sk-`, `sk-proj-`, `sk-svcacct-`, `sk-service-`, `sk-admin-`, `sk-None-` and 40 to 300 base64url characters holding OpenAI's `T3BlbkFJ` marker, not a placeholder.";
+    const FINDS: &'static str = "`sk-proj-`, `sk-svcacct-`, `sk-service-`, `sk-admin-`, `sk-None-` and 40 to 300 base64url characters, or `sk-` and 40 to 300 letters and digits, holding OpenAI's `T3BlbkFJ` marker, not a placeholder.";
     const STOPS: &'static [u8] = b"-";
     /// The dash of `sk-` (after Anthropic's and OpenRouter's `sk-ant-`, `sk-or-`).
     #[inline]
@@ -62,16 +62,24 @@ impl BuiltIn for OpenAiApiKey {
 /// The base64 of `OpenAI`, which every OpenAI key carries in its middle.
 const OPENAI_MARK: &[u8] = b"T3BlbkFJ";
 
-/// `sk-` [family `-`] base64url with `T3BlbkFJ` at least 16 characters from either end.
+/// `sk-` [family `-`] base64url with `T3BlbkFJ` at least 16 characters from either end; a
+/// key without a family (the legacy user keys, `sk-` and 48) has letters and digits only
+/// (gitleaks `openai-api-key`), so `sk-sk-sk-…` is settled at its next dash.
 pub(super) fn match_openai(t: &[u8], start: usize) -> Option<usize> {
     let mut body = start + 3;
-    for family in [&b"proj-"[..], b"svcacct-", b"service-", b"admin-", b"None-"] {
-        if t.get(body..body + family.len()) == Some(family) {
-            body += family.len();
+    let mut family = false;
+    for f in [&b"proj-"[..], b"svcacct-", b"service-", b"admin-", b"None-"] {
+        if t.get(body..body + f.len()) == Some(f) {
+            body += f.len();
+            family = true;
             break;
         }
     }
-    let end = run_end_max(t, body, 301, is_b64url);
+    let end = if family {
+        run_end_max(t, body, 301, is_b64url)
+    } else {
+        run_end_max(t, body, 301, is_alnum)
+    };
     let s = t.get(body..end)?;
     let ok = (40..=300).contains(&s.len())
         && boundary_after(t, end)
@@ -294,6 +302,9 @@ pub(super) mod tests {
                 rnd(B62, 20, 11),
                 rnd(B62, 20, 12)
             ),
+            // Without a family, a key is letters and digits only.
+            format!("sk-{}-T3BlbkFJ{}", rnd(B62, 20, 13), rnd(B62, 20, 14)),
+            "sk-sk-sk-sk-sk-sk-sk-sk-sk-sk-sk-sk-sk-sk-sk-sk-sk-sk-".into(),
         ] {
             assert_eq!(at(OpenAiApiKey::at_stop, &no), None, "{no}");
         }
@@ -362,6 +373,12 @@ pub(super) mod tests {
             let short = &v[..v.len() - 1];
             assert_eq!(at(*f, short), None, "{short}");
         }
+        // Tokens of letters only (gitleaks' alphabet for them) in mixed case are found.
+        let letters = format!("hf_{}", rnd(&B62[..52], 34, 39));
+        assert_eq!(
+            at(HuggingfaceToken::at_stop, &letters).as_deref(),
+            Some(letters.as_str())
+        );
         let org = format!("api_org_{}", rnd(B62, 34, 38));
         assert_eq!(
             at(HuggingfaceToken::at_stop, &org).as_deref(),
@@ -373,6 +390,8 @@ pub(super) mod tests {
             "AIzaSyDUMMYKEY-EXAMPLE-0000000000000000",
             "xai-",
             "see hf_hub_download() in the docs",
+            // A class name of 34 letters in camel case: words, not a token.
+            "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 = None",
         ] {
             for (f, _) in &cases {
                 assert_eq!(at(*f, no), None, "{no}");

@@ -1112,6 +1112,97 @@ mod issue_10 {
         }
     }
 
+    /// Issue 11, after review: credentials a tester found missed, through the whole scanner;
+    /// the value's span is the whole credential.
+    #[test]
+    fn secrets_a_tester_found_missed_are_found() {
+        let jws = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIyODQyMDg3NDMiLCJpYXQiOjE3MTYyMzkwMjJ9.4k1G3wuBN5ulTG1cLv4fKXAw9ixwA9VgAjjKHLLUuYY";
+        let jwe = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..dt-aCfejQ1HcmfWf.ktH62CQ1a7YvEBndzcKiPcTrWDavbzEqxDGk82l2hhjieKpIIQMdcgznUMY6yTOctZCVNjEqQTEfdPiqYttyn9H0R9L6nb_E1vqtnQrGPBglHAd4nXmhz1f1jWisW1IcH2BKCoZ9ep2U06AEPRBYy1wutL8-SpdJaK2UtaX7458Z9T36F1uL_pkHTrGu3S-coA3qYI876THJdAUFWn9n1YYcVp4sGDWnPNdttX_SFUkQA-rp.ayAxSypeFk36pwpjAf2sww";
+        let ghs = format!(
+            "ghs_1234567_eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImsxIn0.{}.{}",
+            "532ErcURtRrJpEWDKjKgCApNhfUPBacPYeMTK2lhIhB28wd_-OjYMhcjuOJ9OGA0be5P5tN5dqyDKViCQuSkP8fUceq3fARJCbKBrRRXEZDEhQL-5-to0LtJ5p4S9Sw6OIU88r0Q9mREVsxmKtXuiUTmoUbNif9-LbQ11aPwN0ccTwwecQuApS2Jqj_WwYF5KnygVDmnj6xmcjjDmKKWO9Fz8LYJ7_iloQWTrpIDd7iND0N3U7",
+            "nKK18DH-Ao4xotvbGYUe25njPu9avelzSNT6ZN_-BI5-Cy7fWBXy8dPPqhet_jM_xbQJQPdqrKwVpXyogGZpAVfQ5hb03YjlKZkSKht3NqKmWH1ttcuz0MxA8yaoP1TQCaAxTulYy3joqVz_LUCkyWrLsgXKAYwSVnsMU9YOGYEmkqYM"
+        );
+        let az = "5UpWmRJTtHVLNGK5UjkZXyLGDXhLxdNs+ljp01sYEq0nienD72UPZ0BghitCM67qrtELDFv/DAa42XNcbX/Mgi==";
+        let az_php = az.replace('/', r"\/");
+        let hook = r"https:\/\/hooks.slack.com\/services\/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";
+        let discord = r"https:\/\/discord.com\/api\/webhooks\/1884767499366750173\/7dzKYZydipGyyhhnXkkUiD9XDjmsyTmOAHplMG3QDVw_G429BFd5ACpQQmjpW1x7EYUH";
+        let kid = "5db0faf6db6322eeb8d94f192014bcc1ba2bb1e7";
+        let cases: Vec<(&str, String, Format, String)> = vec![
+            // 1. A GitLab token whose random part starts with a dash.
+            ("gitlab_token", "token: glpat--_4jPvoNtWYXlxP9YPv7".into(), Format::Text, "glpat--_4jPvoNtWYXlxP9YPv7".into()),
+            ("gitlab_token", r#"{"t":"gldt--16rNH3zWSy4KgbajAir"}"#.into(), Format::Json, "gldt--16rNH3zWSy4KgbajAir".into()),
+            // 2. A JWT that ends a sentence; a JWE (NextAuth's session cookie).
+            ("jwt", format!("Use this token: {jws}."), Format::Text, jws.into()),
+            ("jwt", format!(r#"{{"msg":"token {jws}. Thanks"}}"#), Format::Json, jws.into()),
+            ("jwt", format!("Cookie: next-auth.session-token={jwe}"), Format::Text, jwe.into()),
+            // 3. GitHub's stateless installation token.
+            ("github_token", format!(r#"{{"token":"{ghs}","expires_at":"2026-06-01T00:00:00Z"}}"#), Format::Json, ghs.clone()),
+            // 4. JSON whose only escape is `\/` (PHP's json_encode).
+            ("slack_webhook_url", format!(r#"{{"url":"{hook}"}}"#), Format::Json, hook.into()),
+            ("discord_token", format!(r#"{{"u":"{discord}"}}"#), Format::Json, discord.into()),
+            ("azure_storage_key", format!(r#"{{"cs":"AccountName=acct;AccountKey={az_php};EndpointSuffix=core.windows.net"}}"#), Format::Json, az_php.clone()),
+            // 6. Azure's name in any case and with spaces; GCP's key file in YAML.
+            ("azure_storage_key", format!("AccountName=acct;accountkey={az};EndpointSuffix=core.windows.net"), Format::Text, az.into()),
+            ("azure_storage_key", format!("AccountName=a; AccountKey = {az}"), Format::Text, az.into()),
+            ("gcp_service_account", format!("type: service_account\nprivate_key_id: {kid}\nclient_id: \"1\"\n"), Format::Text, kid.into()),
+            // 7. GitLab's routable tokens, versioned.
+            ("gitlab_token", "GITLAB_TOKEN=glpat-lhfU-apaO2zi2X4DrmoNdpbOSVc86MQp1OjEH.01.0wxkm6i7p".into(), Format::Text, "glpat-lhfU-apaO2zi2X4DrmoNdpbOSVc86MQp1OjEH.01.0wxkm6i7p".into()),
+            ("gitlab_token", "glrt-t1_-9RkbrK80IkhGpVvDaGbBhw5cAJ.01.0wub03pif".into(), Format::Text, "glrt-t1_-9RkbrK80IkhGpVvDaGbBhw5cAJ.01.0wub03pif".into()),
+            // 8. Documented formats the catalogue did not promise.
+            ("slack_token", "Cookie: d=xoxd-5PkxMMudb3ep1548HMEXMsFaUOc9j2BE5TmWetw9zu7EZVk0ZBrYPExKzYbRPr7oiy8aQdKLZe7blJXHmixIksWsWdEc5PnLNBMs%2FXwmGeN6U5H7Mqc5Uhqq3rN6Fv9iMedaV41qNku1BLrg6JaKQdTalkiiQNaEZ%3D".into(), Format::Text, "xoxd-5PkxMMudb3ep1548HMEXMsFaUOc9j2BE5TmWetw9zu7EZVk0ZBrYPExKzYbRPr7oiy8aQdKLZe7blJXHmixIksWsWdEc5PnLNBMs%2FXwmGeN6U5H7Mqc5Uhqq3rN6Fv9iMedaV41qNku1BLrg6JaKQdTalkiiQNaEZ%3D".into()),
+            ("stripe_key", "STRIPE_WEBHOOK_SECRET=whsec_8SF21hEoBtgNBsV2TUHB3NezXpTzjoNr".into(), Format::Text, "whsec_8SF21hEoBtgNBsV2TUHB3NezXpTzjoNr".into()),
+            ("pypi_token", "password = pypi-AgENdGVzdC5weXBpLm9yZwvO4z5mpxOVoXUYvBgN19ljloQR4911huaytWLX0z9Ch_ND1M-E1ORQ1_DEnkA-ifSYm0isjO4lua40pf4cOxKHjURp940jSNUHrpUQBJ5M2tK2o4S_cV-aTX\n".into(), Format::Text, "pypi-AgENdGVzdC5weXBpLm9yZwvO4z5mpxOVoXUYvBgN19ljloQR4911huaytWLX0z9Ch_ND1M-E1ORQ1_DEnkA-ifSYm0isjO4lua40pf4cOxKHjURp940jSNUHrpUQBJ5M2tK2o4S_cV-aTX".into()),
+            ("aws_access_key", "k ABIAE3QUM7KSC4AQX5QQ".into(), Format::Text, "ABIAE3QUM7KSC4AQX5QQ".into()),
+            ("aws_access_key", "k ACCAVGMVYDI7PFIIBHLP".into(), Format::Text, "ACCAVGMVYDI7PFIIBHLP".into()),
+            ("aws_access_key", "k A3TX6EYILDFJS4ZJVSTY".into(), Format::Text, "A3TX6EYILDFJS4ZJVSTY".into()),
+        ];
+        for (kind, text, format, value) in &cases {
+            assert_eq!(
+                found(text, *format),
+                vec![(kind.to_string(), value.clone())],
+                "{text}"
+            );
+        }
+        // 5. PGP armor headers, a body line that starts with `your`, a real key cut short.
+        let lines = [
+            "akSS17LPwgijUdCafU9G+nDNTuJWj/Bt9CeDP8SHR3i12FGAoJSauV4kESb+wB/O",
+            "yourd90fECBW0xH0D0d5nl4Wd39RUYLoIa5Lz36Hx2Vjp5Wnz3Nj8hv1krLK7fWv",
+            "wa4uKsifmNynRD0hsbYMSW8N3t/Q0sG5GNXgzD6BdBtbbLjJ9XmhuRJ9RMYbE3bI",
+        ]
+        .join("\n");
+        let pgp = |head: &str| {
+            format!("-----BEGIN PGP PRIVATE KEY BLOCK-----\n{head}\n\n{lines}\n=AbCd\n-----END PGP PRIVATE KEY BLOCK-----")
+        };
+        for key in [
+            pgp("Version: GnuPG v2\nComment: Alice Lovelace <alice@example.org>"),
+            pgp("Comment: test key for CI signing"),
+            format!("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,8A3F19D2E4B7C6A1\n\n{lines}\n-----END RSA PRIVATE KEY-----"),
+            format!("-----BEGIN EC PRIVATE KEY-----\n{lines}\n...\n-----END EC PRIVATE KEY-----"),
+        ] {
+            assert_found(&key, Format::Text, "private_key", &key);
+        }
+    }
+
+    /// Issue 11, after review: look-alikes a tester found reported as credentials.
+    #[test]
+    fn look_alikes_a_tester_found_are_not_secrets() {
+        for text in [
+            "github_pat_fine_grained_permissions: true",
+            "let github_pat_expiration_notification_days = 7;",
+            "Tokens look like glpat-prefixed-strings-20-chars and gldt-deploy-tokens-with-prefix",
+            "variables: glpat-rotation-schedule-weekly2",
+            "love you all, xoxo-jen-2024-04-01",
+            "<div class=\"xoxb-btn-3xl-primary\">",
+            "def sk_test_ChargesAreRefundedOnCancel(self): pass",
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;EndpointSuffix=core.windows.net",
+            "trace MTIzNDU2Nzg5MDEyMzQ1Njc4.YWJjZG.ZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx",
+            "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 = None",
+        ] {
+            assert_eq!(found(text, Format::Text), vec![], "{text}");
+        }
+    }
+
     #[test]
     fn class_4_percent_encoding_in_bodies_and_twice_in_paths() {
         let v = "mailto:ann%40example.com";

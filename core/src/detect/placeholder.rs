@@ -27,6 +27,18 @@
 //!    segments (the numeric ids inside Slack tokens).
 //! 6. Too few distinct characters: fewer than a third of the smaller of the value's length
 //!    and the alphabet's size (`abababababababab`).
+//! 7. Words in kebab or snake case: no capital letter, two separators or more, and every
+//!    segment lower-case letters, digits, or letters with one or two digits at one end
+//!    (`prefixed-strings-20-chars`, `btn-3xl-primary`, `jen-2024-04-01`). A random value of
+//!    20 characters or more has a capital letter, or a segment that mixes letters and digits.
+//! 8. Words in camel case, 24 characters or more: letters only, three words or more of five
+//!    letters or more on average, each of two letters or more with a vowel (`aeiouy`), no
+//!    more than three consonants before a word's first vowel nor four in a row after it, and
+//!    vowels three letters in ten or more (`ChargesAreRefundedOnCancel`,
+//!    `AutoModelForSequenceClassification`, `SequenceSubscriptionCharges`). A random value of
+//!    letters and digits of 24 passes all of it with a probability of about 8e-8, one of 34
+//!    letters only (Hugging Face's tokens) about 1.5e-7 (computed exactly, by dynamic
+//!    programming over the rule, and checked against sampling at shorter lengths).
 //!
 //! Allocation-free: a few passes over at most a few hundred bytes.
 
@@ -121,7 +133,12 @@ fn is_sep(b: u8) -> bool {
 /// Whether `s` is the random part of a placeholder, not of a credential (see the module doc).
 /// `s` is what follows the format's fixed prefix (`ghp_`, `xoxb-`, `AKIA`).
 pub(super) fn is_placeholder(s: &[u8], alphabet: Alphabet) -> bool {
-    never_random(s) || words(s) || long_run(s, alphabet) || few_distinct(s, alphabet)
+    never_random(s)
+        || words(s)
+        || long_run(s, alphabet)
+        || few_distinct(s, alphabet)
+        || kebab_words(s)
+        || camel_words(s)
 }
 
 /// Rules 1 to 4, and the marks of an elided or bracketed value (`...`, `…`, `<`, `>`):
@@ -137,7 +154,7 @@ pub(super) fn is_placeholder_text(s: &[u8]) -> bool {
 }
 
 /// Rule 1.
-fn never_random(s: &[u8]) -> bool {
+pub(super) fn never_random(s: &[u8]) -> bool {
     NEVER_RANDOM
         .iter()
         .any(|w| s.windows(w.len()).any(|win| win.eq_ignore_ascii_case(w)))
@@ -230,6 +247,77 @@ fn few_distinct(s: &[u8], alphabet: Alphabet) -> bool {
     n >= 8 && (seen.count_ones() as usize) * 3 < n.min(alphabet.size())
 }
 
+/// Whether `s`, a number (a user id inside a token), is a filler: a run longer than random
+/// digits show (rule 5) or fewer distinct digits than a third of ten, or of its length
+/// (rule 6, with the ten digits as the alphabet).
+pub(super) fn is_placeholder_digits(s: &[u8]) -> bool {
+    let mut seen = 0u16;
+    for &b in s {
+        seen |= 1 << (b & 15);
+    }
+    (s.len() > DIGITS_LONGEST_RUN && run_over(s, DIGITS_LONGEST_RUN))
+        || s.len() >= 8 && (seen.count_ones() as usize) * 3 < s.len().min(10)
+}
+
+/// Rule 7.
+fn kebab_words(s: &[u8]) -> bool {
+    if s.iter().filter(|&&b| is_sep(b)).count() < 2 || s.iter().any(u8::is_ascii_uppercase) {
+        return false;
+    }
+    s.split(|&b| is_sep(b)).all(|seg| {
+        let lead = seg.iter().take_while(|b| b.is_ascii_digit()).count();
+        let trail = seg.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+        let letters = |w: &[u8]| w.iter().all(u8::is_ascii_lowercase);
+        !seg.is_empty()
+            && (lead == seg.len()
+                || lead <= 2 && letters(seg.get(lead..).unwrap_or_default())
+                || trail <= 2 && letters(seg.get(..seg.len() - trail).unwrap_or_default()))
+    })
+}
+
+/// The shortest value rule 8 judges: below it, random letters form camel-case words too often.
+const CAMEL_MIN: usize = 24;
+
+/// Rule 8.
+fn camel_words(s: &[u8]) -> bool {
+    if s.len() < CAMEL_MIN || !s.iter().all(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let is_vowel = |b: u8| {
+        matches!(
+            b.to_ascii_lowercase(),
+            b'a' | b'e' | b'i' | b'o' | b'u' | b'y'
+        )
+    };
+    let (mut words, mut len, mut vowel, mut consonants, mut vowels) = (0usize, 0, false, 0, 0);
+    for (k, &b) in s.iter().enumerate() {
+        if b.is_ascii_uppercase() && k > 0 {
+            // A new word: the one before it must be complete.
+            if len < 2 || !vowel {
+                return false;
+            }
+            words += 1;
+            len = 0;
+            vowel = false;
+            consonants = 0;
+        }
+        len += 1;
+        if is_vowel(b) {
+            vowel = true;
+            vowels += 1;
+            consonants = 0;
+        } else {
+            consonants += 1;
+            // `Str`, `Sch` start words; `bscr` (`Subscription`) is inside one.
+            if consonants > if vowel { 4 } else { 3 } {
+                return false;
+            }
+        }
+    }
+    let words = words + 1;
+    len >= 2 && vowel && words >= 3 && words * 5 <= s.len() && vowels * 10 >= s.len() * 3
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,6 +387,68 @@ mod tests {
             s.push_str(std::str::from_utf8(&t).unwrap());
             assert!(!is_placeholder(s.as_bytes(), Alphabet::Alnum), "{s}");
         }
+        // Rules 7 and 8 (kebab and camel case) at the lengths where they bite most: camel
+        // case from 24 characters, GitLab's 20 and routable 27. A generator of its own, so
+        // that the draws above stay what they were.
+        let mut rng = Rng(20_260_601);
+        for (chars, lens) in [
+            (BASE62, &[24usize, 26, 28, 32][..]),
+            (BASE64URL, &[20, 24, 27]),
+        ] {
+            for &len in lens {
+                for _ in 0..100_000 {
+                    rng.token(chars, len, &mut t);
+                    assert!(!is_placeholder(&t, Alphabet::Alnum), "{t:?}");
+                }
+            }
+        }
+        // User ids inside Discord tokens: 17 to 19 random digits.
+        for len in [17, 18, 19] {
+            for _ in 0..100_000 {
+                rng.token(b"0123456789", len, &mut t);
+                assert!(!is_placeholder_digits(&t), "{t:?}");
+            }
+        }
+    }
+
+    /// Rules 7 and 8 reject words in kebab and camel case, not random values of the same
+    /// characters.
+    #[test]
+    fn words_in_kebab_and_camel_case_are_rejected() {
+        for p in [
+            "prefixed-strings-20-chars",
+            "deploy-tokens-with-prefix",
+            "rotation-schedule-weekly2",
+            "jen-2024-04-01",
+            "btn-3xl-primary",
+            "ChargesAreRefundedOnCancel",
+            "AutoModelForSequenceClassification",
+            "SequenceSubscriptionCharges",
+            "RejectsExpiredCardsWithoutRetry",
+            "handlesDeclinedPaymentIntent",
+        ] {
+            assert!(is_placeholder(p.as_bytes(), Alphabet::Alnum), "{p}");
+        }
+        for v in [
+            // Two segments, a capital, letters and digits mixed within a segment.
+            "prefixed-strings",
+            "Prefixed-strings-20-chars",
+            "pre4fixed-strings-20-chars",
+            // Camel case too short, too few words, words too short or without vowels.
+            "ChargesAreRefunded",
+            "ChargesAreRefundedOnCancelX",
+            "AbCdEfGhIjKlMnOpQrStUvWxYz".get(1..).unwrap(),
+            "XqTrmBvKwzLpHjNcGdFsRtYm",
+            "AutoModelForSequenceClassificationQ1",
+        ] {
+            assert!(
+                !kebab_words(v.as_bytes()) && !camel_words(v.as_bytes()),
+                "{v}"
+            );
+        }
+        assert!(is_placeholder_digits(b"123456789012345678"));
+        assert!(is_placeholder_digits(b"1111112222211111"));
+        assert!(!is_placeholder_digits(b"1433327212216367626"));
     }
 
     #[test]

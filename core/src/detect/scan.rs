@@ -267,9 +267,10 @@ pub(super) fn scan(sc: &Scanner, t: &[u8], format: Format) -> (Seen, Vec<Finding
                     && at(t, i + 2).is_some_and(|c| c.is_ascii_hexdigit());
             }
             b'\\' => {
-                // `\u0040`, or `\\u0040`: JSON in a JSON string, escaped twice.
-                seen.json_unicode_escape |= at(t, i + 1) == Some(b'u')
-                    || at(t, i + 1) == Some(b'\\') && at(t, i + 2) == Some(b'u');
+                // `\u0040`, or `\\u0040`: JSON in a JSON string, escaped twice. `\/` too
+                // (PHP's `json_encode` writes every slash so): it splits URLs and base64.
+                seen.json_unicode_escape |= matches!(at(t, i + 1), Some(b'u' | b'/'))
+                    || at(t, i + 1) == Some(b'\\') && matches!(at(t, i + 2), Some(b'u' | b'/'));
                 // The escaped character is not the start of anything (`\n4111` starts at 4).
                 i += 2;
                 continue;

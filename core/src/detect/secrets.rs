@@ -13,12 +13,13 @@ pub(super) struct AwsAccessKey;
 impl BuiltIn for AwsAccessKey {
     const NAME: &'static str = "aws_access_key";
     const FINDS: &'static str =
-        "`AKIA` or `ASIA` and 16 upper-case letters or digits, not a placeholder (`AKIAIOSFODNN7EXAMPLE`).";
+        "`AKIA`, `ASIA`, `ABIA`, `ACCA` or `A3T` and a letter or digit, then 16 upper-case letters or digits, not a placeholder (`AKIAIOSFODNN7EXAMPLE`).";
     const STOPS: &'static [u8] = b"A";
-    /// `AKIA…`/`ASIA…` where a word starts; any other `A` is not this detector's.
+    /// `AKIA…`, `ASIA…`, `ABIA…`, `ACCA…`, `A3T…` where a word starts; any other `A` is not
+    /// this detector's.
     #[inline]
     fn at_stop(t: &[u8], i: usize) -> Stop {
-        if !(matches!(t.get(i..i + 4), Some(b"AKIA" | b"ASIA")) && word_start_at(t, i)) {
+        if !(aws_prefix(t.get(i..i + 4)) && word_start_at(t, i)) {
             return Stop::Pass;
         }
         Stop::claim(i, match_aws(t, i))
@@ -29,7 +30,7 @@ pub(super) struct GithubToken;
 
 impl BuiltIn for GithubToken {
     const NAME: &'static str = "github_token";
-    const FINDS: &'static str = "`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and 36 letters and digits whose last 6 are the CRC32 checksum of the first 30 (base62); `github_pat_` and 22 or more.";
+    const FINDS: &'static str = "`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and 36 letters and digits whose last 6 are the CRC32 checksum of the first 30 (base62); `ghs_`, an app id, `_` and a JWT (stateless installation tokens); `github_pat_`, 22 letters and digits, `_` and 59.";
     const STOPS: &'static [u8] = b"_";
     /// The underscore of `ghp_`, `github_pat_`; any other underscore is not this detector's.
     #[inline]
@@ -55,7 +56,7 @@ pub(super) struct SlackToken;
 impl BuiltIn for SlackToken {
     const NAME: &'static str = "slack_token";
     const FINDS: &'static str =
-        "`xoxa-`, `xoxb-`, `xoxp-`, `xoxr-`, `xoxs-`, `xoxo-`, `xoxc-`, `xoxe-`, `xoxe.xoxp-`, `xapp-` and 10 or more letters, digits and dashes with a digit, not a placeholder.";
+        "`xoxa-`, `xoxb-`, `xoxp-`, `xoxr-`, `xoxs-`, `xoxo-`, `xoxc-`, `xoxe-`, `xoxe.xoxp-`, `xapp-` and 10 or more letters, digits and dashes with a digit, starting with a digit (a letter too after `xoxa-`, `xoxr-`), not a placeholder; `xoxd-` (the `d` session cookie) and 40 to 400 base64 characters, URL-encoded or not.";
     const STOPS: &'static [u8] = b"-";
     /// The dash of `xoxb-`, `xapp-`.
     #[inline]
@@ -80,13 +81,26 @@ impl BuiltIn for PrivateKey {
     const NAME: &'static str = "private_key";
     const FINDS: &'static str = "A PEM `-----BEGIN … PRIVATE KEY-----` block (PKCS #1, #8, EC, OpenSSH, encrypted) or a PGP `-----BEGIN PGP PRIVATE KEY BLOCK-----` through its `END` line (or, unterminated, to the end of its JSON string, at most 4 KiB); not a placeholder body (`...`, `<key>`, `YOUR_KEY_HERE`).";
     const STOPS: &'static [u8] = b"-";
-    /// `--`: the start of `-----BEGIN`. A double dash is this detector's alone, value or not.
+    /// `-----BEGIN `: this detector's alone, value or not, and so is any double dash that
+    /// does not follow a word. One after a word passes to the later detectors: a GitLab
+    /// token's random part may start with `-` (`glpat--_4jP…`, one token in 64). Those that
+    /// must not swallow what follows a double dash (`xoxb--4111 1111…`) say so themselves.
     #[inline]
     fn at_stop(t: &[u8], i: usize) -> Stop {
         if at(t, i + 1) != Some(b'-') {
             return Stop::Pass;
         }
-        Stop::claim(i, match_private_key(t, i))
+        if t.get(i..i + 11) == Some(b"-----BEGIN ") {
+            return Stop::claim(i, match_private_key(t, i));
+        }
+        // Only a double dash right after a word can end a later detector's prefix
+        // (`glpat--`, `xoxb--`); any other (a rule `-----`, the dashes of `-----BEGIN `
+        // whose first was looked at already) is settled here, at once.
+        if before(t, i).is_some_and(is_word) {
+            Stop::Pass
+        } else {
+            Stop::Claim(None)
+        }
     }
 }
 
@@ -204,10 +218,21 @@ pub(super) fn crc32_base62_ok(body: &[u8]) -> bool {
     }
 }
 
-/// `AKIA…`/`ASIA…`: four letters and sixteen upper-case letters or digits, not a placeholder.
+/// The unique-id prefixes of AWS credentials: `AKIA` (access keys), `ASIA` (temporary STS
+/// keys), `ABIA` (STS service bearer tokens), `ACCA` (context-specific credentials)
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids>),
+/// and `A3T` and any upper-case letter or digit (gitleaks `aws-access-token`).
+fn aws_prefix(p: Option<&[u8]>) -> bool {
+    match p {
+        Some(b"AKIA" | b"ASIA" | b"ABIA" | b"ACCA") => true,
+        Some([b'A', b'3', b'T', c]) => c.is_ascii_uppercase() || c.is_ascii_digit(),
+        _ => false,
+    }
+}
+
+/// An AWS prefix ([`aws_prefix`]) and sixteen upper-case letters or digits, not a placeholder.
 pub(super) fn match_aws(t: &[u8], start: usize) -> Option<usize> {
-    let prefix = t.get(start..start + 4)?;
-    if prefix != b"AKIA" && prefix != b"ASIA" {
+    if !aws_prefix(t.get(start..start + 4)) {
         return None;
     }
     let end = exact_run(t, start + 4, 16, |b| {
@@ -217,16 +242,21 @@ pub(super) fn match_aws(t: &[u8], start: usize) -> Option<usize> {
 }
 
 /// `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and 36 letters and digits whose last six are the
-/// checksum of the first 30 ([`crc32_base62_ok`]); `github_pat_` and 22 or more letters, digits
-/// and underscores (its documented shape is 22, `_`, 59; it carries no published checksum).
+/// checksum of the first 30 ([`crc32_base62_ok`]); `ghs_` and a stateless installation token
+/// ([`match_ghs_stateless`]); `github_pat_`, 22 letters and digits, `_` and 59 (no published
+/// checksum).
 pub(super) fn match_github(t: &[u8], start: usize) -> Option<usize> {
     if t.get(start..start + 11) == Some(b"github_pat_") {
-        let end = run_end_max(t, start + 11, 256, |b| {
-            b.is_ascii_alphanumeric() || b == b'_'
-        });
-        let ok = (22..=255).contains(&(end - start - 11))
-            && boundary_after(t, end)
-            && random_part(t, start + 11, end, Alphabet::Alnum);
+        // 22 letters and digits, `_`, 59 (GitHub's own redaction pattern,
+        // github/redacting-logger): 93 characters in all, so that identifiers such as
+        // `github_pat_expiration_notification_days` are none.
+        let id = start + 11;
+        let sep = run_end_max(t, id, 23, is_alnum);
+        let end = (sep - id == 22 && at(t, sep) == Some(b'_'))
+            .then(|| exact_run(t, sep + 1, 59, is_alnum))
+            .flatten()?;
+        let ok = random_part(t, id, sep, Alphabet::Alnum)
+            && random_part(t, sep + 1, end, Alphabet::Alnum);
         return ok.then_some(end);
     }
     let p = t.get(start..start + 4)?;
@@ -236,22 +266,55 @@ pub(super) fn match_github(t: &[u8], start: usize) -> Option<usize> {
     {
         return None;
     }
+    if p == b"ghs_" {
+        if let Some(end) = match_ghs_stateless(t, start + 4) {
+            return Some(end);
+        }
+    }
     let end = exact_run(t, start + 4, 36, is_alnum)?;
     let body = t.get(start + 4..end)?;
     (crc32_base62_ok(body) && !is_placeholder(body, Alphabet::Alnum)).then_some(end)
+}
+
+/// The stateless installation token GitHub issues since April 2026 after `ghs_`: the app's
+/// numeric id, `_`, and a JWT signed by GitHub (about 520 characters in all, two dots;
+/// <https://github.blog/changelog/2026-04-24-notice-about-upcoming-new-format-for-github-app-installation-tokens/>).
+/// The id is optional here: a JWT right after `ghs_` is one too.
+fn match_ghs_stateless(t: &[u8], body: usize) -> Option<usize> {
+    let id_end = run_end_max(t, body, 21, |b| b.is_ascii_digit());
+    let jwt = if id_end > body && at(t, id_end) == Some(b'_') {
+        id_end + 1
+    } else {
+        body
+    };
+    match_jwt(t, jwt).filter(|&end| boundary_after(t, end))
 }
 
 /// `xoxa-`, `xoxb-`, `xoxp-`, `xoxr-`, `xoxs-`, `xoxo-`, `xoxc-`, `xoxe-`, `xapp-` and ten or
 /// more letters, digits and dashes, with a digit, not a placeholder (`xoxb-your-bot-token-here`).
 pub(super) fn match_slack(t: &[u8], start: usize) -> Option<usize> {
     let p = t.get(start..start + 5)?;
+    if p == b"xoxd-" {
+        return match_slack_cookie(t, start + 5);
+    }
     let family = p.starts_with(b"xox")
         && matches!(
             p.get(3),
             Some(b'a' | b'b' | b'p' | b'r' | b's' | b'o' | b'c' | b'e')
         )
         || p.starts_with(b"xapp");
-    if !(family && p.get(4) == Some(&b'-')) {
+    // Every family but the legacy `xoxa-`/`xoxr-` starts with a number (a team id, a
+    // version: `xoxb-<team id>-…`, `xoxe-1-…`, `xapp-1-…`; gitleaks' `slack-*` rules), and
+    // those two with a letter or digit. A second dash is no token's, and what follows it
+    // (`xoxb--4111 1111 1111 1111`) is not swallowed; `xoxb-xoxb-…` is settled here too.
+    let first = at(t, start + 5);
+    let legacy = matches!(p.get(3), Some(b'a' | b'r')) && p.starts_with(b"xox");
+    let starts = if legacy {
+        first.is_some_and(is_word)
+    } else {
+        first.is_some_and(|b| b.is_ascii_digit())
+    };
+    if !(family && p.get(4) == Some(&b'-') && starts) {
         return None;
     }
     let end = run_end_max(t, start + 5, SLACK_MAX + 1, |b| {
@@ -263,6 +326,24 @@ pub(super) fn match_slack(t: &[u8], start: usize) -> Option<usize> {
             .is_some_and(|s| s.iter().any(u8::is_ascii_digit))
         && boundary_after(t, end)
         && random_part(t, start + 5, end, Alphabet::Alnum))
+    .then_some(end)
+}
+
+/// The longest `d` cookie value looked at (they are about 200 to 260 characters).
+const SLACK_COOKIE_MAX: usize = 400;
+
+/// After `xoxd-`: the value of Slack's `d` session cookie, which a browser session's `xoxc-`
+/// token needs (gitleaks has none; documented by the tools that read it, e.g. slackdump):
+/// base64, URL-encoded (`%2F`, `%2B`, `%3D`) or not, 40 characters or more, not a
+/// placeholder. No dash: `xoxd-xoxd-…` is settled at the next one.
+fn match_slack_cookie(t: &[u8], body: usize) -> Option<usize> {
+    let end = run_end_max(t, body, SLACK_COOKIE_MAX + 1, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'%' | b'+' | b'/' | b'=')
+    });
+    ((40..=SLACK_COOKIE_MAX).contains(&(end - body))
+        && boundary_after(t, end)
+        && t.get(body..end)
+            .is_some_and(|s| !is_placeholder_text(s) && !is_placeholder(s, Alphabet::Alnum)))
     .then_some(end)
 }
 
@@ -318,26 +399,64 @@ fn unterminated(window: &[u8], body_start: usize) -> (usize, usize) {
 }
 
 /// A key block's body that stands for a key (`...`, `<your key>`, `YOUR_PRIVATE_KEY_HERE`),
-/// judged line by line (lines end at raw or JSON-escaped line breaks).
+/// judged line by line (lines end at raw or JSON-escaped line breaks; a line's words, at
+/// spaces and tabs). Armor headers (`Comment: Alice <alice@example.org>`, RFC 4880 §6.2;
+/// `Proc-Type:`, `DEK-Info:`, RFC 1421) are not judged: a user id or a comment is free text.
+/// A line of 40 base64 characters or more is key material: a block that has one is a key,
+/// even elided further on (a real key truncated with `...` in a log still leaks what is
+/// there), and such a line is judged only for the words no random value spells, since one
+/// in about 5 million random lines starts with `your`.
 fn pem_placeholder(body: &[u8]) -> bool {
-    let is_break = |b: u8| matches!(b, b'\\' | b' ' | b'\n' | b'\r' | b'\t');
+    let mut placeholder = false;
     let mut i = 0;
-    while let Some(&b) = body.get(i) {
-        if b == b'\\' {
-            i += 2; // `\n`: the escape's letter is no part of a line
-            continue;
+    while i < body.len() {
+        let line_end = pem_line_end(body, i);
+        let line = body.get(i..line_end).unwrap_or_default();
+        if !armor_header(line) {
+            for word in line
+                .split(|&b| matches!(b, b' ' | b'\t'))
+                .filter(|w| !w.is_empty())
+            {
+                if word.len() >= 40 && word.iter().all(|&b| is_b64(b)) {
+                    return is_placeholder_material(word);
+                }
+                placeholder |= is_placeholder_text(word);
+            }
         }
-        if is_break(b) {
-            i += 1;
-            continue;
+        // Past the break: a raw one, or a JSON escape (`\n`, `\r\n`).
+        i = line_end;
+        while let Some(&b) = body.get(i) {
+            match b {
+                b'\n' | b'\r' => i += 1,
+                b'\\' => i += 2,
+                _ => break,
+            }
         }
-        let end = run_end(body, i, |c| !is_break(c));
-        if body.get(i..end).is_some_and(is_placeholder_text) {
-            return true;
-        }
-        i = end;
     }
-    false
+    placeholder
+}
+
+/// A line of key material that is no key's: it spells a word no random value does.
+fn is_placeholder_material(word: &[u8]) -> bool {
+    super::placeholder::never_random(word)
+}
+
+/// The end of the line that starts at `i`: a raw line break or a backslash (a JSON escape).
+fn pem_line_end(body: &[u8], i: usize) -> usize {
+    run_end(body, i, |b| !matches!(b, b'\n' | b'\r' | b'\\'))
+}
+
+/// `Name: value`: an armor header line (RFC 4880 §6.2: `Version`, `Comment`, `Hash`,
+/// `Charset`, `MessageID`; RFC 1421 §4.6: `Proc-Type`, `DEK-Info`). Base64 has no colon.
+fn armor_header(line: &[u8]) -> bool {
+    let name = run_end(line, 0, |b| b.is_ascii_alphanumeric() || b == b'-');
+    name > 0
+        && line.first().is_some_and(u8::is_ascii_alphabetic)
+        && line.get(name..name + 2) == Some(b": ")
+}
+
+fn is_b64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
 }
 
 fn is_b64url(b: u8) -> bool {
@@ -371,28 +490,63 @@ fn b64url_decode(s: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// `eyJ…` header `.` payload `.` signature, in base64url, whose header decodes to a JSON object
-/// with an `alg`.
+/// A JWS (`eyJ…` header `.` payload `.` signature, RFC 7515 compact form) whose header decodes
+/// to a JSON object with an `alg`, or a JWE (RFC 7516 compact form: header `.` encrypted key
+/// `.` IV `.` ciphertext `.` tag; the key is empty for `"alg":"dir"`, as in NextAuth's session
+/// cookies) whose header has an `enc` too. A dot after the last part that no token character
+/// follows ends a sentence (`token: eyJ….eyJ….sig.`) and is no part of the token, except an
+/// unsecured JWS's (`"alg":"none"`), whose signature is empty: `eyJ….eyJ….`.
 pub(super) fn match_jwt(t: &[u8], start: usize) -> Option<usize> {
     if t.get(start..start + 3) != Some(b"eyJ") {
         return None;
     }
-    let h_end = run_end(t, start, is_b64url);
-    if at(t, h_end) != Some(b'.') {
+    // The ends of up to five parts. A dot starts a part only when a token character or
+    // another dot (an empty part) follows it.
+    let mut ends = [0usize; 5];
+    let mut n = 0;
+    let mut p = start;
+    let trailing_dot = loop {
+        let e = run_end(t, p, is_b64url);
+        if let Some(slot) = ends.get_mut(n) {
+            *slot = e;
+        }
+        n += 1;
+        if at(t, e) != Some(b'.') {
+            break false;
+        }
+        if !at(t, e + 1).is_some_and(|b| is_b64url(b) || b == b'.') {
+            break true;
+        }
+        if n == ends.len() {
+            // A sixth part: no JOSE compact form has one.
+            return None;
+        }
+        p = e + 1;
+    };
+    let part = |k: usize| -> usize {
+        let s = if k == 0 {
+            start
+        } else {
+            ends.get(k - 1).map_or(0, |e| e + 1)
+        };
+        ends.get(k).map_or(0, |&e| e.saturating_sub(s))
+    };
+    let last = ends.get(n.wrapping_sub(1)).copied()?;
+    if at(t, last) == Some(b'=') {
         return None;
     }
-    let p_end = run_end(t, h_end + 1, is_b64url);
-    if p_end == h_end + 1 || at(t, p_end) != Some(b'.') {
-        return None;
-    }
-    // The signature is empty for unsecured tokens (`"alg":"none"`).
-    let end = run_end(t, p_end + 1, is_b64url);
-    if at(t, end).is_some_and(|b| b == b'.' || b == b'=') {
-        return None;
-    }
+    let end = match n {
+        // `header.payload.`: an unsecured JWS, its empty signature and its dot.
+        2 if trailing_dot && part(1) > 0 => last + 1,
+        3 if part(1) > 0 => last,
+        5 if part(2) > 0 && part(3) > 0 && part(4) > 0 => last,
+        _ => return None,
+    };
+    let h_end = ends.first().copied()?;
     let header = b64url_decode(t.get(start..h_end)?)?;
     let header = header.trim_ascii_start();
-    (header.starts_with(b"{") && header.windows(5).any(|w| w == b"\"alg\"")).then_some(end)
+    let has = |name: &[u8]| header.windows(name.len()).any(|w| w == name);
+    (header.starts_with(b"{") && has(b"\"alg\"") && (n != 5 || has(b"\"enc\""))).then_some(end)
 }
 
 #[cfg(test)]
@@ -417,6 +571,15 @@ mod tests {
         assert_eq!(m(match_aws, "k AKIAUJZDEGXDNCF32EPFX", 2), None);
         assert_eq!(m(match_aws, "k AKIAujzdegxdncf32epf", 2), None);
         // AWS's documentation example is no credential; neither are fillers.
+        for p in [
+            "ABIAE3QUM7KSC4AQX5QQ",
+            "ACCAVGMVYDI7PFIIBHLP",
+            "A3TX6EYILDFJS4ZJVSTY",
+        ] {
+            assert_eq!(m(match_aws, &format!("k {p} "), 2), Some(p));
+        }
+        assert_eq!(m(match_aws, "k A3T_6EYILDFJS4ZJVSTYX ", 2), None);
+        assert_eq!(m(match_aws, "k ABCAE3QUM7KSC4AQX5QQ ", 2), None);
         for p in [
             "AKIAIOSFODNN7EXAMPLE",
             "AKIAXXXXXXXXXXXXXXXX",
@@ -473,13 +636,29 @@ mod tests {
         // The checksum does not make a placeholder a token.
         let filler = github_token("ghp_", &"x".repeat(30));
         assert_eq!(m(match_github, &format!("t {filler} x"), 2), None);
-        let fine = "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lEkGmr";
+        // 22, `_`, 59: GitHub's documented shape.
+        let fine = "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";
         assert_eq!(m(match_github, &format!("t {fine} x"), 2), Some(fine));
+        // GitHub's stateless installation token: `ghs_`, the app id, `_`, a JWT.
+        let jwt = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+        for ghs in [format!("ghs_123456_{jwt}"), format!("ghs_{jwt}")] {
+            assert_eq!(
+                m(match_github, &format!("t {ghs}. x"), 2),
+                Some(ghs.as_str())
+            );
+        }
         for no in [
             "t ghp_short x".to_string(),
             format!("t ghx_{} x", "a".repeat(36)),
             format!("t github_pat_11ABCDEFG0{} x", "x_Y1".repeat(20)),
             "t github_pat_YOUR_FINE_GRAINED_TOKEN_HERE x".into(),
+            // One character more or less than the documented shape; identifiers.
+            format!("t {fine}Q x"),
+            format!("t {} x", fine.get(..fine.len() - 1).unwrap()),
+            "t github_pat_fine_grained_permissions: true".into(),
+            "t github_pat_expiration_notification_days = 7;".into(),
+            format!("t ghp_123_{jwt} x"),
+            "t ghs_123_eyJnotajwt x".into(),
         ] {
             assert_eq!(m(match_github, &no, 2), None, "{no}");
         }
@@ -494,6 +673,7 @@ mod tests {
             "xoxs-17653672481-19874698323-19874698334-8c0ad19f3e",
             "xoxe-1-My0xLTE3NjUzNjcyNDgxLTE5ODc0Njk4MzIzLTg0ZjI",
             "xapp-1-A04R7N3TZ9K-5092714368251-9f2e4c1d8b7a6350e4d3c2b1a0f9e8d7",
+            "xoxa-Lq8Zr3TnWv2Kc9Hd5Jm1Fx7B",
         ] {
             assert_eq!(m(match_slack, &format!("t {t} "), 2), Some(t), "{t}");
         }
@@ -505,9 +685,28 @@ mod tests {
             "t xoxb-XXXXXXXXXXXX-XXXXXXXXXXXX ",
             "t xoxb-123456789012-abcdefghij ",
             "t xoxp-REDACTED-REDACTED ",
+            // A second dash: what follows is not the token's.
+            "t xoxb--4111111111111111 ",
+            // Words in kebab case.
+            "t xoxo-jen-2024-04-01 ",
+            "t xoxb-btn-3xl-primary ",
+            // A team id or version first, except after the legacy `xoxa-`, `xoxr-`.
+            "t xoxb-T0123456789-LiMcVbpT4r5yHUig43kiJfah ",
+            "t xoxb-xoxb-xoxb-xoxb-1 ",
         ] {
             assert_eq!(m(match_slack, no, 2), None, "{no}");
         }
+        // The `d` session cookie, URL-encoded or not.
+        let d = "xoxd-5PkxMMudb3ep1548HMEXMsFaUOc9j2BE5TmWetw9zu7EZVk0ZBrYPExKzYbRPr7oiy8aQdKLZe7blJXHmixIksWsWdEc5PnLNBMs%2FXwmGeN6U5H7Mqc5Uhqq3rN6Fv9iMedaV41qNku1BLrg6JaKQdTalkiiQNaEZ%3D";
+        assert_eq!(m(match_slack, &format!("d={d}; path=/"), 2), Some(d));
+        assert_eq!(
+            m(
+                match_slack,
+                "d=xoxd-your-session-cookie-value-goes-here-ok;",
+                2
+            ),
+            None
+        );
     }
 
     #[test]
@@ -539,6 +738,31 @@ mod tests {
             ),
             None
         );
+        // Armor headers are free text (a user id, a comment), not the key's body.
+        let lines = "akSS17LPwgijUdCafU9G+nDNTuJWj/Bt9CeDP8SHR3i12FGAoJSauV4kESb+wB/O\nMszed90fECBW0xH0D0d5nl4Wd39RUYLoIa5Lz36Hx2Vjp5Wnz3Nj8hv1krLK7fWv";
+        for head in [
+            "Comment: Alice Lovelace <alice@example.org>",
+            "Comment: test key for CI signing",
+            "Version: Keybase Go 1.0.10 (linux)\nComment: https://keybase.io/download",
+        ] {
+            let block = format!("-----BEGIN PGP PRIVATE KEY BLOCK-----\n{head}\n\n{lines}\n=AbCd\n-----END PGP PRIVATE KEY BLOCK-----");
+            assert_eq!(m(match_private_key, &block, 0), Some(block.as_str()));
+        }
+        let block = format!("-----BEGIN RSA PRIVATE KEY-----\r\nProc-Type: 4,ENCRYPTED\r\nDEK-Info: AES-128-CBC,8A3F19D2E4B7C6A1\r\n\r\n{lines}\r\n-----END RSA PRIVATE KEY-----");
+        assert_eq!(m(match_private_key, &block, 0), Some(block.as_str()));
+        // A line of key material that happens to start with `your`; a real key cut short.
+        for body in [
+            "yourd90fECBW0xH0D0d5nl4Wd39RUYLoIa5Lz36Hx2Vjp5Wnz3Nj8hv1krLK7fWv".to_string(),
+            format!("{lines}\n..."),
+            format!("{lines}\n[truncated]"),
+        ] {
+            let block =
+                format!("-----BEGIN EC PRIVATE KEY-----\n{body}\n-----END EC PRIVATE KEY-----");
+            assert_eq!(m(match_private_key, &block, 0), Some(block.as_str()));
+        }
+        // A header that says a key is elided, and nothing of it.
+        let block = "-----BEGIN PGP PRIVATE KEY BLOCK-----\nComment: your key\n\n...\n-----END PGP PRIVATE KEY BLOCK-----";
+        assert_eq!(m(match_private_key, block, 0), None);
         // Placeholders standing for a key.
         for body in [
             "...",
@@ -564,5 +788,29 @@ mod tests {
         // eyJ… that decodes to JSON without "alg"
         assert_eq!(m(match_jwt, "eyJmb28iOiJiYXIifQ.eyJ4IjoxfQ.c2ln", 0), None);
         assert_eq!(m(match_jwt, "eyJhbGciOiJIUzI1NiJ9.only-two", 0), None);
+        // A sentence's full stop is not the token's.
+        for end in [".", ". Thanks", ".\n", ".\""] {
+            assert_eq!(m(match_jwt, &format!("{token}{end}"), 0), Some(token));
+        }
+        // Four parts, or six, are no JOSE value; `=` is no base64url.
+        assert_eq!(m(match_jwt, &format!("{token}.abc"), 0), None);
+        assert_eq!(m(match_jwt, &format!("{token}="), 0), None);
+        // A JWE: {"alg":"dir","enc":"A256GCM"}, an empty key, IV, ciphertext, tag.
+        let jwe = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..dt-aCfejQ1HcmfWf.ktH62CQ1a7YvEBndzcKiPcTrWDavbzEqxDGk82l2hhji.ayAxSypeFk36pwpjAf2sww";
+        assert_eq!(m(match_jwt, &format!("{jwe}; path=/"), 0), Some(jwe));
+        assert_eq!(m(match_jwt, &format!("{jwe}."), 0), Some(jwe));
+        assert_eq!(m(match_jwt, &format!("{jwe}.x"), 0), None);
+        // Five parts whose header has no `enc`: no JWE.
+        let five = format!("{token}.aaaa.bbbb");
+        assert_eq!(m(match_jwt, &five, 0), None);
+        // A JWE's IV, ciphertext and tag are never empty.
+        assert_eq!(
+            m(
+                match_jwt,
+                "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..dt-aCfejQ1HcmfWf..ayAx",
+                0
+            ),
+            None
+        );
     }
 }
