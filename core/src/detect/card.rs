@@ -16,7 +16,7 @@
 
 use super::catalogue::{BuiltIn, DigitWord};
 use super::text::{
-    alone, at, before, digit, group_sep_at, has_word_cue, has_word_cue_around, GroupSep,
+    alone, at, before, digit, group_sep_at, has_word_cue, has_word_cue_around, GroupSep, WordCues,
 };
 
 pub(super) struct CreditCard;
@@ -35,7 +35,7 @@ impl BuiltIn for CreditCard {
 /// Labels of numbers that are not cards: a Luhn-valid order or tracking number with a card
 /// issuer's prefix is still an order number... (All cues here are words of their own, see
 /// `has_word_cue`: `cardinality` and `cardboard` say nothing of a card, `refund` is no `ref`.)
-const NOT_CARD_CUES: &[&str] = &[
+const NOT_CARD_CUES: WordCues = WordCues::new(&[
     "order",
     "orders",
     "invoice",
@@ -48,9 +48,9 @@ const NOT_CARD_CUES: &[&str] = &[
     "reference",
     "ref",
     "serial",
-];
+]);
 /// ...unless the text also speaks of a card.
-const CARD_CUES: &[&str] = &[
+const CARD_CUES: WordCues = WordCues::new(&[
     "card",
     "cards",
     "cardnumber",
@@ -65,12 +65,12 @@ const CARD_CUES: &[&str] = &[
     "amex",
     "payment",
     "payments",
-];
+]);
 
 /// What makes 15 digits that start with a 1 a UATP card rather than an id: a card word in
 /// English, German, Spanish, French, Portuguese or Italian, the primary account number (`PAN`),
 /// the airline programme.
-const UATP_CUES: &[&str] = &[
+const UATP_CUES: WordCues = WordCues::new(&[
     "uatp",
     "card",
     "cards",
@@ -87,7 +87,7 @@ const UATP_CUES: &[&str] = &[
     "carte",
     "cart\u{e3}o",
     "carta",
-];
+]);
 
 const MIN_DIGITS: usize = 13;
 const MAX_DIGITS: usize = 19;
@@ -110,7 +110,7 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
     // The first three groups' lengths, and whether a candidate ends 4-5-6 or 4-4-4-3 (UATP's
     // prints: the issuer's 4-5-6 and the 4-digit groups other cards use).
     let mut first_lens = (0usize, 0usize, 0usize);
-    let mut uatp_print = false;
+    let (mut print_456, mut print_4443) = (false, false);
     let mut i = start;
     'groups: loop {
         let group_start = i;
@@ -139,10 +139,10 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
             2 => first_lens.1 = len,
             3 => {
                 first_lens.2 = len;
-                uatp_print = first_lens == (4, 5, 6);
+                print_456 = first_lens == (4, 5, 6);
             }
-            4 => uatp_print = first_lens == (4, 4, 4) && len == 3,
-            _ => uatp_print = false,
+            4 => print_4443 = first_lens == (4, 4, 4) && len == 3,
+            _ => {}
         }
         let decimal = at(text, i) == Some(b'.') && digit(text, i + 1).is_some();
         if total >= MIN_DIGITS && !decimal {
@@ -171,13 +171,14 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
                 issuer_length_ok(d)
                     && luhn(d)
                     && (d.first() != Some(&1)
-                        || uatp_print && n == 15
-                        || has_word_cue_around(text, start, e, UATP_CUES))
+                        // Both prints hold 15 digits: the 15-digit candidate is in one.
+                        || (print_456 || print_4443) && n == 15
+                        || has_word_cue_around(text, start, e, &UATP_CUES))
             })
         })
         .map(|(end, _)| *end)?;
     let labelled_otherwise =
-        has_word_cue(text, start, NOT_CARD_CUES) && !has_word_cue(text, start, CARD_CUES);
+        has_word_cue(text, start, &NOT_CARD_CUES) && !has_word_cue(text, start, &CARD_CUES);
     // Groups joined by a tab, a line break, a slash or two or three spaces are how tables,
     // lists and room numbers are written too (one list of ten random 4-digit numbers in four
     // holds a Luhn-valid card shape), and underscores join the groups of identifiers and
@@ -194,7 +195,7 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
                 | GroupSep::Underscore
         )
     );
-    if unusual && !alone(text, start, end) && !has_word_cue(text, start, CARD_CUES) {
+    if unusual && !alone(text, start, end) && !has_word_cue(text, start, &CARD_CUES) {
         return None;
     }
     (!labelled_otherwise).then_some(end)

@@ -6,7 +6,10 @@
 //! or all in lower case (`de89 3704 …`, as people type it).
 
 use super::catalogue::BuiltIn;
-use super::text::{at, has_word_cue_around, is_word, sep_at, Sep};
+use super::text::{at, has_word_cue_around, is_word, sep_at, Sep, WordCues};
+
+/// The word that vouches for an IBAN written in lower case with letters in its account part.
+const IBAN_CUE: WordCues = WordCues::new(&["iban"]);
 
 pub(super) struct Iban;
 
@@ -182,7 +185,7 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
         .get(4..n)
         .is_some_and(|b| b.iter().all(u8::is_ascii_digit));
     (mod97(chars.get(..n)?)
-        && (!lower || digits_only || has_word_cue_around(t, start, i, &["iban"])))
+        && (!lower || digits_only || has_word_cue_around(t, start, i, &IBAN_CUE)))
     .then_some(i)
 }
 

@@ -17,7 +17,7 @@ use super::catalogue::{BuiltIn, DigitWord, Stop};
 use super::text::{
     at, before, digit, has_bytes_cue_around, has_strict_word_cue_around, has_word_cue,
     has_word_cue_around, has_word_cue_within, is_word, lead_bytes, run_end, sep_at, sep_before,
-    word_start_at, Sep,
+    word_start_at, Sep, WordCues,
 };
 
 pub(super) struct Phone;
@@ -47,7 +47,7 @@ impl BuiltIn for Phone {
 /// case (see [`has_word_cue`]: `tel` is `Tel.`, `TEL:` and `telNo`, never `tell`, `telemetry`
 /// or `hotel`; `*` lets a word go on: `telefo*` is `Telefon`, `telefone`, `telefono`,
 /// `telefoon`, `Telefonnummer`).
-const CUES: &[&str] = &[
+const CUES: WordCues = WordCues::new(&[
     "phone",
     "phones",
     "phonenumber",
@@ -84,13 +84,13 @@ const CUES: &[&str] = &[
     "msisdn",
     "contact number",
     "contact no",
-];
+]);
 
 /// Cue words that are also ordinary words of technical text (a call stack, a table cell, a
 /// portable build, a handy script, a contact record): a phone number's cue only when followed
 /// by neither a letter nor `_`, and only for a number shaped like a phone number
 /// ([`phone_shaped`]).
-const WEAK_CUES: &[&str] = &[
+const WEAK_CUES: WordCues = WordCues::new(&[
     "call",
     "cell",
     "handy",
@@ -99,12 +99,12 @@ const WEAK_CUES: &[&str] = &[
     "ph",
     "hp",
     "num\u{e9}ro",
-];
+]);
 
 /// Labels of numbers that are not phone numbers: a dashed id with a leading 0 (`Invoice:
 /// 0123-4567-8901`, `EIN 04-1234567`) has the shape of a national print, unless a phone cue is
 /// there too.
-const NOT_PHONE_CUES: &[&str] = &[
+const NOT_PHONE_CUES: WordCues = WordCues::new(&[
     "order",
     "orders",
     "invoice",
@@ -124,7 +124,7 @@ const NOT_PHONE_CUES: &[&str] = &[
     "tracking",
     "serial",
     "isbn",
-];
+]);
 
 /// How close before a number a [`NOT_PHONE_CUES`] label must be: a label and its punctuation
 /// (`Invoice no. `, `request_id=`), not a word earlier in the sentence (`in case you need me:`).
@@ -191,11 +191,11 @@ enum Cue {
 }
 
 fn cue(t: &[u8], start: usize, end: usize) -> Cue {
-    if has_word_cue_around(t, start, end, CUES)
+    if has_word_cue_around(t, start, end, &CUES)
         || has_bytes_cue_around(t, start, end, SCRIPT_CUES, SCRIPT_LEADS, NOT_SCRIPT_CUES)
     {
         Cue::Strong
-    } else if has_strict_word_cue_around(t, start, end, WEAK_CUES) {
+    } else if has_strict_word_cue_around(t, start, end, &WEAK_CUES) {
         Cue::Weak
     } else {
         Cue::None
@@ -529,9 +529,9 @@ impl Groups {
 /// `8(495)`, `+44(0)20`), or once by `/` (`030/1234567`, `030 / 1234567`) after an area code
 /// (a first group that starts with 0, or the group after a country code when `plus`). A group
 /// that does not parse (`(home)`), a group after a space that runs into a letter, a slash or a
-/// colon (`24/7`, `9am`), a space after groups joined by dashes or dots, or more than 16 digits
-/// or 8 groups end the number before them: they are other words. None if the first group does
-/// not parse.
+/// colon (`24/7`, `9am`), or a space after groups joined by dashes or dots end the number
+/// before them: they are other words. None if the first group does not parse, or if there are
+/// more than 16 digits or 8 groups (a longer chain).
 fn read_groups(t: &[u8], start: usize, plus: bool) -> Option<Groups> {
     let mut g = Groups {
         digits: [0; MAX_DIGITS],
@@ -571,7 +571,10 @@ fn read_groups(t: &[u8], start: usize, plus: bool) -> Option<Groups> {
         let glued = !opened
             && sep_byte == b' '
             && at(t, j).is_some_and(|b| b.is_ascii_alphabetic() || b == b'/' || b == b':');
-        if len == 0 || overflow || !closed || glued || g.count >= MAX_GROUPS {
+        if overflow || g.count >= MAX_GROUPS {
+            return None; // a chain longer than any phone number (`1-1-1-…`, `1 2 3 …`)
+        }
+        if len == 0 || !closed || glued {
             if g.count == 0 {
                 return None;
             }
@@ -597,19 +600,25 @@ fn read_groups(t: &[u8], start: usize, plus: bool) -> Option<Groups> {
         *g.ends.get_mut(g.count)? = i;
         g.count += 1;
         g.end = i;
-        let slash_ok = !slashed
-            && (g.count == 1 && g.digit(0) == 0
-                || plus && (g.count == 2 || g.count == 3 && g.trunk_zero.is_some()));
-        let spaced_slash = at(t, i) == Some(b' ')
-            && at(t, i + 1) == Some(b'/')
-            && at(t, i + 2) == Some(b' ')
-            && digit(t, i + 3).is_some();
-        if slash_ok && (at(t, i) == Some(b'/') && digit(t, i + 1).is_some() || spaced_slash) {
+        let next_byte = at(t, i);
+        let slash = match next_byte {
+            Some(b'/') => digit(t, i + 1).is_some().then_some(1),
+            Some(b' ') if at(t, i + 1) == Some(b'/') => {
+                (at(t, i + 2) == Some(b' ') && digit(t, i + 3).is_some()).then_some(3)
+            }
+            _ => None,
+        };
+        let slash_ok = || {
+            !slashed
+                && (g.count == 1 && g.digit(0) == 0
+                    || plus && (g.count == 2 || g.count == 3 && g.trunk_zero.is_some()))
+        };
+        if let Some(step) = slash.filter(|_| slash_ok()) {
             g.mixed = true;
             slashed = true;
             sep_byte = b'/';
             pending = None;
-            i += if spaced_slash { 3 } else { 1 };
+            i += step;
             continue;
         }
         let (sep, len) = match sep_at(t, i) {
@@ -860,7 +869,7 @@ fn ends_alone(t: &[u8], end: usize) -> bool {
 }
 
 /// Words a signed quantity follows (`score +4912345`, `delta: +12345678901`).
-const SIGNED_BEFORE: &[&str] = &[
+const SIGNED_BEFORE: WordCues = WordCues::new(&[
     "score",
     "balance",
     "delta",
@@ -883,7 +892,7 @@ const SIGNED_BEFORE: &[&str] = &[
     "ttl",
     "size",
     "heap",
-];
+]);
 
 /// Units a signed quantity goes on with (`+864000000 ms`, `+2345678 followers`).
 const UNITS_AFTER: &[&str] = &[
@@ -977,7 +986,7 @@ fn plus_is_a_sign(t: &[u8], plus: usize, end: usize) -> bool {
                     .any(|u| word.eq_ignore_ascii_case(u.as_bytes()))
             })
     } || at(t, end) == Some(b'%');
-    unit || has_word_cue(t, plus, SIGNED_BEFORE)
+    unit || has_word_cue(t, plus, &SIGNED_BEFORE)
 }
 
 /// At a `+` (at a word start; an escape such as `\n` is a boundary): an E.164 number, whose
@@ -1144,7 +1153,7 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     let series = g.spaced() && round_series(&g);
     let labelled = !formatted_nanp
         && !paren_nanp
-        && has_word_cue_within(t, start, NOT_PHONE_WINDOW, NOT_PHONE_CUES);
+        && has_word_cue_within(t, start, NOT_PHONE_WINDOW, &NOT_PHONE_CUES);
     if shaped && !series && !labelled {
         return Some(g.end);
     }

@@ -4,7 +4,7 @@
 //! identifier, then the check digit, as the ABA Key to Routing Numbers lays them out).
 
 use super::catalogue::{BuiltIn, DigitWord};
-use super::text::{digit, has_word_cue_around, sep_at, sep_before, Sep};
+use super::text::{digit, has_word_cue_around, sep_at, sep_before, Sep, WordCues};
 
 pub(super) struct UsBankRouting;
 
@@ -21,7 +21,7 @@ impl BuiltIn for UsBankRouting {
 
 /// Words of their own (`abandoned`, `abacus` are not `aba`; `routingNumber`, `routing_number`,
 /// `ABA/Routing` are cues).
-const CUES: &[&str] = &["routing", "aba", "rtn", "transit number"];
+const CUES: WordCues = WordCues::new(&["routing", "aba", "rtn", "transit number"]);
 
 /// The digits of `0711-0130-7` (dashes, unicode dashes too, or single spaces: `0711 0130 7`;
 /// the same throughout), and where it ends; not inside a longer chain.
@@ -67,7 +67,8 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     let prefix = d[0] * 10 + d[1];
     let prefix_ok = matches!(prefix, 0..=12 | 21..=32 | 61..=72 | 80);
     let sum = 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8]);
-    (prefix_ok && sum.is_multiple_of(10) && has_word_cue_around(t, start, end, CUES)).then_some(end)
+    (prefix_ok && sum.is_multiple_of(10) && has_word_cue_around(t, start, end, &CUES))
+        .then_some(end)
 }
 
 #[cfg(test)]

@@ -337,9 +337,53 @@ pub(super) fn has_bytes_cue_around(
     in_window(from, start) || (stop > end && in_window(end, stop))
 }
 
+/// A list of cue words (ASCII lower case first letter; see [`has_word_cue`]) with, for each
+/// first letter, the second letters its words go on with: most word starts of a window are
+/// passed over on two bytes, without a look at the words.
+pub(super) struct WordCues {
+    pub(super) words: &'static [&'static str],
+    /// Bit `k` of `pairs[f]`: a word starts with letter `f` and then letter `k`; bit 26: then a
+    /// byte that is no ASCII letter (`tél`, `air plus`).
+    pairs: [u32; 26],
+}
+
+impl WordCues {
+    #[allow(clippy::indexing_slicing)] // const evaluation: indices checked against the lengths
+    pub(super) const fn new(words: &'static [&'static str]) -> Self {
+        let mut pairs = [0u32; 26];
+        let mut k = 0;
+        while k < words.len() {
+            let c = words[k].as_bytes();
+            assert!(
+                !c.is_empty() && c[0].is_ascii_lowercase(),
+                "a cue starts with a-z"
+            );
+            let f = (c[0] - b'a') as usize;
+            pairs[f] |= if c.len() > 1 && c[1].is_ascii_lowercase() {
+                1 << (c[1] - b'a')
+            } else {
+                1 << 26
+            };
+            k += 1;
+        }
+        Self { words, pairs }
+    }
+
+    /// Whether a cue may start with `lower` (a lower-case ASCII letter) then `next`.
+    fn may_start(&self, lower: u8, next: Option<u8>) -> bool {
+        let bit = match next {
+            Some(n) if n.is_ascii_alphabetic() => 1 << (n.to_ascii_lowercase() - b'a'),
+            _ => 1 << 26,
+        };
+        self.pairs
+            .get(usize::from(lower.wrapping_sub(b'a')))
+            .is_some_and(|p| p & bit != 0)
+    }
+}
+
 /// A cue word of its own (ASCII, lower case; see [`has_word_cue`]) in the `CUE_WINDOW` bytes
 /// before `start`, or shortly after the value within its field (as [`has_cue_around`]).
-pub(super) fn has_word_cue_around(t: &[u8], start: usize, end: usize, cues: &[&str]) -> bool {
+pub(super) fn has_word_cue_around(t: &[u8], start: usize, end: usize, cues: &WordCues) -> bool {
     if has_word_cue(t, start, cues) {
         return true;
     }
@@ -355,12 +399,12 @@ pub(super) fn has_word_cue_around(t: &[u8], start: usize, end: usize, cues: &[&s
 /// but not `cardinality`. A cue ending in `*` may go on with any letters (`telefon*` is
 /// `Telefonnummer`, `telefone`). Letters of Latin, Greek and Cyrillic words outside ASCII
 /// count as letters (`téléchargement` does not hold the cue `tél`).
-pub(super) fn has_word_cue(t: &[u8], start: usize, cues: &[&str]) -> bool {
+pub(super) fn has_word_cue(t: &[u8], start: usize, cues: &WordCues) -> bool {
     word_cue_in(t, start.saturating_sub(CUE_WINDOW), start, cues, false)
 }
 
 /// As [`has_word_cue`], within the `window` bytes before `start`.
-pub(super) fn has_word_cue_within(t: &[u8], start: usize, window: usize, cues: &[&str]) -> bool {
+pub(super) fn has_word_cue_within(t: &[u8], start: usize, window: usize, cues: &WordCues) -> bool {
     word_cue_in(t, start.saturating_sub(window), start, cues, false)
 }
 
@@ -371,7 +415,7 @@ pub(super) fn has_strict_word_cue_around(
     t: &[u8],
     start: usize,
     end: usize,
-    cues: &[&str],
+    cues: &WordCues,
 ) -> bool {
     if word_cue_in(t, start.saturating_sub(CUE_WINDOW), start, cues, true) {
         return true;
@@ -417,18 +461,32 @@ fn cue_word_end(t: &[u8], e: usize, strict: bool) -> bool {
     }
 }
 
-fn word_cue_in(t: &[u8], from: usize, to: usize, cues: &[&str], strict: bool) -> bool {
+fn word_cue_in(t: &[u8], from: usize, to: usize, cues: &WordCues, strict: bool) -> bool {
     let Some(w) = t.get(from..to) else {
         return false;
     };
+    // Only where a word starts (most letters of a window do not start one), then only the cues
+    // that start with its letter.
+    let mut prev = before(t, from);
     for (off, &b) in w.iter().enumerate() {
-        if !b.is_ascii_alphabetic() {
+        let p = prev;
+        prev = Some(b);
+        if !b.is_ascii_alphabetic()
+            || p.is_some_and(|p| {
+                p.is_ascii_alphabetic()
+                    && !(p.is_ascii_lowercase() && b.is_ascii_uppercase())
+                    && !matches!(p, b'n' | b't' | b'r')
+            })
+        {
             continue;
         }
         let k = from + off;
         let lower = b.to_ascii_lowercase();
+        if !cues.may_start(lower, at(t, k + 1)) {
+            continue;
+        }
         let mut started = None;
-        for cue in cues {
+        for cue in cues.words {
             let c = cue.as_bytes();
             if c.first() != Some(&lower) {
                 continue;
@@ -534,7 +592,7 @@ mod tests {
             has_word_cue(
                 t.as_bytes(),
                 t.len(),
-                &["tel", "card", "telefo*", "t\u{e9}l"],
+                &WordCues::new(&["tel", "card", "telefo*", "t\u{e9}l"]),
             )
         };
         for t in [
@@ -563,15 +621,17 @@ mod tests {
         ] {
             assert!(!cue(t), "{t}");
         }
-        let strict =
-            |t: &str| has_strict_word_cue_around(t.as_bytes(), t.len(), t.len(), &["call"]);
+        let strict = |t: &str| {
+            has_strict_word_cue_around(t.as_bytes(), t.len(), t.len(), &WordCues::new(&["call"]))
+        };
         assert!(strict("call me "));
         assert!(strict("Call: "));
         assert!(!strict("call_id "));
         assert!(!strict("callStack "));
         // After the value, within its field.
-        assert!(has_word_cue_around(b"0612345678 tel", 0, 10, &["tel"]));
-        assert!(!has_word_cue_around(b"0612345678 tell", 0, 10, &["tel"]));
+        let tel = WordCues::new(&["tel"]);
+        assert!(has_word_cue_around(b"0612345678 tel", 0, 10, &tel));
+        assert!(!has_word_cue_around(b"0612345678 tell", 0, 10, &tel));
     }
 
     #[test]
