@@ -568,10 +568,13 @@ fn read_groups(t: &[u8], start: usize, plus: bool) -> Option<Groups> {
         }
         let len = j - group_start;
         let closed = !opened || at(t, j) == Some(b')');
+        if overflow {
+            j = run_end(t, j, |b| b.is_ascii_digit());
+        }
         let glued = !opened
             && sep_byte == b' '
             && at(t, j).is_some_and(|b| b.is_ascii_alphabetic() || b == b'/' || b == b':');
-        if overflow || g.count >= MAX_GROUPS {
+        if (overflow || g.count >= MAX_GROUPS) && !glued {
             return None; // a chain longer than any phone number (`1-1-1-…`, `1 2 3 …`)
         }
         if len == 0 || !closed || glued {
@@ -1415,6 +1418,7 @@ mod tests {
             ("+1 415 555 2671 1234", "+1 415 555 2671"),
             ("090-1234-5678 9am-5pm", "090-1234-5678"),
             ("Call 0800 123 4567 24/7", "0800 123 4567"),
+            ("011 44 20 7946 0958 24/7", "011 44 20 7946 0958"),
             ("+92-534 3254073", "+92-534 3254073"),
             ("+43-(0)706 2489062", "+43-(0)706 2489062"),
         ] {
