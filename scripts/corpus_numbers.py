@@ -187,6 +187,141 @@ def positives(R, place, digits):
         add("us_bank_routing", f"{v[:4]}-{v[4:8]}-{v[8]}", "x", R.choice(["routing", "routing_number", "ABA", "RTN"]))
     for _ in range(40):
         add("iban", dashed(iban(R)), R.choice(["account", "iban", "pay to"]))
+    out += attack_positives(R, digits)
+    return out
+
+
+# --- issue 11 attack: prints and contexts the first version missed --------------------------
+CUE_WORDS = ["Mob:", "Mob.", "Ph:", "Cel:", "Tfno:", "tlf", "mobiel:", "GSM:", "contact number",
+             "S\u0110T:", "\u0110i\u1ec7n tho\u1ea1i:", "\u03c4\u03b7\u03bb.", "\u062a\u0644\u0641\u0646:",
+             "\u09ab\u09cb\u09a8", "\u9023\u7d61\u5148", "\u8054\u7cfb\u65b9\u5f0f", "\uc5f0\ub77d\ucc98",
+             "Telefonnummer", "TEL", "phoneNumber:"]
+
+
+def attack_positives(R, digits):
+    """Rows whose value must be found whole: after JSON escapes, before `(home)` or `24/7`, after
+    a house number, in bracket prints, with more cue words; UATP 4-4-4-3; IBANs in lower case,
+    with unicode dashes or dots; routing numbers 4-4-1 with spaces."""
+    d = digits
+    out = []
+
+    def row(kind, text):
+        out.append({"text": text, "expect": [kind]})
+
+    for _ in range(60):
+        v = R.choice([
+            lambda: f"+44 20 {R.randint(3, 8)}{d(3)} {d(4)}",
+            lambda: f"0{R.choice('789')}0-{d(4)}-{d(4)}",
+            lambda: f"({R.randint(1, 9)}{R.randint(1, 9)}) 9{d(4)}-{d(4)}",
+            lambda: f"+49 30 {R.randint(2, 9)}{d(6)}",
+            lambda: f"+7({R.randint(3, 9)}{d(2)}){d(3)}-{d(2)}-{d(2)}",
+            lambda: f"8({R.randint(3, 9)}{d(2)}){d(3)}-{d(2)}-{d(2)}",
+            lambda: f"+44(0)20 {R.randint(3, 8)}{d(3)} {d(4)}",
+            lambda: f"(+44) 20 {R.randint(3, 8)}{d(3)} {d(4)}",
+            lambda: f"(+49) 30 {R.randint(2, 9)}{d(6)}",
+            lambda: f"0044 20 {R.randint(3, 8)}{d(3)} {d(4)}",
+            lambda: f"011 44 20 {R.randint(3, 8)}{d(3)} {d(4)}",
+            lambda: f"(0{R.choice('2378')}) {R.randint(2, 9)}{d(3)} {d(4)}",
+        ])()
+        text = R.choice([
+            lambda: json.dumps({"t": f"line1\n{v}"}),
+            lambda: json.dumps({"note": f"{R.choice(['Name: Ken', 'Hi'])}\t{v}"}),
+            lambda: f"{v} ({R.choice(['home', 'office', 'mobile', 'Ken'])})",
+            lambda: f"{v} 24/7",
+            lambda: f"Apt {R.randint(1, 99)} {v}",
+            lambda: f"{v}",
+        ])()
+        row("phone", text)
+    for _ in range(30):
+        v = R.choice([f"0{R.randint(6, 7)}{d(8)}", f"0{R.randint(2, 9)}{d(1)} {d(7)}", f"07{d(3)} {d(6)}"])
+        row("phone", R.choice([f"{R.choice(CUE_WORDS)} {v}", json.dumps({"msisdn": "44" + d(10)})]))
+    for _ in range(20):
+        n = uatp(digits)
+        row("credit_card", R.choice([
+            f"{n[:4]} {n[4:8]} {n[8:12]} {n[12:]}",
+            f"PAN {n}", json.dumps({"pan": n}), f"Kartennummer {n}", f"n\u00famero de tarjeta {n}",
+        ]))
+    for _ in range(20):
+        v = iban(R)
+        row("iban", R.choice([
+            dashed(v).lower() if v[4:].isdigit() else dashed(v),
+            f"IBAN: {' '.join(v[i:i + 4] for i in range(0, len(v), 4)).lower()}",
+            "\u2013".join(v[i:i + 4] for i in range(0, len(v), 4)),
+            ".".join(v[i:i + 4] for i in range(0, len(v), 4)),
+        ]))
+    for _ in range(15):
+        v = routing(R, digits)
+        row("us_bank_routing", f"{R.choice(['routing number', 'ABA', 'routingNumber:'])} {v[:4]} {v[4:8]} {v[8]}")
+    return out
+
+
+def attack_negatives(R, digits):
+    """Look-alikes: cue words inside other words and ordinary words, `+` as a sign, series of
+    measurements, ids with a leading 0 labelled as orders, invoices, accounts."""
+    d = digits
+    out = []
+
+    def add(text):
+        out.append({"text": text, "expect": []})
+
+    def nonzero(n):
+        return str(R.randint(1, 9)) + d(n - 1)
+
+    for _ in range(40):
+        add(R.choice([
+            lambda: f"Can you tell me the status of order {nonzero(9)}?",
+            lambda: f"tell the user that ticket {nonzero(10)} is closed",
+            lambda: json.dumps({"telemetry": {"ts": 1717000000000 + R.randint(0, 10**9)}}),
+            lambda: f"telemetry batch {nonzero(8)} sent",
+            lambda: f"television channel {nonzero(7)}",
+            lambda: f"telnet session {nonzero(8)} closed",
+            lambda: f"cellular data used: {nonzero(8)} bytes",
+            lambda: json.dumps({"cells": [int(nonzero(8)), int(nonzero(8))]}),
+            lambda: f"cell A{R.randint(1, 99)} = {nonzero(8)}",
+            lambda: f"a portable binary of {nonzero(7)} bytes",
+            lambda: f"mobility score {nonzero(8)}",
+            lambda: f"handy script took {nonzero(8)} ns",
+            lambda: f"call stack depth {nonzero(7)}",
+            lambda: f"RPC call took {nonzero(7)} ns",
+            lambda: json.dumps({"call_id": "0" + d(9)}),
+            lambda: f"t\u00e9l\u00e9chargement de {nonzero(8)} octets",
+            lambda: f"abandoned cart {routing(R, digits)}",
+            lambda: f"abacus {routing(R, digits)}",
+            lambda: f"cardinality {uatp(digits)}",
+            lambda: json.dumps({"cardinality": int(uatp(digits))}),
+            lambda: f"cardboard box {uatp(digits)}",
+        ])())
+    for _ in range(25):
+        cc = R.choice(["49", "44", "31", "86", "33"])
+        add(R.choice([
+            lambda: f"score +{cc}{d(5)}",
+            lambda: f"balance +{cc}{d(6)} points",
+            lambda: json.dumps({"patch": f"@@ -1 +1 @@\n-{nonzero(10)}\n+{cc}{d(8)}\n"}),
+            lambda: f"@@ -1,3 +1,3 @@\n-{nonzero(10)}\n+{cc}{d(8)}\n",
+            lambda: f"expires in +{cc}{d(7)} ms",
+            lambda: f"delta: +{cc}{d(8)}",
+            lambda: f"x = y +{cc}{d(8)}",
+            lambda: f"offset +{cc}{d(8)} bytes",
+            lambda: f"gained +{cc}{d(5)} followers",
+        ])())
+    for _ in range(20):
+        small = [256, 320, 384, 480, 512, 640, 768, 960]
+        big = [1024, 1280, 1600, 1920, 2048, 3072, 4096, 2000, 3000, 5000]
+        add(f"{R.choice(['dims:', 'hidden sizes', 'resolution', 'fps', 'sizes', 'items:'])} "
+            f"{R.choice(small)} {R.choice(small + big)} {R.choice(big)}")
+    for _ in range(30):
+        add(R.choice([
+            lambda: f"Order 01{d(2)}-{d(4)}-{d(4)} shipped",
+            lambda: f"Invoice: 0{R.randint(1, 9)}{d(2)}-{d(4)}-{d(4)}",
+            lambda: f"Invoice no. 0{R.randint(1, 9)}{d(1)}-{d(3)}-{d(4)}",
+            lambda: f"account 01{d(2)}-{d(7)}",
+            lambda: f"EIN 0{R.randint(1, 9)}-{d(7)}",
+            lambda: f"Tax ID: 0{R.randint(1, 9)}-{d(7)}",
+            lambda: f"case 0{R.randint(2, 9)}-{d(7)} filed",
+            lambda: f"request_id=01{d(2)}-{d(4)}-{d(4)}",
+            lambda: f"part no. 0{R.randint(1, 9)}{d(2)}-{d(4)}-{d(4)}",
+            lambda: f"[2026-11-30 12:34:56,789] INFO 01{d(2)}-{d(3)}-{d(4)}",
+        ])())
     return out
 
 
@@ -242,4 +377,5 @@ def negatives(R, digits):
                       f"part {v[:4]}-{v[4:8]}-{v[8]} in stock",
                       f"routing {bad[:4]}-{bad[4:8]}-{bad[8]}",
                       dashed(good_iban[:-1] + str((int(good_iban[-1]) + 1) % 10)) if good_iban[-1].isdigit() else f"ref {dashed(good_iban)}-77"]))
+    out += attack_negatives(R, digits)
     return out

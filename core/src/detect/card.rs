@@ -10,16 +10,20 @@
 //! UATP (airline) cards start with a 1 too: 15 digits, printed in groups of 4, 5 and 6
 //! (`1234 56789 012345`). Ids of 15 digits that start with a 1 are common (one in ten of them
 //! Luhn-valid), so a UATP number is one only in that print, or next to a UATP cue (`uatp`,
-//! `card`, `airline`, `airplus`).
+//! `card`, `pan`, `airline`, `airplus`, `Kartennummer`, `tarjeta`, `carte`, as words of their
+//! own: not `cardinality`). Its 4-4-4-3 print (`1354 1001 4004 955`, Adyen's test UATP) is the
+//! other cards' too, and counts as a UATP print.
 
 use super::catalogue::{BuiltIn, DigitWord};
-use super::text::{alone, at, before, digit, group_sep_at, has_cue, has_cue_around, GroupSep};
+use super::text::{
+    alone, at, before, digit, group_sep_at, has_word_cue, has_word_cue_around, GroupSep, WordCues,
+};
 
 pub(super) struct CreditCard;
 
 impl BuiltIn for CreditCard {
     const NAME: &'static str = "credit_card";
-    const FINDS: &'static str = "13 to 19 digits passing the Luhn check, with an issuer's prefix and one of its lengths (Visa, Mastercard incl. 2221..2720, Amex, Discover, JCB, Diners Club, UnionPay, Maestro; UATP: 15 digits starting with 1, only grouped 4-5-6 or next to a cue `uatp`, `card`, `airline`, `airplus`), as one run or in groups joined by one to three spaces, a dash (unicode dashes too), a dash between spaces, a dot, a slash, a tab, a line break (raw or JSON-escaped) or an underscore (the same separator throughout; first group 4..6 digits, others 3..6; a tab, a line break, a slash, an underscore, a dash between spaces or two or three spaces only for a card alone in its field or after a card cue, since lists and tables join numbers so). Not part of a longer unbroken digit run, not next to a decimal point; groups after a card (`4111 1111 1111 1111 1225`) do not hide it. Epoch-millisecond timestamps and similar ids, one in ten of which passes Luhn, are not taken for cards.";
+    const FINDS: &'static str = "13 to 19 digits passing the Luhn check, with an issuer's prefix and one of its lengths (Visa, Mastercard incl. 2221..2720, Amex, Discover, JCB, Diners Club, UnionPay, Maestro; UATP: 15 digits starting with 1, only grouped 4-5-6 or 4-4-4-3 or next to a cue word `uatp`, `card`, `pan`, `airline`, `airplus`, `Kartennummer`, `tarjeta`, `carte`), as one run or in groups joined by one to three spaces, a dash (unicode dashes too), a dash between spaces, a dot, a slash, a tab, a line break (raw or JSON-escaped) or an underscore (the same separator throughout; first group 4..6 digits, others 3..6; a tab, a line break, a slash, an underscore, a dash between spaces or two or three spaces only for a card alone in its field or after a card cue, since lists and tables join numbers so). Not part of a longer unbroken digit run, not next to a decimal point; groups after a card (`4111 1111 1111 1111 1225`) do not hide it. Epoch-millisecond timestamps and similar ids, one in ten of which passes Luhn, are not taken for cards, nor numbers labelled as an order, invoice, tracking, serial or reference number (unless a card is named too).";
     const DIGIT_WORD: bool = true;
     /// A first group of 4 to 6 digits followed by a separator, or a run of 13 to 19.
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
@@ -29,20 +33,29 @@ impl BuiltIn for CreditCard {
 }
 
 /// Labels of numbers that are not cards: a Luhn-valid order or tracking number with a card
-/// issuer's prefix is still an order number...
-const NOT_CARD_CUES: &[&str] = &[
+/// issuer's prefix is still an order number... (All cues here are words of their own, see
+/// `has_word_cue`: `cardinality` and `cardboard` say nothing of a card, `refund` is no `ref`.)
+const NOT_CARD_CUES: WordCues = WordCues::new(&[
     "order",
+    "orders",
     "invoice",
+    "invoices",
     "tracking",
     "shipment",
+    "shipments",
     "sku",
     "isbn",
     "reference",
     "ref",
-];
+    "serial",
+]);
 /// ...unless the text also speaks of a card.
-const CARD_CUES: &[&str] = &[
+const CARD_CUES: WordCues = WordCues::new(&[
     "card",
+    "cards",
+    "cardnumber",
+    "cardholder",
+    "creditcard",
     "credit",
     "debit",
     "cc",
@@ -51,10 +64,30 @@ const CARD_CUES: &[&str] = &[
     "mastercard",
     "amex",
     "payment",
-];
+    "payments",
+]);
 
-/// What makes 15 digits that start with a 1 a UATP card rather than an id.
-const UATP_CUES: &[&str] = &["uatp", "card", "airline", "airplus", "air plus"];
+/// What makes 15 digits that start with a 1 a UATP card rather than an id: a card word in
+/// English, German, Spanish, French, Portuguese or Italian, the primary account number (`PAN`),
+/// the airline programme.
+const UATP_CUES: WordCues = WordCues::new(&[
+    "uatp",
+    "card",
+    "cards",
+    "cardnumber",
+    "cardno",
+    "pan",
+    "airline",
+    "airplus",
+    "air plus",
+    "karte",
+    "kartennummer",
+    "kreditkarte",
+    "tarjeta",
+    "carte",
+    "cart\u{e3}o",
+    "carta",
+]);
 
 const MIN_DIGITS: usize = 13;
 const MAX_DIGITS: usize = 19;
@@ -74,9 +107,10 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
     let mut n_ends = 0usize;
     let mut sep: Option<GroupSep> = None;
     let mut groups = 0usize;
-    // The first two groups' lengths, and whether a candidate ends 4-5-6 (UATP's print).
-    let mut first_lens = (0usize, 0usize);
-    let mut printed_456 = false;
+    // The first three groups' lengths, and whether a candidate ends 4-5-6 or 4-4-4-3 (UATP's
+    // prints: the issuer's 4-5-6 and the 4-digit groups other cards use).
+    let mut first_lens = (0usize, 0usize, 0usize);
+    let (mut print_456, mut print_4443) = (false, false);
     let mut i = start;
     'groups: loop {
         let group_start = i;
@@ -103,7 +137,11 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
         match groups {
             1 => first_lens.0 = len,
             2 => first_lens.1 = len,
-            3 => printed_456 = first_lens == (4, 5) && len == 6,
+            3 => {
+                first_lens.2 = len;
+                print_456 = first_lens == (4, 5, 6);
+            }
+            4 => print_4443 = first_lens == (4, 4, 4) && len == 3,
             _ => {}
         }
         let decimal = at(text, i) == Some(b'.') && digit(text, i + 1).is_some();
@@ -133,13 +171,14 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
                 issuer_length_ok(d)
                     && luhn(d)
                     && (d.first() != Some(&1)
-                        || printed_456 && n == 15
-                        || has_cue_around(text, start, e, UATP_CUES))
+                        // Both prints hold 15 digits: the 15-digit candidate is in one.
+                        || (print_456 || print_4443) && n == 15
+                        || has_word_cue_around(text, start, e, &UATP_CUES))
             })
         })
         .map(|(end, _)| *end)?;
     let labelled_otherwise =
-        has_cue(text, start, NOT_CARD_CUES) && !has_cue(text, start, CARD_CUES);
+        has_word_cue(text, start, &NOT_CARD_CUES) && !has_word_cue(text, start, &CARD_CUES);
     // Groups joined by a tab, a line break, a slash or two or three spaces are how tables,
     // lists and room numbers are written too (one list of ten random 4-digit numbers in four
     // holds a Luhn-valid card shape), and underscores join the groups of identifiers and
@@ -156,7 +195,7 @@ pub(super) fn match_at(text: &[u8], start: usize) -> Option<usize> {
                 | GroupSep::Underscore
         )
     );
-    if unusual && !alone(text, start, end) && !has_cue(text, start, CARD_CUES) {
+    if unusual && !alone(text, start, end) && !has_word_cue(text, start, &CARD_CUES) {
         return None;
     }
     (!labelled_otherwise).then_some(end)
@@ -329,11 +368,34 @@ mod tests {
         assert_eq!(card(n), None, "compact, no cue");
         assert_eq!(card(&format!(r#"{{"user_id": {n}}}"#)), None);
         assert_eq!(card(&format!(r#"{{"payment_id": "{n}"}}"#)), None);
-        assert_eq!(card("1357 9024 6813 574"), None, "4-4-4-3 without a cue");
+        // Issue 11 (attack A5): the 4-4-4-3 print other cards use is a UATP print too
+        // (Adyen's test UATP 1354 1001 4004 955).
+        assert_eq!(card("1357 9024 6813 574"), Some("1357 9024 6813 574"));
+        assert_eq!(card("1354 1001 4004 955"), Some("1354 1001 4004 955"));
+        assert_eq!(card("1357 9024 6813 578"), None, "4-4-4-3, Luhn");
         assert_eq!(card("1357 90246 813578"), None, "Luhn");
         assert_eq!(card("uatp 1357902468135740"), None, "16 digits");
         assert_eq!(card("card 13579024681357"), None, "14 digits");
         assert_eq!(card("Order #1357 90246 813574"), None, "labelled an order");
+        assert_eq!(card("serial 1354 1001 4004 955"), None, "labelled a serial");
+        // Card words of other languages and the PAN, as words of their own.
+        for cue in [
+            "PAN",
+            r#"{"pan":""#,
+            "Kartennummer",
+            "n\u{fa}mero de tarjeta",
+            "carte",
+        ] {
+            assert_eq!(card(&format!("{cue} {n}")), Some(n), "{cue}");
+        }
+        for cue in [
+            "cardinality",
+            "cardboard box",
+            r#"{"cardinality":"#,
+            "panel",
+        ] {
+            assert_eq!(card(&format!("{cue} {n}")), None, "{cue}");
+        }
     }
 
     #[test]

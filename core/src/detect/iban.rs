@@ -1,22 +1,27 @@
 //! International Bank Account Numbers: a country code, two check digits and the national
 //! account number, at the length that country uses, passing the ISO 7064 mod-97 check; compact
 //! (`DE89370400440532013000`) or in groups of four joined by spaces, as ISO 13616 prints it
-//! (`DE89 3704 0044 0532 0130 00`), or by dashes, as forms and CSV files often do
-//! (`DE89-3704-0044-0532-0130-00`); one separator throughout.
+//! (`DE89 3704 0044 0532 0130 00`), or by dashes (unicode dashes too) or dots, as forms and
+//! CSV files often do (`DE89-3704-0044-0532-0130-00`); one separator throughout; in capitals
+//! or all in lower case (`de89 3704 …`, as people type it).
 
 use super::catalogue::BuiltIn;
-use super::text::{at, is_word};
+use super::text::{at, has_word_cue_around, is_word, sep_at, Sep, WordCues};
+
+/// The word that vouches for an IBAN written in lower case with letters in its account part.
+const IBAN_CUE: WordCues = WordCues::new(&["iban"]);
 
 pub(super) struct Iban;
 
 impl BuiltIn for Iban {
     const NAME: &'static str = "iban";
-    const FINDS: &'static str = "Country code, check digits and account number at that country's length (87 countries), passing ISO 7064 mod 97; compact or in groups of four joined by spaces or by dashes (the same throughout).";
+    const FINDS: &'static str = "Country code, check digits and account number at that country's length (87 countries), passing ISO 7064 mod 97; in capitals or all in lower case; compact or in groups of four joined by spaces, dashes (unicode dashes too) or dots (the same throughout).";
     const LETTER_WORD: bool = true;
-    /// A word that starts with two upper-case letters (the country code).
+    /// A word that starts with two letters (the country code) and two digits.
     fn at_letter_word(t: &[u8], start: usize, _end: usize) -> Option<usize> {
-        let country = at(t, start).is_some_and(|c| c.is_ascii_uppercase())
-            && at(t, start + 1).is_some_and(|c| c.is_ascii_uppercase());
+        let country = at(t, start).is_some_and(|c| c.is_ascii_alphabetic())
+            && at(t, start + 1).is_some_and(|c| c.is_ascii_alphabetic())
+            && at(t, start + 2).is_some_and(|c| c.is_ascii_digit());
         country.then(|| match_at(t, start)).flatten()
     }
 }
@@ -115,25 +120,36 @@ const LENGTHS: &[(&[u8; 2], usize)] = &[
 
 const MAX_LEN: usize = 34;
 
-fn is_upper_alnum(b: u8) -> bool {
-    b.is_ascii_uppercase() || b.is_ascii_digit()
-}
-
-/// At a word start: an IBAN, compact or grouped by four.
+/// At a word start: an IBAN, compact or grouped by four, in capitals as ISO 13616 writes it or
+/// all in lower case as people type it (`de89 3704 …`; one case throughout).
 pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     let head = t.get(start..start + 4)?;
     let (cc, check) = head.split_at(2);
-    if !cc.iter().all(u8::is_ascii_uppercase) || !check.iter().all(u8::is_ascii_digit) {
+    let lower = cc.iter().all(u8::is_ascii_lowercase);
+    if !(lower || cc.iter().all(u8::is_ascii_uppercase)) || !check.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let want = LENGTHS.iter().find(|(c, _)| c.as_slice() == cc)?.1;
+    let cc_upper = [
+        cc.first()?.to_ascii_uppercase(),
+        cc.get(1)?.to_ascii_uppercase(),
+    ];
+    let want = LENGTHS.iter().find(|(c, _)| **c == cc_upper)?.1;
+    let alnum = |b: u8| {
+        b.is_ascii_digit()
+            || if lower {
+                b.is_ascii_lowercase()
+            } else {
+                b.is_ascii_uppercase()
+            }
+    };
     let mut chars = [0u8; MAX_LEN];
     let mut n = 0;
     let mut i = start;
-    let mut sep = None;
+    let mut sep: Option<Sep> = None;
+    let mut sep_len = 0;
     loop {
         let group_start = i;
-        while let Some(b) = at(t, i).filter(|&b| is_upper_alnum(b)) {
+        while let Some(b) = at(t, i).filter(|&b| alnum(b)) {
             if n == want {
                 return None; // longer than this country's IBAN
             }
@@ -142,27 +158,35 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
             i += 1;
         }
         let len = i - group_start;
-        // Grouped form: groups of four, the last one shorter.
-        let next = at(t, i).filter(|&b| b == b' ' || b == b'-');
-        if n < want
-            && len == 4
-            && next.is_some()
-            && sep.is_none_or(|s| Some(s) == next)
-            && at(t, i + 1).is_some_and(is_upper_alnum)
-        {
-            sep = next;
-            i += 1;
-            continue;
+        // Grouped form: groups of four joined by a space, a dash (unicode dashes too) or a
+        // dot, the last group shorter.
+        let next = sep_at(t, i);
+        if let Some((s, l)) = next {
+            if n < want && len == 4 && sep.is_none_or(|x| x == s) && at(t, i + l).is_some_and(alnum)
+            {
+                sep = Some(s);
+                sep_len = l;
+                i += l;
+                continue;
+            }
         }
         break;
     }
-    // A dashed IBAN does not go on with more dashed groups (a longer identifier).
-    let longer =
-        sep == Some(b'-') && at(t, i) == Some(b'-') && at(t, i + 1).is_some_and(is_upper_alnum);
+    // A dashed or dotted IBAN does not go on with more groups (a longer identifier).
+    let longer = sep.is_some_and(|s| s != Sep::Space)
+        && sep_at(t, i).is_some_and(|(s, l)| Some(s) == sep && l == sep_len)
+        && at(t, i + sep_len).is_some_and(|b| b.is_ascii_alphanumeric());
     if n != want || at(t, i).is_some_and(is_word) || longer {
         return None;
     }
-    mod97(chars.get(..n)?).then_some(i)
+    // In lower case, hex ids hold look-alikes (`ba79-b265-eb40…` of a UUID): the account
+    // part must be digits, or the word IBAN near.
+    let digits_only = chars
+        .get(4..n)
+        .is_some_and(|b| b.iter().all(u8::is_ascii_digit));
+    (mod97(chars.get(..n)?)
+        && (!lower || digits_only || has_word_cue_around(t, start, i, &IBAN_CUE)))
+    .then_some(i)
 }
 
 /// ISO 7064 MOD 97-10: the first four characters moved to the end, letters as 10..35, the
@@ -192,7 +216,9 @@ mod tests {
     use super::*;
 
     fn iban(text: &str) -> Option<&str> {
-        let start = text.find(|c: char| c.is_ascii_uppercase())?;
+        let start = text
+            .find(|c: char| c.is_ascii_digit())
+            .and_then(|d| d.checked_sub(2))?;
         match_at(text.as_bytes(), start).map(|end| &text[start..end])
     }
 
@@ -208,6 +234,10 @@ mod tests {
             "FR1420041010050500013M02606",
             "NO9386011117947",
             "CH9300762011623852957",
+            "de89 3704 0044 0532 0130 00",
+            "de89370400440532013000",
+            "DE89\u{2013}3704\u{2013}0044\u{2013}0532\u{2013}0130\u{2013}00",
+            "DE89.3704.0044.0532.0130.00",
         ] {
             assert_eq!(iban(&format!("pay to {s}.")), Some(s), "{s}");
         }
@@ -224,5 +254,16 @@ mod tests {
         assert_eq!(iban("DE89-3704 0044-0532-0130-00"), None, "mixed");
         assert_eq!(iban("DE89-3704-0044-0532-0130-00-77"), None, "longer");
         assert_eq!(iban("DE89-3704-0044-0532-0130-01"), None, "check digits");
+        assert_eq!(iban("De89370400440532013000"), None, "mixed case");
+        assert_eq!(iban("de89 3704 0044 0532 0130 00X"), None, "glued");
+        assert_eq!(iban("DE89.3704.0044.0532.0130.00.77"), None, "longer");
+        assert_eq!(iban("DE89-3704.0044-0532-0130-00"), None, "mixed");
+        // In lower case, hex ids hold look-alikes: the account part must be digits, or the
+        // word IBAN near.
+        assert_eq!(iban("ba79-b265-eb4069864eb2"), None);
+        assert_eq!(
+            iban("iban gb29 nwbk 6016 1331 9268 19"),
+            Some("gb29 nwbk 6016 1331 9268 19")
+        );
     }
 }

@@ -812,6 +812,378 @@ mod issue_10 {
         }
     }
 
+    /// Issue 11, attack on the number detectors: every value found whole and alone, through the
+    /// whole scanner (JSON escapes, a following `(home)`, neighbouring numbers, bracket prints,
+    /// cue words of other languages); and the look-alikes found nothing in (cue words inside
+    /// other words, signs, series of measurements, labelled ids).
+    #[test]
+    fn issue_11_attack_numbers() {
+        let json = Format::Json;
+        let text = Format::Text;
+        for (input, format, kind, want) in [
+            // A1: a JSON escape is a boundary.
+            (
+                r#"{"t":"line1\n+44 20 7946 0958"}"#,
+                json,
+                "phone",
+                vec!["+44 20 7946 0958"],
+            ),
+            (
+                r#"{"t":"line1\n090-1234-5678"}"#,
+                json,
+                "phone",
+                vec!["090-1234-5678"],
+            ),
+            (
+                r#"{"t":"line1\n(11) 91234-5678"}"#,
+                json,
+                "phone",
+                vec!["(11) 91234-5678"],
+            ),
+            (
+                r#"{"t":"a\t+49 30 1234567"}"#,
+                json,
+                "phone",
+                vec!["+49 30 1234567"],
+            ),
+            (
+                r#"{"t":"line1\nphone:\n0612345678"}"#,
+                json,
+                "phone",
+                vec!["0612345678"],
+            ),
+            // A2: a following group that is no number ends it.
+            (
+                "Phone: 0612345678 (home), 0698765432 (work)",
+                text,
+                "phone",
+                vec!["0612345678", "0698765432"],
+            ),
+            (
+                r#"{"phone":"0612345678 (home)"}"#,
+                json,
+                "phone",
+                vec!["0612345678"],
+            ),
+            (
+                "+44 20 7946 0958 (office)",
+                text,
+                "phone",
+                vec!["+44 20 7946 0958"],
+            ),
+            (
+                "Call +1 415 555 2671 (mobile) today",
+                text,
+                "phone",
+                vec!["+1 415 555 2671"],
+            ),
+            ("090-1234-5678 (Ken)", text, "phone", vec!["090-1234-5678"]),
+            // A3: numbers next to it across a space neither hide nor join it.
+            (
+                "+44 20 7946 0958 24/7",
+                text,
+                "phone",
+                vec!["+44 20 7946 0958"],
+            ),
+            (
+                "090-1234-5678 9am-5pm",
+                text,
+                "phone",
+                vec!["090-1234-5678"],
+            ),
+            (
+                "Call 0800 123 4567 24/7",
+                text,
+                "phone",
+                vec!["0800 123 4567"],
+            ),
+            ("Apt 4 090-1234-5678", text, "phone", vec!["090-1234-5678"]),
+            (
+                "Rua Augusta 123 (11) 91234-5678",
+                text,
+                "phone",
+                vec!["(11) 91234-5678"],
+            ),
+            (
+                "ext 12 +44 20 7946 0958",
+                text,
+                "phone",
+                vec!["+44 20 7946 0958"],
+            ),
+            (
+                "Ken 35 +7 (495) 123-45-67",
+                text,
+                "phone",
+                vec!["+7 (495) 123-45-67"],
+            ),
+            (
+                "Suite 100 +1 415 555 2671",
+                text,
+                "phone",
+                vec!["+1 415 555 2671"],
+            ),
+            (
+                "Phone 1 090-1234-5678",
+                text,
+                "phone",
+                vec!["090-1234-5678"],
+            ),
+            // A4: bracket prints without a space, a country code in brackets, a spaced slash.
+            ("+7(495)123-45-67", text, "phone", vec!["+7(495)123-45-67"]),
+            ("8(495)123-45-67", text, "phone", vec!["8(495)123-45-67"]),
+            ("+44(0)2079460958", text, "phone", vec!["+44(0)2079460958"]),
+            (
+                "+44(0)20 7946 0958",
+                text,
+                "phone",
+                vec!["+44(0)20 7946 0958"],
+            ),
+            (
+                "(+44) 20 7946 0958",
+                text,
+                "phone",
+                vec!["(+44) 20 7946 0958"],
+            ),
+            ("(+49) 30 1234567", text, "phone", vec!["(+49) 30 1234567"]),
+            (
+                "(+1) 415-555-2671",
+                text,
+                "phone",
+                vec!["(+1) 415-555-2671"],
+            ),
+            (
+                "(+86) 138 1234 5678",
+                text,
+                "phone",
+                vec!["(+86) 138 1234 5678"],
+            ),
+            ("Tel: 030 / 1234567", text, "phone", vec!["030 / 1234567"]),
+            ("+49 30 / 1234567", text, "phone", vec!["+49 30 / 1234567"]),
+            // A5: UATP's 4-4-4-3 print, card cue words.
+            (
+                "1354 1001 4004 955",
+                text,
+                "credit_card",
+                vec!["1354 1001 4004 955"],
+            ),
+            (
+                "PAN 135410014004955",
+                text,
+                "credit_card",
+                vec!["135410014004955"],
+            ),
+            (
+                r#"{"pan":"135410014004955"}"#,
+                json,
+                "credit_card",
+                vec!["135410014004955"],
+            ),
+            (
+                "Kartennummer 135410014004955",
+                text,
+                "credit_card",
+                vec!["135410014004955"],
+            ),
+            (
+                "n\u{fa}mero de tarjeta 135410014004955",
+                text,
+                "credit_card",
+                vec!["135410014004955"],
+            ),
+            // A6: cue words of more languages.
+            ("Mob: 07700 900123", text, "phone", vec!["07700 900123"]),
+            ("Ph. (02) 9876 5432", text, "phone", vec!["(02) 9876 5432"]),
+            ("Cel: 55 1234 5678", text, "phone", vec!["55 1234 5678"]),
+            ("Tfno: 912 345 678", text, "phone", vec!["912 345 678"]),
+            ("tlf 98765432", text, "phone", vec!["98765432"]),
+            ("mobiel: 06 12345678", text, "phone", vec!["06 12345678"]),
+            ("GSM: 0470 12 34 56", text, "phone", vec!["0470 12 34 56"]),
+            ("no HP 081234567890", text, "phone", vec!["081234567890"]),
+            (
+                "contact number 0612345678",
+                text,
+                "phone",
+                vec!["0612345678"],
+            ),
+            (
+                r#"{"msisdn":"447700900123"}"#,
+                json,
+                "phone",
+                vec!["447700900123"],
+            ),
+            (
+                "S\u{110}T: 0912 345 678",
+                text,
+                "phone",
+                vec!["0912 345 678"],
+            ),
+            (
+                "\u{110}i\u{1ec7}n tho\u{1ea1}i: 0912345678",
+                text,
+                "phone",
+                vec!["0912345678"],
+            ),
+            (
+                "\u{3c4}\u{3b7}\u{3bb}. 210 123 4567",
+                text,
+                "phone",
+                vec!["210 123 4567"],
+            ),
+            (
+                "\u{62a}\u{644}\u{641}\u{646}: 09121234567",
+                text,
+                "phone",
+                vec!["09121234567"],
+            ),
+            (
+                "\u{9ab}\u{9cb}\u{9a8} 01712345678",
+                text,
+                "phone",
+                vec!["01712345678"],
+            ),
+            (
+                "\u{9023}\u{7d61}\u{5148} 09012345678",
+                text,
+                "phone",
+                vec!["09012345678"],
+            ),
+            (
+                "\u{8054}\u{7cfb}\u{65b9}\u{5f0f} 13812345678",
+                text,
+                "phone",
+                vec!["13812345678"],
+            ),
+            (
+                "\u{c5f0}\u{b77d}\u{cc98} 01012345678",
+                text,
+                "phone",
+                vec!["01012345678"],
+            ),
+            ("Tlf: 22 12 34 56", text, "phone", vec!["22 12 34 56"]),
+            // A7: the international call prefix, Australia, IBAN and routing prints.
+            (
+                "0044 20 7946 0958",
+                text,
+                "phone",
+                vec!["0044 20 7946 0958"],
+            ),
+            (
+                "011 44 20 7946 0958",
+                text,
+                "phone",
+                vec!["011 44 20 7946 0958"],
+            ),
+            ("(02) 9876 5432", text, "phone", vec!["(02) 9876 5432"]),
+            (
+                "iban:de89-3704-0044-0532-0130-00",
+                text,
+                "iban",
+                vec!["de89-3704-0044-0532-0130-00"],
+            ),
+            (
+                "de89 3704 0044 0532 0130 00",
+                text,
+                "iban",
+                vec!["de89 3704 0044 0532 0130 00"],
+            ),
+            (
+                "DE89\u{2013}3704\u{2013}0044\u{2013}0532\u{2013}0130\u{2013}00",
+                text,
+                "iban",
+                vec!["DE89\u{2013}3704\u{2013}0044\u{2013}0532\u{2013}0130\u{2013}00"],
+            ),
+            (
+                "DE89.3704.0044.0532.0130.00",
+                text,
+                "iban",
+                vec!["DE89.3704.0044.0532.0130.00"],
+            ),
+            (
+                "routing number 0711 0130 7",
+                text,
+                "us_bank_routing",
+                vec!["0711 0130 7"],
+            ),
+        ] {
+            let want: Vec<(String, String)> = want
+                .iter()
+                .map(|v| (kind.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(found(input, format), want, "{input}");
+        }
+        for input in [
+            // B1: cue words inside other words, and ordinary words.
+            "Can you tell me the status of order 123456789?",
+            "Tell me about invoice 20261130",
+            "tell the user that ticket 4815162342 is closed",
+            r#"{"telemetry": {"ts": 1717000000000}}"#,
+            "telemetry batch 12345678 sent",
+            "television channel 1234567",
+            "telnet session 31337001 closed",
+            "Telegram message_id 987654321",
+            "cellular data used: 12345678 bytes",
+            r#"{"cells": [12345678, 23456789]}"#,
+            "cell A1 = 12345678",
+            "portable build 20261130",
+            "a portable binary of 1234567 bytes",
+            "mobility score 12345678",
+            "mobile app build 20261130",
+            "handy script took 12345678 ns",
+            "smsc queue 1234567",
+            "faxed invoice 12345678",
+            "phonetic index 12345678",
+            "call stack depth 1234567",
+            "RPC call took 1234567 ns",
+            "tool call 1717000000 completed",
+            r#"{"call": 12345678}"#,
+            r#"{"call_id": "0612345678"}"#,
+            "t\u{e9}l\u{e9}chargement de 12345678 octets",
+            "t\u{e9}l\u{e9}vision 1234567",
+            "\u{e42}\u{e17}\u{e23}\u{e17}\u{e31}\u{e28}\u{e19}\u{e4c} 12345678",
+            "abandoned cart 021000021",
+            "abacus 071101307",
+            "cardinality 123456789012347",
+            r#"{"cardinality": 135410014004955}"#,
+            "cardboard box 135410014004955",
+            // B2: a `+` that is a sign.
+            "score +4912345",
+            "balance +4912345 points",
+            "@@ -1,3 +1,3 @@\n-2718281828\n+3141592653\n",
+            r#"{"patch":"@@ -1 +1 @@\n-12345678901\n+12345678902\n"}"#,
+            "expires in +864000000 ms",
+            "+31536000000 ms per year",
+            "delta: +12345678901",
+            "x = y +4412345678",
+            "offset +3312345678 bytes",
+            "gained +2345678 followers",
+            "id +11234567890 (+1: area code 123 is not one)",
+            "+14151552671",
+            // B3: series of numbers.
+            "dims: 768 768 3072",
+            "hidden sizes 512 256 1024",
+            "resolution 640 480 1920",
+            "fps 144 1920 1080",
+            "sizes 160 2048 4096",
+            "items: 150 1000 2000",
+            "137 1000 2000",
+            "0.1 0.2 0.3 415.555.2671",
+            // B4: labelled ids with a leading 0.
+            "Order 0123-4567-8901 shipped",
+            "Invoice: 0123-4567-8901",
+            "Invoice no. 012-345-6789",
+            "account 0123-4567890",
+            "EIN 04-1234567",
+            "Tax ID: 06-1234567",
+            "case 02-1234567 filed",
+            "request_id=0102-3456-7890",
+            "part no. 0800-1234-5678",
+            "[2026-11-30 12:34:56,789] INFO 0123-456-7890",
+            "IBAN DE 89 3704 0044 0532 0130 00",
+        ] {
+            assert_eq!(found(input, text), vec![], "{input}");
+        }
+    }
+
     #[test]
     fn class_2_unicode_spaces_between_digits() {
         for space in ['\u{a0}', '\u{2009}', '\u{202f}', '\u{2007}', '\u{3000}'] {

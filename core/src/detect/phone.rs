@@ -15,19 +15,20 @@
 
 use super::catalogue::{BuiltIn, DigitWord, Stop};
 use super::text::{
-    at, before, digit, has_bytes_cue_around, has_cue_around, is_word, run_end, sep_at, sep_before,
-    Sep,
+    at, before, digit, has_bytes_cue_around, has_strict_word_cue_around, has_word_cue,
+    has_word_cue_around, has_word_cue_within, is_word, lead_bytes, run_end, sep_at, sep_before,
+    word_start_at, Sep, WordCues,
 };
 
 pub(super) struct Phone;
 
 impl BuiltIn for Phone {
     const NAME: &'static str = "phone";
-    const FINDS: &'static str = "E.164 (`+`, an ITU-T country code and a national number of a length that country uses, any single separators, one parenthesised group, a `(0)` trunk prefix); North American numbers written the usual ways (`(415) 555-2671`, `415-555-2671`, `415.555.2671`, `1-415-555-2671`) with a valid area code and exchange; national numbers in their country's distinctive print (`090-1234-5678`, `09-7625400`, `(11) 91234-5678`, `8 (495) 123-45-67`, `138 1234 5678`); any other 7 to 15 digits, grouped or not, only next to a cue (`phone`, `tel`, `mobile`, `cell`, `fax`, `call`, `Handy`, `celular`, `téléphone`, `portable`, `电话`, `手机`, `電話`, `携帯`, `телефон`, `전화`, `טלפון`, `फ़ोन`, ...). Dates and times are not phone numbers.";
+    const FINDS: &'static str = "E.164 (`+`, or `00`/`011` in a group of their own, or `(+44)`; an ITU-T country code and a national number of a length that country uses, any single separators, one parenthesised group, a `(0)` trunk prefix; +1 with a valid area code and exchange; not a `+` that is a sign: a diff line, after an operand, before a unit); North American numbers written the usual ways (`(415) 555-2671`, `415-555-2671`, `415.555.2671`, `1-415-555-2671`) with a valid area code and exchange; national numbers in their country's distinctive print (`090-1234-5678`, `09-7625400`, `(11) 91234-5678`, `8 (495) 123-45-67`, `8(495)123-45-67`, `138 1234 5678`, `(02) 9876 5432`), unless labelled as an order, invoice, account or similar id; any other 7 to 15 digits, grouped or not, only next to a cue word of its own (`phone`, `tel`, `mobile`, `mob`, `fax`, `Telefon`, `celular`, `téléphone`, `gsm`, `msisdn`, `电话`, `手机`, `電話`, `携帯`, `телефон`, `전화`, `טלפון`, `फ़ोन`, `τηλέφωνο`, `điện thoại`, ...; `call`, `cell`, `handy`, `portable`, `contact` only for a phone-shaped number). Dates and times, and series of round numbers (`768 768 3072`), are not phone numbers; neighbouring words and numbers across a space neither hide nor join it.";
     const DIGIT_WORD: bool = true;
     /// Seven digits or more, or digits in groups (`415-`, `415)`).
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
-        let shape = w.digits >= 7 || w.sep_next || w.after_digits() == Some(b')');
+        let shape = w.digits >= 7 || w.sep_next || matches!(w.after_digits(), Some(b')' | b'('));
         shape.then(|| match_at(w.t, w.start)).flatten()
     }
     const STOPS: &'static [u8] = b"+(";
@@ -42,38 +43,107 @@ impl BuiltIn for Phone {
     }
 }
 
-/// Cue words that start with an ASCII letter, compared at the start of a word without regard
-/// to case (`tel` is also `Telefon`, `telefone`, `teléfono`, `telepon`; `mobil` is also
-/// `mobile`, `Mobilnummer`).
-const CUES: &[&str] = &[
+/// Cue words that start with an ASCII letter, compared as words of their own without regard to
+/// case (see [`has_word_cue`]: `tel` is `Tel.`, `TEL:` and `telNo`, never `tell`, `telemetry`
+/// or `hotel`; `*` lets a word go on: `telefo*` is `Telefon`, `telefone`, `telefono`,
+/// `telefoon`, `Telefonnummer`).
+const CUES: WordCues = WordCues::new(&[
     "phone",
+    "phones",
+    "phonenumber",
+    "phoneno",
+    "telephone",
     "tel",
+    "telefo*",
+    "tel\u{e9}fono",
+    "telepon",
+    "telp",
+    "tlp",
+    "tlf",
+    "tfno",
+    "mobile",
     "mobil",
-    "cell",
+    "mobiel",
+    "mobilnummer",
+    "mobiltelefon",
+    "mob",
+    "cellphone",
     "celular",
+    "cel",
     "fax",
     "sms",
     "whatsapp",
-    "call ",
-    "call:",
-    "call\"",
-    "handy",
     "rufnummer",
-    "portable",
+    "handynummer",
     "t\u{e9}l",
+    "t\u{e9}l\u{e9}phone",
     "m\u{f3}vil",
+    "movil",
     "ponsel",
-];
+    "gsm",
+    "msisdn",
+    "contact number",
+    "contact no",
+]);
 
-/// Cue words in other scripts, looked for as bytes: Japanese (電話, 携帯), Chinese (电话, 手机,
-/// 手機), Hindi (फ़ोन with the nukta composed or not, फोन, मोबाइल), Russian (телефон, тел., моб.),
-/// Korean (전화, 휴대폰, 핸드폰), Hebrew (טלפון, נייד), Arabic (هاتف, جوال), Thai (โทร).
+/// Cue words that are also ordinary words of technical text (a call stack, a table cell, a
+/// portable build, a handy script, a contact record): a phone number's cue only when followed
+/// by neither a letter nor `_`, and only for a number shaped like a phone number
+/// ([`phone_shaped`]).
+const WEAK_CUES: WordCues = WordCues::new(&[
+    "call",
+    "cell",
+    "handy",
+    "portable",
+    "contact",
+    "ph",
+    "hp",
+    "num\u{e9}ro",
+]);
+
+/// Labels of numbers that are not phone numbers: a dashed id with a leading 0 (`Invoice:
+/// 0123-4567-8901`, `EIN 04-1234567`) has the shape of a national print, unless a phone cue is
+/// there too.
+const NOT_PHONE_CUES: WordCues = WordCues::new(&[
+    "order",
+    "orders",
+    "invoice",
+    "inv",
+    "account",
+    "acct",
+    "ein",
+    "tax",
+    "case",
+    "request",
+    "req",
+    "part",
+    "sku",
+    "ticket",
+    "ref",
+    "reference",
+    "tracking",
+    "serial",
+    "isbn",
+]);
+
+/// How close before a number a [`NOT_PHONE_CUES`] label must be: a label and its punctuation
+/// (`Invoice no. `, `request_id=`), not a word earlier in the sentence (`in case you need me:`).
+const NOT_PHONE_WINDOW: usize = 16;
+
+/// Cue words in other scripts, looked for as bytes: Japanese (電話, 携帯, 連絡先), Chinese (电话,
+/// 手机, 手機, 联系方式, 聯絡), Hindi (फ़ोन with the nukta composed or not, फोन, मोबाइल), Russian
+/// (телефон, тел., моб.), Korean (전화, 휴대폰, 핸드폰, 연락처), Hebrew (טלפון, נייד), Arabic
+/// (هاتف, جوال), Persian (تلفن, موبایل), Bengali (ফোন, মোবাইল), Greek (τηλ., τηλέφωνο, κινητό),
+/// Vietnamese (điện thoại, ĐT as in SĐT), Thai (โทร).
 const SCRIPT_CUES: &[&str] = &[
     "\u{96fb}\u{8a71}",
     "\u{643a}\u{5e2f}",
+    "\u{9023}\u{7d61}\u{5148}",
     "\u{7535}\u{8bdd}",
     "\u{624b}\u{673a}",
     "\u{624b}\u{6a5f}",
+    "\u{8054}\u{7cfb}\u{65b9}\u{5f0f}",
+    "\u{806f}\u{7d61}",
     "\u{92b}\u{93c}\u{94b}\u{928}",
     "\u{95e}\u{94b}\u{928}",
     "\u{92b}\u{94b}\u{928}",
@@ -84,15 +154,72 @@ const SCRIPT_CUES: &[&str] = &[
     "\u{c804}\u{d654}",
     "\u{d734}\u{b300}\u{d3f0}",
     "\u{d578}\u{b4dc}\u{d3f0}",
+    "\u{c5f0}\u{b77d}\u{cc98}",
     "\u{5d8}\u{5dc}\u{5e4}\u{5d5}\u{5df}",
     "\u{5e0}\u{5d9}\u{5d9}\u{5d3}",
     "\u{647}\u{627}\u{62a}\u{641}",
     "\u{62c}\u{648}\u{627}\u{644}",
+    "\u{62a}\u{644}\u{641}\u{646}",
+    "\u{645}\u{648}\u{628}\u{627}\u{6cc}\u{644}",
+    "\u{9ab}\u{9cb}\u{9a8}",
+    "\u{9ae}\u{9cb}\u{9ac}\u{9be}\u{987}\u{9b2}",
+    "\u{3c4}\u{3b7}\u{3bb}.",
+    "\u{3a4}\u{3b7}\u{3bb}.",
+    "\u{3c4}\u{3b7}\u{3bb}\u{3ad}\u{3c6}\u{3c9}\u{3bd}\u{3bf}",
+    "\u{3a4}\u{3b7}\u{3bb}\u{3ad}\u{3c6}\u{3c9}\u{3bd}\u{3bf}",
+    "\u{3ba}\u{3b9}\u{3bd}\u{3b7}\u{3c4}\u{3cc}",
+    "\u{110}i\u{1ec7}n tho\u{1ea1}i",
+    "\u{111}i\u{1ec7}n tho\u{1ea1}i",
+    "\u{110}T",
+    "\u{111}t",
     "\u{e42}\u{e17}\u{e23}",
 ];
 
-fn cued(t: &[u8], start: usize, end: usize) -> bool {
-    has_cue_around(t, start, end, CUES) || has_bytes_cue_around(t, start, end, SCRIPT_CUES)
+/// Longer words that start with a script cue and mean something else: Thai โทรทัศน์
+/// (television) starts with โทร (to call).
+const NOT_SCRIPT_CUES: &[&str] = &["\u{e42}\u{e17}\u{e23}\u{e17}\u{e31}\u{e28}\u{e19}\u{e4c}"];
+
+const SCRIPT_LEADS: u64 = lead_bytes(SCRIPT_CUES);
+
+/// How strongly the words around a number say it is a phone number.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cue {
+    None,
+    /// A word such as `call` or `cell`: only a number shaped like a phone number.
+    Weak,
+    Strong,
+}
+
+fn cue(t: &[u8], start: usize, end: usize) -> Cue {
+    if has_word_cue_around(t, start, end, &CUES)
+        || has_bytes_cue_around(t, start, end, SCRIPT_CUES, SCRIPT_LEADS, NOT_SCRIPT_CUES)
+    {
+        Cue::Strong
+    } else if has_strict_word_cue_around(t, start, end, &WEAK_CUES) {
+        Cue::Weak
+    } else {
+        Cue::None
+    }
+}
+
+/// A number a weak cue may make a phone number: grouped, or with a national trunk `0` (9 to 13
+/// digits), or a valid North American number, or a Chinese mobile number (`1[3-9]` and 11
+/// digits). `call stack depth 1234567`, `cell A1 = 12345678` are none of them.
+fn phone_shaped(g: &Groups) -> bool {
+    let digits = g.digits.get(..g.n).unwrap_or_default();
+    g.count >= 2
+        || g.digit(0) == 0 && (9..=13).contains(&g.n)
+        || nanp(digits)
+        || g.n == 11 && g.digit(0) == 1 && g.digit(1) >= 3
+}
+
+/// Whether the number found at `start..end` with groups `g` is cued enough.
+fn cued(t: &[u8], start: usize, end: usize, g: &Groups) -> bool {
+    match cue(t, start, end) {
+        Cue::Strong => true,
+        Cue::Weak => phone_shaped(g),
+        Cue::None => false,
+    }
 }
 
 /// ITU-T E.164 country codes (ITU-T Recommendation E.164 assigned country codes, the annex to
@@ -338,10 +465,13 @@ const MAX_DIGITS: usize = 16;
 const MAX_GROUPS: usize = 8;
 
 /// Digit groups read from a start: digit values, group lengths, the separators between them.
+#[derive(Clone, Copy)]
 struct Groups {
     digits: [u8; MAX_DIGITS],
     n: usize,
     lens: [u8; MAX_GROUPS],
+    /// Where each group ends (after its `)` if parenthesised).
+    ends: [usize; MAX_GROUPS],
     count: usize,
     end: usize,
     /// The separator after the first unparenthesised group.
@@ -370,16 +500,44 @@ impl Groups {
     fn seps(&self) -> &[u8] {
         self.seps.get(1..self.count).unwrap_or_default()
     }
+
+    /// Written as one run of digits, or as groups joined by single spaces only: the print of a
+    /// series of numbers too (`768 768 3072`), unlike dashes, dots or an area code in brackets.
+    fn spaced(&self) -> bool {
+        self.paren == 0 && self.seps().iter().all(|&s| s == b' ')
+    }
+
+    /// The first `k` groups only.
+    fn truncate(&mut self, k: usize) {
+        let n: usize = self.lens.iter().take(k).map(|&l| usize::from(l)).sum();
+        self.n = n;
+        self.count = k;
+        self.end = k
+            .checked_sub(1)
+            .and_then(|p| self.ends.get(p))
+            .copied()
+            .unwrap_or(self.end);
+        self.paren &= u8::try_from((1u16 << k) - 1).unwrap_or(u8::MAX);
+        if self.trunk_zero.is_some_and(|z| z >= n) {
+            self.trunk_zero = None;
+        }
+    }
 }
 
 /// Reads digit groups joined by single separators (space, dash, dot), by `) ` after a
-/// parenthesised group, or by `/` after a first group that starts with 0 (`030/1234567`).
-/// None if there are more than 16 digits or 8 groups.
-fn read_groups(t: &[u8], start: usize) -> Option<Groups> {
+/// parenthesised group, by `(` right after a first group of one or two digits (`+7(495)`,
+/// `8(495)`, `+44(0)20`), or once by `/` (`030/1234567`, `030 / 1234567`) after an area code
+/// (a first group that starts with 0, or the group after a country code when `plus`). A group
+/// that does not parse (`(home)`), a group after a space that runs into a letter, a slash or a
+/// colon (`24/7`, `9am`), or a space after groups joined by dashes or dots end the number
+/// before them: they are other words. None if the first group does not parse, or if there are
+/// more than 16 digits or 8 groups (a longer chain).
+fn read_groups(t: &[u8], start: usize, plus: bool) -> Option<Groups> {
     let mut g = Groups {
         digits: [0; MAX_DIGITS],
         n: 0,
         lens: [0; MAX_GROUPS],
+        ends: [0; MAX_GROUPS],
         count: 0,
         end: start,
         sep: None,
@@ -390,53 +548,96 @@ fn read_groups(t: &[u8], start: usize) -> Option<Groups> {
     };
     let mut i = start;
     let mut sep_byte = 0u8;
+    // The unparenthesised separator before this group, counted once the group parses.
+    let mut pending: Option<Sep> = None;
+    let mut slashed = false;
     loop {
+        let n0 = g.n;
         let opened = at(t, i) == Some(b'(');
-        if opened {
-            i += 1;
-        }
-        let group_start = i;
-        let first_digit = g.n;
-        while let Some(d) = digit(t, i) {
-            *g.digits.get_mut(g.n)? = d;
+        let group_start = i + usize::from(opened);
+        let mut j = group_start;
+        let mut overflow = false;
+        while let Some(d) = digit(t, j) {
+            let Some(slot) = g.digits.get_mut(g.n) else {
+                overflow = true;
+                break;
+            };
+            *slot = d;
             g.n += 1;
-            i += 1;
+            j += 1;
         }
-        if i == group_start {
-            return None;
+        let len = j - group_start;
+        let closed = !opened || at(t, j) == Some(b')');
+        if overflow {
+            j = run_end(t, j, |b| b.is_ascii_digit());
         }
-        *g.lens.get_mut(g.count)? = u8::try_from(i - group_start).ok()?;
-        *g.seps.get_mut(g.count)? = sep_byte;
-        if opened {
-            if at(t, i) != Some(b')') {
+        let glued = !opened
+            && sep_byte == b' '
+            && at(t, j).is_some_and(|b| b.is_ascii_alphabetic() || b == b'/' || b == b':');
+        if (overflow || g.count >= MAX_GROUPS) && !glued {
+            return None; // a chain longer than any phone number (`1-1-1-…`, `1 2 3 …`)
+        }
+        if len == 0 || !closed || glued {
+            if g.count == 0 {
                 return None;
             }
-            i += 1;
-            g.paren |= 1 << g.count;
-            if i - group_start == 2 && g.digit(first_digit) == 0 && g.count > 0 {
-                g.trunk_zero = Some(first_digit);
+            g.n = n0;
+            return Some(g);
+        }
+        *g.lens.get_mut(g.count)? = u8::try_from(len).ok()?;
+        *g.seps.get_mut(g.count)? = sep_byte;
+        if let Some(s) = pending {
+            match g.sep {
+                Some(x) if x != s => g.mixed = true,
+                _ => g.sep = Some(s),
             }
         }
+        i = j;
+        if opened {
+            i += 1;
+            g.paren |= 1 << g.count;
+            if len == 1 && g.digit(n0) == 0 && g.count > 0 {
+                g.trunk_zero = Some(n0);
+            }
+        }
+        *g.ends.get_mut(g.count)? = i;
         g.count += 1;
         g.end = i;
+        let next_byte = at(t, i);
+        let slash = match next_byte {
+            Some(b'/') => digit(t, i + 1).is_some().then_some(1),
+            Some(b' ') if at(t, i + 1) == Some(b'/') => {
+                (at(t, i + 2) == Some(b' ') && digit(t, i + 3).is_some()).then_some(3)
+            }
+            _ => None,
+        };
+        let slash_ok = || {
+            !slashed
+                && (g.count == 1 && g.digit(0) == 0
+                    || plus && (g.count == 2 || g.count == 3 && g.trunk_zero.is_some()))
+        };
+        if let Some(step) = slash.filter(|_| slash_ok()) {
+            g.mixed = true;
+            slashed = true;
+            sep_byte = b'/';
+            pending = None;
+            i += step;
+            continue;
+        }
         let (sep, len) = match sep_at(t, i) {
             Some(s) => s,
             None if opened && digit(t, i).is_some() => (Sep::Space, 0), // "(415)555-2671"
-            None if at(t, i) == Some(b'(') && before(t, i).is_some_and(|b| b == b' ') => {
-                (Sep::Space, 0)
-            }
-            None if at(t, i) == Some(b'/')
-                && g.count == 1
-                && g.digit(0) == 0
-                && digit(t, i + 1).is_some() =>
-            {
-                g.mixed = true;
-                sep_byte = b'/';
-                i += 1;
-                continue;
+            None if at(t, i) == Some(b'(') && g.count == 1 && !opened && len <= 2 => {
+                (Sep::Space, 0) // "+7(495)", "8(495)"
             }
             None => break,
         };
+        // `090-1234-5678 9am`: a space after dashed or dotted groups starts another word. (Not
+        // after a country code: `+92-534 3254073`; what follows an E.164 number is cut by
+        // its length, see `e164_fit`.)
+        if !plus && sep == Sep::Space && len > 0 && g.sep.is_some_and(|s| s != Sep::Space) {
+            break;
+        }
         let next = i + len;
         if digit(t, next).is_none() && at(t, next) != Some(b'(') {
             break;
@@ -447,12 +648,7 @@ fn read_groups(t: &[u8], start: usize) -> Option<Groups> {
             (_, Sep::Dash) => b'-',
             (_, Sep::Dot) => b'.',
         };
-        if !opened && len > 0 {
-            match g.sep {
-                Some(s) if s != sep => g.mixed = true,
-                _ => g.sep = Some(sep),
-            }
-        }
+        pending = (!opened && len > 0).then_some(sep);
         i = next;
     }
     Some(g)
@@ -460,11 +656,18 @@ fn read_groups(t: &[u8], start: usize) -> Option<Groups> {
 
 /// Not glued to more digits on the right, and not the tail of a longer chain on the left. The
 /// end of a time (`12:37:50 415-555-2671`, `+01:00 …`) is not a chain the number belongs to.
-fn standalone(t: &[u8], start: usize, end: usize) -> bool {
+/// Numbers next to it across a space count only for a number printed as a series would be
+/// (`spaced`, see [`Groups::spaced`]): `Apt 4 090-1234-5678`, `090-1234-5678 24/7` are
+/// numbers of their own, `1 2 3 415 555 2671` is a series.
+fn standalone(t: &[u8], start: usize, end: usize, g: &Groups) -> bool {
+    let spaced = g.spaced();
     let right = digit(t, end).is_some()
         || (at(t, end) == Some(b'.') && digit(t, end + 1).is_some())
-        || sep_at(t, end).is_some_and(|(_, len)| digit(t, end + len).is_some());
-    let left = sep_before(t, start).is_some_and(|(_, len)| {
+        || sep_at(t, end).is_some_and(|(s, len)| {
+            digit(t, end + len).is_some()
+                && (s != Sep::Space || spaced && pure_number(t, end + len))
+        });
+    let left = sep_before(t, start).is_some_and(|(s, len)| {
         let Some(last) = start
             .checked_sub(len + 1)
             .filter(|&p| digit(t, p).is_some())
@@ -475,21 +678,51 @@ fn standalone(t: &[u8], start: usize, end: usize) -> bool {
         while first > 0 && digit(t, first - 1).is_some() {
             first -= 1;
         }
+        if s == Sep::Space && !spaced {
+            // Across a space, only a chain of numbers (`12 37 50 415-555-2671`, `0.3
+            // 415.555.2671`), not one number (`Apt 4 090-1234-5678`).
+            return sep_before(t, first).is_some_and(|(_, n)| {
+                first.checked_sub(n + 1).and_then(|p| digit(t, p)).is_some()
+            });
+        }
         before(t, first) != Some(b':')
+            && !(s == Sep::Space && before(t, first).is_some_and(|b| b.is_ascii_alphabetic()))
     });
     !right && !left
 }
 
+/// The digits at `i` are a number of their own, not the start of a word such as `24/7`, `9am`.
+fn pure_number(t: &[u8], i: usize) -> bool {
+    let e = run_end(t, i, |b| b.is_ascii_digit());
+    !at(t, e).is_some_and(|b| b.is_ascii_alphabetic() || b == b'/' || b == b':')
+}
+
 /// A field or a phrase around the number, not a name, path or identifier it is part of
 /// (`file_01-2345678.log`, `/v2/09-7625400`, `#01-2345678`): what a number found without a
-/// cue must stand in.
+/// cue must stand in. A JSON escape (`\n090-…`) and markup (`**…**`, `` `…` ``, `|…|`, `<…>`)
+/// are boundaries.
 fn delimited(t: &[u8], start: usize, end: usize) -> bool {
-    let left = before(t, start).is_none_or(|b| {
-        matches!(
-            b,
-            b' ' | b'"' | b'\'' | b':' | b'=' | b'(' | b'[' | b'>' | b',' | b'\t' | b'\n'
-        ) || b >= 0x80
-    });
+    let left = word_start_at(t, start)
+        && before(t, start).is_none_or(|b| {
+            matches!(
+                b,
+                b' ' | b'"'
+                    | b'\''
+                    | b':'
+                    | b'='
+                    | b'('
+                    | b'['
+                    | b'>'
+                    | b'<'
+                    | b','
+                    | b'\t'
+                    | b'\n'
+                    | b'*'
+                    | b'|'
+                    | b'`'
+            ) || b >= 0x80
+                || is_word(b) // after an escape (`\n`), as `word_start_at` says
+        });
     let right = at(t, end).is_none_or(|b| match b {
         b'.' => !at(t, end + 1).is_some_and(is_word),
         b'_' | b'-' | b'/' | b'@' => false,
@@ -507,9 +740,16 @@ fn looks_like_date_or_time(g: &Groups) -> bool {
         .digits
         .get(..4)
         .is_some_and(|y| matches!(y, [1, 9, _, _] | [2, 0, _, _]));
+    let month_day = |k: usize| {
+        let m = g.digit(k) * 10 + g.digit(k + 1);
+        let d = g.digit(k + 2) * 10 + g.digit(k + 3);
+        (1..=12).contains(&m) && (1..=31).contains(&d)
+    };
     match lens {
         [4, 2, 2, ..] => year_first,
         [2, 2, 4, ..] => true,
+        // `build 20261130`: a compact date.
+        [8] => year_first && month_day(4),
         [2, 2, 2, 2, 2] if g.digit(0) == 0 && g.digit(1) != 0 => false,
         _ => lens.iter().all(|&l| l == 2),
     }
@@ -563,9 +803,17 @@ fn distinctive_national(g: &Groups) -> bool {
         return false; // only an area code is parenthesised
     }
     if !paren_first && trunk && all(b'-') {
+        // Four-digit area codes that start with 01 are Japan's (Hokkaido), printed 4-2-4:
+        // `0123-4567-8901`, `0123-4567890` are ids.
+        let japan_01 = |a: u8, b: u8| a == 4 && d1 == 1 && b != 2;
         return match *lens {
-            [a, b] => (2..=4).contains(&a) && (7..=8).contains(&b),
-            [a, b, 4] => (2..=5).contains(&a) && (1..=4).contains(&b) && (9..=12).contains(&g.n),
+            [a, b] => (2..=4).contains(&a) && (7..=8).contains(&b) && !japan_01(a, b),
+            [a, b, 4] => {
+                (2..=5).contains(&a)
+                    && (1..=4).contains(&b)
+                    && (9..=12).contains(&g.n)
+                    && !japan_01(a, b)
+            }
             _ => false,
         };
     }
@@ -577,7 +825,12 @@ fn distinctive_national(g: &Groups) -> bool {
     }
     let rest_seps_ok = seps.iter().skip(1).all(|&s| matches!(s, b'-' | b' '));
     match *lens {
-        [2, 4 | 5, 4] => d0 != 0 && d1 != 0 && rest_seps_ok,
+        // Brazil, Mexico; Australia (`(02) 9876 5432`, area codes 02, 03, 07, 08).
+        [2, 4 | 5, 4] => {
+            (d0 != 0 && d1 != 0
+                || d0 == 0 && matches!(d1, 2 | 3 | 7 | 8) && lens.get(1) == Some(&4))
+                && rest_seps_ok
+        }
         [a, ref rest @ ..] => {
             d0 == 0
                 && (3..=5).contains(&a)
@@ -590,13 +843,163 @@ fn distinctive_national(g: &Groups) -> bool {
     }
 }
 
-/// At a `+` (not preceded by a word character): an E.164 number, whose country code is one
-/// the ITU assigns and whose national number has a length that country uses.
+/// The end of the longest run of leading groups of `g` that is a number of a country whose
+/// national number lengths are `lengths`: the digits from `skip` on (after the country code and
+/// a written trunk `0`) are a length that country uses, with `cc_len + national` between 7 and
+/// 15 digits (E.164's 15), and a North American number has a valid area code and exchange.
+/// Groups dropped from the end must be joined by a space (`+44 20 7946 0958 24/7`).
+fn e164_fit(g: &Groups, skip: usize, cc_len: usize, lengths: u16, nanp_cc: bool) -> Option<Groups> {
+    (1..=g.count).rev().find_map(|k| {
+        if k < g.count && g.seps.get(k) != Some(&b' ') {
+            return None;
+        }
+        let mut h = *g;
+        h.truncate(k);
+        let national = h.n.checked_sub(skip)?;
+        let digits = h.digits.get(skip..h.n)?;
+        let fits = national < 16 && lengths & (1 << national) != 0;
+        (fits && (7..=15).contains(&(cc_len + national)) && (!nanp_cc || nanp(digits))).then_some(h)
+    })
+}
+
+/// Not glued to digits on the right, nor continued by a dash or a dot and digits: the right
+/// side of [`standalone`] for a number that starts with `+` (the `+` marks its start, and
+/// numbers next to it across a space are other words).
+fn ends_alone(t: &[u8], end: usize) -> bool {
+    !(digit(t, end).is_some()
+        || (at(t, end) == Some(b'.') && digit(t, end + 1).is_some())
+        || sep_at(t, end).is_some_and(|(s, len)| s != Sep::Space && digit(t, end + len).is_some()))
+}
+
+/// Words a signed quantity follows (`score +4912345`, `delta: +12345678901`).
+const SIGNED_BEFORE: WordCues = WordCues::new(&[
+    "score",
+    "balance",
+    "delta",
+    "offset",
+    "diff",
+    "change",
+    "changed",
+    "expires",
+    "gain",
+    "gained",
+    "increase",
+    "increased",
+    "decrease",
+    "total",
+    "sum",
+    "count",
+    "points",
+    "timeout",
+    "duration",
+    "ttl",
+    "size",
+    "heap",
+]);
+
+/// Units a signed quantity goes on with (`+864000000 ms`, `+2345678 followers`).
+const UNITS_AFTER: &[&str] = &[
+    "ms",
+    "us",
+    "ns",
+    "s",
+    "sec",
+    "secs",
+    "seconds",
+    "min",
+    "mins",
+    "minutes",
+    "h",
+    "hours",
+    "days",
+    "b",
+    "bytes",
+    "kb",
+    "mb",
+    "gb",
+    "kib",
+    "mib",
+    "gib",
+    "points",
+    "pts",
+    "followers",
+    "items",
+    "users",
+    "views",
+    "likes",
+    "times",
+    "x",
+    "per",
+];
+
+/// A `+` and one run of digits that is a sign, not a country code: the marker of a line a diff
+/// adds (the line before starts with `-`, `+` or `@@`), an operator after an operand (`y
+/// +4412345678`, `) +…`, `2 +…`), a signed quantity after a word that counts something or
+/// before a unit.
+fn plus_is_a_sign(t: &[u8], plus: usize, end: usize) -> bool {
+    // A diff line: the `+` starts a line (raw or JSON-escaped) after a line that starts with
+    // `-`, `+` or `@`.
+    let nl = if before(t, plus) == Some(b'\n') {
+        Some(plus - 1)
+    } else if before(t, plus) == Some(b'n')
+        && plus.checked_sub(2).and_then(|p| t.get(p)) == Some(&b'\\')
+    {
+        Some(plus - 2)
+    } else {
+        None
+    };
+    if let Some(nl) = nl {
+        let mut k = nl;
+        let lo = nl.saturating_sub(200);
+        while k > lo {
+            let b = at(t, k - 1).unwrap_or(0);
+            if b == b'\n' || b == b'"' || (b == b'n' && before(t, k - 1) == Some(b'\\')) {
+                break;
+            }
+            k -= 1;
+        }
+        if (k > lo || k == 0) && matches!(at(t, k), Some(b'-' | b'+' | b'@')) {
+            return true;
+        }
+    }
+    // An operand before: a digit, a closing bracket or a one-letter name, then spaces.
+    let spaces = plus - super::text::run_start(t, plus, 3, |b| b == b' ');
+    if spaces > 0 {
+        let p = plus - spaces;
+        let operand = match before(t, p) {
+            Some(b) if b.is_ascii_digit() || b == b')' || b == b']' => true,
+            Some(b) if b.is_ascii_alphabetic() => !p
+                .checked_sub(2)
+                .and_then(|q| t.get(q))
+                .is_some_and(|&c| c.is_ascii_alphanumeric()),
+            _ => false,
+        };
+        if operand {
+            return true;
+        }
+    }
+    let unit = at(t, end) == Some(b' ') && {
+        let w = end + 1;
+        let e = super::text::word_end(t, w);
+        e > w
+            && at(t, e).is_none_or(|b| b < 0x80)
+            && t.get(w..e).is_some_and(|word| {
+                UNITS_AFTER
+                    .iter()
+                    .any(|u| word.eq_ignore_ascii_case(u.as_bytes()))
+            })
+    } || at(t, end) == Some(b'%');
+    unit || has_word_cue(t, plus, &SIGNED_BEFORE)
+}
+
+/// At a `+` (at a word start; an escape such as `\n` is a boundary): an E.164 number, whose
+/// country code is one the ITU assigns and whose national number has a length that country
+/// uses; a North American number (+1) has a valid area code and exchange.
 pub(super) fn match_plus(t: &[u8], plus: usize) -> Option<usize> {
-    if before(t, plus).is_some_and(is_word) || digit(t, plus + 1).is_none_or(|d| d == 0) {
+    if !word_start_at(t, plus) || digit(t, plus + 1).is_none_or(|d| d == 0) {
         return None;
     }
-    let g = read_groups(t, plus + 1)?;
+    let g = read_groups(t, plus + 1, true)?;
     let (cc_len, lengths) = country_code(g.digits.get(..g.n)?)?;
     // `+44 (0)20 …`: the trunk prefix is not dialled from abroad.
     let trunk = match g.trunk_zero {
@@ -604,15 +1007,95 @@ pub(super) fn match_plus(t: &[u8], plus: usize) -> Option<usize> {
         Some(_) => return None,
         None => 0,
     };
-    let national = g.n.checked_sub(cc_len + trunk)?;
-    let fits = national < 16 && lengths & (1 << national) != 0;
+    let nanp_cc = cc_len == 1 && g.digit(0) == 1;
+    let h = e164_fit(&g, cc_len + trunk, cc_len, lengths, nanp_cc)?;
     // The `+` is cue enough: separators may differ (`+1 415-555-2671`).
-    (fits && (7..=15).contains(&(cc_len + national)) && standalone(t, plus, g.end)).then_some(g.end)
+    (ends_alone(t, h.end) && !(h.count == 1 && plus_is_a_sign(t, plus, h.end))).then_some(h.end)
+}
+
+/// At `(+`: a country code in brackets, then the national number (`(+44) 20 7946 0958`,
+/// `(+1) 415-555-2671`).
+fn match_paren_plus(t: &[u8], open: usize) -> Option<usize> {
+    let cc_start = open + 2;
+    let cc_end = run_end(t, cc_start, |b| b.is_ascii_digit());
+    let cc_digits: [u8; 3] = core::array::from_fn(|k| digit(t, cc_start + k).unwrap_or(0));
+    let cc_len = cc_end - cc_start;
+    if !(1..=3).contains(&cc_len) || cc_digits.first() == Some(&0) || at(t, cc_end) != Some(b')') {
+        return None;
+    }
+    let (len, lengths) = country_code(cc_digits.get(..cc_len)?)?;
+    if len != cc_len {
+        return None;
+    }
+    let mut i = cc_end + 1;
+    if let Some((Sep::Space | Sep::Dash, n)) = sep_at(t, i) {
+        i += n;
+    }
+    let g = read_groups(t, i, false)?;
+    if g.trunk_zero.is_some() || g.digit(0) == 0 {
+        return None;
+    }
+    let h = e164_fit(
+        &g,
+        0,
+        cc_len,
+        lengths,
+        cc_len == 1 && cc_digits.first() == Some(&1),
+    )?;
+    ends_alone(t, h.end).then_some(h.end)
+}
+
+/// `0044 20 7946 0958`, `011 44 20 7946 0958`: the international call prefix (00, or 011 in
+/// North America) in a group of its own or with the country code, then an E.164 number.
+fn international_prefix(t: &[u8], start: usize, g: &Groups) -> Option<usize> {
+    if g.count < 3 || g.digit(0) != 0 || g.digit(1) == 0 && g.digit(2) == 0 || g.paren != 0 {
+        return None;
+    }
+    let lens = g.lens();
+    let first = usize::from(*lens.first()?);
+    let skip = match (g.digit(1), first) {
+        (0, 3..=5) => 2,                // 0044
+        (1, 3) if g.digit(2) == 1 => 3, // 011 44
+        _ => return None,
+    };
+    let (cc_len, lengths) = country_code(g.digits.get(skip..g.n)?)?;
+    // The country code ends a group: `0044`, or `011` and `44`.
+    let cc_group_end = if skip == 3 {
+        3 + usize::from(*lens.get(1)?)
+    } else {
+        first
+    };
+    // No trunk `0` after a country code (`IBAN DE 89 3704 0044 0532 …` is no call).
+    if skip + cc_len != cc_group_end || g.digit(skip + cc_len) == 0 {
+        return None;
+    }
+    let nanp_cc = cc_len == 1 && g.digit(skip) == 1;
+    let h = e164_fit(g, skip + cc_len, cc_len, lengths, nanp_cc)?;
+    (h.count >= 2 && ends_alone(t, h.end) && delimited(t, start, h.end)).then_some(h.end)
+}
+
+/// A number of the national print shapes that is more likely a space-separated series of
+/// measurements (`768 768 3072`, `fps 144 1920 1080`, `items: 150 1000 2000`): two of its
+/// groups are multiples of 16 or of 100.
+fn round_series(g: &Groups) -> bool {
+    let mut k = 0;
+    let mut round = 0;
+    for &len in g.lens() {
+        let v = (k..k + usize::from(len)).fold(0u64, |a, i| {
+            a.wrapping_mul(10).wrapping_add(u64::from(g.digit(i)))
+        });
+        round += usize::from(v % 16 == 0 || v % 100 == 0);
+        k += usize::from(len);
+    }
+    round >= 2
 }
 
 /// At a `(` or a digit that starts a word: a North American number, a national number in its
 /// distinctive print, or a cued one.
 pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
+    if at(t, start) == Some(b'(') && at(t, start + 1) == Some(b'+') {
+        return match_paren_plus(t, start);
+    }
     // A short number with nothing that could continue it is not a phone number: most digit
     // words end here.
     let first = run_end(t, start, |b| b.is_ascii_digit()) - start;
@@ -620,22 +1103,40 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
         && first < 7
         && !matches!(
             at(t, start + first),
-            Some(b' ' | b'-' | b'.' | b')' | b'/' | 0xE2 | 0xEF)
+            Some(b' ' | b'-' | b'.' | b')' | b'/' | b'(' | 0xE2 | 0xEF)
         )
     {
         return None;
     }
-    let g = read_groups(t, start)?;
-    if g.trunk_zero.is_some() || looks_like_date_or_time(&g) {
+    let g = read_groups(t, start, false)?;
+    if g.trunk_zero.is_some() {
         return None;
+    }
+    if looks_like_date_or_time(&g) {
+        // `Tlf: 22 12 34 56`: Danish and Norwegian numbers are four pairs; a phone cue decides.
+        let pairs = g.lens() == [2, 2, 2, 2] && g.sep == Some(Sep::Space) && !g.mixed;
+        return (pairs && standalone(t, start, g.end, &g) && cue(t, start, g.end) == Cue::Strong)
+            .then_some(g.end);
+    }
+    if let Some(end) = international_prefix(t, start, &g) {
+        return Some(end);
     }
     // Cheap structure first: most digit words are short numbers, and the cue look-up is the
     // expensive part.
-    if !(7..=15).contains(&g.n) || !standalone(t, start, g.end) {
+    if !(7..=15).contains(&g.n) || !standalone(t, start, g.end, &g) {
         return None;
     }
     if g.count < 2 {
-        return cued(t, start, g.end).then_some(g.end);
+        return cued(t, start, g.end, &g).then_some(g.end);
+    }
+    // `Phone 1 090-1234-5678`: a trunk `0` starts the number after a list number and a space.
+    if g.seps().first() == Some(&b' ')
+        && g.seps()
+            .get(1..)
+            .is_some_and(|r| !r.is_empty() && r.iter().all(|&s| s == b'-'))
+        && g.digit(usize::from(*g.lens().first()?)) == 0
+    {
+        return None;
     }
     let digits = g.digits.get(..g.n)?;
     let lens = g.lens();
@@ -649,10 +1150,17 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
             _ => false,
         };
     let paren_nanp = parenthesised && g.paren == 1 && nanp(digits) && matches!(lens, [3, 3, 4]);
-    if formatted_nanp || paren_nanp || distinctive_national(&g) && delimited(t, start, g.end) {
+    let shaped =
+        formatted_nanp || paren_nanp || distinctive_national(&g) && delimited(t, start, g.end);
+    // Series of measurements and labelled ids have these shapes too: a cue decides for them.
+    let series = g.spaced() && round_series(&g);
+    let labelled = !formatted_nanp
+        && !paren_nanp
+        && has_word_cue_within(t, start, NOT_PHONE_WINDOW, &NOT_PHONE_CUES);
+    if shaped && !series && !labelled {
         return Some(g.end);
     }
-    cued(t, start, g.end).then_some(g.end)
+    cued(t, start, g.end, &g).then_some(g.end)
 }
 
 #[cfg(test)]
@@ -845,6 +1353,168 @@ mod tests {
         ] {
             assert_eq!(phone(text), None, "{text}");
         }
+    }
+
+    /// Issue 11 attack: cue words are words of their own; ordinary words are cues only for a
+    /// phone-shaped number.
+    #[test]
+    fn cue_words() {
+        for (text, n) in [
+            ("Mob: 07700 900123", "07700 900123"),
+            ("Mob. 0412 345 678", "0412 345 678"),
+            ("Ph: 02 9876 5432", "02 9876 5432"),
+            ("cel. 3001234567", "3001234567"),
+            ("Tlf.: 32 12 34 56", "32 12 34 56"),
+            ("phone: 12 34 56 78", "12 34 56 78"),
+            ("gsm 0470123456", "0470123456"),
+            ("Telefonnummer 03012345678", "03012345678"),
+            ("Tel.-Nr. 030 1234567", "030 1234567"),
+            ("TEL: 0612345678", "0612345678"),
+            ("phoneNumber 0612345678", "0612345678"),
+            ("customerPhone 0612345678", "0612345678"),
+            ("num\u{e9}ro 0612345678", "0612345678"),
+            ("call me at 0612345678", "0612345678"),
+            ("cell: 4155552671", "4155552671"),
+            (
+                "\u{3c4}\u{3b7}\u{3bb}\u{3ad}\u{3c6}\u{3c9}\u{3bd}\u{3bf} 6912345678",
+                "6912345678",
+            ),
+            (
+                "\u{645}\u{648}\u{628}\u{627}\u{6cc}\u{644} 09121234567",
+                "09121234567",
+            ),
+            ("\u{e42}\u{e17}\u{e23} 0812345678", "0812345678"),
+        ] {
+            assert_eq!(phone(text), Some(n), "{text}");
+        }
+        for text in [
+            "tell me 123456789",
+            "telemetry 12345678",
+            "telescope 12000000",
+            "cellar 12345678",
+            "cell A1 = 12345678",
+            "call stack 1234567",
+            "call_id 0612345678",
+            "callStack 0612345678",
+            "portable build 20261130",
+            "handy 12345678",
+            "mobile build 20261130",
+            "h\u{f4}tel 0612345678",
+            "t\u{e9}l\u{e9}vision 1234567",
+            "\u{e42}\u{e17}\u{e23}\u{e17}\u{e31}\u{e28}\u{e19}\u{e4c} 12345678",
+            "phone: 20261130",
+        ] {
+            assert_eq!(phone(text), None, "{text}");
+        }
+    }
+
+    /// Issue 11 attack: what lies after or before a number across a space is another word.
+    #[test]
+    fn neighbours() {
+        for (text, n) in [
+            ("Phone: 0612345678 (home)", "0612345678"),
+            ("+44 20 7946 0958 (office)", "+44 20 7946 0958"),
+            ("+44 20 7946 0958 24/7", "+44 20 7946 0958"),
+            ("+1 415 555 2671 1234", "+1 415 555 2671"),
+            ("090-1234-5678 9am-5pm", "090-1234-5678"),
+            ("Call 0800 123 4567 24/7", "0800 123 4567"),
+            ("011 44 20 7946 0958 24/7", "011 44 20 7946 0958"),
+            ("+92-534 3254073", "+92-534 3254073"),
+            ("+43-(0)706 2489062", "+43-(0)706 2489062"),
+        ] {
+            assert_eq!(phone(text), Some(n), "{text}");
+        }
+        let at_415 = |text: &str| match_at(text.as_bytes(), text.find("415").unwrap());
+        assert_eq!(at_415("Apt 4 415-555-2671"), Some(18));
+        assert_eq!(at_415("1 2 3 415 555 2671"), None, "a series");
+        assert_eq!(at_415("12 37 50 415-555-2671"), None, "a chain");
+        assert_eq!(at_415("0.3 415.555.2671"), None, "a chain");
+        let t = "ext 12 +44 20 7946 0958";
+        assert_eq!(match_plus(t.as_bytes(), 7), Some(t.len()));
+    }
+
+    /// Issue 11 attack: bracket prints, a country code in brackets, the international prefix.
+    #[test]
+    fn bracket_and_prefix_prints() {
+        for n in [
+            "+7(495)123-45-67",
+            "8(495)123-45-67",
+            "+44(0)2079460958",
+            "+44(0)20 7946 0958",
+            "(+44) 20 7946 0958",
+            "(+49) 30 1234567",
+            "(+1) 415-555-2671",
+            "+49 30 / 1234567",
+            "+49 (0) 30 / 123 456 78",
+            "(02) 9876 5432",
+            "0044 20 7946 0958",
+            "0049 30 1234567",
+            "0086 138 1234 5678",
+            "011 44 20 7946 0958",
+        ] {
+            assert_eq!(phone(&format!("x {n} y")), Some(n), "{n}");
+        }
+        assert_eq!(phone("Tel: 030 / 1234567"), Some("030 / 1234567"));
+        for n in [
+            "(+1) 123-555-2671",   // area code
+            "(+28) 1234 5678",     // no such country code
+            "(+44) 020 7946 0958", // a trunk 0 after the code
+            "0044 0532 0130 00",
+            "0028 1234 5678",
+            "(01) 2345 6789",
+        ] {
+            assert_eq!(phone(&format!("x {n} y")), None, "{n}");
+        }
+    }
+
+    /// Issue 11 attack: a `+` that is a sign; +1 with the North American checks.
+    #[test]
+    fn signs_are_not_country_codes() {
+        for text in [
+            "score +4912345",
+            "balance +4912345 points",
+            "-2718281828\n+3141592653",
+            "@@ -1 +1 @@\n+12345678902",
+            r"\n-2718281828\n+3141592653",
+            "expires in +864000000 ms",
+            "+31536000000 ms per year",
+            "delta: +12345678901",
+            "x = y +4412345678",
+            "2 +4412345678",
+            "offset +3312345678 bytes",
+            "gained +2345678 followers",
+            "+4412345678%",
+            "+11234567890",
+            "+14151552671",
+        ] {
+            let plus = text.rfind('+').unwrap();
+            assert_eq!(match_plus(text.as_bytes(), plus), None, "{text}");
+        }
+        assert_eq!(phone("+14155552671"), Some("+14155552671"));
+        assert_eq!(phone("call +447700900123 now"), Some("+447700900123"));
+        assert_eq!(phone("line\n+447700900123"), Some("+447700900123"));
+    }
+
+    /// Issue 11 attack: series of measurements and labelled ids are not national prints.
+    #[test]
+    fn series_and_labelled_ids() {
+        for text in [
+            "dims: 768 768 3072",
+            "fps 144 1920 1080",
+            "items: 150 1000 2000",
+            "Order 0123-4567-8901",
+            "Invoice no. 012-345-6789",
+            "account 0123-4567890",
+            "EIN 04-1234567",
+            "request_id=0102-3456-7890",
+            "INFO 0123-456-7890",
+        ] {
+            assert_eq!(phone(text), None, "{text}");
+        }
+        // A phone cue outweighs a label; a label far before is not the number's.
+        assert_eq!(phone("order phone 0123-4567890"), Some("0123-4567890"));
+        assert_eq!(phone("in case you need me: 09-7625400"), Some("09-7625400"));
+        assert_eq!(phone("tel 768 768 3072"), Some("768 768 3072"));
     }
 
     #[test]

@@ -4,13 +4,13 @@
 //! identifier, then the check digit, as the ABA Key to Routing Numbers lays them out).
 
 use super::catalogue::{BuiltIn, DigitWord};
-use super::text::{digit, has_cue_around, sep_at, sep_before, Sep};
+use super::text::{digit, has_word_cue_around, sep_at, sep_before, Sep, WordCues};
 
 pub(super) struct UsBankRouting;
 
 impl BuiltIn for UsBankRouting {
     const NAME: &'static str = "us_bank_routing";
-    const FINDS: &'static str = "Nine digits after a cue (`routing`, `aba`, `rtn`), with a Federal Reserve prefix and the ABA 3-7-1 checksum; compact or dashed 4-4-1 (`0711-0130-7`).";
+    const FINDS: &'static str = "Nine digits after a cue word (`routing`, `aba`, `rtn`; whole words), with a Federal Reserve prefix and the ABA 3-7-1 checksum; compact or grouped 4-4-1 with dashes or spaces (`0711-0130-7`, `0711 0130 7`).";
     const DIGIT_WORD: bool = true;
     /// Nine digits, or four and a separator (`0711-`).
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
@@ -19,18 +19,24 @@ impl BuiltIn for UsBankRouting {
     }
 }
 
-const CUES: &[&str] = &["routing", "aba", "rtn", "transit number"];
+/// Words of their own (`abandoned`, `abacus` are not `aba`; `routingNumber`, `routing_number`,
+/// `ABA/Routing` are cues).
+const CUES: WordCues = WordCues::new(&["routing", "aba", "rtn", "transit number"]);
 
-/// The digits of `0711-0130-7` (dashes, unicode dashes too, the same throughout), and where
-/// it ends; not inside a longer dashed chain.
+/// The digits of `0711-0130-7` (dashes, unicode dashes too, or single spaces: `0711 0130 7`;
+/// the same throughout), and where it ends; not inside a longer chain.
 fn dashed(t: &[u8], start: usize, d: &mut [u32; 9]) -> Option<usize> {
     let mut i = start;
     let mut k = 0;
+    let mut first = None;
     for (group, len) in [4, 4, 1].into_iter().enumerate() {
         if group > 0 {
-            let (Sep::Dash, n) = sep_at(t, i)? else {
+            let (s @ (Sep::Dash | Sep::Space), n) = sep_at(t, i)? else {
                 return None;
             };
+            if *first.get_or_insert(s) != s {
+                return None;
+            }
             i += n;
         }
         for _ in 0..len {
@@ -61,7 +67,8 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
     let prefix = d[0] * 10 + d[1];
     let prefix_ok = matches!(prefix, 0..=12 | 21..=32 | 61..=72 | 80);
     let sum = 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8]);
-    (prefix_ok && sum.is_multiple_of(10) && has_cue_around(t, start, end, CUES)).then_some(end)
+    (prefix_ok && sum.is_multiple_of(10) && has_word_cue_around(t, start, end, &CUES))
+        .then_some(end)
 }
 
 #[cfg(test)]
@@ -92,6 +99,13 @@ mod tests {
         assert!(!routing("0711-0130-7"), "no cue");
         assert!(!routing("routing 0711-0130-8"), "checksum");
         assert!(!routing("routing 0711-0130 7"), "mixed");
+        assert!(routing("routing number 0711 0130 7"));
+        assert!(!routing("routing 0711 0130 7 2"), "longer chain");
+        // Cue words are words of their own.
+        assert!(routing(r#"{"routingNumber":"0711-0130-7"}"#));
+        assert!(routing("ABA/Routing: 0711-0130-7"));
+        assert!(!routing("abandoned cart 021000021"));
+        assert!(!routing("abacus 071101307"));
         assert!(!routing("routing 0711-0130-7-2"), "longer chain");
         assert!(!routing("routing 0711-01307"), "grouping");
         assert!(!routing("routing 07110-130-7"), "grouping");

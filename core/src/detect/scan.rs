@@ -366,8 +366,8 @@ fn short_chain(t: &[u8], mut j: usize, digits: usize) -> Option<usize> {
     let mut total = digits;
     let mut groups = 1;
     while total < 7 && groups < 4 {
-        if matches!(at(t, j), Some(b':' | b')')) {
-            return None; // IPv6 (`2001:db8::1`), `555) 123-4567`
+        if matches!(at(t, j), Some(b':' | b')')) || paren_group_at(t, j) {
+            return None; // IPv6 (`2001:db8::1`), `555) 123-4567`, `8(495)123-45-67`
         }
         if groups == 1 && digits == 6 && at(t, j) == Some(b'+') {
             return None; // a Finnish identity code of the 1800s (`131052+308T`)
@@ -379,7 +379,11 @@ fn short_chain(t: &[u8], mut j: usize, digits: usize) -> Option<usize> {
         let g = run_end(t, j + len, |b| b.is_ascii_digit()) - (j + len);
         if g == 0 {
             // `1 (415) 555-2671`, `4111  1111`; otherwise the separator is not part of the chain.
-            return (at(t, j + len) != Some(b'(') && !card_groups_at(t, j)).then_some(j);
+            // `030 / 1234567` too.
+            let slash = at(t, j + len) == Some(b'/')
+                && at(t, j + len + 1) == Some(b' ')
+                && is_digit(t, j + len + 2);
+            return (at(t, j + len) != Some(b'(') && !slash && !card_groups_at(t, j)).then_some(j);
         }
         if is_word_at(t, j + len + g) {
             return None; // `12 34abc`: a word the letter-led detectors look at
@@ -389,6 +393,14 @@ fn short_chain(t: &[u8], mut j: usize, digits: usize) -> Option<usize> {
         j += len + g;
     }
     None
+}
+
+/// `(495)` at `j`: an area code in brackets right after a digit group (`8(495)123-45-67`).
+fn paren_group_at(t: &[u8], j: usize) -> bool {
+    at(t, j) == Some(b'(') && {
+        let e = run_end(t, j + 1, |b| b.is_ascii_digit());
+        (1..=5).contains(&(e - j - 1)) && at(t, e) == Some(b')')
+    }
 }
 
 /// A word holding a digit (`t[start..end]`) that may belong to a base64 or hex token: long

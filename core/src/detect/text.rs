@@ -272,32 +272,243 @@ fn field_end(t: &[u8], end: usize) -> usize {
         .map_or((end + CUE_AFTER_WINDOW).min(t.len()), |p| end + p)
 }
 
+/// The UTF-8 lead bytes (`0xC0..=0xFF`, as bit `b - 0xC0`) that start the cue words of a list:
+/// a window position whose byte is not one of them starts no cue.
+#[allow(clippy::indexing_slicing)] // const evaluation: `k` and 0 are checked against the lengths
+pub(super) const fn lead_bytes(cues: &[&str]) -> u64 {
+    let mut mask = 0u64;
+    let mut k = 0;
+    while k < cues.len() {
+        let c = cues[k].as_bytes();
+        if !c.is_empty() && c[0] >= 0xC0 {
+            mask |= 1 << (c[0] - 0xC0);
+        }
+        k += 1;
+    }
+    mask
+}
+
 /// As [`has_cue_around`], for cue words in scripts without case or word spaces (`电话`,
 /// `телефон`, `טלפון`), compared as bytes anywhere in the window: before the value, or after
-/// it within its field. Cyrillic cues must start a word (`моб.` is not inside `автомоб.`).
-/// Most windows hold no byte outside ASCII: one look at them settles it.
-pub(super) fn has_bytes_cue_around(t: &[u8], start: usize, end: usize, cues: &[&str]) -> bool {
+/// it within its field. Cyrillic cues must start a word (`моб.` is not inside `автомоб.`); a
+/// cue that starts one of the longer words in `not` is not one (Thai `โทร`, to call, starts
+/// `โทรทัศน์`, television). Most windows hold no byte outside ASCII: one look at them settles
+/// it; in the others only the positions holding a lead byte of some cue (`leads`, from
+/// [`lead_bytes`]) are compared, so that a body of such words repeated costs a few compares per
+/// candidate.
+pub(super) fn has_bytes_cue_around(
+    t: &[u8],
+    start: usize,
+    end: usize,
+    cues: &[&str],
+    leads: u64,
+    not: &[&str],
+) -> bool {
     let from = start.saturating_sub(CUE_WINDOW);
     let stop = field_end(t, end);
     let in_window = |a: usize, b: usize| {
-        t.get(a..b).is_some_and(|w| {
-            !w.is_ascii()
-                && cues.iter().any(|cue| {
-                    let c = cue.as_bytes();
-                    w.len() >= c.len()
-                        && w.windows(c.len()).enumerate().any(|(k, x)| {
-                            x == c
-                                && (!matches!(c.first(), Some(0xD0 | 0xD1)) || {
-                                    let p = a + k;
-                                    !p.checked_sub(2)
-                                        .and_then(|q| t.get(q))
-                                        .is_some_and(|&b| matches!(b, 0xD0 | 0xD1))
-                                })
-                        })
+        let Some(w) = t.get(a..b) else {
+            return false;
+        };
+        if w.is_ascii() {
+            return false;
+        }
+        w.iter().enumerate().any(|(k, &lead)| {
+            lead >= 0xC0
+                && leads & (1 << (lead - 0xC0)) != 0
+                && w.get(k..).is_some_and(|rest| {
+                    cues.iter().any(|cue| {
+                        let c = cue.as_bytes();
+                        rest.starts_with(c)
+                            && (!matches!(lead, 0xD0 | 0xD1) || {
+                                let p = a + k;
+                                !p.checked_sub(2)
+                                    .and_then(|q| t.get(q))
+                                    .is_some_and(|&b| matches!(b, 0xD0 | 0xD1))
+                            })
+                            && !not.iter().any(|n| {
+                                n.as_bytes().starts_with(c)
+                                    && t.get(a + k..).is_some_and(|r| r.starts_with(n.as_bytes()))
+                            })
+                    })
                 })
         })
     };
     in_window(from, start) || (stop > end && in_window(end, stop))
+}
+
+/// A list of cue words (ASCII lower case first letter; see [`has_word_cue`]) with, for each
+/// first letter, the second letters its words go on with: most word starts of a window are
+/// passed over on two bytes, without a look at the words.
+pub(super) struct WordCues {
+    pub(super) words: &'static [&'static str],
+    /// Bit `k` of `pairs[f]`: a word starts with letter `f` and then letter `k`; bit 26: then a
+    /// byte that is no ASCII letter (`tél`, `air plus`).
+    pairs: [u32; 26],
+}
+
+impl WordCues {
+    #[allow(clippy::indexing_slicing)] // const evaluation: indices checked against the lengths
+    pub(super) const fn new(words: &'static [&'static str]) -> Self {
+        let mut pairs = [0u32; 26];
+        let mut k = 0;
+        while k < words.len() {
+            let c = words[k].as_bytes();
+            assert!(
+                !c.is_empty() && c[0].is_ascii_lowercase(),
+                "a cue starts with a-z"
+            );
+            let f = (c[0] - b'a') as usize;
+            pairs[f] |= if c.len() > 1 && c[1].is_ascii_lowercase() {
+                1 << (c[1] - b'a')
+            } else {
+                1 << 26
+            };
+            k += 1;
+        }
+        Self { words, pairs }
+    }
+
+    /// Whether a cue may start with `lower` (a lower-case ASCII letter) then `next`.
+    fn may_start(&self, lower: u8, next: Option<u8>) -> bool {
+        let bit = match next {
+            Some(n) if n.is_ascii_alphabetic() => 1 << (n.to_ascii_lowercase() - b'a'),
+            _ => 1 << 26,
+        };
+        self.pairs
+            .get(usize::from(lower.wrapping_sub(b'a')))
+            .is_some_and(|p| p & bit != 0)
+    }
+}
+
+/// A cue word of its own (ASCII, lower case; see [`has_word_cue`]) in the `CUE_WINDOW` bytes
+/// before `start`, or shortly after the value within its field (as [`has_cue_around`]).
+pub(super) fn has_word_cue_around(t: &[u8], start: usize, end: usize, cues: &WordCues) -> bool {
+    if has_word_cue(t, start, cues) {
+        return true;
+    }
+    let stop = field_end(t, end);
+    stop > end && word_cue_in(t, end, stop, cues, false)
+}
+
+/// A cue word in the `CUE_WINDOW` bytes before `start`, as a word of its own: it starts a word
+/// (after a non-letter, a JSON escape such as `\n`, or a lower-case letter when it starts with
+/// an upper-case one: `customerPhone`) and ends one (before a non-letter, `_` included, or an
+/// upper-case letter after a lower-case one: `phoneNumber`). So `tel` is `Tel.`, `tel:`,
+/// `TEL090-…`, but not `tell`, `telemetry` or `hotel`; `card` is `card_number`, `cardNumber`,
+/// but not `cardinality`. A cue ending in `*` may go on with any letters (`telefon*` is
+/// `Telefonnummer`, `telefone`). Letters of Latin, Greek and Cyrillic words outside ASCII
+/// count as letters (`téléchargement` does not hold the cue `tél`).
+pub(super) fn has_word_cue(t: &[u8], start: usize, cues: &WordCues) -> bool {
+    word_cue_in(t, start.saturating_sub(CUE_WINDOW), start, cues, false)
+}
+
+/// As [`has_word_cue`], within the `window` bytes before `start`.
+pub(super) fn has_word_cue_within(t: &[u8], start: usize, window: usize, cues: &WordCues) -> bool {
+    word_cue_in(t, start.saturating_sub(window), start, cues, false)
+}
+
+/// As [`has_word_cue`], for cue words that are also ordinary words in technical text (`call`,
+/// `cell`, `handy`): they must be followed by neither `_` nor a letter (`call_id`, `callStack`
+/// are not cues).
+pub(super) fn has_strict_word_cue_around(
+    t: &[u8],
+    start: usize,
+    end: usize,
+    cues: &WordCues,
+) -> bool {
+    if word_cue_in(t, start.saturating_sub(CUE_WINDOW), start, cues, true) {
+        return true;
+    }
+    let stop = field_end(t, end);
+    stop > end && word_cue_in(t, end, stop, cues, true)
+}
+
+/// A UTF-8 lead byte of a two-byte letter of the Latin, Greek or Cyrillic scripts.
+fn letter_lead(b: u8) -> bool {
+    (0xC3..=0xD4).contains(&b)
+}
+
+/// A word may start at `k` (an ASCII letter).
+fn cue_word_start(t: &[u8], k: usize) -> bool {
+    let Some(p) = before(t, k) else {
+        return true;
+    };
+    let b = at(t, k).unwrap_or(0);
+    if p.is_ascii_alphabetic() {
+        let escape = matches!(p, b'n' | b't' | b'r')
+            && k.checked_sub(2).and_then(|q| t.get(q)) == Some(&b'\\');
+        return escape || (p.is_ascii_lowercase() && b.is_ascii_uppercase());
+    }
+    // The second byte of a letter such as `é` (`hôtel`): inside a word.
+    !((0x80..=0xBF).contains(&p)
+        && k.checked_sub(2)
+            .and_then(|q| t.get(q))
+            .is_some_and(|&l| letter_lead(l)))
+}
+
+/// A word may end at `e` (after the cue's last byte).
+fn cue_word_end(t: &[u8], e: usize, strict: bool) -> bool {
+    match at(t, e) {
+        None => true,
+        Some(n) if n.is_ascii_alphabetic() => {
+            !strict
+                && n.is_ascii_uppercase()
+                && before(t, e).is_some_and(|p| p.is_ascii_lowercase())
+        }
+        Some(b'_') => !strict,
+        Some(n) => !letter_lead(n),
+    }
+}
+
+fn word_cue_in(t: &[u8], from: usize, to: usize, cues: &WordCues, strict: bool) -> bool {
+    let Some(w) = t.get(from..to) else {
+        return false;
+    };
+    // Only where a word starts (most letters of a window do not start one), then only the cues
+    // that start with its letter.
+    let mut prev = before(t, from);
+    for (off, &b) in w.iter().enumerate() {
+        let p = prev;
+        prev = Some(b);
+        if !b.is_ascii_alphabetic()
+            || p.is_some_and(|p| {
+                p.is_ascii_alphabetic()
+                    && !(p.is_ascii_lowercase() && b.is_ascii_uppercase())
+                    && !matches!(p, b'n' | b't' | b'r')
+            })
+        {
+            continue;
+        }
+        let k = from + off;
+        let lower = b.to_ascii_lowercase();
+        if !cues.may_start(lower, at(t, k + 1)) {
+            continue;
+        }
+        let mut started = None;
+        for cue in cues.words {
+            let c = cue.as_bytes();
+            if c.first() != Some(&lower) {
+                continue;
+            }
+            let (c, open) = match c.split_last() {
+                Some((b'*', head)) => (head, true),
+                _ => (c, false),
+            };
+            let e = k + c.len();
+            if e > to || !t.get(k..e).is_some_and(|x| x.eq_ignore_ascii_case(c)) {
+                continue;
+            }
+            // Whether a word starts here, looked at once, only when a cue's letters are here.
+            if !*started.get_or_insert_with(|| cue_word_start(t, k)) {
+                break;
+            }
+            if open || cue_word_end(t, e, strict) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 fn has_cue_in(t: &[u8], from: usize, to: usize, cues: &[&str]) -> bool {
@@ -373,5 +584,71 @@ mod tests {
             &["ssn"]
         ));
         assert!(!has_cue_around(b"x ssn 203568290", 6, 15, &["phone"]));
+    }
+
+    #[test]
+    fn word_cues() {
+        let cue = |t: &str| {
+            has_word_cue(
+                t.as_bytes(),
+                t.len(),
+                &WordCues::new(&["tel", "card", "telefo*", "t\u{e9}l"]),
+            )
+        };
+        for t in [
+            "Tel. ",
+            "tel:",
+            "TEL",
+            "telNo ",
+            "customerTel ",
+            "card_number ",
+            "cardNumber ",
+            "Telefonnummer ",
+            "t\u{e9}l ",
+            "x\\ntel ",
+        ] {
+            assert!(cue(t), "{t}");
+        }
+        for t in [
+            "tell ",
+            "telemetry ",
+            "TELEMETRY ",
+            "hotel ",
+            "h\u{f4}tel ",
+            "cardinality ",
+            "t\u{e9}l\u{e9}vision ",
+            "xtel ",
+        ] {
+            assert!(!cue(t), "{t}");
+        }
+        let strict = |t: &str| {
+            has_strict_word_cue_around(t.as_bytes(), t.len(), t.len(), &WordCues::new(&["call"]))
+        };
+        assert!(strict("call me "));
+        assert!(strict("Call: "));
+        assert!(!strict("call_id "));
+        assert!(!strict("callStack "));
+        // After the value, within its field.
+        let tel = WordCues::new(&["tel"]);
+        assert!(has_word_cue_around(b"0612345678 tel", 0, 10, &tel));
+        assert!(!has_word_cue_around(b"0612345678 tell", 0, 10, &tel));
+    }
+
+    #[test]
+    fn bytes_cues() {
+        const CUES: &[&str] = &["\u{7535}\u{8bdd}", "\u{e42}\u{e17}\u{e23}"];
+        const NOT: &[&str] = &["\u{e42}\u{e17}\u{e23}\u{e17}\u{e31}\u{e28}\u{e19}\u{e4c}"];
+        let leads = lead_bytes(CUES);
+        let cue = |t: &str| {
+            let start = t.find('1').unwrap_or(t.len());
+            has_bytes_cue_around(t.as_bytes(), start, t.len(), CUES, leads, NOT)
+        };
+        assert!(cue("\u{7535}\u{8bdd}12345678"));
+        assert!(cue("\u{e42}\u{e17}\u{e23} 12345678"));
+        assert!(!cue(
+            "\u{e42}\u{e17}\u{e23}\u{e17}\u{e31}\u{e28}\u{e19}\u{e4c} 12345678"
+        ));
+        assert!(!cue("\u{624b}\u{673a}12345678"));
+        assert!(!cue("ascii 12345678"));
     }
 }
