@@ -47,7 +47,7 @@ pub(super) struct OpenAiApiKey;
 
 impl BuiltIn for OpenAiApiKey {
     const NAME: &'static str = "openai_api_key";
-    const FINDS: &'static str = "`sk-proj-`, `sk-svcacct-`, `sk-service-`, `sk-admin-`, `sk-None-` and 40 to 300 base64url characters, or `sk-` and 40 to 300 letters and digits, holding OpenAI's `T3BlbkFJ` marker, not a placeholder.";
+    const FINDS: &'static str = "`sk-proj-`, `sk-svcacct-`, `sk-service-`, `sk-admin-`, `sk-None-` and 40 to 300 base64url characters, or `sk-` and 40 to 300 letters and digits; either way holding OpenAI's `T3BlbkFJ` marker (every form needs it), not a placeholder.";
     const STOPS: &'static [u8] = b"-";
     /// The dash of `sk-` (after Anthropic's and OpenRouter's `sk-ant-`, `sk-or-`).
     #[inline]
@@ -94,7 +94,7 @@ pub(super) struct AnthropicApiKey;
 
 impl BuiltIn for AnthropicApiKey {
     const NAME: &'static str = "anthropic_api_key";
-    const FINDS: &'static str = "`sk-ant-api03-`, `sk-ant-admin01-` (and the `oat01`, `ort01` OAuth forms) and 93 base64url characters ending in `AA`, not a placeholder.";
+    const FINDS: &'static str = "`sk-ant-api03-`, `sk-ant-admin01-` (and the `oat01`, `ort01` OAuth forms) then 93 base64url characters and `AA` (95 in all), not a placeholder.";
     const STOPS: &'static [u8] = b"-";
     /// The first dash of `sk-ant-`.
     #[inline]
