@@ -2067,6 +2067,25 @@ mod issue_10 {
         }
     }
 
+    /// Class 6: `ring` is a weak phone cue (a phone-shaped number only), `call me on` a phrase.
+    #[test]
+    fn ring_me_on() {
+        for text in ["Ring me on 020 7946 0958", "call me on 020 7946 0958"] {
+            assert_eq!(
+                scan_body(text),
+                pairs(&[("phone", "020 7946 0958")]),
+                "{text}"
+            );
+        }
+        for text in [
+            "ring buffer of 4096 entries",
+            "ring_size 12345678",
+            "ringtone 12345678",
+        ] {
+            assert_eq!(scan_body(text), vec![], "{text}");
+        }
+    }
+
     /// Class 4: a CSV header naming the NHS number inside an identifier (`uk_nhs`, `nhs_no`)
     /// cues its column, also for a value alone on its row.
     #[test]

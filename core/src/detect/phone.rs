@@ -93,6 +93,7 @@ const CUES: WordCues = WordCues::new(&[
 /// ([`phone_shaped`]).
 const WEAK_CUES: WordCues = WordCues::new(&[
     "call",
+    "ring",
     "cell",
     "handy",
     "portable",
