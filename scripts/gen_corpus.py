@@ -20,6 +20,7 @@ import corpus_numbers
 import corpus_idsl
 import corpus_secrets
 import corpus_idsd
+import corpus_review
 
 R = random.Random(20261122)
 PER_TYPE = 40
@@ -456,6 +457,8 @@ def main():
     rows += corpus_numbers.negatives(R, digits)
     rows += corpus_idsl.positives(R, place, digits)
     rows += corpus_idsl.negatives(R, digits)
+    rows += corpus_review.positives(R, place, digits)
+    rows += corpus_review.negatives(R, digits)
     R.shuffle(rows)
     path = os.path.join(os.path.dirname(__file__), "..", "core", "corpus", "detection.jsonl")
     os.makedirs(os.path.dirname(path), exist_ok=True)

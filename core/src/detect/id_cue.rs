@@ -300,12 +300,22 @@ fn capitals_or_label(t: &[u8], k: usize, len: usize, capitals_only: bool) -> boo
     }
 }
 
+/// The length of the line break that ends right before `k`: 1 for `\n`, 2 for the JSON escape
+/// `\\n` (a table or a label inside a JSON string, as an MCP tool result carries it), else 0.
+fn break_before(t: &[u8], k: usize) -> usize {
+    match before(t, k) {
+        Some(b'\n') => 1,
+        Some(b'n') if k.checked_sub(2).and_then(|p| t.get(p)) == Some(&b'\\') => 2,
+        _ => 0,
+    }
+}
+
 /// The start of the line holding `i`, looking back at most `max` bytes (`None` if farther).
 fn line_start(t: &[u8], i: usize, max: usize) -> Option<usize> {
     let floor = i.saturating_sub(max);
     let mut k = i;
     while k > floor {
-        if before(t, k) == Some(b'\n') {
+        if break_before(t, k) > 0 {
             return Some(k);
         }
         k -= 1;
@@ -328,7 +338,7 @@ fn label_above(t: &[u8], start: usize, cues: &[&str]) -> bool {
     {
         return false;
     }
-    let mut end = ls - 1;
+    let mut end = ls - break_before(t, ls);
     while end > 0 && matches!(before(t, end), Some(b' ' | b'\t' | b'\r')) {
         end -= 1;
     }
@@ -349,6 +359,65 @@ fn is_delimiter(b: u8) -> bool {
 /// The value is a cell of a table (CSV, TSV, Markdown) and a line above, within
 /// [`HEADER_BYTES`], holds a cue in the same column: `nhs_number,name\n4010232137,Jane`.
 fn column_header(t: &[u8], start: usize, end: usize, cues: &[&str]) -> bool {
+    let Some((delim, ls)) = table_cell_at(t, start, end) else {
+        return false;
+    };
+    let column = t
+        .get(ls..start)
+        .map_or(0, |w| w.iter().filter(|&&c| c == delim).count());
+    let floor = ls.saturating_sub(HEADER_BYTES);
+    let mut line_end = ls;
+    for _ in 0..8 {
+        if line_end == 0 || line_end <= floor {
+            return false;
+        }
+        let end_of = line_end - break_before(t, line_end).max(1);
+        let Some(from) = line_start(t, end_of, end_of - floor) else {
+            return false;
+        };
+        if let Some((a, b)) = cell(t, from, end_of, delim, column) {
+            if cue_in(t, a, a, b, b, cues) || whole_cell(t.get(a..b).unwrap_or_default(), cues) {
+                return true;
+            }
+        }
+        line_end = from;
+    }
+    false
+}
+
+/// The header of the value's column when the value `start..end` is a cell of a table (CSV,
+/// TSV, Markdown): the cell of that column in the nearest line above (within [`HEADER_BYTES`],
+/// at most 8 lines) that holds letters and no digit, passing over Markdown's `|---|` line and
+/// rows of data. `None` when the value is no cell or no such line is there. A value's own
+/// column says what it is (`| nhs number | phone |`: the header of the other column is not
+/// the value's cue). With the header cell, the start of the value's line.
+pub(super) fn header_cell(t: &[u8], start: usize, end: usize) -> Option<(usize, usize, usize)> {
+    let (delim, ls) = table_cell_at(t, start, end)?;
+    let column = t
+        .get(ls..start)
+        .map_or(0, |w| w.iter().filter(|&&c| c == delim).count());
+    let floor = ls.saturating_sub(HEADER_BYTES);
+    let mut line_end = ls;
+    for _ in 0..8 {
+        if line_end == 0 || line_end <= floor {
+            return None;
+        }
+        let end_of = line_end - break_before(t, line_end).max(1);
+        let from = line_start(t, end_of, end_of - floor)?;
+        if let Some((a, b)) = cell(t, from, end_of, delim, column) {
+            let c = t.get(a..b).unwrap_or_default();
+            if c.iter().any(u8::is_ascii_alphabetic) && !c.iter().any(u8::is_ascii_digit) {
+                return Some((a, b, ls));
+            }
+        }
+        line_end = from;
+    }
+    None
+}
+
+/// The value `start..end` fills a cell of a table row (padding spaces and quotes aside): its
+/// delimiter and the start of its line.
+fn table_cell_at(t: &[u8], start: usize, end: usize) -> Option<(u8, usize)> {
     let skip_back = |mut i: usize| {
         while matches!(before(t, i), Some(b' ' | b'"')) && i + 2 > start {
             i -= 1;
@@ -364,38 +433,31 @@ fn column_header(t: &[u8], start: usize, end: usize, cues: &[&str]) -> bool {
     let (b, a) = (skip_back(start), skip_on(end));
     let left = before(t, b);
     let right = at(t, a);
-    let delim = match (left, right) {
-        (Some(l), _) if is_delimiter(l) => l,
-        (None | Some(b'\n'), Some(r)) if is_delimiter(r) => r,
-        _ => return false,
+    // A line break before the cell: `\n` or the JSON escape `\\n`.
+    let line_before = b == 0 || break_before(t, b) > 0;
+    let line_after = matches!(right, None | Some(b'\n' | b'\r'))
+        || (right == Some(b'\\') && matches!(at(t, a + 1), Some(b'n' | b'r')));
+    let delim = match left {
+        Some(l) if is_delimiter(l) => l,
+        _ if line_before && line_after => first_column_of(t, b)?,
+        _ if line_before => right.filter(|&r| is_delimiter(r))?,
+        _ => return None,
     };
-    if !matches!(right, None | Some(b'\n' | b'\r')) && right != Some(delim) {
-        return false;
+    if !line_after && right != Some(delim) {
+        return None;
     }
-    let Some(ls) = line_start(t, start, 256) else {
-        return false;
-    };
-    let column = t
-        .get(ls..start)
-        .map_or(0, |w| w.iter().filter(|&&c| c == delim).count());
-    let floor = ls.saturating_sub(HEADER_BYTES);
-    let mut line_end = ls;
-    for _ in 0..8 {
-        if line_end == 0 || line_end <= floor {
-            return false;
-        }
-        let end_of = line_end - 1;
-        let Some(from) = line_start(t, end_of, end_of - floor) else {
-            return false;
-        };
-        if let Some((a, b)) = cell(t, from, end_of, delim, column) {
-            if cue_in(t, a, a, b, b, cues) || whole_cell(t.get(a..b).unwrap_or_default(), cues) {
-                return true;
-            }
-        }
-        line_end = from;
-    }
-    false
+    Some((delim, line_start(t, start, 256)?))
+}
+
+/// A value alone on its line at `ls` is the first cell of a table's row when the line above is
+/// a row (`uk_nhs,x\n943 476 5919`: the other cells left empty): that line's first delimiter.
+fn first_column_of(t: &[u8], ls: usize) -> Option<u8> {
+    let above_end = ls.checked_sub(break_before(t, ls)).filter(|_| ls > 0)?;
+    let from = line_start(t, above_end, 256)?;
+    t.get(from..above_end)?
+        .iter()
+        .copied()
+        .find(|&b| is_delimiter(b))
 }
 
 /// A header cell that is a cue and nothing else (`sin`): a label, even for a word of prose (a

@@ -100,10 +100,12 @@ catalogue! {
     KR_RRN = 47 => digit_ids::kr_rrn::KrRrn,
     /// US Individual Taxpayer Identification Numbers.
     US_ITIN = 48 => digit_ids::us_itin::UsItin,
+    /// US bank routing numbers (before phones: nine digits with a routing cue of their own in
+    /// their field, a Federal Reserve prefix and the ABA checksum are a routing number, even
+    /// with a phone word nearby; a phone number is decided on a cue alone).
+    US_BANK_ROUTING = 6 => routing::UsBankRouting,
     /// Phone numbers.
     PHONE = 3 => phone::Phone,
-    /// US bank routing numbers.
-    US_BANK_ROUTING = 6 => routing::UsBankRouting,
     /// Bitcoin addresses.
     CRYPTO_WALLET = 7 => crypto::CryptoWallet,
     /// International Bank Account Numbers.
@@ -1929,6 +1931,176 @@ mod issue_10 {
         });
         assert!(!f.incomplete);
         assert_eq!(got, vec![("credit_card".to_string(), inner)]);
+    }
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    /// Scans `text` as a body (JSON when it starts with `{`, else text): (type, value) pairs.
+    fn scan_body(text: &str) -> Vec<(String, String)> {
+        let scanner = Scanner::new(KindSet::all_built_ins());
+        let format = if text.starts_with('{') {
+            Format::Json
+        } else {
+            Format::Text
+        };
+        let mut out = Vec::new();
+        scanner.scan_input(
+            text.as_bytes(),
+            Decoding::BODY,
+            format,
+            &mut Findings::default(),
+            |f| out.push((scanner.name(f.kind).to_string(), text[f.span].to_string())),
+        );
+        out
+    }
+
+    /// Review of issue 11, class 1: a national identifier in a CSV cell followed by a numeric
+    /// cell (`,12`) is a whole value, not the integer part of a decimal; an Aadhaar number
+    /// alone in its cell stands as it does alone in a JSON string. In prose, `,50` after a
+    /// number is still its fraction.
+    #[test]
+    fn ids_in_csv_cells_next_to_numbers() {
+        for (text, kind, value) in [
+            ("id,a,b\n7,529.982.247-25,12", "br_cpf", "529.982.247-25"),
+            ("id,a,b\n7,53 004 085 616,12", "au_abn", "53 004 085 616"),
+            ("id,a,b\n7,912-78-4321,12", "us_itin", "912-78-4321"),
+            ("id,a,b\n7,850315-1234566,12", "kr_rrn", "850315-1234566"),
+            (
+                "id,a,b\n7,4986 5432 1078,12",
+                "in_aadhaar",
+                "4986 5432 1078",
+            ),
+            ("| a | 4986 5432 1078 |", "in_aadhaar", "4986 5432 1078"),
+        ] {
+            assert_eq!(scan_body(text), pairs(&[(kind, value)]), "{text}");
+        }
+        let row = "customer_id,name,email,phone,nhs_number,cpf,abn,aadhaar,iban,signup\n\
+            10023,Jane Roe,jane.roe@example.co.uk,+44 7700 900123,401 023 2137,529.982.247-25,\
+            53 004 085 616,4986 5432 1078,GB82WEST12345698765432,2023-11-02\n";
+        assert_eq!(
+            scan_body(row),
+            pairs(&[
+                ("email", "jane.roe@example.co.uk"),
+                ("phone", "+44 7700 900123"),
+                ("uk_nhs_number", "401 023 2137"),
+                ("br_cpf", "529.982.247-25"),
+                ("au_abn", "53 004 085 616"),
+                ("in_aadhaar", "4986 5432 1078"),
+                ("iban", "GB82WEST12345698765432"),
+            ])
+        );
+        for text in [
+            "total 12 345 678 901,50 EUR",
+            "12 345 678 901,50",
+            "x, 4986 5432 1078, y",
+        ] {
+            assert_eq!(scan_body(text), vec![], "{text}");
+        }
+    }
+
+    /// Class 2: a Markdown table inside a JSON string (an MCP tool result, its line breaks
+    /// escaped): each value's own column header decides, the `phone` header does not claim the
+    /// NHS column's value.
+    #[test]
+    fn markdown_table_columns_decide() {
+        let want = pairs(&[("uk_nhs_number", "401 023 2137"), ("phone", "07700 900123")]);
+        let table = r"| name | nhs number | phone |\n|---|---|---|\n| A. Smith | 401 023 2137 | 07700 900123 |";
+        for body in [
+            format!(r#"{{"content":"{table}"}}"#),
+            format!(r#"{{"type":"tool_result","content":[{{"type":"text","text":"{table}"}}]}}"#),
+            table.replace(r"\n", "\n"),
+        ] {
+            assert_eq!(scan_body(&body), want, "{body}");
+        }
+        // Another column's phone header does not make a value a phone number.
+        assert_eq!(
+            scan_body("| ref | phone |\n|---|---|\n| 020 7946 0958 | |"),
+            vec![]
+        );
+        // A key-value table: the row's own label still counts.
+        assert_eq!(
+            scan_body("| key | value |\n|---|---|\n| phone | 020 7946 0958 |"),
+            pairs(&[("phone", "020 7946 0958")])
+        );
+    }
+
+    /// Class 3: a phone word in the previous JSON member or clause is not the next value's
+    /// cue; a routing number with its own cue, prefix and checksum is a routing number.
+    #[test]
+    fn phone_cues_stop_at_the_field() {
+        for (text, want) in [
+            (
+                r#"{"phone":"+61 412 345 678","routing_number":"021000021"}"#,
+                vec![
+                    ("phone", "+61 412 345 678"),
+                    ("us_bank_routing", "021000021"),
+                ],
+            ),
+            (
+                r#"{"tel":"","routing":"021000021"}"#,
+                vec![("us_bank_routing", "021000021")],
+            ),
+            (
+                "Call me at 07700 900461; routing 021000021",
+                vec![("phone", "07700 900461"), ("us_bank_routing", "021000021")],
+            ),
+            (r#"{"tel":"","order":"021000021"}"#, vec![]),
+            (
+                r#"{"note":"{\"tel\":\"\",\"routing\":\"021000021\"}"}"#,
+                vec![("us_bank_routing", "021000021")],
+            ),
+            // An array's strings share their key; an HTML entity does not end a field.
+            (
+                r#"{"phones": ["020 7946 0958", "020 7946 0959"]}"#,
+                vec![("phone", "020 7946 0958"), ("phone", "020 7946 0959")],
+            ),
+            (
+                "Phone:&nbsp;020 7946 0958",
+                vec![("phone", "020 7946 0958")],
+            ),
+        ] {
+            assert_eq!(scan_body(text), pairs(&want), "{text}");
+        }
+    }
+
+    /// Class 6: `ring` is a weak phone cue (a phone-shaped number only), `call me on` a phrase.
+    #[test]
+    fn ring_me_on() {
+        for text in ["Ring me on 020 7946 0958", "call me on 020 7946 0958"] {
+            assert_eq!(
+                scan_body(text),
+                pairs(&[("phone", "020 7946 0958")]),
+                "{text}"
+            );
+        }
+        for text in [
+            "ring buffer of 4096 entries",
+            "ring_size 12345678",
+            "ringtone 12345678",
+        ] {
+            assert_eq!(scan_body(text), vec![], "{text}");
+        }
+    }
+
+    /// Class 4: a CSV header naming the NHS number inside an identifier (`uk_nhs`, `nhs_no`)
+    /// cues its column, also for a value alone on its row.
+    #[test]
+    fn nhs_header_identifiers() {
+        for text in [
+            "uk_nhs,x\n943 476 5919",
+            "nhs_no,x\n943 476 5919,a",
+            "x,uk_nhs\na,943 476 5919",
+        ] {
+            assert_eq!(
+                scan_body(text),
+                pairs(&[("uk_nhs_number", "943 476 5919")]),
+                "{text}"
+            );
+        }
     }
 }
 #[cfg(test)]

@@ -14,10 +14,11 @@
 //!   `טלפון`, `फ़ोन`, ...), so that order numbers, ids and timestamps are not.
 
 use super::catalogue::{BuiltIn, DigitWord, Stop};
+use super::id_cue;
 use super::text::{
     at, before, digit, has_bytes_cue_around, has_strict_word_cue_around, has_word_cue,
-    has_word_cue_around, has_word_cue_within, is_word, lead_bytes, run_end, sep_at, sep_before,
-    word_start_at, Sep, WordCues,
+    has_word_cue_around_from, has_word_cue_in, has_word_cue_within, is_word, lead_bytes, run_end,
+    sep_at, sep_before, word_start_at, Sep, WordCues,
 };
 
 pub(super) struct Phone;
@@ -92,6 +93,7 @@ const CUES: WordCues = WordCues::new(&[
 /// ([`phone_shaped`]).
 const WEAK_CUES: WordCues = WordCues::new(&[
     "call",
+    "ring",
     "cell",
     "handy",
     "portable",
@@ -190,12 +192,34 @@ enum Cue {
     Strong,
 }
 
+/// The cue of a number: in a table (CSV, TSV, Markdown) the header of its own column first
+/// (`| name | nhs number | phone |`: the `phone` column's values are phone numbers, however far
+/// the header is); a header that names no phone leaves only the value's own row, so that the
+/// header of another column never claims it. Elsewhere, the words of the value's field.
 fn cue(t: &[u8], start: usize, end: usize) -> Cue {
-    if has_word_cue_around(t, start, end, &CUES)
-        || has_bytes_cue_around(t, start, end, SCRIPT_CUES, SCRIPT_LEADS, NOT_SCRIPT_CUES)
+    let mut floor = 0;
+    if let Some((a, b, row)) = id_cue::header_cell(t, start, end) {
+        if has_word_cue_in(t, a, b, &CUES, false) {
+            return Cue::Strong;
+        }
+        if has_word_cue_in(t, a, b, &WEAK_CUES, true) {
+            return Cue::Weak;
+        }
+        floor = row;
+    }
+    if has_word_cue_around_from(t, floor, start, end, &CUES)
+        || has_bytes_cue_around(
+            t,
+            floor,
+            start,
+            end,
+            SCRIPT_CUES,
+            SCRIPT_LEADS,
+            NOT_SCRIPT_CUES,
+        )
     {
         Cue::Strong
-    } else if has_strict_word_cue_around(t, start, end, &WEAK_CUES) {
+    } else if has_strict_word_cue_around(t, floor, start, end, &WEAK_CUES) {
         Cue::Weak
     } else {
         Cue::None

@@ -86,6 +86,28 @@ pub(super) fn alone(text: &[u8], start: usize, end: usize) -> bool {
     opens(before(text, start)) && closes(at(text, end))
 }
 
+/// Whether `start..end` is a cell of a table row: a cell delimiter (`,`, `;`, a tab, `|`) on
+/// one side and the same delimiter or a line boundary on the other (`7,2345 6789 0124,12`,
+/// `| 2345 6789 0124 |`; a Markdown cell's padding spaces aside).
+pub(super) fn table_cell(t: &[u8], start: usize, end: usize) -> bool {
+    let (mut s, mut e) = (start, end);
+    while s > 0 && before(t, s) == Some(b' ') && start - s < 4 {
+        s -= 1;
+    }
+    while at(t, e) == Some(b' ') && e - end < 4 {
+        e += 1;
+    }
+    let delim = |b: u8| matches!(b, b',' | b';' | b'\t' | b'|');
+    // Padding spaces belong to a Markdown cell only.
+    let padded = |d: u8| d == b'|' || (s == start && e == end);
+    match (before(t, s), at(t, e)) {
+        (Some(l), Some(r)) if delim(l) && l == r => padded(l),
+        (Some(l), None | Some(b'\n' | b'\r')) if delim(l) => padded(l),
+        (None | Some(b'\n'), Some(r)) if delim(r) => padded(r),
+        _ => false,
+    }
+}
+
 /// A separator between digit groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Sep {
@@ -298,13 +320,14 @@ pub(super) const fn lead_bytes(cues: &[&str]) -> u64 {
 /// candidate.
 pub(super) fn has_bytes_cue_around(
     t: &[u8],
+    floor: usize,
     start: usize,
     end: usize,
     cues: &[&str],
     leads: u64,
     not: &[&str],
 ) -> bool {
-    let from = start.saturating_sub(CUE_WINDOW);
+    let from = field_floor(t, floor, start);
     let stop = field_end(t, end);
     let in_window = |a: usize, b: usize| {
         let Some(w) = t.get(a..b) else {
@@ -381,10 +404,100 @@ impl WordCues {
     }
 }
 
-/// A cue word of its own (ASCII, lower case; see [`has_word_cue`]) in the `CUE_WINDOW` bytes
-/// before `start`, or shortly after the value within its field (as [`has_cue_around`]).
+/// Where the field holding `start` begins, looking back at most `CUE_WINDOW` bytes and not
+/// before `floor`: after the last `;` (`Call me at 07700 900461; routing 021000021`), `{`, `}`,
+/// `]` or `&` (a query's next parameter), or a comma that starts the next JSON member (`,"key":`,
+/// also JSON-escaped: `,\"key\":`). A cue for the previous member or clause is not the
+/// value's (`{"phone":"+61 412 345 678","routing_number":"021000021"}`); a comma in prose, or
+/// between the strings of an array (`"phones": ["…", "…"]`), does not end the field, nor does
+/// the `;` or `&` of an HTML entity (`Phone:&nbsp;…`).
+pub(super) fn field_floor(t: &[u8], floor: usize, start: usize) -> usize {
+    let from = start.saturating_sub(CUE_WINDOW).max(floor);
+    let Some(window) = t.get(from..start) else {
+        return from;
+    };
+    let entity = |j: usize| {
+        // `&name;` or `&#123;` of at most 8 bytes, `j` being its `&`.
+        window
+            .get(j + 1..(j + 10).min(window.len()))
+            .and_then(|w| w.iter().position(|&b| b == b';'))
+            .is_some_and(|p| {
+                p > 0
+                    && window
+                        .get(j + 1..j + 1 + p)
+                        .is_some_and(|w| w.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'#'))
+            })
+    };
+    let ends = |j: usize, b: u8| match b {
+        b'{' | b'}' | b']' => true,
+        b'&' => !entity(j),
+        b';' => !window
+            .get(j.saturating_sub(9)..j)
+            .and_then(|w| w.iter().rposition(|&b| b == b'&'))
+            .is_some_and(|p| entity(j.saturating_sub(9) + p)),
+        b',' => member_key_at(t, from + j + 1),
+        _ => false,
+    };
+    window
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|&(j, &b)| ends(j, b))
+        .map_or(from, |(j, _)| from + j + 1)
+}
+
+/// A JSON member's key starts at `i` (after spaces): `"key":` or, escaped, `\"key\":`.
+fn member_key_at(t: &[u8], mut i: usize) -> bool {
+    while matches!(at(t, i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    if at(t, i) == Some(b'\\') {
+        i += 1;
+    }
+    if at(t, i) != Some(b'"') {
+        return false;
+    }
+    let Some(close) = t
+        .get(i + 1..(i + 41).min(t.len()))
+        .and_then(|w| w.iter().position(|&b| b == b'"'))
+    else {
+        return false;
+    };
+    let mut k = i + 1 + close + 1;
+    while matches!(at(t, k), Some(b' ' | b'\t')) {
+        k += 1;
+    }
+    at(t, k) == Some(b':')
+}
+
+/// A cue word (see [`has_word_cue`]) that starts and ends within `from..to` (a table's header
+/// cell); `strict` as [`has_strict_word_cue_around`].
+pub(super) fn has_word_cue_in(
+    t: &[u8],
+    from: usize,
+    to: usize,
+    cues: &WordCues,
+    strict: bool,
+) -> bool {
+    word_cue_in(t, from, to, cues, strict)
+}
+
+/// A cue word of its own (ASCII, lower case; see [`has_word_cue`]) in the value's field (at
+/// most `CUE_WINDOW` bytes before `start`, [`field_floor`]), or shortly after the value within
+/// its field (as [`has_cue_around`]).
 pub(super) fn has_word_cue_around(t: &[u8], start: usize, end: usize, cues: &WordCues) -> bool {
-    if has_word_cue(t, start, cues) {
+    has_word_cue_around_from(t, 0, start, end, cues)
+}
+
+/// As [`has_word_cue_around`], looking back no further than `floor`.
+pub(super) fn has_word_cue_around_from(
+    t: &[u8],
+    floor: usize,
+    start: usize,
+    end: usize,
+    cues: &WordCues,
+) -> bool {
+    if word_cue_in(t, field_floor(t, floor, start), start, cues, false) {
         return true;
     }
     let stop = field_end(t, end);
@@ -413,11 +526,12 @@ pub(super) fn has_word_cue_within(t: &[u8], start: usize, window: usize, cues: &
 /// are not cues).
 pub(super) fn has_strict_word_cue_around(
     t: &[u8],
+    floor: usize,
     start: usize,
     end: usize,
     cues: &WordCues,
 ) -> bool {
-    if word_cue_in(t, start.saturating_sub(CUE_WINDOW), start, cues, true) {
+    if word_cue_in(t, field_floor(t, floor, start), start, cues, true) {
         return true;
     }
     let stop = field_end(t, end);
@@ -622,7 +736,7 @@ mod tests {
             assert!(!cue(t), "{t}");
         }
         let strict = |t: &str| {
-            has_strict_word_cue_around(t.as_bytes(), t.len(), t.len(), &WordCues::new(&["call"]))
+            has_strict_word_cue_around(t.as_bytes(), 0, t.len(), t.len(), &WordCues::new(&["call"]))
         };
         assert!(strict("call me "));
         assert!(strict("Call: "));
@@ -641,7 +755,7 @@ mod tests {
         let leads = lead_bytes(CUES);
         let cue = |t: &str| {
             let start = t.find('1').unwrap_or(t.len());
-            has_bytes_cue_around(t.as_bytes(), start, t.len(), CUES, leads, NOT)
+            has_bytes_cue_around(t.as_bytes(), 0, start, t.len(), CUES, leads, NOT)
         };
         assert!(cue("\u{7535}\u{8bdd}12345678"));
         assert!(cue("\u{e42}\u{e17}\u{e23} 12345678"));

@@ -4,7 +4,7 @@
 //! specifications describe it (<https://uidai.gov.in/>).
 //!
 //! One twelve-digit number in ten passes Verhoeff. Grouped 4-4-4 and alone in its field (a JSON
-//! string, a form field's value, the whole text) it stands without a cue: that is how the number is printed and
+//! string, a form field's value, a cell of a CSV or Markdown table row, the whole text) it stands without a cue: that is how the number is printed and
 //! typed, and three 4-digit groups rarely make up a whole field otherwise. Anywhere else
 //! (in prose, in code: `EXPOSE 8080 8443 9090`) and as one run it needs its cue (`aadhaar`,
 //! `aadhar`, `uidai`, Hindi `आधार`; not `uid`, which names user ids everywhere in software).
@@ -12,14 +12,14 @@
 //! three groups are not an Aadhaar number (the chain goes on).
 
 use super::super::catalogue::{BuiltIn, DigitWord};
-use super::super::text::{alone, Sep};
+use super::super::text::{alone, table_cell, Sep};
 use super::{groups, has_cue, number, standalone};
 
 pub(in crate::detect) struct InAadhaar;
 
 impl BuiltIn for InAadhaar {
     const NAME: &'static str = "in_aadhaar";
-    const FINDS: &'static str = "Indian Aadhaar numbers: twelve digits, first 2..9, with the Verhoeff check digit; `2345 6789 0124` (4-4-4 joined by spaces or dashes) alone in its field, or any grouping (also dots) and one run next to a cue (`aadhaar`, `aadhar`, `uidai`, `आधार`) in the same field. Not inside a longer number; three years in a row and all-equal digits are not numbers.";
+    const FINDS: &'static str = "Indian Aadhaar numbers: twelve digits, first 2..9, with the Verhoeff check digit; `2345 6789 0124` (4-4-4 joined by spaces or dashes) alone in its field (also a cell of a CSV, TSV or Markdown row), or any grouping (also dots) and one run next to a cue (`aadhaar`, `aadhar`, `uidai`, `आधार`) in the same field. Not inside a longer number; three years in a row and all-equal digits are not numbers.";
     const DIGIT_WORD: bool = true;
     /// Four digits and a separator, or a run of exactly twelve.
     #[inline(always)]
@@ -47,8 +47,9 @@ pub(super) fn match_at(t: &[u8], start: usize, digits: usize) -> Option<usize> {
         return None;
     }
     let years = (0..3).all(|g| (1900..=2099).contains(&number(d, 4 * g, 4)));
-    let on_its_own =
-        matches!(r.uniform(), Some(Sep::Space | Sep::Dash)) && !years && alone(t, start, r.end);
+    let on_its_own = matches!(r.uniform(), Some(Sep::Space | Sep::Dash))
+        && !years
+        && (alone(t, start, r.end) || table_cell(t, start, r.end));
     (on_its_own || has_cue(t, start, r.end, CUES)).then_some(r.end)
 }
 

@@ -109,7 +109,12 @@ pub(super) fn standalone(t: &[u8], start: usize, r: &Read) -> bool {
     let end = r.end;
     let last = r.joints.iter().flatten().last().copied();
     let first = r.first_joint();
-    let fraction = matches!(at(t, end), Some(b',' | b'/' | b'.')) && digit(t, end + 1).is_some();
+    // A comma after a value that is itself a CSV cell (`7,529.982.247-25,12`: a comma before it)
+    // starts the next cell, not a decimal fraction (`12 345 678 901,50`; at a line start the
+    // value may be either, and stays a decimal).
+    let next_cell = at(t, end) == Some(b',') && csv_cell_start(t, start);
+    let fraction =
+        matches!(at(t, end), Some(b',' | b'/' | b'.')) && digit(t, end + 1).is_some() && !next_cell;
     let chain = sep_at(t, end).is_some_and(|(sep, len)| {
         digit(t, end + len).is_some()
             && match last {
@@ -131,6 +136,11 @@ pub(super) fn standalone(t: &[u8], start: usize, r: &Read) -> bool {
     }) || (before(t, start) == Some(b'/')
         && start.checked_sub(2).and_then(|p| digit(t, p)).is_some());
     !right && !left
+}
+
+/// `start` begins a cell of a comma-separated row that is not its first: a comma before it.
+pub(super) fn csv_cell_start(t: &[u8], start: usize) -> bool {
+    before(t, start) == Some(b',')
 }
 
 /// A weighted sum of digit values.
@@ -205,6 +215,9 @@ pub(super) mod tests {
         assert!(!ok("3.9434765919", 2, &[10]));
         assert!(!ok("1/9434765919", 2, &[10]));
         assert!(!ok("12 345 678 901,50", 0, &[2, 3, 3, 3]));
+        // A CSV cell: the comma after it starts the next cell.
+        assert!(ok("7,12 345 678 901,50", 2, &[2, 3, 3, 3]));
+        assert!(!ok("7 12 345 678 901,50", 2, &[2, 3, 3, 3]));
     }
 
     #[test]
