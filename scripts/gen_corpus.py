@@ -443,6 +443,9 @@ def negatives():
     # Code: scope operators are not IPv6 addresses.
     add(lambda: R.choice(["use std::io;", "Foo::bar()", "a::b::c", f"let v = Vec2::new({R.randint(1, 9)}, 2);",
                           "f64::EPSILON", "std::f64::consts::PI", "dead::beef"]), 10)
+    # The machine's own addresses are not a person's or another host's.
+    add(lambda: R.choice(['const ipv6Loopback = "::1";', "listen on [::1]:8080", f"upstream http://127.0.0.1:{R.randint(1024, 65535)}/v1",
+                          "bind 0.0.0.0:443", json.dumps({"host": f"127.0.0.{R.randint(1, 254)}"})]), 8)
     # Git and SSH remotes are not e-mail addresses.
     add(lambda: R.choice(["git clone git@github.com:acme/widgets.git", "ssh://git@github.com/acme/widgets.git",
                           "deploy@build.example.com:~/releases", "url = git@gitlab.example.org:group/repo.git"]), 8)

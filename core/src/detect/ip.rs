@@ -12,7 +12,7 @@ pub(super) struct IpAddress;
 
 impl BuiltIn for IpAddress {
     const NAME: &'static str = "ip_address";
-    const FINDS: &'static str = "IPv4 (four octets up to 255, no leading zeros, not after `version`/`release`/`build`) and IPv6 (full, `::`-compressed, with an IPv4 tail; a whole token with a decimal digit). Times, MAC addresses and code scopes (`std::io`, `Foo::bar`) are not IPv6.";
+    const FINDS: &'static str = "IPv4 (four octets up to 255, no leading zeros, not after `version`/`release`/`build`) and IPv6 (full, `::`-compressed, with an IPv4 tail; a whole token with a decimal digit). Times, MAC addresses and code scopes (`std::io`, `Foo::bar`) are not IPv6; the machine's own addresses (loopback `127.0.0.0/8` and `::1`, unspecified `0.0.0.0`) are not reported.";
     const DIGIT_WORD: bool = true;
     /// Digits and a dot (IPv4), or a hex group and a colon (IPv6).
     fn at_digit_word(w: &DigitWord) -> Option<usize> {
@@ -112,7 +112,15 @@ pub(super) fn match_v4(t: &[u8], start: usize) -> Option<usize> {
     let end = quad(t, start)?;
     let longer =
         (at(t, end) == Some(b'.') && digit(t, end + 1).is_some()) || digit(t, end).is_some();
-    (!longer && !has_cue(t, start, VERSION_CUES)).then_some(end)
+    let own = t.get(start..end).is_some_and(is_this_machine_v4);
+    (!longer && !own && !has_cue(t, start, VERSION_CUES)).then_some(end)
+}
+
+/// The loopback network (`127.0.0.0/8`, RFC 1122 §3.2.1.3) and the unspecified address
+/// (`0.0.0.0`): they name the machine itself, in every configuration file and log, never a
+/// person's or another host's address.
+fn is_this_machine_v4(a: &[u8]) -> bool {
+    a.starts_with(b"127.") || a == b"0.0.0.0"
 }
 
 /// At a hex word start or a `::`: an IPv6 address.
@@ -188,7 +196,9 @@ pub(super) fn match_v6(t: &[u8], start: usize) -> Option<usize> {
     } else {
         groups == 8
     };
-    complete.then_some(end)
+    // The loopback address (RFC 4291 §2.5.3) names the machine itself, as `127.0.0.1` does.
+    let loopback = matches!(t.get(start..end), Some(b"::1" | b"0:0:0:0:0:0:0:1"));
+    (complete && !loopback).then_some(end)
 }
 
 #[cfg(test)]
@@ -208,7 +218,11 @@ mod tests {
     #[test]
     fn ipv4() {
         assert_eq!(v4("from 192.168.1.10, then"), Some("192.168.1.10"));
-        assert_eq!(v4("0.0.0.0"), Some("0.0.0.0"));
+        assert_eq!(v4("0.0.0.0"), None, "unspecified");
+        assert_eq!(v4("listen 127.0.0.1:8080"), None, "loopback");
+        assert_eq!(v4("127.10.20.30"), None, "loopback network");
+        assert_eq!(v4("128.0.0.1"), Some("128.0.0.1"));
+        assert_eq!(v4("10.0.0.1"), Some("10.0.0.1"));
         assert_eq!(v4("255.255.255.255."), Some("255.255.255.255"));
         assert_eq!(v4("256.1.1.1"), None);
         assert_eq!(v4("1.2.3"), None);
@@ -224,7 +238,7 @@ mod tests {
             "2001:db8:85a3::8a2e:370:7334",
             "2001:0db8:0000:0000:0000:ff00:0042:8329",
             "fe80::1",
-            "::1",
+            "::2",
             "::ffff:192.0.2.128",
             "2001:db8::",
         ] {
@@ -237,6 +251,8 @@ mod tests {
         assert_eq!(v6("x 1:2:3:4:5:6:7:8:9 y", 2), None, "nine groups");
         assert_eq!(v6("x 12345::1 y", 2), None, "long group");
         assert_eq!(v6("x :: y", 2), None, "bare ::");
+        assert_eq!(v6("x ::1 y", 2), None, "loopback");
+        assert_eq!(v6("x 0:0:0:0:0:0:0:1 y", 2), None, "loopback, full");
     }
 
     /// The IP addresses the whole scanner finds in `text` (as a body is scanned).
@@ -263,7 +279,6 @@ mod tests {
         for a in [
             "2001:db8::8a2e:370:7334",
             "fe80::1",
-            "::1",
             "::ffff:192.0.2.1",
             "2001:0db8:0000:0000:0000:ff00:0042:8329",
             "2001:db8:0:0:1:0:0:1",
@@ -279,6 +294,23 @@ mod tests {
             }
         }
         assert_eq!(found("fe80::1%eth0"), ["fe80::1"]);
+    }
+
+    /// The machine's own addresses, in code and configuration (a reviewer's examples).
+    #[test]
+    fn the_machines_own_addresses_are_not_reported() {
+        for text in [
+            r#"const ipv6Loopback = "::1";"#,
+            "// ::1",
+            "listen on [::1]:8080",
+            "upstream http://127.0.0.1:8080/v1",
+            "bind 0.0.0.0:443",
+            r#"{"host": "127.0.0.53"}"#,
+        ] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+        assert_eq!(found("from 127.0.0.1 to 203.0.113.7"), ["203.0.113.7"]);
+        assert_eq!(found("peer ::2 and ::1"), ["::2"]);
     }
 
     #[test]
