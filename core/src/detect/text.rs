@@ -133,21 +133,27 @@ const UNICODE_DASHES: [[u8; 3]; 10] = [
     [0xEF, 0xBC, 0x8D],
 ];
 
-/// The separator starting at `i`, and its length in bytes.
+/// The separator starting at `i`, and its length in bytes. Inlined: every digit group of
+/// every numeric detector asks it, and the Wasm build did not inline it by itself (a call
+/// per group); the rare unicode dash is the out-of-line part.
+#[inline(always)]
 pub(super) fn sep_at(t: &[u8], i: usize) -> Option<(Sep, usize)> {
     match at(t, i)? {
         b' ' => Some((Sep::Space, 1)),
         b'-' => Some((Sep::Dash, 1)),
         b'.' => Some((Sep::Dot, 1)),
-        0xE2 | 0xEF => {
-            let s = t.get(i..i + 3)?;
-            UNICODE_DASHES
-                .iter()
-                .any(|d| d.as_slice() == s)
-                .then_some((Sep::Dash, 3))
-        }
+        0xE2 | 0xEF => unicode_dash_at(t, i),
         _ => None,
     }
+}
+
+#[inline(never)]
+fn unicode_dash_at(t: &[u8], i: usize) -> Option<(Sep, usize)> {
+    let s = t.get(i..i + 3)?;
+    UNICODE_DASHES
+        .iter()
+        .any(|d| d.as_slice() == s)
+        .then_some((Sep::Dash, 3))
 }
 
 /// The separator ending just before `i`, and its length.
