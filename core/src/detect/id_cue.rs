@@ -839,21 +839,7 @@ mod tests {
     /// Scans `text` as a body is scanned (JSON when it starts with `{`): the national
     /// identifiers found, as (type, raw value) pairs.
     fn ids(text: &str) -> Vec<(String, String)> {
-        use crate::detect::{Decoding, Findings, Format, KindSet, Scanner};
-        let scanner = Scanner::new(KindSet::all_built_ins());
-        let format = if text.starts_with('{') {
-            Format::Json
-        } else {
-            Format::Text
-        };
-        let mut out = Vec::new();
-        scanner.scan_input(
-            text.as_bytes(),
-            Decoding::BODY,
-            format,
-            &mut Findings::default(),
-            |f| out.push((scanner.name(f.kind).to_string(), text[f.span].to_string())),
-        );
+        let mut out = crate::detect::scan_body(text);
         out.retain(|(k, _)| !matches!(k.as_str(), "phone" | "ip_address" | "credit_card"));
         out
     }

@@ -477,6 +477,28 @@ fn merge(found: &mut Vec<Finding>, decoded: Vec<Finding>) {
     found.sort_by_key(|f| f.span.start);
 }
 
+/// Test support: what the whole scanner finds in `text`, scanned as a body is (JSON when it
+/// starts with `{`, else text), as (type, raw value) pairs in input order.
+#[cfg(test)]
+#[allow(clippy::string_slice)]
+pub(crate) fn scan_body(text: &str) -> Vec<(String, String)> {
+    let scanner = Scanner::new(KindSet::all_built_ins());
+    let format = if text.starts_with('{') {
+        Format::Json
+    } else {
+        Format::Text
+    };
+    let mut out = Vec::new();
+    scanner.scan_input(
+        text.as_bytes(),
+        Decoding::BODY,
+        format,
+        &mut Findings::default(),
+        |f| out.push((scanner.name(f.kind).to_string(), text[f.span].to_string())),
+    );
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::string_slice)]
 mod tests {
@@ -1937,25 +1959,6 @@ mod issue_10 {
         v.iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect()
-    }
-
-    /// Scans `text` as a body (JSON when it starts with `{`, else text): (type, value) pairs.
-    fn scan_body(text: &str) -> Vec<(String, String)> {
-        let scanner = Scanner::new(KindSet::all_built_ins());
-        let format = if text.starts_with('{') {
-            Format::Json
-        } else {
-            Format::Text
-        };
-        let mut out = Vec::new();
-        scanner.scan_input(
-            text.as_bytes(),
-            Decoding::BODY,
-            format,
-            &mut Findings::default(),
-            |f| out.push((scanner.name(f.kind).to_string(), text[f.span].to_string())),
-        );
-        out
     }
 
     /// Review of issue 11, class 1: a national identifier in a CSV cell followed by a numeric

@@ -69,29 +69,11 @@ pub(super) fn match_at(t: &[u8], start: usize) -> Option<usize> {
 #[allow(clippy::string_slice)]
 mod tests {
     use super::*;
-    use crate::detect::{Decoding, Findings, Format, KindSet, Scanner};
+    use crate::detect::scan_body as scan;
 
     fn nric(text: &str) -> Option<&str> {
         let start = text.rfind(' ').map_or(0, |p| p + 1);
         match_at(text.as_bytes(), start).map(|end| &text[start..end])
-    }
-
-    fn scan(text: &str) -> Vec<(String, String)> {
-        let scanner = Scanner::new(KindSet::all_built_ins());
-        let mut out = Vec::new();
-        let format = if text.starts_with('{') {
-            Format::Json
-        } else {
-            Format::Text
-        };
-        scanner.scan_input(
-            text.as_bytes(),
-            Decoding::BODY,
-            format,
-            &mut Findings::default(),
-            |f| out.push((scanner.name(f.kind).to_string(), text[f.span].to_string())),
-        );
-        out
     }
 
     #[test]

@@ -173,6 +173,7 @@ pub(super) fn is_date(year: u32, month: u32, day: u32) -> bool {
 #[allow(clippy::string_slice)]
 pub(super) mod tests {
     use super::*;
+    use crate::detect::scan_body as scan;
 
     /// The value a matcher finds at the first digit of `text`.
     pub fn first(text: &str, m: impl Fn(&[u8], usize) -> Option<usize>) -> Option<&str> {
@@ -255,27 +256,6 @@ pub(super) mod tests {
             "numéro d'assurance sociale 046454286",
             &["assurance sociale"]
         ));
-    }
-
-    /// Scans `text` as a body is scanned (JSON when it starts with `{`), returning (type, raw
-    /// value) pairs.
-    fn scan(text: &str) -> Vec<(String, String)> {
-        use crate::detect::{Decoding, Findings, Format, KindSet, Scanner};
-        let scanner = Scanner::new(KindSet::all_built_ins());
-        let format = if text.starts_with('{') {
-            Format::Json
-        } else {
-            Format::Text
-        };
-        let mut out = Vec::new();
-        scanner.scan_input(
-            text.as_bytes(),
-            Decoding::BODY,
-            format,
-            &mut Findings::default(),
-            |f| out.push((scanner.name(f.kind).to_string(), text[f.span].to_string())),
-        );
-        out
     }
 
     fn one(kind: &str, value: &str) -> Vec<(String, String)> {
