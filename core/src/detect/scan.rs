@@ -103,6 +103,12 @@ fn is_trigger(b: u8) -> bool {
 /// words are skipped whole.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 fn next_trigger(t: &[u8], i: usize) -> Option<usize> {
+    next_trigger_by_words(t, i)
+}
+
+/// The word walk of [`next_trigger`] from `i` (the whole walk natively, the tail after the
+/// last 16-byte block with Wasm SIMD).
+fn next_trigger_by_words(t: &[u8], i: usize) -> Option<usize> {
     // One index, compared with the length once per word (a `chunks_exact` walk kept a pointer,
     // a count and the index, and left the compiler too few registers for the word test's
     // constants, which it reloaded for every word).
@@ -151,19 +157,7 @@ fn next_trigger(t: &[u8], i: usize) -> Option<usize> {
         base += 16;
     }
     // The last bytes, eight at a time and then padded with zeros (not a stop).
-    while let Some(c) = t.get(base..base + 8) {
-        let w = c.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
-        if let Some(k) = first_trigger(w, maybe_triggers(w)) {
-            return Some(base + k);
-        }
-        base += 8;
-    }
-    let mut last = [0u8; 8];
-    for (d, s) in last.iter_mut().zip(t.get(base..)?) {
-        *d = *s;
-    }
-    let w = u64::from_le_bytes(last);
-    first_trigger(w, maybe_triggers(w)).map(|k| base + k)
+    next_trigger_by_words(t, base)
 }
 
 /// The first stop byte of `w` (in memory order) among those `m` marks (see [`maybe_triggers`]),
