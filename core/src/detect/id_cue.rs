@@ -356,33 +356,44 @@ fn is_delimiter(b: u8) -> bool {
     matches!(b, b',' | b';' | b'\t' | b'|')
 }
 
-/// The value is a cell of a table (CSV, TSV, Markdown) and a line above, within
-/// [`HEADER_BYTES`], holds a cue in the same column: `nhs_number,name\n4010232137,Jane`.
-fn column_header(t: &[u8], start: usize, end: usize, cues: &[&str]) -> bool {
-    let Some((delim, ls)) = table_cell_at(t, start, end) else {
-        return false;
-    };
+/// The cells of the value's column in the lines above it (nearest first; within
+/// [`HEADER_BYTES`], at most 8 lines), when the value `start..end` is a cell of a table (CSV,
+/// TSV, Markdown); with the start of the value's line. A line without that column yields
+/// nothing for it and the walk goes on.
+fn column_above(
+    t: &[u8],
+    start: usize,
+    end: usize,
+) -> Option<(impl Iterator<Item = (usize, usize)> + '_, usize)> {
+    let (delim, ls) = table_cell_at(t, start, end)?;
     let column = t
         .get(ls..start)
         .map_or(0, |w| w.iter().filter(|&&c| c == delim).count());
     let floor = ls.saturating_sub(HEADER_BYTES);
     let mut line_end = ls;
-    for _ in 0..8 {
+    let lines = std::iter::from_fn(move || {
         if line_end == 0 || line_end <= floor {
-            return false;
+            return None;
         }
         let end_of = line_end - break_before(t, line_end).max(1);
-        let Some(from) = line_start(t, end_of, end_of - floor) else {
-            return false;
-        };
-        if let Some((a, b)) = cell(t, from, end_of, delim, column) {
-            if cue_in(t, a, a, b, b, cues) || whole_cell(t.get(a..b).unwrap_or_default(), cues) {
-                return true;
-            }
-        }
+        let from = line_start(t, end_of, end_of - floor)?;
         line_end = from;
-    }
-    false
+        Some((from, end_of))
+    });
+    let cells = lines
+        .take(8)
+        .filter_map(move |(from, end_of)| cell(t, from, end_of, delim, column));
+    Some((cells, ls))
+}
+
+/// The value is a cell of a table (CSV, TSV, Markdown) and a line above, within
+/// [`HEADER_BYTES`], holds a cue in the same column: `nhs_number,name\n4010232137,Jane`.
+fn column_header(t: &[u8], start: usize, end: usize, cues: &[&str]) -> bool {
+    column_above(t, start, end).is_some_and(|(mut cells, _)| {
+        cells.any(|(a, b)| {
+            cue_in(t, a, a, b, b, cues) || whole_cell(t.get(a..b).unwrap_or_default(), cues)
+        })
+    })
 }
 
 /// The header of the value's column when the value `start..end` is a cell of a table (CSV,
@@ -392,27 +403,13 @@ fn column_header(t: &[u8], start: usize, end: usize, cues: &[&str]) -> bool {
 /// column says what it is (`| nhs number | phone |`: the header of the other column is not
 /// the value's cue). With the header cell, the start of the value's line.
 pub(super) fn header_cell(t: &[u8], start: usize, end: usize) -> Option<(usize, usize, usize)> {
-    let (delim, ls) = table_cell_at(t, start, end)?;
-    let column = t
-        .get(ls..start)
-        .map_or(0, |w| w.iter().filter(|&&c| c == delim).count());
-    let floor = ls.saturating_sub(HEADER_BYTES);
-    let mut line_end = ls;
-    for _ in 0..8 {
-        if line_end == 0 || line_end <= floor {
-            return None;
-        }
-        let end_of = line_end - break_before(t, line_end).max(1);
-        let from = line_start(t, end_of, end_of - floor)?;
-        if let Some((a, b)) = cell(t, from, end_of, delim, column) {
+    let (mut cells, ls) = column_above(t, start, end)?;
+    cells
+        .find(|&(a, b)| {
             let c = t.get(a..b).unwrap_or_default();
-            if c.iter().any(u8::is_ascii_alphabetic) && !c.iter().any(u8::is_ascii_digit) {
-                return Some((a, b, ls));
-            }
-        }
-        line_end = from;
-    }
-    None
+            c.iter().any(u8::is_ascii_alphabetic) && !c.iter().any(u8::is_ascii_digit)
+        })
+        .map(|(a, b)| (a, b, ls))
 }
 
 /// The value `start..end` fills a cell of a table row (padding spaces and quotes aside): its

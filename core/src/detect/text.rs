@@ -503,11 +503,7 @@ pub(super) fn has_word_cue_around_from(
     end: usize,
     cues: &WordCues,
 ) -> bool {
-    if word_cue_in(t, field_floor(t, floor, start), start, cues, false) {
-        return true;
-    }
-    let stop = field_end(t, end);
-    stop > end && word_cue_in(t, end, stop, cues, false)
+    word_cue_around(t, floor, start, end, cues, false)
 }
 
 /// A cue word in the `CUE_WINDOW` bytes before `start`, as a word of its own: it starts a word
@@ -537,11 +533,24 @@ pub(super) fn has_strict_word_cue_around(
     end: usize,
     cues: &WordCues,
 ) -> bool {
-    if word_cue_in(t, field_floor(t, floor, start), start, cues, true) {
+    word_cue_around(t, floor, start, end, cues, true)
+}
+
+/// A cue word in the value's field before it (no further back than `floor`), or shortly after
+/// it within its field; `strict` as [`word_cue_in`] takes it.
+fn word_cue_around(
+    t: &[u8],
+    floor: usize,
+    start: usize,
+    end: usize,
+    cues: &WordCues,
+    strict: bool,
+) -> bool {
+    if word_cue_in(t, field_floor(t, floor, start), start, cues, strict) {
         return true;
     }
     let stop = field_end(t, end);
-    stop > end && word_cue_in(t, end, stop, cues, true)
+    stop > end && word_cue_in(t, end, stop, cues, strict)
 }
 
 /// A UTF-8 lead byte of a two-byte letter of the Latin, Greek or Cyrillic scripts.
