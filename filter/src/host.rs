@@ -13,7 +13,7 @@ use proxy_wasm::types::{BufferType, Bytes, MapType};
 use crate::abi;
 use iatp_core::header_map::HeaderMap;
 use iatp_core::held;
-use iatp_core::phases::{Host, SlotUpdate};
+use iatp_core::phases::{Host, SharedUpdate, SlotUpdate};
 
 /// All request headers in one host call (`HeaderMap::parse` reads them).
 pub fn request_headers() -> Bytes {
@@ -142,6 +142,47 @@ impl Host for Envoy {
             let Some(next) = update(Some(&value)) else {
                 return false;
             };
+            match abi::set_shared_data(key, &next, cas) {
+                Ok(()) => return true,
+                Err(CAS_MISMATCH) => continue,
+                Err(s) => {
+                    log::warn!("could not write shared data {key}: host status {s}");
+                    return false;
+                }
+            }
+        }
+        false
+    }
+
+    fn peer_uri_san(&self) -> Option<Vec<u8>> {
+        // Absent (no TLS, no client certificate, no URI SAN) is `Ok(None)` in Envoy 1.40.
+        abi::get_property(&["connection", "uri_san_peer_certificate"])
+            .ok()
+            .flatten()
+            .filter(|v| !v.is_empty())
+    }
+
+    fn dynamic_metadata(&self) -> Option<Vec<u8>> {
+        abi::get_property(&["metadata"])
+            .ok()
+            .flatten()
+            .filter(|v| !v.is_empty())
+    }
+
+    fn update_shared(&self, key: &str, update: SharedUpdate) -> bool {
+        for _ in 0..CAS_ATTEMPTS {
+            let (current, cas) = match abi::get_shared_data(key) {
+                Ok(Some((value, cas))) => (Some(value), cas),
+                // A missing key is created by the write: Envoy accepts any cas for a new key,
+                // so two workers creating it at once both succeed (the first request of a
+                // bucket may count once too few; documented).
+                Ok(None) => (None, 0),
+                Err(s) => {
+                    log::warn!("could not read shared data {key}: host status {s}");
+                    return false;
+                }
+            };
+            let next = update(current.as_deref());
             match abi::set_shared_data(key, &next, cas) {
                 Ok(()) => return true,
                 Err(CAS_MISMATCH) => continue,

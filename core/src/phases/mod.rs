@@ -83,7 +83,29 @@ pub trait Host {
     /// shared data) with what `update` makes of it, atomically (compare-and-swap, retried a few
     /// times). True when stored; false when `update` says `None` or the store keeps failing.
     fn claim_once(&self, key: &str, update: SlotUpdate) -> bool;
+    /// The first URI SAN of the downstream TLS peer's certificate, verbatim (Envoy's
+    /// `connection.uri_san_peer_certificate`; Istio fills the same for mesh mTLS peers).
+    /// `None` without TLS, without a client certificate, or without a URI SAN.
+    fn peer_uri_san(&self) -> Option<Vec<u8>> {
+        None
+    }
+    /// The stream's dynamic metadata as protobuf `envoy.config.core.v3.Metadata` wire format
+    /// (`get_property(["metadata"])`: one host call for every namespace, typed, unlike paths
+    /// into it, whose CEL serialization loses the claims' types). `None` when there is none.
+    fn dynamic_metadata(&self) -> Option<Vec<u8>> {
+        None
+    }
+    /// Replaces the shared-data value at `key` with what `update` makes of it (the current
+    /// value, `None` when the key does not exist yet), atomically across Envoy's workers
+    /// (compare-and-swap, retried a few times). False when the store keeps failing.
+    fn update_shared(&self, key: &str, update: SharedUpdate) -> bool {
+        let _ = (key, update);
+        false
+    }
 }
+
+/// What [`Host::update_shared`] makes of a shared value: always a new value.
+pub type SharedUpdate<'a> = &'a dyn Fn(Option<&[u8]>) -> Vec<u8>;
 
 /// Where the request side of an exchange stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
