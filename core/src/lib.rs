@@ -7,6 +7,7 @@
 //! each decision is made.
 
 pub mod agent_card;
+pub mod caller;
 pub mod chain;
 pub mod charset;
 pub mod config;

@@ -7,6 +7,7 @@
 //! is made and reported, but the glue never enforces it.
 
 use crate::agent_card::AgentCard;
+use crate::caller::{Actions, Directory};
 use crate::chain::ChainKey;
 use crate::config::strict::{deserialize_named, Named};
 use crate::detect::Scanner;
@@ -92,6 +93,10 @@ pub struct Policy {
     /// The unsafe legacy form: `X-User-Override: true` overrides (anyone can send it).
     pub legacy_override: bool,
     pub rules: Vec<Rule>,
+    /// `policy.actions`: named conditions and the tier each requires (empty: none).
+    pub actions: Actions,
+    /// `callers`: who is calling, and what they get (an empty directory when absent).
+    pub callers: Directory,
     pub scanner: Scanner,
     /// Request headers not scanned (`detectors.skip_headers`), lower-case.
     pub skip_headers: Vec<String>,

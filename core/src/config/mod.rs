@@ -8,6 +8,7 @@
 //! its trust score, the detectors ([`detectors`]), the rules ([`rules`]), limits, events, and
 //! the documents served at the well-known endpoints.
 
+mod callers;
 mod detectors;
 mod error;
 mod raw;
@@ -28,6 +29,7 @@ use crate::policy::Policy;
 use crate::rules::Env;
 use crate::trust;
 
+pub use callers::MAX_DIRECTORY_ENTRIES;
 pub use error::{ConfigError, Position};
 use raw::{RawConfig, RawEvents, RawLimits};
 pub use strict::MAX_CONFIG_BYTES;
@@ -86,6 +88,8 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
     let well_known = raw.well_known.unwrap_or_default();
     let agent_card = AgentCard::new(raw.agent_card, &manifest, well_known.agent_card)?;
     let mut notes = notes;
+    let actions = callers::actions(policy.actions.take(), &env, &mut notes)?;
+    let callers = callers::compile(raw.callers, &actions, &manifest)?;
     if agent_card.is_none() && well_known.agent_card.is_none() {
         notes.push(
             "the agent card is not served: agent_card.url is not configured \
@@ -125,6 +129,8 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         override_ttl_secs,
         legacy_override,
         rules,
+        actions,
+        callers,
         scanner,
         skip_headers,
         max_body_bytes,

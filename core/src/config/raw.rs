@@ -29,6 +29,8 @@ pub(super) struct RawConfig {
     pub(super) limits: Option<RawLimits>,
     #[serde(default, deserialize_with = "object")]
     pub(super) events: Option<RawEvents>,
+    #[serde(default, deserialize_with = "object")]
+    pub(super) callers: Option<super::callers::RawCallers>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -43,6 +45,8 @@ pub(super) struct RawPolicy {
     pub(super) legacy_override: Option<bool>,
     #[serde(default, deserialize_with = "objects")]
     pub(super) block_rules: Option<Vec<RawRule>>,
+    #[serde(default, deserialize_with = "objects")]
+    pub(super) actions: Option<Vec<super::callers::RawAction>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

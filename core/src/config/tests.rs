@@ -365,7 +365,24 @@ fn full_configs() -> Vec<Value> {
             "policy": {"trust_threshold": 3, "allow_override": true,
                        "override_key": "0123456789abcdef0123456789abcdef", "override_ttl_seconds": 60,
                        "legacy_override": false,
-                       "block_rules": [{"name": "r", "condition": "has_ssn", "action": "block", "message": "m"}]},
+                       "block_rules": [{"name": "r", "condition": "has_ssn", "action": "block", "message": "m"}],
+                       "actions": [{"name": "delete", "when": "method == 'DELETE'", "required_tier": 3}]},
+            "callers": {
+                "sources": {"spiffe": true,
+                            "jwt": {"metadata_namespace": "envoy.filters.http.jwt_authn", "payload_key": "jwt_payload"},
+                            "header": "X-Caller-Id"},
+                "directory": [
+                    {"name": "billing", "match": {"spiffe_id": "spiffe://example.org/ns/billing/sa/agent"},
+                     "trust_level": "trusted", "tier": 3, "permitted_actions": ["delete"],
+                     "rate_limit": {"requests_per_minute": 60, "burst": 10}},
+                    {"name": "admins", "match": {"jwt_issuer": "https://idp.example", "jwt_subject": "u",
+                                                 "claims": {"role": "admin"}}, "tier": 4}
+                ],
+                "default": {"name": "nobody", "trust_level": "unknown", "tier": 0, "permitted_actions": ["*"],
+                            "rate_limit": {"requests_per_minute": 600, "burst": 100}},
+                "tier_claim": "tier",
+                "permitted_actions_claim": "permitted_actions"
+            },
             "detectors": {"enabled": ["ssn", "email", "employee_id"], "skip_headers": ["authorization"],
                           "custom": [{"name": "employee_id", "pattern": "EMP-\\d{6}", "checksum": "luhn",
                                       "cues": ["emp"]}]},
@@ -748,4 +765,417 @@ fn comparisons_that_cannot_change_are_warned_about() {
         notes[1].contains("column 16: `method == 'get'`"),
         "{notes:?}"
     );
+}
+
+fn with_callers(callers: Value, actions: Value) -> Result<Policy, ConfigError> {
+    let mut v = minimal();
+    v["callers"] = callers;
+    v["policy"] = json!({"actions": actions});
+    cfg(v)
+}
+
+/// The shared design's example `callers` section and actions.
+#[test]
+fn the_callers_example_parses_and_resolves() {
+    use crate::caller::{ActionSet, Source};
+    use crate::manifest::TrustLevel;
+    let p = with_callers(
+        json!({
+            "sources": {"spiffe": true,
+                        "jwt": {"metadata_namespace": "envoy.filters.http.jwt_authn", "payload_key": "jwt_payload"},
+                        "header": "x-caller-id"},
+            "directory": [
+                {"name": "billing", "match": {"spiffe_id": "spiffe://example.org/ns/billing/sa/agent"},
+                 "trust_level": "trusted", "tier": 3, "permitted_actions": ["delete_file", "read_file"],
+                 "rate_limit": {"requests_per_minute": 60, "burst": 10}},
+                {"name": "partners", "match": {"spiffe_trust_domain": "partner.example"}, "trust_level": "standard", "tier": 1},
+                {"name": "ops", "match": {"spiffe_id_prefix": "spiffe://example.org/ns/ops/"}, "tier": 2},
+                {"name": "web-user", "match": {"jwt_issuer": "https://idp.example", "jwt_subject": "user-1"}, "tier": 1},
+                {"name": "admins", "match": {"jwt_issuer": "https://idp.example", "claims": {"role": "admin"}}, "tier": 4},
+                {"name": "legacy-bot", "match": {"header_value": "legacy-bot"}, "trust_level": "unknown"}
+            ],
+            "default": {"name": "anonymous", "trust_level": "unknown", "tier": 0},
+            "tier_claim": "tier",
+            "permitted_actions_claim": "permitted_actions"
+        }),
+        json!([
+            {"name": "read_file", "when": "method == 'GET'"},
+            {"name": "delete_file", "when": "method == 'DELETE' || path == '/admin'", "required_tier": 3}
+        ]),
+    )
+    .unwrap();
+    assert_eq!(p.actions.len(), 2);
+    assert_eq!(p.callers.entries().len(), 6);
+    assert_eq!(p.callers.sources().header.as_deref(), Some("x-caller-id"));
+    let c = p.callers.resolve(
+        Some(b"spiffe://example.org/ns/billing/sa/agent"),
+        None,
+        None,
+    );
+    assert_eq!(
+        (&*c.name, c.tier, c.trust_level),
+        ("billing", 3, TrustLevel::Trusted)
+    );
+    assert_eq!(c.permitted, ActionSet::NONE.with(0).with(1));
+    let facts = Facts::new("DELETE", "/x");
+    let matched = p.actions.matched(&facts);
+    assert_eq!(p.actions.first_name(matched), "delete_file");
+    assert!(p.actions.authorize(&c, matched).is_ok());
+    let ops = p
+        .callers
+        .resolve(Some(b"spiffe://example.org/ns/ops/a"), None, None);
+    let denied = p.actions.authorize(&ops, matched).unwrap_err();
+    assert_eq!(
+        (denied.action, denied.required_tier, denied.current_tier),
+        ("delete_file", 3, 2)
+    );
+    let bot = p.callers.resolve(None, None, Some(b"legacy-bot"));
+    assert_eq!((&*bot.name, bot.source), ("legacy-bot", Source::Header));
+    // No callers limit anywhere, no manifest limit: unlimited.
+    assert_eq!(bot.rate_limit, None);
+}
+
+#[test]
+fn callers_defaults_and_the_manifests_limit() {
+    use crate::caller::ratelimit::Limit;
+    use crate::caller::Source;
+    // No callers section: SPIFFE peers told apart, the rest anonymous, no limit.
+    let p = cfg(minimal()).unwrap();
+    assert!(p.actions.is_empty());
+    assert!(p.callers.sources().spiffe);
+    assert_eq!(
+        p.callers.resolve(Some(b"spiffe://td/x"), None, None).source,
+        Source::Spiffe
+    );
+    assert_eq!(p.callers.resolve(None, None, None).rate_limit, None);
+    // The manifest's rate_limiting, with its burst or without (burst = requests_per_minute).
+    let mut v = minimal();
+    v["manifest"]["rate_limiting"] = json!({"requests_per_minute": 60, "burst": 10});
+    let c = cfg(v.clone()).unwrap().callers.resolve(None, None, None);
+    assert_eq!(
+        c.rate_limit,
+        Some(Limit {
+            requests_per_minute: 60,
+            burst: 10
+        })
+    );
+    v["manifest"]["rate_limiting"] = json!({"requests_per_minute": 30});
+    let c = cfg(v.clone()).unwrap().callers.resolve(None, None, None);
+    assert_eq!(
+        c.rate_limit,
+        Some(Limit {
+            requests_per_minute: 30,
+            burst: 30
+        })
+    );
+    v["manifest"]["rate_limiting"] = json!({"requests_per_minute": 0});
+    assert_eq!(
+        cfg(v.clone())
+            .unwrap()
+            .callers
+            .resolve(None, None, None)
+            .rate_limit,
+        None
+    );
+    // The default's limit wins over the manifest's; an entry's over both.
+    v["manifest"]["rate_limiting"] = json!({"requests_per_minute": 30});
+    v["callers"] = json!({"sources": {"header": "x-id"},
+        "directory": [{"name": "a", "match": {"header_value": "a"}, "rate_limit": {"requests_per_minute": 5}}],
+        "default": {"rate_limit": {"requests_per_minute": 7, "burst": 1}}});
+    let p = cfg(v).unwrap();
+    assert_eq!(
+        p.callers.resolve(None, None, None).rate_limit,
+        Some(Limit {
+            requests_per_minute: 7,
+            burst: 1
+        })
+    );
+    assert_eq!(
+        p.callers.resolve(None, None, Some(b"a")).rate_limit,
+        Some(Limit {
+            requests_per_minute: 5,
+            burst: 5
+        })
+    );
+    // An empty callers section: the defaults.
+    let p = with_callers(json!({}), json!([])).unwrap();
+    let c = p.callers.resolve(None, None, Some(b"x"));
+    assert_eq!(
+        (&*c.name, c.source, c.tier),
+        ("anonymous", Source::Anonymous, 0)
+    );
+}
+
+/// Every way a `callers` section or an action is refused, naming the key.
+#[test]
+fn callers_errors_name_the_key() {
+    let src = json!({"spiffe": true, "jwt": {}, "header": "x-id"});
+    let entry = |m: Value| json!({"sources": src, "directory": [{"name": "a", "match": m}]});
+    let acts = json!([{"name": "del", "when": "method == 'DELETE'"}]);
+    let cases: Vec<(Value, Value, &str, &str)> = vec![
+        (
+            entry(json!({})),
+            json!([]),
+            "callers.directory[0].match",
+            "exactly one source",
+        ),
+        (
+            entry(json!({"spiffe_id": "spiffe://td/x", "header_value": "h"})),
+            json!([]),
+            "callers.directory[0].match",
+            "exactly one source",
+        ),
+        (
+            entry(json!({"spiffe_id": "spiffe://td/x", "spiffe_trust_domain": "td"})),
+            json!([]),
+            "callers.directory[0].match",
+            "exactly one source",
+        ),
+        (
+            entry(json!({"jwt_subject": "s", "header_value": "h"})),
+            json!([]),
+            "callers.directory[0].match",
+            "exactly one source",
+        ),
+        (
+            json!({"directory": [{"name": "a"}]}),
+            json!([]),
+            "callers.directory[0].match",
+            "is required",
+        ),
+        (
+            entry(json!({"spiffe_id": "spiffe://TD/x"})),
+            json!([]),
+            "callers.directory[0].match.spiffe_id",
+            "a SPIFFE ID is",
+        ),
+        (
+            entry(json!({"spiffe_id": "spiffe://td/x/../y"})),
+            json!([]),
+            "callers.directory[0].match.spiffe_id",
+            "a SPIFFE ID is",
+        ),
+        (
+            entry(json!({"spiffe_id_prefix": "spiffe://td//"})),
+            json!([]),
+            "callers.directory[0].match.spiffe_id_prefix",
+            "a SPIFFE ID is",
+        ),
+        (
+            entry(json!({"spiffe_trust_domain": "spiffe://td"})),
+            json!([]),
+            "callers.directory[0].match.spiffe_trust_domain",
+            "trust domain",
+        ),
+        (
+            entry(json!({"spiffe_trust_domain": "Example.org"})),
+            json!([]),
+            "callers.directory[0].match.spiffe_trust_domain",
+            "lower-case",
+        ),
+        (
+            entry(json!({"jwt_subject": "s"})),
+            json!([]),
+            "callers.directory[0].match.jwt_issuer",
+            "is required",
+        ),
+        (
+            entry(json!({"jwt_issuer": ""})),
+            json!([]),
+            "callers.directory[0].match.jwt_issuer",
+            "1 to 1024 bytes",
+        ),
+        (
+            entry(json!({"jwt_issuer": "i", "claims": {"role": ""}})),
+            json!([]),
+            "callers.directory[0].match.claims.role",
+            "1 to 1024 bytes",
+        ),
+        (
+            entry(json!({"header_value": "a b"})),
+            json!([]),
+            "callers.directory[0].match.header_value",
+            "visible ASCII",
+        ),
+        (
+            json!({"directory": [{"name": "a", "match": {"header_value": "h"}}]}),
+            json!([]),
+            "callers.directory[0].match.header_value",
+            "callers.sources.header",
+        ),
+        (
+            json!({"directory": [{"name": "a", "match": {"jwt_issuer": "i"}}]}),
+            json!([]),
+            "callers.directory[0].match",
+            "callers.sources.jwt is not set",
+        ),
+        (
+            json!({"sources": src, "directory": [{"name": "", "match": {"header_value": "h"}}]}),
+            json!([]),
+            "callers.directory[0].name",
+            "caller names are",
+        ),
+        (
+            json!({"sources": src, "directory": [{"name": "a", "match": {"header_value": "h"}}, {"name": "a", "match": {"header_value": "g"}}]}),
+            json!([]),
+            "callers.directory[1].name",
+            "used twice",
+        ),
+        (
+            json!({"sources": src, "directory": [{"name": "a", "match": {"header_value": "h"}}], "default": {"name": "a"}}),
+            json!([]),
+            "callers.default.name",
+            "directory entry",
+        ),
+        (
+            json!({"sources": src, "directory": [{"name": "a", "match": {"header_value": "h"}}, {"name": "b", "match": {"header_value": "h"}}]}),
+            json!([]),
+            "callers.directory[1].match",
+            "could never match",
+        ),
+        (
+            json!({"sources": src, "directory": [{"name": "a", "match": {"header_value": "h"}, "tier": 10}]}),
+            json!([]),
+            "callers.directory[0].tier",
+            "between 0 and 9",
+        ),
+        (
+            json!({"default": {"tier": 10}}),
+            json!([]),
+            "callers.default.tier",
+            "between 0 and 9",
+        ),
+        (
+            json!({"sources": {"header": "x id"}}),
+            json!([]),
+            "callers.sources.header",
+            "RFC 9110",
+        ),
+        (
+            json!({"sources": {"header": ":authority"}}),
+            json!([]),
+            "callers.sources.header",
+            "RFC 9110",
+        ),
+        (
+            json!({"sources": {"jwt": {"payload_key": ""}}}),
+            json!([]),
+            "callers.sources.jwt.payload_key",
+            "1 to 1024",
+        ),
+        (
+            json!({"tier_claim": ""}),
+            json!([]),
+            "callers.tier_claim",
+            "1 to 1024",
+        ),
+        (
+            json!({"default": {"rate_limit": {"requests_per_minute": 0}}}),
+            json!([]),
+            "callers.default.rate_limit.requests_per_minute",
+            "between 1 and 1000000",
+        ),
+        (
+            json!({"default": {"rate_limit": {"requests_per_minute": 1_000_001}}}),
+            json!([]),
+            "callers.default.rate_limit.requests_per_minute",
+            "between 1 and 1000000",
+        ),
+        (
+            json!({"default": {"rate_limit": {"burst": 5}}}),
+            json!([]),
+            "callers.default.rate_limit.requests_per_minute",
+            "is required",
+        ),
+        (
+            json!({"default": {"rate_limit": {"requests_per_minute": 5, "burst": 0}}}),
+            json!([]),
+            "callers.default.rate_limit.burst",
+            "between 1 and 1000000",
+        ),
+        (
+            json!({"default": {"permitted_actions": ["del", "nope"]}}),
+            acts.clone(),
+            "callers.default.permitted_actions[1]",
+            "'nope' is not one of policy.actions (del)",
+        ),
+        (
+            json!({}),
+            json!([{"name": "a b", "when": "true"}]),
+            "policy.actions[0].name",
+            "action names are",
+        ),
+        (
+            json!({}),
+            json!([{"name": "a", "when": "true"}, {"name": "a", "when": "true"}]),
+            "policy.actions[1].name",
+            "used twice",
+        ),
+        (
+            json!({}),
+            json!([{"name": "a", "when": "true", "required_tier": 10}]),
+            "policy.actions[0].required_tier",
+            "between 0 and 9",
+        ),
+        (
+            json!({}),
+            json!([{"name": "a", "when": "methd == 'GET'"}]),
+            "policy.actions[0].when",
+            "unknown",
+        ),
+    ];
+    for (callers, actions, path, message) in cases {
+        let e = with_callers(callers.clone(), actions).expect_err(&format!("accepted: {callers}"));
+        assert_eq!(e.path(), path, "{e}");
+        assert!(e.to_string().contains(message), "{e} (wanted {message:?})");
+    }
+    // Kinds.
+    let e = with_callers(json!({"default": {"tier": 10}}), json!([])).unwrap_err();
+    assert!(matches!(e, ConfigError::OutOfRange { .. }));
+    let e = with_callers(json!({}), json!([{"name": "a", "when": "methd == 'GET'"}])).unwrap_err();
+    assert!(matches!(e, ConfigError::Rule { ref rule, .. } if rule == "a"));
+    // Too many entries, too many actions.
+    let many: Vec<Value> = (0..=MAX_DIRECTORY_ENTRIES)
+        .map(|i| json!({"name": format!("c{i}"), "match": {"spiffe_id": format!("spiffe://td/{i}")}}))
+        .collect();
+    let e = with_callers(json!({"directory": many}), json!([])).unwrap_err();
+    assert_eq!(e.path(), "callers.directory");
+    let many: Vec<Value> = (0..65)
+        .map(|i| json!({"name": format!("a{i}"), "when": "true"}))
+        .collect();
+    let e = with_callers(json!({}), json!(many)).unwrap_err();
+    assert_eq!(e.path(), "policy.actions");
+    // Header names are lower-cased; `"*"` permits all; an action that can never match is noted.
+    let p = with_callers(
+        json!({"sources": {"header": "X-Caller-ID"}, "default": {"permitted_actions": ["*"]}}),
+        json!([{"name": "never", "when": "trust_level == 'untrusted'"}]),
+    )
+    .unwrap();
+    assert_eq!(p.callers.sources().header.as_deref(), Some("x-caller-id"));
+    assert_eq!(
+        p.callers.resolve(None, None, None).permitted,
+        crate::caller::ActionSet::ALL
+    );
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("action 'never' can never match")),
+        "{:?}",
+        p.notes
+    );
+}
+
+/// The bound of the directory is accepted, and resolving in it is fast (hash maps).
+#[test]
+fn a_full_directory_loads_and_resolves() {
+    let many: Vec<Value> = (0..MAX_DIRECTORY_ENTRIES)
+        .map(|i| json!({"name": format!("c{i}"), "match": {"spiffe_id": format!("spiffe://td/{i}")}}))
+        .collect();
+    let mut v = minimal();
+    v["callers"] = json!({"directory": many});
+    let text = v.to_string();
+    assert!(text.len() < MAX_CONFIG_BYTES, "{}", text.len());
+    let p = cfg(v).unwrap();
+    let c = p.callers.resolve(Some(b"spiffe://td/9999"), None, None);
+    assert_eq!(&*c.name, "c9999");
 }
