@@ -13,7 +13,7 @@ use proxy_wasm::types::{BufferType, Bytes, MapType};
 use crate::abi;
 use iatp_core::header_map::HeaderMap;
 use iatp_core::held;
-use iatp_core::phases::{Host, SharedUpdate, SlotUpdate};
+use iatp_core::phases::{Host, SlotUpdate};
 
 /// All request headers in one host call (`HeaderMap::parse` reads them).
 pub fn request_headers() -> Bytes {
@@ -169,7 +169,7 @@ impl Host for Envoy {
             .filter(|v| !v.is_empty())
     }
 
-    fn update_shared(&self, key: &str, update: SharedUpdate) -> bool {
+    fn update_shared(&self, key: &str, update: SlotUpdate) -> bool {
         for _ in 0..CAS_ATTEMPTS {
             let (current, cas) = match abi::get_shared_data(key) {
                 Ok(Some((value, cas))) => (Some(value), cas),
@@ -182,7 +182,9 @@ impl Host for Envoy {
                     return false;
                 }
             };
-            let next = update(current.as_deref());
+            let Some(next) = update(current.as_deref()) else {
+                return false;
+            };
             match abi::set_shared_data(key, &next, cas) {
                 Ok(()) => return true,
                 Err(CAS_MISMATCH) => continue,

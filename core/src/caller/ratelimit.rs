@@ -255,13 +255,13 @@ pub struct Charge {
     pub stored: bool,
 }
 
-/// The read-modify-write the host offers on one shared-data key (`phases::Host::claim_once`):
+/// The read-modify-write the host offers on one shared-data key (`phases::Host::update_shared`):
 /// true when `update`'s bytes were stored; false when `update` said `None` or the store
 /// failed.
 pub type Claim<'a> = &'a dyn Fn(&str, SlotUpdate) -> bool;
 
 /// Charges one request to `key`'s bucket: its probed slots in order, then the overflow
-/// bucket. The glue passes `|k, u| host.claim_once(k, u)`.
+/// bucket. The exchange passes `|k, u| host.update_shared(k, u)` (the slots are not made in advance).
 pub fn charge(key: &BucketKey, now_ms: u64, limit: Limit, claim: Claim) -> Charge {
     #[derive(Clone, Copy)]
     enum Outcome {

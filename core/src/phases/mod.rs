@@ -95,17 +95,14 @@ pub trait Host {
     fn dynamic_metadata(&self) -> Option<Vec<u8>> {
         None
     }
-    /// Replaces the shared-data value at `key` with what `update` makes of it (the current
-    /// value, `None` when the key does not exist yet), atomically across Envoy's workers
-    /// (compare-and-swap, retried a few times). False when the store keeps failing.
-    fn update_shared(&self, key: &str, update: SharedUpdate) -> bool {
+    /// [`Host::claim_once`] on a key that may not exist yet (`update` sees `None` and the key is
+    /// created): the rate-limit buckets, whose keys are not made in advance. True when stored;
+    /// false when `update` says `None` or the store keeps failing.
+    fn update_shared(&self, key: &str, update: SlotUpdate) -> bool {
         let _ = (key, update);
         false
     }
 }
-
-/// What [`Host::update_shared`] makes of a shared value: always a new value.
-pub type SharedUpdate<'a> = &'a dyn Fn(Option<&[u8]>) -> Vec<u8>;
 
 /// Where the request side of an exchange stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
