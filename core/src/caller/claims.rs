@@ -143,6 +143,18 @@ impl Claims {
         }
     }
 
+    /// The claims `jwt_authn` put in the stream's dynamic metadata: `bytes` is the whole
+    /// metadata in protobuf wire format (`envoy.config.core.v3.Metadata`, `map<string, Struct>
+    /// filter_metadata = 1`, what Envoy 1.40 answers to `get_property(["metadata"])`), the
+    /// claims are the Struct at `namespace` → `payload_key` (the provider's
+    /// `payload_in_metadata`). `None` when that is absent or not a well-formed Struct: no
+    /// verified claims. Other namespaces are skipped, not decoded.
+    pub fn from_metadata(bytes: &[u8], namespace: &str, payload_key: &str) -> Option<Claims> {
+        let filter = entry_value(bytes, namespace.as_bytes())?;
+        let payload = entry_value(filter, payload_key.as_bytes())?;
+        Claims::from_value_bytes(payload)
+    }
+
     /// The claim `name`, if present.
     pub fn get(&self, name: &str) -> Option<&ClaimValue> {
         self.sorted
@@ -354,6 +366,31 @@ fn list_at(bytes: &[u8], depth: usize) -> Result<Vec<Value>, PbError> {
     Ok(list)
 }
 
+/// The value bytes of the map entry (field 1 of the message in `bytes`: `{key = 1, value =
+/// 2}`) whose key is `key`; the last such entry wins, as for protobuf maps.
+fn entry_value<'a>(bytes: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let mut found = None;
+    let mut r = Reader { bytes };
+    while let Some((number, field)) = r.field().ok()? {
+        let (1, Field::Len(entry)) = (number, field) else {
+            continue;
+        };
+        let (mut k, mut v) = (None, None);
+        let mut e = Reader { bytes: entry };
+        while let Some((n, f)) = e.field().ok()? {
+            match (n, f) {
+                (1, Field::Len(b)) => k = Some(b),
+                (2, Field::Len(b)) => v = Some(b),
+                _ => {}
+            }
+        }
+        if k == Some(key) {
+            found = Some(v.unwrap_or_default());
+        }
+    }
+    found
+}
+
 fn utf8(b: &[u8]) -> Result<String, PbError> {
     String::from_utf8(b.to_vec()).map_err(|_| PbError::Malformed)
 }
@@ -437,6 +474,51 @@ mod tests {
             "permitted_actions": ["read_file", "delete_file"], "mixed": ["a", 1],
             "realm": {"roles": ["x"]}, "nothing": null, "pi": 3.5
         }))
+    }
+
+    /// The bytes Envoy 1.40 answered to `get_property(["metadata"])` after `jwt_authn` verified
+    /// a token (measured; /work/notes and docs/configuration.md say how).
+    const ENVOY_METADATA_HEX: &[&str] = &[
+        "0af6020a1c656e766f792e66696c746572732e687474702e6a77745f617574686e12d5020a420a0a6a77745f68656164",
+        "657212342a320a0e0a03616c6712071a0545533235360a0c0a0374797012051a034a57540a120a036b6964120b1a0969",
+        "6174702d746573740a8e020a0b6a77745f7061796c6f616412fe012afb010a1d0a066e657374656412132a110a0f0a04",
+        "726f6c6512071a0561646d696e0a0d0a06746965725f7312031a01330a130a03617564120c1a0a696174702d6167656e",
+        "740a0f0a0373756212081a06757365722d310a1c0a0369737312151a1368747470733a2f2f6964702e6578616d706c65",
+        "0a0f0a02666c120911000000000000f83f0a100a036269671209110000a8e1e0fe06420a100a036961741209110000c0",
+        "0d50c3da410a110a047469657212091100000000000000400a0a0a04666c6167120220010a100a036578701209110000",
+        "009353c3da410a210a117065726d69747465645f616374696f6e73120c320a0a031a01610a031a0162",
+    ];
+
+    #[test]
+    fn claims_from_envoys_own_metadata_bytes() {
+        let hex: String = ENVOY_METADATA_HEX.concat();
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let c = Claims::from_metadata(&bytes, "envoy.filters.http.jwt_authn", "jwt_payload")
+            .expect("claims");
+        assert_eq!(c.str("sub"), Some("user-1"));
+        assert_eq!(c.str("iss"), Some("https://idp.example"));
+        assert_eq!(c.get("tier"), Some(&ClaimValue::Number(2.0)));
+        assert_eq!(c.get("tier").and_then(|t| t.small_int(9)), Some(2));
+        assert_eq!(c.get("flag"), Some(&ClaimValue::Bool(true)));
+        assert_eq!(
+            c.get("permitted_actions"),
+            Some(&ClaimValue::StrList(vec!["a".into(), "b".into()].into()))
+        );
+        assert_eq!(c.get("tier_s").and_then(|t| t.small_int(9)), Some(3));
+        // The header is another key of the same namespace; another namespace is absent.
+        let h = Claims::from_metadata(&bytes, "envoy.filters.http.jwt_authn", "jwt_header")
+            .expect("header");
+        assert_eq!(h.str("alg"), Some("ES256"));
+        assert!(Claims::from_metadata(&bytes, "other", "jwt_payload").is_none());
+        assert!(Claims::from_metadata(&bytes, "envoy.filters.http.jwt_authn", "nope").is_none());
+        // Every truncation is refused or partial, never a panic.
+        for n in 0..bytes.len() {
+            let _ =
+                Claims::from_metadata(&bytes[..n], "envoy.filters.http.jwt_authn", "jwt_payload");
+        }
     }
 
     #[test]
