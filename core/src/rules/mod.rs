@@ -1,18 +1,41 @@
 //! The rule condition language, compiled once at configure time.
 //!
-//! `&& || !`, `== != < <= > >=`, parentheses, quoted strings, integers, `true`/`false`.
+//! `&& || !`, `== != < <= > >=`, parentheses, quoted strings, integers, `true`/`false`;
+//! `x in ['a', 'b']` and `x not in [...]` (a list of at most [`MAX_LIST_ITEMS`] quoted
+//! strings), `'x' in claim('name')` (a claim read as a list); the functions of
+//! [`functions::Func`]: lookups `header('name')`, `claim('name')`, `mcp_arg('path')` (their
+//! argument a quoted string, compiled at load: a header name lower-cased and checked, a path
+//! split into steps), and the tests `starts_with(s, 'lit')`, `ends_with(s, 'lit')`,
+//! `contains(s, 'lit')`.
+//!
 //! Compilation type-checks every comparison, checks string literals against the values a
 //! variable can take (a typo such as `trust_level == 'untrustd'` is an error, not a rule that
-//! never fires), and folds everything the manifest fixes (trust level, retention, score, ...)
-//! into constants. Evaluating a compiled [`Cond`] cannot fail.
+//! never fires; so is each item of a list), suggests the closest name for an unknown variable,
+//! function or detector type, and folds everything the manifest fixes (trust level, retention,
+//! score, ...) into constants. Evaluating a compiled [`Cond`] cannot fail and allocates
+//! nothing: per-request values are in [`Facts`], looked-up ones come from its [`Lookup`]
+//! (absent: `''`), and [`Uses`] tells the exchange which headers and claims to keep.
+//!
+//! Known with the headers: detections so far, the request variables, `header()`, `claim()`.
+//! Known once the body is read: the body's detections, the [`Source::Body`] variables and
+//! `mcp_arg()`; [`Cond::decided`] treats them as unknown while the body is pending.
 
+mod functions;
 mod lexer;
+mod lookup;
 mod parser;
 pub mod variables;
 
+use std::collections::BTreeSet;
+
 use crate::detect::{Kind, KindSet, Scanner};
 use crate::manifest::Manifest;
+use functions::suggest;
+pub use functions::Func;
+use lookup::{claim_holds, is_header_name, json_text, Text};
+pub use lookup::{ArgStep, Lookup};
 pub use parser::CmpOp;
+pub use parser::MAX_LIST_ITEMS;
 use parser::{parse, Ast};
 use variables::{Fixed, Source, Type, HAS_PREFIX};
 pub use variables::{Value, Var};
@@ -43,16 +66,30 @@ impl std::error::Error for RuleError {}
 
 const VAR_COUNT: usize = Var::ALL.len();
 
-/// What a condition can look at when a request is evaluated: what the detectors found, and
-/// the per-request variables, by [`Var`]. Built with [`Facts::new`] and the `with` methods,
-/// so that a new variable is a registry row and a `with` where its value is known.
-#[derive(Debug, Clone, Copy)]
+/// What a condition can look at when a request is evaluated: what the detectors found, the
+/// per-request variables, by [`Var`], and the request's [`Lookup`] for `header()`,
+/// `claim()` and `mcp_arg()`. Built with [`Facts::new`] and the `with` methods, so that a new
+/// variable is a registry row and a `with` where its value is known. `Copy`: a fixed array
+/// and two references.
+#[derive(Clone, Copy)]
 pub struct Facts<'a> {
     detected: KindSet,
     values: [Value<'a>; VAR_COUNT],
-    /// The body is still to come: what is detected so far is a lower bound (see
-    /// [`Cond::decided`]).
+    /// The body is still to come: what is detected so far is a lower bound, and what the body
+    /// holds is unknown (see [`Cond::decided`]).
     body_pending: bool,
+    lookup: Option<&'a dyn Lookup>,
+}
+
+impl std::fmt::Debug for Facts<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Facts")
+            .field("detected", &self.detected)
+            .field("values", &self.values)
+            .field("body_pending", &self.body_pending)
+            .field("lookup", &self.lookup.is_some())
+            .finish()
+    }
 }
 
 impl Default for Facts<'_> {
@@ -61,6 +98,7 @@ impl Default for Facts<'_> {
             detected: KindSet::default(),
             values: [Value::Unset; VAR_COUNT],
             body_pending: false,
+            lookup: None,
         }
     }
 }
@@ -84,9 +122,17 @@ impl<'a> Facts<'a> {
     }
 
     /// The facts of the request headers, before the body: the kinds detected so far are
-    /// found for good, the others (and `detected_count` beyond its value so far) are unknown.
+    /// found for good, the others (and `detected_count` beyond its value so far) are unknown,
+    /// and so is everything the body holds ([`Source::Body`] variables, `mcp_arg()`).
     pub fn body_pending(mut self) -> Facts<'a> {
         self.body_pending = true;
+        self
+    }
+
+    /// Where `header()`, `claim()` and `mcp_arg()` read; without one, every lookup is absent
+    /// (`''`).
+    pub fn with_lookup(mut self, lookup: &'a dyn Lookup) -> Facts<'a> {
+        self.lookup = Some(lookup);
         self
     }
 
@@ -119,6 +165,53 @@ impl<'a> Facts<'a> {
             _ => "",
         }
     }
+
+    fn claim(&self, name: &str) -> Option<&'a serde_json::Value> {
+        self.lookup?.claim(name)
+    }
+}
+
+/// A per-request string a condition reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StrExpr {
+    /// A string variable.
+    Var(Var),
+    /// `header('name')`: the name lower-case.
+    Header(Box<str>),
+    /// `claim('name')`.
+    Claim(Box<str>),
+    /// `mcp_arg('path')`: the path compiled.
+    McpArg(Box<[ArgStep]>),
+}
+
+impl StrExpr {
+    fn text<'a>(&self, f: &Facts<'a>) -> Text<'a> {
+        let found = match self {
+            StrExpr::Var(v) => return Text::Str(f.str(*v)),
+            StrExpr::Header(name) => {
+                return Text::Str(f.lookup.and_then(|l| l.header(name)).unwrap_or(""))
+            }
+            StrExpr::Claim(name) => f.claim(name),
+            StrExpr::McpArg(path) => f.lookup.and_then(|l| l.mcp_arg(path)),
+        };
+        found.map_or(Text::Str(""), json_text)
+    }
+
+    /// Whether its value is unknown until the body is read.
+    fn needs_body(&self) -> bool {
+        match self {
+            StrExpr::Var(v) => v.needs_body(),
+            StrExpr::McpArg(_) => true,
+            StrExpr::Header(_) | StrExpr::Claim(_) => false,
+        }
+    }
+}
+
+/// The left side of `… in claim('name')`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StrOperand {
+    Literal(Box<str>),
+    Expr(StrExpr),
 }
 
 /// A compiled condition.
@@ -136,7 +229,14 @@ pub enum Cond {
     IntCmp(Var, CmpOp, i64),
     /// `var <op> var`
     IntVars(Var, CmpOp, Var),
-    StrCmp(Var, CmpOp, Box<str>),
+    /// `s == 'lit'` or `s != 'lit'`.
+    StrCmp(StrExpr, CmpOp, Box<str>),
+    /// `s in [...]`: the items sorted and without duplicates (a binary search).
+    StrIn(StrExpr, Box<[Box<str>]>),
+    /// `starts_with(s, 'lit')`, `ends_with`, `contains`.
+    StrFn(Func, StrExpr, Box<str>),
+    /// `x in claim('name')`: the claim read as a list (see [`Func::Claim`]).
+    InClaim(StrOperand, Box<str>),
 }
 
 impl Cond {
@@ -151,7 +251,24 @@ impl Cond {
             Cond::Bool(v) => f.bool(*v),
             Cond::IntCmp(v, op, n) => op.holds(&f.int(*v), n),
             Cond::IntVars(a, op, b) => op.holds(&f.int(*a), &f.int(*b)),
-            Cond::StrCmp(v, op, s) => op.holds(&f.str(*v), &&**s),
+            Cond::StrCmp(e, op, s) => op.holds(&e.text(f).as_str(), &&**s),
+            Cond::StrIn(e, items) => {
+                let text = e.text(f);
+                let s = text.as_str();
+                items.binary_search_by(|item| (**item).cmp(s)).is_ok()
+            }
+            Cond::StrFn(func, e, lit) => func
+                .tests_string()
+                .is_some_and(|test| test(e.text(f).as_str(), lit)),
+            Cond::InClaim(left, name) => {
+                let Some(claim) = f.claim(name) else {
+                    return false;
+                };
+                match left {
+                    StrOperand::Literal(s) => claim_holds(claim, s),
+                    StrOperand::Expr(e) => claim_holds(claim, e.text(f).as_str()),
+                }
+            }
         }
     }
 
@@ -159,7 +276,8 @@ impl Cond {
     /// come adds (Kleene's three-valued logic); `None` when the body could change it. Without a
     /// pending body this is `Some(self.eval(f))`. Detections only grow as the body is scanned:
     /// a kind found is true for good, a kind not found yet is unknown, and `detected_count`
-    /// can only rise.
+    /// can only rise. What the body holds ([`Source::Body`] variables, `mcp_arg()`) is
+    /// unknown; the headers, `header()`, `claim()` and the caller are known.
     pub fn decided(&self, f: &Facts) -> Option<bool> {
         if !f.body_pending {
             return Some(self.eval(f));
@@ -190,11 +308,20 @@ impl Cond {
                 }
             }
             Cond::IntVars(a, _, b) if *a == Var::DetectedCount || *b == Var::DetectedCount => None,
+            Cond::Bool(v) | Cond::IntCmp(v, ..) if v.needs_body() => None,
+            Cond::IntVars(a, _, b) if a.needs_body() || b.needs_body() => None,
+            Cond::StrCmp(e, ..) | Cond::StrIn(e, _) | Cond::StrFn(_, e, _) if e.needs_body() => {
+                None
+            }
+            Cond::InClaim(StrOperand::Expr(e), _) if e.needs_body() => None,
             Cond::Const(_)
             | Cond::Bool(_)
             | Cond::IntCmp(..)
             | Cond::IntVars(..)
-            | Cond::StrCmp(..) => Some(self.eval(f)),
+            | Cond::StrCmp(..)
+            | Cond::StrIn(..)
+            | Cond::StrFn(..)
+            | Cond::InClaim(..) => Some(self.eval(f)),
         }
     }
 
@@ -203,6 +330,81 @@ impl Cond {
         match self {
             Cond::Const(b) => Some(*b),
             _ => None,
+        }
+    }
+
+    /// What the condition reads per request (a folded part reads nothing).
+    pub fn uses(&self) -> Uses {
+        let mut u = Uses::default();
+        u.add(self);
+        u
+    }
+}
+
+/// What compiled conditions read per request: the variables, the header names (lower-case)
+/// and claim names they look up, whether they read MCP arguments, and the detectors. The
+/// exchange keeps only these values of a request. [`Uses::add`] each rule's [`Cond`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Uses {
+    /// `header('name')`: the names, lower-case.
+    pub headers: BTreeSet<String>,
+    /// `claim('name')` and `… in claim('name')`: the names.
+    pub claims: BTreeSet<String>,
+    /// Some `mcp_arg('path')`.
+    pub mcp_args: bool,
+    /// The per-request variables read (by [`Var::index`]).
+    vars: [bool; VAR_COUNT],
+    /// The `has_<type>` detectors read.
+    pub detectors: KindSet,
+}
+
+impl Uses {
+    /// Adds what `cond` reads.
+    pub fn add(&mut self, cond: &Cond) {
+        match cond {
+            Cond::Const(_) => {}
+            Cond::Has(k) => self.detectors = self.detectors.with(*k),
+            Cond::Not(c) => self.add(c),
+            Cond::And(a, b) | Cond::Or(a, b) | Cond::BoolEq(a, b) => {
+                self.add(a);
+                self.add(b);
+            }
+            Cond::Bool(v) | Cond::IntCmp(v, ..) => self.var(*v),
+            Cond::IntVars(a, _, b) => {
+                self.var(*a);
+                self.var(*b);
+            }
+            Cond::StrCmp(e, ..) | Cond::StrIn(e, _) | Cond::StrFn(_, e, _) => self.expr(e),
+            Cond::InClaim(left, name) => {
+                if let StrOperand::Expr(e) = left {
+                    self.expr(e);
+                }
+                self.claims.insert(name.to_string());
+            }
+        }
+    }
+
+    /// Whether a condition added reads the per-request variable `var`.
+    pub fn reads(&self, var: Var) -> bool {
+        self.vars.get(var.index()).copied().unwrap_or(false)
+    }
+
+    fn var(&mut self, var: Var) {
+        if let Some(slot) = self.vars.get_mut(var.index()) {
+            *slot = true;
+        }
+    }
+
+    fn expr(&mut self, e: &StrExpr) {
+        match e {
+            StrExpr::Var(v) => self.var(*v),
+            StrExpr::Header(name) => {
+                self.headers.insert(name.to_string());
+            }
+            StrExpr::Claim(name) => {
+                self.claims.insert(name.to_string());
+            }
+            StrExpr::McpArg(_) => self.mcp_args = true,
         }
     }
 }
@@ -231,7 +433,7 @@ enum IntVal {
 enum StrVal {
     Literal(String),
     /// A per-request string; `values` when it is from a closed set.
-    Var(Var, Option<&'static [&'static str]>),
+    Dyn(StrExpr, Option<&'static [&'static str]>),
     /// A string the configuration fixes, from a closed set.
     Enum {
         var: Var,
@@ -274,8 +476,42 @@ fn fixed_comparisons(ast: &Ast, out: &mut Vec<RuleWarning>) {
         }
         Ast::Not(a, _) => fixed_comparisons(a, out),
         Ast::Cmp(op, a, b, _) => out.extend(fixed_comparison(*op, a, b)),
+        Ast::In {
+            left,
+            right,
+            column,
+            ..
+        } => out.extend(fixed_items(left, right, *column)),
         _ => {}
     }
+}
+
+/// `var in [...]` with items of another shape than the variable's (`caller_spiffe_id in
+/// ['billing']`): each such item can never match.
+fn fixed_items(left: &Ast, right: &Ast, column: usize) -> Vec<RuleWarning> {
+    let (Ast::Var(name, _), Ast::List(items, _)) = (left, right) else {
+        return Vec::new();
+    };
+    let Some(Type::Str(shape)) = Var::by_name(name).map(|v| v.spec().ty) else {
+        return Vec::new();
+    };
+    let never: Vec<(&str, &str)> = items
+        .iter()
+        .filter_map(|(s, _)| shape.never(s).map(|why| (s.as_str(), why)))
+        .collect();
+    let Some((_, why)) = never.first() else {
+        return Vec::new();
+    };
+    let shown: Vec<String> = never.iter().map(|(s, _)| format!("'{s}'")).collect();
+    let message = if never.len() == items.len() {
+        format!("`{name} in [...]` is false for every request: {why}")
+    } else {
+        format!(
+            "in `{name} in [...]`, {} never match: {why}",
+            shown.join(", ")
+        )
+    };
+    vec![RuleWarning { column, message }]
 }
 
 fn fixed_comparison(op: CmpOp, a: &Ast, b: &Ast) -> Option<RuleWarning> {
@@ -359,6 +595,23 @@ fn value(ast: &Ast, env: &Env) -> Result<Val, RuleError> {
             })
         }
         Ast::Cmp(op, a, b, col) => Val::Bool(compare(*op, a, b, *col, env)?),
+        Ast::In {
+            left,
+            right,
+            negated,
+            ..
+        } => {
+            let c = membership(left, right, env)?;
+            Val::Bool(if *negated { not(c) } else { c })
+        }
+        Ast::Call(name, args, col) => call(name, args, *col, env)?,
+        // The parser reads a list only after `in`.
+        Ast::List(_, col) => {
+            return Err(RuleError::new(
+                *col,
+                "a list `[...]` only follows `in` (`x in ['a', 'b']`)",
+            ))
+        }
     })
 }
 
@@ -383,10 +636,7 @@ fn boolean(ast: &Ast, env: &Env, col: usize, what: &str) -> Result<Cond, RuleErr
 /// A variable, typed and, where the configuration fixes it, folded to its value.
 fn variable(name: &str, col: usize, env: &Env) -> Result<Val, RuleError> {
     let Some(var) = Var::by_name(name) else {
-        return Err(RuleError::new(
-            col,
-            format!("unknown variable `{name}`; variables are: {}", Var::names()),
-        ));
+        return Err(RuleError::new(col, unknown_variable(name)));
     };
     let spec = var.spec();
     Ok(match (spec.source, spec.ty) {
@@ -402,24 +652,48 @@ fn variable(name: &str, col: usize, env: &Env) -> Result<Val, RuleError> {
             }),
             (Fixed::Str(s), _) => Val::Str(StrVal::Literal(s.to_string())),
         },
-        (Source::Request, Type::Bool) => Val::Bool(Cond::Bool(var)),
-        (Source::Request, Type::Int { .. }) => Val::Int(IntVal::Var(var)),
-        (Source::Request, Type::Str(_)) => Val::Str(StrVal::Var(var, None)),
-        (Source::Request, Type::Enum { values, .. }) => Val::Str(StrVal::Var(var, Some(values))),
+        (Source::Request | Source::Body, Type::Bool) => Val::Bool(Cond::Bool(var)),
+        (Source::Request | Source::Body, Type::Int { .. }) => Val::Int(IntVal::Var(var)),
+        (Source::Request | Source::Body, Type::Str(_)) => {
+            Val::Str(StrVal::Dyn(StrExpr::Var(var), None))
+        }
+        (Source::Request | Source::Body, Type::Enum { values, .. }) => {
+            Val::Str(StrVal::Dyn(StrExpr::Var(var), Some(values)))
+        }
     })
+}
+
+/// The error for a name that is no variable: the closest variable, or that it is a
+/// function, or the list of variables.
+fn unknown_variable(name: &str) -> String {
+    if let Some(f) = Func::by_name(name) {
+        return format!("`{name}` is a function: call it, `{}`", f.spec().signature);
+    }
+    let names = Var::ALL
+        .iter()
+        .map(|v| v.spec().name)
+        .filter(|n| *n != Var::Has.spec().name);
+    match suggest(name, names) {
+        Some(near) => format!("unknown variable `{name}`; did you mean `{near}`?"),
+        None => format!("unknown variable `{name}`; variables are: {}", Var::names()),
+    }
 }
 
 /// The detector a `has_<type>` names, which must be enabled.
 fn detector(name: &str, col: usize, env: &Env) -> Result<Kind, RuleError> {
     let ty = name.strip_prefix(HAS_PREFIX).unwrap_or(name);
     let kind = env.scanner.kind_by_name(ty).ok_or_else(|| {
-        RuleError::new(
-            col,
-            format!(
-                "unknown detector type `{ty}` in `{name}`; types are: {}",
-                env.scanner.all_names().join(", ")
+        let names = env.scanner.all_names();
+        let message = match suggest(ty, names.iter().map(String::as_str)) {
+            Some(near) => format!(
+                "unknown detector type `{ty}` in `{name}`; did you mean `{HAS_PREFIX}{near}`?"
             ),
-        )
+            None => format!(
+                "unknown detector type `{ty}` in `{name}`; types are: {}",
+                names.join(", ")
+            ),
+        };
+        RuleError::new(col, message)
     })?;
     if !env.scanner.enabled().contains(kind) {
         return Err(RuleError::new(
@@ -428,6 +702,167 @@ fn detector(name: &str, col: usize, env: &Env) -> Result<Kind, RuleError> {
         ));
     }
     Ok(kind)
+}
+
+/// A function call, typed; a test of strings the configuration fixes is folded.
+fn call(name: &str, args: &[Ast], col: usize, env: &Env) -> Result<Val, RuleError> {
+    let Some(func) = Func::by_name(name) else {
+        let message = if Var::by_name(name).is_some() {
+            format!(
+                "`{name}` is a variable, not a function; functions are: {}",
+                Func::signatures()
+            )
+        } else {
+            let near = suggest(name, Func::ALL.iter().map(|f| f.spec().name))
+                .map(|n| format!(" did you mean `{n}`?"))
+                .unwrap_or_default();
+            format!(
+                "unknown function `{name}`;{near} functions are: {}",
+                Func::signatures()
+            )
+        };
+        return Err(RuleError::new(col, message));
+    };
+    let spec = func.spec();
+    if args.len() != spec.arity {
+        let at = args.get(spec.arity).map_or(col, Ast::column);
+        return Err(RuleError::new(
+            at,
+            format!(
+                "`{}` takes {} argument{}, found {}",
+                spec.signature,
+                spec.arity,
+                if spec.arity == 1 { "" } else { "s" },
+                args.len()
+            ),
+        ));
+    }
+    let Some(test) = func.tests_string() else {
+        let (literal, lcol) = literal_arg(func, args, 0, col)?;
+        let expr = match func {
+            Func::Header => {
+                if !is_header_name(literal) {
+                    return Err(RuleError::new(
+                        lcol,
+                        format!(
+                            "'{}' is not a header name: a token of letters, digits and !#$%&'*+-.^_`|~ (RFC 9110 §5.6.2), or `:` and one for a pseudo-header (`:authority`)",
+                            literal.escape_debug()
+                        ),
+                    ));
+                }
+                StrExpr::Header(literal.to_ascii_lowercase().into())
+            }
+            Func::Claim if literal.is_empty() => {
+                return Err(RuleError::new(lcol, "a claim name is not empty"))
+            }
+            Func::Claim => StrExpr::Claim(literal.into()),
+            _ => StrExpr::McpArg(ArgStep::parse_path(literal).map_err(|at| {
+                RuleError::new(
+                    lcol + at,
+                    "an empty step: `mcp_arg` paths are member names and array indexes separated by `.` (`path`, `files.0.name`)",
+                )
+            })?),
+        };
+        return Ok(Val::Str(StrVal::Dyn(expr, None)));
+    };
+    let subject = args.first().map_or(Ok(None), |a| value(a, env).map(Some))?;
+    let (literal, _) = literal_arg(func, args, 1, col)?;
+    Ok(Val::Bool(match subject {
+        Some(Val::Str(StrVal::Literal(s))) => Cond::Const(test(&s, literal)),
+        Some(Val::Str(StrVal::Enum { value, .. })) => Cond::Const(test(value, literal)),
+        // Every string starts with, ends with and contains ''.
+        Some(Val::Str(StrVal::Dyn(..))) if literal.is_empty() => Cond::Const(true),
+        Some(Val::Str(StrVal::Dyn(e, _))) => Cond::StrFn(func, e, literal.into()),
+        other => {
+            return Err(RuleError::new(
+                args.first().map_or(col, Ast::column),
+                format!(
+                    "the first argument of `{}` is a string; this one is {}",
+                    spec.signature,
+                    other.as_ref().map_or("missing", type_name)
+                ),
+            ))
+        }
+    }))
+}
+
+/// The quoted string a function takes as its argument `i`, and its column.
+fn literal_arg(func: Func, args: &[Ast], i: usize, col: usize) -> Result<(&str, usize), RuleError> {
+    match args.get(i) {
+        Some(Ast::Str(s, c)) => Ok((s, *c)),
+        other => Err(RuleError::new(
+            other.map_or(col, Ast::column),
+            format!(
+                "argument {} of `{}` is a quoted string, fixed when the configuration loads",
+                i + 1,
+                func.spec().signature
+            ),
+        )),
+    }
+}
+
+/// `left in right`: `right` a list literal, or `claim('name')` read as a list.
+fn membership(left: &Ast, right: &Ast, env: &Env) -> Result<Cond, RuleError> {
+    let l = match value(left, env)? {
+        Val::Str(s) => s,
+        other => {
+            return Err(RuleError::new(
+                left.column(),
+                format!(
+                    "`in` needs a string on its left, not {}; to negate a membership write `!(x in [...])` or `x not in [...]`",
+                    type_name(&other)
+                ),
+            ))
+        }
+    };
+    match right {
+        Ast::List(items, _) => list_membership(l, items),
+        Ast::Call(name, _, _) if Func::by_name(name) == Some(Func::Claim) => {
+            let Val::Str(StrVal::Dyn(StrExpr::Claim(claim), _)) = value(right, env)? else {
+                return Err(RuleError::new(right.column(), "expected `claim('name')`"));
+            };
+            let left = match l {
+                StrVal::Literal(s) => StrOperand::Literal(s.into()),
+                StrVal::Enum { value, .. } => StrOperand::Literal(value.into()),
+                StrVal::Dyn(e, _) => StrOperand::Expr(e),
+            };
+            Ok(Cond::InClaim(left, claim))
+        }
+        other => Err(RuleError::new(
+            other.column(),
+            "`in` needs a list (`['a', 'b']`) or `claim('name')` on its right",
+        )),
+    }
+}
+
+/// `s in [...]`: every item checked against a closed set; folded when `s` is fixed.
+fn list_membership(l: StrVal, items: &[(String, usize)]) -> Result<Cond, RuleError> {
+    Ok(match l {
+        StrVal::Literal(s) => Cond::Const(items.iter().any(|(i, _)| *i == s)),
+        StrVal::Enum {
+            var,
+            value,
+            values,
+            aliases,
+        } => {
+            let mut holds = false;
+            for (item, c) in items {
+                holds |= closed_set_literal(var, item, values, aliases, *c)? == value;
+            }
+            Cond::Const(holds)
+        }
+        StrVal::Dyn(e, values) => {
+            if let (Some(values), StrExpr::Var(var)) = (values, &e) {
+                for (item, c) in items {
+                    closed_set_literal(*var, item, values, &[], *c)?;
+                }
+            }
+            let mut sorted: Vec<Box<str>> = items.iter().map(|(i, _)| i.as_str().into()).collect();
+            sorted.sort_unstable();
+            sorted.dedup();
+            Cond::StrIn(e, sorted.into_boxed_slice())
+        }
+    })
 }
 
 fn compare(op: CmpOp, a: &Ast, b: &Ast, col: usize, env: &Env) -> Result<Cond, RuleError> {
@@ -518,12 +953,12 @@ fn string_eq(op: CmpOp, x: StrVal, y: StrVal, xcol: usize, ycol: usize) -> Resul
     };
     let cond = match (x, y) {
         (StrVal::Literal(p), StrVal::Literal(q)) => Cond::Const(op.holds(&p, &q)),
-        (StrVal::Var(v, values), StrVal::Literal(s))
-        | (StrVal::Literal(s), StrVal::Var(v, values)) => {
-            if let Some(values) = values {
-                closed_set_literal(v, &s, values, &[], literal_col)?;
+        (StrVal::Dyn(e, values), StrVal::Literal(s))
+        | (StrVal::Literal(s), StrVal::Dyn(e, values)) => {
+            if let (Some(values), StrExpr::Var(v)) = (values, &e) {
+                closed_set_literal(*v, &s, values, &[], literal_col)?;
             }
-            Cond::StrCmp(v, op, s.into_boxed_str())
+            Cond::StrCmp(e, op, s.into_boxed_str())
         }
         (
             StrVal::Enum {
