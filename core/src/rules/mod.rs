@@ -803,6 +803,15 @@ fn literal_arg(func: Func, args: &[Ast], i: usize, col: usize) -> Result<(&str, 
 
 /// `left in right`: `right` a list literal, or `claim('name')` read as a list.
 fn membership(left: &Ast, right: &Ast, env: &Env) -> Result<Cond, RuleError> {
+    // `!` binds tighter than `in`, as it does than `==`.
+    if let Ast::Not(inner, col) = left {
+        if let Ok(Val::Str(_)) = value(inner, env) {
+            return Err(RuleError::new(
+                *col,
+                "`!x in [...]` reads as `(!x) in [...]`; write `!(x in [...])` or `x not in [...]`",
+            ));
+        }
+    }
     let l = match value(left, env)? {
         Val::Str(s) => s,
         other => {
@@ -1141,5 +1150,720 @@ mod tests {
         };
         let x = compile("has_ssn", &only_email).unwrap_err();
         assert!(x.message.contains("detectors.enabled"));
+    }
+    /// A request's lookups, by hand.
+    #[derive(Default)]
+    struct Looked {
+        headers: Vec<(&'static str, &'static str)>,
+        claims: serde_json::Map<String, serde_json::Value>,
+        args: serde_json::Value,
+    }
+
+    impl Lookup for Looked {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| *v)
+        }
+        fn claim(&self, name: &str) -> Option<&serde_json::Value> {
+            self.claims.get(name)
+        }
+        fn mcp_arg(&self, path: &[ArgStep]) -> Option<&serde_json::Value> {
+            ArgStep::walk(&self.args, path)
+        }
+    }
+
+    fn looked(claims: serde_json::Value, args: serde_json::Value) -> Looked {
+        Looked {
+            headers: vec![("x-env", "prod"), (":authority", "agent.example")],
+            claims: claims.as_object().cloned().unwrap_or_default(),
+            args,
+        }
+    }
+
+    /// The values of a caller and of an MCP `tools/call`.
+    fn caller<'a>(f: Facts<'a>, level: &'a str, tier: i64) -> Facts<'a> {
+        f.with(Var::Caller, Value::Str("billing"))
+            .with(
+                Var::CallerId,
+                Value::Str("spiffe://example.org/ns/billing/sa/agent"),
+            )
+            .with(Var::CallerSource, Value::Str("spiffe"))
+            .with(
+                Var::CallerSpiffeId,
+                Value::Str("spiffe://example.org/ns/billing/sa/agent"),
+            )
+            .with(Var::CallerTrustDomain, Value::Str("example.org"))
+            .with(Var::CallerTrustLevel, Value::Str(level))
+            .with(Var::CallerTier, Value::Int(tier))
+            .with(Var::CallerTrustScore, Value::Int(5))
+    }
+
+    fn call<'a>(f: Facts<'a>, method: &'a str, tool: &'a str) -> Facts<'a> {
+        f.with(Var::Protocol, Value::Str("mcp"))
+            .with(Var::RpcMethod, Value::Str(method))
+            .with(Var::McpTool, Value::Str(tool))
+            .with(Var::OpenaiStream, Value::Bool(false))
+    }
+
+    fn standard() -> Manifest {
+        manifest("standard", "ephemeral")
+    }
+
+    #[test]
+    fn the_issue_examples() {
+        let m = standard();
+        let e = env(&m);
+        let none = Looked::default();
+
+        let c = compile("mcp_tool == 'delete_file' && caller_tier < 3", &e).unwrap();
+        let f = |tool, tier| {
+            call(
+                caller(facts(&[], "POST", "/mcp"), "trusted", tier),
+                "tools/call",
+                tool,
+            )
+        };
+        assert!(c.eval(&f("delete_file", 2)));
+        assert!(!c.eval(&f("delete_file", 3)));
+        assert!(!c.eval(&f("read_file", 0)));
+        // The caller is known on the headers, the tool once the body is read.
+        let headers = |tier| caller(facts(&[], "POST", "/mcp"), "trusted", tier).body_pending();
+        assert_eq!(c.decided(&headers(2)), None);
+        assert_eq!(c.decided(&headers(3)), Some(false));
+
+        let c = compile(
+            "rpc_method == 'tools/call' && starts_with(mcp_arg('path'), '/etc/')",
+            &e,
+        )
+        .unwrap();
+        let etc = looked(json!({}), json!({"path": "/etc/passwd"}));
+        let home = looked(json!({}), json!({"path": "/home/a", "etc": "/etc/x"}));
+        let f = |method, l: &'static Looked| {
+            call(facts(&[], "POST", "/mcp"), method, "read_file").with_lookup(l)
+        };
+        let etc: &'static Looked = Box::leak(Box::new(etc));
+        let home: &'static Looked = Box::leak(Box::new(home));
+        assert!(c.eval(&f("tools/call", etc)));
+        assert!(!c.eval(&f("tools/call", home)));
+        assert!(!c.eval(&f("resources/read", etc)));
+        assert!(!c.eval(&call(facts(&[], "POST", "/mcp"), "tools/call", "x")));
+        assert!(!c.eval(&call(facts(&[], "POST", "/mcp"), "tools/call", "x").with_lookup(&none)));
+        assert_eq!(c.decided(&f("tools/call", etc).body_pending()), None);
+
+        let c = compile("has_ssn && caller_trust_level == 'unknown'", &e).unwrap();
+        let f = |found: &[Kind], level| caller(facts(found, "POST", "/a2a"), level, 0);
+        assert!(c.eval(&f(&[Kind::SSN], "unknown")));
+        assert!(!c.eval(&f(&[Kind::SSN], "trusted")));
+        assert!(!c.eval(&f(&[], "unknown")));
+        assert_eq!(
+            c.decided(&f(&[Kind::SSN], "unknown").body_pending()),
+            Some(true)
+        );
+        assert_eq!(c.decided(&f(&[], "unknown").body_pending()), None);
+        assert_eq!(c.decided(&f(&[], "trusted").body_pending()), Some(false));
+    }
+
+    /// The examples as a configuration's rules: block, block, warn.
+    #[test]
+    fn the_issue_examples_as_policy() {
+        use crate::policy::Verdict;
+        let p = crate::config::parse(
+            json!({
+                "manifest": {"identity": {"agent_id": "a"}, "trust_level": "standard",
+                             "privacy": {"retention": "ephemeral"}},
+                "detectors": {"enabled": ["ssn"]},
+                "policy": {"block_rules": [
+                    {"name": "tier", "condition": "mcp_tool == 'delete_file' && caller_tier < 3", "action": "block"},
+                    {"name": "etc", "condition": "rpc_method == 'tools/call' && starts_with(mcp_arg('path'), '/etc/')", "action": "block"},
+                    {"name": "ssn", "condition": "has_ssn && caller_trust_level == 'unknown'", "action": "warn", "message": "ssn"}
+                ]}
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap();
+        let etc = looked(json!({}), json!({"path": "/etc/shadow"}));
+        let base = || caller(facts(&[], "POST", "/mcp"), "trusted", 5);
+        let name = |v: Verdict| match v {
+            Verdict::Block(r) => r.name.clone(),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(
+            name(p.evaluate(&call(
+                caller(facts(&[], "POST", "/"), "trusted", 1),
+                "tools/call",
+                "delete_file"
+            ))),
+            "tier"
+        );
+        assert_eq!(
+            name(p.evaluate(&call(base(), "tools/call", "read").with_lookup(&etc))),
+            "etc"
+        );
+        assert_eq!(
+            p.evaluate(&call(base(), "tools/call", "read")),
+            Verdict::Allow
+        );
+        let ssn = call(
+            caller(facts(&[Kind::SSN], "POST", "/"), "unknown", 5),
+            "",
+            "",
+        );
+        assert_eq!(p.evaluate(&ssn), Verdict::Warn(vec!["ssn"]));
+    }
+
+    #[test]
+    fn lists_and_in() {
+        let m = standard();
+        let e = env(&m);
+        let c = compile("caller_source in ['spiffe', 'jwt']", &e).unwrap();
+        let f = |source| facts(&[], "GET", "/").with(Var::CallerSource, Value::Str(source));
+        assert!(c.eval(&f("jwt")) && c.eval(&f("spiffe")));
+        assert!(!c.eval(&f("header")) && !c.eval(&facts(&[], "GET", "/")));
+        let c = compile("protocol not in ['mcp', 'a2a']", &e).unwrap();
+        let p = |proto| facts(&[], "GET", "/").with(Var::Protocol, Value::Str(proto));
+        assert!(c.eval(&p("http")) && !c.eval(&p("a2a")));
+        assert_eq!(
+            c,
+            compile("!(protocol in ['a2a', 'mcp', 'a2a'])", &e).unwrap()
+        );
+        // Items sorted and deduplicated for the binary search.
+        assert_eq!(
+            compile("method in ['POST', 'GET', 'POST', 'DELETE']", &e).unwrap(),
+            Cond::StrIn(
+                StrExpr::Var(Var::Method),
+                vec!["DELETE".into(), "GET".into(), "POST".into()].into_boxed_slice()
+            )
+        );
+        let c = compile("method in ['POST', 'PUT']", &e).unwrap();
+        assert!(c.eval(&facts(&[], "PUT", "/")) && !c.eval(&facts(&[], "GET", "/")));
+        let c = compile("header('X-Env') in ['prod', 'stage']", &e).unwrap();
+        let l = looked(json!({}), json!({}));
+        assert!(c.eval(&facts(&[], "GET", "/").with_lookup(&l)));
+        assert!(!c.eval(&facts(&[], "GET", "/")));
+        // Literals fold; so do the manifest's values (an alias stands for its value).
+        assert_eq!(compile("'a' in ['a', 'b']", &e).unwrap(), Cond::Const(true));
+        assert_eq!(
+            compile("'c' not in ['a', 'b']", &e).unwrap(),
+            Cond::Const(true)
+        );
+        assert_eq!(
+            compile("trust_level in ['trusted', 'standard']", &e).unwrap(),
+            Cond::Const(true)
+        );
+        let untrusted = manifest("untrusted", "forever");
+        let u = env(&untrusted);
+        assert_eq!(
+            compile("trust_level in ['trusted', 'standard']", &u).unwrap(),
+            Cond::Const(false)
+        );
+        assert_eq!(
+            compile("has_ssn && retention in ['forever', 'temporary']", &u).unwrap(),
+            Cond::Has(Kind::SSN)
+        );
+        assert_eq!(
+            compile("retention not in ['permanent']", &u).unwrap(),
+            Cond::Const(false)
+        );
+    }
+
+    #[test]
+    fn claims_and_lookups() {
+        let m = standard();
+        let e = env(&m);
+        let l = looked(
+            json!({"groups": ["ops", "admin"], "scope": "read write", "tier": 3.0,
+                   "verified": true, "sub": "user-1", "obj": {"a": 1}, "tools": "delete_file read_file"}),
+            json!({"files": [{"name": "a.txt"}, {"name": 7}], "force": false, "opts": {"x": 1}}),
+        );
+        let f = facts(&[], "POST", "/").with_lookup(&l);
+        let holds = |src: &str| compile(src, &e).unwrap().eval(&f);
+        assert!(holds("'admin' in claim('groups')"));
+        assert!(!holds("'root' in claim('groups')"));
+        assert!(holds("'write' in claim('scope')"));
+        assert!(holds("'read write' in claim('scope')"));
+        assert!(!holds("'rea' in claim('scope')"));
+        assert!(holds("'user-1' in claim('sub')"));
+        assert!(holds("'3' in claim('tier')"));
+        assert!(!holds("'a' in claim('obj')"));
+        assert!(!holds("'x' in claim('absent')"));
+        assert!(holds("'x' not in claim('absent')"));
+        assert!(holds("claim('tier') == '3'"));
+        assert!(holds("claim('verified') == 'true'"));
+        assert!(holds("claim('sub') == 'user-1'"));
+        assert!(holds("claim('groups') == ''"));
+        assert!(holds("claim('obj') == '' && claim('absent') == ''"));
+        assert!(holds("mcp_arg('files.0.name') == 'a.txt'"));
+        assert!(holds("mcp_arg('files.1.name') == '7'"));
+        assert!(holds("mcp_arg('force') == 'false'"));
+        assert!(holds(
+            "mcp_arg('opts') == '' && mcp_arg('files') == '' && mcp_arg('files.9') == ''"
+        ));
+        assert!(holds(
+            "header('X-ENV') == 'prod' && header(':authority') == 'agent.example'"
+        ));
+        assert!(holds("header('x-absent') == ''"));
+        assert!(holds("ends_with(header(':authority'), '.example')"));
+        assert!(holds("contains(claim('scope'), 'ad wr')"));
+        assert!(!holds("contains(claim('scope'), 'admin')"));
+        // Without a lookup, every lookup is absent.
+        let bare = facts(&[], "POST", "/");
+        let c = compile(
+            "header('x-env') == '' && claim('sub') == '' && mcp_arg('a') == ''",
+            &e,
+        )
+        .unwrap();
+        assert!(c.eval(&bare));
+        // A variable in a claim: the tool among those the token lists.
+        let c = compile("mcp_tool in claim('tools')", &e).unwrap();
+        assert!(c.eval(&call(f, "tools/call", "delete_file")));
+        assert!(!c.eval(&call(f, "tools/call", "drop")));
+        assert_eq!(
+            compile("trust_level in claim('levels')", &e).unwrap(),
+            Cond::InClaim(StrOperand::Literal("standard".into()), "levels".into())
+        );
+        // Header names are lower-cased once, at compile time.
+        assert_eq!(
+            compile("header('X-Caller-ID') == 'a'", &e).unwrap(),
+            Cond::StrCmp(StrExpr::Header("x-caller-id".into()), CmpOp::Eq, "a".into())
+        );
+    }
+
+    #[test]
+    fn string_functions() {
+        let m = standard();
+        let e = env(&m);
+        let f = facts(&[], "POST", "/api/v1/users");
+        let holds = |src: &str| compile(src, &e).unwrap().eval(&f);
+        assert!(holds("starts_with(path, '/api/')"));
+        assert!(!holds("starts_with(path, '/v1')"));
+        assert!(holds("ends_with(path, '/users')"));
+        assert!(holds("contains(path, '/v1/')"));
+        assert!(!holds("contains(method, 'p')"));
+        assert!(holds("!ends_with(path, '/')"));
+        // What the configuration fixes folds; so does an empty literal.
+        assert_eq!(
+            compile("starts_with(trust_level, 'stan')", &e).unwrap(),
+            Cond::Const(true)
+        );
+        assert_eq!(
+            compile("contains('abc', 'd')", &e).unwrap(),
+            Cond::Const(false)
+        );
+        assert_eq!(
+            compile("ends_with(mcp_tool, '')", &e).unwrap(),
+            Cond::Const(true)
+        );
+        assert_eq!(
+            compile("starts_with(mcp_tool, 'delete_')", &e).unwrap(),
+            Cond::StrFn(
+                Func::StartsWith,
+                StrExpr::Var(Var::McpTool),
+                "delete_".into()
+            )
+        );
+    }
+
+    #[test]
+    fn what_the_headers_decide_of_the_caller_and_the_body() {
+        let m = standard();
+        let e = env(&m);
+        let l = looked(json!({"groups": ["ops"]}), json!({}));
+        let headers = caller(facts(&[], "POST", "/"), "trusted", 4)
+            .with_lookup(&l)
+            .body_pending();
+        let decided = |src: &str| compile(src, &e).unwrap().decided(&headers);
+        for body in [
+            "protocol == 'mcp'",
+            "protocol in ['mcp', 'a2a']",
+            "openai_stream",
+            "!openai_stream",
+            "rpc_method == ''",
+            "mcp_arg('a') == ''",
+            "starts_with(mcp_tool, 'x')",
+            "mcp_tool in ['a']",
+            "mcp_tool in claim('groups')",
+            "action == 'delete_file'",
+            "caller_tier > 1 && a2a_role == 'user'",
+        ] {
+            assert_eq!(decided(body), None, "{body}");
+        }
+        for (known, value) in [
+            ("caller_tier >= 3", true),
+            ("caller_trust_score == 5", true),
+            ("caller_source == 'spiffe'", true),
+            ("caller_trust_level in ['unknown', 'untrusted']", false),
+            (
+                "starts_with(caller_spiffe_id, 'spiffe://example.org/')",
+                true,
+            ),
+            (
+                "caller_trust_domain == 'example.org' && caller == 'billing'",
+                true,
+            ),
+            ("header('x-env') == 'prod'", true),
+            ("'ops' in claim('groups')", true),
+            ("claim('sub') != ''", false),
+            ("caller_tier > 5 && mcp_tool == 'x'", false),
+            ("caller_tier < 5 || protocol == 'mcp'", true),
+        ] {
+            assert_eq!(decided(known), Some(value), "{known}");
+        }
+        // Once the body is read (or without one) it is all known.
+        let c = compile("protocol == 'http' && !openai_stream", &e).unwrap();
+        let read = facts(&[], "GET", "/")
+            .with(Var::Protocol, Value::Str("http"))
+            .with(Var::OpenaiStream, Value::Bool(false));
+        assert_eq!(c.decided(&read), Some(true));
+    }
+
+    #[test]
+    fn uses_name_what_the_exchange_keeps() {
+        let m = standard();
+        let e = env(&m);
+        let c = compile(
+            "header('X-A') == 'b' && 'g' in claim('groups') || claim('sub') == 'u' \
+             && mcp_arg('p.0') == '' && caller_tier > 1 && has_ssn && !openai_stream \
+             && starts_with(header('x-b'), 'q')",
+            &e,
+        )
+        .unwrap();
+        let u = c.uses();
+        assert_eq!(u.headers.iter().collect::<Vec<_>>(), ["x-a", "x-b"]);
+        assert_eq!(u.claims.iter().collect::<Vec<_>>(), ["groups", "sub"]);
+        assert!(u.mcp_args);
+        assert!(u.reads(Var::CallerTier) && u.reads(Var::OpenaiStream));
+        assert!(!u.reads(Var::McpTool) && !u.reads(Var::TrustLevel));
+        assert!(u.detectors.contains(Kind::SSN) && !u.detectors.contains(Kind::EMAIL));
+        // A part the manifest folds away reads nothing.
+        let c = compile("trust_level == 'trusted' && header('y') == ''", &e).unwrap();
+        assert_eq!(c.uses(), Uses::default());
+        // Across rules.
+        let mut all = Uses::default();
+        all.add(&compile("mcp_tool in claim('tools')", &e).unwrap());
+        all.add(&compile("header('Z') == 'z'", &e).unwrap());
+        assert_eq!(all.claims.iter().collect::<Vec<_>>(), ["tools"]);
+        assert_eq!(all.headers.iter().collect::<Vec<_>>(), ["z"]);
+        assert!(all.reads(Var::McpTool) && !all.mcp_args);
+    }
+
+    #[test]
+    fn every_new_error_names_its_column() {
+        let m = standard();
+        let e = env(&m);
+        let err = |s: &str| compile(s, &e).unwrap_err();
+        let check = |s: &str, column: usize, message: &str| {
+            let x = err(s);
+            assert_eq!(x.column, column, "{s}: {}", x.message);
+            assert!(x.message.contains(message), "{s}: {}", x.message);
+        };
+        // Suggestions.
+        assert_eq!(
+            err("mcp_tol == 'x'"),
+            RuleError::new(1, "unknown variable `mcp_tol`; did you mean `mcp_tool`?")
+        );
+        check(
+            "has_ssn && caller_teir > 1",
+            12,
+            "did you mean `caller_tier`?",
+        );
+        check("zzzz", 1, "variables are: has_<type>, detected_count");
+        check(
+            "has_sn",
+            1,
+            "unknown detector type `sn` in `has_sn`; did you mean `has_ssn`?",
+        );
+        check("has_cc", 1, "types are:");
+        check(
+            "header == 'x'",
+            1,
+            "`header` is a function: call it, `header('name')`",
+        );
+        check(
+            "heder('x') == ''",
+            1,
+            "unknown function `heder`; did you mean `header`? functions are: header('name'), claim('name'), mcp_arg('path'), starts_with(s, 'prefix')",
+        );
+        check(
+            "frobnicate('x')",
+            1,
+            "unknown function `frobnicate`; functions are:",
+        );
+        check(
+            "mcp_tool('x') == ''",
+            1,
+            "`mcp_tool` is a variable, not a function",
+        );
+        // Arity and argument types.
+        check(
+            "header() == ''",
+            1,
+            "`header('name')` takes 1 argument, found 0",
+        );
+        check("header('a', 'b') == ''", 13, "takes 1 argument, found 2");
+        check(
+            "starts_with(method)",
+            1,
+            "`starts_with(s, 'prefix')` takes 2 arguments, found 1",
+        );
+        check("contains(path, 'a', 'b')", 21, "takes 2 arguments, found 3");
+        check(
+            "header(method) == ''",
+            8,
+            "argument 1 of `header('name')` is a quoted string",
+        );
+        check("mcp_arg(1) == ''", 9, "argument 1 of `mcp_arg('path')`");
+        check(
+            "starts_with(method, path)",
+            21,
+            "argument 2 of `starts_with(s, 'prefix')`",
+        );
+        check(
+            "starts_with(caller_tier, 'a')",
+            13,
+            "the first argument of `starts_with(s, 'prefix')` is a string; this one is an integer",
+        );
+        check("ends_with(has_ssn, 'a')", 11, "this one is true/false");
+        check("starts_with(zz, 'a')", 13, "unknown variable `zz`");
+        // Lookup arguments.
+        check("header('x y') == ''", 8, "'x y' is not a header name");
+        check("header('') == ''", 8, "is not a header name");
+        check("header('a:b') == ''", 8, "RFC 9110");
+        check("claim('') == ''", 7, "a claim name is not empty");
+        check("mcp_arg('a..b') == ''", 12, "an empty step");
+        check("mcp_arg('') == ''", 10, "an empty step");
+        check("mcp_arg('a.') == ''", 12, "an empty step");
+        // A lookup is a string.
+        check("header('a')", 1, "the condition is a string");
+        check(
+            "claim('a') == claim('b')",
+            1,
+            "compare a variable with a quoted string",
+        );
+        check("header('a') < 'b'", 13, "does not apply to strings");
+        check(
+            "claim('tier') > 2",
+            15,
+            "cannot compare a string with an integer",
+        );
+        // `in`.
+        check(
+            "caller_source in ['spiffe', 'spife']",
+            29,
+            "`caller_source` is never 'spife'; it is one of: spiffe, jwt, header, anonymous",
+        );
+        check("protocol not in ['mpc']", 18, "`protocol` is never 'mpc'");
+        check(
+            "trust_level in ['trusted', 'trustd']",
+            28,
+            "`trust_level` is never 'trustd'",
+        );
+        check(
+            "caller_trust_level in ['high']",
+            24,
+            "is never 'high'; it is one of: verified_partner",
+        );
+        check(
+            "caller_tier in ['1']",
+            1,
+            "`in` needs a string on its left, not an integer",
+        );
+        check(
+            "!mcp_tool in ['a']",
+            1,
+            "write `!(x in [...])` or `x not in [...]`",
+        );
+        check(
+            "mcp_tool in mcp_tool",
+            13,
+            "`in` needs a list (`['a', 'b']`) or `claim('name')` on its right",
+        );
+        check("'a' in header('x')", 8, "on its right");
+        check("'a' in claim('')", 14, "a claim name is not empty");
+        check("'a' in claim(method)", 14, "argument 1 of `claim('name')`");
+        check("caller_source == 'spife'", 18, "is never 'spife'");
+    }
+
+    #[test]
+    fn shapes_of_the_caller_and_the_body_are_warned_about() {
+        let m = standard();
+        let e = env(&m);
+        let warned = |src: &str| {
+            let (_, w) = compile_checked(src, &e).unwrap();
+            w.into_iter()
+                .map(|w| (w.column, w.message))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            warned("caller_spiffe_id == 'billing'"),
+            vec![(1, "`caller_spiffe_id == 'billing'` is false for every request: SPIFFE IDs start with `spiffe://` (the name of a directory entry is `caller`)".to_string())]
+        );
+        assert!(warned("caller_spiffe_id == 'spiffe://example.org/a'").is_empty());
+        assert!(warned("caller_spiffe_id == ''").is_empty());
+        assert_eq!(
+            warned("caller_spiffe_id in ['spiffe://a/b', 'billing']"),
+            vec![(18, "in `caller_spiffe_id in [...]`, 'billing' never match: SPIFFE IDs start with `spiffe://` (the name of a directory entry is `caller`)".to_string())]
+        );
+        assert_eq!(warned("caller_spiffe_id not in ['billing']")[0].1,
+            "`caller_spiffe_id in [...]` is false for every request: SPIFFE IDs start with `spiffe://` (the name of a directory entry is `caller`)");
+        assert!(warned("caller_trust_domain == 'spiffe://example.org'")[0]
+            .1
+            .contains("without `spiffe://`"));
+        assert!(warned("caller_trust_domain != 'Example.org'")[0]
+            .1
+            .contains("is true for every request"));
+        assert!(warned("caller_trust_domain == 'example.org'").is_empty());
+        assert!(warned("a2a_role == 'assistant'")[0]
+            .1
+            .contains("`user` and `agent`"));
+        assert!(warned("a2a_role in ['user', 'agent']").is_empty());
+        assert!(warned("caller_tier > 9")[0]
+            .1
+            .contains("`caller_tier` is 0..9"));
+        assert!(warned("caller_tier >= 0")[0]
+            .1
+            .contains("true for every request"));
+        assert!(warned("caller_trust_score == 11")[0].1.contains("0..10"));
+        assert!(warned("caller_tier == 9 && rpc_method == 'anything'").is_empty());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const TOKENS: &[&str] = &[
+            "has_ssn",
+            "has_email",
+            "caller_tier",
+            "caller_source",
+            "protocol",
+            "mcp_tool",
+            "openai_stream",
+            "detected_count",
+            "method",
+            "&&",
+            "||",
+            "!",
+            "==",
+            "!=",
+            "<",
+            ">=",
+            "(",
+            ")",
+            "in",
+            "not",
+            "[",
+            "]",
+            ",",
+            "'mcp'",
+            "'spiffe'",
+            "'x'",
+            "''",
+            "3",
+            "header('x-env')",
+            "claim('groups')",
+            "mcp_arg('a.0')",
+            "starts_with(",
+            "contains(",
+            "'prod'",
+            "'ops'",
+            "true",
+            "x",
+        ];
+
+        /// Mostly malformed: token soup.
+        fn soup() -> impl Strategy<Value = String> {
+            prop::collection::vec(prop::sample::select(TOKENS), 0..24).prop_map(|t| t.join(" "))
+        }
+
+        const ATOMS: &[&str] = &[
+            "has_ssn",
+            "has_email",
+            "caller_tier > 3",
+            "caller_tier <= 1",
+            "protocol == 'mcp'",
+            "protocol != 'http'",
+            "mcp_tool in ['x', 'mcp']",
+            "mcp_tool not in ['']",
+            "'ops' in claim('groups')",
+            "mcp_tool in claim('groups')",
+            "starts_with(mcp_arg('a.0'), 'm')",
+            "header('x-env') == 'prod'",
+            "openai_stream",
+            "detected_count >= 2",
+            "detected_count == 1",
+            "detected_count < 3",
+            "caller_source not in ['jwt']",
+            "caller_source == 'spiffe'",
+            "contains(mcp_tool, 'c')",
+            "trust_level in ['trusted']",
+            "claim('sub') == ''",
+        ];
+
+        /// Well formed: atoms under `!`, `&&`, `||`, parentheses and `==`.
+        fn condition() -> impl Strategy<Value = String> {
+            let atom = prop::sample::select(ATOMS).prop_map(str::to_string);
+            atom.prop_recursive(4, 24, 2, |inner| {
+                prop_oneof![
+                    inner.clone().prop_map(|a| format!("!({a})")),
+                    (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) && ({b})")),
+                    (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) || ({b})")),
+                    (inner.clone(), inner).prop_map(|(a, b)| format!("({a}) == ({b})")),
+                ]
+            })
+        }
+
+        proptest! {
+            /// Whatever the condition, it compiles or fails with a column inside it; a
+            /// well-formed one compiles; a compiled one evaluates; and what the headers
+            /// decide, the whole request agrees with, whatever the body adds.
+            #[test]
+            fn what_the_headers_decide_the_body_does_not_change(
+                (src, well_formed) in prop_oneof![
+                    soup().prop_map(|s| (s, false)),
+                    condition().prop_map(|s| (s, true)),
+                ],
+                tier in 0i64..=9,
+                source in prop::sample::select(variables::CALLER_SOURCES),
+                protocol in prop::sample::select(variables::PROTOCOLS),
+                tool in prop::sample::select(&["x", "mcp", ""][..]),
+                stream: bool,
+                ssn_early: bool,
+                ssn_late: bool,
+                email_late: bool,
+                late_count in 0usize..3,
+            ) {
+                let m = standard();
+                let e = env(&m);
+                let compiled = compile(&src, &e);
+                if let Err(err) = &compiled {
+                    prop_assert!(err.column >= 1 && err.column <= src.chars().count() + 1, "{err:?}");
+                }
+                let Ok(c) = compiled else {
+                    prop_assert!(!well_formed, "{}", src);
+                    return Ok(());
+                };
+                let l = looked(json!({"groups": ["ops"]}), json!({"a": ["mcp"]}));
+                let early: Vec<Kind> = if ssn_early { vec![Kind::SSN] } else { vec![] };
+                let headers = caller(facts(&early, "POST", "/"), "standard", tier)
+                    .with(Var::CallerSource, Value::Str(source))
+                    .with_lookup(&l);
+                let mut late = early.clone();
+                if ssn_late && !ssn_early { late.push(Kind::SSN) }
+                if email_late { late.push(Kind::EMAIL) }
+                let set = late.iter().fold(KindSet::default(), |s, k| s.with(*k));
+                let whole = call(headers, "tools/call", tool)
+                    .with(Var::Protocol, Value::Str(protocol))
+                    .with(Var::OpenaiStream, Value::Bool(stream))
+                    .with_detected(set, late.len() + late_count);
+                let value = c.eval(&whole);
+                if let Some(so_far) = c.decided(&headers.body_pending()) {
+                    prop_assert_eq!(so_far, value, "{}", src);
+                }
+                prop_assert_eq!(c.decided(&whole), Some(value));
+            }
+        }
     }
 }
