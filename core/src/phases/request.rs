@@ -446,7 +446,12 @@ impl Exchange {
             .with(Var::CallerSource, Value::Str("anonymous"))
             .with(Var::CallerTrustLevel, Value::Str("unknown"))
             .with(Var::CallerTier, Value::Int(0))
-            .with(Var::CallerTrustScore, Value::Int(0))
+            .with(
+                Var::CallerTrustScore,
+                Value::Int(i64::from(crate::trust::base_score(
+                    crate::manifest::TrustLevel::Unknown,
+                ))),
+            )
             .with(Var::Protocol, Value::Str("http"))
             .with(Var::OpenaiStream, Value::Bool(false));
         [

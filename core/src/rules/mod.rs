@@ -344,7 +344,7 @@ impl Cond {
 /// What compiled conditions read per request: the variables, the header names (lower-case)
 /// and claim names they look up, whether they read MCP arguments, and the detectors. The
 /// exchange keeps only these values of a request. [`Uses::add`] each rule's [`Cond`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Uses {
     /// `header('name')`: the names, lower-case.
     pub headers: BTreeSet<String>,
@@ -356,6 +356,19 @@ pub struct Uses {
     vars: [bool; VAR_COUNT],
     /// The `has_<type>` detectors read.
     pub detectors: KindSet,
+}
+
+// By hand: `[bool; N]` is `Default` only up to 32 members.
+impl Default for Uses {
+    fn default() -> Self {
+        Uses {
+            headers: BTreeSet::new(),
+            claims: BTreeSet::new(),
+            mcp_args: false,
+            vars: [false; VAR_COUNT],
+            detectors: KindSet::default(),
+        }
+    }
 }
 
 impl Uses {
