@@ -197,6 +197,54 @@ proptest! {
     }
 
     #[test]
+    fn any_condition_with_lists_and_lookups_compiles_or_fails_cleanly(
+        tokens in prop::collection::vec(prop_oneof![
+            Just("has_ssn"), Just("caller_tier"), Just("caller_source"), Just("protocol"),
+            Just("mcp_tool"), Just("openai_stream"), Just("trust_level"), Just("&&"), Just("||"),
+            Just("!"), Just("=="), Just("<"), Just("("), Just(")"), Just("in"), Just("not"),
+            Just("["), Just("]"), Just(","), Just("'mcp'"), Just("'jwt'"), Just("'trusted'"),
+            Just("''"), Just("3"), Just("header('X-A')"), Just("claim('groups')"),
+            Just("mcp_arg('a.0.b')"), Just("starts_with("), Just("ends_with("), Just("contains("),
+            Just("header("), Just("claim("), Just("mcp_arg("), Just("'a..b'"), Just("'x y'"),
+            Just("mcp_tol"), Just("heder("),
+        ], 0..30),
+        claim in prop_oneof![Just(serde_json::json!(["a", "mcp"])), Just(serde_json::json!("a mcp")),
+            Just(serde_json::json!(3.5)), Just(serde_json::json!({"a": 1}))],
+        args in prop_oneof![Just(serde_json::json!({"a": [{"b": "mcp"}]})), Just(serde_json::json!([1])),
+            Just(serde_json::json!(null))],
+    ) {
+        use iatp_core::rules::{ArgStep, Facts, Lookup, Value as V, Var};
+        struct L(Value, Value);
+        impl Lookup for L {
+            fn header(&self, name: &str) -> Option<&str> {
+                (name == "x-a").then_some("mcp")
+            }
+            fn claim(&self, _: &str) -> Option<&Value> {
+                Some(&self.0)
+            }
+            fn mcp_arg(&self, path: &[ArgStep]) -> Option<&Value> {
+                ArgStep::walk(&self.1, path)
+            }
+        }
+        let condition = tokens.join(" ");
+        let cfg = serde_json::json!({
+            "manifest": {"identity": {"agent_id": "a"}, "privacy": {"retention": "ephemeral"}},
+            "policy": {"block_rules": [{"name": "r", "condition": condition, "action": "block"}]}
+        });
+        if let Ok(policy) = config::parse(cfg.to_string().as_bytes()) {
+            // A compiled rule evaluates without failing, whatever the facts and lookups.
+            let l = L(claim, args);
+            let facts = Facts::new("POST", "/x")
+                .with_detected(KindSet::all_built_ins(), 3)
+                .with(Var::McpTool, V::Str("mcp"))
+                .with_lookup(&l);
+            let _ = policy.evaluate(&facts);
+            let _ = policy.verdict_so_far(&facts.body_pending());
+            let _ = policy.evaluate(&Facts::new("GET", "/"));
+        }
+    }
+
+    #[test]
     fn verifying_any_line_is_safe(
         lines in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..300), 0..8),
         tail in "[0-9a-f]{0,70}",

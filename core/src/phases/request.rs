@@ -12,7 +12,7 @@ use crate::header_map::HeaderMap;
 use crate::metrics::Tally;
 use crate::policy::{Decision, Mode, Policy, Rule, RuleAction, Verdict};
 use crate::replies::{self, Reply, ReplyKind};
-use crate::rules::Facts;
+use crate::rules::{Facts, Value, Var};
 use crate::scrub::{self, scrub, BodyFormat};
 use crate::time::rfc3339_millis;
 use crate::trace;
@@ -439,8 +439,39 @@ impl Exchange {
     /// What the rules see of this request. Every per-request variable
     /// (`rules::Var::per_request`) gets its value here.
     pub(super) fn facts(&self, findings: &Findings) -> Facts<'_> {
-        Facts::new(self.method.as_str(), self.bare_path())
+        // lead: wire the caller's and the body's values (and `with_lookup`); these are the
+        // values of an anonymous caller and of a body that is none of the protocols.
+        let facts = Facts::new(self.method.as_str(), self.bare_path())
             .with_detected(findings.kinds, findings.count)
+            .with(Var::CallerSource, Value::Str("anonymous"))
+            .with(Var::CallerTrustLevel, Value::Str("unknown"))
+            .with(Var::CallerTier, Value::Int(0))
+            .with(
+                Var::CallerTrustScore,
+                Value::Int(i64::from(crate::trust::base_score(
+                    crate::manifest::TrustLevel::Unknown,
+                ))),
+            )
+            .with(Var::Protocol, Value::Str("http"))
+            .with(Var::OpenaiStream, Value::Bool(false));
+        [
+            Var::Caller,
+            Var::CallerId,
+            Var::CallerSpiffeId,
+            Var::CallerTrustDomain,
+            Var::RpcMethod,
+            Var::McpTool,
+            Var::McpResource,
+            Var::McpPrompt,
+            Var::A2aTaskId,
+            Var::A2aContextId,
+            Var::A2aRole,
+            Var::OpenaiModel,
+            Var::Action,
+        ]
+        .into_iter()
+        .fold(facts, |f, v| f.with(v, Value::Str("")))
+        .with(Var::Caller, Value::Str("anonymous"))
     }
 
     /// Detection over the body, added to what the request's fields hold.

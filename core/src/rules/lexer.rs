@@ -20,6 +20,16 @@ pub enum Tok {
     Ge,
     LParen,
     RParen,
+    /// `[`: opens a list of quoted strings (after `in`).
+    LBracket,
+    /// `]`
+    RBracket,
+    /// `,`: between a function's arguments and a list's items.
+    Comma,
+    /// `in` (a keyword: no variable or function is called `in`).
+    In,
+    /// `not`, only in `not in` (a keyword).
+    Not,
     End,
 }
 
@@ -41,6 +51,11 @@ impl Tok {
             Tok::Ge => "`>=`".into(),
             Tok::LParen => "`(`".into(),
             Tok::RParen => "`)`".into(),
+            Tok::LBracket => "`[`".into(),
+            Tok::RBracket => "`]`".into(),
+            Tok::Comma => "`,`".into(),
+            Tok::In => "`in`".into(),
+            Tok::Not => "`not`".into(),
             Tok::End => "the end of the condition".into(),
         }
     }
@@ -75,6 +90,9 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, RuleError> {
             }
             '(' => (Tok::LParen, 1),
             ')' => (Tok::RParen, 1),
+            '[' => (Tok::LBracket, 1),
+            ']' => (Tok::RBracket, 1),
+            ',' => (Tok::Comma, 1),
             '&' if two('&') => (Tok::AndAnd, 2),
             '|' if two('|') => (Tok::OrOr, 2),
             '=' if two('=') => (Tok::Eq, 2),
@@ -119,6 +137,8 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, RuleError> {
                 let tok = match word.as_str() {
                     "true" => Tok::Bool(true),
                     "false" => Tok::Bool(false),
+                    "in" => Tok::In,
+                    "not" => Tok::Not,
                     _ => Tok::Ident(word),
                 };
                 (tok, j - i)
@@ -211,6 +231,37 @@ mod tests {
                 Tok::End,
             ]
         );
+        assert_eq!(
+            toks("x in ['a',\"b\"] not in f(y, 'z') inx"),
+            vec![
+                Tok::Ident("x".into()),
+                Tok::In,
+                Tok::LBracket,
+                Tok::Str("a".into()),
+                Tok::Comma,
+                Tok::Str("b".into()),
+                Tok::RBracket,
+                Tok::Not,
+                Tok::In,
+                Tok::Ident("f".into()),
+                Tok::LParen,
+                Tok::Ident("y".into()),
+                Tok::Comma,
+                Tok::Str("z".into()),
+                Tok::RParen,
+                Tok::Ident("inx".into()),
+                Tok::End,
+            ]
+        );
+    }
+
+    #[test]
+    fn brackets_and_commas_have_columns() {
+        let t = tokenize("a in [ 'b' ,'c']").unwrap();
+        let cols: Vec<usize> = t.iter().map(|t| t.column).collect();
+        assert_eq!(cols, vec![1, 3, 6, 8, 12, 13, 16, 17]);
+        assert_eq!(t[5].tok, Tok::Str("c".into()));
+        assert_eq!(t[6].tok, Tok::RBracket);
     }
 
     #[test]

@@ -1,18 +1,41 @@
 //! The rule condition language, compiled once at configure time.
 //!
-//! `&& || !`, `== != < <= > >=`, parentheses, quoted strings, integers, `true`/`false`.
+//! `&& || !`, `== != < <= > >=`, parentheses, quoted strings, integers, `true`/`false`;
+//! `x in ['a', 'b']` and `x not in [...]` (a list of at most [`MAX_LIST_ITEMS`] quoted
+//! strings), `'x' in claim('name')` (a claim read as a list); the functions of
+//! [`functions::Func`]: lookups `header('name')`, `claim('name')`, `mcp_arg('path')` (their
+//! argument a quoted string, compiled at load: a header name lower-cased and checked, a path
+//! split into steps), and the tests `starts_with(s, 'lit')`, `ends_with(s, 'lit')`,
+//! `contains(s, 'lit')`.
+//!
 //! Compilation type-checks every comparison, checks string literals against the values a
 //! variable can take (a typo such as `trust_level == 'untrustd'` is an error, not a rule that
-//! never fires), and folds everything the manifest fixes (trust level, retention, score, ...)
-//! into constants. Evaluating a compiled [`Cond`] cannot fail.
+//! never fires; so is each item of a list), suggests the closest name for an unknown variable,
+//! function or detector type, and folds everything the manifest fixes (trust level, retention,
+//! score, ...) into constants. Evaluating a compiled [`Cond`] cannot fail and allocates
+//! nothing: per-request values are in [`Facts`], looked-up ones come from its [`Lookup`]
+//! (absent: `''`), and [`Uses`] tells the exchange which headers and claims to keep.
+//!
+//! Known with the headers: detections so far, the request variables, `header()`, `claim()`.
+//! Known once the body is read: the body's detections, the [`Source::Body`] variables and
+//! `mcp_arg()`; [`Cond::decided`] treats them as unknown while the body is pending.
 
+mod functions;
 mod lexer;
+mod lookup;
 mod parser;
 pub mod variables;
 
+use std::collections::BTreeSet;
+
 use crate::detect::{Kind, KindSet, Scanner};
 use crate::manifest::Manifest;
+use functions::suggest;
+pub use functions::Func;
+use lookup::{claim_holds, is_header_name, json_text, Text};
+pub use lookup::{ArgStep, Lookup};
 pub use parser::CmpOp;
+pub use parser::MAX_LIST_ITEMS;
 use parser::{parse, Ast};
 use variables::{Fixed, Source, Type, HAS_PREFIX};
 pub use variables::{Value, Var};
@@ -43,16 +66,30 @@ impl std::error::Error for RuleError {}
 
 const VAR_COUNT: usize = Var::ALL.len();
 
-/// What a condition can look at when a request is evaluated: what the detectors found, and
-/// the per-request variables, by [`Var`]. Built with [`Facts::new`] and the `with` methods,
-/// so that a new variable is a registry row and a `with` where its value is known.
-#[derive(Debug, Clone, Copy)]
+/// What a condition can look at when a request is evaluated: what the detectors found, the
+/// per-request variables, by [`Var`], and the request's [`Lookup`] for `header()`,
+/// `claim()` and `mcp_arg()`. Built with [`Facts::new`] and the `with` methods, so that a new
+/// variable is a registry row and a `with` where its value is known. `Copy`: a fixed array
+/// and two references.
+#[derive(Clone, Copy)]
 pub struct Facts<'a> {
     detected: KindSet,
     values: [Value<'a>; VAR_COUNT],
-    /// The body is still to come: what is detected so far is a lower bound (see
-    /// [`Cond::decided`]).
+    /// The body is still to come: what is detected so far is a lower bound, and what the body
+    /// holds is unknown (see [`Cond::decided`]).
     body_pending: bool,
+    lookup: Option<&'a dyn Lookup>,
+}
+
+impl std::fmt::Debug for Facts<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Facts")
+            .field("detected", &self.detected)
+            .field("values", &self.values)
+            .field("body_pending", &self.body_pending)
+            .field("lookup", &self.lookup.is_some())
+            .finish()
+    }
 }
 
 impl Default for Facts<'_> {
@@ -61,6 +98,7 @@ impl Default for Facts<'_> {
             detected: KindSet::default(),
             values: [Value::Unset; VAR_COUNT],
             body_pending: false,
+            lookup: None,
         }
     }
 }
@@ -84,9 +122,17 @@ impl<'a> Facts<'a> {
     }
 
     /// The facts of the request headers, before the body: the kinds detected so far are
-    /// found for good, the others (and `detected_count` beyond its value so far) are unknown.
+    /// found for good, the others (and `detected_count` beyond its value so far) are unknown,
+    /// and so is everything the body holds ([`Source::Body`] variables, `mcp_arg()`).
     pub fn body_pending(mut self) -> Facts<'a> {
         self.body_pending = true;
+        self
+    }
+
+    /// Where `header()`, `claim()` and `mcp_arg()` read; without one, every lookup is absent
+    /// (`''`).
+    pub fn with_lookup(mut self, lookup: &'a dyn Lookup) -> Facts<'a> {
+        self.lookup = Some(lookup);
         self
     }
 
@@ -119,6 +165,53 @@ impl<'a> Facts<'a> {
             _ => "",
         }
     }
+
+    fn claim(&self, name: &str) -> Option<&'a serde_json::Value> {
+        self.lookup?.claim(name)
+    }
+}
+
+/// A per-request string a condition reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StrExpr {
+    /// A string variable.
+    Var(Var),
+    /// `header('name')`: the name lower-case.
+    Header(Box<str>),
+    /// `claim('name')`.
+    Claim(Box<str>),
+    /// `mcp_arg('path')`: the path compiled.
+    McpArg(Box<[ArgStep]>),
+}
+
+impl StrExpr {
+    fn text<'a>(&self, f: &Facts<'a>) -> Text<'a> {
+        let found = match self {
+            StrExpr::Var(v) => return Text::Str(f.str(*v)),
+            StrExpr::Header(name) => {
+                return Text::Str(f.lookup.and_then(|l| l.header(name)).unwrap_or(""))
+            }
+            StrExpr::Claim(name) => f.claim(name),
+            StrExpr::McpArg(path) => f.lookup.and_then(|l| l.mcp_arg(path)),
+        };
+        found.map_or(Text::Str(""), json_text)
+    }
+
+    /// Whether its value is unknown until the body is read.
+    fn needs_body(&self) -> bool {
+        match self {
+            StrExpr::Var(v) => v.needs_body(),
+            StrExpr::McpArg(_) => true,
+            StrExpr::Header(_) | StrExpr::Claim(_) => false,
+        }
+    }
+}
+
+/// The left side of `… in claim('name')`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StrOperand {
+    Literal(Box<str>),
+    Expr(StrExpr),
 }
 
 /// A compiled condition.
@@ -136,7 +229,14 @@ pub enum Cond {
     IntCmp(Var, CmpOp, i64),
     /// `var <op> var`
     IntVars(Var, CmpOp, Var),
-    StrCmp(Var, CmpOp, Box<str>),
+    /// `s == 'lit'` or `s != 'lit'`.
+    StrCmp(StrExpr, CmpOp, Box<str>),
+    /// `s in [...]`: the items sorted and without duplicates (a binary search).
+    StrIn(StrExpr, Box<[Box<str>]>),
+    /// `starts_with(s, 'lit')`, `ends_with`, `contains`.
+    StrFn(Func, StrExpr, Box<str>),
+    /// `x in claim('name')`: the claim read as a list (see [`Func::Claim`]).
+    InClaim(StrOperand, Box<str>),
 }
 
 impl Cond {
@@ -151,7 +251,24 @@ impl Cond {
             Cond::Bool(v) => f.bool(*v),
             Cond::IntCmp(v, op, n) => op.holds(&f.int(*v), n),
             Cond::IntVars(a, op, b) => op.holds(&f.int(*a), &f.int(*b)),
-            Cond::StrCmp(v, op, s) => op.holds(&f.str(*v), &&**s),
+            Cond::StrCmp(e, op, s) => op.holds(&e.text(f).as_str(), &&**s),
+            Cond::StrIn(e, items) => {
+                let text = e.text(f);
+                let s = text.as_str();
+                items.binary_search_by(|item| (**item).cmp(s)).is_ok()
+            }
+            Cond::StrFn(func, e, lit) => func
+                .tests_string()
+                .is_some_and(|test| test(e.text(f).as_str(), lit)),
+            Cond::InClaim(left, name) => {
+                let Some(claim) = f.claim(name) else {
+                    return false;
+                };
+                match left {
+                    StrOperand::Literal(s) => claim_holds(claim, s),
+                    StrOperand::Expr(e) => claim_holds(claim, e.text(f).as_str()),
+                }
+            }
         }
     }
 
@@ -159,7 +276,8 @@ impl Cond {
     /// come adds (Kleene's three-valued logic); `None` when the body could change it. Without a
     /// pending body this is `Some(self.eval(f))`. Detections only grow as the body is scanned:
     /// a kind found is true for good, a kind not found yet is unknown, and `detected_count`
-    /// can only rise.
+    /// can only rise. What the body holds ([`Source::Body`] variables, `mcp_arg()`) is
+    /// unknown; the headers, `header()`, `claim()` and the caller are known.
     pub fn decided(&self, f: &Facts) -> Option<bool> {
         if !f.body_pending {
             return Some(self.eval(f));
@@ -190,11 +308,20 @@ impl Cond {
                 }
             }
             Cond::IntVars(a, _, b) if *a == Var::DetectedCount || *b == Var::DetectedCount => None,
+            Cond::Bool(v) | Cond::IntCmp(v, ..) if v.needs_body() => None,
+            Cond::IntVars(a, _, b) if a.needs_body() || b.needs_body() => None,
+            Cond::StrCmp(e, ..) | Cond::StrIn(e, _) | Cond::StrFn(_, e, _) if e.needs_body() => {
+                None
+            }
+            Cond::InClaim(StrOperand::Expr(e), _) if e.needs_body() => None,
             Cond::Const(_)
             | Cond::Bool(_)
             | Cond::IntCmp(..)
             | Cond::IntVars(..)
-            | Cond::StrCmp(..) => Some(self.eval(f)),
+            | Cond::StrCmp(..)
+            | Cond::StrIn(..)
+            | Cond::StrFn(..)
+            | Cond::InClaim(..) => Some(self.eval(f)),
         }
     }
 
@@ -203,6 +330,94 @@ impl Cond {
         match self {
             Cond::Const(b) => Some(*b),
             _ => None,
+        }
+    }
+
+    /// What the condition reads per request (a folded part reads nothing).
+    pub fn uses(&self) -> Uses {
+        let mut u = Uses::default();
+        u.add(self);
+        u
+    }
+}
+
+/// What compiled conditions read per request: the variables, the header names (lower-case)
+/// and claim names they look up, whether they read MCP arguments, and the detectors. The
+/// exchange keeps only these values of a request. [`Uses::add`] each rule's [`Cond`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uses {
+    /// `header('name')`: the names, lower-case.
+    pub headers: BTreeSet<String>,
+    /// `claim('name')` and `… in claim('name')`: the names.
+    pub claims: BTreeSet<String>,
+    /// Some `mcp_arg('path')`.
+    pub mcp_args: bool,
+    /// The per-request variables read (by [`Var::index`]).
+    vars: [bool; VAR_COUNT],
+    /// The `has_<type>` detectors read.
+    pub detectors: KindSet,
+}
+
+// By hand: `[bool; N]` is `Default` only up to 32 members.
+impl Default for Uses {
+    fn default() -> Self {
+        Uses {
+            headers: BTreeSet::new(),
+            claims: BTreeSet::new(),
+            mcp_args: false,
+            vars: [false; VAR_COUNT],
+            detectors: KindSet::default(),
+        }
+    }
+}
+
+impl Uses {
+    /// Adds what `cond` reads.
+    pub fn add(&mut self, cond: &Cond) {
+        match cond {
+            Cond::Const(_) => {}
+            Cond::Has(k) => self.detectors = self.detectors.with(*k),
+            Cond::Not(c) => self.add(c),
+            Cond::And(a, b) | Cond::Or(a, b) | Cond::BoolEq(a, b) => {
+                self.add(a);
+                self.add(b);
+            }
+            Cond::Bool(v) | Cond::IntCmp(v, ..) => self.var(*v),
+            Cond::IntVars(a, _, b) => {
+                self.var(*a);
+                self.var(*b);
+            }
+            Cond::StrCmp(e, ..) | Cond::StrIn(e, _) | Cond::StrFn(_, e, _) => self.expr(e),
+            Cond::InClaim(left, name) => {
+                if let StrOperand::Expr(e) = left {
+                    self.expr(e);
+                }
+                self.claims.insert(name.to_string());
+            }
+        }
+    }
+
+    /// Whether a condition added reads the per-request variable `var`.
+    pub fn reads(&self, var: Var) -> bool {
+        self.vars.get(var.index()).copied().unwrap_or(false)
+    }
+
+    fn var(&mut self, var: Var) {
+        if let Some(slot) = self.vars.get_mut(var.index()) {
+            *slot = true;
+        }
+    }
+
+    fn expr(&mut self, e: &StrExpr) {
+        match e {
+            StrExpr::Var(v) => self.var(*v),
+            StrExpr::Header(name) => {
+                self.headers.insert(name.to_string());
+            }
+            StrExpr::Claim(name) => {
+                self.claims.insert(name.to_string());
+            }
+            StrExpr::McpArg(_) => self.mcp_args = true,
         }
     }
 }
@@ -231,7 +446,7 @@ enum IntVal {
 enum StrVal {
     Literal(String),
     /// A per-request string; `values` when it is from a closed set.
-    Var(Var, Option<&'static [&'static str]>),
+    Dyn(StrExpr, Option<&'static [&'static str]>),
     /// A string the configuration fixes, from a closed set.
     Enum {
         var: Var,
@@ -274,8 +489,42 @@ fn fixed_comparisons(ast: &Ast, out: &mut Vec<RuleWarning>) {
         }
         Ast::Not(a, _) => fixed_comparisons(a, out),
         Ast::Cmp(op, a, b, _) => out.extend(fixed_comparison(*op, a, b)),
+        Ast::In {
+            left,
+            right,
+            column,
+            ..
+        } => out.extend(fixed_items(left, right, *column)),
         _ => {}
     }
+}
+
+/// `var in [...]` with items of another shape than the variable's (`caller_spiffe_id in
+/// ['billing']`): each such item can never match.
+fn fixed_items(left: &Ast, right: &Ast, column: usize) -> Vec<RuleWarning> {
+    let (Ast::Var(name, _), Ast::List(items, _)) = (left, right) else {
+        return Vec::new();
+    };
+    let Some(Type::Str(shape)) = Var::by_name(name).map(|v| v.spec().ty) else {
+        return Vec::new();
+    };
+    let never: Vec<(&str, &str)> = items
+        .iter()
+        .filter_map(|(s, _)| shape.never(s).map(|why| (s.as_str(), why)))
+        .collect();
+    let Some((_, why)) = never.first() else {
+        return Vec::new();
+    };
+    let shown: Vec<String> = never.iter().map(|(s, _)| format!("'{s}'")).collect();
+    let message = if never.len() == items.len() {
+        format!("`{name} in [...]` is false for every request: {why}")
+    } else {
+        format!(
+            "in `{name} in [...]`, {} never match: {why}",
+            shown.join(", ")
+        )
+    };
+    vec![RuleWarning { column, message }]
 }
 
 fn fixed_comparison(op: CmpOp, a: &Ast, b: &Ast) -> Option<RuleWarning> {
@@ -359,6 +608,23 @@ fn value(ast: &Ast, env: &Env) -> Result<Val, RuleError> {
             })
         }
         Ast::Cmp(op, a, b, col) => Val::Bool(compare(*op, a, b, *col, env)?),
+        Ast::In {
+            left,
+            right,
+            negated,
+            ..
+        } => {
+            let c = membership(left, right, env)?;
+            Val::Bool(if *negated { not(c) } else { c })
+        }
+        Ast::Call(name, args, col) => call(name, args, *col, env)?,
+        // The parser reads a list only after `in`.
+        Ast::List(_, col) => {
+            return Err(RuleError::new(
+                *col,
+                "a list `[...]` only follows `in` (`x in ['a', 'b']`)",
+            ))
+        }
     })
 }
 
@@ -383,10 +649,7 @@ fn boolean(ast: &Ast, env: &Env, col: usize, what: &str) -> Result<Cond, RuleErr
 /// A variable, typed and, where the configuration fixes it, folded to its value.
 fn variable(name: &str, col: usize, env: &Env) -> Result<Val, RuleError> {
     let Some(var) = Var::by_name(name) else {
-        return Err(RuleError::new(
-            col,
-            format!("unknown variable `{name}`; variables are: {}", Var::names()),
-        ));
+        return Err(RuleError::new(col, unknown_variable(name)));
     };
     let spec = var.spec();
     Ok(match (spec.source, spec.ty) {
@@ -402,24 +665,48 @@ fn variable(name: &str, col: usize, env: &Env) -> Result<Val, RuleError> {
             }),
             (Fixed::Str(s), _) => Val::Str(StrVal::Literal(s.to_string())),
         },
-        (Source::Request, Type::Bool) => Val::Bool(Cond::Bool(var)),
-        (Source::Request, Type::Int { .. }) => Val::Int(IntVal::Var(var)),
-        (Source::Request, Type::Str(_)) => Val::Str(StrVal::Var(var, None)),
-        (Source::Request, Type::Enum { values, .. }) => Val::Str(StrVal::Var(var, Some(values))),
+        (Source::Request | Source::Body, Type::Bool) => Val::Bool(Cond::Bool(var)),
+        (Source::Request | Source::Body, Type::Int { .. }) => Val::Int(IntVal::Var(var)),
+        (Source::Request | Source::Body, Type::Str(_)) => {
+            Val::Str(StrVal::Dyn(StrExpr::Var(var), None))
+        }
+        (Source::Request | Source::Body, Type::Enum { values, .. }) => {
+            Val::Str(StrVal::Dyn(StrExpr::Var(var), Some(values)))
+        }
     })
+}
+
+/// The error for a name that is no variable: the closest variable, or that it is a
+/// function, or the list of variables.
+fn unknown_variable(name: &str) -> String {
+    if let Some(f) = Func::by_name(name) {
+        return format!("`{name}` is a function: call it, `{}`", f.spec().signature);
+    }
+    let names = Var::ALL
+        .iter()
+        .map(|v| v.spec().name)
+        .filter(|n| *n != Var::Has.spec().name);
+    match suggest(name, names) {
+        Some(near) => format!("unknown variable `{name}`; did you mean `{near}`?"),
+        None => format!("unknown variable `{name}`; variables are: {}", Var::names()),
+    }
 }
 
 /// The detector a `has_<type>` names, which must be enabled.
 fn detector(name: &str, col: usize, env: &Env) -> Result<Kind, RuleError> {
     let ty = name.strip_prefix(HAS_PREFIX).unwrap_or(name);
     let kind = env.scanner.kind_by_name(ty).ok_or_else(|| {
-        RuleError::new(
-            col,
-            format!(
-                "unknown detector type `{ty}` in `{name}`; types are: {}",
-                env.scanner.all_names().join(", ")
+        let names = env.scanner.all_names();
+        let message = match suggest(ty, names.iter().map(String::as_str)) {
+            Some(near) => format!(
+                "unknown detector type `{ty}` in `{name}`; did you mean `{HAS_PREFIX}{near}`?"
             ),
-        )
+            None => format!(
+                "unknown detector type `{ty}` in `{name}`; types are: {}",
+                names.join(", ")
+            ),
+        };
+        RuleError::new(col, message)
     })?;
     if !env.scanner.enabled().contains(kind) {
         return Err(RuleError::new(
@@ -428,6 +715,176 @@ fn detector(name: &str, col: usize, env: &Env) -> Result<Kind, RuleError> {
         ));
     }
     Ok(kind)
+}
+
+/// A function call, typed; a test of strings the configuration fixes is folded.
+fn call(name: &str, args: &[Ast], col: usize, env: &Env) -> Result<Val, RuleError> {
+    let Some(func) = Func::by_name(name) else {
+        let message = if Var::by_name(name).is_some() {
+            format!(
+                "`{name}` is a variable, not a function; functions are: {}",
+                Func::signatures()
+            )
+        } else {
+            let near = suggest(name, Func::ALL.iter().map(|f| f.spec().name))
+                .map(|n| format!(" did you mean `{n}`?"))
+                .unwrap_or_default();
+            format!(
+                "unknown function `{name}`;{near} functions are: {}",
+                Func::signatures()
+            )
+        };
+        return Err(RuleError::new(col, message));
+    };
+    let spec = func.spec();
+    if args.len() != spec.arity {
+        let at = args.get(spec.arity).map_or(col, Ast::column);
+        return Err(RuleError::new(
+            at,
+            format!(
+                "`{}` takes {} argument{}, found {}",
+                spec.signature,
+                spec.arity,
+                if spec.arity == 1 { "" } else { "s" },
+                args.len()
+            ),
+        ));
+    }
+    let Some(test) = func.tests_string() else {
+        let (literal, lcol) = literal_arg(func, args, 0, col)?;
+        let expr = match func {
+            Func::Header => {
+                if !is_header_name(literal) {
+                    return Err(RuleError::new(
+                        lcol,
+                        format!(
+                            "'{}' is not a header name: a token of letters, digits and !#$%&'*+-.^_`|~ (RFC 9110 §5.6.2), or `:` and one for a pseudo-header (`:authority`)",
+                            literal.escape_debug()
+                        ),
+                    ));
+                }
+                StrExpr::Header(literal.to_ascii_lowercase().into())
+            }
+            Func::Claim if literal.is_empty() => {
+                return Err(RuleError::new(lcol, "a claim name is not empty"))
+            }
+            Func::Claim => StrExpr::Claim(literal.into()),
+            _ => StrExpr::McpArg(ArgStep::parse_path(literal).map_err(|at| {
+                RuleError::new(
+                    lcol + at,
+                    "an empty step: `mcp_arg` paths are member names and array indexes separated by `.` (`path`, `files.0.name`)",
+                )
+            })?),
+        };
+        return Ok(Val::Str(StrVal::Dyn(expr, None)));
+    };
+    let subject = args.first().map_or(Ok(None), |a| value(a, env).map(Some))?;
+    let (literal, _) = literal_arg(func, args, 1, col)?;
+    Ok(Val::Bool(match subject {
+        Some(Val::Str(StrVal::Literal(s))) => Cond::Const(test(&s, literal)),
+        Some(Val::Str(StrVal::Enum { value, .. })) => Cond::Const(test(value, literal)),
+        // Every string starts with, ends with and contains ''.
+        Some(Val::Str(StrVal::Dyn(..))) if literal.is_empty() => Cond::Const(true),
+        Some(Val::Str(StrVal::Dyn(e, _))) => Cond::StrFn(func, e, literal.into()),
+        other => {
+            return Err(RuleError::new(
+                args.first().map_or(col, Ast::column),
+                format!(
+                    "the first argument of `{}` is a string; this one is {}",
+                    spec.signature,
+                    other.as_ref().map_or("missing", type_name)
+                ),
+            ))
+        }
+    }))
+}
+
+/// The quoted string a function takes as its argument `i`, and its column.
+fn literal_arg(func: Func, args: &[Ast], i: usize, col: usize) -> Result<(&str, usize), RuleError> {
+    match args.get(i) {
+        Some(Ast::Str(s, c)) => Ok((s, *c)),
+        other => Err(RuleError::new(
+            other.map_or(col, Ast::column),
+            format!(
+                "argument {} of `{}` is a quoted string, fixed when the configuration loads",
+                i + 1,
+                func.spec().signature
+            ),
+        )),
+    }
+}
+
+/// `left in right`: `right` a list literal, or `claim('name')` read as a list.
+fn membership(left: &Ast, right: &Ast, env: &Env) -> Result<Cond, RuleError> {
+    // `!` binds tighter than `in`, as it does than `==`.
+    if let Ast::Not(inner, col) = left {
+        if let Ok(Val::Str(_)) = value(inner, env) {
+            return Err(RuleError::new(
+                *col,
+                "`!x in [...]` reads as `(!x) in [...]`; write `!(x in [...])` or `x not in [...]`",
+            ));
+        }
+    }
+    let l = match value(left, env)? {
+        Val::Str(s) => s,
+        other => {
+            return Err(RuleError::new(
+                left.column(),
+                format!(
+                    "`in` needs a string on its left, not {}; to negate a membership write `!(x in [...])` or `x not in [...]`",
+                    type_name(&other)
+                ),
+            ))
+        }
+    };
+    match right {
+        Ast::List(items, _) => list_membership(l, items),
+        Ast::Call(name, _, _) if Func::by_name(name) == Some(Func::Claim) => {
+            let Val::Str(StrVal::Dyn(StrExpr::Claim(claim), _)) = value(right, env)? else {
+                return Err(RuleError::new(right.column(), "expected `claim('name')`"));
+            };
+            let left = match l {
+                StrVal::Literal(s) => StrOperand::Literal(s.into()),
+                StrVal::Enum { value, .. } => StrOperand::Literal(value.into()),
+                StrVal::Dyn(e, _) => StrOperand::Expr(e),
+            };
+            Ok(Cond::InClaim(left, claim))
+        }
+        other => Err(RuleError::new(
+            other.column(),
+            "`in` needs a list (`['a', 'b']`) or `claim('name')` on its right",
+        )),
+    }
+}
+
+/// `s in [...]`: every item checked against a closed set; folded when `s` is fixed.
+fn list_membership(l: StrVal, items: &[(String, usize)]) -> Result<Cond, RuleError> {
+    Ok(match l {
+        StrVal::Literal(s) => Cond::Const(items.iter().any(|(i, _)| *i == s)),
+        StrVal::Enum {
+            var,
+            value,
+            values,
+            aliases,
+        } => {
+            let mut holds = false;
+            for (item, c) in items {
+                holds |= closed_set_literal(var, item, values, aliases, *c)? == value;
+            }
+            Cond::Const(holds)
+        }
+        StrVal::Dyn(e, values) => {
+            if let (Some(values), StrExpr::Var(var)) = (values, &e) {
+                for (item, c) in items {
+                    closed_set_literal(*var, item, values, &[], *c)?;
+                }
+            }
+            let mut sorted: Vec<Box<str>> = items.iter().map(|(i, _)| i.as_str().into()).collect();
+            sorted.sort_unstable();
+            sorted.dedup();
+            Cond::StrIn(e, sorted.into_boxed_slice())
+        }
+    })
 }
 
 fn compare(op: CmpOp, a: &Ast, b: &Ast, col: usize, env: &Env) -> Result<Cond, RuleError> {
@@ -518,12 +975,12 @@ fn string_eq(op: CmpOp, x: StrVal, y: StrVal, xcol: usize, ycol: usize) -> Resul
     };
     let cond = match (x, y) {
         (StrVal::Literal(p), StrVal::Literal(q)) => Cond::Const(op.holds(&p, &q)),
-        (StrVal::Var(v, values), StrVal::Literal(s))
-        | (StrVal::Literal(s), StrVal::Var(v, values)) => {
-            if let Some(values) = values {
-                closed_set_literal(v, &s, values, &[], literal_col)?;
+        (StrVal::Dyn(e, values), StrVal::Literal(s))
+        | (StrVal::Literal(s), StrVal::Dyn(e, values)) => {
+            if let (Some(values), StrExpr::Var(v)) = (values, &e) {
+                closed_set_literal(*v, &s, values, &[], literal_col)?;
             }
-            Cond::StrCmp(v, op, s.into_boxed_str())
+            Cond::StrCmp(e, op, s.into_boxed_str())
         }
         (
             StrVal::Enum {
@@ -706,5 +1163,720 @@ mod tests {
         };
         let x = compile("has_ssn", &only_email).unwrap_err();
         assert!(x.message.contains("detectors.enabled"));
+    }
+    /// A request's lookups, by hand.
+    #[derive(Default)]
+    struct Looked {
+        headers: Vec<(&'static str, &'static str)>,
+        claims: serde_json::Map<String, serde_json::Value>,
+        args: serde_json::Value,
+    }
+
+    impl Lookup for Looked {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| *v)
+        }
+        fn claim(&self, name: &str) -> Option<&serde_json::Value> {
+            self.claims.get(name)
+        }
+        fn mcp_arg(&self, path: &[ArgStep]) -> Option<&serde_json::Value> {
+            ArgStep::walk(&self.args, path)
+        }
+    }
+
+    fn looked(claims: serde_json::Value, args: serde_json::Value) -> Looked {
+        Looked {
+            headers: vec![("x-env", "prod"), (":authority", "agent.example")],
+            claims: claims.as_object().cloned().unwrap_or_default(),
+            args,
+        }
+    }
+
+    /// The values of a caller and of an MCP `tools/call`.
+    fn caller<'a>(f: Facts<'a>, level: &'a str, tier: i64) -> Facts<'a> {
+        f.with(Var::Caller, Value::Str("billing"))
+            .with(
+                Var::CallerId,
+                Value::Str("spiffe://example.org/ns/billing/sa/agent"),
+            )
+            .with(Var::CallerSource, Value::Str("spiffe"))
+            .with(
+                Var::CallerSpiffeId,
+                Value::Str("spiffe://example.org/ns/billing/sa/agent"),
+            )
+            .with(Var::CallerTrustDomain, Value::Str("example.org"))
+            .with(Var::CallerTrustLevel, Value::Str(level))
+            .with(Var::CallerTier, Value::Int(tier))
+            .with(Var::CallerTrustScore, Value::Int(5))
+    }
+
+    fn call<'a>(f: Facts<'a>, method: &'a str, tool: &'a str) -> Facts<'a> {
+        f.with(Var::Protocol, Value::Str("mcp"))
+            .with(Var::RpcMethod, Value::Str(method))
+            .with(Var::McpTool, Value::Str(tool))
+            .with(Var::OpenaiStream, Value::Bool(false))
+    }
+
+    fn standard() -> Manifest {
+        manifest("standard", "ephemeral")
+    }
+
+    #[test]
+    fn the_issue_examples() {
+        let m = standard();
+        let e = env(&m);
+        let none = Looked::default();
+
+        let c = compile("mcp_tool == 'delete_file' && caller_tier < 3", &e).unwrap();
+        let f = |tool, tier| {
+            call(
+                caller(facts(&[], "POST", "/mcp"), "trusted", tier),
+                "tools/call",
+                tool,
+            )
+        };
+        assert!(c.eval(&f("delete_file", 2)));
+        assert!(!c.eval(&f("delete_file", 3)));
+        assert!(!c.eval(&f("read_file", 0)));
+        // The caller is known on the headers, the tool once the body is read.
+        let headers = |tier| caller(facts(&[], "POST", "/mcp"), "trusted", tier).body_pending();
+        assert_eq!(c.decided(&headers(2)), None);
+        assert_eq!(c.decided(&headers(3)), Some(false));
+
+        let c = compile(
+            "rpc_method == 'tools/call' && starts_with(mcp_arg('path'), '/etc/')",
+            &e,
+        )
+        .unwrap();
+        let etc = looked(json!({}), json!({"path": "/etc/passwd"}));
+        let home = looked(json!({}), json!({"path": "/home/a", "etc": "/etc/x"}));
+        let f = |method, l: &'static Looked| {
+            call(facts(&[], "POST", "/mcp"), method, "read_file").with_lookup(l)
+        };
+        let etc: &'static Looked = Box::leak(Box::new(etc));
+        let home: &'static Looked = Box::leak(Box::new(home));
+        assert!(c.eval(&f("tools/call", etc)));
+        assert!(!c.eval(&f("tools/call", home)));
+        assert!(!c.eval(&f("resources/read", etc)));
+        assert!(!c.eval(&call(facts(&[], "POST", "/mcp"), "tools/call", "x")));
+        assert!(!c.eval(&call(facts(&[], "POST", "/mcp"), "tools/call", "x").with_lookup(&none)));
+        assert_eq!(c.decided(&f("tools/call", etc).body_pending()), None);
+
+        let c = compile("has_ssn && caller_trust_level == 'unknown'", &e).unwrap();
+        let f = |found: &[Kind], level| caller(facts(found, "POST", "/a2a"), level, 0);
+        assert!(c.eval(&f(&[Kind::SSN], "unknown")));
+        assert!(!c.eval(&f(&[Kind::SSN], "trusted")));
+        assert!(!c.eval(&f(&[], "unknown")));
+        assert_eq!(
+            c.decided(&f(&[Kind::SSN], "unknown").body_pending()),
+            Some(true)
+        );
+        assert_eq!(c.decided(&f(&[], "unknown").body_pending()), None);
+        assert_eq!(c.decided(&f(&[], "trusted").body_pending()), Some(false));
+    }
+
+    /// The examples as a configuration's rules: block, block, warn.
+    #[test]
+    fn the_issue_examples_as_policy() {
+        use crate::policy::Verdict;
+        let p = crate::config::parse(
+            json!({
+                "manifest": {"identity": {"agent_id": "a"}, "trust_level": "standard",
+                             "privacy": {"retention": "ephemeral"}},
+                "detectors": {"enabled": ["ssn"]},
+                "policy": {"block_rules": [
+                    {"name": "tier", "condition": "mcp_tool == 'delete_file' && caller_tier < 3", "action": "block"},
+                    {"name": "etc", "condition": "rpc_method == 'tools/call' && starts_with(mcp_arg('path'), '/etc/')", "action": "block"},
+                    {"name": "ssn", "condition": "has_ssn && caller_trust_level == 'unknown'", "action": "warn", "message": "ssn"}
+                ]}
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap();
+        let etc = looked(json!({}), json!({"path": "/etc/shadow"}));
+        let base = || caller(facts(&[], "POST", "/mcp"), "trusted", 5);
+        let name = |v: Verdict| match v {
+            Verdict::Block(r) => r.name.clone(),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(
+            name(p.evaluate(&call(
+                caller(facts(&[], "POST", "/"), "trusted", 1),
+                "tools/call",
+                "delete_file"
+            ))),
+            "tier"
+        );
+        assert_eq!(
+            name(p.evaluate(&call(base(), "tools/call", "read").with_lookup(&etc))),
+            "etc"
+        );
+        assert_eq!(
+            p.evaluate(&call(base(), "tools/call", "read")),
+            Verdict::Allow
+        );
+        let ssn = call(
+            caller(facts(&[Kind::SSN], "POST", "/"), "unknown", 5),
+            "",
+            "",
+        );
+        assert_eq!(p.evaluate(&ssn), Verdict::Warn(vec!["ssn"]));
+    }
+
+    #[test]
+    fn lists_and_in() {
+        let m = standard();
+        let e = env(&m);
+        let c = compile("caller_source in ['spiffe', 'jwt']", &e).unwrap();
+        let f = |source| facts(&[], "GET", "/").with(Var::CallerSource, Value::Str(source));
+        assert!(c.eval(&f("jwt")) && c.eval(&f("spiffe")));
+        assert!(!c.eval(&f("header")) && !c.eval(&facts(&[], "GET", "/")));
+        let c = compile("protocol not in ['mcp', 'a2a']", &e).unwrap();
+        let p = |proto| facts(&[], "GET", "/").with(Var::Protocol, Value::Str(proto));
+        assert!(c.eval(&p("http")) && !c.eval(&p("a2a")));
+        assert_eq!(
+            c,
+            compile("!(protocol in ['a2a', 'mcp', 'a2a'])", &e).unwrap()
+        );
+        // Items sorted and deduplicated for the binary search.
+        assert_eq!(
+            compile("method in ['POST', 'GET', 'POST', 'DELETE']", &e).unwrap(),
+            Cond::StrIn(
+                StrExpr::Var(Var::Method),
+                vec!["DELETE".into(), "GET".into(), "POST".into()].into_boxed_slice()
+            )
+        );
+        let c = compile("method in ['POST', 'PUT']", &e).unwrap();
+        assert!(c.eval(&facts(&[], "PUT", "/")) && !c.eval(&facts(&[], "GET", "/")));
+        let c = compile("header('X-Env') in ['prod', 'stage']", &e).unwrap();
+        let l = looked(json!({}), json!({}));
+        assert!(c.eval(&facts(&[], "GET", "/").with_lookup(&l)));
+        assert!(!c.eval(&facts(&[], "GET", "/")));
+        // Literals fold; so do the manifest's values (an alias stands for its value).
+        assert_eq!(compile("'a' in ['a', 'b']", &e).unwrap(), Cond::Const(true));
+        assert_eq!(
+            compile("'c' not in ['a', 'b']", &e).unwrap(),
+            Cond::Const(true)
+        );
+        assert_eq!(
+            compile("trust_level in ['trusted', 'standard']", &e).unwrap(),
+            Cond::Const(true)
+        );
+        let untrusted = manifest("untrusted", "forever");
+        let u = env(&untrusted);
+        assert_eq!(
+            compile("trust_level in ['trusted', 'standard']", &u).unwrap(),
+            Cond::Const(false)
+        );
+        assert_eq!(
+            compile("has_ssn && retention in ['forever', 'temporary']", &u).unwrap(),
+            Cond::Has(Kind::SSN)
+        );
+        assert_eq!(
+            compile("retention not in ['permanent']", &u).unwrap(),
+            Cond::Const(false)
+        );
+    }
+
+    #[test]
+    fn claims_and_lookups() {
+        let m = standard();
+        let e = env(&m);
+        let l = looked(
+            json!({"groups": ["ops", "admin"], "scope": "read write", "tier": 3.0,
+                   "verified": true, "sub": "user-1", "obj": {"a": 1}, "tools": "delete_file read_file"}),
+            json!({"files": [{"name": "a.txt"}, {"name": 7}], "force": false, "opts": {"x": 1}}),
+        );
+        let f = facts(&[], "POST", "/").with_lookup(&l);
+        let holds = |src: &str| compile(src, &e).unwrap().eval(&f);
+        assert!(holds("'admin' in claim('groups')"));
+        assert!(!holds("'root' in claim('groups')"));
+        assert!(holds("'write' in claim('scope')"));
+        assert!(holds("'read write' in claim('scope')"));
+        assert!(!holds("'rea' in claim('scope')"));
+        assert!(holds("'user-1' in claim('sub')"));
+        assert!(holds("'3' in claim('tier')"));
+        assert!(!holds("'a' in claim('obj')"));
+        assert!(!holds("'x' in claim('absent')"));
+        assert!(holds("'x' not in claim('absent')"));
+        assert!(holds("claim('tier') == '3'"));
+        assert!(holds("claim('verified') == 'true'"));
+        assert!(holds("claim('sub') == 'user-1'"));
+        assert!(holds("claim('groups') == ''"));
+        assert!(holds("claim('obj') == '' && claim('absent') == ''"));
+        assert!(holds("mcp_arg('files.0.name') == 'a.txt'"));
+        assert!(holds("mcp_arg('files.1.name') == '7'"));
+        assert!(holds("mcp_arg('force') == 'false'"));
+        assert!(holds(
+            "mcp_arg('opts') == '' && mcp_arg('files') == '' && mcp_arg('files.9') == ''"
+        ));
+        assert!(holds(
+            "header('X-ENV') == 'prod' && header(':authority') == 'agent.example'"
+        ));
+        assert!(holds("header('x-absent') == ''"));
+        assert!(holds("ends_with(header(':authority'), '.example')"));
+        assert!(holds("contains(claim('scope'), 'ad wr')"));
+        assert!(!holds("contains(claim('scope'), 'admin')"));
+        // Without a lookup, every lookup is absent.
+        let bare = facts(&[], "POST", "/");
+        let c = compile(
+            "header('x-env') == '' && claim('sub') == '' && mcp_arg('a') == ''",
+            &e,
+        )
+        .unwrap();
+        assert!(c.eval(&bare));
+        // A variable in a claim: the tool among those the token lists.
+        let c = compile("mcp_tool in claim('tools')", &e).unwrap();
+        assert!(c.eval(&call(f, "tools/call", "delete_file")));
+        assert!(!c.eval(&call(f, "tools/call", "drop")));
+        assert_eq!(
+            compile("trust_level in claim('levels')", &e).unwrap(),
+            Cond::InClaim(StrOperand::Literal("standard".into()), "levels".into())
+        );
+        // Header names are lower-cased once, at compile time.
+        assert_eq!(
+            compile("header('X-Caller-ID') == 'a'", &e).unwrap(),
+            Cond::StrCmp(StrExpr::Header("x-caller-id".into()), CmpOp::Eq, "a".into())
+        );
+    }
+
+    #[test]
+    fn string_functions() {
+        let m = standard();
+        let e = env(&m);
+        let f = facts(&[], "POST", "/api/v1/users");
+        let holds = |src: &str| compile(src, &e).unwrap().eval(&f);
+        assert!(holds("starts_with(path, '/api/')"));
+        assert!(!holds("starts_with(path, '/v1')"));
+        assert!(holds("ends_with(path, '/users')"));
+        assert!(holds("contains(path, '/v1/')"));
+        assert!(!holds("contains(method, 'p')"));
+        assert!(holds("!ends_with(path, '/')"));
+        // What the configuration fixes folds; so does an empty literal.
+        assert_eq!(
+            compile("starts_with(trust_level, 'stan')", &e).unwrap(),
+            Cond::Const(true)
+        );
+        assert_eq!(
+            compile("contains('abc', 'd')", &e).unwrap(),
+            Cond::Const(false)
+        );
+        assert_eq!(
+            compile("ends_with(mcp_tool, '')", &e).unwrap(),
+            Cond::Const(true)
+        );
+        assert_eq!(
+            compile("starts_with(mcp_tool, 'delete_')", &e).unwrap(),
+            Cond::StrFn(
+                Func::StartsWith,
+                StrExpr::Var(Var::McpTool),
+                "delete_".into()
+            )
+        );
+    }
+
+    #[test]
+    fn what_the_headers_decide_of_the_caller_and_the_body() {
+        let m = standard();
+        let e = env(&m);
+        let l = looked(json!({"groups": ["ops"]}), json!({}));
+        let headers = caller(facts(&[], "POST", "/"), "trusted", 4)
+            .with_lookup(&l)
+            .body_pending();
+        let decided = |src: &str| compile(src, &e).unwrap().decided(&headers);
+        for body in [
+            "protocol == 'mcp'",
+            "protocol in ['mcp', 'a2a']",
+            "openai_stream",
+            "!openai_stream",
+            "rpc_method == ''",
+            "mcp_arg('a') == ''",
+            "starts_with(mcp_tool, 'x')",
+            "mcp_tool in ['a']",
+            "mcp_tool in claim('groups')",
+            "action == 'delete_file'",
+            "caller_tier > 1 && a2a_role == 'user'",
+        ] {
+            assert_eq!(decided(body), None, "{body}");
+        }
+        for (known, value) in [
+            ("caller_tier >= 3", true),
+            ("caller_trust_score == 5", true),
+            ("caller_source == 'spiffe'", true),
+            ("caller_trust_level in ['unknown', 'untrusted']", false),
+            (
+                "starts_with(caller_spiffe_id, 'spiffe://example.org/')",
+                true,
+            ),
+            (
+                "caller_trust_domain == 'example.org' && caller == 'billing'",
+                true,
+            ),
+            ("header('x-env') == 'prod'", true),
+            ("'ops' in claim('groups')", true),
+            ("claim('sub') != ''", false),
+            ("caller_tier > 5 && mcp_tool == 'x'", false),
+            ("caller_tier < 5 || protocol == 'mcp'", true),
+        ] {
+            assert_eq!(decided(known), Some(value), "{known}");
+        }
+        // Once the body is read (or without one) it is all known.
+        let c = compile("protocol == 'http' && !openai_stream", &e).unwrap();
+        let read = facts(&[], "GET", "/")
+            .with(Var::Protocol, Value::Str("http"))
+            .with(Var::OpenaiStream, Value::Bool(false));
+        assert_eq!(c.decided(&read), Some(true));
+    }
+
+    #[test]
+    fn uses_name_what_the_exchange_keeps() {
+        let m = standard();
+        let e = env(&m);
+        let c = compile(
+            "header('X-A') == 'b' && 'g' in claim('groups') || claim('sub') == 'u' \
+             && mcp_arg('p.0') == '' && caller_tier > 1 && has_ssn && !openai_stream \
+             && starts_with(header('x-b'), 'q')",
+            &e,
+        )
+        .unwrap();
+        let u = c.uses();
+        assert_eq!(u.headers.iter().collect::<Vec<_>>(), ["x-a", "x-b"]);
+        assert_eq!(u.claims.iter().collect::<Vec<_>>(), ["groups", "sub"]);
+        assert!(u.mcp_args);
+        assert!(u.reads(Var::CallerTier) && u.reads(Var::OpenaiStream));
+        assert!(!u.reads(Var::McpTool) && !u.reads(Var::TrustLevel));
+        assert!(u.detectors.contains(Kind::SSN) && !u.detectors.contains(Kind::EMAIL));
+        // A part the manifest folds away reads nothing.
+        let c = compile("trust_level == 'trusted' && header('y') == ''", &e).unwrap();
+        assert_eq!(c.uses(), Uses::default());
+        // Across rules.
+        let mut all = Uses::default();
+        all.add(&compile("mcp_tool in claim('tools')", &e).unwrap());
+        all.add(&compile("header('Z') == 'z'", &e).unwrap());
+        assert_eq!(all.claims.iter().collect::<Vec<_>>(), ["tools"]);
+        assert_eq!(all.headers.iter().collect::<Vec<_>>(), ["z"]);
+        assert!(all.reads(Var::McpTool) && !all.mcp_args);
+    }
+
+    #[test]
+    fn every_new_error_names_its_column() {
+        let m = standard();
+        let e = env(&m);
+        let err = |s: &str| compile(s, &e).unwrap_err();
+        let check = |s: &str, column: usize, message: &str| {
+            let x = err(s);
+            assert_eq!(x.column, column, "{s}: {}", x.message);
+            assert!(x.message.contains(message), "{s}: {}", x.message);
+        };
+        // Suggestions.
+        assert_eq!(
+            err("mcp_tol == 'x'"),
+            RuleError::new(1, "unknown variable `mcp_tol`; did you mean `mcp_tool`?")
+        );
+        check(
+            "has_ssn && caller_teir > 1",
+            12,
+            "did you mean `caller_tier`?",
+        );
+        check("zzzz", 1, "variables are: has_<type>, detected_count");
+        check(
+            "has_sn",
+            1,
+            "unknown detector type `sn` in `has_sn`; did you mean `has_ssn`?",
+        );
+        check("has_cc", 1, "types are:");
+        check(
+            "header == 'x'",
+            1,
+            "`header` is a function: call it, `header('name')`",
+        );
+        check(
+            "heder('x') == ''",
+            1,
+            "unknown function `heder`; did you mean `header`? functions are: header('name'), claim('name'), mcp_arg('path'), starts_with(s, 'prefix')",
+        );
+        check(
+            "frobnicate('x')",
+            1,
+            "unknown function `frobnicate`; functions are:",
+        );
+        check(
+            "mcp_tool('x') == ''",
+            1,
+            "`mcp_tool` is a variable, not a function",
+        );
+        // Arity and argument types.
+        check(
+            "header() == ''",
+            1,
+            "`header('name')` takes 1 argument, found 0",
+        );
+        check("header('a', 'b') == ''", 13, "takes 1 argument, found 2");
+        check(
+            "starts_with(method)",
+            1,
+            "`starts_with(s, 'prefix')` takes 2 arguments, found 1",
+        );
+        check("contains(path, 'a', 'b')", 21, "takes 2 arguments, found 3");
+        check(
+            "header(method) == ''",
+            8,
+            "argument 1 of `header('name')` is a quoted string",
+        );
+        check("mcp_arg(1) == ''", 9, "argument 1 of `mcp_arg('path')`");
+        check(
+            "starts_with(method, path)",
+            21,
+            "argument 2 of `starts_with(s, 'prefix')`",
+        );
+        check(
+            "starts_with(caller_tier, 'a')",
+            13,
+            "the first argument of `starts_with(s, 'prefix')` is a string; this one is an integer",
+        );
+        check("ends_with(has_ssn, 'a')", 11, "this one is true/false");
+        check("starts_with(zz, 'a')", 13, "unknown variable `zz`");
+        // Lookup arguments.
+        check("header('x y') == ''", 8, "'x y' is not a header name");
+        check("header('') == ''", 8, "is not a header name");
+        check("header('a:b') == ''", 8, "RFC 9110");
+        check("claim('') == ''", 7, "a claim name is not empty");
+        check("mcp_arg('a..b') == ''", 12, "an empty step");
+        check("mcp_arg('') == ''", 10, "an empty step");
+        check("mcp_arg('a.') == ''", 12, "an empty step");
+        // A lookup is a string.
+        check("header('a')", 1, "the condition is a string");
+        check(
+            "claim('a') == claim('b')",
+            1,
+            "compare a variable with a quoted string",
+        );
+        check("header('a') < 'b'", 13, "does not apply to strings");
+        check(
+            "claim('tier') > 2",
+            15,
+            "cannot compare a string with an integer",
+        );
+        // `in`.
+        check(
+            "caller_source in ['spiffe', 'spife']",
+            29,
+            "`caller_source` is never 'spife'; it is one of: spiffe, jwt, header, anonymous",
+        );
+        check("protocol not in ['mpc']", 18, "`protocol` is never 'mpc'");
+        check(
+            "trust_level in ['trusted', 'trustd']",
+            28,
+            "`trust_level` is never 'trustd'",
+        );
+        check(
+            "caller_trust_level in ['high']",
+            24,
+            "is never 'high'; it is one of: verified_partner",
+        );
+        check(
+            "caller_tier in ['1']",
+            1,
+            "`in` needs a string on its left, not an integer",
+        );
+        check(
+            "!mcp_tool in ['a']",
+            1,
+            "write `!(x in [...])` or `x not in [...]`",
+        );
+        check(
+            "mcp_tool in mcp_tool",
+            13,
+            "`in` needs a list (`['a', 'b']`) or `claim('name')` on its right",
+        );
+        check("'a' in header('x')", 8, "on its right");
+        check("'a' in claim('')", 14, "a claim name is not empty");
+        check("'a' in claim(method)", 14, "argument 1 of `claim('name')`");
+        check("caller_source == 'spife'", 18, "is never 'spife'");
+    }
+
+    #[test]
+    fn shapes_of_the_caller_and_the_body_are_warned_about() {
+        let m = standard();
+        let e = env(&m);
+        let warned = |src: &str| {
+            let (_, w) = compile_checked(src, &e).unwrap();
+            w.into_iter()
+                .map(|w| (w.column, w.message))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            warned("caller_spiffe_id == 'billing'"),
+            vec![(1, "`caller_spiffe_id == 'billing'` is false for every request: SPIFFE IDs start with `spiffe://` (the name of a directory entry is `caller`)".to_string())]
+        );
+        assert!(warned("caller_spiffe_id == 'spiffe://example.org/a'").is_empty());
+        assert!(warned("caller_spiffe_id == ''").is_empty());
+        assert_eq!(
+            warned("caller_spiffe_id in ['spiffe://a/b', 'billing']"),
+            vec![(18, "in `caller_spiffe_id in [...]`, 'billing' never match: SPIFFE IDs start with `spiffe://` (the name of a directory entry is `caller`)".to_string())]
+        );
+        assert_eq!(warned("caller_spiffe_id not in ['billing']")[0].1,
+            "`caller_spiffe_id in [...]` is false for every request: SPIFFE IDs start with `spiffe://` (the name of a directory entry is `caller`)");
+        assert!(warned("caller_trust_domain == 'spiffe://example.org'")[0]
+            .1
+            .contains("without `spiffe://`"));
+        assert!(warned("caller_trust_domain != 'Example.org'")[0]
+            .1
+            .contains("is true for every request"));
+        assert!(warned("caller_trust_domain == 'example.org'").is_empty());
+        assert!(warned("a2a_role == 'assistant'")[0]
+            .1
+            .contains("`user` and `agent`"));
+        assert!(warned("a2a_role in ['user', 'agent']").is_empty());
+        assert!(warned("caller_tier > 9")[0]
+            .1
+            .contains("`caller_tier` is 0..9"));
+        assert!(warned("caller_tier >= 0")[0]
+            .1
+            .contains("true for every request"));
+        assert!(warned("caller_trust_score == 11")[0].1.contains("0..10"));
+        assert!(warned("caller_tier == 9 && rpc_method == 'anything'").is_empty());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const TOKENS: &[&str] = &[
+            "has_ssn",
+            "has_email",
+            "caller_tier",
+            "caller_source",
+            "protocol",
+            "mcp_tool",
+            "openai_stream",
+            "detected_count",
+            "method",
+            "&&",
+            "||",
+            "!",
+            "==",
+            "!=",
+            "<",
+            ">=",
+            "(",
+            ")",
+            "in",
+            "not",
+            "[",
+            "]",
+            ",",
+            "'mcp'",
+            "'spiffe'",
+            "'x'",
+            "''",
+            "3",
+            "header('x-env')",
+            "claim('groups')",
+            "mcp_arg('a.0')",
+            "starts_with(",
+            "contains(",
+            "'prod'",
+            "'ops'",
+            "true",
+            "x",
+        ];
+
+        /// Mostly malformed: token soup.
+        fn soup() -> impl Strategy<Value = String> {
+            prop::collection::vec(prop::sample::select(TOKENS), 0..24).prop_map(|t| t.join(" "))
+        }
+
+        const ATOMS: &[&str] = &[
+            "has_ssn",
+            "has_email",
+            "caller_tier > 3",
+            "caller_tier <= 1",
+            "protocol == 'mcp'",
+            "protocol != 'http'",
+            "mcp_tool in ['x', 'mcp']",
+            "mcp_tool not in ['']",
+            "'ops' in claim('groups')",
+            "mcp_tool in claim('groups')",
+            "starts_with(mcp_arg('a.0'), 'm')",
+            "header('x-env') == 'prod'",
+            "openai_stream",
+            "detected_count >= 2",
+            "detected_count == 1",
+            "detected_count < 3",
+            "caller_source not in ['jwt']",
+            "caller_source == 'spiffe'",
+            "contains(mcp_tool, 'c')",
+            "trust_level in ['trusted']",
+            "claim('sub') == ''",
+        ];
+
+        /// Well formed: atoms under `!`, `&&`, `||`, parentheses and `==`.
+        fn condition() -> impl Strategy<Value = String> {
+            let atom = prop::sample::select(ATOMS).prop_map(str::to_string);
+            atom.prop_recursive(4, 24, 2, |inner| {
+                prop_oneof![
+                    inner.clone().prop_map(|a| format!("!({a})")),
+                    (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) && ({b})")),
+                    (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) || ({b})")),
+                    (inner.clone(), inner).prop_map(|(a, b)| format!("({a}) == ({b})")),
+                ]
+            })
+        }
+
+        proptest! {
+            /// Whatever the condition, it compiles or fails with a column inside it; a
+            /// well-formed one compiles; a compiled one evaluates; and what the headers
+            /// decide, the whole request agrees with, whatever the body adds.
+            #[test]
+            fn what_the_headers_decide_the_body_does_not_change(
+                (src, well_formed) in prop_oneof![
+                    soup().prop_map(|s| (s, false)),
+                    condition().prop_map(|s| (s, true)),
+                ],
+                tier in 0i64..=9,
+                source in prop::sample::select(variables::CALLER_SOURCES),
+                protocol in prop::sample::select(variables::PROTOCOLS),
+                tool in prop::sample::select(&["x", "mcp", ""][..]),
+                stream: bool,
+                ssn_early: bool,
+                ssn_late: bool,
+                email_late: bool,
+                late_count in 0usize..3,
+            ) {
+                let m = standard();
+                let e = env(&m);
+                let compiled = compile(&src, &e);
+                if let Err(err) = &compiled {
+                    prop_assert!(err.column >= 1 && err.column <= src.chars().count() + 1, "{err:?}");
+                }
+                let Ok(c) = compiled else {
+                    prop_assert!(!well_formed, "{}", src);
+                    return Ok(());
+                };
+                let l = looked(json!({"groups": ["ops"]}), json!({"a": ["mcp"]}));
+                let early: Vec<Kind> = if ssn_early { vec![Kind::SSN] } else { vec![] };
+                let headers = caller(facts(&early, "POST", "/"), "standard", tier)
+                    .with(Var::CallerSource, Value::Str(source))
+                    .with_lookup(&l);
+                let mut late = early.clone();
+                if ssn_late && !ssn_early { late.push(Kind::SSN) }
+                if email_late { late.push(Kind::EMAIL) }
+                let set = late.iter().fold(KindSet::default(), |s, k| s.with(*k));
+                let whole = call(headers, "tools/call", tool)
+                    .with(Var::Protocol, Value::Str(protocol))
+                    .with(Var::OpenaiStream, Value::Bool(stream))
+                    .with_detected(set, late.len() + late_count);
+                let value = c.eval(&whole);
+                if let Some(so_far) = c.decided(&headers.body_pending()) {
+                    prop_assert_eq!(so_far, value, "{}", src);
+                }
+                prop_assert_eq!(c.decided(&whole), Some(value));
+            }
+        }
     }
 }

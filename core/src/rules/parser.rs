@@ -1,5 +1,6 @@
-//! Recursive-descent parser: `||` binds loosest, then `&&`, then the comparisons (which do not
-//! chain), then `!`, as in C.
+//! Recursive-descent parser: `||` binds loosest, then `&&`, then the comparisons and `in` /
+//! `not in` (which do not chain), then `!`, as in C. A function call is a name followed by `(`;
+//! a list literal `['a', 'b']` only follows `in`.
 
 use super::lexer::{Tok, Token};
 use super::RuleError;
@@ -55,6 +56,17 @@ pub enum Ast {
     And(Box<Ast>, Box<Ast>),
     Not(Box<Ast>, usize),
     Cmp(CmpOp, Box<Ast>, Box<Ast>, usize),
+    /// `left in right` (`negated`: `left not in right`); the column of `in` (or `not`).
+    In {
+        left: Box<Ast>,
+        right: Box<Ast>,
+        column: usize,
+        negated: bool,
+    },
+    /// `name(args)`, at the column of the name.
+    Call(String, Vec<Ast>, usize),
+    /// `['a', 'b']`: the items and their columns, at the column of `[`.
+    List(Vec<(String, usize)>, usize),
     Var(String, usize),
     Str(String, usize),
     Int(i64, usize),
@@ -65,6 +77,7 @@ impl Ast {
     pub fn column(&self) -> usize {
         match self {
             Ast::Or(a, _) | Ast::And(a, _) => a.column(),
+            Ast::In { column: c, .. } | Ast::Call(_, _, c) | Ast::List(_, c) => *c,
             Ast::Not(_, c)
             | Ast::Cmp(_, _, _, c)
             | Ast::Var(_, c)
@@ -77,6 +90,17 @@ impl Ast {
 
 /// Nesting deeper than this is rejected rather than risking the Wasm stack.
 pub const MAX_DEPTH: usize = 64;
+
+/// The most items a list literal holds: membership is a binary search, but a longer list is
+/// more likely a mistake (or a document pasted in) than a rule.
+pub const MAX_LIST_ITEMS: usize = 1024;
+
+fn is_cmp(t: &Tok) -> bool {
+    matches!(
+        t,
+        Tok::Eq | Tok::Ne | Tok::Lt | Tok::Le | Tok::Gt | Tok::Ge | Tok::In | Tok::Not
+    )
+}
 
 pub fn parse(tokens: &[Token]) -> Result<Ast, RuleError> {
     let mut p = Parser { tokens, pos: 0 };
@@ -149,6 +173,9 @@ impl<'a> Parser<'a> {
 
     fn cmp(&mut self, depth: usize) -> Result<Ast, RuleError> {
         let left = self.unary(depth)?;
+        if matches!(self.peek().tok, Tok::In | Tok::Not) {
+            return self.membership(left, depth);
+        }
         let op = match self.peek().tok {
             Tok::Eq => CmpOp::Eq,
             Tok::Ne => CmpOp::Ne,
@@ -160,17 +187,125 @@ impl<'a> Parser<'a> {
         };
         let column = self.bump().column;
         let right = self.unary(depth)?;
+        self.no_chain()?;
+        Ok(Ast::Cmp(op, Box::new(left), Box::new(right), column))
+    }
+
+    fn no_chain(&self) -> Result<(), RuleError> {
         let next = self.peek();
-        if matches!(
-            next.tok,
-            Tok::Eq | Tok::Ne | Tok::Lt | Tok::Le | Tok::Gt | Tok::Ge
-        ) {
+        if is_cmp(&next.tok) {
             return Err(RuleError::new(
                 next.column,
                 "comparisons do not chain; use `&&` between them or parentheses",
             ));
         }
-        Ok(Ast::Cmp(op, Box::new(left), Box::new(right), column))
+        Ok(())
+    }
+
+    /// `left in right` or `left not in right`; `right` is a list literal or an operand.
+    fn membership(&mut self, left: Ast, depth: usize) -> Result<Ast, RuleError> {
+        let first = self.bump();
+        let negated = first.tok == Tok::Not;
+        if negated {
+            let t = self.bump();
+            if t.tok != Tok::In {
+                return Err(RuleError::new(
+                    t.column,
+                    format!(
+                        "expected `in` after `not`, found {}; `not` is only in `x not in [...]`, negate with `!`",
+                        t.tok.describe()
+                    ),
+                ));
+            }
+        }
+        let right = if self.peek().tok == Tok::LBracket {
+            self.list()?
+        } else {
+            self.unary(depth)?
+        };
+        self.no_chain()?;
+        Ok(Ast::In {
+            left: Box::new(left),
+            right: Box::new(right),
+            column: first.column,
+            negated,
+        })
+    }
+
+    /// `['a', 'b', ...]`: quoted strings, at least one, at most [`MAX_LIST_ITEMS`].
+    fn list(&mut self) -> Result<Ast, RuleError> {
+        let open = self.bump();
+        let mut items: Vec<(String, usize)> = Vec::new();
+        loop {
+            let t = self.bump();
+            match &t.tok {
+                Tok::Str(s) => {
+                    if items.len() >= MAX_LIST_ITEMS {
+                        return Err(RuleError::new(
+                            t.column,
+                            format!("a list holds at most {MAX_LIST_ITEMS} items"),
+                        ));
+                    }
+                    items.push((s.clone(), t.column));
+                }
+                Tok::RBracket if items.is_empty() => {
+                    return Err(RuleError::new(
+                        open.column,
+                        "an empty list: `in []` never holds",
+                    ))
+                }
+                other => {
+                    return Err(RuleError::new(
+                        t.column,
+                        format!(
+                            "unexpected {}; list items are quoted strings (`['a', 'b']`)",
+                            other.describe()
+                        ),
+                    ))
+                }
+            }
+            let sep = self.bump();
+            match sep.tok {
+                Tok::Comma => {}
+                Tok::RBracket => return Ok(Ast::List(items, open.column)),
+                ref other => {
+                    return Err(RuleError::new(
+                        sep.column,
+                        format!(
+                            "expected `,` or `]` to close the `[` at column {}, found {}",
+                            open.column,
+                            other.describe()
+                        ),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// The arguments of a call, after its `(`: expressions separated by `,`, up to `)`.
+    fn arguments(&mut self, name: &str, open: usize, depth: usize) -> Result<Vec<Ast>, RuleError> {
+        let mut args = Vec::new();
+        if self.peek().tok == Tok::RParen {
+            self.bump();
+            return Ok(args);
+        }
+        loop {
+            args.push(self.or(depth)?);
+            let t = self.bump();
+            match t.tok {
+                Tok::Comma => {}
+                Tok::RParen => return Ok(args),
+                ref other => {
+                    return Err(RuleError::new(
+                        t.column,
+                        format!(
+                            "expected `,` or `)` in the arguments of `{name}` opened at column {open}, found {}",
+                            other.describe()
+                        ),
+                    ))
+                }
+            }
+        }
     }
 
     fn unary(&mut self, depth: usize) -> Result<Ast, RuleError> {
@@ -201,7 +336,21 @@ impl<'a> Parser<'a> {
                 }
                 Ok(inner)
             }
+            Tok::Ident(name) if self.peek().tok == Tok::LParen => {
+                let open = self.bump().column;
+                let depth = self.deeper(depth)?;
+                let args = self.arguments(name, open, depth)?;
+                Ok(Ast::Call(name.clone(), args, t.column))
+            }
             Tok::Ident(name) => Ok(Ast::Var(name.clone(), t.column)),
+            Tok::LBracket => Err(RuleError::new(
+                t.column,
+                "a list `[...]` only follows `in` (`x in ['a', 'b']`)",
+            )),
+            Tok::Not => Err(RuleError::new(
+                t.column,
+                "`not` is only in `x not in [...]`; negate with `!`",
+            )),
             Tok::Str(s) => Ok(Ast::Str(s.clone(), t.column)),
             Tok::Int(i) => Ok(Ast::Int(*i, t.column)),
             Tok::Bool(b) => Ok(Ast::Bool(*b, t.column)),
@@ -264,5 +413,97 @@ mod tests {
         assert!(p(&deep).unwrap_err().message.contains("nests deeper"));
         let nots = format!("{}a", "!".repeat(100));
         assert!(p(&nots).unwrap_err().message.contains("nests deeper"));
+        let calls = format!("{}a{}", "f(".repeat(100), ")".repeat(100));
+        assert!(p(&calls).unwrap_err().message.contains("nests deeper"));
+    }
+
+    fn list(items: &[(&str, usize)], c: usize) -> Box<Ast> {
+        Box::new(Ast::List(
+            items.iter().map(|(s, c)| (s.to_string(), *c)).collect(),
+            c,
+        ))
+    }
+
+    #[test]
+    fn lists_in_and_calls() {
+        assert_eq!(
+            p("x in ['a', 'b']").unwrap(),
+            Ast::In {
+                left: var("x", 1),
+                right: list(&[("a", 7), ("b", 12)], 6),
+                column: 3,
+                negated: false
+            }
+        );
+        assert_eq!(
+            p("x not in ['a'] && y").unwrap(),
+            Ast::And(
+                Box::new(Ast::In {
+                    left: var("x", 1),
+                    right: list(&[("a", 11)], 10),
+                    column: 3,
+                    negated: true
+                }),
+                var("y", 19)
+            )
+        );
+        assert_eq!(
+            p("'g' in claim('groups')").unwrap(),
+            Ast::In {
+                left: Box::new(Ast::Str("g".into(), 1)),
+                right: Box::new(Ast::Call(
+                    "claim".into(),
+                    vec![Ast::Str("groups".into(), 14)],
+                    8
+                )),
+                column: 5,
+                negated: false
+            }
+        );
+        assert_eq!(
+            p("starts_with(header('a'), '/')").unwrap(),
+            Ast::Call(
+                "starts_with".into(),
+                vec![
+                    Ast::Call("header".into(), vec![Ast::Str("a".into(), 20)], 13),
+                    Ast::Str("/".into(), 26)
+                ],
+                1
+            )
+        );
+        assert_eq!(p("f()").unwrap(), Ast::Call("f".into(), vec![], 1));
+        // `!x in [...]` is `(!x) in [...]`, as `!a == b` is `(!a) == b`.
+        assert!(matches!(p("!x in ['a']").unwrap(), Ast::In { .. }));
+    }
+
+    #[test]
+    fn list_and_call_errors() {
+        let e = |s: &str| p(s).unwrap_err();
+        assert_eq!(e("x in []").column, 6);
+        assert!(e("x in []").message.contains("empty list"));
+        assert_eq!(e("x in ['a',]").column, 11);
+        assert_eq!(e("x in ['a' 'b']").column, 11);
+        assert!(e("x in ['a' 'b']").message.contains("`,` or `]`"));
+        assert_eq!(e("x in ['a', 1]").column, 12);
+        assert!(e("x in ['a', 1]").message.contains("quoted strings"));
+        assert_eq!(e("x in ['a'").column, 10);
+        assert_eq!(e("['a'] == x").column, 1);
+        assert!(e("['a'] == x").message.contains("only follows `in`"));
+        assert_eq!(e("x not ['a']").column, 7);
+        assert!(e("x not ['a']").message.contains("expected `in`"));
+        assert_eq!(e("not x").column, 1);
+        assert_eq!(e("x in ['a'] in ['b']").column, 12);
+        assert_eq!(e("x == 'a' in ['b']").column, 10);
+        assert_eq!(e("f('a' 'b')").column, 7);
+        assert!(e("f('a' 'b')").message.contains("arguments of `f`"));
+        assert_eq!(e("f('a',)").column, 7);
+        assert_eq!(e("f('a'").column, 6);
+        // Within the condition's 4096 bytes only short items reach the bound.
+        let many = vec!["''"; MAX_LIST_ITEMS + 1].join(",");
+        let err = e(&format!("x in [{many}]"));
+        assert!(err.message.contains("at most 1024"), "{}", err.message);
+        assert_eq!(err.column, 7 + 3 * MAX_LIST_ITEMS);
+        let ok = vec!["''"; MAX_LIST_ITEMS].join(",");
+        assert!(p(&format!("x in [{ok}]")).is_ok());
     }
 }

@@ -4,8 +4,8 @@
 //!
 //! Adding a variable: one row below, and where its value is known. A value the configuration
 //! fixes is a `Source::Config` function of the [`Env`]; a per-request value is
-//! `Source::Request`, put into the request's [`Facts`] by the phase that knows it
-//! (`Facts::with`).
+//! `Source::Request` (known with the request headers) or `Source::Body` (known once the body
+//! is read), put into the request's [`Facts`] by the phase that knows it (`Facts::with`).
 
 use crate::manifest::{Retention, Reversibility, TrustLevel};
 use crate::registry::registry;
@@ -51,17 +51,28 @@ impl Type {
 /// What every value of a per-request string looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
+    /// Any string: no literal is out of shape.
+    Any,
     /// An HTTP method: case-sensitive, and every standard one is an upper-case token.
     Method,
     /// A request path without query string or fragment: `/…`, `*` (`OPTIONS *`), or empty
     /// (`CONNECT`).
     Path,
+    /// A SPIFFE ID, `spiffe://<trust domain>/<path>` (SPIFFE ID standard §2), or empty when
+    /// the caller has none.
+    SpiffeId,
+    /// A SPIFFE trust domain name: lower-case letters, digits, `.`, `-`, `_` (SPIFFE ID
+    /// standard §2.1), without the scheme; or empty.
+    TrustDomain,
+    /// An A2A message's role: `user` or `agent` (A2A specification, `Message.role`); or empty.
+    A2aRole,
 }
 
 impl Shape {
     /// Why `literal` is never a value of this shape, if it is not.
     pub fn never(self, literal: &str) -> Option<&'static str> {
         match self {
+            Shape::Any => None,
             Shape::Method => {
                 let token = !literal.is_empty()
                     && literal.bytes().all(|b| {
@@ -80,6 +91,24 @@ impl Shape {
                     Some("paths start with `/`")
                 }
             }
+            Shape::SpiffeId => (!literal.is_empty() && !literal.starts_with("spiffe://"))
+                .then_some(
+                    "SPIFFE IDs start with `spiffe://` (the name of a directory entry is `caller`)",
+                ),
+            Shape::TrustDomain => {
+                if literal.starts_with("spiffe://") {
+                    Some("a trust domain is written without `spiffe://` (`example.org`)")
+                } else if literal
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+                {
+                    None
+                } else {
+                    Some("trust domains are lower-case letters, digits, `.`, `-` and `_`")
+                }
+            }
+            Shape::A2aRole => (!["", "user", "agent"].contains(&literal))
+                .then_some("A2A roles are `user` and `agent` ('' when there is no message)"),
         }
     }
 }
@@ -98,8 +127,13 @@ pub enum Source {
     /// Fixed by the configuration (the manifest, the trust score): folded into the rule when it
     /// compiles, so a rule about the manifest costs nothing per request.
     Config(fn(&Env) -> Fixed),
-    /// Known per request: the phase that knows it puts it in the [`Facts`].
+    /// Known per request with its headers: the phase that knows it puts it in the [`Facts`].
     Request,
+    /// Known per request once its body is read (the protocol fields of a JSON-RPC, MCP, A2A or
+    /// OpenAI body): unknown to [`Cond::decided`](super::Cond::decided) while the body is
+    /// pending. A request without a body has the values of "no such field": `protocol` is
+    /// `http`, strings are `''`, `openai_stream` is false.
+    Body,
     /// `has_<type>`: one per enabled detector, true when it found something.
     Detector,
 }
@@ -116,6 +150,12 @@ pub struct Variable {
 }
 
 const RETENTION_ALIASES: &[(&str, &str)] = &[("forever", "permanent")];
+
+/// The values of `protocol`: what the body was read as.
+pub const PROTOCOLS: &[&str] = &["http", "jsonrpc", "a2a", "mcp", "openai"];
+
+/// The values of `caller_source`: where the caller's identity came from, strongest first.
+pub const CALLER_SOURCES: &[&str] = &["spiffe", "jwt", "header", "anonymous"];
 
 registry! {
     /// Every variable a rule condition can use.
@@ -151,6 +191,51 @@ registry! {
             doc: "the request method, as sent (`POST`)" },
         Path => Variable { name: "path", ty: Type::Str(Shape::Path), source: Source::Request,
             doc: "the request path without query string" },
+        Caller => Variable { name: "caller", ty: Type::Str(Shape::Any), source: Source::Request,
+            doc: "the caller's name: its `callers.directory` entry's `name`, or the default's (`anonymous`)" },
+        CallerId => Variable { name: "caller_id", ty: Type::Str(Shape::Any), source: Source::Request,
+            doc: "the caller's identity as its source gives it: the SPIFFE ID, the JWT `sub`, the header's value; `''` for an anonymous caller" },
+        CallerSource => Variable { name: "caller_source",
+            ty: Type::Enum { values: CALLER_SOURCES, aliases: &[] }, source: Source::Request,
+            doc: "where the caller's identity came from: the TLS peer's SPIFFE ID, a JWT verified by Envoy's `jwt_authn`, the declared header, or none" },
+        CallerSpiffeId => Variable { name: "caller_spiffe_id", ty: Type::Str(Shape::SpiffeId),
+            source: Source::Request,
+            doc: "the SPIFFE ID of the downstream TLS peer (`spiffe://example.org/ns/billing/sa/agent`), `''` without one" },
+        CallerTrustDomain => Variable { name: "caller_trust_domain", ty: Type::Str(Shape::TrustDomain),
+            source: Source::Request,
+            doc: "the trust domain of `caller_spiffe_id` (`example.org`), `''` without one" },
+        CallerTrustLevel => Variable { name: "caller_trust_level",
+            ty: Type::Enum { values: &TrustLevel::NAMES, aliases: &[] }, source: Source::Request,
+            doc: "the caller's trust level, from its directory entry or the default" },
+        CallerTier => Variable { name: "caller_tier", ty: Type::Int { min: 0, max: 9 },
+            source: Source::Request,
+            doc: "the caller's tier (0..9): its directory entry's, a verified tier claim, or the default's" },
+        CallerTrustScore => Variable { name: "caller_trust_score",
+            ty: Type::Int { min: 0, max: crate::trust::MAX_SCORE as i64 }, source: Source::Request,
+            doc: "the trust score of the caller's trust level (0..10)" },
+        Protocol => Variable { name: "protocol",
+            ty: Type::Enum { values: PROTOCOLS, aliases: &[] }, source: Source::Body,
+            doc: "what the body is: a JSON-RPC 2.0 request (`jsonrpc`), one of A2A (`a2a`) or MCP (`mcp`), an OpenAI-style chat completion (`openai`), or none of these (`http`)" },
+        RpcMethod => Variable { name: "rpc_method", ty: Type::Str(Shape::Any), source: Source::Body,
+            doc: "the JSON-RPC `method` (`tools/call`, `message/send`), `''` if the body is not JSON-RPC" },
+        McpTool => Variable { name: "mcp_tool", ty: Type::Str(Shape::Any), source: Source::Body,
+            doc: "the tool an MCP `tools/call` calls (`params.name`), else `''`" },
+        McpResource => Variable { name: "mcp_resource", ty: Type::Str(Shape::Any), source: Source::Body,
+            doc: "the URI an MCP `resources/read` reads (`params.uri`), else `''`" },
+        McpPrompt => Variable { name: "mcp_prompt", ty: Type::Str(Shape::Any), source: Source::Body,
+            doc: "the prompt an MCP `prompts/get` gets (`params.name`), else `''`" },
+        A2aTaskId => Variable { name: "a2a_task_id", ty: Type::Str(Shape::Any), source: Source::Body,
+            doc: "the A2A task id of the request (`params.id` of `tasks/*`, `params.message.taskId`), else `''`" },
+        A2aContextId => Variable { name: "a2a_context_id", ty: Type::Str(Shape::Any), source: Source::Body,
+            doc: "the A2A context id of the message (`params.message.contextId`), else `''`" },
+        A2aRole => Variable { name: "a2a_role", ty: Type::Str(Shape::A2aRole), source: Source::Body,
+            doc: "the role of the A2A message (`user` or `agent`), else `''`" },
+        OpenaiModel => Variable { name: "openai_model", ty: Type::Str(Shape::Any), source: Source::Body,
+            doc: "the `model` of an OpenAI-style chat completion request, else `''`" },
+        OpenaiStream => Variable { name: "openai_stream", ty: Type::Bool, source: Source::Body,
+            doc: "an OpenAI-style request asks for a streamed answer (`\"stream\": true`)" },
+        Action => Variable { name: "action", ty: Type::Str(Shape::Any), source: Source::Body,
+            doc: "the first action of `policy.actions` whose `when` matches the request, `''` if none" },
     }
 }
 
@@ -176,12 +261,17 @@ impl Var {
         names.join(", ")
     }
 
-    /// The variables a request's [`Facts`] must carry.
+    /// The variables a request's [`Facts`] must carry (known with the headers or the body).
     pub fn per_request() -> impl Iterator<Item = Var> {
         Var::ALL
             .iter()
             .copied()
-            .filter(|v| matches!(v.spec().source, Source::Request))
+            .filter(|v| matches!(v.spec().source, Source::Request | Source::Body))
+    }
+
+    /// Whether the variable is known only once the body is read ([`Source::Body`]).
+    pub fn needs_body(self) -> bool {
+        matches!(self.spec().source, Source::Body)
     }
 }
 
@@ -262,9 +352,28 @@ mod tests {
 
     #[test]
     fn a_value_of_another_type_counts_as_missing() {
-        let f = Facts::new("POST", "/x").with(Var::DetectedCount, Value::Str("3"));
+        // Every per-request variable set to a value of its type...
+        let full = Var::per_request().fold(Facts::new("POST", "/x"), |f, v| {
+            let value = match v.spec().ty {
+                Type::Bool => Value::Bool(false),
+                Type::Int { min, .. } => Value::Int(min),
+                Type::Str(_) => Value::Str(""),
+                Type::Enum { values, .. } => Value::Str(values.first().copied().unwrap_or("")),
+            };
+            f.with(v, value)
+        });
+        assert!(full.missing().is_empty());
+        // ...but one of another type.
+        let f = full.with(Var::DetectedCount, Value::Str("3"));
         assert_eq!(f.missing(), vec![Var::DetectedCount]);
-        assert!(Facts::new("POST", "/x").missing().is_empty());
+        // `Facts::new` sets the method, the path and `detected_count`; nothing else.
+        let unset: Vec<Var> = Var::per_request()
+            .filter(|v| ![Var::Method, Var::Path, Var::DetectedCount].contains(v))
+            .collect();
+        assert_eq!(Facts::new("POST", "/x").missing(), unset);
+        assert!(fits(Var::CallerTier.spec().ty, Value::Int(9)));
+        assert!(!fits(Var::CallerTier.spec().ty, Value::Int(10)));
+        assert!(!fits(Var::Protocol.spec().ty, Value::Str("grpc")));
         assert!(fits(Var::TrustLevel.spec().ty, Value::Str("trusted")));
         assert!(!fits(Var::TrustLevel.spec().ty, Value::Str("trusty")));
     }
