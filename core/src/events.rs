@@ -25,6 +25,10 @@ registry! {
         Override => "override",
         /// A `redact` rule rewrote the forwarded body.
         Redacted => "redacted",
+        /// The caller's token bucket was empty (429).
+        RateLimited => "rate_limited",
+        /// An action the caller may not do, or not at its tier (403).
+        Denied => "denied",
         /// Something went wrong on the way (see [`Failure`]).
         Error => "error",
     }
@@ -74,6 +78,10 @@ struct Line<'a, T: Serialize> {
 pub struct Request<'a> {
     pub method: &'a str,
     pub path: &'a str,
+    /// Who called (absent when the filter does not read callers: no `callers`, no rate limit,
+    /// no condition about the caller).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller: Option<CallerFields<'a>>,
     pub trust_score: u8,
     pub detected: Vec<&'a str>,
     /// The request headers in which something was found (their names, never their values).
@@ -87,6 +95,51 @@ pub struct Request<'a> {
     pub payload: Option<&'a str>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub payload_truncated: bool,
+}
+
+/// The caller of a `request` line: never a token, never a value a detector finds (an id
+/// holding one is written scrubbed).
+#[derive(Debug, Serialize)]
+pub struct CallerFields<'a> {
+    /// The directory entry's name, or the default's.
+    pub name: &'a str,
+    /// `spiffe`, `jwt`, `header` or `anonymous`.
+    pub source: &'a str,
+    /// The SPIFFE ID, the JWT's `sub` or the header value (absent when anonymous).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'a str>,
+    /// The JWT's `iss`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<&'a str>,
+    pub tier: u8,
+    pub trust_level: &'a str,
+}
+
+/// The `rate_limited` line: whose bucket was empty, its limit, and when to retry.
+#[derive(Debug, Serialize)]
+pub struct RateLimited<'a> {
+    pub caller: &'a str,
+    pub requests_per_minute: u32,
+    pub burst: u32,
+    /// Seconds (the reply's `Retry-After`).
+    pub retry_after: u64,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'a str>,
+}
+
+/// The `denied` line: Trust Gateway V2's authorization refusal (`reason`, `required_tier`,
+/// `current_tier`).
+#[derive(Debug, Serialize)]
+pub struct Denied<'a> {
+    pub caller: &'a str,
+    pub action: &'a str,
+    pub reason: &'a str,
+    pub required_tier: u8,
+    pub current_tier: u8,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'a str>,
 }
 
 /// A header (or trailer) that held detected values: its name (scrubbed itself) and the types.
@@ -170,6 +223,12 @@ impl EventKind for Redacted<'_> {
 }
 impl EventKind for Override<'_> {
     const TYPE: EventType = EventType::Override;
+}
+impl EventKind for RateLimited<'_> {
+    const TYPE: EventType = EventType::RateLimited;
+}
+impl EventKind for Denied<'_> {
+    const TYPE: EventType = EventType::Denied;
 }
 impl EventKind for Failure<'_> {
     const TYPE: EventType = EventType::Error;

@@ -47,6 +47,8 @@ registry! {
         Status => "status",
         /// [`EventType`].
         Event => "event",
+        /// A caller's name: the `callers.directory` entries' and the default's.
+        Caller => "caller",
     }
 }
 
@@ -59,7 +61,7 @@ impl Label {
     /// The label's values for a configuration, each with the slot the glue keeps its series in:
     /// the member's `index()` for closed sets, the detector's kind index, the status's position
     /// in [`ReplyKind::metered_statuses`].
-    pub fn values(self, scanner: &Scanner) -> Vec<(usize, String)> {
+    pub fn values(self, scanner: &Scanner, callers: &[&str]) -> Vec<(usize, String)> {
         match self {
             Label::Decision => named(Decision::ALL.iter().map(|d| (d.index(), d.as_str()))),
             Label::Result => named(PolicyResult::ALL.iter().map(|r| (r.index(), r.as_str()))),
@@ -69,6 +71,7 @@ impl Label {
                 .iter()
                 .map(|k| (k.index(), scanner.name(k).to_string()))
                 .collect(),
+            Label::Caller => named(callers.iter().copied().enumerate()),
             Label::Status => ReplyKind::metered_statuses()
                 .into_iter()
                 .enumerate()
@@ -139,6 +142,14 @@ registry! {
         TrustScore => MetricSpec { name: "iatp_trust_score_distribution",
             instrument: Instrument::Histogram, label: None,
             counts: "the trust score of each evaluated request (buckets 0.5, 1, 2 … 10 in `envoy/envoy.yaml`)" },
+        /// Evaluated requests by caller.
+        CallerRequests => MetricSpec { name: "iatp_caller_requests_total",
+            instrument: Instrument::Counter, label: Some(Label::Caller),
+            counts: "evaluated requests, by caller (the directory entry's name, or the default's); only when the filter reads callers" },
+        /// Requests refused for their caller's rate limit, by caller.
+        CallerRateLimited => MetricSpec { name: "iatp_caller_rate_limited_total",
+            instrument: Instrument::Counter, label: Some(Label::Caller),
+            counts: "requests whose caller's token bucket was empty (429, or reported in monitor mode), by caller" },
         /// Microseconds spent reading, scanning and deciding one request's body.
         ScanDurationUs => MetricSpec { name: "iatp_scan_duration_us",
             instrument: Instrument::Histogram, label: None,
@@ -160,7 +171,7 @@ impl Metric {
 
     /// Every series of this metric for a configuration: one per label value, or the bare name
     /// (slot 0) for an unlabelled metric.
-    pub fn series(self, scanner: &Scanner) -> Vec<Series> {
+    pub fn series(self, scanner: &Scanner, callers: &[&str]) -> Vec<Series> {
         let spec = self.spec();
         match spec.label {
             None => vec![Series {
@@ -168,7 +179,7 @@ impl Metric {
                 name: spec.name.to_string(),
             }],
             Some(label) => label
-                .values(scanner)
+                .values(scanner, callers)
                 .into_iter()
                 .map(|(slot, value)| Series {
                     slot,
@@ -199,6 +210,8 @@ pub struct Tally {
     pub trust_score: u8,
     /// Microseconds from the start of the decision (body read included) to its end.
     pub scan_us: u64,
+    /// The caller's slot in the `caller` label (`Directory::name_slot`), when callers are read.
+    pub caller: Option<usize>,
 }
 
 #[cfg(test)]
@@ -219,7 +232,7 @@ mod tests {
     fn every_closed_set_member_has_a_series() {
         let scanner = Scanner::new(KindSet::all_built_ins());
         let names =
-            |m: Metric| -> Vec<String> { m.series(&scanner).into_iter().map(|s| s.name).collect() };
+            |m: Metric| -> Vec<String> { m.series(&scanner, &["anonymous"]).into_iter().map(|s| s.name).collect() };
         assert_eq!(
             names(Metric::LogsWritten),
             EventType::ALL
@@ -228,11 +241,11 @@ mod tests {
                 .collect::<Vec<_>>()
         );
         for m in Metric::ALL {
-            for s in m.series(&scanner) {
+            for s in m.series(&scanner, &["anonymous"]) {
                 assert!(s.name.ends_with(m.name()), "{}", s.name);
             }
         }
-        assert_eq!(Metric::Requests.series(&scanner)[4].slot, 4);
+        assert_eq!(Metric::Requests.series(&scanner, &["anonymous"])[4].slot, 4);
         assert_eq!(
             names(Metric::Requests)[4],
             "decision=.=monitor;.;iatp_requests_total"
@@ -244,7 +257,7 @@ mod tests {
             assert_eq!(ReplyKind::metered_statuses()[slot], k.status());
         }
         assert_eq!(
-            Metric::Detections.series(&scanner).len(),
+            Metric::Detections.series(&scanner, &["anonymous"]).len(),
             crate::detect::BUILT_INS.len()
         );
     }
@@ -273,7 +286,7 @@ mod tests {
                         "{}: {cell}",
                         spec.name
                     );
-                    if label != Label::Detector && label != Label::Event {
+                    if !matches!(label, Label::Detector | Label::Event | Label::Caller) {
                         let quoted: Vec<String> = cell
                             .split('`')
                             .skip(3)
@@ -281,7 +294,7 @@ mod tests {
                             .map(str::to_string)
                             .collect();
                         let values: Vec<String> =
-                            label.values(&scanner).into_iter().map(|(_, v)| v).collect();
+                            label.values(&scanner, &["anonymous"]).into_iter().map(|(_, v)| v).collect();
                         assert_eq!(quoted, values, "{}: {cell}", spec.name);
                     }
                 }

@@ -7,7 +7,7 @@
 //! is made and reported, but the glue never enforces it.
 
 use crate::agent_card::AgentCard;
-use crate::caller::{Actions, Directory};
+use crate::caller::{ActionSet, Actions, Caller, Denied, Directory};
 use crate::chain::ChainKey;
 use crate::config::strict::{deserialize_named, Named};
 use crate::detect::Scanner;
@@ -97,6 +97,12 @@ pub struct Policy {
     pub actions: Actions,
     /// `callers`: who is calling, and what they get (an empty directory when absent).
     pub callers: Directory,
+    /// Read the caller's identity from Envoy on each request: `callers` is configured, a
+    /// condition reads the caller, or a rate limit applies (buckets are per caller).
+    pub identity: bool,
+    /// What the compiled rules and actions read per request (headers and claims they look
+    /// up, body variables): the exchange keeps only these values.
+    pub uses: crate::rules::Uses,
     pub scanner: Scanner,
     /// Request headers not scanned (`detectors.skip_headers`), lower-case.
     pub skip_headers: Vec<String>,
@@ -126,6 +132,8 @@ pub enum Verdict<'p> {
     Override(Vec<&'p str>),
     /// 403 by this rule.
     Block(&'p Rule),
+    /// 403: the caller may not do this action (`policy.actions`).
+    Deny(Denied<'p>),
 }
 
 registry! {
@@ -136,6 +144,10 @@ registry! {
         Warn => "warn",
         Block => "block",
         Override => "override",
+        /// An action of `policy.actions` the caller may not do (its tier, or not permitted).
+        Deny => "deny",
+        /// The caller's token bucket is empty.
+        RateLimited => "rate_limited",
     }
 }
 
@@ -149,6 +161,8 @@ registry! {
         Block => "block",
         Override => "override",
         Monitor => "monitor",
+        Deny => "deny",
+        RateLimited => "rate_limited",
     }
 }
 
@@ -172,6 +186,8 @@ impl Decision {
             (Mode::Enforce, PolicyResult::Warn) => Decision::Warn,
             (Mode::Enforce, PolicyResult::Block) => Decision::Block,
             (Mode::Enforce, PolicyResult::Override) => Decision::Override,
+            (Mode::Enforce, PolicyResult::Deny) => Decision::Deny,
+            (Mode::Enforce, PolicyResult::RateLimited) => Decision::RateLimited,
         }
     }
 }
@@ -183,6 +199,7 @@ impl Verdict<'_> {
             Verdict::Warn(_) => PolicyResult::Warn,
             Verdict::Override(_) => PolicyResult::Override,
             Verdict::Block(_) => PolicyResult::Block,
+            Verdict::Deny(_) => PolicyResult::Deny,
         }
     }
 }
@@ -194,7 +211,12 @@ impl Policy {
     /// match would block too). Otherwise warnings the headers alone make certain (the trust
     /// score, warn rules they match) are a warning now: a warned request is not forwarded
     /// unless overridden, and whatever the body adds is evaluated on the whole request.
-    pub fn verdict_so_far(&self, facts: &Facts) -> Option<Verdict<'_>> {
+    pub fn verdict_so_far(&self, facts: &Facts, caller: Option<&Caller>) -> Option<Verdict<'_>> {
+        // Actions the headers already match: refused now if the caller may not do them.
+        let matched = self.actions.matched_by(|c| c.decided(facts) == Some(true));
+        if let Some(Err(denied)) = caller.map(|c| self.actions.authorize_opt(c, matched)) {
+            return Some(Verdict::Deny(denied));
+        }
         if let Some(rule) = self
             .rules
             .iter()
@@ -206,9 +228,20 @@ impl Policy {
         (!warnings.is_empty()).then_some(Verdict::Warn(warnings))
     }
 
-    /// Block rules first (the first that matches), then warnings. Never an override: whether
-    /// the caller may override is the exchange's to decide (`overrides`).
-    pub fn evaluate(&self, facts: &Facts) -> Verdict<'_> {
+    /// The actions (`policy.actions`) first: one the caller may not do is refused; then block
+    /// rules (the first that matches), then warnings. `matched` is
+    /// `self.actions.matched(facts)` (the exchange computes it first, for the `action`
+    /// variable). Never an override: whether the caller may override is the exchange's to
+    /// decide (`overrides`).
+    pub fn evaluate_with(
+        &self,
+        facts: &Facts,
+        caller: Option<&Caller>,
+        matched: ActionSet,
+    ) -> Verdict<'_> {
+        if let Some(Err(denied)) = caller.map(|c| self.actions.authorize_opt(c, matched)) {
+            return Verdict::Deny(denied);
+        }
         if let Some(rule) = self
             .rules
             .iter()
@@ -222,6 +255,11 @@ impl Policy {
         } else {
             Verdict::Warn(warnings)
         }
+    }
+
+    /// [`Policy::evaluate_with`] without a caller: the rules alone.
+    pub fn evaluate(&self, facts: &Facts) -> Verdict<'_> {
+        self.evaluate_with(facts, None, ActionSet::NONE)
     }
 
     /// The low-trust warning and the message of every warn rule `matches` says yes to.

@@ -250,6 +250,39 @@ impl Directory {
         Ok(d)
     }
 
+    /// Whether any caller can be rate limited (an entry's, the default's or the manifest's
+    /// limit).
+    pub fn has_rate_limit(&self) -> bool {
+        self.default_rate_limit.is_some()
+            || self.entries.iter().any(|e| e.profile.rate_limit.is_some())
+    }
+
+    /// The callers' names, each once, in directory order, then the default's: the values of
+    /// the `caller` metric label. A caller's slot is [`Directory::name_slot`].
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::with_capacity(self.entries.len() + 1);
+        for name in self
+            .entries
+            .iter()
+            .map(|e| &*e.name)
+            .chain(std::iter::once(&*self.default_name))
+        {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// The position of `caller`'s name in [`Directory::names`].
+    pub fn name_slot(&self, caller: &Caller) -> usize {
+        // Entries' names are unique (the configuration says so); the default's may repeat one.
+        caller
+            .entry
+            .or_else(|| self.entries.iter().position(|e| e.name == self.default_name))
+            .unwrap_or(self.entries.len())
+    }
+
     pub fn sources(&self) -> &Sources {
         &self.sources
     }

@@ -212,11 +212,25 @@ impl Actions {
 
     /// The actions whose condition matches the request.
     pub fn matched(&self, facts: &Facts) -> ActionSet {
+        self.matched_by(|c| c.eval(facts))
+    }
+
+    /// The actions whose condition `holds` says yes to (on the headers: those the headers
+    /// already decide, `Cond::decided`).
+    pub fn matched_by(&self, holds: impl Fn(&Cond) -> bool) -> ActionSet {
         self.list
             .iter()
             .enumerate()
-            .filter(|(_, a)| a.when.eval(facts))
+            .filter(|(_, a)| holds(&a.when))
             .fold(ActionSet::NONE, |s, (i, _)| s.with(i))
+    }
+
+    /// [`Actions::authorize`], at no cost when no action is configured or matched.
+    pub fn authorize_opt(&self, caller: &Caller, matched: ActionSet) -> Result<(), Denied<'_>> {
+        if matched.is_empty() {
+            return Ok(());
+        }
+        self.authorize(caller, matched)
     }
 
     /// The name of the first action of `set` (the `action` rule variable), or `""`.

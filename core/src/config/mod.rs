@@ -26,13 +26,25 @@ use crate::chain::ChainKey;
 use crate::manifest::Manifest;
 use crate::overrides::OverrideKey;
 use crate::policy::Policy;
-use crate::rules::Env;
+use crate::rules::{Env, Uses, Var};
 use crate::trust;
 
 pub use callers::MAX_DIRECTORY_ENTRIES;
 pub use error::{ConfigError, Position};
 use raw::{RawConfig, RawEvents, RawLimits};
 pub use strict::MAX_CONFIG_BYTES;
+
+/// The rule variables about the caller (read from Envoy on the request headers).
+const CALLER_VARS: [Var; 8] = [
+    Var::Caller,
+    Var::CallerId,
+    Var::CallerSource,
+    Var::CallerSpiffeId,
+    Var::CallerTrustDomain,
+    Var::CallerTrustLevel,
+    Var::CallerTier,
+    Var::CallerTrustScore,
+];
 
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
 /// 256 MiB. The body is copied into the Wasm VM, whose linear memory is at most 4 GiB (32-bit),
@@ -89,7 +101,18 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
     let agent_card = AgentCard::new(raw.agent_card, &manifest, well_known.agent_card)?;
     let mut notes = notes;
     let actions = callers::actions(policy.actions.take(), &env, &mut notes)?;
+    let callers_configured = raw.callers.is_some();
     let callers = callers::compile(raw.callers, &actions, &manifest)?;
+    let mut uses = Uses::default();
+    for cond in rules.iter().map(|r| &r.cond).chain(actions.iter().map(|a| &a.when)) {
+        uses.add(cond);
+    }
+    // The caller is read from Envoy only when something needs it: a directory, a condition
+    // about the caller, or a rate limit (buckets are per caller).
+    let identity = callers_configured
+        || CALLER_VARS.iter().any(|v| uses.reads(*v))
+        || !uses.claims.is_empty()
+        || callers.has_rate_limit();
     if agent_card.is_none() && well_known.agent_card.is_none() {
         notes.push(
             "the agent card is not served: agent_card.url is not configured \
@@ -131,6 +154,8 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         rules,
         actions,
         callers,
+        identity,
+        uses,
         scanner,
         skip_headers,
         max_body_bytes,

@@ -14,6 +14,7 @@
 //! out the [`Step`]. Reads from Envoy go through [`Host`], only when a phase needs them (each
 //! read is a host call).
 
+mod caller;
 mod confirm;
 mod end;
 mod fields;
@@ -32,6 +33,7 @@ use crate::metrics::Tally;
 use crate::policy::{Policy, PolicyResult};
 use crate::replies::Reply;
 
+pub use caller::CALLER_HEADER;
 pub use fields::holds_sensitive;
 pub use request::WellKnown;
 
@@ -154,6 +156,8 @@ pub enum HeaderValue {
     ContentLength(usize),
     /// A request field rewritten by a `redact` rule.
     Redacted(String),
+    /// A value the filter made (the caller's name, a `RateLimit` header).
+    Text(String),
 }
 
 /// Set (`Some`) or remove (`None`) a header.
@@ -327,6 +331,12 @@ pub struct Exchange {
     /// What the decision adds to the metrics, until the glue takes it.
     tally: Option<Tally>,
     edits: Vec<HeaderEdit>,
+    /// Who is calling (`None` when the policy does not read callers, [`Policy::identity`]).
+    caller: Option<crate::caller::Caller>,
+    /// The values conditions look up by name.
+    lookups: caller::Lookups,
+    /// The caller's bucket after this request, when it is limited.
+    rate: Option<caller::RateState>,
 }
 
 impl Exchange {
@@ -356,6 +366,9 @@ impl Exchange {
             response_complete: false,
             tally: None,
             edits: Vec::new(),
+            caller: None,
+            lookups: caller::Lookups::default(),
+            rate: None,
         }
     }
 
@@ -432,7 +445,7 @@ impl Exchange {
             HeaderValue::True => Cow::Borrowed("true"),
             HeaderValue::Policy(r) => Cow::Borrowed(r.as_str()),
             HeaderValue::ContentLength(n) => Cow::Owned(n.to_string()),
-            HeaderValue::Redacted(text) => Cow::Borrowed(text),
+            HeaderValue::Redacted(text) | HeaderValue::Text(text) => Cow::Borrowed(text),
         }
     }
 

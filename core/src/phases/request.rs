@@ -12,7 +12,7 @@ use crate::header_map::HeaderMap;
 use crate::metrics::Tally;
 use crate::policy::{Decision, Mode, Policy, Rule, RuleAction, Verdict};
 use crate::replies::{self, Reply, ReplyKind};
-use crate::rules::{Facts, Value, Var};
+use crate::rules::{Facts, Lookup, Value, Var};
 use crate::scrub::{self, scrub, BodyFormat};
 use crate::time::rfc3339_millis;
 use crate::trace;
@@ -437,41 +437,40 @@ impl Exchange {
     }
 
     /// What the rules see of this request. Every per-request variable
-    /// (`rules::Var::per_request`) gets its value here.
-    pub(super) fn facts(&self, findings: &Findings) -> Facts<'_> {
-        // lead: wire the caller's and the body's values (and `with_lookup`); these are the
-        // values of an anonymous caller and of a body that is none of the protocols.
+    /// (`rules::Var::per_request`) gets its value here: the request's own, the caller's, and
+    /// (anything about a protocol) the body's, which [`Exchange::call_facts`] adds per call.
+    pub(super) fn facts<'a>(&'a self, findings: &Findings, lookup: &'a dyn Lookup) -> Facts<'a> {
         let facts = Facts::new(self.method.as_str(), self.bare_path())
             .with_detected(findings.kinds, findings.count)
-            .with(Var::CallerSource, Value::Str("anonymous"))
-            .with(Var::CallerTrustLevel, Value::Str("unknown"))
-            .with(Var::CallerTier, Value::Int(0))
-            .with(
-                Var::CallerTrustScore,
-                Value::Int(i64::from(crate::trust::base_score(
-                    crate::manifest::TrustLevel::Unknown,
-                ))),
-            )
-            .with(Var::Protocol, Value::Str("http"))
-            .with(Var::OpenaiStream, Value::Bool(false));
-        [
-            Var::Caller,
-            Var::CallerId,
-            Var::CallerSpiffeId,
-            Var::CallerTrustDomain,
-            Var::RpcMethod,
-            Var::McpTool,
-            Var::McpResource,
-            Var::McpPrompt,
-            Var::A2aTaskId,
-            Var::A2aContextId,
-            Var::A2aRole,
-            Var::OpenaiModel,
-            Var::Action,
-        ]
-        .into_iter()
-        .fold(facts, |f, v| f.with(v, Value::Str("")))
-        .with(Var::Caller, Value::Str("anonymous"))
+            .with_lookup(lookup);
+        let facts = match &self.caller {
+            Some(c) => facts
+                .with(Var::Caller, Value::Str(&c.name))
+                .with(Var::CallerId, Value::Str(&c.id))
+                .with(Var::CallerSource, Value::Str(c.source.as_str()))
+                .with(Var::CallerSpiffeId, Value::Str(c.spiffe_id_str()))
+                .with(Var::CallerTrustDomain, Value::Str(c.trust_domain()))
+                .with(Var::CallerTrustLevel, Value::Str(c.trust_level.as_str()))
+                .with(Var::CallerTier, Value::Int(i64::from(c.tier)))
+                .with(Var::CallerTrustScore, Value::Int(i64::from(c.trust_score))),
+            // Callers are not read (nothing in the configuration asks about them): every
+            // caller is the default, anonymous one.
+            None => facts
+                .with(Var::Caller, Value::Str(crate::caller::DEFAULT_CALLER_NAME))
+                .with(Var::CallerId, Value::Str(""))
+                .with(Var::CallerSource, Value::Str("anonymous"))
+                .with(Var::CallerSpiffeId, Value::Str(""))
+                .with(Var::CallerTrustDomain, Value::Str(""))
+                .with(Var::CallerTrustLevel, Value::Str("unknown"))
+                .with(Var::CallerTier, Value::Int(0))
+                .with(
+                    Var::CallerTrustScore,
+                    Value::Int(i64::from(crate::trust::base_score(
+                        crate::manifest::TrustLevel::Unknown,
+                    ))),
+                ),
+        };
+        Exchange::call_facts(facts, None)
     }
 
     /// Detection over the body, added to what the request's fields hold.
