@@ -340,6 +340,11 @@ fn the_local_rate_limit_after_the_filter_limits_per_x_iatp_caller_across_two_wor
         limited.headers
     );
     assert_eq!(limited.header("x-ratelimit-remaining"), Some("0"));
+    assert!(
+        limited.header("x-ratelimit-reset").is_some(),
+        "{:?}",
+        limited.headers
+    );
     assert!(stack.agent_requests_for("rl-limited").is_empty());
     // The filter decided the request before the limit refused it: its lines say 429.
     let lines = stack.events_for("rl-limited", 2);
@@ -351,4 +356,11 @@ fn the_local_rate_limit_after_the_filter_limits_per_x_iatp_caller_across_two_wor
             .stat("iatp_caller_ratelimit.http_local_rate_limit.rate_limited"),
         4
     );
+    // Both workers took connections, so the buckets are shared, not per worker.
+    for w in 0..2 {
+        let n = stack.envoy.stat(&format!(
+            "listener.127.0.0.1_0.worker_{w}.downstream_cx_total"
+        ));
+        assert!(n > 0, "worker {w} took no connection");
+    }
 }
