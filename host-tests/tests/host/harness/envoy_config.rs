@@ -42,6 +42,30 @@ impl EnvoyConfig {
             .expect("http_filters")
     }
 
+    /// The `typed_config` of the first HTTP filter with this name (e.g.
+    /// `envoy.filters.http.local_ratelimit`, `envoy.filters.http.jwt_authn`).
+    pub fn http_filter(&mut self, name: &str) -> &mut Value {
+        let filters = self.http_filters();
+        &mut filters
+            .iter_mut()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("no HTTP filter {name}"))["typed_config"]
+    }
+
+    /// True when the configuration reads files under `certs/` (TLS certificates, a JWKS):
+    /// the stack then makes them (`pki::Credentials`) in its directory.
+    pub fn uses_certs(&self) -> bool {
+        fn walk(v: &Value) -> bool {
+            match v {
+                Value::String(s) => s.starts_with("certs/"),
+                Value::Array(a) => a.iter().any(walk),
+                Value::Object(o) => o.values().any(walk),
+                _ => false,
+            }
+        }
+        walk(&self.doc)
+    }
+
     /// The `config` of the Wasm HTTP filter (name, vm_config, configuration, ...).
     pub fn wasm(&mut self) -> &mut Value {
         let filters = self.hcm()["http_filters"]
@@ -97,8 +121,20 @@ impl EnvoyConfig {
         self.wasm()["allow_on_headers_stop_iteration"] = json!(allow);
     }
 
-    /// Free ports, absolute paths under `dir`, the agent's address.
+    /// Free ports, absolute paths under `dir` (the events file; every `certs/...` file, as
+    /// `pki::Credentials::make(dir)` lays them out), the agent's address.
     pub fn localize(&mut self, dir: &Path, agent_port: u16) {
+        fn certs(v: &mut Value, dir: &Path) {
+            match v {
+                Value::String(s) if s.starts_with("certs/") => {
+                    *s = dir.join(s.as_str()).to_str().unwrap().to_string();
+                }
+                Value::Array(a) => a.iter_mut().for_each(|v| certs(v, dir)),
+                Value::Object(o) => o.values_mut().for_each(|v| certs(v, dir)),
+                _ => {}
+            }
+        }
+        certs(&mut self.doc, dir);
         let wasm = paths::wasm();
         self.doc["admin"]["address"]["socket_address"]["port_value"] = json!(0);
         self.doc["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] =

@@ -313,3 +313,63 @@ pub fn send_h2(
         body: v["body"].as_str().unwrap_or_default().as_bytes().to_vec(),
     }
 }
+
+/// What an HTTPS request came to: a response, or why none came (the TLS handshake was
+/// refused, the connection closed): the Python exception's class and text.
+pub type TlsOutcome = Result<Response, String>;
+
+/// One HTTPS request (HTTP/1.1) through `host-tests/py/https_request.py`, verifying the server
+/// with `ca` and presenting `client` (certificate and key) when given. Bodies are text;
+/// chunked bodies and trailers are not supported here.
+pub fn send_tls(
+    addr: SocketAddr,
+    ca: &std::path::Path,
+    client: Option<&super::pki::ClientCert>,
+    req: &Request,
+) -> TlsOutcome {
+    assert!(req.chunks.is_none(), "send_tls sends no chunked bodies");
+    let mut cmd = std::process::Command::new(super::paths::python());
+    cmd.arg(super::paths::repo().join("host-tests/py/https_request.py"))
+        .arg(addr.to_string())
+        .arg(&req.method)
+        .arg(&req.path)
+        .arg("--cacert")
+        .arg(ca);
+    if let Some(c) = client {
+        cmd.arg("--cert").arg(&c.cert).arg("--key").arg(&c.key);
+    }
+    for (k, v) in &req.headers {
+        cmd.arg(format!("--header={k}: {}", String::from_utf8_lossy(v)));
+    }
+    if let Some(b) = &req.body {
+        cmd.arg(format!("--body={}", String::from_utf8_lossy(b)));
+    }
+    let out = cmd.output().expect("python for https_request.py");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "https_request.py: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(text.trim()).expect("https_request.py prints JSON");
+    if let Some(e) = v["error"].as_str() {
+        return Err(format!("{e}: {}", v["detail"].as_str().unwrap_or_default()));
+    }
+    Ok(Response {
+        status: v["status"].as_u64().unwrap_or(0) as u16,
+        headers: v["headers"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|p| {
+                        (
+                            p[0].as_str().unwrap_or_default().to_string(),
+                            p[1].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        body: v["body"].as_str().unwrap_or_default().as_bytes().to_vec(),
+    })
+}

@@ -4,7 +4,9 @@
 pub mod envoy_config;
 pub mod http;
 pub mod paths;
+pub mod pki;
 pub mod procs;
+pub mod upstream;
 
 use std::fs;
 use std::net::SocketAddr;
@@ -16,7 +18,9 @@ use serde_json::Value;
 
 pub use envoy_config::EnvoyConfig;
 pub use http::{Request, Response};
+pub use pki::{ClientCert, Credentials, Token};
 pub use procs::{read_jsonl, Envoy, MockAgent, StartFailure};
+pub use upstream::{ClientCall, PyUpstream};
 
 /// A scratch directory, removed on drop unless the test failed (then its path is printed,
 /// with the tail of Envoy's log, to help whoever reads the failure).
@@ -54,9 +58,14 @@ impl Drop for Scratch {
 }
 
 pub struct Stack {
-    // Field order is drop order: Envoy first, then the agent, then the directory.
+    // Field order is drop order: Envoy first, then the agents, then the directory.
     pub envoy: Envoy,
+    /// The Python upstream, when the stack runs one (`StackBuilder::python_upstream`): the
+    /// `agent` cluster then points at it, and the mock agent below sees nothing.
+    pub upstream: Option<PyUpstream>,
     pub agent: MockAgent,
+    /// The certificates and keys, when the configuration reads `certs/...` files.
+    pub creds: Option<Credentials>,
     pub dir: Scratch,
 }
 
@@ -65,6 +74,7 @@ pub struct StackBuilder {
     config: EnvoyConfig,
     plugin: Option<String>,
     workers: u32,
+    python_upstream: bool,
 }
 
 impl StackBuilder {
@@ -84,6 +94,22 @@ impl StackBuilder {
         self
     }
 
+    /// The shipped envoy/envoy-mtls-jwt.yaml: mutual TLS (client certificates of a CA made for
+    /// the test), jwt_authn with a JWKS made for the test, the filter, then a local rate limit
+    /// on `x-iatp-caller`. The stack's `creds` hold the CA, a client certificate for
+    /// `pki::BILLING`, and mint tokens; requests go with `Stack::send_tls`.
+    pub fn mtls_jwt(self) -> StackBuilder {
+        self.config_file("envoy/envoy-mtls-jwt.yaml")
+    }
+
+    /// The Python upstream (`host-tests/py/upstream.py`: MCP at `/mcp`, A2A at `/a2a`, OpenAI
+    /// chat at `/v1/chat/completions`) behind Envoy instead of the mock agent. It starts in
+    /// about a second.
+    pub fn python_upstream(mut self) -> StackBuilder {
+        self.python_upstream = true;
+        self
+    }
+
     /// Envoy worker threads (one Wasm VM each); 1 unless set.
     pub fn workers(mut self, n: u32) -> StackBuilder {
         self.workers = n;
@@ -100,14 +126,28 @@ impl StackBuilder {
     pub fn try_start(mut self) -> Result<Stack, (StartFailure, Scratch)> {
         let dir = Scratch::new();
         let agent = MockAgent::start(&dir.path);
+        let upstream = self.python_upstream.then(|| PyUpstream::start(&dir.path));
+        let creds = self
+            .config
+            .uses_certs()
+            .then(|| Credentials::make(&dir.path));
         if let Some(p) = &self.plugin {
             self.config.set_plugin_config(p);
         }
-        self.config.localize(&dir.path, agent.addr.port());
+        let port = upstream
+            .as_ref()
+            .map_or(agent.addr.port(), |u| u.addr.port());
+        self.config.localize(&dir.path, port);
         let config_path = dir.path.join("envoy.json");
         self.config.write(&config_path);
         match Envoy::start(&dir.path, &config_path, self.workers) {
-            Ok(envoy) => Ok(Stack { envoy, agent, dir }),
+            Ok(envoy) => Ok(Stack {
+                envoy,
+                upstream,
+                agent,
+                creds,
+                dir,
+            }),
             Err(f) => {
                 drop(agent);
                 Err((f, dir))
@@ -129,6 +169,7 @@ impl Stack {
             config: EnvoyConfig::shipped(),
             plugin: None,
             workers: 1,
+            python_upstream: false,
         }
     }
 
@@ -142,6 +183,49 @@ impl Stack {
 
     pub fn send(&self, req: Request) -> Response {
         req.send(self.addr())
+    }
+
+    /// The stack's credentials (a configuration that reads `certs/...`, e.g. `mtls_jwt`).
+    pub fn creds(&self) -> &Credentials {
+        self.creds
+            .as_ref()
+            .expect("this stack has no credentials (its configuration reads no certs/ files)")
+    }
+
+    /// The Python upstream (`StackBuilder::python_upstream`).
+    pub fn upstream(&self) -> &PyUpstream {
+        self.upstream
+            .as_ref()
+            .expect("this stack runs no Python upstream")
+    }
+
+    /// `https://127.0.0.1:PORT<path>`, Envoy's listener.
+    pub fn https_url(&self, path: &str) -> String {
+        format!("https://{}{path}", self.addr())
+    }
+
+    /// Sends `req` over TLS with the default client certificate (`pki::BILLING`).
+    pub fn send_tls(&self, req: Request) -> Response {
+        let creds = self.creds();
+        http::send_tls(self.addr(), &creds.ca, Some(&creds.client), &req)
+            .unwrap_or_else(|e| panic!("no HTTPS response: {e}"))
+    }
+
+    /// Sends `req` over TLS with `cert` (or none): a response, or why none came.
+    pub fn send_tls_as(&self, cert: Option<&ClientCert>, req: Request) -> http::TlsOutcome {
+        http::send_tls(self.addr(), &self.creds().ca, cert, &req)
+    }
+
+    /// A real client library's call to `path` on Envoy's TLS listener, with the default client
+    /// certificate; change `cert`, add `headers` on the returned value before `run`.
+    pub fn client_call(&self, path: &str) -> ClientCall<'_> {
+        let creds = self.creds();
+        ClientCall {
+            url: self.https_url(path),
+            ca: Some(&creds.ca),
+            cert: Some(&creds.client),
+            headers: Vec::new(),
+        }
     }
 
     pub fn events_path(&self) -> PathBuf {

@@ -102,3 +102,9 @@ fn built(env: &str, args: &[&str], artifact: &str) -> PathBuf {
     assert!(status.success(), "cargo build {args:?} failed");
     target.join(artifact)
 }
+
+/// The project's virtualenv's Python (scripts/setup.sh makes it and installs
+/// scripts/requirements-test.txt into it).
+pub fn python() -> PathBuf {
+    repo().join(".venv/bin/python")
+}

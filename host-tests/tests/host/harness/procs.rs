@@ -1,4 +1,4 @@
-//! Processes the tests start: Envoy and the mock agent. Each is killed by its own PID when
+//! Processes the tests start: Envoy, the mock agent (and, in `upstream.rs`, the Python one). Each is killed by its own PID when
 //! dropped; nothing is ever killed by name.
 
 use std::fs::{self, File};
@@ -19,11 +19,16 @@ pub struct Proc {
 }
 
 impl Proc {
-    fn spawn(name: &'static str, cmd: &mut Command) -> Proc {
+    pub fn spawn(name: &'static str, cmd: &mut Command) -> Proc {
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name} ({cmd:?}): {e}"));
         Proc { child }
+    }
+
+    /// The child's piped stdout, once.
+    pub fn stdout(&mut self) -> Option<std::process::ChildStdout> {
+        self.child.stdout.take()
     }
 
     pub fn try_exit(&mut self) -> Option<ExitStatus> {
