@@ -1,16 +1,17 @@
 //! The JSON-RPC 2.0 envelope (<https://www.jsonrpc.org/specification>, §4 Request object,
 //! §4.1 Notification, §4.2 Parameter structures, §5 Response object, §6 Batch): one object,
-//! or an array of them, each read once; `params` is kept as its text and read when its
-//! method is known ([`super::mcp`], [`super::a2a`]), since members come in any order.
+//! or an array of them, each read once. `params` is read in the same pass when its method
+//! came first (the usual order); otherwise it is kept as its text and read once the method
+//! is known ([`super::mcp`], [`super::a2a`]), since members come in any order.
 
-use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::params::{Params, ParamsSeed};
 use super::strict::{fold, once, Ambiguous, AnyStr, Key};
-use super::MAX_BATCH_CALLS;
+use super::{reads, MAX_BATCH_CALLS};
 
 /// Serde's message when a batch is over [`MAX_BATCH_CALLS`]: reading stops there.
 pub(super) const TOO_MANY: &str = "iatp: batch too large";
@@ -26,7 +27,11 @@ pub(super) struct Envelope<'de> {
     /// `method`: outer `None` when absent, inner `None` when not a string.
     pub(super) method: Option<Option<String>>,
     pub(super) id: Option<&'de RawValue>,
+    /// `params`, read at once when its method came first (the usual order: one pass).
+    pub(super) params_read: Option<Params>,
+    /// `params` as its text, when its method was not known yet: read by the caller.
     pub(super) params: Option<&'de RawValue>,
+    params_seen: Option<()>,
     /// `result` or `error`: a response (an MCP client answers the server's requests, such as
     /// `sampling/createMessage`, with a POST of one).
     pub(super) response: bool,
@@ -35,7 +40,7 @@ pub(super) struct Envelope<'de> {
 
 /// What the body is, at the top.
 pub(super) enum Top<'de> {
-    One(Envelope<'de>),
+    One(Box<Envelope<'de>>),
     /// The JSON-RPC objects of an array (at most [`MAX_BATCH_CALLS`]), and whether the array
     /// also held something else (which makes it an invalid batch when it holds any of them).
     Batch {
@@ -83,7 +88,9 @@ impl<'de> Visitor<'de> for TopSeed {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Top<'de>, A::Error> {
-        EnvelopeVisitor.visit_map(map).map(Top::One)
+        EnvelopeVisitor
+            .visit_map(map)
+            .map(|e| Top::One(Box::new(e)))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top<'de>, A::Error> {
@@ -185,8 +192,23 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
                     once(&mut e.id, &k, "id", "id", &mut e.ambiguous, v);
                 }
                 "params" => {
-                    let v: &'de RawValue = map.next_value()?;
-                    once(&mut e.params, &k, "params", "params", &mut e.ambiguous, v);
+                    once(
+                        &mut e.params_seen,
+                        &k,
+                        "params",
+                        "params",
+                        &mut e.ambiguous,
+                        (),
+                    );
+                    let read = match &e.method {
+                        Some(Some(m)) => reads(m),
+                        _ => &[],
+                    };
+                    if read.is_empty() {
+                        e.params = Some(map.next_value()?);
+                    } else {
+                        e.params_read = Some(map.next_value_seed(ParamsSeed { read })?);
+                    }
                 }
                 "result" | "error" => {
                     e.response = true;
@@ -209,18 +231,14 @@ pub(super) fn id_is_valid(raw: &RawValue) -> bool {
     )
 }
 
-/// Reads `text` with `seed`; a data error (never a syntax error: `text` is a member the
-/// envelope already read) is the ambiguity the seed left in `stop`.
-pub(super) fn read_with<'de, S>(
-    text: &'de str,
-    seed: S,
-    stop: &Cell<Option<Ambiguous>>,
-    fallback: &'static str,
-) -> Result<S::Value, Ambiguous>
-where
-    S: DeserializeSeed<'de>,
-{
-    let mut de = serde_json::Deserializer::from_str(text);
-    seed.deserialize(&mut de)
-        .map_err(|_| stop.get().unwrap_or(Ambiguous(fallback)))
+/// Reads `params` kept as text (its method came after it).
+pub(super) fn read_params(raw: &RawValue, read: &'static [super::params::Member]) -> Params {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    // The text is a value the envelope already read: no syntax error is possible.
+    ParamsSeed { read }
+        .deserialize(&mut de)
+        .unwrap_or_else(|_| Params {
+            ambiguous: Some(Ambiguous("params")),
+            ..Params::default()
+        })
 }

@@ -34,7 +34,7 @@ use serde_json::value::RawValue;
 pub use openai::{Endpoint, OpenAi};
 
 use jsonrpc::{Envelope, Top, TopSeed, TOO_MANY};
-use params::{Params, ParamsSeed};
+use params::Params;
 use strict::fold;
 
 /// The most calls a batch may hold (JSON-RPC 2.0 §6 sets no bound). A larger batch is
@@ -217,7 +217,10 @@ impl Call {
     pub fn arg<S: AsRef<str>>(&self, path: &[S]) -> Option<Arg> {
         let text = self.arguments.as_deref()?.get();
         let mut de = serde_json::Deserializer::from_str(text);
-        ArgSeed(path).deserialize(&mut de).ok().flatten()
+        let out = Cell::new(None);
+        // Stops with an error once the value is found or known absent; the text is valid.
+        let _ = ArgSeed { path, out: &out }.deserialize(&mut de);
+        out.take()
     }
 }
 
@@ -316,7 +319,7 @@ impl Body {
             Ok(Top::Other) => Body::http(false),
             Ok(Top::One(e)) if !e.jsonrpc_like => Body::http(false),
             Ok(Top::One(e)) => {
-                let (call, refusal) = call(e);
+                let (call, refusal) = call(*e);
                 Body::jsonrpc(false, vec![call], refusal)
             }
             Ok(Top::Batch { messages, .. }) if messages.is_empty() => Body::http(false),
@@ -405,25 +408,26 @@ fn call(e: Envelope) -> (Call, Option<Refusal>) {
     if refusal.is_some() || c.response {
         return (c, refusal);
     }
-    let reads = match c.family {
-        Family::Mcp => mcp::reads(&c.method),
-        Family::A2a => a2a::reads(&c.method),
-        Family::Other => &[],
-    };
-    let Some(raw) = e.params.filter(|_| !reads.is_empty()) else {
-        return (c, None);
-    };
-    let stop = Cell::new(None);
-    let seed = ParamsSeed {
-        read: reads,
-        stop: &stop,
-    };
-    match jsonrpc::read_with(raw.get(), seed, &stop, "params") {
-        Ok(p) => {
-            fill(&mut c, p);
-            (c, None)
+    let p = match (e.params_read, e.params) {
+        (Some(p), _) => p,
+        (None, Some(raw)) if !reads(&c.method).is_empty() => {
+            jsonrpc::read_params(raw, reads(&c.method))
         }
-        Err(a) => (c, Some(Refusal::Ambiguous(a.0))),
+        _ => return (c, None),
+    };
+    if let Some(a) = p.ambiguous {
+        return (c, Some(Refusal::Ambiguous(a.0)));
+    }
+    fill(&mut c, p);
+    (c, None)
+}
+
+/// The members of `params` a method's variables come from.
+fn reads(method: &str) -> &'static [params::Member] {
+    match Family::of(method) {
+        Family::Mcp => mcp::reads(method),
+        Family::A2a => a2a::reads(method),
+        Family::Other => &[],
     }
 }
 
@@ -445,83 +449,96 @@ fn fill(c: &mut Call, p: Params) {
     }
 }
 
-/// Follows a path into a value ([`Call::arg`]).
-struct ArgSeed<'p, S>(&'p [S]);
+/// Follows a path into a value ([`Call::arg`]), and stops reading as soon as the path's
+/// value is found or cannot be (keys are unique: checked at parse), by an error it then
+/// ignores: a rule that asks for `mcp_arg('path')` does not pay for the arguments after it.
+struct ArgSeed<'p, 'o, S> {
+    path: &'p [S],
+    out: &'o Cell<Option<Arg>>,
+}
 
-impl<'de, S: AsRef<str>> DeserializeSeed<'de> for ArgSeed<'_, S> {
-    type Value = Option<Arg>;
+impl<S> ArgSeed<'_, '_, S> {
+    /// The value is there (or, with steps left, there is nothing at the path): stop.
+    fn found<E: de::Error>(&self, value: Arg) -> Result<(), E> {
+        if self.path.is_empty() {
+            self.out.set(Some(value));
+        }
+        Err(E::custom("found"))
+    }
+}
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Arg>, D::Error> {
+impl<'de, S: AsRef<str>> DeserializeSeed<'de> for ArgSeed<'_, '_, S> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de, S: AsRef<str>> Visitor<'de> for ArgSeed<'_, S> {
-    type Value = Option<Arg>;
+impl<'de, S: AsRef<str>> Visitor<'de> for ArgSeed<'_, '_, S> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<Arg>, E> {
-        Ok(self.0.is_empty().then_some(Arg::Bool(v)))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        self.found(Arg::Bool(v))
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<Arg>, E> {
-        Ok(self.0.is_empty().then_some(Arg::Int(v)))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.found(Arg::Int(v))
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<Arg>, E> {
-        let n = i64::try_from(v).map_or(Arg::Float(v as f64), Arg::Int);
-        Ok(self.0.is_empty().then_some(n))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        // Beyond i64 a number is compared as a float (as JavaScript reads every number).
+        self.found(i64::try_from(v).map_or(Arg::Float(v as f64), Arg::Int))
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<Arg>, E> {
-        Ok(self.0.is_empty().then_some(Arg::Float(v)))
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.found(Arg::Float(v))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Option<Arg>, E> {
-        Ok(self.0.is_empty().then_some(Arg::Null))
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.found(Arg::Null)
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Arg>, E> {
-        Ok(self.0.is_empty().then(|| Arg::Str(v.to_string())))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        if self.path.is_empty() {
+            self.out.set(Some(Arg::Str(v.to_string())));
+        }
+        Err(E::custom("found"))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Arg>, A::Error> {
-        let Some((step, rest)) = self.0.split_first() else {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            return Ok(Some(Arg::Composite));
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Some((step, rest)) = self.path.split_first() else {
+            return self.found(Arg::Composite);
         };
         let Ok(want) = step.as_ref().parse::<usize>() else {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            return Ok(None);
+            return self.found(Arg::Null);
         };
-        let mut found = None;
-        let mut i = 0usize;
-        loop {
-            if i == want {
-                match seq.next_element_seed(ArgSeed(rest))? {
-                    Some(v) => found = v,
-                    None => break,
-                }
-            } else if seq.next_element::<IgnoredAny>()?.is_none() {
-                break;
+        for _ in 0..want {
+            if seq.next_element::<IgnoredAny>()?.is_none() {
+                return Ok(());
             }
-            i += 1;
         }
-        Ok(found)
+        seq.next_element_seed(ArgSeed {
+            path: rest,
+            out: self.out,
+        })?;
+        Err(de::Error::custom("found"))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Arg>, A::Error> {
-        let Some((step, rest)) = self.0.split_first() else {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            return Ok(Some(Arg::Composite));
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Some((step, rest)) = self.path.split_first() else {
+            return self.found(Arg::Composite);
         };
         let want = fold(step.as_ref());
-        let mut found = None;
         while let Some(strict::Key(k)) = map.next_key::<strict::Key>()? {
             if fold(&k) == want {
-                found = map.next_value_seed(ArgSeed(rest))?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
+                map.next_value_seed(ArgSeed {
+                    path: rest,
+                    out: self.out,
+                })?;
+                return Err(de::Error::custom("found"));
             }
+            map.next_value::<IgnoredAny>()?;
         }
-        Ok(found)
+        Ok(())
     }
 }

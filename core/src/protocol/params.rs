@@ -1,14 +1,15 @@
 //! `params` of a call whose method is known: only the members its method's rule variables
 //! come from ([`Member`]), each read once (see [`super::strict`]); the subtrees read as a
 //! whole (MCP `arguments`, A2A `message`) are refused if any object in them repeats a key.
+//! An ambiguity is recorded, not raised: the read goes on, so that the envelope around it
+//! (its `id`, for the reply) is still read.
 
-use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::strict::{fold, once, Ambiguous, AnyStr, Key, NoTwice, Seen, AMBIGUOUS};
+use super::strict::{fold, once, Ambiguous, AnyStr, Key, NoTwice, Seen};
 
 /// A member of `params` some method's variables come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,8 @@ pub(super) struct Params {
     pub(super) task_id: Option<Option<String>>,
     pub(super) context_id: Option<Option<String>>,
     pub(super) message: Option<MessageFields>,
+    /// The first member read twice or under another spelling.
+    pub(super) ambiguous: Option<Ambiguous>,
 }
 
 /// An A2A `Message`'s members the rules see (v0.3 `types.ts` `Message`; v1.0 `a2a.proto`
@@ -65,14 +68,17 @@ pub(super) struct MessageFields {
     pub(super) role: Option<Option<String>>,
     pub(super) task_id: Option<Option<String>>,
     pub(super) context_id: Option<Option<String>>,
+    /// No member read twice, no object in the message repeats a key.
+    pub(super) clean: bool,
 }
 
-pub(super) struct ParamsSeed<'s> {
+/// Reads `params` for a method that reads `read`.
+#[derive(Clone, Copy)]
+pub(super) struct ParamsSeed {
     pub(super) read: &'static [Member],
-    pub(super) stop: &'s Cell<Option<Ambiguous>>,
 }
 
-impl<'de> DeserializeSeed<'de> for ParamsSeed<'_> {
+impl<'de> DeserializeSeed<'de> for ParamsSeed {
     type Value = Params;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Params, D::Error> {
@@ -80,25 +86,7 @@ impl<'de> DeserializeSeed<'de> for ParamsSeed<'_> {
     }
 }
 
-/// Stops the read: `path` was ambiguous.
-fn ambiguous<E: de::Error>(stop: &Cell<Option<Ambiguous>>, a: Ambiguous) -> E {
-    stop.set(Some(a));
-    E::custom(AMBIGUOUS)
-}
-
-/// Checks a subtree's text for repeated keys.
-fn no_twice<E: de::Error>(
-    raw: &RawValue,
-    path: &'static str,
-    stop: &Cell<Option<Ambiguous>>,
-) -> Result<(), E> {
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    NoTwice
-        .deserialize(&mut de)
-        .map_err(|_| ambiguous(stop, Ambiguous(path)))
-}
-
-impl<'de> Visitor<'de> for ParamsSeed<'_> {
+impl<'de> Visitor<'de> for ParamsSeed {
     type Value = Params;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -166,31 +154,32 @@ impl<'de> Visitor<'de> for ParamsSeed<'_> {
                     once(&mut p.context_id, &k, exact, path, &mut stop, v);
                 }
                 Member::Arguments => {
+                    // Kept as its text for `Call::arg`, and walked once for repeated keys.
                     let raw: &'de RawValue = map.next_value()?;
-                    no_twice(raw, path, self.stop)?;
+                    let mut de = serde_json::Deserializer::from_str(raw.get());
+                    if !NoTwice.deserialize(&mut de).unwrap_or(false) {
+                        stop.get_or_insert(Ambiguous(path));
+                    }
                     once(&mut p.arguments, &k, exact, path, &mut stop, raw.to_owned());
                 }
                 Member::Message => {
-                    let v = map.next_value_seed(MessageSeed { stop: self.stop })?;
+                    let v = map.next_value_seed(MessageSeed)?;
+                    if !v.clean {
+                        stop.get_or_insert(Ambiguous(path));
+                    }
                     once(&mut p.message, &k, exact, path, &mut stop, v);
                 }
             }
-            if let Some(a) = stop {
-                return Err(ambiguous(self.stop, a));
-            }
         }
+        p.ambiguous = stop;
         Ok(p)
     }
 }
 
 /// An A2A message: `role`, `taskId`, `contextId` read once; no object in it repeats a key.
-struct MessageSeed<'s> {
-    stop: &'s Cell<Option<Ambiguous>>,
-}
+struct MessageSeed;
 
-const MESSAGE: &str = "params.message";
-
-impl<'de> DeserializeSeed<'de> for MessageSeed<'_> {
+impl<'de> DeserializeSeed<'de> for MessageSeed {
     type Value = MessageFields;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<MessageFields, D::Error> {
@@ -198,44 +187,44 @@ impl<'de> DeserializeSeed<'de> for MessageSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for MessageSeed<'_> {
+impl<'de> Visitor<'de> for MessageSeed {
     type Value = MessageFields;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
+    // Not a message: no member, nothing repeated.
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<MessageFields, E> {
-        Ok(MessageFields::default())
+        Ok(NOT_AN_OBJECT)
     }
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<MessageFields, E> {
-        Ok(MessageFields::default())
+        Ok(NOT_AN_OBJECT)
     }
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<MessageFields, E> {
-        Ok(MessageFields::default())
+        Ok(NOT_AN_OBJECT)
     }
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<MessageFields, E> {
-        Ok(MessageFields::default())
+        Ok(NOT_AN_OBJECT)
     }
     fn visit_unit<E: de::Error>(self) -> Result<MessageFields, E> {
-        Ok(MessageFields::default())
+        Ok(NOT_AN_OBJECT)
     }
     fn visit_str<E: de::Error>(self, _: &str) -> Result<MessageFields, E> {
-        Ok(MessageFields::default())
+        Ok(NOT_AN_OBJECT)
     }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<MessageFields, A::Error> {
-        while seq
-            .next_element_seed(NoTwice)
-            .map_err(|_| ambiguous::<A::Error>(self.stop, Ambiguous(MESSAGE)))?
-            .is_some()
-        {}
-        Ok(MessageFields::default())
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<MessageFields, A::Error> {
+        Ok(MessageFields {
+            clean: NoTwice.visit_seq(seq)?,
+            ..MessageFields::default()
+        })
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MessageFields, A::Error> {
         let mut m = MessageFields::default();
         let mut seen = Seen::default();
         let mut stop = None;
+        let mut clean = true;
         while let Some(Key(k)) = map.next_key::<Key>()? {
             match fold(&k).as_ref() {
                 "role" => {
@@ -250,19 +239,20 @@ impl<'de> Visitor<'de> for MessageSeed<'_> {
                     let v = map.next_value_seed(AnyStr)?;
                     once(&mut m.context_id, &k, "contextId", MESSAGE, &mut stop, v);
                 }
-                _ => {
-                    map.next_value_seed(NoTwice)
-                        .map_err(|_| ambiguous::<A::Error>(self.stop, Ambiguous(MESSAGE)))?;
-                }
-            }
-            if let Some(a) = stop {
-                return Err(ambiguous(self.stop, a));
+                _ => clean &= map.next_value_seed(NoTwice)?,
             }
             seen.push(k);
         }
-        if seen.twice() {
-            return Err(ambiguous(self.stop, Ambiguous(MESSAGE)));
-        }
+        m.clean = clean && stop.is_none() && !seen.twice();
         Ok(m)
     }
 }
+
+const MESSAGE: &str = "params.message";
+
+const NOT_AN_OBJECT: MessageFields = MessageFields {
+    role: None,
+    task_id: None,
+    context_id: None,
+    clean: true,
+};

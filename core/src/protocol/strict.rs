@@ -31,10 +31,6 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ambiguous(pub(crate) &'static str);
 
-/// The message serde carries for an [`Ambiguous`] stop; the stop itself is kept by the seed
-/// that saw it (serde's errors carry only text).
-pub(crate) const AMBIGUOUS: &str = "iatp: ambiguous member";
-
 /// A key as compared: lower case (Unicode), `ſ` as `s`, without `_`. Borrowed when the key
 /// is already in that form (the usual case: JSON-RPC, MCP and most arguments are lower case).
 pub(crate) fn fold(key: &str) -> Cow<'_, str> {
@@ -181,82 +177,107 @@ impl<'de> Visitor<'de> for AnyBool {
     }
 }
 
-/// Keys seen in one object, by fold, to find one given twice. Sorted at the end: an object
-/// of n keys costs n log n, never n².
+/// Keys seen in one object, by fold, to find one given twice: the first few compared as they
+/// come, in place (most objects have a handful of keys: no allocation for borrowed, folded
+/// keys), the rest sorted at the end: an object of n keys costs at most n log n, never n².
 #[derive(Default)]
-pub(crate) struct Seen<'de>(Vec<Cow<'de, str>>);
+pub(crate) struct Seen<'de> {
+    few: [Cow<'de, str>; FEW],
+    n: usize,
+    more: Vec<Cow<'de, str>>,
+    twice: bool,
+}
+
+/// Up to this many keys, each new one is compared with those before it.
+const FEW: usize = 8;
 
 impl<'de> Seen<'de> {
     pub(crate) fn push(&mut self, key: Cow<'de, str>) {
-        match key {
-            Cow::Borrowed(k) => match fold(k) {
-                Cow::Borrowed(f) => self.0.push(Cow::Borrowed(f)),
-                Cow::Owned(f) => self.0.push(Cow::Owned(f)),
-            },
-            Cow::Owned(k) => self.0.push(Cow::Owned(fold(&k).into_owned())),
+        if self.twice {
+            return;
         }
+        let folded = match key {
+            Cow::Borrowed(k) => fold(k),
+            Cow::Owned(k) => Cow::Owned(fold(&k).into_owned()),
+        };
+        if let Some(slot) = self.few.get_mut(self.n) {
+            *slot = folded;
+            let (new, before) = (self.few.get(self.n), self.few.iter().take(self.n));
+            self.twice = before.into_iter().any(|k| Some(k) == new);
+            self.n += 1;
+            return;
+        }
+        if self.more.is_empty() {
+            self.more.extend(self.few.iter().cloned());
+        }
+        self.more.push(folded);
     }
 
     /// Whether two keys had one fold.
     pub(crate) fn twice(mut self) -> bool {
-        self.0.sort_unstable();
-        self.0.windows(2).any(|w| w.first() == w.get(1))
+        if self.twice || self.more.is_empty() {
+            return self.twice;
+        }
+        self.more.sort_unstable();
+        self.more.windows(2).any(|w| w.first() == w.get(1))
     }
 }
 
-/// Walks any value and refuses an object in it whose keys, folded, repeat: for the subtrees
-/// the filter reads anything of (MCP `params.arguments`, A2A `params.message`); the caller
-/// names the subtree in its refusal.
+/// Walks any value and says whether no object in it repeats a key (by [`fold`]): for the
+/// subtrees the filter reads anything of (MCP `params.arguments`, A2A `params.message`). It
+/// walks to the end either way, so that the read goes on and the rest of the request (its
+/// `id`) can still be read for the reply.
 #[derive(Clone, Copy)]
 pub(crate) struct NoTwice;
 
 impl<'de> DeserializeSeed<'de> for NoTwice {
-    type Value = ();
+    type Value = bool;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for NoTwice {
-    type Value = ();
+    type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
+        Ok(true)
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
+        Ok(true)
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
+        Ok(true)
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
+        Ok(true)
     }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(true)
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Ok(())
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
+        Ok(true)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(self)?.is_some() {}
-        Ok(())
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        let mut clean = true;
+        while let Some(c) = seq.next_element_seed(self)? {
+            clean &= c;
+        }
+        Ok(clean)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
         let mut seen = Seen::default();
+        let mut clean = true;
         while let Some(Key(k)) = map.next_key::<Key>()? {
             seen.push(k);
-            map.next_value_seed(self)?;
+            clean &= map.next_value_seed(self)?;
         }
-        if seen.twice() {
-            return Err(de::Error::custom(AMBIGUOUS));
-        }
-        Ok(())
+        Ok(clean && !seen.twice())
     }
 }
 

@@ -560,3 +560,51 @@ fn any_prefix_of_a_body_is_read_without_panic() {
         assert!(b.protocol == Protocol::Http || b.refusal.is_some() || !b.calls.is_empty());
     }
 }
+
+/// Members in any order: `params` before `method` is read once the method is known, with
+/// the same checks; the id after an ambiguous member is still read for the reply.
+#[test]
+fn order_of_members() {
+    let b = rpc(
+        r#"{"params":{"name":"a","name":"b"},"method":"tools/call","jsonrpc":"2.0","id":"late"}"#,
+    );
+    assert_eq!(b.refusal, Some(Refusal::Ambiguous("params.name")));
+    assert_eq!(b.calls[0].id.as_deref(), Some(r#""late""#));
+    let b = rpc(
+        r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"a","arguments":{"k":1,"k":2}},"id":9}"#,
+    );
+    assert_eq!(b.refusal, Some(Refusal::Ambiguous("params.arguments")));
+    assert_eq!(b.calls[0].id.as_deref(), Some("9"));
+    let b = rpc(
+        r#"{"params":{"message":{"role":"user","contextId":"c"}},"id":1,"method":"message/send","jsonrpc":"2.0"}"#,
+    );
+    assert_eq!(b.refusal, None);
+    assert_eq!(b.calls[0].a2a_context_id.as_deref(), Some("c"));
+}
+
+/// Objects of many keys: a repeat is found however far apart (the first few keys are
+/// compared in place, the rest sorted).
+#[test]
+fn repeats_among_many_keys() {
+    let keys: Vec<String> = (0..40).map(|i| format!(r#""k{i}":{i}"#)).collect();
+    let clean = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"t","arguments":{{{}}}}}}}"#,
+        keys.join(",")
+    );
+    let b = rpc(&clean);
+    assert_eq!(b.refusal, None);
+    assert_eq!(b.calls[0].arg(&["k39"]), Some(Arg::Int(39)));
+    for (a, z) in [(0, 39), (3, 7), (10, 30), (0, 8)] {
+        let mut dup = keys.clone();
+        dup[z] = format!(r#""K{a}":0"#);
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"t","arguments":{{{}}}}}}}"#,
+            dup.join(",")
+        );
+        assert_eq!(
+            rpc(&body).refusal,
+            Some(Refusal::Ambiguous("params.arguments")),
+            "{a} {z}"
+        );
+    }
+}
