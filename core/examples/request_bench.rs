@@ -62,6 +62,23 @@ fn body_1k() -> String {
     format!(r#"{{"task":"book","messages":[{}]}}"#, msgs.join(","))
 }
 
+/// An MCP `tools/call` of about 1 KiB: what `protocol::Body::parse` reads when a rule needs
+/// the protocol's variables (the exchange calls it only then).
+fn mcp_1k() -> String {
+    let mut notes = Vec::new();
+    let mut i = 0;
+    while notes.iter().map(|m: &String| m.len() + 1).sum::<usize>() < 820 {
+        notes.push(format!(
+            r#"{{"line":{i},"text":"please confirm the booking for two guests arriving late"}}"#
+        ));
+        i += 1;
+    }
+    format!(
+        r#"{{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{{"name":"write_file","arguments":{{"path":"/srv/bookings/notes.json","mode":"append","notes":[{}]}},"_meta":{{"progressToken":7}}}}}}"#,
+        notes.join(",")
+    )
+}
+
 fn main() {
     let policy = match config::parse(CONFIG.as_bytes()) {
         Ok(p) => std::rc::Rc::new(p),
@@ -145,4 +162,22 @@ fn main() {
             println!("{phase}\t{label}\t{}", per(v));
         }
     }
+    // The protocol's variables, read from the body only when a rule needs them.
+    let mcp = mcp_1k();
+    let n = 20_000u32;
+    let mut total = 0u128;
+    for i in 0..n + 2_000 {
+        let s0 = Instant::now();
+        let b = iatp_core::protocol::Body::parse("/mcp", true, black_box(mcp.as_bytes()));
+        black_box(b.first().and_then(|c| c.arg(&["path"])));
+        black_box(b);
+        if i >= 2_000 {
+            total += s0.elapsed().as_nanos();
+        }
+    }
+    println!(
+        "protocol: Body::parse and one mcp_arg\tPOST {} B MCP tools/call\t{}",
+        mcp.len(),
+        total / u128::from(n)
+    );
 }

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod overrides;
 pub mod phases;
 pub mod policy;
+pub mod protocol;
 mod registry;
 pub mod replies;
 pub mod rules;

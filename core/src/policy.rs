@@ -110,6 +110,8 @@ pub struct Policy {
     pub max_event_payload_bytes: usize,
     /// Seals event lines with HMAC-SHA256 instead of plain SHA-256.
     pub chain_key: Option<ChainKey>,
+    /// The HTTP status of each refusal (`replies`).
+    pub reply_statuses: crate::replies::Statuses,
     /// `/.well-known/agent-manifest`, rendered once; `None` when not served
     /// (`well_known.agent_manifest: false`).
     pub manifest_json: Option<Vec<u8>>,

@@ -30,8 +30,9 @@ use crate::rules::{Env, Uses, Var};
 use crate::trust;
 
 pub use callers::MAX_DIRECTORY_ENTRIES;
+use crate::replies::Statuses;
 pub use error::{ConfigError, Position};
-use raw::{RawConfig, RawEvents, RawLimits};
+use raw::{RawConfig, RawEvents, RawLimits, RawReplies};
 pub use strict::MAX_CONFIG_BYTES;
 
 /// The rule variables about the caller (read from Envoy on the request headers).
@@ -97,6 +98,7 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
     let (rules, notes) = rules::compile(policy.block_rules, &env, hold_headers)?;
     let max_body_bytes = limits(raw.limits.unwrap_or_default())?;
     let (max_event_payload_bytes, chain_key) = events(raw.events.unwrap_or_default())?;
+    let reply_statuses = replies(raw.replies.unwrap_or_default())?;
     let well_known = raw.well_known.unwrap_or_default();
     let agent_card = AgentCard::new(raw.agent_card, &manifest, well_known.agent_card)?;
     let mut notes = notes;
@@ -161,6 +163,7 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         max_body_bytes,
         max_event_payload_bytes,
         chain_key,
+        reply_statuses,
         manifest_json,
         agent_card,
         low_trust_warning: low_trust_warning(&manifest, trust_score, trust_threshold),
@@ -235,6 +238,29 @@ fn events(raw: RawEvents) -> Result<(usize, Option<ChainKey>), ConfigError> {
         k => k.map(|k| ChainKey::new(k.as_bytes())),
     };
     Ok((max_payload?, chain_key))
+}
+
+/// `replies`: each refusal's status within [`Statuses::allowed`].
+fn replies(raw: RawReplies) -> Result<Statuses, ConfigError> {
+    let d = Statuses::default();
+    let s = raw.status.unwrap_or_default();
+    let one = |key: &str, v: Option<u16>, default: u16| match v {
+        Some(n) if !Statuses::allowed(n) => Err(ConfigError::OutOfRange {
+            path: format!("replies.status.{key}"),
+            bound: format!(
+                "is {n}; must be an HTTP status from 200 to 599, and not 204, 205 (no body) \
+                 nor 3xx (a redirection without a Location)"
+            ),
+        }),
+        v => Ok(v.unwrap_or(default)),
+    };
+    Ok(Statuses {
+        block: one("block", s.block, d.block)?,
+        warn: one("warn", s.warn, d.warn)?,
+        rate_limited: one("rate_limited", s.rate_limited, d.rate_limited)?,
+        forbidden: one("forbidden", s.forbidden, d.forbidden)?,
+        jsonrpc: raw.jsonrpc_status.unwrap_or_default(),
+    })
 }
 
 /// `policy.override_key` and `policy.override_ttl_seconds`.

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::strict::{deserialize_named, object, objects, Named};
 use crate::manifest::RawManifest;
 use crate::policy::{Mode, RuleAction};
+use crate::replies::JsonRpcStatus;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +32,27 @@ pub(super) struct RawConfig {
     pub(super) events: Option<RawEvents>,
     #[serde(default, deserialize_with = "object")]
     pub(super) callers: Option<super::callers::RawCallers>,
+    #[serde(default, deserialize_with = "object")]
+    pub(super) replies: Option<RawReplies>,
+}
+
+/// `replies`: the HTTP status of each refusal.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReplies {
+    #[serde(default, deserialize_with = "object")]
+    pub(super) status: Option<RawReplyStatus>,
+    pub(super) jsonrpc_status: Option<JsonRpcStatus>,
+}
+
+/// `replies.status`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReplyStatus {
+    pub(super) block: Option<u16>,
+    pub(super) warn: Option<u16>,
+    pub(super) rate_limited: Option<u16>,
+    pub(super) forbidden: Option<u16>,
 }
 
 #[derive(Debug, Default, Deserialize)]

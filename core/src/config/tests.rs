@@ -387,7 +387,9 @@ fn full_configs() -> Vec<Value> {
                           "custom": [{"name": "employee_id", "pattern": "EMP-\\d{6}", "checksum": "luhn",
                                       "cues": ["emp"]}]},
             "limits": {"max_body_bytes": 1000},
-            "events": {"max_payload_bytes": 100, "chain_key": "0123456789abcdef0123"}
+            "events": {"max_payload_bytes": 100, "chain_key": "0123456789abcdef0123"},
+            "replies": {"status": {"block": 403, "warn": 449, "rate_limited": 429, "forbidden": 451},
+                        "jsonrpc_status": "outcome"}
         }),
         json!({"manifest": {
             "agent_id": "a", "agent_version": "1", "trust_level": "standard",
@@ -1178,4 +1180,78 @@ fn a_full_directory_loads_and_resolves() {
     let p = cfg(v).unwrap();
     let c = p.callers.resolve(Some(b"spiffe://td/9999"), None, None);
     assert_eq!(&*c.name, "c9999");
+/// `replies`: each refusal's HTTP status, and that of JSON-RPC refusals.
+#[test]
+fn reply_statuses() {
+    use crate::replies::{JsonRpcStatus, Statuses};
+    let p = cfg(minimal()).unwrap();
+    assert_eq!(p.reply_statuses, Statuses::default());
+    assert_eq!(
+        (
+            p.reply_statuses.block,
+            p.reply_statuses.warn,
+            p.reply_statuses.rate_limited,
+            p.reply_statuses.forbidden
+        ),
+        (403, 449, 429, 403)
+    );
+    assert_eq!(p.reply_statuses.jsonrpc, JsonRpcStatus::Ok);
+    let mut v = minimal();
+    v["replies"] = json!({"status": {"block": 451, "warn": 428, "rate_limited": 503, "forbidden": 401},
+                          "jsonrpc_status": "outcome"});
+    let s = cfg(v).unwrap().reply_statuses;
+    assert_eq!(
+        (s.block, s.warn, s.rate_limited, s.forbidden),
+        (451, 428, 503, 401)
+    );
+    assert_eq!(s.jsonrpc, JsonRpcStatus::Outcome);
+    // Partial: the rest keep their defaults.
+    let mut v = minimal();
+    v["replies"] = json!({"status": {"warn": 200}});
+    let s = cfg(v.clone()).unwrap().reply_statuses;
+    assert_eq!(
+        (s.block, s.warn, s.rate_limited, s.forbidden),
+        (403, 200, 429, 403)
+    );
+    v["replies"] = json!({});
+    assert_eq!(cfg(v).unwrap().reply_statuses, Statuses::default());
+    // Bounds, each naming its key.
+    for key in ["block", "warn", "rate_limited", "forbidden"] {
+        for bad in [0, 100, 199, 204, 205, 301, 399, 600, 999] {
+            let mut v = minimal();
+            v["replies"] = json!({"status": {key: bad}});
+            let e = cfg(v).unwrap_err();
+            assert_eq!(e.path(), format!("replies.status.{key}"), "{e}");
+            assert!(e.message().contains("from 200 to 599"), "{e}");
+        }
+        for good in [200, 202, 400, 403, 449, 599] {
+            let mut v = minimal();
+            v["replies"] = json!({"status": {key: good}});
+            assert!(cfg(v).is_ok(), "{key} {good}");
+        }
+    }
+    let cases = [
+        (json!({"status": {"block": 70000}}), "replies.status.block"),
+        (json!({"status": {"block": "403"}}), "replies.status.block"),
+        (
+            json!({"status": {"blocked": 403}}),
+            "replies.status.blocked",
+        ),
+        (json!({"status": [403]}), "replies.status"),
+        (json!({"jsonrpc_status": "200"}), "replies.jsonrpc_status"),
+        (json!({"jsonrpc_status": 200}), "replies.jsonrpc_status"),
+        (json!({"other": 1}), "replies.other"),
+    ];
+    for (replies, path) in cases {
+        let mut v = minimal();
+        v["replies"] = replies.clone();
+        let e = cfg(v).unwrap_err();
+        assert_eq!(e.path(), path, "{replies}: {e}");
+    }
+    let mut v = minimal();
+    v["replies"] = json!({"jsonrpc_status": 200});
+    assert!(cfg(v)
+        .unwrap_err()
+        .message()
+        .contains(r#"expected one of "ok", "outcome", found integer 200"#));
 }
