@@ -296,6 +296,7 @@ mod tests {
         log.push(
             &STAMP,
             &Request {
+                caller: None,
                 method: "POST",
                 path: "/book",
                 trust_score: 7,
@@ -331,6 +332,7 @@ mod tests {
         log.push(
             &STAMP,
             &Request {
+                caller: None,
                 method: "GE\nT",
                 path: evil,
                 trust_score: 0,

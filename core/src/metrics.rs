@@ -13,9 +13,10 @@
 
 use crate::detect::{KindSet, Scanner};
 use crate::events::EventType;
+use crate::policy::Policy;
 use crate::policy::{Decision, PolicyResult};
 use crate::registry::registry;
-use crate::replies::ReplyKind;
+use crate::replies::{ReplyKind, Statuses};
 
 /// How Envoy keeps a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,19 +61,22 @@ impl Label {
 
     /// The label's values for a configuration, each with the slot the glue keeps its series in:
     /// the member's `index()` for closed sets, the detector's kind index, the status's position
-    /// in [`ReplyKind::metered_statuses`].
-    pub fn values(self, scanner: &Scanner, callers: &[&str]) -> Vec<(usize, String)> {
+    /// in [`Statuses::metered`], the caller name's in `Directory::names`.
+    pub fn values(self, ctx: &LabelContext) -> Vec<(usize, String)> {
         match self {
             Label::Decision => named(Decision::ALL.iter().map(|d| (d.index(), d.as_str()))),
             Label::Result => named(PolicyResult::ALL.iter().map(|r| (r.index(), r.as_str()))),
             Label::Event => named(EventType::ALL.iter().map(|e| (e.index(), e.as_str()))),
-            Label::Detector => scanner
+            Label::Detector => ctx
+                .scanner
                 .enabled()
                 .iter()
-                .map(|k| (k.index(), scanner.name(k).to_string()))
+                .map(|k| (k.index(), ctx.scanner.name(k).to_string()))
                 .collect(),
-            Label::Caller => named(callers.iter().copied().enumerate()),
-            Label::Status => ReplyKind::metered_statuses()
+            Label::Caller => named(ctx.callers.iter().copied().enumerate()),
+            Label::Status => ctx
+                .statuses
+                .metered()
                 .into_iter()
                 .enumerate()
                 .map(|(slot, s)| (slot, s.to_string()))
@@ -81,25 +85,45 @@ impl Label {
     }
 }
 
+/// What a configuration gives the labels whose values it decides: the detectors, the
+/// callers' names, the statuses of the filter's replies.
+pub struct LabelContext<'a> {
+    pub scanner: &'a Scanner,
+    pub callers: Vec<&'a str>,
+    pub statuses: Statuses,
+}
+
+impl<'a> LabelContext<'a> {
+    pub fn of(policy: &'a Policy) -> LabelContext<'a> {
+        LabelContext {
+            scanner: &policy.scanner,
+            callers: policy.callers.names(),
+            statuses: policy.reply_statuses,
+        }
+    }
+
+    /// Only the detectors configured: the default caller, the default statuses.
+    pub fn with_scanner(scanner: &'a Scanner) -> LabelContext<'a> {
+        LabelContext {
+            scanner,
+            callers: vec![crate::caller::DEFAULT_CALLER_NAME],
+            statuses: Statuses::default(),
+        }
+    }
+}
+
 fn named<'a>(values: impl Iterator<Item = (usize, &'a str)>) -> Vec<(usize, String)> {
     values.map(|(i, v)| (i, v.to_string())).collect()
 }
 
-/// The slot of a reply's series in `iatp_local_replies_total`, if that reply is counted.
-pub fn status_slot(kind: ReplyKind) -> Option<usize> {
+/// The slot of a reply's series in `iatp_local_replies_total`, if that reply is counted: its
+/// status's position among the configuration's metered statuses ([`Statuses::metered`]).
+pub fn status_slot(kind: ReplyKind, statuses: &Statuses) -> Option<usize> {
     if !kind.spec().metered {
         return None;
     }
-    // Its status's rank among the distinct metered statuses, counted without allocating (a
-    // reply is counted on the request path).
-    let metered = || ReplyKind::ALL.iter().filter(|k| k.spec().metered);
-    let below = metered()
-        .enumerate()
-        .filter(|(i, k)| {
-            k.status() < kind.status() && !metered().take(*i).any(|e| e.status() == k.status())
-        })
-        .count();
-    Some(below)
+    let status = statuses.of_kind(kind);
+    statuses.metered().iter().position(|s| *s == status)
 }
 
 /// A metric: its name, how Envoy keeps it, its label, and what it counts (the docs row).
@@ -171,7 +195,7 @@ impl Metric {
 
     /// Every series of this metric for a configuration: one per label value, or the bare name
     /// (slot 0) for an unlabelled metric.
-    pub fn series(self, scanner: &Scanner, callers: &[&str]) -> Vec<Series> {
+    pub fn series(self, ctx: &LabelContext) -> Vec<Series> {
         let spec = self.spec();
         match spec.label {
             None => vec![Series {
@@ -179,7 +203,7 @@ impl Metric {
                 name: spec.name.to_string(),
             }],
             Some(label) => label
-                .values(scanner, callers)
+                .values(ctx)
                 .into_iter()
                 .map(|(slot, value)| Series {
                     slot,
@@ -231,8 +255,12 @@ mod tests {
     #[test]
     fn every_closed_set_member_has_a_series() {
         let scanner = Scanner::new(KindSet::all_built_ins());
-        let names =
-            |m: Metric| -> Vec<String> { m.series(&scanner, &["anonymous"]).into_iter().map(|s| s.name).collect() };
+        let names = |m: Metric| -> Vec<String> {
+            m.series(&LabelContext::with_scanner(&scanner))
+                .into_iter()
+                .map(|s| s.name)
+                .collect()
+        };
         assert_eq!(
             names(Metric::LogsWritten),
             EventType::ALL
@@ -241,23 +269,40 @@ mod tests {
                 .collect::<Vec<_>>()
         );
         for m in Metric::ALL {
-            for s in m.series(&scanner, &["anonymous"]) {
+            for s in m.series(&LabelContext::with_scanner(&scanner)) {
                 assert!(s.name.ends_with(m.name()), "{}", s.name);
             }
         }
-        assert_eq!(Metric::Requests.series(&scanner, &["anonymous"])[4].slot, 4);
+        assert_eq!(
+            Metric::Requests.series(&LabelContext::with_scanner(&scanner))[4].slot,
+            4
+        );
         assert_eq!(
             names(Metric::Requests)[4],
             "decision=.=monitor;.;iatp_requests_total"
         );
-        assert_eq!(status_slot(ReplyKind::Unconfigured), None);
-        assert_eq!(status_slot(ReplyKind::ConfirmationRequired), Some(5));
-        for k in ReplyKind::ALL.iter().filter(|k| k.spec().metered) {
-            let slot = status_slot(*k).unwrap();
-            assert_eq!(ReplyKind::metered_statuses()[slot], k.status());
-        }
+        let statuses = Statuses::default();
+        assert_eq!(status_slot(ReplyKind::Unconfigured, &statuses), None);
+        // 200 400 403 405 413 415 429 449 500
         assert_eq!(
-            Metric::Detections.series(&scanner, &["anonymous"]).len(),
+            status_slot(ReplyKind::ConfirmationRequired, &statuses),
+            Some(7)
+        );
+        for k in ReplyKind::ALL.iter().filter(|k| k.spec().metered) {
+            let slot = status_slot(*k, &statuses).unwrap();
+            assert_eq!(statuses.metered()[slot], k.status());
+        }
+        // A configured status is a series of its own.
+        let teapot = Statuses {
+            block: 418,
+            ..Statuses::default()
+        };
+        let slot = status_slot(ReplyKind::Blocked, &teapot).unwrap();
+        assert_eq!(teapot.metered()[slot], 418);
+        assert_eq!(
+            Metric::Detections
+                .series(&LabelContext::with_scanner(&scanner))
+                .len(),
             crate::detect::BUILT_INS.len()
         );
     }
@@ -293,8 +338,11 @@ mod tests {
                             .step_by(2)
                             .map(str::to_string)
                             .collect();
-                        let values: Vec<String> =
-                            label.values(&scanner, &["anonymous"]).into_iter().map(|(_, v)| v).collect();
+                        let values: Vec<String> = label
+                            .values(&LabelContext::with_scanner(&scanner))
+                            .into_iter()
+                            .map(|(_, v)| v)
+                            .collect();
                         assert_eq!(quoted, values, "{}: {cell}", spec.name);
                     }
                 }

@@ -39,6 +39,16 @@ registry! {
         /// Warnings, and no (allowed) override.
         ConfirmationRequired => ReplySpec { status: 449, details: "iatp_confirmation_required",
             metered: true, when: "449, warnings without override" },
+        /// The caller's token bucket is empty.
+        RateLimited => ReplySpec { status: 429, details: "iatp_rate_limited", metered: true,
+            when: "429, the caller's rate limit" },
+        /// An action (`policy.actions`) the caller may not do, or not at its tier.
+        Forbidden => ReplySpec { status: 403, details: "iatp_forbidden", metered: true,
+            when: "403, an action the caller may not do at its tier" },
+        /// A JSON-RPC body the filter refuses to read: ambiguous members, a batch too large,
+        /// not JSON-RPC 2.0 (`protocol::Refusal`).
+        InvalidRequest => ReplySpec { status: 400, details: "iatp_invalid_request",
+            metered: true, when: "400, a JSON-RPC body that is ambiguous or invalid (JSON-RPC error -32600)" },
         /// The request body is over `limits.max_body_bytes`.
         TooLarge => ReplySpec { status: 413, details: "iatp_body_too_large", metered: true,
             when: "413" },
@@ -87,10 +97,13 @@ impl ReplyKind {
     }
 }
 
-/// A local reply: its kind and its JSON body.
+/// A local reply: its kind, the HTTP status it is sent with (the kind's, or as
+/// `replies.status` configures it; 200 for a JSON-RPC error under `replies.jsonrpc_status:
+/// "ok"`) and its JSON body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub kind: ReplyKind,
+    pub status: u16,
     pub body: Vec<u8>,
 }
 
@@ -216,6 +229,53 @@ pub fn block(error: &str, rule: &str, detected: &[&str], trace_id: &str) -> Vec<
     })
 }
 
+#[derive(Serialize)]
+struct RateLimitedBody<'a> {
+    error: &'static str,
+    rate_limited: bool,
+    caller: &'a str,
+    retry_after: u64,
+    trace_id: &'a str,
+}
+
+/// 429: the caller's token bucket is empty (`Retry-After` and the `RateLimit` headers say
+/// when it refills).
+pub fn rate_limited(caller: &str, retry_after: u64, trace_id: &str) -> Vec<u8> {
+    to_vec(&RateLimitedBody {
+        error: "rate limit exceeded",
+        rate_limited: true,
+        caller,
+        retry_after,
+        trace_id,
+    })
+}
+
+#[derive(Serialize)]
+struct ForbiddenBody<'a> {
+    error: &'a str,
+    blocked: bool,
+    action: &'a str,
+    caller: &'a str,
+    required_tier: u8,
+    current_tier: u8,
+    trace_id: &'a str,
+}
+
+/// 403: an action the caller may not do, in Trust Gateway V2's words (`error` is its
+/// `reason`: "Action not permitted" or "Insufficient trust tier"; `required_tier`,
+/// `current_tier`).
+pub fn forbidden(denied: &crate::caller::Denied, caller: &str, trace_id: &str) -> Vec<u8> {
+    to_vec(&ForbiddenBody {
+        error: denied.reason.as_str(),
+        blocked: true,
+        action: denied.action,
+        caller,
+        required_tier: denied.required_tier,
+        current_tier: denied.current_tier,
+        trace_id,
+    })
+}
+
 /// 413: the body is over `limits.max_body_bytes`.
 pub fn too_large(limit_bytes: u64, trace_id: &str) -> Vec<u8> {
     to_vec(&TooLarge {
@@ -331,6 +391,32 @@ impl Default for Statuses {
 pub const INVALID_STATUS: u16 = 400;
 
 impl Statuses {
+    /// The status of a kind of reply: configured for the four refusals, the registry's for
+    /// the others.
+    pub fn of_kind(&self, kind: ReplyKind) -> u16 {
+        match kind {
+            ReplyKind::Blocked => self.block,
+            ReplyKind::ConfirmationRequired => self.warn,
+            ReplyKind::RateLimited => self.rate_limited,
+            ReplyKind::Forbidden => self.forbidden,
+            other => other.status(),
+        }
+    }
+
+    /// The statuses the filter's own replies can have under this configuration (the `status`
+    /// label of `iatp_local_replies_total`), ascending, each once: a metered kind's status
+    /// ([`Statuses::of_kind`]).
+    pub fn metered(&self) -> Vec<u16> {
+        let mut s: Vec<u16> = ReplyKind::ALL
+            .iter()
+            .filter(|k| k.spec().metered)
+            .map(|k| self.of_kind(*k))
+            .collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    }
+
     /// The outcome's own status.
     pub fn of(&self, outcome: &Outcome) -> u16 {
         match outcome {
@@ -740,7 +826,7 @@ mod tests {
         assert!(!ReplyKind::is_ours("via_upstream"));
         assert_eq!(
             ReplyKind::metered_statuses(),
-            vec![200, 403, 405, 413, 415, 449, 500]
+            vec![200, 400, 403, 405, 413, 415, 429, 449, 500]
         );
     }
 

@@ -239,7 +239,7 @@ proptest! {
                 .with(Var::McpTool, V::Str("mcp"))
                 .with_lookup(&l);
             let _ = policy.evaluate(&facts);
-            let _ = policy.verdict_so_far(&facts.body_pending());
+            let _ = policy.verdict_so_far(&facts.body_pending(), None);
             let _ = policy.evaluate(&Facts::new("GET", "/"));
         }
     }
@@ -271,6 +271,7 @@ proptest! {
         let mut log = EventLog::default();
         let stamp = Stamp { trace_id: &trace, timestamp: "2026-01-23T12:34:56.789Z", agent_id: "a" };
         log.push(&stamp, &events::Request {
+            caller: None,
             method: &method, path: &path, trust_score: 5, detected: vec![],
             headers: vec![events::FieldDetected { name: &header, detected: vec!["ssn"] }],
             trailers: vec![], body_bytes: 3,

@@ -79,7 +79,7 @@ impl IatpHttp {
             Step::Reply(reply) => {
                 let headers = self.exchange.reply_headers();
                 host::send_reply(
-                    u32::from(reply.kind.status()),
+                    u32::from(reply.status),
                     reply.kind.details(),
                     &headers,
                     &reply.body,

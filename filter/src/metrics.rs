@@ -10,8 +10,9 @@ use proxy_wasm::types::MetricType;
 
 use crate::abi;
 use iatp_core::events::EventType;
-use iatp_core::metrics::{status_slot, Instrument, Metric, Tally};
+use iatp_core::metrics::{status_slot, Instrument, LabelContext, Metric, Tally};
 use iatp_core::policy::Policy;
+use iatp_core::policy::{Decision, PolicyResult};
 use iatp_core::replies::ReplyKind;
 
 /// A counter: Envoy's id, and what this VM has counted since the last flush.
@@ -42,6 +43,8 @@ impl Counter {
 pub struct Metrics {
     counters: Vec<Vec<Counter>>,
     histograms: Vec<Option<u32>>,
+    /// Each reply kind's slot in `iatp_local_replies_total` (by `ReplyKind::index`).
+    reply_slots: Vec<Option<usize>>,
 }
 
 fn define(kind: MetricType, name: &str) -> Option<u32> {
@@ -52,12 +55,13 @@ fn define(kind: MetricType, name: &str) -> Option<u32> {
 
 impl Metrics {
     pub fn define(policy: &Policy) -> Metrics {
+        let ctx = LabelContext::of(policy);
         let mut counters: Vec<Vec<Counter>> = Vec::with_capacity(Metric::ALL.len());
         let mut histograms = Vec::with_capacity(Metric::ALL.len());
         for metric in Metric::ALL {
             let mut slots: Vec<Counter> = Vec::new();
             let mut histogram = None;
-            for series in metric.series(&policy.scanner) {
+            for series in metric.series(&ctx) {
                 match metric.spec().instrument {
                     Instrument::Counter => {
                         if slots.len() <= series.slot {
@@ -78,6 +82,10 @@ impl Metrics {
         Metrics {
             counters,
             histograms,
+            reply_slots: ReplyKind::ALL
+                .iter()
+                .map(|k| status_slot(*k, &policy.reply_statuses))
+                .collect(),
         }
     }
 
@@ -107,11 +115,19 @@ impl Metrics {
         self.add(Metric::BodyBytesScanned, 0, t.body_bytes);
         self.record(Metric::TrustScore, u64::from(t.trust_score));
         self.record(Metric::ScanDurationUs, t.scan_us);
+        if let Some(slot) = t.caller {
+            self.add(Metric::CallerRequests, slot, 1);
+            if t.decision == Decision::RateLimited
+                || (t.decision == Decision::Monitor && t.result == PolicyResult::RateLimited)
+            {
+                self.add(Metric::CallerRateLimited, slot, 1);
+            }
+        }
     }
 
     pub fn replied(&self, kind: ReplyKind) {
-        if let Some(slot) = status_slot(kind) {
-            self.add(Metric::LocalReplies, slot, 1);
+        if let Some(Some(slot)) = self.reply_slots.get(kind.index()) {
+            self.add(Metric::LocalReplies, *slot, 1);
         }
     }
 

@@ -492,9 +492,10 @@ mod tests {
     #[test]
     fn claims_from_envoys_own_metadata_bytes() {
         let hex: String = ENVOY_METADATA_HEX.concat();
-        let bytes: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        let bytes: Vec<u8> = hex
+            .as_bytes()
+            .chunks(2)
+            .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
             .collect();
         let c = Claims::from_metadata(&bytes, "envoy.filters.http.jwt_authn", "jwt_payload")
             .expect("claims");

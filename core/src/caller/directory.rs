@@ -279,7 +279,11 @@ impl Directory {
         // Entries' names are unique (the configuration says so); the default's may repeat one.
         caller
             .entry
-            .or_else(|| self.entries.iter().position(|e| e.name == self.default_name))
+            .or_else(|| {
+                self.entries
+                    .iter()
+                    .position(|e| e.name == self.default_name)
+            })
             .unwrap_or(self.entries.len())
     }
 

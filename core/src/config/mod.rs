@@ -29,8 +29,8 @@ use crate::policy::Policy;
 use crate::rules::{Env, Uses, Var};
 use crate::trust;
 
-pub use callers::MAX_DIRECTORY_ENTRIES;
 use crate::replies::Statuses;
+pub use callers::MAX_DIRECTORY_ENTRIES;
 pub use error::{ConfigError, Position};
 use raw::{RawConfig, RawEvents, RawLimits, RawReplies};
 pub use strict::MAX_CONFIG_BYTES;
@@ -106,7 +106,11 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
     let callers_configured = raw.callers.is_some();
     let callers = callers::compile(raw.callers, &actions, &manifest)?;
     let mut uses = Uses::default();
-    for cond in rules.iter().map(|r| &r.cond).chain(actions.iter().map(|a| &a.when)) {
+    for cond in rules
+        .iter()
+        .map(|r| &r.cond)
+        .chain(actions.iter().map(|a| &a.when))
+    {
         uses.add(cond);
     }
     // The caller is read from Envoy only when something needs it: a directory, a condition

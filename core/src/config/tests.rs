@@ -1180,6 +1180,8 @@ fn a_full_directory_loads_and_resolves() {
     let p = cfg(v).unwrap();
     let c = p.callers.resolve(Some(b"spiffe://td/9999"), None, None);
     assert_eq!(&*c.name, "c9999");
+}
+
 /// `replies`: each refusal's HTTP status, and that of JSON-RPC refusals.
 #[test]
 fn reply_statuses() {

@@ -69,7 +69,9 @@ fn json(v: &ClaimValue) -> Json {
         ClaimValue::Str(s) => Json::String(s.to_string()),
         ClaimValue::Number(n) => serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number),
         ClaimValue::Bool(b) => Json::Bool(*b),
-        ClaimValue::StrList(l) => Json::Array(l.iter().map(|s| Json::String(s.to_string())).collect()),
+        ClaimValue::StrList(l) => {
+            Json::Array(l.iter().map(|s| Json::String(s.to_string())).collect())
+        }
         ClaimValue::Other => Json::Null,
     }
 }
@@ -197,7 +199,7 @@ impl Exchange {
             .rate
             .as_ref()
             .map_or(0, |r| r.decision.retry_after_secs);
-        let status = policy.replies.status(ReplyKind::RateLimited);
+        let status = policy.reply_statuses.of_kind(ReplyKind::RateLimited);
         let caller_name = self.caller.as_ref().map(|c| c.name.clone());
         self.events.push(
             &stamp(&self.trace_id, policy, &ts),
@@ -214,7 +216,9 @@ impl Exchange {
             self.policy_header = Some(PolicyResult::RateLimited);
             return None;
         }
-        Some(self.refusal(policy, ReplyKind::RateLimited))
+        let reply = self.rate_reply(policy, &[]);
+        self.phase = super::Phase::Replied;
+        Some(Step::Reply(reply))
     }
 
     /// The `RateLimit-Policy` and `RateLimit` headers on the response (and `Retry-After` on a

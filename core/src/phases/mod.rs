@@ -18,6 +18,7 @@ mod caller;
 mod confirm;
 mod end;
 mod fields;
+mod protocol;
 mod request;
 mod response;
 #[cfg(test)]
@@ -337,6 +338,10 @@ pub struct Exchange {
     lookups: caller::Lookups,
     /// The caller's bucket after this request, when it is limited.
     rate: Option<caller::RateState>,
+    /// Refused on its headers for its rate limit; the reply waits for the body's JSON-RPC ids.
+    rate_refused: bool,
+    /// What the body asks for, once read (by a condition that needs it, or a refusal).
+    proto: Option<crate::protocol::Body>,
 }
 
 impl Exchange {
@@ -369,6 +374,8 @@ impl Exchange {
             caller: None,
             lookups: caller::Lookups::default(),
             rate: None,
+            rate_refused: false,
+            proto: None,
         }
     }
 
@@ -473,12 +480,16 @@ impl Exchange {
     /// trust score, when there is a configuration to say it).
     pub fn reply_headers(&self) -> Vec<(&'static str, &str)> {
         match self.policy.as_deref() {
-            Some(p) => vec![
-                ("content-type", "application/json"),
-                ("cache-control", "no-store"),
-                (header::TRACE_ID, self.trace_id.as_str()),
-                (header::TRUST_SCORE, p.trust_score_text.as_str()),
-            ],
+            Some(p) => {
+                let mut h = vec![
+                    ("content-type", "application/json"),
+                    ("cache-control", "no-store"),
+                    (header::TRACE_ID, self.trace_id.as_str()),
+                    (header::TRUST_SCORE, p.trust_score_text.as_str()),
+                ];
+                h.extend(self.rate_headers());
+                h
+            }
             None => vec![
                 ("content-type", "application/json"),
                 (header::TRACE_ID, self.trace_id.as_str()),

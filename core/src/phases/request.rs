@@ -5,14 +5,16 @@
 //! [`Exchange::enforce`], the one place where `mode` matters: it records what was decided and
 //! carries it out, or in monitor mode only reports it.
 
+use crate::caller::DEFAULT_CALLER_NAME;
 use crate::charset::{Charset, Encoding};
 use crate::detect::{Decoding, Finding, Findings, Format};
 use crate::events::{self, Stamp};
 use crate::header_map::HeaderMap;
-use crate::metrics::Tally;
 use crate::policy::{Decision, Mode, Policy, Rule, RuleAction, Verdict};
-use crate::replies::{self, Reply, ReplyKind};
+use crate::replies::{self, Outcome, Reply, ReplyKind};
 use crate::rules::{Facts, Lookup, Value, Var};
+
+use super::caller::RequestLookup;
 use crate::scrub::{self, scrub, BodyFormat};
 use crate::time::rfc3339_millis;
 use crate::trace;
@@ -26,6 +28,9 @@ use super::{
 
 /// Paths in events are bounded like payloads: a path can be up to Envoy's header limit.
 pub(super) const MAX_EVENT_PATH_BYTES: usize = 2048;
+
+/// The caller id written in events in place of one that holds a detected value.
+const REDACTED_ID: &str = "[REDACTED]";
 
 /// The path written in events for a request whose fields were too complex to scan whole.
 pub(super) const UNSCANNED: &str = "[UNSCANNED]";
@@ -60,21 +65,21 @@ impl WellKnown {
 
 /// What detection found in one request: the totals the rules see (the request's fields and its
 /// body), and the values to scrub from the body (in input order).
-struct Scan {
-    findings: Findings,
+pub(super) struct Scan {
+    pub(super) findings: Findings,
     /// Spans in the body as scanned: `text` when there is one.
-    body_spans: Vec<Finding>,
-    format: BodyFormat,
+    pub(super) body_spans: Vec<Finding>,
+    pub(super) format: BodyFormat,
     /// A UTF-16 or UTF-32 body, transcoded to UTF-8: what is scanned, scrubbed and redacted
     /// (and encoded back, [`Scan::encoding`]) instead of the body's bytes.
-    text: Option<Vec<u8>>,
-    encoding: Option<Encoding>,
+    pub(super) text: Option<Vec<u8>>,
+    pub(super) encoding: Option<Encoding>,
     /// The body's length as received.
-    body_bytes: usize,
+    pub(super) body_bytes: usize,
     /// A body read as UTF-16/32 text whose bytes, read as they are (as the agent may: a charset
     /// label is only a label), hold values too: neither its payload nor a redaction of its
     /// text can be trusted to leave them out.
-    two_readings: bool,
+    pub(super) two_readings: bool,
 }
 
 impl Exchange {
@@ -111,11 +116,7 @@ impl Exchange {
         let Some(policy) = policy else {
             // No valid configuration (cannot happen with `failure_policy: FAIL_CLOSED`, which
             // makes Envoy refuse the filter): 503 rather than let the request through unchecked.
-            self.phase = Phase::Replied;
-            return Step::Reply(Reply {
-                kind: ReplyKind::Unconfigured,
-                body: replies::unconfigured(),
-            });
+            return self.reply(ReplyKind::Unconfigured, replies::unconfigured());
         };
         self.method = String::from_utf8_lossy(head.method).into_owned();
         self.path = String::from_utf8_lossy(head.path).into_owned();
@@ -152,6 +153,7 @@ impl Exchange {
             self.edit(Headers::Request, header::TRACEPARENT, None);
             self.edit(Headers::Request, header::TRACESTATE, None);
         }
+        self.identify(&policy, head, host);
 
         let declared = head.content_length.and_then(|v| {
             std::str::from_utf8(v)
@@ -169,12 +171,28 @@ impl Exchange {
             // ahead of the filter undoes the codings it has (envoy/envoy.yaml).
             return self.unsupported_encoding(&policy, coding_name(coding), now);
         }
+        // A refusal of a JSON request whose headers are held waits for its body: a JSON-RPC
+        // caller gets its error with its own `id` (JSON-RPC 2.0 §5), which only the body
+        // says. Nothing is forwarded meanwhile.
+        let to_body = policy.hold_headers
+            && !end_of_stream
+            && !tunnel
+            && self.content == Content::Json
+            && policy.mode == Mode::Enforce;
+        if let Some(step) = self.charge(&policy, host) {
+            if !to_body {
+                return step;
+            }
+            self.rate_refused = true;
+        }
         if end_of_stream || tunnel {
             self.headers_held = true;
             return self.decide(&policy, &[], host.now_nanos(), host);
         }
-        if let Some(step) = self.decide_on_headers(&policy, host) {
-            return step;
+        if !to_body {
+            if let Some(step) = self.decide_on_headers(&policy, host) {
+                return step;
+            }
         }
         self.phase = Phase::RequestBody;
         self.headers_held = policy.hold_headers;
@@ -246,6 +264,15 @@ impl Exchange {
     fn decide_buffered(&mut self, policy: &Policy, host: &impl Host) -> Step {
         let now = host.now_nanos();
         let size = self.body_size;
+        if self.rate_refused {
+            // Refused on its headers; the body is read only for its JSON-RPC ids.
+            let body = if size_u64(size) > policy.max_body_bytes || size == 0 {
+                Vec::new()
+            } else {
+                host.request_body(size)
+            };
+            return self.rate_refusal(policy, &body);
+        }
         if size_u64(size) > policy.max_body_bytes {
             // No need to copy a body that is too large just to measure it.
             return self.too_large(policy, size_u64(size), now);
@@ -338,6 +365,9 @@ impl Exchange {
 
     /// The whole request is here: scan it, evaluate the rules, record it, carry out the verdict.
     fn decide(&mut self, policy: &Policy, body: &[u8], now: u64, host: &impl Host) -> Step {
+        if self.rate_refused {
+            return self.rate_refusal(policy, body);
+        }
         let mut scan = self.scan(policy, body);
         if scan.findings.incomplete {
             let part = if self.fields.findings.incomplete {
@@ -350,9 +380,16 @@ impl Exchange {
         // A UTF-16/32 body is reasoned about as its UTF-8 text from here on.
         let text = scan.text.take();
         let body = text.as_deref().unwrap_or(body);
-        let facts = self.facts(&scan.findings);
-        let verdict = policy.evaluate(&facts);
-        let redaction = policy.redaction(&facts);
+        // What the body asks for, read only when a condition needs it (a refusal reads it
+        // later, for its shape).
+        let proto = policy
+            .uses
+            .reads_body_protocol()
+            .then(|| self.protocol_of(body));
+        if let Some(refusal) = proto.as_ref().and_then(|p| p.refusal) {
+            return self.invalid_request(policy, refusal, body, scan, now, host);
+        }
+        let (verdict, redaction) = self.evaluate(policy, &scan.findings, proto.as_ref());
         let verdict = match verdict {
             Verdict::Warn(w) if self.override_on_body(policy, &w, body, host) => {
                 Verdict::Override(w)
@@ -366,8 +403,9 @@ impl Exchange {
                 (Verdict::Block(rule), None)
             }
             (v @ (Verdict::Allow | Verdict::Override(_)), r) => (v, r),
-            (v @ (Verdict::Block(_) | Verdict::Warn(_)), _) => (v, None),
+            (v @ (Verdict::Block(_) | Verdict::Warn(_) | Verdict::Deny(_)), _) => (v, None),
         };
+        self.proto = proto;
         self.conclude(policy, &verdict, redaction, body, scan, now, host)
     }
 
@@ -380,10 +418,14 @@ impl Exchange {
         if policy.mode != Mode::Enforce {
             return None;
         }
-        let facts = self.facts(&self.fields.findings).body_pending();
-        let verdict = policy.verdict_so_far(&facts)?;
+        let lookup = RequestLookup {
+            lookups: &self.lookups,
+            arguments: None,
+        };
+        let facts = self.facts(&self.fields.findings, &lookup).body_pending();
+        let verdict = policy.verdict_so_far(&facts, self.caller.as_ref())?;
         match &verdict {
-            Verdict::Block(_) => {}
+            Verdict::Block(_) | Verdict::Deny(_) => {}
             Verdict::Warn(w) => {
                 if self.override_on_headers(policy, w, host) {
                     return None;
@@ -470,7 +512,22 @@ impl Exchange {
                     ))),
                 ),
         };
-        Exchange::call_facts(facts, None)
+        // A body that is none of the protocols; [`Exchange::with_call`] sets what it asks.
+        let facts = facts.with(Var::Protocol, Value::Str("http"));
+        [
+            Var::RpcMethod,
+            Var::McpTool,
+            Var::McpResource,
+            Var::McpPrompt,
+            Var::A2aTaskId,
+            Var::A2aContextId,
+            Var::A2aRole,
+            Var::OpenaiModel,
+            Var::Action,
+        ]
+        .into_iter()
+        .fold(facts, |f, v| f.with(v, Value::Str("")))
+        .with(Var::OpenaiStream, Value::Bool(false))
     }
 
     /// Detection over the body, added to what the request's fields hold.
@@ -542,62 +599,97 @@ impl Exchange {
         if report_only {
             self.policy_header = Some(result);
         }
-        self.tally = Some(Tally {
-            decision,
-            result,
-            detected: scan.findings.kinds,
-            body_bytes: size_u64(scan.body_bytes),
-            trust_score: policy.trust_score,
-            scan_us: 0,
-        });
+        let mut tally = self.tally_of(policy, decision, result);
+        tally.detected = scan.findings.kinds;
+        tally.body_bytes = size_u64(scan.body_bytes);
+        self.tally = Some(tally);
+        if !matches!(verdict, Verdict::Allow | Verdict::Override(_))
+            && self.proto.is_none()
+            && !body.is_empty()
+        {
+            // The refusal's shape: what the body is (JSON-RPC: its ids).
+            self.proto = Some(self.protocol_of(body));
+        }
         let detected = policy.scanner.names(scan.findings.kinds);
         let stamp = stamp(&self.trace_id, policy, ts);
         let reply = match verdict {
             Verdict::Allow => None,
             Verdict::Block(rule) => {
+                let status = policy.reply_statuses.of_kind(ReplyKind::Blocked);
                 self.events.push(
                     &stamp,
                     &events::Blocked {
                         reason: &rule.name,
                         detected: detected.clone(),
-                        status: ReplyKind::Blocked.status(),
+                        status,
                         mode,
                     },
                 );
-                Some(Reply {
-                    kind: ReplyKind::Blocked,
-                    body: {
-                        // A redact rule blocks only a body it cannot redact (one that reads
-                        // two ways): its own message would say the values were redacted.
-                        let message = match rule.action {
-                            RuleAction::Redact => replies::UNREDACTABLE_MESSAGE,
-                            RuleAction::Block | RuleAction::Warn => rule.message.as_str(),
-                        };
-                        replies::block(message, &rule.name, &detected, &self.trace_id)
+                // A redact rule blocks only a body it cannot redact (one that reads two ways):
+                // its own message would say the values were redacted.
+                let message = match rule.action {
+                    RuleAction::Redact => replies::UNREDACTABLE_MESSAGE,
+                    RuleAction::Block | RuleAction::Warn => rule.message.as_str(),
+                };
+                let iatp = replies::block(message, &rule.name, &detected, &self.trace_id);
+                let outcome = Outcome::Blocked {
+                    rule: &rule.name,
+                    message,
+                    detected: &detected,
+                };
+                Some(self.shaped(policy, ReplyKind::Blocked, &outcome, iatp))
+            }
+            Verdict::Deny(denied) => {
+                let status = policy.reply_statuses.of_kind(ReplyKind::Forbidden);
+                let caller = self
+                    .caller
+                    .as_ref()
+                    .map_or_else(|| DEFAULT_CALLER_NAME.into(), |c| c.name.clone());
+                self.events.push(
+                    &stamp,
+                    &events::Denied {
+                        caller: &caller,
+                        action: denied.action,
+                        reason: denied.reason.as_str(),
+                        required_tier: denied.required_tier,
+                        current_tier: denied.current_tier,
+                        status,
+                        mode,
                     },
-                })
+                );
+                let iatp = replies::forbidden(denied, &caller, &self.trace_id);
+                let outcome = Outcome::Forbidden {
+                    action: denied.action,
+                    required_tier: denied.required_tier,
+                    current_tier: denied.current_tier,
+                    caller: &caller,
+                };
+                Some(self.shaped(policy, ReplyKind::Forbidden, &outcome, iatp))
             }
             Verdict::Warn(warnings) => {
+                let status = policy
+                    .reply_statuses
+                    .of_kind(ReplyKind::ConfirmationRequired);
                 self.events.push(
                     &stamp,
                     &events::Warning {
                         warnings,
                         trust_score: policy.trust_score,
-                        status: ReplyKind::ConfirmationRequired.status(),
+                        status,
                         mode,
                     },
                 );
                 let read = (!self.decided_on_headers).then_some(body);
                 let offer = self.confirmation(policy, warnings, read, now);
-                Some(Reply {
-                    kind: ReplyKind::ConfirmationRequired,
-                    body: replies::warn(
-                        warnings,
-                        policy.trust_score,
-                        offer.confirm(policy.override_ttl_secs),
-                        &self.trace_id,
-                    ),
-                })
+                let confirm = offer.confirm(policy.override_ttl_secs);
+                let iatp = replies::warn(warnings, policy.trust_score, confirm, &self.trace_id);
+                let outcome = Outcome::ConfirmationRequired {
+                    warnings,
+                    detected: &detected,
+                    trust_score: policy.trust_score,
+                    confirm,
+                };
+                Some(self.shaped(policy, ReplyKind::ConfirmationRequired, &outcome, iatp))
             }
             Verdict::Override(warnings) => {
                 self.events.push(
@@ -650,7 +742,10 @@ impl Exchange {
             }
         }
         match (reply, redacted) {
-            (Some(reply), _) if !report_only => self.reply(reply.kind, reply.body),
+            (Some(reply), _) if !report_only => {
+                self.phase = Phase::Replied;
+                Step::Reply(reply)
+            }
             (_, Some(Some(body))) => {
                 if self.declares_length {
                     self.edit(
@@ -670,7 +765,7 @@ impl Exchange {
     }
 
     /// The request goes on to the agent.
-    fn forward(&mut self) {
+    pub(super) fn forward(&mut self) {
         self.phase = Phase::Forwarded;
         if self.quarantined && self.headers_held {
             self.edit(
@@ -681,9 +776,14 @@ impl Exchange {
         }
     }
 
+    /// Answers locally with the kind's status ([`replies::Statuses::of_kind`]).
     pub(super) fn reply(&mut self, kind: ReplyKind, body: Vec<u8>) -> Step {
         self.phase = Phase::Replied;
-        Step::Reply(Reply { kind, body })
+        let status = self
+            .policy
+            .as_deref()
+            .map_or(kind.status(), |p| p.reply_statuses.of_kind(kind));
+        Step::Reply(Reply { kind, status, body })
     }
 
     /// How the body is written: by its content type, else JSON if it looks like JSON.
@@ -745,11 +845,32 @@ impl Exchange {
                 named(policy, &self.fields.trailers),
             )
         };
+        // An id that holds a detected value (a JWT `sub` that is an e-mail address) is never
+        // written.
+        let caller_id = self.caller.as_ref().map(|c| {
+            if c.id.is_empty() {
+                None
+            } else if holds_sensitive(&policy.scanner, c.id.as_bytes()) {
+                Some(REDACTED_ID)
+            } else {
+                Some(c.id.as_str())
+            }
+        });
+        let caller = self.caller.as_ref().map(|c| events::CallerFields {
+            name: &c.name,
+            source: c.source.as_str(),
+            id: caller_id.flatten(),
+            issuer: Some(c.issuer.as_str())
+                .filter(|i| !i.is_empty() && !holds_sensitive(&policy.scanner, i.as_bytes())),
+            tier: c.tier,
+            trust_level: c.trust_level.as_str(),
+        });
         self.events.push(
             &stamp(&self.trace_id, policy, timestamp),
             &events::Request {
                 method: &method,
                 path: &path.text,
+                caller,
                 trust_score: policy.trust_score,
                 detected: policy.scanner.names(kinds),
                 headers,

@@ -47,6 +47,7 @@ impl Exchange {
             );
         }
         self.edit_identity(Headers::Response);
+        self.edit_rate_headers();
         if self.quarantined {
             self.edit(
                 Headers::Response,

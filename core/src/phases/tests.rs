@@ -839,7 +839,11 @@ fn the_log_phase_asks_how_the_stream_ended_only_when_it_can_matter() {
 fn the_rules_see_every_per_request_variable() {
     let p = policy(json!({}));
     let ex = exchange(&p, "POST", "/x?q=1", false);
-    let facts = ex.facts(&crate::detect::Findings::default());
+    let lookup = super::caller::RequestLookup {
+        lookups: &ex.lookups,
+        arguments: None,
+    };
+    let facts = ex.facts(&crate::detect::Findings::default(), &lookup);
     assert_eq!(facts.missing(), vec![]);
     assert_eq!(
         facts.get(crate::rules::Var::Path),

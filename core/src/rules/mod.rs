@@ -397,6 +397,16 @@ impl Uses {
         }
     }
 
+    /// Whether a condition added reads what the body asks for (a protocol variable, or
+    /// `mcp_arg`): the exchange then parses it before evaluating. `action` is computed from
+    /// the actions' own conditions, which are added too.
+    pub fn reads_body_protocol(&self) -> bool {
+        self.mcp_args
+            || Var::ALL
+                .iter()
+                .any(|v| *v != Var::Action && v.needs_body() && self.reads(*v))
+    }
+
     /// Whether a condition added reads the per-request variable `var`.
     pub fn reads(&self, var: Var) -> bool {
         self.vars.get(var.index()).copied().unwrap_or(false)

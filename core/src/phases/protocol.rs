@@ -1,0 +1,249 @@
+//! The exchange's side of protocols: what the body asks for (JSON-RPC 2.0 with MCP or A2A,
+//! OpenAI-style, [`crate::protocol`]) as the rules see it, one evaluation per call of a batch,
+//! and refusals in the caller's own protocol's shape (a JSON-RPC error with the request's
+//! `id`, an OpenAI error object, or the IATP body).
+
+use serde_json::Value as Json;
+
+use crate::detect::Findings;
+use crate::events;
+use crate::metrics::Tally;
+use crate::policy::{Decision, Mode, Policy, PolicyResult, Rule, Verdict};
+use crate::protocol::{Body, Call, Endpoint, Protocol, Refusal};
+use crate::replies::{self, Outcome, Reply, ReplyKind};
+use crate::rules::{Facts, Value, Var};
+use crate::time::rfc3339_millis;
+
+use super::caller::RequestLookup;
+use super::request::stamp;
+use super::{Content, Exchange, Host, Phase, Step};
+
+impl Exchange {
+    /// What the body asks for.
+    pub(super) fn protocol_of(&self, body: &[u8]) -> Body {
+        Body::parse(&self.path, self.content == Content::Json, body)
+    }
+
+    /// The protocol's values of one call (the first of a batch, or `call`), over the values
+    /// [`Exchange::facts`] gives a body that is none of the protocols.
+    pub(super) fn with_call<'a>(
+        facts: Facts<'a>,
+        proto: Option<&'a Body>,
+        call: Option<&'a Call>,
+    ) -> Facts<'a> {
+        let Some(p) = proto else {
+            return facts;
+        };
+        let s = |v: &'a Option<String>| Value::Str(v.as_deref().unwrap_or(""));
+        let mut f = facts.with(Var::Protocol, Value::Str(p.protocol.as_str()));
+        if let Some(c) = call {
+            f = f
+                .with(Var::RpcMethod, Value::Str(&c.method))
+                .with(Var::McpTool, s(&c.mcp_tool))
+                .with(Var::McpResource, s(&c.mcp_resource))
+                .with(Var::McpPrompt, s(&c.mcp_prompt))
+                .with(Var::A2aTaskId, s(&c.a2a_task_id))
+                .with(Var::A2aContextId, s(&c.a2a_context_id))
+                .with(Var::A2aRole, s(&c.a2a_role));
+        }
+        if let Some(o) = &p.openai {
+            f = f
+                .with(Var::OpenaiModel, s(&o.model))
+                .with(Var::OpenaiStream, Value::Bool(o.stream));
+        }
+        f
+    }
+
+    /// The policy's verdict (and the redaction rule, if any) on the request, once per call of
+    /// a JSON-RPC batch: an action refused or a block for any call refuses the whole batch (the
+    /// first in call order says why); the warnings of every call are asked about together.
+    pub(super) fn evaluate<'p>(
+        &self,
+        policy: &'p Policy,
+        findings: &Findings,
+        proto: Option<&Body>,
+    ) -> (Verdict<'p>, Option<&'p Rule>) {
+        let calls: Vec<Option<&Call>> = match proto {
+            Some(p) if !p.calls.is_empty() => p.calls.iter().map(Some).collect(),
+            _ => vec![None],
+        };
+        let mut warnings: Vec<&'p str> = Vec::new();
+        let mut redaction = None;
+        for call in calls {
+            // The MCP arguments as JSON, only when a condition looks into them.
+            let arguments: Option<Json> = call
+                .filter(|_| policy.uses.mcp_args)
+                .and_then(Call::arguments)
+                .and_then(|text| serde_json::from_str(text).ok());
+            let lookup = RequestLookup {
+                lookups: &self.lookups,
+                arguments: arguments.as_ref(),
+            };
+            let facts = Exchange::with_call(self.facts(findings, &lookup), proto, call);
+            let matched = policy.actions.matched(&facts);
+            let facts = facts.with(Var::Action, Value::Str(policy.actions.first_name(matched)));
+            match policy.evaluate_with(&facts, self.caller.as_ref(), matched) {
+                v @ (Verdict::Block(_) | Verdict::Deny(_)) => return (v, None),
+                Verdict::Warn(w) => {
+                    for m in w {
+                        if !warnings.contains(&m) {
+                            warnings.push(m);
+                        }
+                    }
+                }
+                Verdict::Allow | Verdict::Override(_) => {}
+            }
+            redaction = redaction.or_else(|| policy.redaction(&facts));
+        }
+        let verdict = if warnings.is_empty() {
+            Verdict::Allow
+        } else {
+            Verdict::Warn(warnings)
+        };
+        (verdict, redaction)
+    }
+
+    /// A refusal in the shape the caller's protocol reads: a JSON-RPC 2.0 error per call with
+    /// its own `id` (sent with 200 unless `replies.jsonrpc_status` says otherwise; `data.status`
+    /// keeps the outcome's), an OpenAI error object on an OpenAI-style endpoint, else the IATP
+    /// body `iatp`. The body must have been parsed ([`Exchange::protocol_of`]) when it is one.
+    pub(super) fn shaped(
+        &self,
+        policy: &Policy,
+        kind: ReplyKind,
+        outcome: &Outcome,
+        iatp: Vec<u8>,
+    ) -> Reply {
+        let status = policy.reply_statuses.of_kind(kind);
+        match self.proto.as_ref() {
+            Some(p) if p.protocol.is_jsonrpc() => Reply {
+                kind,
+                status: policy.reply_statuses.jsonrpc(outcome),
+                body: replies::jsonrpc_error(p, outcome, status, &self.trace_id),
+            },
+            p if p.is_some_and(|p| p.protocol == Protocol::OpenAi)
+                || Endpoint::of_path(&self.path).is_some() =>
+            {
+                Reply {
+                    kind,
+                    status,
+                    body: replies::openai_error(outcome, status, &self.trace_id),
+                }
+            }
+            _ => Reply {
+                kind,
+                status,
+                body: iatp,
+            },
+        }
+    }
+
+    /// A JSON-RPC body the filter will not read (ambiguous members, a batch too large, not
+    /// JSON-RPC 2.0): refused before any rule, with JSON-RPC -32600, as a block (`blocked`
+    /// line, reason `invalid_jsonrpc`). In monitor mode it is reported and forwarded.
+    pub(super) fn invalid_request(
+        &mut self,
+        policy: &Policy,
+        refusal: Refusal,
+        body: &[u8],
+        scan: super::request::Scan,
+        now: u64,
+        host: &impl Host,
+    ) -> Step {
+        let ts = rfc3339_millis(now / 1_000_000);
+        self.record_request(
+            policy,
+            body,
+            &scan.body_spans,
+            Some(&scan.findings),
+            size_u64(scan.body_bytes),
+            &ts,
+        );
+        let decision = Decision::of(PolicyResult::Block, policy.mode);
+        let report_only = decision == Decision::Monitor;
+        let mut tally = self.tally_of(policy, decision, PolicyResult::Block);
+        tally.detected = scan.findings.kinds;
+        tally.body_bytes = size_u64(scan.body_bytes);
+        tally.scan_us = host.now_nanos().saturating_sub(now) / 1_000;
+        self.tally = Some(tally);
+        let outcome = Outcome::Invalid(refusal);
+        self.events.push(
+            &stamp(&self.trace_id, policy, &ts),
+            &events::Blocked {
+                reason: INVALID_JSONRPC,
+                detected: policy.scanner.names(scan.findings.kinds),
+                status: policy.reply_statuses.of(&outcome),
+                mode: report_only.then_some(Mode::Monitor.as_str()),
+            },
+        );
+        if report_only {
+            self.policy_header = Some(PolicyResult::Block);
+            self.forward();
+            return Step::Continue;
+        }
+        self.proto = Some(self.protocol_of(body));
+        let (status, reply) = match self.proto.as_ref() {
+            Some(p) => (
+                policy.reply_statuses.jsonrpc(&outcome),
+                replies::jsonrpc_error(p, &outcome, replies::INVALID_STATUS, &self.trace_id),
+            ),
+            None => (replies::INVALID_STATUS, Vec::new()),
+        };
+        self.phase = Phase::Replied;
+        Step::Reply(Reply {
+            kind: ReplyKind::InvalidRequest,
+            status,
+            body: reply,
+        })
+    }
+
+    /// The 429 of a request refused on its headers for its caller's rate limit, whose body was
+    /// awaited for its shape (its JSON-RPC ids).
+    pub(super) fn rate_refusal(&mut self, policy: &Policy, body: &[u8]) -> Step {
+        self.rate_refused = false;
+        let reply = self.rate_reply(policy, body);
+        self.phase = Phase::Replied;
+        Step::Reply(reply)
+    }
+
+    /// The 429 reply, shaped.
+    pub(super) fn rate_reply(&mut self, policy: &Policy, body: &[u8]) -> Reply {
+        let retry_after = self
+            .rate
+            .as_ref()
+            .map_or(0, |r| r.decision.retry_after_secs);
+        let caller = self.caller.as_ref().map(|c| c.name.clone());
+        let iatp =
+            replies::rate_limited(caller.as_deref().unwrap_or(""), retry_after, &self.trace_id);
+        let outcome = Outcome::RateLimited { retry_after };
+        if self.proto.is_none() && !body.is_empty() {
+            self.proto = Some(self.protocol_of(body));
+        }
+        self.shaped(policy, ReplyKind::RateLimited, &outcome, iatp)
+    }
+
+    /// What a decision adds to the metrics (detections and sizes filled in by the caller).
+    pub(super) fn tally_of(
+        &self,
+        policy: &Policy,
+        decision: Decision,
+        result: PolicyResult,
+    ) -> Tally {
+        Tally {
+            decision,
+            result,
+            detected: crate::detect::KindSet::default(),
+            body_bytes: 0,
+            trust_score: policy.trust_score,
+            scan_us: 0,
+            caller: self.caller.as_ref().map(|c| policy.callers.name_slot(c)),
+        }
+    }
+}
+
+/// The `reason` of the `blocked` line of a JSON-RPC body refused as invalid or ambiguous.
+pub const INVALID_JSONRPC: &str = "invalid_jsonrpc";
+
+fn size_u64(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
