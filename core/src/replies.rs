@@ -506,7 +506,7 @@ impl Outcome<'_> {
             Outcome::ConfirmationRequired { .. } => code::CONFIRMATION_REQUIRED,
             Outcome::RateLimited { .. } => code::RATE_LIMITED,
             Outcome::Forbidden { .. } => code::FORBIDDEN,
-            Outcome::Invalid(_) => code::INVALID_REQUEST,
+            Outcome::Invalid(r) => r.code(),
         }
     }
 
@@ -575,11 +575,13 @@ impl Outcome<'_> {
                     crate::protocol::Refusal::Ambiguous(_) => "ambiguous",
                     crate::protocol::Refusal::TooManyCalls => "batch_too_large",
                     crate::protocol::Refusal::InvalidRequest(_) => "invalid_request",
+                    crate::protocol::Refusal::Malformed => "parse_error",
                 });
                 d.member = match r {
                     crate::protocol::Refusal::Ambiguous(m)
                     | crate::protocol::Refusal::InvalidRequest(m) => Some(m),
-                    crate::protocol::Refusal::TooManyCalls => None,
+                    crate::protocol::Refusal::TooManyCalls
+                    | crate::protocol::Refusal::Malformed => None,
                 };
             }
         }
@@ -739,7 +741,9 @@ pub fn openai_error(outcome: &Outcome, status: u16, trace_id: &str) -> Vec<u8> {
             match r {
                 crate::protocol::Refusal::Ambiguous(m)
                 | crate::protocol::Refusal::InvalidRequest(m) => Some(*m),
-                crate::protocol::Refusal::TooManyCalls => None,
+                crate::protocol::Refusal::TooManyCalls | crate::protocol::Refusal::Malformed => {
+                    None
+                }
             },
         ),
     };

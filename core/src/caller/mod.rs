@@ -14,6 +14,8 @@ mod spiffe;
 
 use std::sync::Arc;
 
+#[cfg(test)]
+pub(crate) use claims::encode as claims_encode;
 pub use claims::{decode_struct, decode_value, ClaimValue, Claims, PbError};
 pub use directory::{
     DefaultCaller, Directory, DirectoryParts, Entry, JwtSource, Match, Profile, Shadowed, Sources,

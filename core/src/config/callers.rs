@@ -286,9 +286,17 @@ pub(super) fn compile(
         default.rate_limit,
         actions,
     )?;
-    let tier_claim = claim_name(raw.tier_claim, "callers.tier_claim")?;
+    // Trust Gateway V2's token payload names its claims `tier` and `permitted_actions`: read
+    // by default from a JWT the operator's jwt_authn verified.
+    let tier_claim = claim_name(
+        Some(raw.tier_claim.unwrap_or_else(|| "tier".into())),
+        "callers.tier_claim",
+    )?;
     let permitted_actions_claim = claim_name(
-        raw.permitted_actions_claim,
+        Some(
+            raw.permitted_actions_claim
+                .unwrap_or_else(|| "permitted_actions".into()),
+        ),
         "callers.permitted_actions_claim",
     )?;
     Directory::build(DirectoryParts {

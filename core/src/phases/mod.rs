@@ -15,6 +15,8 @@
 //! read is a host call).
 
 mod caller;
+#[cfg(test)]
+mod caller_tests;
 mod confirm;
 mod end;
 mod fields;

@@ -11,6 +11,7 @@ use crate::detect::{Decoding, Finding, Findings, Format};
 use crate::events::{self, Stamp};
 use crate::header_map::HeaderMap;
 use crate::policy::{Decision, Mode, Policy, Rule, RuleAction, Verdict};
+use crate::protocol::Refusal;
 use crate::replies::{self, Outcome, Reply, ReplyKind};
 use crate::rules::{Facts, Lookup, Value, Var};
 
@@ -386,7 +387,11 @@ impl Exchange {
             .uses
             .reads_body_protocol()
             .then(|| self.protocol_of(body));
-        if let Some(refusal) = proto.as_ref().and_then(|p| p.refusal) {
+        let refusal = proto.as_ref().and_then(|p| {
+            p.refusal
+                .or_else(|| p.malformed_json.then_some(Refusal::Malformed))
+        });
+        if let Some(refusal) = refusal {
             return self.invalid_request(policy, refusal, body, scan, now, host);
         }
         let (verdict, redaction) = self.evaluate(policy, &scan.findings, proto.as_ref());

@@ -123,11 +123,26 @@ pub enum Refusal {
     /// `id` not a string, number or null, or a batch holds something else than JSON-RPC
     /// objects. The member at fault.
     InvalidRequest(&'static str),
+    /// Not JSON the filter can read (RFC 8259: `NaN`, a lone surrogate, a trailing comma...)
+    /// though declared JSON or naming `jsonrpc` ([`Body::malformed_json`]): refused when a
+    /// condition reads what the body asks for, since a lenient agent (Python's `json` takes
+    /// `NaN` and lone surrogates) could run it as a call the rules never saw.
+    Malformed,
 }
 
 impl Refusal {
     /// JSON-RPC 2.0 §5.1: Invalid Request.
     pub const CODE: i32 = -32600;
+    /// JSON-RPC 2.0 §5.1: Parse error.
+    pub const PARSE_ERROR: i32 = -32700;
+
+    /// Its JSON-RPC error code.
+    pub fn code(self) -> i32 {
+        match self {
+            Refusal::Malformed => Refusal::PARSE_ERROR,
+            _ => Refusal::CODE,
+        }
+    }
 
     /// The error's `message`: the spec's name for the code, and why.
     pub fn message(self) -> String {
@@ -142,6 +157,9 @@ impl Refusal {
             }
             Refusal::InvalidRequest(m) => {
                 format!("Invalid Request: `{m}` is not valid JSON-RPC 2.0")
+            }
+            Refusal::Malformed => {
+                "Parse error: the body is not JSON the filter can read (RFC 8259)".to_string()
             }
         }
     }
@@ -291,7 +309,7 @@ impl Body {
         }
         if let (Some(endpoint), Some(b'{')) = (Endpoint::of_path(path), first) {
             match read(text, openai::FieldsSeed) {
-                Err(_) => return Body::http(declared_json),
+                Err(_) => return Body::http(declared_json || contains(text, b"\"jsonrpc\"")),
                 Ok(Some(f)) if !f.jsonrpc_like => {
                     return Body {
                         protocol: Protocol::OpenAi,
@@ -308,6 +326,10 @@ impl Body {
                 Ok(_) => {}
             }
         }
+        // A body that does not parse is malformed JSON if it was declared JSON, or if it names
+        // `jsonrpc` at all: a lenient agent may still run it as a call (a JSON-RPC server need
+        // not check the content type).
+        let malformed = declared_json || contains(text, b"\"jsonrpc\"");
         match read(text, TopSeed) {
             Err(e) if e.to_string().starts_with(TOO_MANY) => Body {
                 protocol: Protocol::JsonRpc,
@@ -315,7 +337,7 @@ impl Body {
                 refusal: Some(Refusal::TooManyCalls),
                 ..Body::http(false)
             },
-            Err(_) => Body::http(declared_json),
+            Err(_) => Body::http(malformed),
             Ok(Top::Other) => Body::http(false),
             Ok(Top::One(e)) if !e.jsonrpc_like => Body::http(false),
             Ok(Top::One(e)) => {
@@ -541,4 +563,9 @@ impl<'de, S: AsRef<str>> Visitor<'de> for ArgSeed<'_, '_, S> {
         }
         Ok(())
     }
+}
+
+/// Whether `needle` occurs in `hay`.
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
