@@ -186,6 +186,26 @@ pub(super) fn actions(
                 rule: a.name.clone(),
                 error,
             })?;
+        if when.uses().reads(rules::Var::Action) {
+            // `action` is the first action whose condition matched: an action's own condition
+            // cannot depend on it.
+            let column = a
+                .when
+                .match_indices("action")
+                .map(|(i, _)| a.when.get(..i).map_or(1, |p| p.chars().count() + 1))
+                .next()
+                .unwrap_or(1);
+            return Err(ConfigError::Rule {
+                path: format!("{path}.when"),
+                rule: a.name.clone(),
+                error: rules::RuleError {
+                    column,
+                    message: "an action's condition cannot use `action` (the action it is \
+                              deciding)"
+                        .into(),
+                },
+            });
+        }
         for w in warnings {
             notes.push(format!(
                 "{path}.when of action '{}', column {}: {}",

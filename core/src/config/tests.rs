@@ -1257,3 +1257,19 @@ fn reply_statuses() {
         .message()
         .contains(r#"expected one of "ok", "outcome", found integer 200"#));
 }
+
+/// An action's condition cannot read `action` (the action it decides); the error names it.
+#[test]
+fn an_action_cannot_depend_on_action() {
+    let mut v = minimal();
+    v["policy"] = json!({"actions": [{"name": "a", "when": "method == 'POST' && action == 'a'"}]});
+    let e = cfg(v).unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("policy.actions[0].when"), "{text}");
+    assert!(text.contains("column 21"), "{text}");
+    // A block rule may read it.
+    let mut v = minimal();
+    v["policy"] = json!({"actions": [{"name": "a", "when": "method == 'POST'"}],
+                         "block_rules": [{"name": "b", "condition": "action == 'a'", "action": "block"}]});
+    assert!(cfg(v).is_ok());
+}
