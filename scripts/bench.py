@@ -9,6 +9,8 @@ Scenarios, each against the same upstream (the mock agent, answering a fixed sma
   C   the filter, POST clean JSON of 1, 16 and 256 KiB (scanned, forwarded)
   D   the filter, POST 1 KiB with a card number: answered locally with 403
   E   the filter in monitor mode, all detectors, POST 1 KiB with a card (forwarded)
+  K   the filter with callers (a 100-entry directory, a rate limit in shared data) and issue
+      12's MCP rules, POST a 1 KiB MCP `tools/call` (identity, bucket, JSON-RPC parse, rules)
   P   the reference Python sidecar (uvicorn, 2 workers), POST 1 KiB clean JSON
 
 Each scenario: a warm-up, then `rounds` runs at saturation (wrk, closed loop) and `rounds` runs
@@ -212,6 +214,45 @@ def bench_plugin(mode, events=None):
     })
 
 
+def callers_plugin():
+    """`bench_plugin("enforce")` with callers: a directory of 100 SPIFFE entries (the bench
+    client has no certificate: it is the default caller), a rate limit no run reaches (so every
+    request takes a token from the shared-data bucket), the MCP rules of issue 12 and an
+    action (so every request's JSON-RPC body is parsed and its arguments looked into)."""
+    cfg = json.loads(bench_plugin("enforce"))
+    cfg["callers"] = {
+        "directory": [{"name": f"agent-{i}", "match": {"spiffe_id": f"spiffe://bench.example/agent/{i}"},
+                       "trust_level": "trusted", "tier": 3} for i in range(100)],
+        "default": {"name": "anonymous", "trust_level": "unknown", "tier": 1,
+                    "rate_limit": {"requests_per_minute": 1000000000 // 1000, "burst": 1000000}},
+    }
+    cfg["policy"]["block_rules"] += [
+        {"name": "delete_needs_tier_3", "condition": "mcp_tool == 'delete_file' && caller_tier < 3",
+         "action": "block"},
+        {"name": "no_etc", "condition": "rpc_method == 'tools/call' && starts_with(mcp_arg('path'), '/etc/')",
+         "action": "block"},
+        {"name": "ssn_from_unknown", "condition": "has_ssn && caller_trust_level == 'unknown'",
+         "action": "warn"},
+    ]
+    cfg["policy"]["actions"] = [{"name": "write_file", "when": "mcp_tool == 'write_file'",
+                                 "required_tier": 2}]
+    return json.dumps(cfg)
+
+
+def mcp_body(size):
+    """A JSON-RPC MCP `tools/call` of about `size` bytes, allowed by `callers_plugin`."""
+    words = "please summarise the attached notes about the booking for two guests".split()
+    text, i = [], 0
+    while len(" ".join(text)) < size - 200:
+        text.append(words[i % len(words)])
+        i += 1
+    return json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                       "params": {"name": "read_file",
+                                  "arguments": {"path": "/srv/notes/booking.txt",
+                                                "note": " ".join(text)}}},
+                      separators=(",", ":"))
+
+
 VARIANTS = {
     # variant: (wasm, plugin configuration)
     "none": (None, None),
@@ -219,6 +260,7 @@ VARIANTS = {
     "enforce": ("iatp", lambda: bench_plugin("enforce")),
     "monitor": ("iatp", lambda: bench_plugin("monitor")),
     "nopayload": ("iatp", lambda: bench_plugin("enforce", {"max_payload_bytes": 0})),
+    "callers": ("iatp", callers_plugin),
     # --baseline-wasm: an earlier build of the filter, same configuration.
     "baseline": ("baseline", lambda: bench_plugin("enforce")),
 }
@@ -488,7 +530,8 @@ def main():
 
         log("starting Envoy without the filter, with it (enforce) and with it (monitor)")
         envs = {}
-        variants = ["none", "noop", "enforce", "monitor"] + ([] if args.smoke else ["nopayload"])
+        variants = ["none", "noop", "enforce", "monitor", "callers"]
+        variants += [] if args.smoke else ["nopayload"]
         variants += ["baseline"] if args.baseline_wasm else []
         for variant in variants:
             envs[variant] = EnvoyUnderTest(args, work, variant, agent_port)
@@ -521,6 +564,8 @@ def main():
         check_status(enf.url + "/book", card_body, 403)
         check_status(mon.url + "/book", card_body, 200)
         check_status(p_url + "/proxy", bodies["1k"], 200)
+        mcp = mcp_body(1024)
+        check_status(envs["callers"].url + "/mcp", mcp, 200)
 
         c = args.connections
         sc = [Scenario("U 1k", agent_url + "/book", "POST", bodies["1k"], agent.pid, False, c),
@@ -537,6 +582,9 @@ def main():
                Scenario("E 1k card", mon.url + "/book", "POST", card_body, mon.proc.pid, False,
                         c),
                Scenario("P 1k", p_url + "/proxy", "POST", bodies["1k"], sidecar.pid, False, 8)]
+        kc = envs["callers"]
+        sc += [Scenario("K 1k mcp", kc.url + "/mcp", "POST", mcp, kc.proc.pid, False, c),
+               Scenario("N 1k mcp", noop.url + "/mcp", "POST", mcp, noop.proc.pid, False, c)]
         if "nopayload" in envs:
             npl = envs["nopayload"]
             sc += [Scenario("C 1k no payload", npl.url + "/book", "POST", bodies["1k"],
@@ -549,7 +597,7 @@ def main():
                             False, c)]
         rate_of = {"B GET": "A GET", "D 1k card": "A 1k", "E 1k card": "A 1k", "U 1k": "A 1k",
                    "N 1k": "A 1k", "C 1k no payload": "A 1k", "B0 GET": "A GET",
-                   "C0 1k": "A 1k"}
+                   "C0 1k": "A 1k", "K 1k mcp": "A 1k", "N 1k mcp": "A 1k"}
         for x in sc:
             x.rate_of = rate_of.get(x.key) or (("A " + x.key[2:]) if x.key[0] == "C" else None)
         scan0 = (enf.stat_prometheus("iatp_scan_duration_us_sum") or 0,
@@ -596,10 +644,13 @@ def ratios(r, sizes):
     out["C(1k)/P throughput"] = r["C 1k"]["rps"] / r["P 1k"]["rps"]
     out["U/A(1k) upstream headroom"] = r["U 1k"]["rps"] / r["A 1k"]["rps"]
     out["Envoy idle RSS added by the filter MB"] = r["idle enforce"] - r["idle none"]
+    out["C(1k)/N(1k) throughput"] = r["C 1k"]["rps"] / r["N 1k"]["rps"]
+    if "K 1k mcp" in r:
+        out["K(1k mcp)/N(1k mcp) throughput"] = r["K 1k mcp"]["rps"] / r["N 1k mcp"]["rps"]
+        out["K(1k mcp)/C(1k) throughput"] = r["K 1k mcp"]["rps"] / r["C 1k"]["rps"]
     if "C0 1k" in r:
         out["C(1k)/C0(1k) throughput"] = r["C 1k"]["rps"] / r["C0 1k"]["rps"]
         out["B/B0 throughput"] = r["B GET"]["rps"] / r["B0 GET"]["rps"]
-        out["C(1k)/N(1k) throughput"] = r["C 1k"]["rps"] / r["N 1k"]["rps"]
         out["C0(1k)/N(1k) throughput"] = r["C0 1k"]["rps"] / r["N 1k"]["rps"]
         out["idle RSS, this build minus the baseline MB"] = r["idle enforce"] - r["idle baseline"]
     return out
@@ -618,6 +669,8 @@ def render(r, sizes):
     rows += [("D 1k card", "D: filter, POST 1 KiB with a card (403)"),
              ("E 1k card", "E: filter, monitor mode, POST 1 KiB with a card"),
              ("P 1k", "P: Python sidecar, POST 1 KiB clean"),
+             ("K 1k mcp", "K: filter with callers, a rate limit and MCP rules, POST 1 KiB MCP tools/call"),
+             ("N 1k mcp", "N: a no-op Wasm filter, POST 1 KiB MCP tools/call"),
              ("B0 GET", "B0: the baseline build, GET"),
              ("C0 1k", "C0: the baseline build, POST 1 KiB clean")]
     out = ["| scenario | req/s (saturation) | p50 ms | p99 ms | fixed rate req/s | p50 ms | p99 ms "
@@ -655,6 +708,11 @@ def render(r, sizes):
                f"{r['N 1k']['rps'] / r['A 1k']['rps']:.2f} | |")
     out.append(f"| C(1k)/P throughput (filter vs Python sidecar) | "
                f"{r['C 1k']['rps'] / r['P 1k']['rps']:.0f}× | ≥ 50× |")
+    if "K 1k mcp" in r:
+        out.append(f"| K(1k mcp)/N(1k mcp) throughput: callers, rate limit, JSON-RPC rules | "
+                   f"{r['K 1k mcp']['rps'] / r['N 1k mcp']['rps']:.2f} | |")
+        out.append(f"| K(1k mcp)/C(1k) throughput: what callers and MCP rules add | "
+                   f"{r['K 1k mcp']['rps'] / r['C 1k']['rps']:.2f} | |")
     out.append(f"| U/A(1k): upstream headroom | {r['U 1k']['rps'] / r['A 1k']['rps']:.2f}× | > 1 |")
     if "C0 1k" in r:
         c, c0, b, b0 = r["C 1k"], r["C0 1k"], r["B GET"], r["B0 GET"]
