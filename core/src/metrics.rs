@@ -358,6 +358,7 @@ mod tests {
         for file in [
             "envoy/envoy.yaml",
             "envoy/envoy-otel.yaml",
+            "envoy/envoy-mtls-jwt.yaml",
             "docs/operations.md",
         ] {
             let text = doc(file);

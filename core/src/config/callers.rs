@@ -229,19 +229,29 @@ pub(super) fn actions(
 
 /// The manifest's `rate_limiting` (`requests_per_minute`, `burst`, default the former): the
 /// limit when neither the entry nor the default gives one. 0 requests per minute: no limit.
-pub(super) fn manifest_limit(manifest: &Manifest) -> Option<Limit> {
-    let rpm = manifest.requests_per_minute.filter(|n| *n > 0)?;
-    let burst = manifest
+/// Both are bounded as a directory entry's are (1..=1,000,000).
+pub(super) fn manifest_limit(manifest: &Manifest) -> Result<Option<Limit>, ConfigError> {
+    let Some(rpm) = manifest.requests_per_minute.filter(|n| *n > 0) else {
+        return Ok(None);
+    };
+    let bound =
+        |path: &str| out_of_range(path, format!("must be at most {MAX_REQUESTS_PER_MINUTE}"));
+    if rpm > MAX_REQUESTS_PER_MINUTE {
+        return Err(bound("manifest.rate_limiting.requests_per_minute"));
+    }
+    let burst = match manifest
         .extra
         .get("burst")
         .and_then(serde_json::Value::as_u64)
-        .and_then(|b| u32::try_from(b).ok())
-        .filter(|b| *b > 0)
-        .unwrap_or(rpm);
-    Some(Limit {
+    {
+        Some(b) if b > u64::from(MAX_BURST) => return Err(bound("manifest.rate_limiting.burst")),
+        Some(b) if b > 0 => u32::try_from(b).unwrap_or(rpm),
+        _ => rpm,
+    };
+    Ok(Some(Limit {
         requests_per_minute: rpm,
         burst,
-    })
+    }))
 }
 
 /// `callers`, compiled against `policy.actions`; absent: SPIFFE peers told apart, everyone
@@ -251,7 +261,7 @@ pub(super) fn compile(
     actions: &Actions,
     manifest: &Manifest,
 ) -> Result<Directory, ConfigError> {
-    let fallback = manifest_limit(manifest);
+    let fallback = manifest_limit(manifest)?;
     let Some(raw) = raw else {
         return Ok(Directory::empty(fallback));
     };

@@ -1273,3 +1273,26 @@ fn an_action_cannot_depend_on_action() {
                          "block_rules": [{"name": "b", "condition": "action == 'a'", "action": "block"}]});
     assert!(cfg(v).is_ok());
 }
+
+/// The manifest's rate limit is bounded as a directory entry's is.
+#[test]
+fn the_manifests_rate_limit_is_bounded() {
+    for (rl, key) in [
+        (
+            json!({"requests_per_minute": 1_000_001}),
+            "manifest.rate_limiting.requests_per_minute",
+        ),
+        (
+            json!({"requests_per_minute": 60, "burst": 1_000_001}),
+            "manifest.rate_limiting.burst",
+        ),
+    ] {
+        let mut v = minimal();
+        v["manifest"]["rate_limiting"] = rl;
+        let e = cfg(v).unwrap_err().to_string();
+        assert!(e.contains(key), "{e}");
+    }
+    let mut v = minimal();
+    v["manifest"]["rate_limiting"] = json!({"requests_per_minute": 1_000_000, "burst": 5});
+    assert!(cfg(v).unwrap().callers.has_rate_limit());
+}

@@ -184,41 +184,49 @@ impl Exchange {
         let now_ms = self.started_nanos / 1_000_000;
         let key = caller.bucket_key();
         let charge = ratelimit::charge(&key, now_ms, limit, &|k, u| host.update_shared(k, u));
-        let state = RateState::new(limit, charge.decision);
+        let mut state = RateState::new(limit, charge.decision);
         let allowed = state.decision.allowed;
+        if policy.mode == Mode::Monitor {
+            // Forwarded all the same: no `Retry-After` on the agent's answer. The request is
+            // recorded once, when it is decided, with its `rate_limited` line
+            // ([`Exchange::rate_limited_line`]).
+            state.retry_after = None;
+            self.rate = Some(state);
+            self.rate_monitor = !allowed;
+            return None;
+        }
         self.rate = Some(state);
         if allowed {
             return None;
         }
         let ts = rfc3339_millis(now_ms);
         self.record_request(policy, &[], &[], None, 0, &ts);
-        let decision = Decision::of(PolicyResult::RateLimited, policy.mode);
-        let report_only = decision == Decision::Monitor;
-        self.tally = Some(self.tally_of(policy, decision, PolicyResult::RateLimited));
-        let retry_after = self
-            .rate
-            .as_ref()
-            .map_or(0, |r| r.decision.retry_after_secs);
-        let status = policy.reply_statuses.of_kind(ReplyKind::RateLimited);
-        let caller_name = self.caller.as_ref().map(|c| c.name.clone());
-        self.events.push(
-            &stamp(&self.trace_id, policy, &ts),
-            &events::RateLimited {
-                caller: caller_name.as_deref().unwrap_or(""),
-                requests_per_minute: limit.requests_per_minute,
-                burst: limit.burst,
-                retry_after,
-                status,
-                mode: report_only.then_some(Mode::Monitor.as_str()),
-            },
-        );
-        if report_only {
-            self.policy_header = Some(PolicyResult::RateLimited);
-            return None;
-        }
+        self.tally = Some(self.tally_of(policy, Decision::RateLimited, PolicyResult::RateLimited));
+        self.rate_limited_line(policy, &ts, None);
         let reply = self.rate_reply(policy, &[]);
         self.phase = super::Phase::Replied;
         Some(Step::Reply(reply))
+    }
+
+    /// The `rate_limited` line (`mode`: monitor mode's mark).
+    pub(super) fn rate_limited_line(&mut self, policy: &Policy, ts: &str, mode: Option<&str>) {
+        let (Some(caller), Some(rate)) = (self.caller.as_ref(), self.rate.as_ref()) else {
+            return;
+        };
+        let Some(limit) = caller.rate_limit else {
+            return;
+        };
+        self.events.push(
+            &stamp(&self.trace_id, policy, ts),
+            &events::RateLimited {
+                caller: &caller.name,
+                requests_per_minute: limit.requests_per_minute,
+                burst: limit.burst,
+                retry_after: rate.decision.retry_after_secs,
+                status: policy.reply_statuses.of_kind(ReplyKind::RateLimited),
+                mode,
+            },
+        );
     }
 
     /// The `RateLimit-Policy` and `RateLimit` headers on the response (and `Retry-After` on a

@@ -502,3 +502,85 @@ fn monitor_mode_reports_a_denial_and_a_rate_limit_and_forwards() {
     assert_eq!(ex.policy_header(), Some(crate::policy::PolicyResult::Deny));
     assert_eq!(lines(&ex)[1]["mode"], "monitor");
 }
+
+#[test]
+fn monitor_mode_reports_an_empty_bucket_once_and_forwards_without_retry_after() {
+    let p = policy(json!({"mode": "monitor"}));
+    let shared = Rc::new(RefCell::new(HashMap::new()));
+    let ops = Envoy {
+        now: NOW,
+        san: Some("spiffe://example.org/ns/ops/sa/one"),
+        shared: shared.clone(),
+        ..Envoy::default()
+    };
+    let mut last = None;
+    for _ in 0..3 {
+        let (ex, step) = run(&p, &ops, "/x", &[], "{}");
+        assert_eq!(step, Step::Continue);
+        last = Some(ex);
+    }
+    let mut ex = last.unwrap();
+    let l = lines(&ex);
+    let types: Vec<&str> = l.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["request", "rate_limited"]);
+    assert_eq!(l[1]["mode"], "monitor");
+    assert_eq!(
+        ex.policy_header(),
+        Some(crate::policy::PolicyResult::RateLimited)
+    );
+    let t = ex.take_tally().unwrap();
+    assert_eq!(
+        (t.decision, t.result),
+        (
+            crate::policy::Decision::Monitor,
+            crate::policy::PolicyResult::RateLimited
+        )
+    );
+    let step = ex.response_headers(
+        false,
+        &Envoy {
+            now: NOW,
+            ..Envoy::default()
+        },
+    );
+    assert_eq!(step, Step::Continue);
+    let mut names = Vec::new();
+    ex.apply_edits(|_, n, _| names.push(n.to_string()));
+    assert!(names.contains(&"ratelimit".to_string()), "{names:?}");
+    assert!(!names.contains(&"retry-after".to_string()), "{names:?}");
+}
+
+#[test]
+fn an_ambiguous_openai_body_gets_an_openai_error() {
+    let p = policy(json!({"policy": {"block_rules": [
+        {"name": "no_big_model", "condition": "openai_model == 'gpt-big'", "action": "block"}]}}));
+    let body = r#"{"model":"gpt-small","model":"gpt-big","messages":[]}"#;
+    let (_, step) = run(&p, &anonymous(), "/v1/chat/completions", &[], body);
+    let (kind, status, r) = reply(&step);
+    assert_eq!((kind, status), (ReplyKind::InvalidRequest, 400));
+    assert_eq!(r["error"]["code"], "iatp_invalid_request");
+    assert!(r.get("jsonrpc").is_none());
+}
+
+#[test]
+fn a_large_rate_limited_body_is_not_buffered_for_its_ids() {
+    let p = policy(json!({}));
+    let shared = Rc::new(RefCell::new(HashMap::new()));
+    let ops = Envoy {
+        now: NOW,
+        san: Some("spiffe://example.org/ns/ops/sa/one"),
+        shared: shared.clone(),
+        ..Envoy::default()
+    };
+    for _ in 0..2 {
+        run(&p, &ops, "/mcp", &[], "{}");
+    }
+    let mut ex = Exchange::new(Some(p.clone()));
+    assert_eq!(
+        ex.request_headers(&json_head("/mcp", &[]), false, &ops),
+        Step::Pause
+    );
+    let step = ex.request_body(100 * 1024, false, &ops);
+    let (kind, status, _) = reply(&step);
+    assert_eq!((kind, status), (ReplyKind::RateLimited, 429));
+}

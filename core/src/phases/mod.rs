@@ -342,6 +342,8 @@ pub struct Exchange {
     rate: Option<caller::RateState>,
     /// Refused on its headers for its rate limit; the reply waits for the body's JSON-RPC ids.
     rate_refused: bool,
+    /// Monitor mode: the caller's bucket was empty (reported when the request is decided).
+    rate_monitor: bool,
     /// What the body asks for, once read (by a condition that needs it, or a refusal).
     proto: Option<crate::protocol::Body>,
 }
@@ -377,6 +379,7 @@ impl Exchange {
             lookups: caller::Lookups::default(),
             rate: None,
             rate_refused: false,
+            rate_monitor: false,
             proto: None,
         }
     }

@@ -181,14 +181,23 @@ impl Exchange {
             self.forward();
             return Step::Continue;
         }
-        self.proto = Some(self.protocol_of(body));
-        let (status, reply) = match self.proto.as_ref() {
-            Some(p) => (
+        let proto = self.protocol_of(body);
+        // An OpenAI-style body gets the OpenAI shape (its client reads a 400 as
+        // `BadRequestError`), anything else the JSON-RPC error it claims to be.
+        let (status, reply) = if proto.protocol == Protocol::OpenAi
+            || Endpoint::of_path(&self.path).is_some()
+        {
+            (
+                replies::INVALID_STATUS,
+                replies::openai_error(&outcome, replies::INVALID_STATUS, &self.trace_id),
+            )
+        } else {
+            (
                 policy.reply_statuses.jsonrpc(&outcome),
-                replies::jsonrpc_error(p, &outcome, replies::INVALID_STATUS, &self.trace_id),
-            ),
-            None => (replies::INVALID_STATUS, Vec::new()),
+                replies::jsonrpc_error(&proto, &outcome, replies::INVALID_STATUS, &self.trace_id),
+            )
         };
+        self.proto = Some(proto);
         self.phase = Phase::Replied;
         Step::Reply(Reply {
             kind: ReplyKind::InvalidRequest,

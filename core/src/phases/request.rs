@@ -10,7 +10,7 @@ use crate::charset::{Charset, Encoding};
 use crate::detect::{Decoding, Finding, Findings, Format};
 use crate::events::{self, Stamp};
 use crate::header_map::HeaderMap;
-use crate::policy::{Decision, Mode, Policy, Rule, RuleAction, Verdict};
+use crate::policy::{Decision, Mode, Policy, PolicyResult, Rule, RuleAction, Verdict};
 use crate::protocol::Refusal;
 use crate::replies::{self, Outcome, Reply, ReplyKind};
 use crate::rules::{Facts, Lookup, Value, Var};
@@ -29,6 +29,10 @@ use super::{
 
 /// Paths in events are bounded like payloads: a path can be up to Envoy's header limit.
 pub(super) const MAX_EVENT_PATH_BYTES: usize = 2048;
+
+/// The most body a request refused for its rate limit is buffered for, to answer with its
+/// JSON-RPC ids (a JSON-RPC request is small; a larger body is answered without them).
+const RATE_REFUSAL_READ_BYTES: usize = 64 * 1024;
 
 /// The caller id written in events in place of one that holds a detected value.
 const REDACTED_ID: &str = "[REDACTED]";
@@ -224,6 +228,10 @@ impl Exchange {
             return Step::Continue;
         }
         self.body_size = body_size;
+        if self.rate_refused && body_size > RATE_REFUSAL_READ_BYTES {
+            // Its ids are not worth more buffering: the 429 goes without them.
+            return self.rate_refusal(&policy, &[]);
+        }
         if end_of_stream || size_u64(body_size) > policy.max_body_bytes {
             return self.decide_buffered(&policy, host);
         }
@@ -597,10 +605,18 @@ impl Exchange {
         now: u64,
         ts: &str,
     ) -> Step {
-        let result = verdict.result();
+        // Monitor mode: an empty bucket is what enforcement would have answered first.
+        let result = if self.rate_monitor {
+            PolicyResult::RateLimited
+        } else {
+            verdict.result()
+        };
         let decision = Decision::of(result, policy.mode);
         let report_only = decision == Decision::Monitor;
         let mode = report_only.then_some(Mode::Monitor.as_str());
+        if self.rate_monitor {
+            self.rate_limited_line(policy, ts, mode);
+        }
         if report_only {
             self.policy_header = Some(result);
         }

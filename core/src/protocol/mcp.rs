@@ -28,6 +28,9 @@ pub const METHODS: &[&str] = &[
     "roots/list",
     "sampling/createMessage",
     "elicitation/create",
+    // Revision 2026-07-28: the discovery request that replaces the `initialize` handshake
+    // (what the `mcp` 2.x client sends first).
+    "server/discover",
 ];
 
 /// Notifications all start so (`notifications/initialized`, `notifications/cancelled`,
