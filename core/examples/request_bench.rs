@@ -163,6 +163,10 @@ fn main() {
         }
     }
     // The protocol's variables, read from the body only when a rule needs them.
+    // `--no-protocol`: only the exchanges (to compare instruction counts with earlier builds).
+    if std::env::args().any(|a| a == "--no-protocol") {
+        return;
+    }
     let mcp = mcp_1k();
     let n = 20_000u32;
     let mut total = 0u128;

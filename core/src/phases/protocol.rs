@@ -27,29 +27,27 @@ impl Exchange {
     /// The protocol's values of one call (the first of a batch, or `call`), over the values
     /// [`Exchange::facts`] gives a body that is none of the protocols.
     pub(super) fn with_call<'a>(
-        facts: Facts<'a>,
+        mut f: Facts<'a>,
         proto: Option<&'a Body>,
         call: Option<&'a Call>,
     ) -> Facts<'a> {
         let Some(p) = proto else {
-            return facts;
+            return f;
         };
         let s = |v: &'a Option<String>| Value::Str(v.as_deref().unwrap_or(""));
-        let mut f = facts.with(Var::Protocol, Value::Str(p.protocol.as_str()));
+        f.set(Var::Protocol, Value::Str(p.protocol.as_str()));
         if let Some(c) = call {
-            f = f
-                .with(Var::RpcMethod, Value::Str(&c.method))
-                .with(Var::McpTool, s(&c.mcp_tool))
-                .with(Var::McpResource, s(&c.mcp_resource))
-                .with(Var::McpPrompt, s(&c.mcp_prompt))
-                .with(Var::A2aTaskId, s(&c.a2a_task_id))
-                .with(Var::A2aContextId, s(&c.a2a_context_id))
-                .with(Var::A2aRole, s(&c.a2a_role));
+            f.set(Var::RpcMethod, Value::Str(&c.method));
+            f.set(Var::McpTool, s(&c.mcp_tool));
+            f.set(Var::McpResource, s(&c.mcp_resource));
+            f.set(Var::McpPrompt, s(&c.mcp_prompt));
+            f.set(Var::A2aTaskId, s(&c.a2a_task_id));
+            f.set(Var::A2aContextId, s(&c.a2a_context_id));
+            f.set(Var::A2aRole, s(&c.a2a_role));
         }
         if let Some(o) = &p.openai {
-            f = f
-                .with(Var::OpenaiModel, s(&o.model))
-                .with(Var::OpenaiStream, Value::Bool(o.stream));
+            f.set(Var::OpenaiModel, s(&o.model));
+            f.set(Var::OpenaiStream, Value::Bool(o.stream));
         }
         f
     }
@@ -79,9 +77,9 @@ impl Exchange {
                 lookups: &self.lookups,
                 arguments: arguments.as_ref(),
             };
-            let facts = Exchange::with_call(self.facts(findings, &lookup), proto, call);
+            let mut facts = Exchange::with_call(self.facts(findings, &lookup), proto, call);
             let matched = policy.actions.matched(&facts);
-            let facts = facts.with(Var::Action, Value::Str(policy.actions.first_name(matched)));
+            facts.set(Var::Action, Value::Str(policy.actions.first_name(matched)));
             match policy.evaluate_with(&facts, self.caller.as_ref(), matched) {
                 v @ (Verdict::Block(_) | Verdict::Deny(_)) => return (v, None),
                 Verdict::Warn(w) => {

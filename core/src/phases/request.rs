@@ -495,39 +495,47 @@ impl Exchange {
     /// (`rules::Var::per_request`) gets its value here: the request's own, the caller's, and
     /// (anything about a protocol) the body's, which [`Exchange::call_facts`] adds per call.
     pub(super) fn facts<'a>(&'a self, findings: &Findings, lookup: &'a dyn Lookup) -> Facts<'a> {
-        let facts = Facts::new(self.method.as_str(), self.bare_path())
+        let mut f = Facts::new(self.method.as_str(), self.bare_path())
             .with_detected(findings.kinds, findings.count)
             .with_lookup(lookup);
-        let facts = match &self.caller {
-            Some(c) => facts
-                .with(Var::Caller, Value::Str(&c.name))
-                .with(Var::CallerId, Value::Str(&c.id))
-                .with(Var::CallerSource, Value::Str(c.source.as_str()))
-                .with(Var::CallerSpiffeId, Value::Str(c.spiffe_id_str()))
-                .with(Var::CallerTrustDomain, Value::Str(c.trust_domain()))
-                .with(Var::CallerTrustLevel, Value::Str(c.trust_level.as_str()))
-                .with(Var::CallerTier, Value::Int(i64::from(c.tier)))
-                .with(Var::CallerTrustScore, Value::Int(i64::from(c.trust_score))),
-            // Callers are not read (nothing in the configuration asks about them): every
-            // caller is the default, anonymous one.
-            None => facts
-                .with(Var::Caller, Value::Str(crate::caller::DEFAULT_CALLER_NAME))
-                .with(Var::CallerId, Value::Str(""))
-                .with(Var::CallerSource, Value::Str("anonymous"))
-                .with(Var::CallerSpiffeId, Value::Str(""))
-                .with(Var::CallerTrustDomain, Value::Str(""))
-                .with(Var::CallerTrustLevel, Value::Str("unknown"))
-                .with(Var::CallerTier, Value::Int(0))
-                .with(
-                    Var::CallerTrustScore,
-                    Value::Int(i64::from(crate::trust::base_score(
-                        crate::manifest::TrustLevel::Unknown,
-                    ))),
-                ),
+        // Callers not read (nothing in the configuration asks about them): every caller is the
+        // default, anonymous one.
+        let (name, id, source, spiffe_id, domain, level, tier, score) = match &self.caller {
+            Some(c) => (
+                &*c.name,
+                c.id.as_str(),
+                c.source.as_str(),
+                c.spiffe_id_str(),
+                c.trust_domain(),
+                c.trust_level.as_str(),
+                c.tier,
+                c.trust_score,
+            ),
+            None => (
+                crate::caller::DEFAULT_CALLER_NAME,
+                "",
+                crate::caller::Source::Anonymous.as_str(),
+                "",
+                "",
+                crate::manifest::TrustLevel::Unknown.as_str(),
+                0,
+                u8::try_from(crate::trust::base_score(
+                    crate::manifest::TrustLevel::Unknown,
+                ))
+                .unwrap_or(0),
+            ),
         };
+        f.set(Var::Caller, Value::Str(name));
+        f.set(Var::CallerId, Value::Str(id));
+        f.set(Var::CallerSource, Value::Str(source));
+        f.set(Var::CallerSpiffeId, Value::Str(spiffe_id));
+        f.set(Var::CallerTrustDomain, Value::Str(domain));
+        f.set(Var::CallerTrustLevel, Value::Str(level));
+        f.set(Var::CallerTier, Value::Int(i64::from(tier)));
+        f.set(Var::CallerTrustScore, Value::Int(i64::from(score)));
         // A body that is none of the protocols; [`Exchange::with_call`] sets what it asks.
-        let facts = facts.with(Var::Protocol, Value::Str("http"));
-        [
+        f.set(Var::Protocol, Value::Str("http"));
+        for v in [
             Var::RpcMethod,
             Var::McpTool,
             Var::McpResource,
@@ -537,10 +545,11 @@ impl Exchange {
             Var::A2aRole,
             Var::OpenaiModel,
             Var::Action,
-        ]
-        .into_iter()
-        .fold(facts, |f, v| f.with(v, Value::Str("")))
-        .with(Var::OpenaiStream, Value::Bool(false))
+        ] {
+            f.set(v, Value::Str(""));
+        }
+        f.set(Var::OpenaiStream, Value::Bool(false));
+        f
     }
 
     /// Detection over the body, added to what the request's fields hold.

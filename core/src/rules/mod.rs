@@ -138,10 +138,16 @@ impl<'a> Facts<'a> {
 
     /// A per-request variable's value.
     pub fn with(mut self, var: Var, value: Value<'a>) -> Facts<'a> {
+        self.set(var, value);
+        self
+    }
+
+    /// [`Facts::with`] in place: facts are a few hundred bytes, and a chain of `with`s may
+    /// copy them at each step.
+    pub fn set(&mut self, var: Var, value: Value<'a>) {
         if let Some(slot) = self.values.get_mut(var.index()) {
             *slot = value;
         }
-        self
     }
 
     pub fn get(&self, var: Var) -> Value<'a> {
