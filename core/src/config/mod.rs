@@ -113,6 +113,13 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
     {
         uses.add(cond);
     }
+    if !uses.claims.is_empty() && callers.sources().jwt.is_none() {
+        let names: Vec<&str> = uses.claims.iter().map(String::as_str).collect();
+        notes.push(format!(
+            "claim('{}') is always '': no verified JWT is read without callers.sources.jwt",
+            names.join("'), claim('")
+        ));
+    }
     // The caller is read from Envoy only when something needs it: a directory, a condition
     // about the caller, or a rate limit (buckets are per caller).
     let identity = callers_configured

@@ -1296,3 +1296,25 @@ fn the_manifests_rate_limit_is_bounded() {
     v["manifest"]["rate_limiting"] = json!({"requests_per_minute": 1_000_000, "burst": 5});
     assert!(cfg(v).unwrap().callers.has_rate_limit());
 }
+
+/// A rule about a claim without a JWT source is noted at load: it could never see one.
+#[test]
+fn claims_without_a_jwt_source_are_noted() {
+    let mut v = minimal();
+    v["policy"] = json!({"block_rules": [{"name": "r", "condition": "claim('role') == 'admin'", "action": "block"}]});
+    let p = cfg(v.clone()).unwrap();
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("claim('role')") && n.contains("callers.sources.jwt")),
+        "{:?}",
+        p.notes
+    );
+    v["callers"] = json!({"sources": {"jwt": {}}});
+    let p = cfg(v).unwrap();
+    assert!(
+        !p.notes.iter().any(|n| n.contains("claim('role')")),
+        "{:?}",
+        p.notes
+    );
+}
