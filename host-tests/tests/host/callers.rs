@@ -1,0 +1,781 @@
+//! Issue 12 in a real Envoy: who is calling (SPIFFE IDs of client certificates made at test
+//! time, claims of tokens Envoy's `jwt_authn` verified, a declared header), what they ask for
+//! (MCP, A2A, OpenAI bodies through the real client libraries), the example rules and actions,
+//! replies in each protocol's shape, and the filter's own per-caller token buckets across two
+//! workers. The plugin configuration is envoy/envoy-mtls-jwt.yaml's (the shipped file), or a
+//! copy with the changes a test names; expected values are read from it.
+//!
+//! Envoy refuses expired, wrong-issuer, tampered and other-key tokens with 401 before the
+//! filter sees them (no event line, nothing at the agent):
+//! `mtls_jwt::jwt_authn_refuses_bad_tokens_before_the_filter_and_passes_a_valid_one_or_none`.
+
+use serde_json::{json, Value};
+
+use crate::harness::pki::{BILLING, ISSUER};
+use crate::harness::{ClientCert, EnvoyConfig, Request, Stack, StackBuilder, Token};
+
+/// The plugin configuration of envoy/envoy-mtls-jwt.yaml.
+fn shipped() -> Value {
+    let text = EnvoyConfig::load(&crate::harness::paths::repo().join("envoy/envoy-mtls-jwt.yaml"))
+        .plugin_config();
+    serde_json::from_str(&text).expect("the shipped plugin configuration is JSON")
+}
+
+fn directory(plugin: &mut Value) -> &mut Vec<Value> {
+    plugin["callers"]["directory"]
+        .as_array_mut()
+        .expect("callers.directory")
+}
+
+fn entry<'a>(plugin: &'a Value, name: &str) -> &'a Value {
+    plugin["callers"]["directory"]
+        .as_array()
+        .and_then(|d| d.iter().find(|e| e["name"] == name))
+        .unwrap_or_else(|| panic!("no directory entry {name}"))
+}
+
+fn action<'a>(plugin: &'a Value, name: &str) -> &'a Value {
+    plugin["policy"]["actions"]
+        .as_array()
+        .and_then(|d| d.iter().find(|e| e["name"] == name))
+        .unwrap_or_else(|| panic!("no action {name}"))
+}
+
+fn rule<'a>(plugin: &'a Value, name: &str) -> &'a Value {
+    plugin["policy"]["block_rules"]
+        .as_array()
+        .and_then(|d| d.iter().find(|e| e["name"] == name))
+        .unwrap_or_else(|| panic!("no rule {name}"))
+}
+
+/// The caller object a `request` line should carry for directory entry `name` (the default's
+/// when `name` is the default's): tier and trust level from the entry, else the default's.
+fn expected_caller(plugin: &Value, name: &str, source: &str, id: Option<&str>) -> Value {
+    let default = &plugin["callers"]["default"];
+    let e = if default["name"] == name {
+        default
+    } else {
+        entry(plugin, name)
+    };
+    let mut c = json!({
+        "name": name,
+        "source": source,
+        "tier": e.get("tier").unwrap_or(&default["tier"]),
+        "trust_level": e.get("trust_level").unwrap_or(&default["trust_level"]),
+    });
+    if let Some(id) = id {
+        c["id"] = json!(id);
+    }
+    c
+}
+
+/// Every caller gets a generous rate limit, so that the tests of rules and identities are not
+/// cut short by the shipped limits (the rate-limit tests set their own).
+fn unlimited(plugin: &mut Value) {
+    let lots = json!({"requests_per_minute": 100000, "burst": 10000});
+    for e in directory(plugin).iter_mut() {
+        if e.get("rate_limit").is_some() {
+            e["rate_limit"] = lots.clone();
+        }
+    }
+    plugin["callers"]["default"]["rate_limit"] = lots;
+}
+
+fn mtls(plugin: &Value) -> StackBuilder {
+    Stack::builder().mtls_jwt().plugin(plugin)
+}
+
+/// The `request` line of a trace (waits for `n` lines).
+fn request_line(stack: &Stack, trace: &str, n: usize) -> Value {
+    stack
+        .events_for(trace, n)
+        .into_iter()
+        .find(|e| e["type"] == "request")
+        .unwrap_or_else(|| panic!("no request line for {trace}"))
+}
+
+fn line_of(stack: &Stack, trace: &str, n: usize, kind: &str) -> Value {
+    let lines = stack.events_for(trace, n);
+    lines
+        .iter()
+        .find(|e| e["type"] == kind)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {kind} line for {trace}: {lines:#?}"))
+}
+
+fn json_rpc(path: &str, body: &str, trace: &str) -> Request {
+    Request::post(path, body)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("x-agent-trace-id", trace)
+}
+
+fn tools_call(id: &str, tool: &str, arguments: Value) -> String {
+    json!({"jsonrpc": "2.0", "id": 0, "method": "tools/call",
+           "params": {"name": tool, "arguments": arguments}})
+    .to_string()
+    .replace(r#""id":0"#, &format!(r#""id":{id}"#))
+}
+
+fn upstream_saw(stack: &Stack, trace: &str) -> Vec<Value> {
+    stack
+        .upstream()
+        .requests()
+        .into_iter()
+        .filter(|r| r["headers"]["x-agent-trace-id"] == trace)
+        .collect()
+}
+
+/// (a) SPIFFE identities: the first URI SAN of the client certificate, matched exactly, by
+/// trust domain, by path prefix; anything else (no entry, not a SPIFFE ID, a first URI SAN
+/// that is not one) is the default caller. The `request` line says who; the agent receives
+/// `x-iatp-caller` set to the caller's name, once, whatever the caller sent under that name;
+/// a declared header is no identity unless configured (the shipped file declares none).
+#[test]
+fn spiffe_ids_name_the_caller_in_events_and_in_x_iatp_caller() {
+    let plugin = shipped();
+    let stack = mtls(&plugin).start();
+    let creds = stack.creds();
+    let default = plugin["callers"]["default"]["name"].as_str().unwrap();
+    let partners = entry(&plugin, "partners");
+    let ops_prefix = entry(&plugin, "ops")["match"]["spiffe_id_prefix"]
+        .as_str()
+        .unwrap();
+    assert_eq!(entry(&plugin, "billing")["match"]["spiffe_id"], BILLING);
+    let partner_id = format!(
+        "spiffe://{}/ns/a/sa/b",
+        partners["match"]["spiffe_trust_domain"].as_str().unwrap()
+    );
+    let ops_id = format!("{ops_prefix}sa/deployer");
+    let ops_itself = ops_prefix.trim_end_matches('/').to_string();
+    let opsx = format!("{}x/sa/a", ops_prefix.trim_end_matches('/'));
+    let billing_child = format!("{BILLING}/extra");
+    let evil_domain = format!(
+        "spiffe://{}.evil/ns/a",
+        partners["match"]["spiffe_trust_domain"].as_str().unwrap()
+    );
+    let upper = BILLING.replace("example.org", "EXAMPLE.org");
+    // (SANs of the certificate, or None for the default client certificate; name; source; id)
+    let cases: Vec<(Option<String>, &str, &str, Option<&str>)> = vec![
+        (None, "billing", "spiffe", Some(BILLING)),
+        (
+            Some(format!("URI:{partner_id}")),
+            "partners",
+            "spiffe",
+            Some(&partner_id),
+        ),
+        (
+            Some(format!("URI:{ops_id}")),
+            "ops",
+            "spiffe",
+            Some(&ops_id),
+        ),
+        (
+            Some(format!("URI:{ops_itself}")),
+            "ops",
+            "spiffe",
+            Some(&ops_itself),
+        ),
+        // Below the prefix only at a `/` boundary.
+        (Some(format!("URI:{opsx}")), default, "spiffe", Some(&opsx)),
+        // An exact entry is exact.
+        (
+            Some(format!("URI:{billing_child}")),
+            default,
+            "spiffe",
+            Some(&billing_child),
+        ),
+        // The trust domain is compared whole.
+        (
+            Some(format!("URI:{evil_domain}")),
+            default,
+            "spiffe",
+            Some(&evil_domain),
+        ),
+        // Not SPIFFE IDs: no identity at all (no JWT, no header source).
+        (
+            Some(format!("URI:https://example.com/not-spiffe,URI:{BILLING}")),
+            default,
+            "anonymous",
+            None,
+        ),
+        (Some(format!("URI:{upper}")), default, "anonymous", None),
+        (
+            Some("DNS:nobody.example".into()),
+            default,
+            "anonymous",
+            None,
+        ),
+    ];
+    for (i, (sans, name, source, id)) in cases.iter().enumerate() {
+        let cert = sans.as_ref().map(|s| creds.client_with_sans(s));
+        let trace = format!("spiffe-{i}");
+        // Each caller claims to be someone else, by the filter's header and by a header
+        // that would name a caller if the configuration declared it.
+        let spoof = if *name == "billing" {
+            "admins"
+        } else {
+            "billing"
+        };
+        let r = stack
+            .send_tls_as(
+                Some(cert.as_ref().unwrap_or(&creds.client)),
+                Request::get("/who")
+                    .header("x-agent-trace-id", &trace)
+                    .header("x-iatp-caller", spoof)
+                    .header("x-caller-id", "billing"),
+            )
+            .expect("a response");
+        assert_eq!(r.status, 200, "{trace} {sans:?}: {}", r.text());
+        let line = request_line(&stack, &trace, 2);
+        assert_eq!(
+            line["caller"],
+            expected_caller(&plugin, name, source, *id),
+            "{trace} {sans:?}: {line}"
+        );
+        let seen = stack.agent_requests_for(&trace);
+        assert_eq!(seen.len(), 1, "{trace}");
+        // The mock agent joins repeated fields with ", ": exactly one value, the filter's.
+        assert_eq!(
+            seen[0]["headers"]["x-iatp-caller"], *name,
+            "{trace} {sans:?}: {seen:?}"
+        );
+    }
+}
+
+/// (b) The claims of a token Envoy's `jwt_authn` verified (keys made at test time) identify a
+/// caller whose certificate carries no SPIFFE ID: by issuer and subject, by a claim value, by
+/// issuer alone with the tier from the verified `tier` claim; `claim('role')` in a rule; a
+/// SPIFFE ID still wins over a token, a token over a declared header (configured here), and a
+/// declared header given twice, or not a plain token, is no identity. No token, nor its
+/// signature, is ever written in an event line; a subject that is an e-mail address is
+/// written `[REDACTED]`.
+#[test]
+fn verified_jwt_claims_name_the_caller_and_no_token_reaches_an_event_line() {
+    let mut plugin = shipped();
+    unlimited(&mut plugin);
+    let web = directory(&mut plugin)
+        .iter()
+        .position(|e| e["name"] == "web-user")
+        .unwrap();
+    directory(&mut plugin).splice(
+        web..web,
+        [
+            json!({"name": "alice", "match": {"jwt_issuer": ISSUER, "jwt_subject": "user-1"},
+                   "trust_level": "trusted", "tier": 1}),
+            json!({"name": "admins", "match": {"jwt_issuer": ISSUER, "claims": {"role": "admin"}},
+                   "tier": 4}),
+        ],
+    );
+    directory(&mut plugin).push(json!({"name": "legacy-bot",
+        "match": {"header_value": "legacy-bot"}, "trust_level": "untrusted", "tier": 0}));
+    plugin["callers"]["sources"]["header"] = json!("x-caller-id");
+    plugin["policy"]["block_rules"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "auditors_read_only",
+            "condition": "claim('role') == 'auditor' && method != 'GET'",
+            "action": "block", "message": "Auditors only read."}));
+    let stack = mtls(&plugin).start();
+    let creds = stack.creds();
+    let gateway = creds.client_with_sans("DNS:gateway.example");
+    let tier_claim = plugin["callers"]["tier_claim"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let default = plugin["callers"]["default"]["name"].as_str().unwrap();
+    let token = |sub: &str, claims: Value| creds.token(&Token::valid(sub).claims(claims));
+    let mut tokens = Vec::new();
+    // (trace, certificate, token, extra headers, expected caller object)
+    let mut cases: Vec<(&str, &ClientCert, Option<String>, Vec<(&str, &str)>, Value)> = vec![];
+    let with_issuer = |mut c: Value| {
+        c["issuer"] = json!(ISSUER);
+        c
+    };
+    // Issuer and subject; the entry's tier wins over the claim.
+    cases.push((
+        "jwt-sub",
+        &gateway,
+        Some(token("user-1", json!({&tier_claim: 5}))),
+        vec![],
+        with_issuer(expected_caller(&plugin, "alice", "jwt", Some("user-1"))),
+    ));
+    // A claim value.
+    cases.push((
+        "jwt-claim",
+        &gateway,
+        Some(token("user-2", json!({"role": "admin"}))),
+        vec![],
+        with_issuer(expected_caller(&plugin, "admins", "jwt", Some("user-2"))),
+    ));
+    // Issuer alone: the tier from the verified claim (a number, or a decimal string).
+    for (trace, sub, claim, tier) in [
+        ("jwt-tier-2", "user-3", json!(2), 2),
+        ("jwt-tier-s7", "user-4", json!("7"), 7),
+    ] {
+        let mut want = with_issuer(expected_caller(&plugin, "web-user", "jwt", Some(sub)));
+        want["tier"] = json!(tier);
+        cases.push((
+            trace,
+            &gateway,
+            Some(token(sub, json!({&tier_claim: claim}))),
+            vec![],
+            want,
+        ));
+    }
+    // No tier claim, or one out of 0..=9: the default's tier.
+    for (trace, sub, claims) in [
+        ("jwt-no-tier", "user-5", json!({})),
+        ("jwt-tier-12", "user-6", json!({&tier_claim: 12})),
+    ] {
+        cases.push((
+            trace,
+            &gateway,
+            Some(token(sub, claims)),
+            vec![],
+            with_issuer(expected_caller(&plugin, "web-user", "jwt", Some(sub))),
+        ));
+    }
+    // A subject that is an e-mail address (a detected value) is never written.
+    cases.push((
+        "jwt-email",
+        &gateway,
+        Some(token("alice@example.com", json!({}))),
+        vec![],
+        with_issuer(expected_caller(
+            &plugin,
+            "web-user",
+            "jwt",
+            Some("[REDACTED]"),
+        )),
+    ));
+    // SPIFFE first, then the token, then the declared header.
+    cases.push((
+        "jwt-and-spiffe",
+        &creds.client,
+        Some(token("user-1", json!({}))),
+        vec![("x-caller-id", "legacy-bot")],
+        expected_caller(&plugin, "billing", "spiffe", Some(BILLING)),
+    ));
+    cases.push((
+        "jwt-and-header",
+        &gateway,
+        Some(token("user-1", json!({}))),
+        vec![("x-caller-id", "legacy-bot")],
+        with_issuer(expected_caller(&plugin, "alice", "jwt", Some("user-1"))),
+    ));
+    cases.push((
+        "header",
+        &gateway,
+        None,
+        vec![("x-caller-id", "legacy-bot")],
+        expected_caller(&plugin, "legacy-bot", "header", Some("legacy-bot")),
+    ));
+    cases.push((
+        "header-unknown",
+        &gateway,
+        None,
+        vec![("x-caller-id", "someone")],
+        expected_caller(&plugin, default, "header", Some("someone")),
+    ));
+    // Two fields: which one would the agent read? No identity.
+    cases.push((
+        "header-twice",
+        &gateway,
+        None,
+        vec![("x-caller-id", "legacy-bot"), ("x-caller-id", "legacy-bot")],
+        expected_caller(&plugin, default, "anonymous", None),
+    ));
+    // Not a plain visible-ASCII token: no identity.
+    cases.push((
+        "header-space",
+        &gateway,
+        None,
+        vec![("x-caller-id", "legacy bot")],
+        expected_caller(&plugin, default, "anonymous", None),
+    ));
+    for (trace, cert, tok, headers, want) in &cases {
+        let mut req = Request::get("/j").header("x-agent-trace-id", trace);
+        if let Some(t) = tok {
+            req = req.header("authorization", format!("Bearer {t}"));
+            tokens.push(t.clone());
+        }
+        for (n, v) in headers {
+            req = req.header(n, v);
+        }
+        let r = stack.send_tls_as(Some(cert), req).expect("a response");
+        assert_eq!(r.status, 200, "{trace}: {}", r.text());
+        let line = request_line(&stack, trace, 2);
+        assert_eq!(line["caller"], *want, "{trace}: {line}");
+        let seen = stack.agent_requests_for(trace);
+        assert_eq!(seen.len(), 1, "{trace}");
+        assert_eq!(seen[0]["headers"]["x-iatp-caller"], want["name"], "{trace}");
+    }
+
+    // claim('role') in a rule: an auditor may read, not write.
+    let auditor = token("user-7", json!({"role": "auditor"}));
+    tokens.push(auditor.clone());
+    let send = |method: &str, trace: &str| {
+        stack
+            .send_tls_as(
+                Some(&gateway),
+                Request::new(method, "/j")
+                    .body("note")
+                    .header("authorization", format!("Bearer {auditor}"))
+                    .header("x-agent-trace-id", trace),
+            )
+            .expect("a response")
+    };
+    let no = send("POST", "jwt-auditor-post");
+    let rule = rule(&plugin, "auditors_read_only");
+    assert_eq!(no.status, 403, "{}", no.text());
+    assert_eq!(no.json()["rule"], rule["name"]);
+    assert_eq!(no.json()["error"], rule["message"]);
+    let blocked = line_of(&stack, "jwt-auditor-post", 2, "blocked");
+    assert_eq!(blocked["reason"], rule["name"]);
+    assert!(stack.agent_requests_for("jwt-auditor-post").is_empty());
+    assert_eq!(send("GET", "jwt-auditor-get").status, 200);
+
+    // No token, nor any token's signature, in any event line.
+    stack.events_for("jwt-auditor-get", 2);
+    let text = crate::harness::read_text(&stack.events_path());
+    assert!(text.contains("user-1"), "the events were read");
+    for t in &tokens {
+        let signature = t.rsplit('.').next().unwrap();
+        let payload = t.split('.').nth(1).unwrap();
+        assert!(
+            !text.contains(signature),
+            "a token's signature is in the events"
+        );
+        assert!(
+            !text.contains(payload),
+            "a token's payload is in the events"
+        );
+    }
+    assert!(!text.contains("alice@example.com"));
+}
+
+/// What a client library call returned, checked to be a refusal: its `error` object.
+fn refused(out: &Value) -> &Value {
+    assert_eq!(out["ok"], false, "not refused: {out}");
+    &out["error"]
+}
+
+/// (c) The shipped example, through the real MCP and A2A clients and the real MCP server: the
+/// action `delete_file` (tier 3, permitted actions) refused as JSON-RPC -31004 saying the tier
+/// required and the caller's, while billing (tier 3) deletes; the rule on `mcp_arg('path')`
+/// refuses `/etc/` with -31001 and lets `/tmp/` through; an SSN from an unknown caller asks for
+/// confirmation (-31002, the override token in `data`; the override goes through) and an A2A
+/// caller gets its own error type for it, while a known caller passes. Every refusal answers
+/// the request's own `id` (the client matched it: it raised rather than hung). A batch with
+/// one refused call is refused whole, an error per id; an ambiguous body is -32600.
+#[test]
+fn the_shipped_actions_and_rules_refuse_mcp_and_a2a_calls_with_json_rpc_errors() {
+    let mut plugin = shipped();
+    unlimited(&mut plugin);
+    let stack = mtls(&plugin).python_upstream().start();
+    let creds = stack.creds();
+    let partner = creds.client_with_sans("URI:spiffe://partner.example/ns/a/sa/b");
+    let gateway = creds.client_with_sans("DNS:gateway.example");
+    let delete = action(&plugin, "delete_file");
+    let required = delete["required_tier"].as_u64().unwrap();
+    let partner_tier = entry(&plugin, "partners")["tier"].as_u64().unwrap();
+    assert!(
+        partner_tier < required && entry(&plugin, "billing")["tier"].as_u64().unwrap() >= required
+    );
+    let mcp = |cert: &ClientCert, headers: &[String], tool: &str, args: Value| {
+        let mut call = stack.client_call("/mcp");
+        call.cert = Some(cert);
+        call.headers.extend(headers.iter().cloned());
+        call.run(&["mcp-call", tool, &args.to_string()])
+    };
+
+    // The action: a partner's tier is too low.
+    let out = mcp(&partner, &[], "delete_file", json!({"path": "/srv/x"}));
+    let e = refused(&out);
+    assert_eq!(e["class"], "MCPError", "{e}");
+    assert_eq!(e["code"], -31004, "{e}");
+    assert_eq!(
+        e["message"],
+        format!(
+            "Action 'delete_file' is not permitted: it requires tier {required}, the caller has tier {partner_tier}"
+        )
+    );
+    let data = &e["data"];
+    assert_eq!(data["action"], delete["name"]);
+    assert_eq!(data["required_tier"], required);
+    assert_eq!(data["current_tier"], partner_tier);
+    assert_eq!(data["caller"], "partners");
+    assert_eq!(
+        data["status"],
+        plugin["replies"]["status"]["forbidden"]
+            .as_u64()
+            .unwrap_or(403)
+    );
+    let trace = data["trace_id"].as_str().unwrap();
+    let denied = line_of(&stack, trace, 2, "denied");
+    assert_eq!(denied["caller"], "partners");
+    assert_eq!(denied["action"], "delete_file");
+    assert_eq!(denied["reason"], "Insufficient trust tier");
+    assert_eq!(denied["required_tier"], required);
+    assert_eq!(denied["current_tier"], partner_tier);
+    assert!(
+        upstream_saw(&stack, trace).is_empty(),
+        "the refused call reached the agent"
+    );
+
+    // The action: a token's tier is enough, but its permitted actions do not name it.
+    let tok = creds.token(&Token::valid("user-9").claims(json!({
+        plugin["callers"]["tier_claim"].as_str().unwrap(): required,
+        plugin["callers"]["permitted_actions_claim"].as_str().unwrap(): ["read_file"]})));
+    let bearer = [format!("authorization: Bearer {tok}")];
+    let e = refused(&mcp(
+        &gateway,
+        &bearer,
+        "delete_file",
+        json!({"path": "/srv/x"}),
+    ))
+    .clone();
+    assert_eq!(e["code"], -31004, "{e}");
+    assert_eq!(e["data"]["caller"], "web-user", "{e}");
+    assert_eq!(e["data"]["current_tier"], required, "{e}");
+    let denied = line_of(&stack, e["data"]["trace_id"].as_str().unwrap(), 2, "denied");
+    assert_eq!(denied["reason"], "Action not permitted", "{denied}");
+    // ...and the one it names passes.
+    let ok = mcp(&gateway, &bearer, "read_file", json!({"path": "/srv/y"}));
+    assert_eq!(
+        ok["result"]["content"][0]["text"], "contents of /srv/y",
+        "{ok}"
+    );
+
+    // Billing, tier 3 and permitted: deletes.
+    let ok = mcp(&creds.client, &[], "delete_file", json!({"path": "/srv/x"}));
+    assert_eq!(ok["result"]["content"][0]["text"], "deleted /srv/x", "{ok}");
+
+    // The rule on the path argument, whoever calls.
+    let no_etc = rule(&plugin, "no_etc");
+    let e = refused(&mcp(
+        &creds.client,
+        &[],
+        "read_file",
+        json!({"path": "/etc/passwd"}),
+    ))
+    .clone();
+    assert_eq!(e["class"], "MCPError", "{e}");
+    assert_eq!(e["code"], -31001, "{e}");
+    assert_eq!(e["message"], no_etc["message"]);
+    assert_eq!(e["data"]["rule"], no_etc["name"]);
+    let blocked = line_of(
+        &stack,
+        e["data"]["trace_id"].as_str().unwrap(),
+        2,
+        "blocked",
+    );
+    assert_eq!(blocked["reason"], no_etc["name"]);
+    let ok = mcp(&creds.client, &[], "read_file", json!({"path": "/tmp/x"}));
+    assert_eq!(
+        ok["result"]["content"][0]["text"], "contents of /tmp/x",
+        "{ok}"
+    );
+
+    // An SSN from an unknown caller: confirmation required, with the override token.
+    let ssn = rule(&plugin, "ssn_from_unknown");
+    let e = refused(&mcp(
+        &gateway,
+        &[],
+        "read_file",
+        json!({"path": "/tmp/123-45-6789"}),
+    ))
+    .clone();
+    assert_eq!(e["class"], "MCPError", "{e}");
+    assert_eq!(e["code"], -31002, "{e}");
+    assert_eq!(e["data"]["warnings"], json!([ssn["message"]]), "{e}");
+    assert_eq!(e["data"]["detected"], json!(["ssn"]), "{e}");
+    assert_eq!(e["data"]["requires_override"], true, "{e}");
+    assert!(
+        e["data"]["override_token"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
+        "{e}"
+    );
+    assert_eq!(e["data"]["status"], 449);
+    // The same, raw: the reply, then the override with its token and trace id.
+    let body = tools_call("41", "read_file", json!({"path": "/tmp/123-45-6789"}));
+    let r = stack
+        .send_tls_as(Some(&gateway), json_rpc("/mcp", &body, "ssn-raw"))
+        .expect("a response");
+    assert_eq!(
+        r.status,
+        200,
+        "JSON-RPC refusals go out with 200: {}",
+        r.text()
+    );
+    let v = r.json();
+    assert_eq!(v["jsonrpc"], "2.0");
+    assert_eq!(v["id"], 41);
+    assert_eq!(v["error"]["code"], -31002);
+    let token = v["error"]["data"]["override_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(upstream_saw(&stack, "ssn-raw").is_empty());
+    let r = stack
+        .send_tls_as(
+            Some(&gateway),
+            json_rpc("/mcp", &body, "ssn-raw")
+                .header("mcp-protocol-version", "2025-06-18")
+                .header("x-user-override", &token),
+        )
+        .expect("a response");
+    let seen = upstream_saw(&stack, "ssn-raw");
+    assert_eq!(seen.len(), 1, "the confirmed call went on: {}", r.text());
+    assert_eq!(seen[0]["headers"]["x-agent-quarantined"], "true");
+    assert!(seen[0]["headers"].get("x-user-override").is_none());
+    // A known caller sends the same: no question asked.
+    let ok = mcp(
+        &creds.client,
+        &[],
+        "read_file",
+        json!({"path": "/tmp/123-45-6789"}),
+    );
+    assert_eq!(ok["ok"], true, "{ok}");
+
+    // A2A: the same rule, the A2A client's own error for a JSON-RPC error at HTTP 200.
+    let a2a = |cert: &ClientCert| {
+        let mut call = stack.client_call("/a2a");
+        call.cert = Some(cert);
+        call.run(&["a2a-send", "my SSN is 123-45-6789"])
+    };
+    let out = a2a(&gateway);
+    let e = refused(&out);
+    assert_eq!(e["class"], "A2AClientError", "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("JSON-RPC Error -31002:"),
+        "{e}"
+    );
+    let ok = a2a(&creds.client);
+    assert_eq!(
+        ok["result"]["events"][0]["message"]["parts"][0]["text"], "echo: my SSN is 123-45-6789",
+        "{ok}"
+    );
+
+    // A batch with one allowed and one refused call: refused whole, an error per id.
+    let batch = format!(
+        "[{},{}]",
+        tools_call("1", "read_file", json!({"path": "/tmp/a"})),
+        tools_call(r#""two""#, "read_file", json!({"path": "/etc/shadow"}))
+    );
+    let r = stack.send_tls(json_rpc("/mcp", &batch, "batch"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    let errors = v.as_array().unwrap_or_else(|| panic!("not an array: {v}"));
+    assert_eq!(errors.len(), 2, "{v}");
+    assert_eq!(errors[0]["id"], 1);
+    assert_eq!(errors[1]["id"], "two");
+    for e in errors {
+        assert_eq!(e["jsonrpc"], "2.0");
+        assert_eq!(e["error"]["code"], -31001, "{v}");
+        assert_eq!(e["error"]["data"]["rule"], no_etc["name"]);
+    }
+    assert_eq!(
+        line_of(&stack, "batch", 2, "blocked")["reason"],
+        no_etc["name"]
+    );
+    assert!(upstream_saw(&stack, "batch").is_empty());
+
+    // Ambiguous JSON-RPC (a Python or Go server would read the last `method`).
+    let twice = r#"{"jsonrpc":"2.0","id":7,"method":"tools/list","method":"tools/call","params":{"name":"read_file","arguments":{"path":"/etc/passwd"}}}"#;
+    let r = stack.send_tls(json_rpc("/mcp", twice, "ambiguous"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["id"], 7, "{v}");
+    assert_eq!(v["error"]["code"], -32600, "{v}");
+    assert_eq!(v["error"]["data"]["reason"], "ambiguous", "{v}");
+    assert_eq!(v["error"]["data"]["member"], "method", "{v}");
+    assert_eq!(v["error"]["data"]["status"], 400, "{v}");
+    assert_eq!(
+        line_of(&stack, "ambiguous", 2, "blocked")["reason"],
+        "invalid_jsonrpc"
+    );
+    assert!(upstream_saw(&stack, "ambiguous").is_empty());
+}
+
+/// (c), (d) The issue's first example as a rule rather than an action
+/// (`mcp_tool == 'delete_file' && caller_tier < 3` → block, -31001), and OpenAI-shaped
+/// refusals through the `openai` client: a card number under a block rule is
+/// `PermissionDeniedError` (403, code `iatp_blocked`), an empty token bucket `RateLimitError`
+/// (429).
+#[test]
+fn the_tier_rule_refuses_mcp_deletes_and_openai_callers_get_openai_errors() {
+    let mut plugin = shipped();
+    unlimited(&mut plugin);
+    // The rule instead of the action (actions are decided first: both would hide the rule).
+    plugin["policy"].as_object_mut().unwrap().remove("actions");
+    for e in directory(&mut plugin).iter_mut() {
+        e.as_object_mut().unwrap().remove("permitted_actions");
+    }
+    let rules = plugin["policy"]["block_rules"].as_array_mut().unwrap();
+    rules.push(json!({"name": "no_delete_below_tier_3",
+        "condition": "mcp_tool == 'delete_file' && caller_tier < 3", "action": "block",
+        "message": "Deleting needs tier 3."}));
+    rules.push(
+        json!({"name": "no_cards", "condition": "has_credit_card", "action": "block",
+        "message": "No card numbers."}),
+    );
+    let chat_id = "spiffe://example.org/ns/chat/sa/bot";
+    directory(&mut plugin).push(json!({"name": "chatbot", "match": {"spiffe_id": chat_id},
+        "tier": 1, "rate_limit": {"requests_per_minute": 1, "burst": 2}}));
+    let stack = mtls(&plugin).python_upstream().start();
+    let creds = stack.creds();
+    let partner = creds.client_with_sans("URI:spiffe://partner.example/ns/a/sa/b");
+    let chatbot = creds.client_with_sans(&format!("URI:{chat_id}"));
+    let mcp = |cert: &ClientCert| {
+        let mut call = stack.client_call("/mcp");
+        call.cert = Some(cert);
+        call.run(&["mcp-call", "delete_file", r#"{"path": "/srv/x"}"#])
+    };
+    let tier_rule = rule(&plugin, "no_delete_below_tier_3");
+    let out = mcp(&partner);
+    let e = refused(&out);
+    assert_eq!(e["class"], "MCPError", "{e}");
+    assert_eq!(e["code"], -31001, "{e}");
+    assert_eq!(e["message"], tier_rule["message"]);
+    assert_eq!(e["data"]["rule"], tier_rule["name"]);
+    let ok = mcp(&creds.client);
+    assert_eq!(ok["result"]["content"][0]["text"], "deleted /srv/x", "{ok}");
+
+    let chat = |text: &str| {
+        let mut call = stack.client_call("/v1");
+        call.cert = Some(&chatbot);
+        call.run(&["openai-chat", "gpt-test", text])
+    };
+    let ok = chat("hello");
+    assert_eq!(
+        ok["result"]["choices"][0]["message"]["content"], "echo: hello",
+        "{ok}"
+    );
+    let cards = rule(&plugin, "no_cards");
+    let out = chat("my card is 4111 1111 1111 1111");
+    let e = refused(&out);
+    assert_eq!(e["class"], "PermissionDeniedError", "{e}");
+    assert_eq!(e["status"], 403);
+    assert_eq!(e["code"], "iatp_blocked");
+    assert_eq!(e["body"]["message"], cards["message"], "{e}");
+    assert_eq!(e["body"]["iatp"]["rule"], cards["name"], "{e}");
+    assert_eq!(e["body"]["iatp"]["detected"], json!(["credit_card"]), "{e}");
+    // The bucket (burst 2) is empty now.
+    let out = chat("hello again");
+    let e = refused(&out);
+    assert_eq!(e["class"], "RateLimitError", "{e}");
+    assert_eq!(e["status"], 429);
+    assert_eq!(e["code"], "rate_limit_exceeded", "{e}");
+    assert!(
+        e["body"]["iatp"]["retry_after"]
+            .as_u64()
+            .is_some_and(|s| s >= 1),
+        "{e}"
+    );
+}
