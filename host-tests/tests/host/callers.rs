@@ -243,6 +243,15 @@ fn spiffe_ids_name_the_caller_in_events_and_in_x_iatp_caller() {
     }
 }
 
+/// (trace, certificate, token, extra headers, expected caller object)
+type JwtCase<'a> = (
+    &'a str,
+    &'a ClientCert,
+    Option<String>,
+    Vec<(&'a str, &'a str)>,
+    Value,
+);
+
 /// (b) The claims of a token Envoy's `jwt_authn` verified (keys made at test time) identify a
 /// caller whose certificate carries no SPIFFE ID: by issuer and subject, by a claim value, by
 /// issuer alone with the tier from the verified `tier` claim; `claim('role')` in a rule; a
@@ -287,7 +296,7 @@ fn verified_jwt_claims_name_the_caller_and_no_token_reaches_an_event_line() {
     let token = |sub: &str, claims: Value| creds.token(&Token::valid(sub).claims(claims));
     let mut tokens = Vec::new();
     // (trace, certificate, token, extra headers, expected caller object)
-    let mut cases: Vec<(&str, &ClientCert, Option<String>, Vec<(&str, &str)>, Value)> = vec![];
+    let mut cases: Vec<JwtCase> = vec![];
     let with_issuer = |mut c: Value| {
         c["issuer"] = json!(ISSUER);
         c
