@@ -104,8 +104,8 @@ fn line_of(stack: &Stack, trace: &str, n: usize, kind: &str) -> Value {
 }
 
 fn json_rpc(path: &str, body: &str, trace: &str) -> Request {
+    // `Request::post` says `content-type: application/json`.
     Request::post(path, body)
-        .header("content-type", "application/json")
         .header("accept", "application/json, text/event-stream")
         .header("x-agent-trace-id", trace)
 }
@@ -786,5 +786,282 @@ fn the_tier_rule_refuses_mcp_deletes_and_openai_callers_get_openai_errors() {
             .as_u64()
             .is_some_and(|s| s >= 1),
         "{e}"
+    );
+}
+
+/// The `caller` label as a Prometheus label. The shipped envoy/*.yaml gain this `stats_tags`
+/// entry with issue 12 (`metrics::tests::shipped_configs_extract_every_label` checks the files);
+/// until the file here has it, the test adds it, so that what it checks is the series
+/// operators get.
+fn with_caller_tag(c: &mut EnvoyConfig) {
+    let tags = c.doc["stats_config"]["stats_tags"]
+        .as_array_mut()
+        .expect("stats_config.stats_tags");
+    if !tags.iter().any(|t| t["tag_name"] == "caller") {
+        tags.push(json!({"tag_name": "caller", "regex": r"(caller=\.=(.*?);\.;)"}));
+    }
+}
+
+/// The parameters of the one item of a structured-field list header
+/// (`"default";q=6;w=60`): the item, then `(key, value)` pairs.
+fn sf_item(value: &str) -> (String, Vec<(String, String)>) {
+    let mut parts = value.split(';').map(str::trim);
+    let item = parts.next().unwrap_or_default().to_string();
+    let params = parts
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    (item, params)
+}
+
+fn param(params: &[(String, String)], key: &str) -> Option<u64> {
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| v.parse().ok())
+}
+
+fn wait_for_series(stack: &Stack, series: &str, want: f64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let got = stack.envoy.prometheus(series);
+        if got == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{series} is {got}, expected {want}:\n{}",
+            stack
+                .envoy
+                .prometheus_text()
+                .lines()
+                .filter(|l| l.starts_with("iatp_"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+const METERED: &str = "spiffe://example.org/ns/metered/sa/agent";
+
+/// (e) The filter's own token bucket per caller, in Envoy's shared data, held across two
+/// workers (two Wasm VMs): of requests on separate connections that both workers took, exactly
+/// `burst` pass; the rest get 429 with `Retry-After`, `RateLimit-Policy` (q = requests per
+/// minute, w = 60) and `RateLimit`, a `rate_limited` line, and the per-caller and per-decision
+/// series at /stats/prometheus; another caller is not affected; a JSON-RPC request gets
+/// JSON-RPC -31003 with its own id, which the MCP client raises as `MCPError`.
+#[test]
+fn the_filters_token_bucket_is_held_across_two_workers() {
+    let mut plugin = shipped();
+    directory(&mut plugin).push(json!({"name": "metered", "match": {"spiffe_id": METERED},
+        "rate_limit": {"requests_per_minute": 6, "burst": 3}}));
+    let limit = entry(&plugin, "metered")["rate_limit"].clone();
+    let (rpm, burst) = (
+        limit["requests_per_minute"].as_u64().unwrap(),
+        limit["burst"].as_u64().unwrap(),
+    );
+    let stack = mtls(&plugin).workers(2).envoy(with_caller_tag).start();
+    let metered = stack.creds().client_with_sans(&format!("URI:{METERED}"));
+    let worker_cx = |w: u32| {
+        stack.envoy.stat(&format!(
+            "listener.127.0.0.1_0.worker_{w}.downstream_cx_total"
+        ))
+    };
+    // One connection per request; which worker took it, from the per-worker counters.
+    let started = std::time::Instant::now();
+    let mut sent: Vec<(u32, crate::harness::Response)> = Vec::new();
+    while sent.len() < (burst as usize + 4) || !(0..2).all(|w| sent.iter().any(|(sw, _)| *sw == w))
+    {
+        assert!(sent.len() < 30, "Envoy gave every connection to one worker");
+        let before = [worker_cx(0), worker_cx(1)];
+        let r = stack
+            .send_tls_as(
+                Some(&metered),
+                Request::get("/m").header("x-agent-trace-id", format!("rl-{}", sent.len())),
+            )
+            .expect("a response");
+        let w = (0..2u32)
+            .find(|w| worker_cx(*w) > before[*w as usize])
+            .expect("a worker took the connection");
+        sent.push((w, r));
+    }
+    // A token comes back every 60/rpm seconds: all of these were sent before one did.
+    assert!(
+        started.elapsed().as_secs() < 60 / rpm,
+        "too slow to test the bucket"
+    );
+    let statuses: Vec<u16> = sent.iter().map(|(_, r)| r.status).collect();
+    let passed = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!(
+        passed as u64,
+        burst,
+        "{statuses:?} on workers {:?}",
+        sent.iter().map(|(w, _)| w).collect::<Vec<_>>()
+    );
+    assert!(
+        statuses[..burst as usize].iter().all(|s| *s == 200),
+        "{statuses:?}"
+    );
+    let over = sent.len() - passed;
+    for (i, (_, r)) in sent.iter().enumerate() {
+        let trace = format!("rl-{i}");
+        let (item, policy) = sf_item(r.header("ratelimit-policy").expect("RateLimit-Policy"));
+        assert_eq!(item, r#""default""#);
+        assert_eq!(param(&policy, "q"), Some(rpm), "{policy:?}");
+        assert_eq!(param(&policy, "w"), Some(60), "{policy:?}");
+        let (_, state) = sf_item(r.header("ratelimit").expect("RateLimit"));
+        let remaining = param(&state, "r").expect("r");
+        if r.status == 200 {
+            assert_eq!(remaining, burst - 1 - i as u64, "{state:?}");
+            assert_eq!(r.header("retry-after"), None);
+            continue;
+        }
+        assert_eq!(r.status, 429, "{trace}: {}", r.text());
+        assert_eq!(remaining, 0);
+        let after: u64 = r
+            .header("retry-after")
+            .expect("Retry-After")
+            .parse()
+            .unwrap();
+        assert!((1..=60 / rpm).contains(&after), "Retry-After {after}");
+        assert_eq!(param(&state, "t"), Some(after), "{state:?}");
+        let body = r.json();
+        assert_eq!(body["rate_limited"], true, "{body}");
+        assert_eq!(body["caller"], "metered");
+        assert_eq!(body["retry_after"], after);
+        let line = line_of(&stack, &trace, 2, "rate_limited");
+        assert_eq!(line["caller"], "metered");
+        assert_eq!(line["requests_per_minute"], rpm);
+        assert_eq!(line["burst"], burst);
+        assert_eq!(line["retry_after"], after);
+        assert_eq!(line["status"], 429);
+        assert!(line.get("mode").is_none());
+        assert_eq!(request_line(&stack, &trace, 2)["caller"]["name"], "metered");
+        assert!(stack.agent_requests_for(&trace).is_empty());
+    }
+
+    // Another caller has a bucket of its own.
+    let r = stack.send_tls(Request::get("/m").header("x-agent-trace-id", "rl-billing"));
+    assert_eq!(r.status, 200);
+
+    // JSON-RPC: the error has the request's own id.
+    let body = tools_call(r#""rl-rpc""#, "read_file", json!({"path": "/tmp/x"}));
+    let r = stack
+        .send_tls_as(Some(&metered), json_rpc("/mcp", &body, "rl-rpc"))
+        .expect("a response");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.header("retry-after").is_some(), "{:?}", r.headers);
+    let v = r.json();
+    assert_eq!(v["id"], "rl-rpc", "{v}");
+    assert_eq!(v["error"]["code"], -31003, "{v}");
+    assert_eq!(v["error"]["data"]["status"], 429, "{v}");
+    let after = v["error"]["data"]["retry_after"].as_u64().unwrap();
+    assert_eq!(
+        v["error"]["message"],
+        format!("Rate limit exceeded: retry after {after} seconds")
+    );
+    let mut call = stack.client_call("/mcp");
+    call.cert = Some(&metered);
+    let out = call.run(&["mcp-list-tools"]);
+    let e = refused(&out);
+    assert_eq!(e["class"], "MCPError", "{e}");
+    assert_eq!(e["code"], -31003, "{e}");
+
+    // The MCP client asks twice (`server/discover`, then the older `initialize`), each refused:
+    // count the `rate_limited` lines once the client's are written.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let limited = stack
+        .events()
+        .iter()
+        .filter(|e| e["type"] == "rate_limited" && e["caller"] == "metered")
+        .count();
+    assert!(limited >= over + 2, "{limited} rate_limited lines");
+    wait_for_series(
+        &stack,
+        r#"iatp_caller_rate_limited_total{caller="metered"}"#,
+        limited as f64,
+    );
+    wait_for_series(
+        &stack,
+        r#"iatp_requests_total{decision="rate_limited"}"#,
+        limited as f64,
+    );
+    wait_for_series(
+        &stack,
+        r#"iatp_caller_rate_limited_total{caller="billing"}"#,
+        0.0,
+    );
+    wait_for_series(
+        &stack,
+        r#"iatp_caller_requests_total{caller="billing"}"#,
+        1.0,
+    );
+}
+
+/// (f) Monitor mode, an action the caller may not do: reported, not enforced: the request
+/// reaches the agent, the response says `X-Agent-Policy: deny`, and the `denied` line is
+/// marked `"mode":"monitor"`.
+#[test]
+fn monitor_mode_forwards_denied_actions_and_says_so() {
+    let mut plugin = shipped();
+    plugin["mode"] = json!("monitor");
+    let stack = mtls(&plugin).start();
+    let partner = stack
+        .creds()
+        .client_with_sans("URI:spiffe://partner.example/ns/a/sa/b");
+    let body = tools_call("3", "delete_file", json!({"path": "/srv/x"}));
+    let r = stack
+        .send_tls_as(Some(&partner), json_rpc("/mcp", &body, "mon-deny"))
+        .expect("a response");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-agent-policy"), Some("deny"), "{:?}", r.headers);
+    assert_eq!(stack.agent_requests_for("mon-deny").len(), 1);
+    let denied = line_of(&stack, "mon-deny", 3, "denied");
+    assert_eq!(denied["mode"], "monitor", "{denied}");
+    assert_eq!(denied["caller"], "partners");
+    assert_eq!(denied["action"], "delete_file");
+}
+
+/// (f) Monitor mode, an empty token bucket: reported, not enforced: the request reaches the
+/// agent, the `rate_limited` line is marked `"mode":"monitor"`, and the response says
+/// `X-Agent-Policy: rate_limited`.
+///
+/// BUG (found by this test; core code not changed here): the response says
+/// `X-Agent-Policy: allow`. `Exchange::charge` (core/src/phases/caller.rs) sets
+/// `policy_header` to `RateLimited` in monitor mode, then `Exchange::enforce`
+/// (core/src/phases/request.rs) overwrites it with the rules' result, `allow`. Remove the
+/// `ignore` once fixed.
+#[test]
+#[ignore = "BUG: in monitor mode a rate-limited request is reported as X-Agent-Policy: allow"]
+fn monitor_mode_forwards_rate_limited_requests_and_says_so() {
+    let mut plugin = shipped();
+    plugin["mode"] = json!("monitor");
+    directory(&mut plugin).push(json!({"name": "metered", "match": {"spiffe_id": METERED},
+        "rate_limit": {"requests_per_minute": 6, "burst": 1}}));
+    let stack = mtls(&plugin).start();
+    let metered = stack.creds().client_with_sans(&format!("URI:{METERED}"));
+    let send = |trace: &str| {
+        stack
+            .send_tls_as(
+                Some(&metered),
+                Request::get("/m").header("x-agent-trace-id", trace),
+            )
+            .expect("a response")
+    };
+    assert_eq!(send("mon-rl-0").header("x-agent-policy"), Some("allow"));
+    let r = send("mon-rl-1");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(stack.agent_requests_for("mon-rl-1").len(), 1);
+    let line = line_of(&stack, "mon-rl-1", 3, "rate_limited");
+    assert_eq!(line["mode"], "monitor", "{line}");
+    assert_eq!(line["caller"], "metered");
+    assert_eq!(
+        r.header("x-agent-policy"),
+        Some("rate_limited"),
+        "{:?}",
+        r.headers
     );
 }
