@@ -207,6 +207,30 @@ fn spiffe_ids_name_the_caller_in_events_and_in_x_iatp_caller() {
             None,
         ),
     ];
+    // A caller's own `x-forwarded-client-cert` naming billing: identity comes from the
+    // handshake only (and Envoy sanitizes the header).
+    let nobody = creds.client_with_sans("DNS:nobody.example");
+    let r = stack
+        .send_tls_as(
+            Some(&nobody),
+            Request::get("/who")
+                .header("x-agent-trace-id", "spiffe-xfcc")
+                .header(
+                    "x-forwarded-client-cert",
+                    format!("By={BILLING};URI={BILLING}"),
+                ),
+        )
+        .expect("a response");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        request_line(&stack, "spiffe-xfcc", 2)["caller"],
+        expected_caller(&plugin, default, "anonymous", None)
+    );
+    let seen = stack.agent_requests_for("spiffe-xfcc");
+    assert!(
+        seen[0]["headers"].get("x-forwarded-client-cert").is_none(),
+        "{seen:?}"
+    );
     for (i, (sans, name, source, id)) in cases.iter().enumerate() {
         let cert = sans.as_ref().map(|s| creds.client_with_sans(s));
         let trace = format!("spiffe-{i}");
@@ -242,6 +266,9 @@ fn spiffe_ids_name_the_caller_in_events_and_in_x_iatp_caller() {
         );
     }
 }
+
+/// A SPIFFE ID the shipped directory does not know.
+const STRANGER: &str = "spiffe://example.org/ns/elsewhere/sa/x";
 
 /// (trace, certificate, token, extra headers, expected caller object)
 type JwtCase<'a> = (
@@ -288,6 +315,7 @@ fn verified_jwt_claims_name_the_caller_and_no_token_reaches_an_event_line() {
     let stack = mtls(&plugin).start();
     let creds = stack.creds();
     let gateway = creds.client_with_sans("DNS:gateway.example");
+    let stranger = creds.client_with_sans(&format!("URI:{STRANGER}"));
     let tier_claim = plugin["callers"]["tier_claim"]
         .as_str()
         .unwrap()
@@ -365,6 +393,15 @@ fn verified_jwt_claims_name_the_caller_and_no_token_reaches_an_event_line() {
         Some(token("user-1", json!({}))),
         vec![("x-caller-id", "legacy-bot")],
         expected_caller(&plugin, "billing", "spiffe", Some(BILLING)),
+    ));
+    // A token's tier and permitted actions count only for a JWT identity: a SPIFFE peer the
+    // directory does not know keeps the default's tier, whatever its token claims.
+    cases.push((
+        "jwt-tier-on-spiffe",
+        &stranger,
+        Some(token("user-8", json!({&tier_claim: 9}))),
+        vec![],
+        expected_caller(&plugin, default, "spiffe", Some(STRANGER)),
     ));
     cases.push((
         "jwt-and-header",
@@ -858,6 +895,9 @@ fn the_filters_token_bucket_is_held_across_two_workers() {
     let mut plugin = shipped();
     directory(&mut plugin).push(json!({"name": "metered", "match": {"spiffe_id": METERED},
         "rate_limit": {"requests_per_minute": 6, "burst": 3}}));
+    directory(&mut plugin).push(json!({"name": "pool",
+        "match": {"spiffe_trust_domain": "pool.example"},
+        "rate_limit": {"requests_per_minute": 1, "burst": 1}}));
     let limit = entry(&plugin, "metered")["rate_limit"].clone();
     let (rpm, burst) = (
         limit["requests_per_minute"].as_u64().unwrap(),
@@ -946,6 +986,20 @@ fn the_filters_token_bucket_is_held_across_two_workers() {
     // Another caller has a bucket of its own.
     let r = stack.send_tls(Request::get("/m").header("x-agent-trace-id", "rl-billing"));
     assert_eq!(r.status, 200);
+    // Buckets are per identity, not per entry: two workloads of one trust-domain entry.
+    let pool: Vec<u16> = ["a", "b", "a", "b"]
+        .iter()
+        .map(|w| {
+            let cert = stack
+                .creds()
+                .client_with_sans(&format!("URI:spiffe://pool.example/{w}"));
+            stack
+                .send_tls_as(Some(&cert), Request::get("/m"))
+                .expect("a response")
+                .status
+        })
+        .collect();
+    assert_eq!(pool, [200, 200, 429, 429]);
 
     // JSON-RPC: the error has the request's own id.
     let body = tools_call(r#""rl-rpc""#, "read_file", json!({"path": "/tmp/x"}));
@@ -986,8 +1040,13 @@ fn the_filters_token_bucket_is_held_across_two_workers() {
     );
     wait_for_series(
         &stack,
+        r#"iatp_caller_rate_limited_total{caller="pool"}"#,
+        2.0,
+    );
+    wait_for_series(
+        &stack,
         r#"iatp_requests_total{decision="rate_limited"}"#,
-        limited as f64,
+        (limited + 2) as f64,
     );
     wait_for_series(
         &stack,
@@ -1064,4 +1123,34 @@ fn monitor_mode_forwards_rate_limited_requests_and_says_so() {
         "{:?}",
         r.headers
     );
+}
+
+/// Without `callers` (and nothing else that reads the caller), the filter sets no
+/// `x-iatp-caller`, and removes one a caller sent: the agent and Envoy's rate limits after the
+/// filter never see a name the filter did not set.
+#[test]
+fn without_callers_a_client_sent_x_iatp_caller_is_removed() {
+    let stack = Stack::builder()
+        .mtls_jwt()
+        .plugin(
+            &json!({"manifest": {"identity": {"agent_id": "a"}, "trust_level": "standard",
+                                     "privacy": {"retention": "ephemeral"}}}),
+        )
+        .start();
+    let r = stack.send_tls(
+        Request::get("/r")
+            .header("x-agent-trace-id", "no-callers")
+            .header("x-iatp-caller", "billing"),
+    );
+    assert_eq!(r.status, 200);
+    let seen = stack.agent_requests_for("no-callers");
+    assert_eq!(seen.len(), 1);
+    assert!(
+        seen[0]["headers"].get("x-iatp-caller").is_none(),
+        "{seen:?}"
+    );
+    // Nor does the `request` line name a caller.
+    assert!(request_line(&stack, "no-callers", 2)
+        .get("caller")
+        .is_none());
 }
