@@ -4,6 +4,8 @@
     https_request.py HOST:PORT METHOD PATH --cacert CA [--cert CRT --key KEY]
                      [--header NAME:VALUE]... [--body TEXT]
 
+Headers are sent in order, each as given (a name given twice is sent twice).
+
 Prints one JSON object: {"status": 200, "headers": [[name, value], ...], "body": "..."}, or,
 when no HTTP response came (the TLS handshake failed, the connection was closed):
 {"error": "<exception class>", "detail": "..."}.
@@ -30,13 +32,22 @@ def main():
     ctx = ssl.create_default_context(cafile=a.cacert)
     if a.cert:
         ctx.load_cert_chain(a.cert, a.key)
-    headers = {}
+    # A list, in order: a header given twice is sent twice.
+    headers = []
     for h in a.header:
         name, _, value = h.partition(":")
-        headers[name.strip()] = value.strip()
+        headers.append((name.strip(), value.strip()))
+    names = {n.lower() for n, _ in headers}
+    body = a.body.encode() if a.body is not None else None
     try:
         conn = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=20)
-        conn.request(a.method, a.path, body=a.body.encode() if a.body is not None else None, headers=headers)
+        conn.putrequest(a.method, a.path, skip_host="host" in names,
+                        skip_accept_encoding="accept-encoding" in names)
+        for name, value in headers:
+            conn.putheader(name, value)
+        if body is not None and "content-length" not in names:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
         r = conn.getresponse()
         body = r.read()
         print(json.dumps({"status": r.status, "headers": [[k.lower(), v] for k, v in r.getheaders()],

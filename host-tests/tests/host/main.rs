@@ -2,6 +2,7 @@
 //! agent (or the Python upstream of real MCP, A2A and OpenAI servers) behind it, one stack per
 //! test on free loopback ports.
 
+mod callers;
 mod compression;
 mod config;
 mod crd;

@@ -2,12 +2,13 @@
 //! the real MCP, A2A and OpenAI client libraries through it: what Envoy does before and after
 //! the filter (handshakes, jwt_authn's refusals, the local rate limit on `x-iatp-caller`), and
 //! what each client library makes of a JSON-RPC refusal. The filter runs a plugin configuration
-//! without `callers` here; the identity tests of issue 12 build on these.
+//! without `callers` here, except for the local rate limit keyed on the caller's name (the
+//! shipped configuration); the identity tests of issue 12 are in callers.rs.
 
 use serde_json::{json, Value};
 
 use crate::harness::pki::BILLING;
-use crate::harness::{Request, Stack, StackBuilder, Token};
+use crate::harness::{ClientCert, Request, Stack, StackBuilder, Token};
 
 /// A plugin configuration the filter knows today (no `callers`): it lets everything through
 /// and writes the event lines.
@@ -281,12 +282,14 @@ fn each_client_library_reports_a_refusal_as_its_own_error_type() {
     assert_eq!(openai["code"], "test_refusal");
 }
 
-/// The local rate limit after the filter keys on `x-iatp-caller`, one bucket per value,
-/// shared by Envoy's two workers. Until the filter sets the header, the test sends it; the
-/// filter must replace a caller's own value (issue 12).
+/// The local rate limit after the filter keys on `x-iatp-caller`, which the filter sets to the
+/// caller's directory name (the shipped plugin configuration): one bucket per caller, shared by
+/// Envoy's two workers; a caller's own `x-iatp-caller` is replaced, so it cannot spend (or
+/// escape into) another caller's bucket.
 #[test]
 fn the_local_rate_limit_after_the_filter_limits_per_x_iatp_caller_across_two_workers() {
-    let stack = mtls()
+    let stack = Stack::builder()
+        .mtls_jwt()
         .workers(2)
         .envoy(|c| {
             let rl = c.http_filter("envoy.filters.http.local_ratelimit");
@@ -298,39 +301,50 @@ fn the_local_rate_limit_after_the_filter_limits_per_x_iatp_caller_across_two_wor
             ]);
         })
         .start();
-    let send = |caller: Option<&str>, id: &str| {
+    let creds = stack.creds();
+    let ops = creds.client_with_sans("URI:spiffe://example.org/ns/ops/sa/deployer");
+    let partner = creds.client_with_sans("URI:spiffe://partner.example/ns/a/sa/b");
+    let nobody = creds.client_with_sans("DNS:nobody.example");
+    // `cert` None: the default client certificate, billing's SPIFFE ID.
+    let send = |cert: Option<&ClientCert>, spoof: Option<&str>, id: &str| {
         let mut req = Request::get("/r").header("x-agent-trace-id", id);
-        if let Some(c) = caller {
+        if let Some(c) = spoof {
             req = req.header("x-iatp-caller", c);
         }
-        stack.send_tls(req)
+        let cert = cert.unwrap_or(&creds.client);
+        stack
+            .send_tls_as(Some(cert), req)
+            .expect("a response")
+            .status
     };
     // One connection per request: Envoy spreads them over both workers.
     let billing: Vec<u16> = (0..5)
-        .map(|i| send(Some("billing"), &format!("rl-b{i}")).status)
+        .map(|i| send(None, None, &format!("rl-b{i}")))
         .collect();
     assert_eq!(billing, [200, 200, 200, 429, 429]);
-    let ops: Vec<u16> = (0..3)
-        .map(|i| send(Some("ops"), &format!("rl-o{i}")).status)
+    // ops says it is billing: the filter replaces the header, so ops gets a bucket of its
+    // own (the wildcard entry), not billing's empty one.
+    let ops_says_billing: Vec<u16> = (0..3)
+        .map(|i| send(Some(&ops), Some("billing"), &format!("rl-o{i}")))
         .collect();
     assert_eq!(
-        ops,
+        ops_says_billing,
         [200, 200, 429],
-        "the wildcard entry: a bucket of its own per value"
+        "the wildcard entry: a bucket of its own per caller, whatever it sends"
     );
-    let other: Vec<u16> = (0..2)
-        .map(|i| send(Some("partners"), &format!("rl-p{i}")).status)
+    // Billing says it is someone else: still billing's (empty) bucket.
+    assert_eq!(send(None, Some("partners"), "rl-b-spoof"), 429);
+    let partners: Vec<u16> = (0..2)
+        .map(|i| send(Some(&partner), None, &format!("rl-p{i}")))
         .collect();
-    assert_eq!(other, [200, 200]);
-    let none: Vec<u16> = (0..5)
-        .map(|i| send(None, &format!("rl-n{i}")).status)
+    assert_eq!(partners, [200, 200], "partners' bucket was untouched");
+    // A caller the directory does not know is `anonymous`: a bucket of its own too.
+    let anonymous: Vec<u16> = (0..3)
+        .map(|i| send(Some(&nobody), Some("partners"), &format!("rl-n{i}")))
         .collect();
-    assert_eq!(
-        none, [200; 5],
-        "no header: the filter-wide bucket (1000 a second)"
-    );
+    assert_eq!(anonymous, [200, 200, 429]);
 
-    let limited = send(Some("billing"), "rl-limited");
+    let limited = stack.send_tls(Request::get("/r").header("x-agent-trace-id", "rl-limited"));
     assert_eq!(limited.status, 429);
     assert_eq!(limited.text(), "local_rate_limited");
     assert_eq!(
@@ -348,13 +362,25 @@ fn the_local_rate_limit_after_the_filter_limits_per_x_iatp_caller_across_two_wor
     assert!(stack.agent_requests_for("rl-limited").is_empty());
     // The filter decided the request before the limit refused it: its lines say 429.
     let lines = stack.events_for("rl-limited", 2);
+    assert_eq!(lines[0]["caller"]["name"], "billing", "{lines:#?}");
     assert_eq!(lines[1]["type"], "response", "{lines:#?}");
     assert_eq!(lines[1]["status"], 429, "{lines:#?}");
+    // What the agent saw: the name the filter set, once, never the caller's own value.
+    for (id, name) in [
+        ("rl-b0", "billing"),
+        ("rl-o0", "ops"),
+        ("rl-p0", "partners"),
+        ("rl-n0", "anonymous"),
+    ] {
+        let seen = stack.agent_requests_for(id);
+        assert_eq!(seen.len(), 1, "{id}");
+        assert_eq!(seen[0]["headers"]["x-iatp-caller"], name, "{id}: {seen:?}");
+    }
     assert_eq!(
         stack
             .envoy
             .stat("iatp_caller_ratelimit.http_local_rate_limit.rate_limited"),
-        4
+        6
     );
     // Both workers took connections, so the buckets are shared, not per worker.
     for w in 0..2 {
