@@ -471,6 +471,8 @@ pub enum Outcome<'a> {
         required_tier: u8,
         current_tier: u8,
         caller: &'a str,
+        /// Not permitted at all, or not at this tier (Trust Gateway V2's `reason`).
+        reason: crate::caller::DenyReason,
     },
     /// The body was refused before any rule: ambiguous, or not valid JSON-RPC
     /// ([`crate::protocol::Refusal`]).
@@ -520,6 +522,12 @@ impl Outcome<'_> {
             }
             Outcome::Forbidden {
                 action,
+                caller,
+                reason: crate::caller::DenyReason::NotPermitted,
+                ..
+            } => format!("Action '{action}' is not permitted to caller '{caller}'"),
+            Outcome::Forbidden {
+                action,
                 required_tier,
                 current_tier,
                 ..
@@ -564,7 +572,9 @@ impl Outcome<'_> {
                 required_tier,
                 current_tier,
                 caller,
+                reason,
             } => {
+                d.reason = Some(reason.as_str());
                 d.action = Some(action);
                 d.required_tier = Some(required_tier);
                 d.current_tier = Some(current_tier);
@@ -952,6 +962,7 @@ mod tests {
             required_tier: 3,
             current_tier: 1,
             caller: "partners",
+            reason: crate::caller::DenyReason::InsufficientTier,
         };
         let v = parse(jsonrpc_error(&b, &forbidden, 403, "t"));
         assert_eq!(v["error"]["code"], -31004);
@@ -961,7 +972,8 @@ mod tests {
         );
         assert_eq!(
             v["error"]["data"],
-            json!({"status": 403, "action": "delete_file", "required_tier": 3, "current_tier": 1,
+            json!({"status": 403, "reason": "Insufficient trust tier", "action": "delete_file",
+                   "required_tier": 3, "current_tier": 1,
                    "caller": "partners", "trace_id": "t"})
         );
         // A refused body: -32600 Invalid Request, its own id when it could be read.
@@ -1029,6 +1041,7 @@ mod tests {
             required_tier: 2,
             current_tier: 0,
             caller: "anonymous",
+            reason: crate::caller::DenyReason::NotPermitted,
         };
         assert_eq!(
             parse(openai_error(&f, 403, "t"))["error"]["code"],

@@ -693,6 +693,7 @@ impl Exchange {
                     required_tier: denied.required_tier,
                     current_tier: denied.current_tier,
                     caller: &caller,
+                    reason: denied.reason,
                 };
                 Some(self.shaped(policy, ReplyKind::Forbidden, &outcome, iatp))
             }

@@ -1086,15 +1086,8 @@ fn monitor_mode_forwards_denied_actions_and_says_so() {
 
 /// (f) Monitor mode, an empty token bucket: reported, not enforced: the request reaches the
 /// agent, the `rate_limited` line is marked `"mode":"monitor"`, and the response says
-/// `X-Agent-Policy: rate_limited`.
-///
-/// BUG (found by this test; core code not changed here): the response says
-/// `X-Agent-Policy: allow`. `Exchange::charge` (core/src/phases/caller.rs) sets
-/// `policy_header` to `RateLimited` in monitor mode, then `Exchange::enforce`
-/// (core/src/phases/request.rs) overwrites it with the rules' result, `allow`. Remove the
-/// `ignore` once fixed.
+/// `X-Agent-Policy: rate_limited` (what enforcement would have answered first).
 #[test]
-#[ignore = "BUG: in monitor mode a rate-limited request is reported as X-Agent-Policy: allow"]
 fn monitor_mode_forwards_rate_limited_requests_and_says_so() {
     let mut plugin = shipped();
     plugin["mode"] = json!("monitor");
@@ -1158,13 +1151,7 @@ fn without_callers_a_client_sent_x_iatp_caller_is_removed() {
 /// A caller whose tier is enough but whose permitted actions do not name the action: the
 /// refusal should say that (Trust Gateway V2's `reason`, as the `denied` line and the IATP
 /// body's `error` do), not blame the tier.
-///
-/// BUG (found by this test; core code not changed here): the JSON-RPC (and OpenAI) refusal's
-/// `message` is "Action 'delete_file' is not permitted: it requires tier 3, the caller has
-/// tier 3" — the tier is not the cause — and its `data` has no `reason`
-/// (`replies::Outcome::Forbidden` carries no `DenyReason`). Remove the `ignore` once fixed.
 #[test]
-#[ignore = "BUG: a refusal for an action not permitted blames the tier and carries no reason"]
 fn a_refusal_for_an_action_not_permitted_says_so() {
     let plugin = shipped();
     let stack = mtls(&plugin).start();
