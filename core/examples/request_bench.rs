@@ -172,7 +172,7 @@ fn main() {
     let mut total = 0u128;
     for i in 0..n + 2_000 {
         let s0 = Instant::now();
-        let b = iatp_core::protocol::Body::parse("/mcp", true, black_box(mcp.as_bytes()));
+        let b = iatp_core::protocol::Body::parse("/mcp", black_box(mcp.as_bytes()));
         black_box(b.first().and_then(|c| c.arg(&["path"])));
         black_box(b);
         if i >= 2_000 {

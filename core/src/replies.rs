@@ -845,7 +845,7 @@ mod tests {
     }
 
     fn body(text: &str) -> crate::protocol::Body {
-        crate::protocol::Body::parse("/mcp", true, text.as_bytes())
+        crate::protocol::Body::parse("/mcp", text.as_bytes())
     }
 
     const BLOCKED: Outcome = Outcome::Blocked {

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::claims::Claims;
-use super::ratelimit::Limit;
+use super::ratelimit::{BucketKey, Limit};
 use super::spiffe::{SpiffeId, SpiffePrefix};
 use super::{ActionSet, Caller, Source, MAX_HEADER_ID_BYTES, MAX_TIER};
 use crate::manifest::TrustLevel;
@@ -76,6 +76,20 @@ pub enum Match {
 }
 
 impl Match {
+    /// Whether it matches one identity only (an exact SPIFFE ID, a JWT issuer and subject
+    /// with no claims, a header value): such an entry's caller gets a bucket of its own.
+    pub fn is_exact(&self) -> bool {
+        match self {
+            Match::SpiffeId(_) | Match::HeaderValue(_) => true,
+            Match::Jwt {
+                subject: Some(_),
+                claims,
+                ..
+            } => claims.is_empty(),
+            Match::SpiffeIdPrefix(_) | Match::SpiffeTrustDomain(_) | Match::Jwt { .. } => false,
+        }
+    }
+
     pub fn source(&self) -> Source {
         match self {
             Match::SpiffeId(_) | Match::SpiffeIdPrefix(_) | Match::SpiffeTrustDomain(_) => {
@@ -285,6 +299,21 @@ impl Directory {
                     .position(|e| e.name == self.default_name)
             })
             .unwrap_or(self.entries.len())
+    }
+
+    /// Where `caller`'s token bucket lives: a key of its own for an entry that matches one
+    /// identity (so that no other identity can take its place: the shared slots can be
+    /// crowded by identities a caller chooses, a declared header's or a partner CA's), else
+    /// the identity's slots ([`Caller::bucket_key`]).
+    pub fn bucket_key(&self, caller: &Caller) -> BucketKey {
+        let key = caller.bucket_key();
+        match caller
+            .entry
+            .and_then(|i| self.entries.get(i).map(|e| (i, e)))
+        {
+            Some((i, e)) if e.matcher.is_exact() => key.dedicated(i),
+            _ => key,
+        }
     }
 
     pub fn sources(&self) -> &Sources {

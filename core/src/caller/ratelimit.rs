@@ -74,6 +74,8 @@ impl Limit {
 pub struct BucketKey {
     fingerprint: u64,
     home: u32,
+    /// A bucket of its own: the directory entry's index.
+    entry: Option<usize>,
 }
 
 impl BucketKey {
@@ -97,6 +99,16 @@ impl BucketKey {
             // 0 is the overflow bucket's.
             fingerprint: u64::from_be_bytes(fp).max(1),
             home: u32::from_be_bytes(home) % SLOTS,
+            entry: None,
+        }
+    }
+
+    /// The same identity, in a bucket of its own: that of directory entry `entry`, which
+    /// matches this identity only ([`entry_key`]).
+    pub fn dedicated(self, entry: usize) -> BucketKey {
+        BucketKey {
+            entry: Some(entry),
+            ..self
         }
     }
 
@@ -109,6 +121,12 @@ impl BucketKey {
         let home = self.home;
         (0..PROBES).map(move |k| (home + k) % SLOTS)
     }
+}
+
+/// The shared-data key of the bucket of directory entry `entry` (one that matches a single
+/// identity): at most one per entry, so bounded by the directory.
+pub fn entry_key(entry: usize) -> String {
+    format!("iatp.ratelimit.entry.{entry}")
 }
 
 /// The shared-data key of a slot.
@@ -288,7 +306,18 @@ pub fn charge(key: &BucketKey, now_ms: u64, limit: Limit, claim: Claim) -> Charg
             Outcome::Busy => None,
         }
     };
-    for slot in key.slots() {
+    if let Some(entry) = key.entry {
+        // Only this identity maps here; another fingerprint is a bucket from before a reload
+        // that renumbered the entries: it is taken once full again, the overflow meanwhile.
+        if let Some((decision, stored)) = attempt(&entry_key(entry), key.fingerprint) {
+            return Charge {
+                decision,
+                overflow: false,
+                stored,
+            };
+        }
+    }
+    for slot in key.slots().filter(|_| key.entry.is_none()) {
         if let Some((decision, stored)) = attempt(&slot_key(slot), key.fingerprint) {
             return Charge {
                 decision,

@@ -9,6 +9,7 @@ use crate::caller::ratelimit::{self, Decision as RateDecision, Limit};
 use crate::caller::{Caller, ClaimValue, Claims};
 use crate::events;
 use crate::policy::{Decision, Mode, Policy, PolicyResult};
+use crate::protocol::fold;
 use crate::replies::ReplyKind;
 use crate::rules::{ArgStep, Lookup};
 use crate::time::rfc3339_millis;
@@ -101,7 +102,18 @@ impl Lookup for RequestLookup<'_> {
     }
 
     fn mcp_arg(&self, path: &[ArgStep]) -> Option<&Json> {
-        ArgStep::walk(self.arguments?, path)
+        path.iter().try_fold(self.arguments?, |v, step| match v {
+            // The member as named, else the one an agent's case-insensitive parser would take
+            // for it (Go's `encoding/json` matches `PATH` to a `path` field): the same
+            // folding the protocol's ambiguity check uses, which has already refused two
+            // members that fold alike.
+            Json::Object(map) => map.get(step.key()).or_else(|| {
+                let want = fold(step.key());
+                map.iter().find(|(k, _)| fold(k) == want).map(|(_, v)| v)
+            }),
+            Json::Array(items) => items.get(step.index()?),
+            _ => None,
+        })
     }
 }
 
@@ -182,7 +194,7 @@ impl Exchange {
         let caller = self.caller.as_ref()?;
         let limit = caller.rate_limit?;
         let now_ms = self.started_nanos / 1_000_000;
-        let key = caller.bucket_key();
+        let key = policy.callers.bucket_key(caller);
         let charge = ratelimit::charge(&key, now_ms, limit, &|k, u| host.update_shared(k, u));
         let mut state = RateState::new(limit, charge.decision);
         let allowed = state.decision.allowed;

@@ -584,3 +584,53 @@ fn a_large_rate_limited_body_is_not_buffered_for_its_ids() {
     let (kind, status, _) = reply(&step);
     assert_eq!((kind, status), (ReplyKind::RateLimited, 429));
 }
+
+/// The attacks of the issue-12 review, each answered: a call hidden from serde_json but read by
+/// Python, `..` and `//` in a path, a Go-style case-insensitive member, a list instead of a
+/// string, a card number in the id.
+#[test]
+fn review_attacks_are_answered() {
+    let robust = "rpc_method == 'tools/call' && (normalize_path(mcp_arg('path')) == '/etc' || starts_with(normalize_path(mcp_arg('path')), '/etc/') || contains(mcp_arg('path'), '\"/etc/'))";
+    let p = policy(json!({"policy": {"block_rules": [
+        {"name": "no_etc", "condition": robust, "action": "block"},
+        {"name": "delete_needs_tier_3", "condition": "mcp_tool == 'delete_file' && caller_tier < 3", "action": "block"}
+    ]}}));
+    // `\u0072` hides `jsonrpc` from a byte search; NaN hides the call from serde_json; Python
+    // reads both.
+    let hidden = r#"{"json\u0072pc":"2.0","id":7,"method":"tools/call","params":{"name":"delete_file","arguments":{"path":"/x"}},"pad":NaN}"#;
+    let (_, step) = run(&p, &anonymous(), "/mcp", &[], hidden);
+    let (kind, _, r) = reply(&step);
+    assert_eq!(kind, ReplyKind::InvalidRequest);
+    assert_eq!(r["error"]["code"], -32700);
+    for path in [
+        "/tmp/../etc/passwd",
+        "//etc/passwd",
+        "/./etc/passwd",
+        "/etc",
+        "\\\\etc\\\\passwd",
+    ] {
+        let body = tools_call("1", "read_file", path);
+        let (_, step) = run(&p, &as_billing(), "/mcp", &[], &body);
+        assert_eq!(reply(&step).0, ReplyKind::Blocked, "{path}");
+    }
+    let upper = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{"PATH":"/etc/passwd"}}}"#;
+    let (_, step) = run(&p, &as_billing(), "/mcp", &[], upper);
+    assert_eq!(reply(&step).0, ReplyKind::Blocked, "PATH");
+    let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{"path":["/etc/passwd"]}}}"#;
+    let (_, step) = run(&p, &as_billing(), "/mcp", &[], list);
+    assert_eq!(reply(&step).0, ReplyKind::Blocked, "a list");
+    let (_, step) = run(
+        &p,
+        &as_billing(),
+        "/mcp",
+        &[],
+        &tools_call("1", "read_file", "/srv/etc/x"),
+    );
+    assert_eq!(step, Step::Continue);
+    // A card number as the id is answered with `null`, never echoed.
+    let card_id = tools_call("\"4111111111111111\"", "delete_file", "/x");
+    let (_, step) = run(&p, &anonymous(), "/mcp", &[], &card_id);
+    let (_, _, r) = reply(&step);
+    assert_eq!(r["id"], Value::Null);
+    assert!(!r.to_string().contains("4111111111111111"));
+}

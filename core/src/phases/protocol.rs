@@ -16,12 +16,26 @@ use crate::time::rfc3339_millis;
 
 use super::caller::RequestLookup;
 use super::request::stamp;
-use super::{Content, Exchange, Host, Phase, Step};
+use super::{holds_sensitive, Exchange, Host, Phase, Step};
 
 impl Exchange {
-    /// What the body asks for.
+    /// What the body asks for. A JSON-RPC id that holds a detected value (`"id":
+    /// "4111111111111111"`) is never echoed: a reply answers it with `null` (JSON-RPC 2.0 §5:
+    /// the id of a request that could not be identified).
     pub(super) fn protocol_of(&self, body: &[u8]) -> Body {
-        Body::parse(&self.path, self.content == Content::Json, body)
+        let mut b = Body::parse(&self.path, body);
+        if let Some(policy) = self.policy.as_deref() {
+            for call in &mut b.calls {
+                if call
+                    .id
+                    .as_deref()
+                    .is_some_and(|id| holds_sensitive(&policy.scanner, id.as_bytes()))
+                {
+                    call.id = Some("null".into());
+                }
+            }
+        }
+        b
     }
 
     /// The protocol's values of one call (the first of a batch, or `call`), over the values

@@ -71,11 +71,15 @@ pub(super) fn reads(method: &str) -> &'static [Member] {
 }
 
 /// A message's role as the rules see it: v1.0's `ROLE_USER` and `ROLE_AGENT` read as v0.3's
-/// `user` and `agent`, so that one rule covers both versions; anything else as sent.
+/// `user` and `agent`, so that one rule covers both versions, and so do their enum numbers
+/// (`1`, `2`, or `"1"`, `"2"`: the protobuf JSON mapping takes an enum's number for its name,
+/// and a2a-sdk 1.x parses messages with it); `0` (`ROLE_UNSPECIFIED`) reads as `unspecified`;
+/// anything else as sent.
 pub(super) fn role(sent: String) -> String {
     match sent.as_str() {
-        "ROLE_USER" => "user".into(),
-        "ROLE_AGENT" => "agent".into(),
+        "ROLE_USER" | "1" => "user".into(),
+        "ROLE_AGENT" | "2" => "agent".into(),
+        "ROLE_UNSPECIFIED" | "0" => "unspecified".into(),
         _ => sent,
     }
 }

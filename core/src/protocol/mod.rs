@@ -35,7 +35,7 @@ pub use openai::{Endpoint, OpenAi};
 
 use jsonrpc::{Envelope, Top, TopSeed, TOO_MANY};
 use params::Params;
-use strict::fold;
+pub(crate) use strict::fold;
 
 /// The most calls a batch may hold (JSON-RPC 2.0 §6 sets no bound). A larger batch is
 /// refused whole: checking part of it would let the rest through unchecked, and checking it
@@ -275,10 +275,11 @@ pub struct Body {
     /// Refused before the rules: the exchange answers it ([`crate::replies`]). The calls are
     /// then what could be read of them (their ids, for the reply); no rule should see them.
     pub refusal: Option<Refusal>,
-    /// The body looks like JSON (`{` or `[` first) and was declared JSON, but serde_json
-    /// cannot read it (invalid UTF-8, a lone surrogate, `NaN`, a trailing comma...). Its
-    /// protocol is `http`; an agent with a more lenient parser (Python's `json` takes `NaN`
-    /// and lone surrogates) may still read it as a call: the exchange may refuse it.
+    /// The body looks like JSON (`{` or `[` first, whatever its declared type), but
+    /// serde_json cannot read it (invalid UTF-8, a lone surrogate, `NaN`, a trailing comma,
+    /// trailing data...). Its protocol is `http`; an agent with a more lenient parser
+    /// (Python's `json` takes `NaN` and lone surrogates) may still read it as a call: the
+    /// exchange refuses it when a condition reads the protocol.
     pub malformed_json: bool,
 }
 
@@ -294,14 +295,13 @@ impl Body {
         }
     }
 
-    /// Reads a request body. `path` is the request's `:path` (for the OpenAI endpoints);
-    /// `declared_json` whether its `Content-Type` says JSON, which only marks
-    /// [`Body::malformed_json`]: whether the body is JSON-RPC is decided from its bytes,
-    /// since agents do not all check the type (a2a-sdk's JSON-RPC server reads the body as
-    /// JSON whatever its type). A leading UTF-8 byte order mark is skipped (Python's
+    /// Reads a request body. `path` is the request's `:path` (for the OpenAI endpoints).
+    /// Whether the body is JSON-RPC is decided from its bytes, never from its declared
+    /// type, since agents do not all check the type (a2a-sdk's JSON-RPC server reads the body
+    /// as JSON whatever its type; the MCP SDK takes any `application/json…`). A leading UTF-8 byte order mark is skipped (Python's
     /// `json.loads` of bytes skips it too). A body in UTF-16/32 is read as its UTF-8
     /// transcoding (the caller's, `crate::charset`).
-    pub fn parse(path: &str, declared_json: bool, bytes: &[u8]) -> Body {
+    pub fn parse(path: &str, bytes: &[u8]) -> Body {
         let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let first = text.iter().copied().find(|b| !b.is_ascii_whitespace());
         if !matches!(first, Some(b'{' | b'[')) {
@@ -309,7 +309,7 @@ impl Body {
         }
         if let (Some(endpoint), Some(b'{')) = (Endpoint::of_path(path), first) {
             match read(text, openai::FieldsSeed) {
-                Err(_) => return Body::http(declared_json || contains(text, b"\"jsonrpc\"")),
+                Err(_) => return Body::http(true),
                 Ok(Some(f)) if !f.jsonrpc_like => {
                     return Body {
                         protocol: Protocol::OpenAi,
@@ -326,10 +326,11 @@ impl Body {
                 Ok(_) => {}
             }
         }
-        // A body that does not parse is malformed JSON if it was declared JSON, or if it names
-        // `jsonrpc` at all: a lenient agent may still run it as a call (a JSON-RPC server need
-        // not check the content type).
-        let malformed = declared_json || contains(text, b"\"jsonrpc\"");
+        // A body that starts as JSON and does not parse is malformed, whatever its declared
+        // type and whatever it names: a lenient agent may still run it as a call (Python's
+        // `json` reads `NaN`; the MCP SDK takes any `application/json…` type, a2a-sdk any
+        // type; `"json\u0072pc"` names `jsonrpc` without its letters).
+        let malformed = true;
         match read(text, TopSeed) {
             Err(e) if e.to_string().starts_with(TOO_MANY) => Body {
                 protocol: Protocol::JsonRpc,
@@ -563,9 +564,4 @@ impl<'de, S: AsRef<str>> Visitor<'de> for ArgSeed<'_, '_, S> {
         }
         Ok(())
     }
-}
-
-/// Whether `needle` occurs in `hay`.
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }

@@ -9,7 +9,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::strict::{fold, once, Ambiguous, AnyStr, Key, NoTwice, Seen};
+use super::strict::{fold, once, Ambiguous, AnyStr, Key, NoTwice, ScalarStr, Seen};
 
 /// A member of `params` some method's variables come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,7 +228,7 @@ impl<'de> Visitor<'de> for MessageSeed {
         while let Some(Key(k)) = map.next_key::<Key>()? {
             match fold(&k).as_ref() {
                 "role" => {
-                    let v = map.next_value_seed(AnyStr)?;
+                    let v = map.next_value_seed(ScalarStr)?;
                     once(&mut m.role, &k, "role", MESSAGE, &mut stop, v);
                 }
                 "taskid" => {

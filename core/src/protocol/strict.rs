@@ -88,6 +88,55 @@ impl<'de> Visitor<'de> for KeyVisitor {
 /// object... are consumed and ignored).
 pub(crate) struct AnyStr;
 
+/// A scalar read as text: a string as is, an integer as its decimal digits (an enum sent as
+/// its number, which protobuf's JSON mapping accepts: `"role": 2` is `ROLE_AGENT`); anything
+/// else `None`.
+pub(crate) struct ScalarStr;
+
+impl<'de> DeserializeSeed<'de> for ScalarStr {
+    type Value = Option<String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ScalarStr {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // `2.0` is the enum number 2 to a protobuf JSON parser.
+        Ok((v.fract() == 0.0 && v.abs() < 1e15).then(|| format!("{}", v as i64)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
 impl<'de> DeserializeSeed<'de> for AnyStr {
     type Value = Option<String>;
 

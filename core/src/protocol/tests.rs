@@ -1,7 +1,7 @@
 use super::*;
 
 fn rpc(body: &str) -> Body {
-    Body::parse("/mcp", true, body.as_bytes())
+    Body::parse("/mcp", body.as_bytes())
 }
 
 fn one(body: &str) -> Call {
@@ -139,6 +139,22 @@ fn a2a_fields() {
     assert_eq!(c.a2a_role.as_deref(), Some("agent"));
     assert_eq!(c.a2a_context_id.as_deref(), Some("c"));
     assert_eq!(c.a2a_task_id, None);
+    // The enum's number, as protobuf's JSON mapping (a2a-sdk 1.x) reads it.
+    for (sent, seen) in [
+        ("2", "agent"),
+        ("\"2\"", "agent"),
+        ("2.0", "agent"),
+        ("1", "user"),
+        ("\"1\"", "user"),
+        ("0", "unspecified"),
+        ("\"ROLE_UNSPECIFIED\"", "unspecified"),
+        ("7", "7"),
+    ] {
+        let c = one(&format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{{"message":{{"role":{sent},"parts":[],"messageId":"m"}}}}}}"#
+        ));
+        assert_eq!(c.a2a_role.as_deref(), Some(seen), "{sent}");
+    }
     for m in [
         "tasks/get",
         "tasks/cancel",
@@ -437,38 +453,37 @@ fn not_jsonrpc_is_http() {
         assert!(!b.malformed_json, "{body}");
         assert!(b.calls.is_empty());
     }
-    // Declared JSON, looks like it, is not: marked, still http.
+    // Looks like JSON, is not: marked, still http, whatever names it hides (`\u0072` is
+    // `r`: Python reads the key as `jsonrpc`).
     for body in [
         r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"a":NaN}}"#,
+        r#"{"json\u0072pc":"2.0","id":7,"method":"tools/call","pad":NaN}"#,
         r#"{"jsonrpc":"2.0","id":1,"method":"x\ud800"}"#,
         r#"{"jsonrpc":"2.0",}"#,
+        r#"{"jsonrpc":"2.0","id":1,"method":"ping"} {"jsonrpc":"2.0","id":2,"method":"tools/call"}"#,
         "[",
+        "{",
     ] {
-        let b = Body::parse("/", true, body.as_bytes());
+        let b = Body::parse("/", body.as_bytes());
         assert_eq!(b.protocol, Protocol::Http, "{body}");
         assert!(b.malformed_json, "{body}");
-        // Undeclared, it is marked only when it names `jsonrpc` (a lenient JSON-RPC server
-        // reads it whatever its type).
-        assert_eq!(
-            Body::parse("/", false, body.as_bytes()).malformed_json,
-            body.contains("\"jsonrpc\""),
-            "{body}"
-        );
+    }
+    // Text that does not start as JSON is not malformed JSON.
+    for body in ["hello {", "INFO [x]", ""] {
+        assert!(!Body::parse("/", body.as_bytes()).malformed_json, "{body}");
     }
     // Invalid UTF-8 in a string.
-    let b = Body::parse("/", true, b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\"}");
+    let b = Body::parse("/", b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\"}");
     assert!(b.malformed_json && b.protocol == Protocol::Http);
     // The declared type does not decide: a JSON-RPC body sent as text/plain is JSON-RPC.
     let b = Body::parse(
         "/",
-        false,
         br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}"#,
     );
     assert_eq!(b.protocol, Protocol::Mcp);
     // A UTF-8 byte order mark is skipped, as Python's json.loads(bytes) does.
     let b = Body::parse(
         "/",
-        true,
         b"\xEF\xBB\xBF {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}",
     );
     assert_eq!(b.protocol, Protocol::Mcp);
@@ -488,7 +503,7 @@ fn openai() {
         ("/v1/responses", Endpoint::Responses),
         ("/embeddings", Endpoint::Embeddings),
     ] {
-        let b = Body::parse(path, true, body);
+        let b = Body::parse(path, body);
         assert_eq!(b.protocol, Protocol::OpenAi, "{path}");
         assert_eq!(
             b.openai,
@@ -500,11 +515,7 @@ fn openai() {
         );
         assert_eq!(b.refusal, None);
     }
-    let b = Body::parse(
-        "/v1/chat/completions",
-        true,
-        br#"{"messages":[],"stream":"yes"}"#,
-    );
+    let b = Body::parse("/v1/chat/completions", br#"{"messages":[],"stream":"yes"}"#);
     assert_eq!(
         b.openai,
         Some(OpenAi {
@@ -520,11 +531,7 @@ fn openai() {
         ("/v1/chat/completions", b"[1]"),
         ("/v1/chat/completions", b"model=gpt"),
     ] {
-        assert_eq!(
-            Body::parse(path, true, body).protocol,
-            Protocol::Http,
-            "{path}"
-        );
+        assert_eq!(Body::parse(path, body).protocol, Protocol::Http, "{path}");
     }
     // Ambiguous members are refused (an OpenAI-shaped 400 then).
     for (body, member) in [
@@ -532,14 +539,13 @@ fn openai() {
         (r#"{"model":"a","Model":"b"}"#, "model"),
         (r#"{"stream":false,"stream":true}"#, "stream"),
     ] {
-        let b = Body::parse("/v1/chat/completions", true, body.as_bytes());
+        let b = Body::parse("/v1/chat/completions", body.as_bytes());
         assert_eq!(b.protocol, Protocol::OpenAi);
         assert_eq!(b.refusal, Some(Refusal::Ambiguous(member)), "{body}");
     }
     // JSON-RPC on an OpenAI path is JSON-RPC.
     let b = Body::parse(
         "/v1/chat/completions",
-        true,
         br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
     );
     assert_eq!(b.protocol, Protocol::Mcp);
@@ -562,7 +568,7 @@ fn names() {
 fn any_prefix_of_a_body_is_read_without_panic() {
     let body = r#"[{"jsonrpc":"2.0","id":"a\"b","method":"tools/call","params":{"name":"x","arguments":{"p":[1,{"q":"r"}]}}},{"jsonrpc":"2.0","method":"message/send","params":{"message":{"role":"user","parts":[]}}}]"#;
     for i in 0..body.len() {
-        let b = Body::parse("/mcp", true, &body.as_bytes()[..i]);
+        let b = Body::parse("/mcp", &body.as_bytes()[..i]);
         assert!(b.protocol == Protocol::Http || b.refusal.is_some() || !b.calls.is_empty());
     }
 }

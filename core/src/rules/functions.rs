@@ -23,15 +23,17 @@ registry! {
         Header => Function { name: "header", signature: "header('name')", arity: 1,
             doc: "the value of the request header `name` (case-insensitive; several fields of that name joined with `, `, RFC 9110 §5.3); `''` when absent" },
         Claim => Function { name: "claim", signature: "claim('name')", arity: 1,
-            doc: "the verified JWT claim `name` (top-level): a string as is, a number or `true`/`false` as its JSON text, `''` when absent or an object, array or null; `'x' in claim('name')` reads it as a list" },
+            doc: "the verified JWT claim `name` (top-level): a string as is, a number or `true`/`false` as its JSON text, an array or object as its compact JSON text, `''` when absent or null; `'x' in claim('name')` reads it as a list" },
         McpArg => Function { name: "mcp_arg", signature: "mcp_arg('path')", arity: 1,
-            doc: "the value at the dotted `path` in the MCP `tools/call` arguments (`params.arguments`; a numeric step indexes an array: `files.0.name`): a string as is, a number or `true`/`false` as its JSON text, `''` when absent or an object, array or null. Known once the body is read" },
+            doc: "the value at the dotted `path` in the MCP `tools/call` arguments (`params.arguments`; a numeric step indexes an array: `files.0.name`): a string as is, a number or `true`/`false` as its JSON text, an array or object as its compact JSON text (`[\"/etc/passwd\"]`), `''` when absent or null; a member missing under its own name is matched case-insensitively, as Go's `encoding/json` does. Known once the body is read" },
         StartsWith => Function { name: "starts_with", signature: "starts_with(s, 'prefix')", arity: 2,
             doc: "`s` starts with `prefix` (case-sensitive)" },
         EndsWith => Function { name: "ends_with", signature: "ends_with(s, 'suffix')", arity: 2,
             doc: "`s` ends with `suffix` (case-sensitive)" },
         Contains => Function { name: "contains", signature: "contains(s, 'part')", arity: 2,
             doc: "`s` contains `part` (case-sensitive)" },
+        NormalizePath => Function { name: "normalize_path", signature: "normalize_path(s)", arity: 1,
+            doc: "`s` as a file system resolves a path, lexically: `\\` read as `/`, repeated `/` as one, `.` segments dropped, `..` removing the segment before it (never above the root), no trailing `/`; case and percent escapes as sent. `normalize_path(mcp_arg('path'))` is `/etc/passwd` for `/tmp/../etc//passwd`; a relative path stays relative (`etc/passwd`)" },
     }
 }
 
@@ -53,7 +55,7 @@ impl Func {
             Func::StartsWith => Some(|s, p| s.starts_with(p)),
             Func::EndsWith => Some(|s, p| s.ends_with(p)),
             Func::Contains => Some(|s, p| s.contains(p)),
-            Func::Header | Func::Claim | Func::McpArg => None,
+            Func::Header | Func::Claim | Func::McpArg | Func::NormalizePath => None,
         }
     }
 }

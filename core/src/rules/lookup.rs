@@ -91,11 +91,13 @@ pub(super) fn is_header_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-/// A looked-up value as rules read it: borrowed, or the JSON text of a number, written on the
-/// stack.
+/// A looked-up value as rules read it: borrowed, the JSON text of a number (written on the
+/// stack), or a text made for this evaluation (an array's or object's JSON text,
+/// `normalize_path()`).
 pub(super) enum Text<'a> {
     Str(&'a str),
     Number(NumberText),
+    Owned(String),
 }
 
 impl Text<'_> {
@@ -103,6 +105,7 @@ impl Text<'_> {
         match self {
             Text::Str(s) => s,
             Text::Number(n) => n.as_str(),
+            Text::Owned(s) => s,
         }
     }
 }
@@ -140,7 +143,9 @@ const EXACT_F64: f64 = 9_007_199_254_740_992.0;
 
 /// A JSON value as a string: a string as is; a number or `true`/`false` as its JSON text (a
 /// whole number without a fraction, `3`, also when it is carried as the double `3.0`, as a
-/// protobuf `Struct` carries every number); an object, an array or `null` as `''`.
+/// protobuf `Struct` carries every number); an object or an array as its compact JSON text
+/// (`["/etc/passwd"]`: a tool that takes a list, or a runtime that turns it into a string,
+/// may still read the value, so a rule can see it, `contains(…, '/etc/')`); `null` as `''`.
 pub(super) fn json_text(v: &Json) -> Text<'_> {
     use std::fmt::Write;
     match v {
@@ -166,7 +171,42 @@ pub(super) fn json_text(v: &Json) -> Text<'_> {
                 Err(_) => Text::Str(""),
             }
         }
-        Json::Null | Json::Array(_) | Json::Object(_) => Text::Str(""),
+        Json::Array(_) | Json::Object(_) => Text::Owned(v.to_string()),
+        Json::Null => Text::Str(""),
+    }
+}
+
+/// A path as a file system resolves it, lexically (`normalize_path()`): `\` read as `/`
+/// (Windows tools take both), repeated separators as one, `.` segments dropped, `..` removing
+/// the segment before it (RFC 3986 §5.2.4's `remove_dot_segments`, applied to file paths;
+/// never above the root: `/../etc` is `/etc`; a relative path keeps its leading `..`), no
+/// trailing `/`. Case and percent escapes are kept: a tool reads its argument as a file name.
+/// `''` stays `''`; a path that resolves to nothing is `.` (relative) or `/` (absolute).
+pub fn normalize_path(path: &str) -> String {
+    if path.is_empty() {
+        return String::new();
+    }
+    let absolute = path.starts_with(['/', '\\']);
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split(['/', '\\']) {
+        match segment {
+            "" | "." => {}
+            ".." => match segments.last() {
+                Some(&last) if last != ".." => {
+                    segments.pop();
+                }
+                // Above the root is the root; a relative path keeps climbing.
+                _ if absolute => {}
+                _ => segments.push(".."),
+            },
+            s => segments.push(s),
+        }
+    }
+    let joined = segments.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
     }
 }
 
@@ -214,8 +254,35 @@ mod tests {
         assert_eq!(text(json!(true)), "true");
         assert_eq!(text(json!(false)), "false");
         assert_eq!(text(json!(null)), "");
-        assert_eq!(text(json!([1])), "");
-        assert_eq!(text(json!({"a": 1})), "");
+        // Composites read as their compact JSON text.
+        assert_eq!(text(json!([1])), "[1]");
+        assert_eq!(text(json!(["/etc/passwd"])), r#"["/etc/passwd"]"#);
+        assert_eq!(text(json!({"a": 1})), r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn paths_normalized() {
+        for (sent, seen) in [
+            ("/etc/passwd", "/etc/passwd"),
+            ("/tmp/../etc/passwd", "/etc/passwd"),
+            ("//etc/passwd", "/etc/passwd"),
+            ("/./etc//passwd/", "/etc/passwd"),
+            ("/etc", "/etc"),
+            ("/etc/", "/etc"),
+            ("/../../etc/shadow", "/etc/shadow"),
+            ("\\etc\\passwd", "/etc/passwd"),
+            ("/srv/a/../../etc", "/etc"),
+            ("etc/passwd", "etc/passwd"),
+            ("../etc/passwd", "../etc/passwd"),
+            ("a/../..", ".."),
+            ("a/..", "."),
+            ("/", "/"),
+            ("/..", "/"),
+            ("", ""),
+            ("/ETC/%2e%2e/x", "/ETC/%2e%2e/x"),
+        ] {
+            assert_eq!(normalize_path(sent), seen, "{sent}");
+        }
     }
 
     #[test]

@@ -188,6 +188,8 @@ pub enum StrExpr {
     Claim(Box<str>),
     /// `mcp_arg('path')`: the path compiled.
     McpArg(Box<[ArgStep]>),
+    /// `normalize_path(s)`.
+    NormalizePath(Box<StrExpr>),
 }
 
 impl StrExpr {
@@ -199,6 +201,9 @@ impl StrExpr {
             }
             StrExpr::Claim(name) => f.claim(name),
             StrExpr::McpArg(path) => f.lookup.and_then(|l| l.mcp_arg(path)),
+            StrExpr::NormalizePath(inner) => {
+                return Text::Owned(lookup::normalize_path(inner.text(f).as_str()))
+            }
         };
         found.map_or(Text::Str(""), json_text)
     }
@@ -208,6 +213,7 @@ impl StrExpr {
         match self {
             StrExpr::Var(v) => v.needs_body(),
             StrExpr::McpArg(_) => true,
+            StrExpr::NormalizePath(inner) => inner.needs_body(),
             StrExpr::Header(_) | StrExpr::Claim(_) => false,
         }
     }
@@ -434,6 +440,7 @@ impl Uses {
                 self.claims.insert(name.to_string());
             }
             StrExpr::McpArg(_) => self.mcp_args = true,
+            StrExpr::NormalizePath(inner) => self.expr(inner),
         }
     }
 }
@@ -764,6 +771,29 @@ fn call(name: &str, args: &[Ast], col: usize, env: &Env) -> Result<Val, RuleErro
                 if spec.arity == 1 { "" } else { "s" },
                 args.len()
             ),
+        ));
+    }
+    if func == Func::NormalizePath {
+        return Ok(Val::Str(
+            match args.first().map(|a| value(a, env)).transpose()? {
+                Some(Val::Str(StrVal::Literal(s))) => StrVal::Literal(lookup::normalize_path(&s)),
+                Some(Val::Str(StrVal::Enum { value, .. })) => {
+                    StrVal::Literal(lookup::normalize_path(value))
+                }
+                Some(Val::Str(StrVal::Dyn(e, _))) => {
+                    StrVal::Dyn(StrExpr::NormalizePath(Box::new(e)), None)
+                }
+                other => {
+                    return Err(RuleError::new(
+                        args.first().map_or(col, Ast::column),
+                        format!(
+                            "the argument of `{}` is a string; this one is {}",
+                            spec.signature,
+                            other.as_ref().map_or("missing", type_name)
+                        ),
+                    ))
+                }
+            },
         ));
     }
     let Some(test) = func.tests_string() else {
@@ -1422,14 +1452,18 @@ mod tests {
         assert!(holds("claim('tier') == '3'"));
         assert!(holds("claim('verified') == 'true'"));
         assert!(holds("claim('sub') == 'user-1'"));
-        assert!(holds("claim('groups') == ''"));
-        assert!(holds("claim('obj') == '' && claim('absent') == ''"));
+        // A list or object claim reads as its JSON text; `in` reads a list's items.
+        assert!(holds(r#"claim('groups') == '["ops","admin"]'"#));
+        assert!(holds(
+            r#"claim('obj') == '{"a":1}' && claim('absent') == ''"#
+        ));
         assert!(holds("mcp_arg('files.0.name') == 'a.txt'"));
         assert!(holds("mcp_arg('files.1.name') == '7'"));
         assert!(holds("mcp_arg('force') == 'false'"));
         assert!(holds(
-            "mcp_arg('opts') == '' && mcp_arg('files') == '' && mcp_arg('files.9') == ''"
+            r#"mcp_arg('opts') == '{"x":1}' && mcp_arg('files.9') == ''"#
         ));
+        assert!(holds("contains(mcp_arg('files'), 'a.txt')"));
         assert!(holds(
             "header('X-ENV') == 'prod' && header(':authority') == 'agent.example'"
         ));
@@ -1746,7 +1780,7 @@ mod tests {
         assert!(warned("caller_trust_domain == 'example.org'").is_empty());
         assert!(warned("a2a_role == 'assistant'")[0]
             .1
-            .contains("`user` and `agent`"));
+            .contains("`user`, `agent` and `unspecified`"));
         assert!(warned("a2a_role in ['user', 'agent']").is_empty());
         assert!(warned("caller_tier > 9")[0]
             .1

@@ -107,8 +107,9 @@ impl Shape {
                     Some("trust domains are lower-case letters, digits, `.`, `-` and `_`")
                 }
             }
-            Shape::A2aRole => (!["", "user", "agent"].contains(&literal))
-                .then_some("A2A roles are `user` and `agent` ('' when there is no message)"),
+            Shape::A2aRole => (!["", "user", "agent", "unspecified"].contains(&literal)).then_some(
+                "A2A roles are `user`, `agent` and `unspecified` ('' when there is no message)",
+            ),
         }
     }
 }
@@ -229,7 +230,7 @@ registry! {
         A2aContextId => Variable { name: "a2a_context_id", ty: Type::Str(Shape::Any), source: Source::Body,
             doc: "the A2A context id of the message (`params.message.contextId`), else `''`" },
         A2aRole => Variable { name: "a2a_role", ty: Type::Str(Shape::A2aRole), source: Source::Body,
-            doc: "the role of the A2A message (`user` or `agent`), else `''`" },
+            doc: "the role of the A2A message (`user` or `agent`; v1.0's `ROLE_USER`, `ROLE_AGENT` and their enum numbers read the same), else `''`" },
         OpenaiModel => Variable { name: "openai_model", ty: Type::Str(Shape::Any), source: Source::Body,
             doc: "the `model` of an OpenAI-style chat completion request, else `''`" },
         OpenaiStream => Variable { name: "openai_stream", ty: Type::Bool, source: Source::Body,
