@@ -16,6 +16,8 @@
 
 mod caller;
 #[cfg(test)]
+mod attack_tests;
+#[cfg(test)]
 mod caller_tests;
 mod confirm;
 mod end;

@@ -10,6 +10,7 @@ mod detection;
 mod encodings;
 mod fields;
 mod harness;
+mod attack;
 mod mtls_jwt;
 mod observability;
 mod requests;
