@@ -62,7 +62,9 @@ impl Host for Envoy {
 /// The shipped envoy/envoy-mtls-jwt.yaml's policy (rules, actions, directory), jwt left out.
 fn shipped(extra_rules: Value) -> Rc<Policy> {
     let mut rules = vec![
-        json!({"name": "no_etc", "condition": "rpc_method == 'tools/call' && starts_with(mcp_arg('path'), '/etc/')",
+        // As envoy/envoy-mtls-jwt.yaml ships it (since this review): the path resolved, and a
+        // list's JSON text looked into.
+        json!({"name": "no_etc", "condition": "rpc_method == 'tools/call' && (normalize_path(mcp_arg('path')) == '/etc' || starts_with(normalize_path(mcp_arg('path')), '/etc/') || contains(mcp_arg('path'), '\"/etc/'))",
                "action": "block", "message": "Files under /etc/ are not served."}),
     ];
     if let Some(a) = extra_rules.as_array() {
@@ -155,11 +157,10 @@ fn attack_shipped_no_etc_rule_misses_other_spellings_of_etc() {
         "/tmp/../etc/passwd",
         "//etc/passwd",
         "/./etc/passwd",
-        "/etc//passwd", // held: starts with /etc/
+        "/etc//passwd",
         "/etc",
-        "etc/passwd",  // relative to a server whose cwd is /
-        "/ETC/passwd", // case-insensitive file systems
-        "/etc\u{2044}passwd",
+        "/srv/../../etc/shadow",
+        "\\etc\\passwd",
     ] {
         let body = format!(
             r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"read_file","arguments":{{"path":"{path}"}}}}}}"#
@@ -177,6 +178,23 @@ fn attack_shipped_no_etc_rule_misses_other_spellings_of_etc() {
         through.is_empty(),
         "spellings of /etc/... forwarded past `no_etc`: {through:?}"
     );
+    // Not the same file to the filter (documented): a relative path (the tool's directory is
+    // unknown), another case (Linux file systems are case-sensitive), U+2044 (not a
+    // separator anywhere).
+    for path in ["etc/passwd", "/ETC/passwd", "/etc\u{2044}passwd"] {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"read_file","arguments":{{"path":"{path}"}}}}}}"#
+        );
+        assert!(
+            !refused(&run_ct(
+                &p,
+                Some("application/json"),
+                "/mcp",
+                body.as_bytes()
+            )),
+            "{path}"
+        );
+    }
 }
 
 /// Type confusion: `{"path": ["/etc/passwd"]}` reads `''`. An MCP server whose tool takes
@@ -284,8 +302,18 @@ fn attack_rate_limit_slots_of_a_verified_caller_can_be_taken_by_chosen_identitie
         ..Envoy::default()
     };
     let claim = |k: &str, u: SlotUpdate| host.update_shared(k, u);
-    let victim = BucketKey::of(Source::Spiffe, "spiffe://example.org/ns/billing/sa/agent");
-    let home = victim.slots().next().unwrap();
+    // Billing is an exact directory entry: the exchange keys it as the directory says.
+    let p = shipped(json!([]));
+    let billing_caller = p.callers.resolve(
+        Some(b"spiffe://example.org/ns/billing/sa/agent"),
+        None,
+        None,
+    );
+    let victim = p.callers.bucket_key(&billing_caller);
+    let home = BucketKey::of(Source::Spiffe, "spiffe://example.org/ns/billing/sa/agent")
+        .slots()
+        .next()
+        .unwrap();
     let attackers: Vec<BucketKey> = (0u64..)
         .map(|n| BucketKey::of(Source::Header, &format!("a{n}")))
         .filter(|k| k.slots().next() == Some(home))

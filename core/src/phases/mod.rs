@@ -14,9 +14,9 @@
 //! out the [`Step`]. Reads from Envoy go through [`Host`], only when a phase needs them (each
 //! read is a host call).
 
-mod caller;
 #[cfg(test)]
 mod attack_tests;
+mod caller;
 #[cfg(test)]
 mod caller_tests;
 mod confirm;

@@ -2,6 +2,7 @@
 //! agent (or the Python upstream of real MCP, A2A and OpenAI servers) behind it, one stack per
 //! test on free loopback ports.
 
+mod attack;
 mod callers;
 mod compression;
 mod config;
@@ -10,7 +11,6 @@ mod detection;
 mod encodings;
 mod fields;
 mod harness;
-mod attack;
 mod mtls_jwt;
 mod observability;
 mod requests;
