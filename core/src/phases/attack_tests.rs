@@ -236,7 +236,10 @@ fn attack_unparseable_to_serde_but_not_to_python_hides_the_call() {
         let body = format!("{{{call},\"pad\":{pad}}}");
         let step = run_ct(&p, Some(ct), "/mcp", body.as_bytes());
         if !refused(&step) {
-            through.push(format!("{ct} + {}", &pad[..pad.len().min(8)]));
+            through.push(format!(
+                "{ct} + {}",
+                pad.chars().take(8).collect::<String>()
+            ));
         }
     }
     assert!(
