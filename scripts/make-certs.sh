@@ -6,6 +6,8 @@
 #   DIR/server.crt, server.key    Envoy's certificate: IP 127.0.0.1, DNS localhost,
 #                                 URI spiffe://example.org/ns/iatp/sa/envoy
 #   DIR/client.crt, client.key    a caller: URI spiffe://example.org/ns/billing/sa/agent
+#   DIR/gateway.crt, gateway.key  a web gateway: DNS gateway.example only (no SPIFFE ID), so
+#                                 that the token it forwards names the caller (SPIFFE first)
 #   DIR/jwt-signing-key.pem       the identity provider's ES256 signing key (private)
 #   DIR/jwks.json                 its public key, the JWKS jwt_authn verifies tokens with
 #   DIR/token.jwt                 a token of https://idp.example for subject user-1, tier 2,
@@ -15,7 +17,9 @@
 # git). Then, from the repository root:
 #   envoy -c envoy/envoy-mtls-jwt.yaml
 #   curl --cacert certs/ca.crt --cert certs/client.crt --key certs/client.key \
-#        -H "authorization: Bearer $(cat certs/token.jwt)" https://127.0.0.1:10443/
+#        https://127.0.0.1:10443/                                  # the billing agent
+#   curl --cacert certs/ca.crt --cert certs/gateway.crt --key certs/gateway.key \
+#        -H "authorization: Bearer $(cat certs/token.jwt)" https://127.0.0.1:10443/   # user-1
 # Demo material only: the keys are unencrypted and the CA signs anything it is asked to.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DIR="${1:-$ROOT/certs}"
@@ -46,6 +50,7 @@ issue server "/O=IATP demo/CN=envoy" \
   "IP:127.0.0.1,DNS:localhost,URI:spiffe://example.org/ns/iatp/sa/envoy" serverAuth
 issue client "/O=IATP demo/CN=billing agent" \
   "URI:spiffe://example.org/ns/billing/sa/agent" clientAuth
+issue gateway "/O=IATP demo/CN=web gateway" "DNS:gateway.example" clientAuth
 
 PY="$VENV/bin/python"
 "$PY" "$ROOT/host-tests/py/jwt_tool.py" keys "$DIR" >/dev/null

@@ -518,7 +518,8 @@ impl Outcome<'_> {
             Outcome::Blocked { message, .. } => (*message).to_string(),
             Outcome::ConfirmationRequired { confirm, .. } => confirm_message(*confirm, trace_id),
             Outcome::RateLimited { retry_after } => {
-                format!("Rate limit exceeded: retry after {retry_after} seconds")
+                let unit = if *retry_after == 1 { "second" } else { "seconds" };
+                format!("Rate limit exceeded: retry after {retry_after} {unit}")
             }
             Outcome::Forbidden {
                 action,
