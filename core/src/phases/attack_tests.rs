@@ -129,7 +129,7 @@ fn refused(step: &Step) -> bool {
 /// so no `ambiguous` refusal) is `''` to the rule and `/etc/passwd` to a Go MCP server
 /// (modelcontextprotocol/go-sdk and mark3labs/mcp-go unmarshal tool input with encoding/json).
 #[test]
-fn attack_mcp_arg_member_spelled_in_another_case_is_not_read_by_the_rule() {
+fn attack_mcp_arg_member_spelled_in_another_case_is_read_by_the_rule() {
     let p = shipped(json!([]));
     for key in ["PATH", "Path", "pAtH"] {
         let body = format!(
@@ -150,7 +150,7 @@ fn attack_mcp_arg_member_spelled_in_another_case_is_not_read_by_the_rule() {
 /// same file has many other spellings that every file API resolves to it. The rule language
 /// has no way to normalize a path, so the documented example is not a control.
 #[test]
-fn attack_shipped_no_etc_rule_misses_other_spellings_of_etc() {
+fn attack_shipped_no_etc_rule_resolves_other_spellings_of_etc() {
     let p = shipped(json!([]));
     let mut through = Vec::new();
     for path in [
@@ -201,7 +201,7 @@ fn attack_shipped_no_etc_rule_misses_other_spellings_of_etc() {
 /// `path: str | list[str]` (or JS `String(x)`, which turns `["/etc/passwd"]` into
 /// "/etc/passwd") reads the file.
 #[test]
-fn attack_mcp_arg_array_instead_of_string_reads_empty() {
+fn attack_mcp_arg_array_instead_of_string_reads_its_json_text() {
     let p = shipped(json!([]));
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{"path":["/etc/passwd"]}}}"#;
     let step = run_ct(&p, Some("application/json"), "/mcp", body.as_bytes());
@@ -220,7 +220,7 @@ fn attack_mcp_arg_array_instead_of_string_reads_empty() {
 /// `"json\u0072pc"` is `jsonrpc` to every parser but hides from the byte search. Then the
 /// filter sees `http`: no `mcp_tool`, no action, no `no_etc`.
 #[test]
-fn attack_unparseable_to_serde_but_not_to_python_hides_the_call() {
+fn attack_unparseable_to_serde_but_not_to_python_is_refused() {
     let p = shipped(json!([]));
     let call = r#""json\u0072pc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_file","arguments":{"path":"/etc/passwd"}}"#;
     let deep = format!("{}{}", "[".repeat(130), "]".repeat(130));
@@ -265,7 +265,7 @@ fn attack_control_declared_json_nan_is_refused() {
 /// `ROLE_AGENT` (checked with the pinned a2a-sdk 1.3.0 / protobuf). The filter's `a2a_role`
 /// reads `''` and `'2'`.
 #[test]
-fn attack_a2a_role_as_enum_number_is_not_agent_to_the_rule() {
+fn attack_a2a_role_as_enum_number_is_agent_to_the_rule() {
     let p = shipped(json!([
         {"name": "no_agent_role", "condition": "a2a_role == 'agent'", "action": "block"}
     ]));
@@ -298,7 +298,7 @@ fn attack_a2a_role_as_enum_number_is_not_agent_to_the_rule() {
 /// overflow bucket exists so that finding identities hashing to a caller's slots does not
 /// "deny it service"; it does.
 #[test]
-fn attack_rate_limit_slots_of_a_verified_caller_can_be_taken_by_chosen_identities() {
+fn attack_rate_limit_of_an_exact_caller_cannot_be_taken_by_chosen_identities() {
     let shared: Rc<RefCell<HashMap<String, Vec<u8>>>> = Rc::default();
     let host = Envoy {
         shared: shared.clone(),
@@ -349,7 +349,7 @@ fn attack_rate_limit_slots_of_a_verified_caller_can_be_taken_by_chosen_identitie
 /// docs/configuration.md "Local replies": "No reply carries a detected value". A JSON-RPC id
 /// is echoed byte for byte, detected values included, into a refusal.
 #[test]
-fn attack_jsonrpc_id_holding_a_card_number_is_echoed_into_the_refusal() {
+fn attack_jsonrpc_id_holding_a_card_number_is_answered_null() {
     let p = shipped(json!([]));
     let body = r#"{"jsonrpc":"2.0","id":"4111111111111111","method":"tools/call","params":{"name":"read_file","arguments":{"path":"/etc/passwd"}}}"#;
     let step = run_ct(&p, Some("application/json"), "/mcp", body.as_bytes());

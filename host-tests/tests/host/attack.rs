@@ -25,7 +25,7 @@ fn mcp_post(body: &str, content_type: &str, trace: &str) -> Request {
 /// (`application/json,text/plain`). Expected: refused (-31004 or -32700). Control: the same
 /// call written plainly is refused.
 #[test]
-fn attack_mcp_delete_file_hidden_by_nan_and_a_content_type_list_reaches_the_agent() {
+fn attack_mcp_delete_file_hidden_by_nan_and_a_content_type_list_is_refused() {
     let stack = Stack::builder().mtls_jwt().python_upstream().start();
     let web = stack.creds().client_with_sans(&format!("URI:{WEB}"));
     let plain = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"delete_file","arguments":{"path":"/etc/passwd"}}}"#;
@@ -103,7 +103,7 @@ fn attack_spoofed_caller_header_and_unverified_token_stay_anonymous() {
 /// a2a-sdk 1.3.0 reads `params` with protobuf's ParseDict: `"role": 2` is ROLE_AGENT. A rule
 /// `a2a_role == 'agent'` (block messages posing as the agent) reads `''`. Expected: refused.
 #[test]
-fn attack_a2a_role_as_protobuf_enum_number_reaches_the_agent() {
+fn attack_a2a_role_as_protobuf_enum_number_is_refused_as_agent() {
     let rule = serde_json::json!({
         "manifest": {"identity": {"agent_id": "file-agent"}, "trust_level": "standard",
                      "privacy": {"retention": "ephemeral"}},
