@@ -124,34 +124,8 @@ impl Host for Envoy {
     }
 
     fn claim_once(&self, key: &str, update: SlotUpdate) -> bool {
-        // Another worker may write between the read and the write: CAS says so, and the update
-        // is made again on what it wrote.
-        for _ in 0..CAS_ATTEMPTS {
-            let current = match abi::get_shared_data(key) {
-                Ok(c) => c,
-                Err(s) => {
-                    log::warn!("could not read shared data {key}: host status {s}");
-                    return false;
-                }
-            };
-            let Some((value, cas)) = current else {
-                // on_configure creates every slot; without one, no claim can be atomic.
-                log::warn!("shared data {key} is missing: an override cannot be claimed");
-                return false;
-            };
-            let Some(next) = update(Some(&value)) else {
-                return false;
-            };
-            match abi::set_shared_data(key, &next, cas) {
-                Ok(()) => return true,
-                Err(CAS_MISMATCH) => continue,
-                Err(s) => {
-                    log::warn!("could not write shared data {key}: host status {s}");
-                    return false;
-                }
-            }
-        }
-        false
+        // on_configure creates every slot; without one, no claim can be atomic.
+        compare_and_swap(key, update, false)
     }
 
     fn peer_uri_san(&self) -> Option<Vec<u8>> {
@@ -170,31 +144,10 @@ impl Host for Envoy {
     }
 
     fn update_shared(&self, key: &str, update: SlotUpdate) -> bool {
-        for _ in 0..CAS_ATTEMPTS {
-            let (current, cas) = match abi::get_shared_data(key) {
-                Ok(Some((value, cas))) => (Some(value), cas),
-                // A missing key is created by the write: Envoy accepts any cas for a new key,
-                // so two workers creating it at once both succeed (the first request of a
-                // bucket may count once too few; documented).
-                Ok(None) => (None, 0),
-                Err(s) => {
-                    log::warn!("could not read shared data {key}: host status {s}");
-                    return false;
-                }
-            };
-            let Some(next) = update(current.as_deref()) else {
-                return false;
-            };
-            match abi::set_shared_data(key, &next, cas) {
-                Ok(()) => return true,
-                Err(CAS_MISMATCH) => continue,
-                Err(s) => {
-                    log::warn!("could not write shared data {key}: host status {s}");
-                    return false;
-                }
-            }
-        }
-        false
+        // A missing key is created by the write: Envoy accepts any cas for a new key, so two
+        // workers creating it at once both succeed (the first request of a bucket may count
+        // once too few; documented).
+        compare_and_swap(key, update, true)
     }
 
     /// All request trailers in one host call.
@@ -203,6 +156,38 @@ impl Host for Envoy {
             .map_err(|s| log::warn!("could not read the request trailers: host status {s}"))
             .unwrap_or_default()
     }
+}
+
+/// Replaces the shared-data value at `key` with what `update` makes of it, retried while
+/// another worker writes between the read and the write (CAS says so, and the update is made
+/// again on what it wrote). A missing key is `update(None)` with `create`, else a failure.
+fn compare_and_swap(key: &str, update: SlotUpdate, create: bool) -> bool {
+    for _ in 0..CAS_ATTEMPTS {
+        let (current, cas) = match abi::get_shared_data(key) {
+            Ok(Some((value, cas))) => (Some(value), cas),
+            Ok(None) if create => (None, 0),
+            Ok(None) => {
+                log::warn!("shared data {key} is missing: it cannot be updated atomically");
+                return false;
+            }
+            Err(s) => {
+                log::warn!("could not read shared data {key}: host status {s}");
+                return false;
+            }
+        };
+        let Some(next) = update(current.as_deref()) else {
+            return false;
+        };
+        match abi::set_shared_data(key, &next, cas) {
+            Ok(()) => return true,
+            Err(CAS_MISMATCH) => continue,
+            Err(s) => {
+                log::warn!("could not write shared data {key}: host status {s}");
+                return false;
+            }
+        }
+    }
+    false
 }
 
 /// How many times a shared-data update is tried against concurrent writers.

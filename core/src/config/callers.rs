@@ -124,12 +124,7 @@ fn invalid(path: impl Into<String>, rule: impl Into<String>) -> ConfigError {
 
 /// Entry, action and claim names: 1 to 64 characters of `[A-Za-z0-9_.:-]`.
 fn check_name(name: &str, path: &str, what: &str) -> Result<(), ConfigError> {
-    let ok = !name.is_empty()
-        && name.len() <= MAX_NAME
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'));
-    if ok {
+    if super::rules::is_name(name, MAX_NAME) {
         Ok(())
     } else {
         Err(invalid(

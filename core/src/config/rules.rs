@@ -106,13 +106,18 @@ fn note(name: &str, constant: Option<bool>, action: RuleAction) -> Option<String
     })
 }
 
-fn check_name(name: &str, path: &str) -> Result<(), ConfigError> {
-    let ok = !name.is_empty()
-        && name.len() <= MAX_RULE_NAME
+/// Whether `name` is 1 to `max` characters of `[A-Za-z0-9_.:-]`: rule, action and caller
+/// names, which reach event lines, metric labels and headers as they are.
+pub(super) fn is_name(name: &str, max: usize) -> bool {
+    !name.is_empty()
+        && name.len() <= max
         && name
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'));
-    if ok {
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+}
+
+fn check_name(name: &str, path: &str) -> Result<(), ConfigError> {
+    if is_name(name, MAX_RULE_NAME) {
         Ok(())
     } else {
         Err(ConfigError::InvalidName {

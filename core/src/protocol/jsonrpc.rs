@@ -10,7 +10,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::value::RawValue;
 
 use super::params::{Params, ParamsSeed};
-use super::strict::{fold, once, Ambiguous, AnyStr, Key};
+use super::strict::{fold, once, scalars_are_none, Ambiguous, AnyStr, Key};
 use super::{reads, MAX_BATCH_CALLS};
 
 /// Serde's message when a batch is over [`MAX_BATCH_CALLS`]: reading stops there.
@@ -130,24 +130,7 @@ impl<'de> Visitor<'de> for ElementSeed {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
-    }
+    scalars_are_none!();
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         EnvelopeVisitor.visit_map(map).map(Some)
     }
