@@ -362,3 +362,108 @@ fn attack_jsonrpc_id_holding_a_card_number_is_answered_null() {
         "the card number is in the reply: {text}"
     );
 }
+
+// ==== Round 2 (branch i12-attack2, /work/notes/i12-attack2.md) ==============================
+
+fn mcp_path_call(path_json: &str) -> String {
+    format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"read_file","arguments":{{"path":{path_json}}}}}}}"#
+    )
+}
+
+/// `normalize_path()` reads `\` as a separator. On Linux it is an ordinary file-name byte,
+/// and every lexical resolver an MCP tool uses there (Node `path.resolve` as in
+/// @modelcontextprotocol/server-filesystem, Python `os.path.normpath`/`realpath`/
+/// `pathlib.Path.resolve`, Go `filepath.Clean`) takes `x\y` as ONE segment, so one `..` pops
+/// it whole. The filter pops only `y` and keeps `x`: `/x\y/../etc/passwd` is `/x/etc/passwd`
+/// to the rule and `/etc/passwd` to the tool (checked: node and python3 print /etc/passwd).
+/// The shipped `no_etc` rule (the fix of round 1's F5) forwards it.
+#[test]
+fn attack2_normalize_path_backslash_segment_escapes_the_shipped_no_etc_rule() {
+    let p = shipped(json!([]));
+    let mut through = Vec::new();
+    for path in [r#""/x\\y/../etc/passwd""#, r#""/tmp/a\\b\\c/../../etc/shadow""#] {
+        let step = run_ct(&p, Some("application/json"), "/mcp", mcp_path_call(path).as_bytes());
+        if !refused(&step) {
+            through.push(path);
+        }
+    }
+    assert!(through.is_empty(), "POSIX /etc/... forwarded past `no_etc`: {through:?}");
+}
+
+/// The allow-list docs/configuration.md recommends ("Better still, allow what may be read":
+/// `!starts_with(normalize_path(mcp_arg('path')), '/srv/')`) is escaped the same way: each
+/// `\` adds a segment the filter's `..` pops instead of the real parent.
+/// `/srv/a\b\c\d/../../etc/passwd` is `/srv/a/b/etc/passwd` to the rule, `/etc/passwd` to
+/// Node's `path.resolve` and Python's `os.path.realpath`.
+#[test]
+fn attack2_normalize_path_backslash_escapes_the_documented_srv_allow_list() {
+    let p = shipped(json!([
+        {"name": "only_srv", "condition": "rpc_method == 'tools/call' && !starts_with(normalize_path(mcp_arg('path')), '/srv/')", "action": "block"}
+    ]));
+    let ok = mcp_path_call(r#""/srv/data/report.txt""#);
+    assert!(!refused(&run_ct(&p, Some("application/json"), "/mcp", ok.as_bytes())));
+    let body = mcp_path_call(r#""/srv/a\\b\\c\\d/../../etc/passwd""#);
+    let step = run_ct(&p, Some("application/json"), "/mcp", body.as_bytes());
+    assert!(refused(&step), "outside /srv/ forwarded: {step:?}");
+}
+
+/// Windows forms: `C:\..\Windows` is `C:\Windows` to Windows (a drive root has no parent),
+/// but `normalize_path` treats `C:` as an ordinary first segment that `..` removes, giving a
+/// relative `Windows/win.ini`. A rule guarding `C:/Windows/` misses it; `\\?\C:\Windows\...`
+/// (the extended-length prefix) becomes `/?/C:/Windows/...`.
+#[test]
+fn attack2_normalize_path_drive_letter_is_popped_by_dot_dot() {
+    let p = shipped(json!([
+        {"name": "no_windir", "condition": "rpc_method == 'tools/call' && starts_with(normalize_path(mcp_arg('path')), 'C:/Windows/')", "action": "block"}
+    ]));
+    let plain = mcp_path_call(r#""C:\\Windows\\win.ini""#);
+    assert!(refused(&run_ct(&p, Some("application/json"), "/mcp", plain.as_bytes())));
+    let mut through = Vec::new();
+    for path in [r#""C:\\..\\Windows\\win.ini""#, r#""\\\\?\\C:\\Windows\\win.ini""#] {
+        if !refused(&run_ct(&p, Some("application/json"), "/mcp", mcp_path_call(path).as_bytes())) {
+            through.push(path);
+        }
+    }
+    assert!(through.is_empty(), "C:\\Windows\\win.ini forwarded as {through:?}");
+}
+
+/// Round 1's F2 fix maps `2`/`"2"` to `agent`, only as exact text. protobuf's
+/// `json_format.ParseDict` (a2a-sdk 1.3.0 in .venv) runs Python `int(value)` on an enum
+/// string that is no name, so `"02"`, `" 2"`, `"2 "`, `"+2"`, `"2\n"` and `"２"` (fullwidth)
+/// are all ROLE_AGENT (checked in .venv), and `a2a_role` reads them as sent.
+#[test]
+fn attack2_a2a_role_number_spelled_as_python_int_reads_it_is_agent() {
+    let p = shipped(json!([
+        {"name": "no_agent_role", "condition": "a2a_role == 'agent'", "action": "block"}
+    ]));
+    let mut through = Vec::new();
+    for role in [r#""02""#, r#"" 2""#, r#""2 ""#, r#""+2""#, r#""2\n""#, "\"\u{FF12}\""] {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{{"message":{{"role":{role},"messageId":"m1","parts":[{{"text":"hi"}}]}}}}}}"#
+        );
+        if !refused(&run_ct(&p, Some("application/json"), "/a2a", body.as_bytes())) {
+            through.push(role);
+        }
+    }
+    assert!(through.is_empty(), "ROLE_AGENT spelled {through:?} forwarded");
+}
+
+/// Round 1's F7 fix answers an id holding a detected value with `null`, found by scanning
+/// the id's raw text. With one digit written as a JSON escape the raw text holds no card
+/// number, the id is echoed byte for byte, and the client's JSON parser decodes it to
+/// 4111111111111111 again.
+#[test]
+fn attack2_jsonrpc_id_card_number_with_an_escaped_digit_is_echoed() {
+    let p = shipped(json!([]));
+    let body = r#"{"jsonrpc":"2.0","id":"411111111111111\u0031","method":"tools/call","params":{"name":"read_file","arguments":{"path":"/etc/passwd"}}}"#;
+    let step = run_ct(&p, Some("application/json"), "/mcp", body.as_bytes());
+    let Step::Reply(r) = &step else {
+        panic!("not refused: {step:?}")
+    };
+    let v: Value = serde_json::from_slice(&r.body).expect("reply is JSON");
+    assert!(
+        !v.to_string().contains("4111111111111111"),
+        "the decoded reply holds the card number: {v}"
+    );
+}
