@@ -467,3 +467,42 @@ fn attack2_jsonrpc_id_card_number_with_an_escaped_digit_is_echoed() {
         "the decoded reply holds the card number: {v}"
     );
 }
+
+/// Held (control): a batch of 128 whose last call is the forbidden one is refused; 129 calls
+/// are refused whole; a Kelvin sign (U+212A, Go folds it to `K`) and `ſ` in an argument name
+/// are read by `mcp_arg` as Go's `encoding/json` would.
+#[test]
+fn attack2_held_batch_edges_and_non_ascii_folds() {
+    let p = shipped(json!([
+        {"name": "no_secret_key", "condition": "mcp_arg('key') == 'secret'", "action": "block"},
+        {"name": "no_secret_s", "condition": "mcp_arg('s') == 'secret'", "action": "block"}
+    ]));
+    let ok = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/srv/x"}}}"#;
+    let bad = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"delete_file","arguments":{"path":"/srv/x"}}}"#;
+    for n in [128usize, 129] {
+        let mut calls = vec![ok; n - 1];
+        calls.push(bad);
+        let body = format!("[{}]", calls.join(","));
+        assert!(refused(&run_ct(&p, Some("application/json"), "/mcp", body.as_bytes())), "{n}");
+    }
+    for key in ["\u{212A}ey", "\u{17F}"] {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"read_file","arguments":{{"{key}":"secret"}}}}}}"#
+        );
+        assert!(refused(&run_ct(&p, Some("application/json"), "/mcp", body.as_bytes())), "{key}");
+    }
+}
+
+/// UTF-16LE without a byte order mark, declared `application/json` (no charset): Python's
+/// `json.loads(bytes)` picks UTF-16-LE from `XX 00 XX`; the filter's sniff also needs half the
+/// characters ASCII. Padding with CJK text: the card is still found (held).
+#[test]
+fn attack2_held_utf16_without_bom_padded_with_cjk_still_finds_a_card_number() {
+    let p = shipped(json!([
+        {"name": "no_cards", "condition": "has_credit_card", "action": "block"}
+    ]));
+    let text = format!(r#"{{"note":"4111 1111 1111 1111","pad":"{}"}}"#, "\u{4E00}".repeat(200));
+    let body: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let step = run_ct(&p, Some("application/json"), "/upload", &body);
+    assert!(refused(&step), "UTF-16LE card number forwarded: {step:?}");
+}
