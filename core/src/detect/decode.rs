@@ -1024,7 +1024,7 @@ pub const ND_ZEROS: [u32; 67] = [
 ];
 
 /// The value of a decimal digit outside ASCII.
-fn decimal_digit(u: u32) -> Option<u8> {
+pub(crate) fn decimal_digit(u: u32) -> Option<u8> {
     let k = ND_ZEROS.partition_point(|&z| z <= u).checked_sub(1)?;
     let zero = *ND_ZEROS.get(k)?;
     u8::try_from(u - zero).ok().filter(|d| *d < 10)

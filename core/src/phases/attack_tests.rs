@@ -379,16 +379,27 @@ fn mcp_path_call(path_json: &str) -> String {
 /// to the rule and `/etc/passwd` to the tool (checked: node and python3 print /etc/passwd).
 /// The shipped `no_etc` rule (the fix of round 1's F5) forwards it.
 #[test]
-fn attack2_normalize_path_backslash_segment_escapes_the_shipped_no_etc_rule() {
+fn attack2_normalize_path_reads_a_backslash_as_posix_does_for_the_shipped_no_etc_rule() {
     let p = shipped(json!([]));
     let mut through = Vec::new();
-    for path in [r#""/x\\y/../etc/passwd""#, r#""/tmp/a\\b\\c/../../etc/shadow""#] {
-        let step = run_ct(&p, Some("application/json"), "/mcp", mcp_path_call(path).as_bytes());
+    for path in [
+        r#""/x\\y/../etc/passwd""#,
+        r#""/tmp/a\\b\\c/../../etc/shadow""#,
+    ] {
+        let step = run_ct(
+            &p,
+            Some("application/json"),
+            "/mcp",
+            mcp_path_call(path).as_bytes(),
+        );
         if !refused(&step) {
             through.push(path);
         }
     }
-    assert!(through.is_empty(), "POSIX /etc/... forwarded past `no_etc`: {through:?}");
+    assert!(
+        through.is_empty(),
+        "POSIX /etc/... forwarded past `no_etc`: {through:?}"
+    );
 }
 
 /// The allow-list docs/configuration.md recommends ("Better still, allow what may be read":
@@ -397,12 +408,17 @@ fn attack2_normalize_path_backslash_segment_escapes_the_shipped_no_etc_rule() {
 /// `/srv/a\b\c\d/../../etc/passwd` is `/srv/a/b/etc/passwd` to the rule, `/etc/passwd` to
 /// Node's `path.resolve` and Python's `os.path.realpath`.
 #[test]
-fn attack2_normalize_path_backslash_escapes_the_documented_srv_allow_list() {
+fn attack2_normalize_path_backslash_does_not_escape_the_documented_srv_allow_list() {
     let p = shipped(json!([
         {"name": "only_srv", "condition": "rpc_method == 'tools/call' && !starts_with(normalize_path(mcp_arg('path')), '/srv/')", "action": "block"}
     ]));
     let ok = mcp_path_call(r#""/srv/data/report.txt""#);
-    assert!(!refused(&run_ct(&p, Some("application/json"), "/mcp", ok.as_bytes())));
+    assert!(!refused(&run_ct(
+        &p,
+        Some("application/json"),
+        "/mcp",
+        ok.as_bytes()
+    )));
     let body = mcp_path_call(r#""/srv/a\\b\\c\\d/../../etc/passwd""#);
     let step = run_ct(&p, Some("application/json"), "/mcp", body.as_bytes());
     assert!(refused(&step), "outside /srv/ forwarded: {step:?}");
@@ -413,19 +429,35 @@ fn attack2_normalize_path_backslash_escapes_the_documented_srv_allow_list() {
 /// relative `Windows/win.ini`. A rule guarding `C:/Windows/` misses it; `\\?\C:\Windows\...`
 /// (the extended-length prefix) becomes `/?/C:/Windows/...`.
 #[test]
-fn attack2_normalize_path_drive_letter_is_popped_by_dot_dot() {
+fn attack2_normalize_windows_path_keeps_the_drive_as_its_root() {
     let p = shipped(json!([
-        {"name": "no_windir", "condition": "rpc_method == 'tools/call' && starts_with(normalize_path(mcp_arg('path')), 'C:/Windows/')", "action": "block"}
+        {"name": "no_windir", "condition": "rpc_method == 'tools/call' && starts_with(normalize_windows_path(mcp_arg('path')), 'c:/windows/')", "action": "block"}
     ]));
     let plain = mcp_path_call(r#""C:\\Windows\\win.ini""#);
-    assert!(refused(&run_ct(&p, Some("application/json"), "/mcp", plain.as_bytes())));
+    assert!(refused(&run_ct(
+        &p,
+        Some("application/json"),
+        "/mcp",
+        plain.as_bytes()
+    )));
     let mut through = Vec::new();
-    for path in [r#""C:\\..\\Windows\\win.ini""#, r#""\\\\?\\C:\\Windows\\win.ini""#] {
-        if !refused(&run_ct(&p, Some("application/json"), "/mcp", mcp_path_call(path).as_bytes())) {
+    for path in [
+        r#""C:\\..\\Windows\\win.ini""#,
+        r#""\\\\?\\C:\\Windows\\win.ini""#,
+    ] {
+        if !refused(&run_ct(
+            &p,
+            Some("application/json"),
+            "/mcp",
+            mcp_path_call(path).as_bytes(),
+        )) {
             through.push(path);
         }
     }
-    assert!(through.is_empty(), "C:\\Windows\\win.ini forwarded as {through:?}");
+    assert!(
+        through.is_empty(),
+        "C:\\Windows\\win.ini forwarded as {through:?}"
+    );
 }
 
 /// Round 1's F2 fix maps `2`/`"2"` to `agent`, only as exact text. protobuf's
@@ -438,15 +470,30 @@ fn attack2_a2a_role_number_spelled_as_python_int_reads_it_is_agent() {
         {"name": "no_agent_role", "condition": "a2a_role == 'agent'", "action": "block"}
     ]));
     let mut through = Vec::new();
-    for role in [r#""02""#, r#"" 2""#, r#""2 ""#, r#""+2""#, r#""2\n""#, "\"\u{FF12}\""] {
+    for role in [
+        r#""02""#,
+        r#"" 2""#,
+        r#""2 ""#,
+        r#""+2""#,
+        r#""2\n""#,
+        "\"\u{FF12}\"",
+    ] {
         let body = format!(
             r#"{{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{{"message":{{"role":{role},"messageId":"m1","parts":[{{"text":"hi"}}]}}}}}}"#
         );
-        if !refused(&run_ct(&p, Some("application/json"), "/a2a", body.as_bytes())) {
+        if !refused(&run_ct(
+            &p,
+            Some("application/json"),
+            "/a2a",
+            body.as_bytes(),
+        )) {
             through.push(role);
         }
     }
-    assert!(through.is_empty(), "ROLE_AGENT spelled {through:?} forwarded");
+    assert!(
+        through.is_empty(),
+        "ROLE_AGENT spelled {through:?} forwarded"
+    );
 }
 
 /// Round 1's F7 fix answers an id holding a detected value with `null`, found by scanning
@@ -454,7 +501,7 @@ fn attack2_a2a_role_number_spelled_as_python_int_reads_it_is_agent() {
 /// number, the id is echoed byte for byte, and the client's JSON parser decodes it to
 /// 4111111111111111 again.
 #[test]
-fn attack2_jsonrpc_id_card_number_with_an_escaped_digit_is_echoed() {
+fn attack2_jsonrpc_id_card_number_with_an_escaped_digit_is_answered_null() {
     let p = shipped(json!([]));
     let body = r#"{"jsonrpc":"2.0","id":"411111111111111\u0031","method":"tools/call","params":{"name":"read_file","arguments":{"path":"/etc/passwd"}}}"#;
     let step = run_ct(&p, Some("application/json"), "/mcp", body.as_bytes());
@@ -483,13 +530,29 @@ fn attack2_held_batch_edges_and_non_ascii_folds() {
         let mut calls = vec![ok; n - 1];
         calls.push(bad);
         let body = format!("[{}]", calls.join(","));
-        assert!(refused(&run_ct(&p, Some("application/json"), "/mcp", body.as_bytes())), "{n}");
+        assert!(
+            refused(&run_ct(
+                &p,
+                Some("application/json"),
+                "/mcp",
+                body.as_bytes()
+            )),
+            "{n}"
+        );
     }
     for key in ["\u{212A}ey", "\u{17F}"] {
         let body = format!(
             r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"read_file","arguments":{{"{key}":"secret"}}}}}}"#
         );
-        assert!(refused(&run_ct(&p, Some("application/json"), "/mcp", body.as_bytes())), "{key}");
+        assert!(
+            refused(&run_ct(
+                &p,
+                Some("application/json"),
+                "/mcp",
+                body.as_bytes()
+            )),
+            "{key}"
+        );
     }
 }
 
@@ -501,7 +564,10 @@ fn attack2_held_utf16_without_bom_padded_with_cjk_still_finds_a_card_number() {
     let p = shipped(json!([
         {"name": "no_cards", "condition": "has_credit_card", "action": "block"}
     ]));
-    let text = format!(r#"{{"note":"4111 1111 1111 1111","pad":"{}"}}"#, "\u{4E00}".repeat(200));
+    let text = format!(
+        r#"{{"note":"4111 1111 1111 1111","pad":"{}"}}"#,
+        "\u{4E00}".repeat(200)
+    );
     let body: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
     let step = run_ct(&p, Some("application/json"), "/upload", &body);
     assert!(refused(&step), "UTF-16LE card number forwarded: {step:?}");

@@ -607,7 +607,8 @@ fn review_attacks_are_answered() {
         "//etc/passwd",
         "/./etc/passwd",
         "/etc",
-        "\\\\etc\\\\passwd",
+        // `\` is a character of a name on POSIX: `x\y` is one segment that `..` removes.
+        "/x\\\\y/../etc/passwd",
     ] {
         let body = tools_call("1", "read_file", path);
         let (_, step) = run(&p, &as_billing(), "/mcp", &[], &body);

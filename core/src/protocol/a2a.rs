@@ -75,11 +75,46 @@ pub(super) fn reads(method: &str) -> &'static [Member] {
 /// (`1`, `2`, or `"1"`, `"2"`: the protobuf JSON mapping takes an enum's number for its name,
 /// and a2a-sdk 1.x parses messages with it); `0` (`ROLE_UNSPECIFIED`) reads as `unspecified`;
 /// anything else as sent.
+///
+/// A string that is not one of the enum's names is read as a2a-sdk's protobuf parser reads it:
+/// with Python's `int()` (surrounding white space, a sign, `_` between digits, any Unicode
+/// decimal digit: `" 2"`, `"02"`, `"+2"`, `"２"` are all `ROLE_AGENT`).
 pub(super) fn role(sent: String) -> String {
     match sent.as_str() {
-        "ROLE_USER" | "1" => "user".into(),
-        "ROLE_AGENT" | "2" => "agent".into(),
-        "ROLE_UNSPECIFIED" | "0" => "unspecified".into(),
-        _ => sent,
+        "user" | "ROLE_USER" => "user".into(),
+        "agent" | "ROLE_AGENT" => "agent".into(),
+        "ROLE_UNSPECIFIED" => "unspecified".into(),
+        other => match python_int(other) {
+            Some(0) => "unspecified".into(),
+            Some(1) => "user".into(),
+            Some(2) => "agent".into(),
+            Some(n) => n.to_string(),
+            None => sent,
+        },
     }
+}
+
+/// What Python's `int()` makes of a string (the Python reference, "int"; PEP 515 for
+/// underscores), if it takes it.
+fn python_int(s: &str) -> Option<i128> {
+    let t = s.trim();
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
+        return None;
+    }
+    let mut value: i128 = 0;
+    for c in digits.chars().filter(|c| *c != '_') {
+        let d = c
+            .to_digit(10)
+            .or_else(|| crate::detect::decode::decimal_digit(u32::from(c)).map(u32::from))?;
+        value = value.checked_mul(10)?.checked_add(i128::from(d))?;
+    }
+    Some(if negative { -value } else { value })
 }

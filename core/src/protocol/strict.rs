@@ -158,7 +158,9 @@ impl<'de> DeserializeSeed<'de> for ScalarStr {
             Scalar::Str(s) => Some(s),
             Scalar::Int(i) => Some(i.to_string()),
             Scalar::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Some(format!("{}", f as i64)),
-            Scalar::Float(_) | Scalar::Bool(_) | Scalar::Other => None,
+            // Python's protobuf parser takes `true` for the enum number 1 (a bool is an int).
+            Scalar::Bool(b) => Some(u8::from(b).to_string()),
+            Scalar::Float(_) | Scalar::Other => None,
         })
     }
 }

@@ -33,7 +33,9 @@ registry! {
         Contains => Function { name: "contains", signature: "contains(s, 'part')", arity: 2,
             doc: "`s` contains `part` (case-sensitive)" },
         NormalizePath => Function { name: "normalize_path", signature: "normalize_path(s)", arity: 1,
-            doc: "`s` as a file system resolves a path, lexically: `\\` read as `/`, repeated `/` as one, `.` segments dropped, `..` removing the segment before it (never above the root), no trailing `/`; case and percent escapes as sent. `normalize_path(mcp_arg('path'))` is `/etc/passwd` for `/tmp/../etc//passwd`; a relative path stays relative (`etc/passwd`)" },
+            doc: "`s` as a POSIX system (Linux, macOS) resolves a path, lexically: repeated `/` as one, `.` segments dropped, `..` removing the segment before it (never above the root), no trailing `/`; `\\` is a character of a name, as it is there; case and percent escapes as sent. `/tmp/../etc//passwd` and `/x\\y/../etc/passwd` are `/etc/passwd`; a relative path stays relative" },
+        NormalizeWindowsPath => Function { name: "normalize_windows_path", signature: "normalize_windows_path(s)", arity: 1,
+            doc: "`s` as Windows resolves a path, lexically, for agents on Windows: `\\` and `/` both separators, the `\\\\?\\` and `\\\\.\\` prefixes dropped, a drive (`C:`) or a UNC share (`//server/share`) as the root `..` never climbs above, `/` separators, lower case throughout (Windows file names are case-insensitive): `C:\\..\\Windows\\win.ini` is `c:/windows/win.ini`" },
     }
 }
 
@@ -55,7 +57,11 @@ impl Func {
             Func::StartsWith => Some(|s, p| s.starts_with(p)),
             Func::EndsWith => Some(|s, p| s.ends_with(p)),
             Func::Contains => Some(|s, p| s.contains(p)),
-            Func::Header | Func::Claim | Func::McpArg | Func::NormalizePath => None,
+            Func::Header
+            | Func::Claim
+            | Func::McpArg
+            | Func::NormalizePath
+            | Func::NormalizeWindowsPath => None,
         }
     }
 }

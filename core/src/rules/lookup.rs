@@ -176,38 +176,104 @@ pub(super) fn json_text(v: &Json) -> Text<'_> {
     }
 }
 
-/// A path as a file system resolves it, lexically (`normalize_path()`): `\` read as `/`
-/// (Windows tools take both), repeated separators as one, `.` segments dropped, `..` removing
-/// the segment before it (RFC 3986 §5.2.4's `remove_dot_segments`, applied to file paths;
-/// never above the root: `/../etc` is `/etc`; a relative path keeps its leading `..`), no
-/// trailing `/`. Case and percent escapes are kept: a tool reads its argument as a file name.
-/// `''` stays `''`; a path that resolves to nothing is `.` (relative) or `/` (absolute).
+/// How a path function resolves a path: as a POSIX system does (`normalize_path()`) or as
+/// Windows does (`normalize_windows_path()`). The agent's platform decides: `\` is a
+/// separator on Windows and a character of a file name everywhere else, so one resolution
+/// cannot serve both (`/x\y/../etc` is `/etc` on Linux and `/x/etc` on Windows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathStyle {
+    Posix,
+    Windows,
+}
+
+impl PathStyle {
+    pub fn normalize(self, path: &str) -> String {
+        match self {
+            PathStyle::Posix => normalize_path(path),
+            PathStyle::Windows => normalize_windows_path(path),
+        }
+    }
+}
+
+/// A path as a POSIX system resolves it, lexically (`normalize_path()`): repeated `/` as one,
+/// `.` segments dropped, `..` removing the segment before it (RFC 3986 §5.2.4's
+/// `remove_dot_segments`, applied to file paths, as Python's `os.path.normpath` and Node's
+/// `path.posix.normalize` do; never above the root: `/../etc` is `/etc`; a relative path keeps
+/// its leading `..`), no trailing `/`. `\` is an ordinary character of a name, as on Linux and
+/// macOS. Case and percent escapes are kept: a tool reads its argument as a file name. `''`
+/// stays `''`; a path that resolves to nothing is `.` (relative) or `/` (absolute).
 pub fn normalize_path(path: &str) -> String {
     if path.is_empty() {
         return String::new();
     }
-    let absolute = path.starts_with(['/', '\\']);
-    let mut segments: Vec<&str> = Vec::new();
-    for segment in path.split(['/', '\\']) {
-        match segment {
-            "" | "." => {}
-            ".." => match segments.last() {
-                Some(&last) if last != ".." => {
-                    segments.pop();
-                }
-                // Above the root is the root; a relative path keeps climbing.
-                _ if absolute => {}
-                _ => segments.push(".."),
-            },
-            s => segments.push(s),
-        }
-    }
-    let joined = segments.join("/");
+    let absolute = path.starts_with('/');
+    let joined = resolve(path.split('/'), absolute).join("/");
     match (absolute, joined.is_empty()) {
         (true, _) => format!("/{joined}"),
         (false, true) => ".".to_string(),
         (false, false) => joined,
     }
+}
+
+/// A path as Windows resolves it, lexically (`normalize_windows_path()`): `\` and `/` both
+/// separators; the `\\?\` and `\\.\` prefixes (Win32 device and long paths) dropped; a
+/// drive (`C:`) or a UNC share (`\\server\share`) is the root, which `..` never climbs
+/// above; `.` and `..` resolved as for [`normalize_path`]; written with `/` and in lower case
+/// (Windows file names are case-insensitive), so rules compare with lower-case literals.
+pub fn normalize_windows_path(path: &str) -> String {
+    if path.is_empty() {
+        return String::new();
+    }
+    let p = path.replace('\\', "/").to_lowercase();
+    let p = p
+        .strip_prefix("//?/")
+        .or_else(|| p.strip_prefix("//./"))
+        .unwrap_or(&p);
+    let (root, rest) = if let Some(unc) = p.strip_prefix("//") {
+        // `//server/share` is the root.
+        let mut parts = unc.splitn(3, '/');
+        let server = parts.next().unwrap_or("");
+        let share = parts.next().unwrap_or("");
+        (format!("//{server}/{share}"), parts.next().unwrap_or(""))
+    } else {
+        let drive = p
+            .get(..2)
+            .filter(|d| d.ends_with(':') && d.starts_with(|c: char| c.is_ascii_alphabetic()));
+        match drive {
+            Some(d) => (d.to_string(), p.get(2..).unwrap_or("")),
+            None => (String::new(), p),
+        }
+    };
+    // `C:x` is relative to drive C's current directory: not rooted.
+    let absolute = rest.starts_with('/') || root.starts_with("//");
+    let joined = resolve(rest.split('/'), absolute).join("/");
+    let lead = if absolute { "/" } else { "" };
+    match (root.is_empty(), joined.is_empty()) {
+        (true, true) if absolute => "/".to_string(),
+        (true, true) => ".".to_string(),
+        (false, true) if root.starts_with("//") => root,
+        _ => format!("{root}{lead}{joined}"),
+    }
+}
+
+/// The segments of a path once `.` and `..` are resolved; `rooted`: `..` never climbs above
+/// the start.
+fn resolve<'a>(segments: impl Iterator<Item = &'a str>, rooted: bool) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for segment in segments {
+        match segment {
+            "" | "." => {}
+            ".." => match out.last() {
+                Some(&last) if last != ".." => {
+                    out.pop();
+                }
+                _ if rooted => {}
+                _ => out.push(".."),
+            },
+            s => out.push(s),
+        }
+    }
+    out
 }
 
 /// Whether `item` is in a claim read as a list: an array's items (each read as
@@ -270,7 +336,9 @@ mod tests {
             ("/etc", "/etc"),
             ("/etc/", "/etc"),
             ("/../../etc/shadow", "/etc/shadow"),
-            ("\\etc\\passwd", "/etc/passwd"),
+            // `\` is a character of a name on POSIX systems.
+            ("/x\\y/../etc/passwd", "/etc/passwd"),
+            ("\\etc\\passwd", "\\etc\\passwd"),
             ("/srv/a/../../etc", "/etc"),
             ("etc/passwd", "etc/passwd"),
             ("../etc/passwd", "../etc/passwd"),
@@ -282,6 +350,22 @@ mod tests {
             ("/ETC/%2e%2e/x", "/ETC/%2e%2e/x"),
         ] {
             assert_eq!(normalize_path(sent), seen, "{sent}");
+        }
+        for (sent, seen) in [
+            ("C:\\Windows\\win.ini", "c:/windows/win.ini"),
+            ("C:\\..\\Windows\\win.ini", "c:/windows/win.ini"),
+            ("\\\\?\\C:\\Windows\\win.ini", "c:/windows/win.ini"),
+            ("\\\\.\\C:\\Windows", "c:/windows"),
+            ("c:/Windows/../Windows/System32", "c:/windows/system32"),
+            ("C:Windows\\x", "c:windows/x"),
+            ("\\\\srv\\share\\..\\..\\x", "//srv/share/x"),
+            ("\\Windows\\..\\..\\x", "/x"),
+            ("a\\..\\..\\b", "../b"),
+            ("/x\\y/../etc", "/x/etc"),
+            ("C:\\", "c:/"),
+            ("", ""),
+        ] {
+            assert_eq!(normalize_windows_path(sent), seen, "{sent}");
         }
     }
 

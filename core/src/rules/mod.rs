@@ -32,7 +32,7 @@ use crate::detect::{Kind, KindSet, Scanner};
 use crate::manifest::Manifest;
 use functions::suggest;
 pub use functions::Func;
-use lookup::{claim_holds, is_header_name, json_text, Text};
+use lookup::{claim_holds, is_header_name, json_text, PathStyle, Text};
 pub use lookup::{ArgStep, Lookup};
 pub use parser::CmpOp;
 pub use parser::MAX_LIST_ITEMS;
@@ -188,8 +188,8 @@ pub enum StrExpr {
     Claim(Box<str>),
     /// `mcp_arg('path')`: the path compiled.
     McpArg(Box<[ArgStep]>),
-    /// `normalize_path(s)`.
-    NormalizePath(Box<StrExpr>),
+    /// `normalize_path(s)` (POSIX) or `normalize_windows_path(s)`.
+    NormalizePath(Box<StrExpr>, PathStyle),
 }
 
 impl StrExpr {
@@ -201,8 +201,8 @@ impl StrExpr {
             }
             StrExpr::Claim(name) => f.claim(name),
             StrExpr::McpArg(path) => f.lookup.and_then(|l| l.mcp_arg(path)),
-            StrExpr::NormalizePath(inner) => {
-                return Text::Owned(lookup::normalize_path(inner.text(f).as_str()))
+            StrExpr::NormalizePath(inner, style) => {
+                return Text::Owned(style.normalize(inner.text(f).as_str()))
             }
         };
         found.map_or(Text::Str(""), json_text)
@@ -213,7 +213,7 @@ impl StrExpr {
         match self {
             StrExpr::Var(v) => v.needs_body(),
             StrExpr::McpArg(_) => true,
-            StrExpr::NormalizePath(inner) => inner.needs_body(),
+            StrExpr::NormalizePath(inner, _) => inner.needs_body(),
             StrExpr::Header(_) | StrExpr::Claim(_) => false,
         }
     }
@@ -440,7 +440,7 @@ impl Uses {
                 self.claims.insert(name.to_string());
             }
             StrExpr::McpArg(_) => self.mcp_args = true,
-            StrExpr::NormalizePath(inner) => self.expr(inner),
+            StrExpr::NormalizePath(inner, _) => self.expr(inner),
         }
     }
 }
@@ -773,15 +773,20 @@ fn call(name: &str, args: &[Ast], col: usize, env: &Env) -> Result<Val, RuleErro
             ),
         ));
     }
-    if func == Func::NormalizePath {
+    let style = match func {
+        Func::NormalizePath => Some(PathStyle::Posix),
+        Func::NormalizeWindowsPath => Some(PathStyle::Windows),
+        _ => None,
+    };
+    if let Some(style) = style {
         return Ok(Val::Str(
             match args.first().map(|a| value(a, env)).transpose()? {
-                Some(Val::Str(StrVal::Literal(s))) => StrVal::Literal(lookup::normalize_path(&s)),
+                Some(Val::Str(StrVal::Literal(s))) => StrVal::Literal(style.normalize(&s)),
                 Some(Val::Str(StrVal::Enum { value, .. })) => {
-                    StrVal::Literal(lookup::normalize_path(value))
+                    StrVal::Literal(style.normalize(value))
                 }
                 Some(Val::Str(StrVal::Dyn(e, _))) => {
-                    StrVal::Dyn(StrExpr::NormalizePath(Box::new(e)), None)
+                    StrVal::Dyn(StrExpr::NormalizePath(Box::new(e), style), None)
                 }
                 other => {
                     return Err(RuleError::new(
