@@ -307,11 +307,8 @@ impl Directory {
     /// the identity's slots ([`Caller::bucket_key`]).
     pub fn bucket_key(&self, caller: &Caller) -> BucketKey {
         let key = caller.bucket_key();
-        match caller
-            .entry
-            .and_then(|i| self.entries.get(i).map(|e| (i, e)))
-        {
-            Some((i, e)) if e.matcher.is_exact() => key.dedicated(i),
+        match caller.entry.and_then(|i| self.entries.get(i)) {
+            Some(e) if e.matcher.is_exact() => key.dedicated(),
             _ => key,
         }
     }

@@ -74,8 +74,8 @@ impl Limit {
 pub struct BucketKey {
     fingerprint: u64,
     home: u32,
-    /// A bucket of its own: the directory entry's index.
-    entry: Option<usize>,
+    /// A bucket of its own ([`identity_key`]).
+    dedicated: bool,
 }
 
 impl BucketKey {
@@ -99,15 +99,15 @@ impl BucketKey {
             // 0 is the overflow bucket's.
             fingerprint: u64::from_be_bytes(fp).max(1),
             home: u32::from_be_bytes(home) % SLOTS,
-            entry: None,
+            dedicated: false,
         }
     }
 
-    /// The same identity, in a bucket of its own: that of directory entry `entry`, which
-    /// matches this identity only ([`entry_key`]).
-    pub fn dedicated(self, entry: usize) -> BucketKey {
+    /// The same identity, in a bucket of its own ([`identity_key`]): for an identity a
+    /// directory entry names exactly.
+    pub fn dedicated(self) -> BucketKey {
         BucketKey {
-            entry: Some(entry),
+            dedicated: true,
             ..self
         }
     }
@@ -123,10 +123,12 @@ impl BucketKey {
     }
 }
 
-/// The shared-data key of the bucket of directory entry `entry` (one that matches a single
-/// identity): at most one per entry, so bounded by the directory.
-pub fn entry_key(entry: usize) -> String {
-    format!("iatp.ratelimit.entry.{entry}")
+/// The shared-data key of the bucket of an identity a directory entry names exactly, by its
+/// fingerprint: as many as the configuration names (a reload that reorders the directory
+/// keeps each identity's bucket; shared data keeps the keys of identities a reload dropped,
+/// 32 bytes each).
+pub fn identity_key(fingerprint: u64) -> String {
+    format!("iatp.ratelimit.id.{fingerprint:016x}")
 }
 
 /// The shared-data key of a slot.
@@ -306,10 +308,10 @@ pub fn charge(key: &BucketKey, now_ms: u64, limit: Limit, claim: Claim) -> Charg
             Outcome::Busy => None,
         }
     };
-    if let Some(entry) = key.entry {
-        // Only this identity maps here; another fingerprint is a bucket from before a reload
-        // that renumbered the entries: it is taken once full again, the overflow meanwhile.
-        if let Some((decision, stored)) = attempt(&entry_key(entry), key.fingerprint) {
+    if key.dedicated {
+        // Only this identity maps here (a 64-bit fingerprint: another identity's would be a
+        // collision; the overflow bucket then, until it is full again).
+        if let Some((decision, stored)) = attempt(&identity_key(key.fingerprint), key.fingerprint) {
             return Charge {
                 decision,
                 overflow: false,
@@ -317,7 +319,7 @@ pub fn charge(key: &BucketKey, now_ms: u64, limit: Limit, claim: Claim) -> Charg
             };
         }
     }
-    for slot in key.slots().filter(|_| key.entry.is_none()) {
+    for slot in key.slots().filter(|_| !key.dedicated) {
         if let Some((decision, stored)) = attempt(&slot_key(slot), key.fingerprint) {
             return Charge {
                 decision,

@@ -635,3 +635,27 @@ fn review_attacks_are_answered() {
     assert_eq!(r["id"], Value::Null);
     assert!(!r.to_string().contains("4111111111111111"));
 }
+
+/// A reload that reorders the directory keeps an exactly named caller's bucket (its key is
+/// its identity's, not its entry's position).
+#[test]
+fn a_reordered_directory_keeps_an_exact_callers_bucket() {
+    let entry = |name: &str, id: &str| {
+        json!({"name": name, "match": {"spiffe_id": id},
+               "rate_limit": {"requests_per_minute": 6, "burst": 1}})
+    };
+    let a = entry("a", "spiffe://example.org/a");
+    let b = entry("b", "spiffe://example.org/b");
+    let with = |dir: Vec<Value>| policy(json!({"callers": {"directory": dir}}));
+    let (first, reloaded) = (with(vec![a.clone(), b.clone()]), with(vec![b, a]));
+    let shared = Rc::new(RefCell::new(HashMap::new()));
+    let as_a = Envoy {
+        now: NOW,
+        san: Some("spiffe://example.org/a"),
+        shared: shared.clone(),
+        ..Envoy::default()
+    };
+    assert_eq!(run(&first, &as_a, "/x", &[], "{}").1, Step::Continue);
+    let (_, step) = run(&reloaded, &as_a, "/x", &[], "{}");
+    assert_eq!(reply(&step).0, ReplyKind::RateLimited);
+}
