@@ -27,6 +27,7 @@ pub mod replies;
 pub mod rules;
 pub mod scrub;
 pub mod secret;
+pub mod sse;
 pub mod time;
 pub mod trace;
 pub mod trust;

@@ -1,0 +1,365 @@
+//! Server-sent events as a response stream brings them, chunk by chunk: the
+//! `text/event-stream` format of the WHATWG HTML standard (§9.2.6, "Interpreting an event
+//! stream"), which OpenAI-style `stream: true` answers and A2A's `message/stream` use.
+//!
+//! [`Framer`] cuts the stream into events as their bytes arrive, whatever the chunk
+//! boundaries (a line, a CRLF, a UTF-8 character may be split between chunks), and says where
+//! each event lies in the stream, so that an event can be passed on, held, or rewritten and
+//! the stream stay valid. Memory is bounded: an event longer than the framer's limit is an
+//! error, never a growing buffer. Issue 13 builds response scanning on it; nothing reads a
+//! response yet.
+
+/// One event block of the stream: its lines up to and including the blank line that ends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Byte offset in the stream of its first byte (after a leading byte order mark).
+    pub start: u64,
+    /// Byte offset just past the blank line that ends it.
+    pub end: u64,
+    /// Its `data` lines' values joined with `\n` (the standard's data buffer without its
+    /// final newline); `None` when it has no `data` line (comments only: the standard
+    /// dispatches nothing for it, but its bytes are still part of the stream).
+    pub data: Option<String>,
+    /// Its `event` field (the event type), if any.
+    pub event: Option<String>,
+    /// Its `id` field, if any (an id holding NUL is ignored, as the standard says).
+    pub id: Option<String>,
+}
+
+/// An event longer than the framer's limit: the stream cannot be judged event by event
+/// without holding more than the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventTooLarge {
+    /// Where the event began.
+    pub start: u64,
+    pub limit: usize,
+}
+
+/// Cuts a stream into [`Event`]s as its chunks arrive.
+#[derive(Debug, Clone)]
+pub struct Framer {
+    /// The bytes of the event in progress.
+    pending: Vec<u8>,
+    /// The stream offset of `pending`'s first byte.
+    pending_start: u64,
+    /// Where the current line starts in `pending`.
+    line_start: usize,
+    /// The last byte was a CR: a LF right after it belongs to the same line end.
+    after_cr: bool,
+    /// That CR ended a blank line: the event ends after it, or after the LF that follows.
+    blank_after_cr: bool,
+    /// How many bytes of a byte order mark the stream began with, until it is known
+    /// (`None` once the stream's first bytes are settled).
+    bom: Option<usize>,
+    max_event_bytes: usize,
+}
+
+/// The UTF-8 byte order mark, which the standard drops from the start of a stream.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl Framer {
+    /// A framer that refuses an event longer than `max_event_bytes` bytes.
+    pub fn new(max_event_bytes: usize) -> Framer {
+        Framer {
+            pending: Vec::new(),
+            pending_start: 0,
+            line_start: 0,
+            after_cr: false,
+            blank_after_cr: false,
+            bom: Some(0),
+            max_event_bytes,
+        }
+    }
+
+    /// The bytes held: an event not yet ended, which cannot be judged yet.
+    pub fn held(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The events `chunk` completes, in stream order.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<Vec<Event>, EventTooLarge> {
+        let mut out = Vec::new();
+        for &b in chunk {
+            if let Some(matched) = self.bom {
+                if BOM.get(matched) == Some(&b) {
+                    self.bom = (matched + 1 < BOM.len()).then_some(matched + 1);
+                    if self.bom.is_none() {
+                        self.pending_start = u64::try_from(BOM.len()).unwrap_or(0);
+                    }
+                    continue;
+                }
+                // Not a mark after all: the bytes taken for one are the stream's.
+                self.bom = None;
+                for &m in BOM.get(..matched).unwrap_or_default() {
+                    self.byte(m, &mut out)?;
+                }
+            }
+            self.byte(b, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn byte(&mut self, b: u8, out: &mut Vec<Event>) -> Result<(), EventTooLarge> {
+        if self.after_cr {
+            self.after_cr = false;
+            let blank = std::mem::take(&mut self.blank_after_cr);
+            if b == b'\n' {
+                self.pending.push(b);
+                self.line_start = self.pending.len();
+                if blank {
+                    out.push(self.dispatch());
+                }
+                return Ok(());
+            }
+            if blank {
+                out.push(self.dispatch());
+            }
+        }
+        self.pending.push(b);
+        if b == b'\r' || b == b'\n' {
+            let blank = self.pending.len() - 1 == self.line_start;
+            self.line_start = self.pending.len();
+            if b == b'\r' {
+                self.after_cr = true;
+                self.blank_after_cr = blank;
+            } else if blank {
+                out.push(self.dispatch());
+            }
+        } else if self.pending.len() > self.max_event_bytes {
+            return Err(EventTooLarge {
+                start: self.pending_start,
+                limit: self.max_event_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    /// The stream ended. An event whose blank line ended in a lone CR is complete; the bytes
+    /// of an unfinished one come back with `data: None` (the standard drops an unfinished
+    /// event), so that the caller can account for every byte. A stream that was only part of
+    /// a byte order mark gives those bytes back the same way.
+    pub fn finish(&mut self) -> Option<Event> {
+        if let Some(matched) = self.bom.take() {
+            self.pending
+                .extend_from_slice(BOM.get(..matched).unwrap_or_default());
+        }
+        if self.pending.is_empty() {
+            return None;
+        }
+        if std::mem::take(&mut self.blank_after_cr) {
+            return Some(self.dispatch());
+        }
+        let mut e = self.dispatch();
+        e.data = None;
+        e.event = None;
+        e.id = None;
+        Some(e)
+    }
+
+    /// The event held in `pending`, ended: its fields parsed, its range, and the framer
+    /// reset for the next one.
+    fn dispatch(&mut self) -> Event {
+        let bytes = std::mem::take(&mut self.pending);
+        let start = self.pending_start;
+        let end = start + u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        self.pending_start = end;
+        self.line_start = 0;
+        self.after_cr = false;
+        let mut data: Option<String> = None;
+        let mut event = None;
+        let mut id = None;
+        for line in lines(&bytes) {
+            if line.is_empty() || line.first() == Some(&b':') {
+                continue;
+            }
+            let (name, value) = match line.iter().position(|&b| b == b':') {
+                Some(i) => {
+                    let v = line.get(i + 1..).unwrap_or_default();
+                    (
+                        line.get(..i).unwrap_or_default(),
+                        v.strip_prefix(b" ").unwrap_or(v),
+                    )
+                }
+                None => (line, &[][..]),
+            };
+            let value = String::from_utf8_lossy(value);
+            match name {
+                // The data buffer gets each value and a LF; the last LF goes at dispatch.
+                b"data" => {
+                    let d = data.get_or_insert_with(String::new);
+                    d.push_str(&value);
+                    d.push('\n');
+                }
+                b"event" => event = Some(value.into_owned()),
+                b"id" if !value.contains('\0') => id = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        if let Some(d) = data.as_mut() {
+            d.pop();
+        }
+        Event {
+            start,
+            end,
+            data,
+            event,
+            id,
+        }
+    }
+}
+
+/// The lines of an event block, without their line ends (CRLF, LF or CR).
+fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = rest
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .unwrap_or(rest.len());
+        let line = rest.get(..end).unwrap_or_default();
+        let skip = match (rest.get(end), rest.get(end + 1)) {
+            (Some(b'\r'), Some(b'\n')) => 2,
+            (Some(_), _) => 1,
+            (None, _) => 0,
+        };
+        rest = rest.get(end + skip..).unwrap_or_default();
+        Some(line)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every event of `stream` fed in chunks of `size` bytes, then the end.
+    fn frame(stream: &[u8], size: usize) -> Vec<Event> {
+        let mut f = Framer::new(1 << 20);
+        let mut out = Vec::new();
+        for chunk in stream.chunks(size.max(1)) {
+            out.extend(f.push(chunk).unwrap());
+        }
+        out.extend(f.finish());
+        out
+    }
+
+    const OPENAI: &[u8] = b"data: {\"choices\":[{\"delta\":{\"content\":\"4111 \"}}]}\n\n\
+data: {\"choices\":[{\"delta\":{\"content\":\"1111\"}}]}\n\n\
+: keep-alive\n\n\
+event: status\r\nid: 7\r\ndata: first\r\ndata:second\r\ndata\r\n\r\n\
+data: [DONE]\n\n";
+
+    #[test]
+    fn events_their_fields_and_their_places() {
+        let events = frame(OPENAI, OPENAI.len());
+        let data: Vec<Option<&str>> = events.iter().map(|e| e.data.as_deref()).collect();
+        assert_eq!(
+            data,
+            [
+                Some("{\"choices\":[{\"delta\":{\"content\":\"4111 \"}}]}"),
+                Some("{\"choices\":[{\"delta\":{\"content\":\"1111\"}}]}"),
+                None,
+                Some("first\nsecond\n"),
+                Some("[DONE]"),
+            ]
+        );
+        assert_eq!(events[3].event.as_deref(), Some("status"));
+        assert_eq!(events[3].id.as_deref(), Some("7"));
+        // The events tile the stream: each starts where the last ended, the last at its end.
+        let mut at = 0;
+        for e in &events {
+            assert_eq!(e.start, at);
+            at = e.end;
+        }
+        assert_eq!(at, OPENAI.len() as u64);
+        let second = &OPENAI[events[1].start as usize..events[1].end as usize];
+        assert!(second.starts_with(b"data: ") && second.ends_with(b"\n\n"));
+    }
+
+    #[test]
+    fn chunk_boundaries_do_not_matter() {
+        let whole = frame(OPENAI, OPENAI.len());
+        for size in 1..=OPENAI.len() {
+            assert_eq!(frame(OPENAI, size), whole, "chunks of {size}");
+        }
+        // Every split in two, and a held event's bytes are counted until it ends.
+        for cut in 0..=OPENAI.len() {
+            let mut f = Framer::new(1 << 20);
+            let mut out = f.push(&OPENAI[..cut]).unwrap();
+            let done: u64 = out.iter().map(|e| e.end - e.start).sum();
+            assert_eq!(done + f.held() as u64, cut as u64, "cut at {cut}");
+            out.extend(f.push(&OPENAI[cut..]).unwrap());
+            out.extend(f.finish());
+            assert_eq!(out, whole, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn line_ends_of_every_kind() {
+        for (stream, n) in [
+            (&b"data: a\r\rdata: b\r\r"[..], 2),
+            (&b"data: a\r\n\r\ndata: b\r\n\r\n"[..], 2),
+            (&b"data: a\n\ndata: b\n\n"[..], 2),
+            (&b"data: a\r\n\ndata: b\n\r\n"[..], 2),
+        ] {
+            for size in 1..=stream.len() {
+                let events = frame(stream, size);
+                let data: Vec<_> = events.iter().map(|e| e.data.clone()).collect();
+                assert_eq!(data.len(), n, "{stream:?} by {size}");
+                assert_eq!(data, [Some("a".to_string()), Some("b".to_string())]);
+                assert_eq!(events.last().unwrap().end, stream.len() as u64);
+            }
+        }
+        // A CR that ends the stream ends its last event; a CR then a LF in the next chunk is
+        // one line end.
+        let mut f = Framer::new(64);
+        assert!(f.push(b"data: x\r\r").unwrap().is_empty());
+        let e = f.push(b"\ndata: y\n\n").unwrap();
+        assert_eq!(e.len(), 2);
+        assert_eq!((e[0].start, e[0].end), (0, 10));
+        assert_eq!(e[1].data.as_deref(), Some("y"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_an_event() {
+        let stream = b"\xEF\xBB\xBFdata: a\n\n";
+        for size in 1..=stream.len() {
+            let e = frame(stream, size);
+            assert_eq!(e.len(), 1);
+            assert_eq!((e[0].start, e[0].end), (3, stream.len() as u64));
+            assert_eq!(e[0].data.as_deref(), Some("a"));
+        }
+        // Bytes that begin like a mark and are not one are the stream's.
+        // (`\xEF\xBBdata` is then a field name of its own: no data.)
+        let e = frame(b"\xEF\xBBdata: a\n\n", 1);
+        assert_eq!((e.len(), e[0].start, e[0].end), (1, 0, 11));
+        assert_eq!(e[0].data, None);
+        let e = frame(b"\xEF", 1);
+        assert_eq!((e[0].start, e[0].end, e[0].data.clone()), (0, 1, None));
+    }
+
+    #[test]
+    fn an_unfinished_event_is_given_back_without_data() {
+        let e = frame(b"data: a\n\ndata: b", 3);
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[1].data, None);
+        assert_eq!((e[1].start, e[1].end), (9, 16));
+        assert!(frame(b"", 1).is_empty());
+    }
+
+    #[test]
+    fn an_event_over_the_limit_is_refused() {
+        let mut f = Framer::new(16);
+        assert_eq!(f.push(b"data: 0123456789\n\n").unwrap().len(), 1);
+        let e = f.push(b"data: 0123456789ab").unwrap_err();
+        assert_eq!(
+            e,
+            EventTooLarge {
+                start: 18,
+                limit: 16
+            }
+        );
+    }
+}
