@@ -230,6 +230,203 @@ fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// A piece of generated text in an event's `data`: where its JSON string's contents lie in
+/// `data` (bytes, escapes included, quotes excluded) and the text they stand for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextSpan {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+}
+
+/// Where streamed text lies in the events of the protocols the filter knows, as paths of
+/// member names (`*`: any array index):
+/// - OpenAI chat completions chunks (`choices[].delta.content`), completions
+///   (`choices[].text`), and the Responses API's `response.output_text.delta` events (`delta`);
+/// - A2A v0.3 (`result.artifact.parts[].text` of an artifact update,
+///   `result.status.message.parts[].text` of a status update, `result.parts[].text` of a
+///   message) and v1.0 (`result.artifactUpdate.artifact.parts[].text`,
+///   `result.statusUpdate.status.message.parts[].text`, `result.message.parts[].text`).
+const TEXT_PATHS: &[&[&str]] = &[
+    &["choices", "*", "delta", "content"],
+    &["choices", "*", "text"],
+    &["delta"],
+    &["result", "artifact", "parts", "*", "text"],
+    &["result", "status", "message", "parts", "*", "text"],
+    &["result", "parts", "*", "text"],
+    &["result", "artifactUpdate", "artifact", "parts", "*", "text"],
+    &[
+        "result",
+        "statusUpdate",
+        "status",
+        "message",
+        "parts",
+        "*",
+        "text",
+    ],
+    &["result", "message", "parts", "*", "text"],
+];
+
+/// The deepest nesting looked into.
+const MAX_DEPTH: usize = 32;
+
+/// The generated text an event's `data` carries (see [`TEXT_PATHS`]), in order; nothing when
+/// `data` is not a JSON object (`[DONE]`, plain text) or nests deeper than 32 levels.
+pub fn text_spans(data: &str) -> Vec<TextSpan> {
+    let mut out = Vec::new();
+    let mut w = Walker {
+        bytes: data.as_bytes(),
+        at: 0,
+        path: Vec::new(),
+        out: &mut out,
+        text: data,
+    };
+    w.space();
+    if w.peek() != Some(b'{') || w.value(0).is_none() {
+        out.clear();
+    }
+    out
+}
+
+/// A JSON reader that keeps the path to the value it is at.
+struct Walker<'a, 'o> {
+    bytes: &'a [u8],
+    at: usize,
+    path: Vec<Step<'a>>,
+    out: &'o mut Vec<TextSpan>,
+    text: &'a str,
+}
+
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index,
+}
+
+impl<'a> Walker<'a, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn space(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_whitespace()) {
+            self.at += 1;
+        }
+    }
+
+    fn wanted(&self) -> bool {
+        TEXT_PATHS.iter().any(|p| {
+            p.len() == self.path.len()
+                && p.iter().zip(&self.path).all(|(want, step)| match step {
+                    Step::Key(k) => want == k,
+                    Step::Index => *want == "*",
+                })
+        })
+    }
+
+    /// One value; `None` on anything that is not JSON.
+    fn value(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.space();
+        match self.peek()? {
+            b'{' => {
+                self.at += 1;
+                self.space();
+                if self.peek() == Some(b'}') {
+                    self.at += 1;
+                    return Some(());
+                }
+                loop {
+                    self.space();
+                    let (s, e) = self.string()?;
+                    let key = self.text.get(s..e)?;
+                    self.space();
+                    (self.peek()? == b':').then_some(())?;
+                    self.at += 1;
+                    self.path.push(Step::Key(key));
+                    self.value(depth + 1)?;
+                    self.path.pop();
+                    self.space();
+                    match self.peek()? {
+                        b',' => self.at += 1,
+                        b'}' => {
+                            self.at += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                self.at += 1;
+                self.space();
+                if self.peek() == Some(b']') {
+                    self.at += 1;
+                    return Some(());
+                }
+                loop {
+                    self.path.push(Step::Index);
+                    self.value(depth + 1)?;
+                    self.path.pop();
+                    self.space();
+                    match self.peek()? {
+                        b',' => self.at += 1,
+                        b']' => {
+                            self.at += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'"' => {
+                let (s, e) = self.string()?;
+                if self.wanted() {
+                    let quoted = self.text.get(s.checked_sub(1)?..e + 1)?;
+                    let text = serde_json::from_str::<String>(quoted).ok()?;
+                    self.out.push(TextSpan {
+                        start: s,
+                        end: e,
+                        text,
+                    });
+                }
+                Some(())
+            }
+            _ => {
+                // A number, `true`, `false` or `null`: up to the next delimiter.
+                let start = self.at;
+                while self
+                    .peek()
+                    .is_some_and(|b| !matches!(b, b',' | b'}' | b']') && !b.is_ascii_whitespace())
+                {
+                    self.at += 1;
+                }
+                (self.at > start).then_some(())
+            }
+        }
+    }
+
+    /// A string at `at` (its opening quote): the range of its contents, escapes included.
+    fn string(&mut self) -> Option<(usize, usize)> {
+        (self.peek()? == b'"').then_some(())?;
+        self.at += 1;
+        let start = self.at;
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    let end = self.at;
+                    self.at += 1;
+                    return Some((start, end));
+                }
+                b'\\' => self.at += 2,
+                _ => self.at += 1,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,5 +558,39 @@ data: [DONE]\n\n";
                 limit: 16
             }
         );
+    }
+
+    #[test]
+    fn the_text_of_openai_and_a2a_events() {
+        let texts =
+            |d: &str| -> Vec<String> { text_spans(d).into_iter().map(|s| s.text).collect() };
+        let chunk = r#"{"id":"c1","choices":[{"index":0,"delta":{"role":"assistant","content":"4111 \u0031111"}}]}"#;
+        assert_eq!(texts(chunk), ["4111 1111"]);
+        let s = &text_spans(chunk)[0];
+        assert_eq!(chunk.get(s.start..s.end), Some("4111 \\u0031111"));
+        assert_eq!(
+            texts(r#"{"choices":[{"text":"a"},{"text":"b"}]}"#),
+            ["a", "b"]
+        );
+        assert_eq!(
+            texts(r#"{"type":"response.output_text.delta","delta":"x"}"#),
+            ["x"]
+        );
+        let v03 = r#"{"jsonrpc":"2.0","id":1,"result":{"kind":"artifact-update","artifact":{"parts":[{"kind":"text","text":"one"},{"kind":"data","data":{"text":"no"}}]}}}"#;
+        assert_eq!(texts(v03), ["one"]);
+        let status = r#"{"jsonrpc":"2.0","id":1,"result":{"kind":"status-update","status":{"state":"working","message":{"role":"agent","parts":[{"kind":"text","text":"two"}]}}}}"#;
+        assert_eq!(texts(status), ["two"]);
+        let v1 = r#"{"jsonrpc":"2.0","id":"x","result":{"artifactUpdate":{"artifact":{"parts":[{"text":"three"}]}}}}"#;
+        assert_eq!(texts(v1), ["three"]);
+        // Not text a reader sees, or not JSON.
+        assert!(texts(r#"{"choices":[{"delta":{"role":"assistant"}}],"content":"x"}"#).is_empty());
+        assert!(texts("[DONE]").is_empty());
+        assert!(texts(r#"{"delta":"x""#).is_empty());
+        let deep = format!(
+            "{}{}",
+            "{\"a\":".repeat(40),
+            "1".to_string() + &"}".repeat(40)
+        );
+        assert!(texts(&deep).is_empty());
     }
 }
