@@ -83,18 +83,6 @@ impl ReplyKind {
     pub fn is_ours(details: &str) -> bool {
         details.starts_with(DETAILS_PREFIX)
     }
-
-    /// The statuses counted in `iatp_local_replies_total`, ascending, each once.
-    pub fn metered_statuses() -> Vec<u16> {
-        let mut s: Vec<u16> = ReplyKind::ALL
-            .iter()
-            .filter(|k| k.spec().metered)
-            .map(|k| k.status())
-            .collect();
-        s.sort_unstable();
-        s.dedup();
-        s
-    }
 }
 
 /// A local reply: its kind, the HTTP status it is sent with (the kind's, or as
@@ -840,7 +828,7 @@ mod tests {
         assert!(ReplyKind::is_ours("iatp_from_another_version"));
         assert!(!ReplyKind::is_ours("via_upstream"));
         assert_eq!(
-            ReplyKind::metered_statuses(),
+            Statuses::default().metered(),
             vec![200, 400, 403, 405, 413, 415, 429, 449, 500]
         );
     }

@@ -1,10 +1,11 @@
 //! The verified claims of a JWT, as Envoy's `jwt_authn` filter puts them in dynamic metadata
 //! (`payload_in_metadata`): the filter never sees, let alone decodes, the token itself.
 //!
-//! Two ways in, for whichever Envoy hands the Wasm VM: a JSON object ([`Claims::from_json`]),
-//! or the protobuf wire bytes of a `google.protobuf.Struct` ([`Claims::from_struct_bytes`]) or
-//! of a `google.protobuf.Value` holding one ([`Claims::from_value_bytes`]), decoded by
-//! [`decode_struct`] (bounded depth and size, never a panic).
+//! Envoy 1.40 hands the Wasm VM the whole dynamic metadata as protobuf wire bytes
+//! (`envoy.config.core.v3.Metadata`): [`Claims::from_metadata`] finds the payload's
+//! `google.protobuf.Value` in it ([`Claims::from_value_bytes`]), decoded with bounded depth and
+//! size, never a panic ([`decode_struct`], [`decode_value`]); [`Claims::from_json`] builds
+//! claims from a JSON object (tests, and any other source).
 //!
 //! A claim keeps what rules and the directory compare: a string, a number, a boolean, a list
 //! of strings; anything else (objects, mixed lists, values over the bounds) is
@@ -127,12 +128,6 @@ impl Claims {
         Claims {
             sorted: sorted.into(),
         }
-    }
-
-    /// The claims of a `google.protobuf.Struct` in protobuf wire format, or `None` when the
-    /// bytes are not one (see [`decode_struct`]).
-    pub fn from_struct_bytes(bytes: &[u8]) -> Option<Claims> {
-        decode_struct(bytes).ok().map(|m| Claims::from_json(&m))
     }
 
     /// The claims of a `google.protobuf.Value` whose `struct_value` is the payload, or `None`.
@@ -577,14 +572,17 @@ mod tests {
         want.insert("mixed".into(), json!(["a", 1.0]));
         assert_eq!(decode_struct(&bytes).unwrap(), want);
         assert_eq!(
-            Claims::from_struct_bytes(&bytes),
+            decode_struct(&bytes).ok().map(|m| Claims::from_json(&m)),
             Some(Claims::from_json(&p))
         );
         let v = encode::value(&Value::Object(p.clone()));
         assert_eq!(Claims::from_value_bytes(&v), Some(Claims::from_json(&p)));
         // A Value that is not a struct is no payload; an empty Struct is no claims.
         assert_eq!(Claims::from_value_bytes(&encode::value(&json!("x"))), None);
-        assert_eq!(Claims::from_struct_bytes(b""), Some(Claims::default()));
+        assert_eq!(
+            decode_struct(b"").ok().map(|m| Claims::from_json(&m)),
+            Some(Claims::default())
+        );
     }
 
     #[test]
@@ -661,7 +659,7 @@ mod tests {
                 m[i] = next() as u8;
             }
             m.truncate((next() as usize) % (m.len() + 1));
-            let _ = Claims::from_struct_bytes(&m);
+            let _ = decode_struct(&m);
         }
     }
 }

@@ -196,10 +196,6 @@ impl Actions {
         self.list.iter()
     }
 
-    pub fn get(&self, index: usize) -> Option<&Action> {
-        self.list.get(index)
-    }
-
     pub fn len(&self) -> usize {
         self.list.len()
     }

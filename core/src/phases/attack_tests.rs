@@ -15,49 +15,7 @@ use crate::replies::ReplyKind;
 
 const NOW: u64 = 1_769_171_696_789_000_000;
 
-#[derive(Default)]
-struct Envoy {
-    san: Option<&'static str>,
-    body: Vec<u8>,
-    shared: Rc<RefCell<HashMap<String, Vec<u8>>>>,
-}
-
-impl Host for Envoy {
-    fn now_nanos(&self) -> u64 {
-        NOW
-    }
-    fn request_body(&self, size: usize) -> Vec<u8> {
-        self.body.get(..size).unwrap_or(&self.body).to_vec()
-    }
-    fn response_status(&self) -> Option<u16> {
-        Some(200)
-    }
-    fn response_code_details(&self) -> Vec<u8> {
-        Vec::new()
-    }
-    fn request_trailers(&self) -> Vec<u8> {
-        Vec::new()
-    }
-    fn claim_once(&self, _key: &str, _update: SlotUpdate) -> bool {
-        false
-    }
-    fn peer_uri_san(&self) -> Option<Vec<u8>> {
-        self.san.map(|s| s.as_bytes().to_vec())
-    }
-    fn dynamic_metadata(&self) -> Option<Vec<u8>> {
-        None
-    }
-    fn update_shared(&self, key: &str, update: SlotUpdate) -> bool {
-        let mut shared = self.shared.borrow_mut();
-        match update(shared.get(key).map(Vec::as_slice)) {
-            Some(v) => {
-                shared.insert(key.to_string(), v);
-                true
-            }
-            None => false,
-        }
-    }
-}
+use super::caller_tests::Envoy;
 
 /// The shipped envoy/envoy-mtls-jwt.yaml's policy (rules, actions, directory), jwt left out.
 fn shipped(extra_rules: Value) -> Rc<Policy> {

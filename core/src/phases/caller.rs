@@ -9,7 +9,6 @@ use crate::caller::ratelimit::{self, Decision as RateDecision, Limit};
 use crate::caller::{Caller, ClaimValue, Claims};
 use crate::events;
 use crate::policy::{Decision, Mode, Policy, PolicyResult};
-use crate::protocol::fold;
 use crate::replies::ReplyKind;
 use crate::rules::{ArgStep, Lookup};
 use crate::time::rfc3339_millis;
@@ -102,18 +101,7 @@ impl Lookup for RequestLookup<'_> {
     }
 
     fn mcp_arg(&self, path: &[ArgStep]) -> Option<&Json> {
-        path.iter().try_fold(self.arguments?, |v, step| match v {
-            // The member as named, else the one an agent's case-insensitive parser would take
-            // for it (Go's `encoding/json` matches `PATH` to a `path` field): the same
-            // folding the protocol's ambiguity check uses, which has already refused two
-            // members that fold alike.
-            Json::Object(map) => map.get(step.key()).or_else(|| {
-                let want = fold(step.key());
-                map.iter().find(|(k, _)| fold(k) == want).map(|(_, v)| v)
-            }),
-            Json::Array(items) => items.get(step.index()?),
-            _ => None,
-        })
+        ArgStep::walk(self.arguments?, path)
     }
 }
 

@@ -17,13 +17,25 @@ const NOW: u64 = 1_769_171_696_789_000_000;
 
 /// Envoy as the caller phases see it: the peer certificate's URI SAN, the dynamic metadata,
 /// shared data, the body.
-#[derive(Default)]
-struct Envoy {
-    now: u64,
-    san: Option<&'static str>,
-    metadata: Option<Vec<u8>>,
-    body: Vec<u8>,
-    shared: Rc<RefCell<HashMap<String, Vec<u8>>>>,
+/// (Shared with `attack_tests`.)
+pub(super) struct Envoy {
+    pub(super) now: u64,
+    pub(super) san: Option<&'static str>,
+    pub(super) metadata: Option<Vec<u8>>,
+    pub(super) body: Vec<u8>,
+    pub(super) shared: Rc<RefCell<HashMap<String, Vec<u8>>>>,
+}
+
+impl Default for Envoy {
+    fn default() -> Self {
+        Envoy {
+            now: NOW,
+            san: None,
+            metadata: None,
+            body: Vec::new(),
+            shared: Rc::default(),
+        }
+    }
 }
 
 impl Host for Envoy {
@@ -136,6 +148,15 @@ fn as_billing() -> Envoy {
     Envoy {
         now: NOW,
         san: Some("spiffe://example.org/ns/billing/sa/agent"),
+        ..Envoy::default()
+    }
+}
+
+/// A caller of the `ops` entry (rate limited: 6 a minute, burst 2), with a shared data of its
+/// own.
+fn ops_one() -> Envoy {
+    Envoy {
+        san: Some("spiffe://example.org/ns/ops/sa/one"),
         ..Envoy::default()
     }
 }
@@ -404,13 +425,7 @@ fn the_rate_limit_holds_per_caller_and_the_429_says_when_to_retry() {
 #[test]
 fn a_rate_limited_jsonrpc_request_waits_for_its_body_to_answer_with_its_id() {
     let p = policy(json!({}));
-    let shared = Rc::new(RefCell::new(HashMap::new()));
-    let ops = Envoy {
-        now: NOW,
-        san: Some("spiffe://example.org/ns/ops/sa/one"),
-        shared: shared.clone(),
-        ..Envoy::default()
-    };
+    let ops = ops_one();
     let body = tools_call("42", "read_file", "/tmp/x");
     let mut last = Step::Continue;
     for _ in 0..3 {
@@ -506,13 +521,7 @@ fn monitor_mode_reports_a_denial_and_a_rate_limit_and_forwards() {
 #[test]
 fn monitor_mode_reports_an_empty_bucket_once_and_forwards_without_retry_after() {
     let p = policy(json!({"mode": "monitor"}));
-    let shared = Rc::new(RefCell::new(HashMap::new()));
-    let ops = Envoy {
-        now: NOW,
-        san: Some("spiffe://example.org/ns/ops/sa/one"),
-        shared: shared.clone(),
-        ..Envoy::default()
-    };
+    let ops = ops_one();
     let mut last = None;
     for _ in 0..3 {
         let (ex, step) = run(&p, &ops, "/x", &[], "{}");
@@ -565,13 +574,7 @@ fn an_ambiguous_openai_body_gets_an_openai_error() {
 #[test]
 fn a_large_rate_limited_body_is_not_buffered_for_its_ids() {
     let p = policy(json!({}));
-    let shared = Rc::new(RefCell::new(HashMap::new()));
-    let ops = Envoy {
-        now: NOW,
-        san: Some("spiffe://example.org/ns/ops/sa/one"),
-        shared: shared.clone(),
-        ..Envoy::default()
-    };
+    let ops = ops_one();
     for _ in 0..2 {
         run(&p, &ops, "/mcp", &[], "{}");
     }

@@ -78,10 +78,13 @@ impl Exchange {
         findings: &Findings,
         proto: Option<&Body>,
     ) -> (Verdict<'p>, Option<&'p Rule>) {
-        let calls: Vec<Option<&Call>> = match proto {
-            Some(p) if !p.calls.is_empty() => p.calls.iter().map(Some).collect(),
-            _ => vec![None],
-        };
+        // Each call of the body, or once with no call.
+        let body_calls = proto.map(|p| p.calls.as_slice()).filter(|c| !c.is_empty());
+        let calls = body_calls
+            .into_iter()
+            .flatten()
+            .map(Some)
+            .chain(body_calls.is_none().then_some(None));
         let mut warnings: Vec<&'p str> = Vec::new();
         let mut redaction = None;
         for call in calls {

@@ -6,6 +6,8 @@
 
 use serde_json::Value as Json;
 
+use crate::protocol::fold;
+
 /// Where a request's looked-up values come from. The exchange implements it over what it kept
 /// of the request (only the names the rules use: [`Uses`](super::Uses)); absent lookups
 /// ([`Facts`](super::Facts) without one) are every value absent.
@@ -47,12 +49,18 @@ impl ArgStep {
         self.index
     }
 
-    /// The value `steps` lead to from `root`: an object's member by [`key`](Self::key), an
-    /// array's item by [`index`](Self::index); `None` when a step finds nothing (a member
-    /// missing, an index past the end, a step into a string, number, bool or null).
+    /// The value `steps` lead to from `root`: an object's member by [`key`](Self::key) (else
+    /// the one an agent's case-insensitive parser would take for it: Go's `encoding/json`
+    /// matches `PATH` to a `path` field; the folding is the protocol's ambiguity check's, which
+    /// has already refused two members that fold alike), an array's item by
+    /// [`index`](Self::index); `None` when a step finds nothing (a member missing, an index past
+    /// the end, a step into a string, number, bool or null).
     pub fn walk<'v>(root: &'v Json, steps: &[ArgStep]) -> Option<&'v Json> {
         steps.iter().try_fold(root, |v, step| match v {
-            Json::Object(map) => map.get(&*step.key),
+            Json::Object(map) => map.get(&*step.key).or_else(|| {
+                let want = fold(&step.key);
+                map.iter().find(|(k, _)| fold(k) == want).map(|(_, v)| v)
+            }),
             Json::Array(items) => items.get(step.index?),
             _ => None,
         })
