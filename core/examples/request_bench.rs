@@ -134,7 +134,7 @@ fn main() {
             ex.apply_edits(|_, _, v| {
                 black_box(v);
             });
-            ex.response_body(true);
+            ex.response_body(0, true, &host);
             // As the glue does: the end of the stream is looked at only when it may matter.
             host.now.set(now + 600_000);
             ex.log(&host);

@@ -150,16 +150,37 @@ pub struct FieldDetected<'a> {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Response {
+pub struct Response<'a> {
     pub status: u16,
     pub latency_ms: f64,
+    /// What the detectors found in the response (an inspected response only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detected: Option<Vec<&'a str>>,
+    /// The response's bytes as the agent sent them (an inspected response only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_bytes: Option<u64>,
+    /// Read as a stream (server-sent events, or chunks) rather than buffered whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streamed: Option<bool>,
+    /// The start of the response as it left the filter, scrubbed and bounded like a request's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub payload_truncated: bool,
 }
+
+/// The `phase` of a `blocked` or `redacted` line about the request.
+pub const PHASE_REQUEST: &str = "request";
+/// ... about the response.
+pub const PHASE_RESPONSE: &str = "response";
 
 #[derive(Debug, Serialize)]
 pub struct Blocked<'a> {
     pub reason: &'a str,
     pub detected: Vec<&'a str>,
     pub status: u16,
+    /// `request` or `response`: what was refused.
+    pub phase: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<&'a str>,
 }
@@ -179,8 +200,10 @@ pub struct Redacted<'a> {
     pub detected: Vec<&'a str>,
     /// How many values were replaced.
     pub values: usize,
-    /// The size of the forwarded body.
+    /// The size of the forwarded body (of a stream: as it left).
     pub body_bytes: u64,
+    /// `request` or `response`: which body was rewritten.
+    pub phase: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<&'a str>,
 }
@@ -209,7 +232,7 @@ pub trait EventKind: Serialize {
 impl EventKind for Request<'_> {
     const TYPE: EventType = EventType::Request;
 }
-impl EventKind for Response {
+impl EventKind for Response<'_> {
     const TYPE: EventType = EventType::Response;
 }
 impl EventKind for Blocked<'_> {
@@ -313,6 +336,11 @@ mod tests {
             &Response {
                 status: 200,
                 latency_ms: 12.4,
+                detected: None,
+                body_bytes: None,
+                streamed: None,
+                payload: None,
+                payload_truncated: false,
             },
         );
         let text = std::str::from_utf8(log.as_bytes()).unwrap();

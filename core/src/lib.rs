@@ -24,6 +24,7 @@ pub mod policy;
 pub mod protocol;
 mod registry;
 pub mod replies;
+pub mod response;
 pub mod rules;
 pub mod scrub;
 pub mod secret;

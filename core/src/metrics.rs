@@ -50,6 +50,23 @@ registry! {
         Event => "event",
         /// A caller's name: the `callers.directory` entries' and the default's.
         Caller => "caller",
+        /// [`Side`]: whether the request or the response was judged (the second label of
+        /// the metrics that count both).
+        Phase => "phase",
+    }
+}
+
+registry! {
+    /// Which side of an exchange a series counts: the `phase` label.
+    pub enum Side: &'static str {
+        Request => "request",
+        Response => "response",
+    }
+}
+
+impl Side {
+    pub const fn as_str(self) -> &'static str {
+        self.spec()
     }
 }
 
@@ -74,6 +91,7 @@ impl Label {
                 .map(|k| (k.index(), ctx.scanner.name(k).to_string()))
                 .collect(),
             Label::Caller => named(ctx.callers.iter().copied().enumerate()),
+            Label::Phase => named(Side::ALL.iter().map(|s| (s.index(), s.as_str()))),
             Label::Status => ctx
                 .statuses
                 .metered()
@@ -132,6 +150,9 @@ pub struct MetricSpec {
     pub name: &'static str,
     pub instrument: Instrument,
     pub label: Option<Label>,
+    /// Counted for requests and for responses alike: every series also has the `phase`
+    /// label ([`Side`]).
+    pub phased: bool,
     pub counts: &'static str,
 }
 
@@ -141,42 +162,52 @@ registry! {
         /// Requests by decision: what the filter did with each request it evaluated.
         Requests => MetricSpec { name: "iatp_requests_total", instrument: Instrument::Counter,
             label: Some(Label::Decision),
-            counts: "evaluated requests, by what the filter did (`monitor`: forwarded unchanged because `mode` is `monitor`)" },
+            phased: true,
+            counts: "evaluated requests and inspected responses, by what the filter did (`monitor`: forwarded unchanged because `mode` is `monitor`; a response whose values were redacted counts as `allow`)" },
         /// Policy evaluations by result: what the policy said, in monitor mode too.
         PolicyEvaluations => MetricSpec { name: "iatp_policy_evaluations_total",
             instrument: Instrument::Counter, label: Some(Label::Result),
-            counts: "evaluated requests, by what the policy said, in monitor mode too" },
+            phased: true,
+            counts: "evaluated requests and inspected responses, by what the policy said, in monitor mode too" },
         /// Requests in which a detector found at least one value.
         Detections => MetricSpec { name: "iatp_detections_total", instrument: Instrument::Counter,
             label: Some(Label::Detector),
-            counts: "evaluated requests in which the detector found at least one value" },
+            phased: true,
+            counts: "evaluated requests (and inspected responses) in which the detector found at least one value" },
         /// Local replies by status.
         LocalReplies => MetricSpec { name: "iatp_local_replies_total",
             instrument: Instrument::Counter, label: Some(Label::Status),
+            phased: false,
             counts: "the filter's own replies (a 500 for a redacted body also counts as an allowed request; the 503 of a filter without a valid configuration is not counted: it has no metrics either)" },
         /// Request body bytes scanned (path bytes not counted).
         BodyBytesScanned => MetricSpec { name: "iatp_body_bytes_scanned_total",
             instrument: Instrument::Counter, label: None,
-            counts: "request body bytes scanned" },
+            phased: true,
+            counts: "request (and response) body bytes scanned" },
         /// Event lines written, by type (the architecture document's "logs written").
         LogsWritten => MetricSpec { name: "iatp_logs_written_total",
             instrument: Instrument::Counter, label: Some(Label::Event),
+            phased: false,
             counts: "event lines written (the architecture's \"logs written\")" },
         /// The trust score of every evaluated request.
         TrustScore => MetricSpec { name: "iatp_trust_score_distribution",
             instrument: Instrument::Histogram, label: None,
+            phased: false,
             counts: "the trust score of each evaluated request (buckets 0.5, 1, 2 … 10 in `envoy/envoy.yaml`)" },
         /// Evaluated requests by caller.
         CallerRequests => MetricSpec { name: "iatp_caller_requests_total",
             instrument: Instrument::Counter, label: Some(Label::Caller),
+            phased: false,
             counts: "evaluated requests, by caller (the directory entry's name, or the default's); only when the filter reads callers" },
         /// Requests refused for their caller's rate limit, by caller.
         CallerRateLimited => MetricSpec { name: "iatp_caller_rate_limited_total",
             instrument: Instrument::Counter, label: Some(Label::Caller),
+            phased: false,
             counts: "requests whose caller's token bucket was empty (429, or reported in monitor mode), by caller" },
         /// Microseconds spent reading, scanning and deciding one request's body.
         ScanDurationUs => MetricSpec { name: "iatp_scan_duration_us",
             instrument: Instrument::Histogram, label: None,
+            phased: false,
             counts: "microseconds to copy one request's body out of Envoy, scan it and the path, and evaluate the rules" },
     }
 }
@@ -194,10 +225,11 @@ impl Metric {
     }
 
     /// Every series of this metric for a configuration: one per label value, or the bare name
-    /// (slot 0) for an unlabelled metric.
+    /// (slot 0) for an unlabelled metric; a phased metric has them once per [`Side`], each
+    /// at [`Metric::slot`].
     pub fn series(self, ctx: &LabelContext) -> Vec<Series> {
         let spec = self.spec();
-        match spec.label {
+        let plain: Vec<Series> = match spec.label {
             None => vec![Series {
                 slot: 0,
                 name: spec.name.to_string(),
@@ -210,6 +242,28 @@ impl Metric {
                     name: tagged(spec.name, label.tag(), &value),
                 })
                 .collect(),
+        };
+        if !spec.phased {
+            return plain;
+        }
+        Side::ALL
+            .iter()
+            .flat_map(|side| {
+                plain.iter().map(move |s| Series {
+                    slot: self.slot(s.slot, *side),
+                    name: tagged(&s.name, Label::Phase.tag(), side.as_str()),
+                })
+            })
+            .collect()
+    }
+
+    /// Where the glue keeps the series of label slot `slot` on `side` (for a metric that is
+    /// not phased, `slot` itself).
+    pub const fn slot(self, slot: usize, side: Side) -> usize {
+        if self.spec().phased {
+            slot * Side::ALL.len() + side.index()
+        } else {
+            slot
         }
     }
 }
@@ -273,17 +327,32 @@ mod tests {
                 assert!(s.name.ends_with(m.name()), "{}", s.name);
             }
         }
+        // Phased: every request series, then every response series.
+        let requests = Metric::Requests.series(&LabelContext::with_scanner(&scanner));
+        assert_eq!(requests.len(), 2 * Decision::ALL.len());
+        assert_eq!(requests[4].slot, Metric::Requests.slot(4, Side::Request));
         assert_eq!(
-            Metric::Requests.series(&LabelContext::with_scanner(&scanner))[4].slot,
-            4
+            requests[4].name,
+            "phase=.=request;.;decision=.=monitor;.;iatp_requests_total"
         );
+        let back = &requests[Decision::ALL.len() + 2];
+        assert_eq!(back.slot, Metric::Requests.slot(2, Side::Response));
         assert_eq!(
-            names(Metric::Requests)[4],
-            "decision=.=monitor;.;iatp_requests_total"
+            back.name,
+            "phase=.=response;.;decision=.=block;.;iatp_requests_total"
+        );
+        let slots: std::collections::BTreeSet<usize> = requests.iter().map(|s| s.slot).collect();
+        assert_eq!(slots.len(), requests.len(), "slots are distinct");
+        assert_eq!(
+            names(Metric::BodyBytesScanned),
+            [
+                "phase=.=request;.;iatp_body_bytes_scanned_total",
+                "phase=.=response;.;iatp_body_bytes_scanned_total"
+            ]
         );
         let statuses = Statuses::default();
         assert_eq!(status_slot(ReplyKind::Unconfigured, &statuses), None);
-        // 200 400 403 405 413 415 429 449 500
+        // 200 400 403 405 413 415 429 449 500 502
         assert_eq!(
             status_slot(ReplyKind::ConfirmationRequired, &statuses),
             Some(7)
@@ -303,7 +372,7 @@ mod tests {
             Metric::Detections
                 .series(&LabelContext::with_scanner(&scanner))
                 .len(),
-            crate::detect::BUILT_INS.len()
+            2 * crate::detect::BUILT_INS.len()
         );
     }
 
@@ -322,10 +391,20 @@ mod tests {
             assert_eq!(row[0], format!("`{}`", spec.name));
             assert_eq!(row[1], spec.instrument.as_str(), "{}", spec.name);
             assert_eq!(row[3], spec.counts, "{}", spec.name);
+            let phase = "`phase`: `request`, `response`";
+            let cell = if spec.phased {
+                let cell = row[2].as_str();
+                let rest = cell
+                    .strip_suffix(phase)
+                    .unwrap_or_else(|| panic!("{}: the cell ends with {phase}: {cell}", spec.name));
+                rest.trim_end_matches("; ").to_string()
+            } else {
+                row[2].clone()
+            };
             match spec.label {
-                None => assert_eq!(row[2], "", "{}", spec.name),
+                None => assert_eq!(cell, "", "{}", spec.name),
                 Some(label) => {
-                    let cell = &row[2];
+                    let cell = &cell;
                     assert!(
                         cell.starts_with(&format!("`{}`", label.tag())),
                         "{}: {cell}",

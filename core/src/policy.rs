@@ -69,6 +69,20 @@ pub struct Rule {
     pub cond: Cond,
     /// The text of the 403 `error` or of the warning; never contains request data.
     pub message: String,
+    /// The condition reads the response (`response_has_<type>`, `response_status`, ...): the
+    /// rule is decided on the response, never on the request. Its action is `block` or
+    /// `redact` (a response cannot be confirmed by the caller).
+    pub on_response: bool,
+}
+
+/// What the response rules say about a response so far.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ResponseVerdict<'p> {
+    Allow,
+    /// The response is replaced by a refusal (or a stream ended with one).
+    Block(&'p Rule),
+    /// The values found in the response are replaced by placeholders.
+    Redact(&'p Rule),
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +121,8 @@ pub struct Policy {
     /// Request headers not scanned (`detectors.skip_headers`), lower-case.
     pub skip_headers: Vec<String>,
     pub max_body_bytes: u64,
+    /// `responses`: which responses are scanned, and how.
+    pub responses: crate::response::Responses,
     pub max_event_payload_bytes: usize,
     /// Seals event lines with HMAC-SHA256 instead of plain SHA-256.
     pub chain_key: Option<ChainKey>,
@@ -220,8 +236,7 @@ impl Policy {
             return Some(Verdict::Deny(denied));
         }
         if let Some(rule) = self
-            .rules
-            .iter()
+            .request_rules()
             .find(|r| r.action == RuleAction::Block && r.cond.decided(facts) == Some(true))
         {
             return Some(Verdict::Block(rule));
@@ -245,8 +260,7 @@ impl Policy {
             return Verdict::Deny(denied);
         }
         if let Some(rule) = self
-            .rules
-            .iter()
+            .request_rules()
             .find(|r| r.action == RuleAction::Block && r.cond.eval(facts))
         {
             return Verdict::Block(rule);
@@ -271,8 +285,7 @@ impl Policy {
             warnings.push(w);
         }
         warnings.extend(
-            self.rules
-                .iter()
+            self.request_rules()
                 .filter(|r| r.action == RuleAction::Warn && matches(r))
                 .map(|r| r.message.as_str()),
         );
@@ -288,15 +301,49 @@ impl Policy {
 impl Policy {
     /// The first `redact` rule that matches: a forwarded body is rewritten when there is one.
     pub fn redaction(&self, facts: &Facts) -> Option<&Rule> {
-        self.rules
-            .iter()
+        self.request_rules()
             .find(|r| r.action == RuleAction::Redact && r.cond.eval(facts))
     }
 
-    /// Whether any rule can redact (so the scan must keep every span of the body).
+    /// Whether any request rule can redact (so the scan must keep every span of the body).
     pub fn may_redact(&self) -> bool {
-        self.rules
-            .iter()
+        self.request_rules()
+            .any(|r| r.action == RuleAction::Redact && r.cond.constant() != Some(false))
+    }
+
+    /// The rules decided on the request.
+    pub fn request_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(|r| !r.on_response)
+    }
+
+    /// The rules decided on the response.
+    pub fn response_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(|r| r.on_response)
+    }
+
+    /// What the response rules say about the response so far (`facts` has the request's
+    /// values and [`Facts::with_response`]): the first block rule that matches, else the
+    /// first redact rule that matches.
+    pub fn response_verdict(&self, facts: &Facts) -> ResponseVerdict<'_> {
+        if let Some(rule) = self
+            .response_rules()
+            .find(|r| r.action == RuleAction::Block && r.cond.eval(facts))
+        {
+            return ResponseVerdict::Block(rule);
+        }
+        match self
+            .response_rules()
+            .find(|r| r.action == RuleAction::Redact && r.cond.eval(facts))
+        {
+            Some(rule) => ResponseVerdict::Redact(rule),
+            None => ResponseVerdict::Allow,
+        }
+    }
+
+    /// Whether any response rule can redact (so a stream's values must be kept to be
+    /// replaced, and a buffered response's `content-length` may change).
+    pub fn may_redact_responses(&self) -> bool {
+        self.response_rules()
             .any(|r| r.action == RuleAction::Redact && r.cond.constant() != Some(false))
     }
 }

@@ -60,6 +60,12 @@ registry! {
         /// decompressor, ahead of the filter, did not undo it).
         UnsupportedEncoding => ReplySpec { status: 415, details: "iatp_unsupported_encoding",
             metered: true, when: "415, a request body in a content coding the filter cannot read" },
+        /// A response rule (or contract) refused the agent's response: this reply replaces it.
+        ResponseBlocked => ReplySpec { status: 403, details: "iatp_response_blocked",
+            metered: true, when: "403 in place of a response that a response rule refused" },
+        /// A response the filter must inspect, in a content coding it cannot read.
+        ResponseUnreadable => ReplySpec { status: 502, details: "iatp_response_unreadable",
+            metered: true, when: "502 in place of a response the filter must inspect but cannot read (a content coding Envoy's decompressor did not undo)" },
         /// A `redact` rule matched and Envoy refused the rewritten body.
         RedactionFailed => ReplySpec { status: 500, details: "iatp_redaction_failed",
             metered: true, when: "500, a redacted body Envoy refused" },
@@ -303,6 +309,22 @@ pub fn unsupported_encoding(coding: &str, trace_id: &str) -> Vec<u8> {
     })
 }
 
+/// 502 in place of a response in a content coding the filter cannot read.
+pub fn response_unreadable(coding: &str, trace_id: &str) -> Vec<u8> {
+    to_vec(&ResponseUnreadable {
+        error: "the response is in a content encoding the filter cannot read",
+        content_encoding: coding,
+        trace_id,
+    })
+}
+
+#[derive(Serialize)]
+struct ResponseUnreadable<'a> {
+    error: &'a str,
+    content_encoding: &'a str,
+    trace_id: &'a str,
+}
+
 /// 405 on a well-known endpoint.
 pub fn method_not_allowed(trace_id: &str) -> Vec<u8> {
     to_vec(&MethodNotAllowed {
@@ -383,7 +405,7 @@ impl Statuses {
     /// the others.
     pub fn of_kind(&self, kind: ReplyKind) -> u16 {
         match kind {
-            ReplyKind::Blocked => self.block,
+            ReplyKind::Blocked | ReplyKind::ResponseBlocked => self.block,
             ReplyKind::ConfirmationRequired => self.warn,
             ReplyKind::RateLimited => self.rate_limited,
             ReplyKind::Forbidden => self.forbidden,
@@ -829,7 +851,7 @@ mod tests {
         assert!(!ReplyKind::is_ours("via_upstream"));
         assert_eq!(
             Statuses::default().metered(),
-            vec![200, 400, 403, 405, 413, 415, 429, 449, 500]
+            vec![200, 400, 403, 405, 413, 415, 429, 449, 500, 502]
         );
     }
 

@@ -6,8 +6,7 @@
 //! boundaries (a line, a CRLF, a UTF-8 character may be split between chunks), and says where
 //! each event lies in the stream, so that an event can be passed on, held, or rewritten and
 //! the stream stay valid. Memory is bounded: an event longer than the framer's limit is an
-//! error, never a growing buffer. Issue 13 builds response scanning on it; nothing reads a
-//! response yet.
+//! error, never a growing buffer. `response::stream::Events` scans and rewrites streams with it.
 
 /// One event block of the stream: its lines up to and including the blank line that ends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +23,9 @@ pub struct Event {
     pub event: Option<String>,
     /// Its `id` field, if any (an id holding NUL is ignored, as the standard says).
     pub id: Option<String>,
+    /// Its bytes as they came, blank line included: what is passed on when the event is not
+    /// rewritten.
+    pub raw: Vec<u8>,
 }
 
 /// An event longer than the framer's limit: the stream cannot be judged event by event
@@ -204,6 +206,7 @@ impl Framer {
             data,
             event,
             id,
+            raw: bytes,
         }
     }
 }
@@ -241,16 +244,33 @@ pub struct TextSpan {
 
 /// Where streamed text lies in the events of the protocols the filter knows, as paths of
 /// member names (`*`: any array index):
-/// - OpenAI chat completions chunks (`choices[].delta.content`), completions
-///   (`choices[].text`), and the Responses API's `response.output_text.delta` events (`delta`);
+/// - OpenAI chat completions chunks (`choices[].delta.content`, and the arguments of streamed
+///   tool calls, `choices[].delta.tool_calls[].function.arguments`), completions
+///   (`choices[].text`), and the Responses API's `response.output_text.delta` and
+///   `response.function_call_arguments.delta` events (`delta`);
+/// - Anthropic Messages `content_block_delta` events (`delta.text`, `delta.partial_json`) and
+///   Gemini `streamGenerateContent` chunks (`candidates[].content.parts[].text`), which
+///   OpenAI-compatible gateways pass through;
 /// - A2A v0.3 (`result.artifact.parts[].text` of an artifact update,
 ///   `result.status.message.parts[].text` of a status update, `result.parts[].text` of a
 ///   message) and v1.0 (`result.artifactUpdate.artifact.parts[].text`,
 ///   `result.statusUpdate.status.message.parts[].text`, `result.message.parts[].text`).
 const TEXT_PATHS: &[&[&str]] = &[
     &["choices", "*", "delta", "content"],
+    &[
+        "choices",
+        "*",
+        "delta",
+        "tool_calls",
+        "*",
+        "function",
+        "arguments",
+    ],
     &["choices", "*", "text"],
     &["delta"],
+    &["delta", "text"],
+    &["delta", "partial_json"],
+    &["candidates", "*", "content", "parts", "*", "text"],
     &["result", "artifact", "parts", "*", "text"],
     &["result", "status", "message", "parts", "*", "text"],
     &["result", "parts", "*", "text"],

@@ -32,6 +32,7 @@ extern "C" {
         buffer_data: *const u8,
         buffer_size: usize,
     ) -> u32;
+    fn proxy_close_stream(stream_type: u32) -> u32;
     fn proxy_send_local_response(
         status_code: u32,
         status_code_details_data: *const u8,
@@ -124,6 +125,15 @@ pub fn set_buffer(
 ) -> Result<(), Failed> {
     // SAFETY: as above.
     status(unsafe { proxy_set_buffer_bytes(buffer as u32, start, size, data.as_ptr(), data.len()) })
+}
+
+/// Resets the HTTP stream (proxy-wasm `close_stream` of the response: Envoy resets the
+/// stream downstream).
+pub fn reset_response() -> Result<(), Failed> {
+    // proxy-wasm's `StreamType::HttpResponse`.
+    const HTTP_RESPONSE: u32 = 1;
+    // SAFETY: no pointers.
+    status(unsafe { proxy_close_stream(HTTP_RESPONSE) })
 }
 
 /// Sends a local reply. `details` shows up as Envoy's `%RESPONSE_CODE_DETAILS%`.

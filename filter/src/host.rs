@@ -46,6 +46,21 @@ fn set_header(map: MapType, name: &str, value: Option<&str>) -> bool {
         .is_ok()
 }
 
+/// Replaces the response body Envoy holds (`old_size` bytes: all of it while buffered, the
+/// current chunk while streaming) with `body`.
+pub fn replace_response_body(old_size: usize, body: &[u8]) -> bool {
+    abi::set_buffer(BufferType::HttpResponseBody, 0, old_size, body)
+        .map_err(|s| log::error!("could not replace the response body: host status {s}"))
+        .is_ok()
+}
+
+/// Resets the stream (a refused response whose headers have left).
+pub fn reset_stream() {
+    if let Err(s) = abi::reset_response() {
+        log::error!("could not reset the stream: host status {s}");
+    }
+}
+
 /// Replaces the whole buffered request body (`old_size` bytes) with `body`.
 pub fn replace_request_body(old_size: usize, body: &[u8]) -> bool {
     abi::set_buffer(BufferType::HttpRequestBody, 0, old_size, body)
@@ -148,6 +163,21 @@ impl Host for Envoy {
         // workers creating it at once both succeed (the first request of a bucket may count
         // once too few; documented).
         compare_and_swap(key, update, true)
+    }
+
+    /// All response headers in one host call.
+    fn response_headers(&self) -> Vec<u8> {
+        abi::header_map_pairs(MapType::HttpResponseHeaders)
+            .map_err(|s| log::warn!("could not read the response headers: host status {s}"))
+            .unwrap_or_default()
+    }
+
+    /// The response body Envoy holds, at most `size` bytes of it.
+    fn response_body(&self, size: usize) -> Vec<u8> {
+        hostcalls::get_buffer(BufferType::HttpResponseBody, 0, size)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
     }
 
     /// All request trailers in one host call.

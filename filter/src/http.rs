@@ -55,8 +55,20 @@ impl IatpHttp {
     /// edits (after a rewritten body is in place: a body Envoy refused leaves the headers as
     /// they came).
     fn carry_out(&mut self, step: Step) -> Action {
+        self.carry_out_sized(step, 0)
+    }
+
+    /// [`IatpHttp::carry_out`] in a response body callback: `body_size` is what a
+    /// `Step::Rewrite` replaces.
+    fn carry_out_sized(&mut self, step: Step, body_size: usize) -> Action {
         if let Some(tally) = self.exchange.take_tally() {
             self.metrics.evaluated(&tally);
+        }
+        if let Some(tally) = self.exchange.take_response_tally() {
+            self.metrics.response_evaluated(&tally);
+        }
+        if let Step::Rewrite(body) = &step {
+            host::replace_response_body(body_size, body);
         }
         if let Step::Redact(body) = &step {
             // The core redacts only while the headers are held (configuration makes sure),
@@ -74,8 +86,12 @@ impl IatpHttp {
             };
         });
         match step {
-            Step::Continue | Step::Redact(_) => Action::Continue,
+            Step::Continue | Step::Redact(_) | Step::Rewrite(_) => Action::Continue,
             Step::Pause => Action::Pause,
+            Step::Reset => {
+                host::reset_stream();
+                Action::Pause
+            }
             Step::Reply(reply) => {
                 let headers = self.exchange.reply_headers();
                 host::send_reply(
@@ -132,13 +148,15 @@ impl HttpContext for IatpHttp {
         self.carry_out(step)
     }
 
-    fn on_http_response_body(&mut self, _body_size: usize, end_of_stream: bool) -> Action {
-        let step = self.exchange.response_body(end_of_stream);
-        self.carry_out(step)
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        let step = self
+            .exchange
+            .response_body(body_size, end_of_stream, &host::Envoy);
+        self.carry_out_sized(step, body_size)
     }
 
     fn on_http_response_trailers(&mut self, _num_trailers: usize) -> Action {
-        let step = self.exchange.response_trailers();
+        let step = self.exchange.response_trailers(&host::Envoy);
         self.carry_out(step)
     }
 

@@ -10,7 +10,7 @@ use proxy_wasm::types::MetricType;
 
 use crate::abi;
 use iatp_core::events::EventType;
-use iatp_core::metrics::{status_slot, Instrument, LabelContext, Metric, Tally};
+use iatp_core::metrics::{status_slot, Instrument, LabelContext, Metric, Side, Tally};
 use iatp_core::policy::Policy;
 use iatp_core::policy::{Decision, PolicyResult};
 use iatp_core::replies::ReplyKind;
@@ -105,14 +105,26 @@ impl Metrics {
         }
     }
 
+    /// A response that a response rule refused (the request was counted when it was
+    /// evaluated).
+    pub fn response_evaluated(&self, t: &Tally) {
+        self.phased(t, Side::Response);
+    }
+
+    /// What a tally adds to the metrics that count both sides.
+    fn phased(&self, t: &Tally, side: Side) {
+        let add = |m: Metric, slot: usize, n: u64| self.add(m, m.slot(slot, side), n);
+        add(Metric::Requests, t.decision.index(), 1);
+        add(Metric::PolicyEvaluations, t.result.index(), 1);
+        for kind in t.detected.iter() {
+            add(Metric::Detections, kind.index(), 1);
+        }
+        add(Metric::BodyBytesScanned, 0, t.body_bytes);
+    }
+
     /// An evaluated request.
     pub fn evaluated(&self, t: &Tally) {
-        self.add(Metric::Requests, t.decision.index(), 1);
-        self.add(Metric::PolicyEvaluations, t.result.index(), 1);
-        for kind in t.detected.iter() {
-            self.add(Metric::Detections, kind.index(), 1);
-        }
-        self.add(Metric::BodyBytesScanned, 0, t.body_bytes);
+        self.phased(t, Side::Request);
         self.record(Metric::TrustScore, u64::from(t.trust_score));
         self.record(Metric::ScanDurationUs, t.scan_us);
         if let Some(slot) = t.caller {

@@ -201,6 +201,22 @@ pub(super) fn actions(
                 },
             });
         }
+        if when.uses().reads_response() {
+            // An action is authorized before the request leaves: the response is not there.
+            return Err(ConfigError::Rule {
+                path: format!("{path}.when"),
+                rule: a.name.clone(),
+                error: rules::RuleError {
+                    column: a
+                        .when
+                        .find("response_")
+                        .map_or(1, |i| a.when.get(..i).map_or(1, |p| p.chars().count() + 1)),
+                    message: "an action is decided on the request: its condition cannot read \
+                              the response"
+                        .into(),
+                },
+            });
+        }
         for w in warnings {
             notes.push(format!(
                 "{path}.when of action '{}', column {}: {}",

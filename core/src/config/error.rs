@@ -58,6 +58,8 @@ pub enum ConfigError {
     },
     /// A `redact` rule without `hold_headers: true`.
     RedactNeedsHeldHeaders { path: String, rule: String },
+    /// A rule that reads the response with the action `warn`: nobody can confirm a response.
+    ResponseRuleAction { path: String, rule: String },
     /// A rule's condition does not compile.
     Rule {
         path: String,
@@ -82,6 +84,7 @@ impl ConfigError {
             | ConfigError::InvalidCue { path }
             | ConfigError::InvalidPattern { path, .. }
             | ConfigError::RedactNeedsHeldHeaders { path, .. }
+            | ConfigError::ResponseRuleAction { path, .. }
             | ConfigError::Rule { path, .. } => path.clone(),
         }
     }
@@ -126,6 +129,9 @@ impl ConfigError {
             } => format!("detector '{detector}': {error}"),
             ConfigError::RedactNeedsHeldHeaders { rule, .. } => format!(
                 "rule '{rule}': `redact` rewrites the body, and its length, before the request leaves; that needs `hold_headers: true`"
+            ),
+            ConfigError::ResponseRuleAction { rule, .. } => format!(
+                "rule '{rule}' reads the response, which nobody can confirm: its action must be `block` or `redact`"
             ),
             ConfigError::Rule { error, .. } => error.message.clone(),
         }

@@ -12,6 +12,7 @@ mod callers;
 mod detectors;
 mod error;
 mod raw;
+mod responses;
 mod rules;
 pub(crate) mod strict;
 #[cfg(test)]
@@ -96,6 +97,7 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         scanner: &scanner,
     };
     let (rules, notes) = rules::compile(policy.block_rules, &env, hold_headers)?;
+    let responses = responses::compile(raw.responses, rules.iter().any(|r| r.on_response))?;
     let max_body_bytes = limits(raw.limits.unwrap_or_default())?;
     let (max_event_payload_bytes, chain_key) = events(raw.events.unwrap_or_default())?;
     let reply_statuses = replies(raw.replies.unwrap_or_default())?;
@@ -172,6 +174,7 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         scanner,
         skip_headers,
         max_body_bytes,
+        responses,
         max_event_payload_bytes,
         chain_key,
         reply_statuses,

@@ -34,6 +34,8 @@ pub(super) struct RawConfig {
     pub(super) callers: Option<super::callers::RawCallers>,
     #[serde(default, deserialize_with = "object")]
     pub(super) replies: Option<RawReplies>,
+    #[serde(default, deserialize_with = "object")]
+    pub(super) responses: Option<super::responses::RawResponses>,
 }
 
 /// `replies`: the HTTP status of each refusal.

@@ -36,12 +36,6 @@ pub(super) fn compile(
             format!("policy.block_rules[{i}]")
         };
         check_name(&r.name, &path)?;
-        if r.action == RuleAction::Redact && !hold_headers {
-            return Err(ConfigError::RedactNeedsHeldHeaders {
-                path: format!("{path}.action"),
-                rule: r.name,
-            });
-        }
         if rules.iter().any(|x| x.name == r.name) {
             return Err(ConfigError::Duplicate {
                 path: format!("{path}.name"),
@@ -60,12 +54,33 @@ pub(super) fn compile(
                 r.name, w.column, w.message
             ));
         }
+        let on_response = cond.uses().reads_response();
+        if on_response && r.action == RuleAction::Warn {
+            return Err(ConfigError::ResponseRuleAction {
+                path: format!("{path}.action"),
+                rule: r.name,
+            });
+        }
+        // A request body can be rewritten only while its headers are held (content-length
+        // follows it); a response's headers are the filter's to hold or edit either way.
+        if r.action == RuleAction::Redact && !on_response && !hold_headers {
+            return Err(ConfigError::RedactNeedsHeldHeaders {
+                path: format!("{path}.action"),
+                rule: r.name,
+            });
+        }
         if let Some(note) = note(&r.name, cond.constant(), r.action) {
             notes.push(note);
         }
         let message = r
             .message
-            .unwrap_or_else(|| default_message(r.action).into())
+            .unwrap_or_else(|| {
+                if on_response {
+                    default_response_message(r.action).into()
+                } else {
+                    default_message(r.action).into()
+                }
+            })
             .replace("{agent_id}", &env.manifest.agent_id)
             .replace("{rule}", &r.name);
         rules.push(Rule {
@@ -73,6 +88,7 @@ pub(super) fn compile(
             action: r.action,
             cond,
             message,
+            on_response,
         });
     }
     Ok((rules, notes))
@@ -83,6 +99,14 @@ fn default_message(action: RuleAction) -> &'static str {
         RuleAction::Block => "Request blocked by policy rule '{rule}'",
         RuleAction::Warn => "Request matched policy rule '{rule}'",
         RuleAction::Redact => "Sensitive values redacted by policy rule '{rule}'",
+    }
+}
+
+/// A response rule's default message.
+fn default_response_message(action: RuleAction) -> &'static str {
+    match action {
+        RuleAction::Block | RuleAction::Warn => "Response blocked by policy rule '{rule}'",
+        RuleAction::Redact => "Sensitive values in the response redacted by policy rule '{rule}'",
     }
 }
 

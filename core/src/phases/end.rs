@@ -15,6 +15,12 @@ impl Exchange {
     /// Phase 5: the stream is over. Asks Envoy how it ended (a host call) only when that can
     /// matter: not for the usual request that was decided and answered in full by the agent.
     pub fn log(&mut self, host: &impl Host) {
+        if self.resp.as_ref().is_some_and(|r| !r.recorded) {
+            // An inspected response whose end never came: its line says what went through.
+            if let Some(policy) = self.policy.clone() {
+                self.record_response(&policy, host.now_nanos());
+            }
+        }
         if self.phase == Phase::RequestHeaders || self.policy.is_none() || !self.ending_matters() {
             return;
         }

@@ -26,6 +26,8 @@ mod protocol;
 mod request;
 mod response;
 #[cfg(test)]
+mod response_tests;
+#[cfg(test)]
 mod tests;
 
 use std::borrow::Cow;
@@ -86,6 +88,17 @@ pub trait Host {
     fn response_code_details(&self) -> Vec<u8>;
     /// The request trailers, serialized as [`HeaderMap::parse`] reads them (empty if none).
     fn request_trailers(&self) -> Vec<u8>;
+    /// The response headers, serialized as [`HeaderMap::parse`] reads them (one host call;
+    /// read only for a response the configuration inspects).
+    fn response_headers(&self) -> Vec<u8> {
+        Vec::new()
+    }
+    /// The first `size` bytes of the response body Envoy holds: all of it so far while the
+    /// filter buffers, the current chunk while it streams.
+    fn response_body(&self, size: usize) -> Vec<u8> {
+        let _ = size;
+        Vec::new()
+    }
     /// Replaces the value at `key` in the data every worker of this Envoy shares (proxy-wasm
     /// shared data) with what `update` makes of it, atomically (compare-and-swap, retried a few
     /// times). True when stored; false when `update` says `None` or the store keeps failing.
@@ -137,8 +150,15 @@ pub enum Step {
     /// Replace the buffered request body with this one (a `redact` rule matched), then go on.
     /// If Envoy refuses, call [`Exchange::redaction_failed`].
     Redact(Vec<u8>),
-    /// Answer locally with [`Exchange::reply_headers`]; `Action::Pause`.
+    /// Answer locally with [`Exchange::reply_headers`]; `Action::Pause`. On the response
+    /// path the reply replaces the agent's response (its headers are still held).
     Reply(Reply),
+    /// Replace the response body Envoy holds (the whole body when buffered, the current chunk
+    /// of a stream) with this, then go on.
+    Rewrite(Vec<u8>),
+    /// Reset the stream: a refused stream that has no way to say why (its headers are gone,
+    /// and it is not server-sent events).
+    Reset,
 }
 
 /// Which of Envoy's header maps an edit is for.
@@ -348,6 +368,14 @@ pub struct Exchange {
     rate_monitor: bool,
     /// What the body asks for, once read (by a condition that needs it, or a refusal).
     proto: Option<crate::protocol::Body>,
+    /// What the request held (its fields and its body), for the response rules.
+    request_found: crate::detect::Findings,
+    /// The response's inspection, when the configuration inspects it.
+    resp: Option<Box<response::Inspection>>,
+    /// The response was replaced by the filter's own reply (its headers pass the filter too).
+    response_replied: bool,
+    /// What the response's decision adds to the metrics, until the glue takes it.
+    response_tally: Option<Tally>,
 }
 
 impl Exchange {
@@ -383,6 +411,10 @@ impl Exchange {
             rate_refused: false,
             rate_monitor: false,
             proto: None,
+            request_found: crate::detect::Findings::default(),
+            resp: None,
+            response_replied: false,
+            response_tally: None,
         }
     }
 
@@ -432,6 +464,11 @@ impl Exchange {
     /// What the decision adds to the metrics; `Some` once, after the phase that decided.
     pub fn take_tally(&mut self) -> Option<Tally> {
         self.tally.take()
+    }
+
+    /// What the response's decision adds to the metrics; `Some` once.
+    pub fn take_response_tally(&mut self) -> Option<Tally> {
+        self.response_tally.take()
     }
 
     /// The decision's tally, without taking it.

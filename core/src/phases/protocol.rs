@@ -6,7 +6,7 @@
 use serde_json::Value as Json;
 
 use crate::detect::Findings;
-use crate::events;
+use crate::events::{self, PHASE_REQUEST};
 use crate::metrics::Tally;
 use crate::policy::{Decision, Mode, Policy, PolicyResult, Rule, Verdict};
 use crate::protocol::{Body, Call, Endpoint, Protocol, Refusal};
@@ -191,6 +191,7 @@ impl Exchange {
                 reason: INVALID_JSONRPC,
                 detected: policy.scanner.names(scan.findings.kinds),
                 status: policy.reply_statuses.of(&outcome),
+                phase: PHASE_REQUEST,
                 mode: report_only.then_some(Mode::Monitor.as_str()),
             },
         );

@@ -8,7 +8,7 @@
 use crate::caller::DEFAULT_CALLER_NAME;
 use crate::charset::{Charset, Encoding};
 use crate::detect::{Decoding, Finding, Findings, Format};
-use crate::events::{self, Stamp};
+use crate::events::{self, Stamp, PHASE_REQUEST};
 use crate::header_map::HeaderMap;
 use crate::policy::{Decision, Mode, Policy, PolicyResult, Rule, RuleAction, Verdict};
 use crate::protocol::Refusal;
@@ -419,7 +419,18 @@ impl Exchange {
             (v @ (Verdict::Block(_) | Verdict::Warn(_) | Verdict::Deny(_)), _) => (v, None),
         };
         self.proto = proto;
-        self.conclude(policy, &verdict, redaction, body, scan, now, host)
+        let step = self.conclude(policy, &verdict, redaction, body, scan, now, host);
+        if policy.responses.inspect
+            && self.proto.is_none()
+            && self.content == Content::Json
+            && !body.is_empty()
+            && matches!(step, Step::Continue | Step::Redact(_))
+        {
+            // A refused response is answered in the request's protocol's shape (a JSON-RPC
+            // error carries the request's id), which only its body says.
+            self.proto = Some(self.protocol_of(body));
+        }
+        step
     }
 
     /// Decides on the request headers when they already decide, enforcing: a block rule they
@@ -473,6 +484,7 @@ impl Exchange {
         host: &impl Host,
     ) -> Step {
         let ts = rfc3339_millis(now / 1_000_000);
+        self.request_found = scan.findings.clone();
         // The text of a body that reads two ways would show, as other characters, the values
         // of its other reading: no payload.
         let payload = if scan.two_readings { &[][..] } else { body };
@@ -652,6 +664,7 @@ impl Exchange {
                         reason: &rule.name,
                         detected: detected.clone(),
                         status,
+                        phase: PHASE_REQUEST,
                         mode,
                     },
                 );
@@ -762,6 +775,7 @@ impl Exchange {
                     detected: policy.scanner.names(kinds),
                     values: scan.body_spans.len() + fields.values,
                     body_bytes: size_u64(rewritten.as_ref().map_or(body.len(), Vec::len)),
+                    phase: PHASE_REQUEST,
                     mode,
                 },
             );

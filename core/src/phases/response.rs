@@ -1,17 +1,101 @@
 //! The response phases: its headers (from the agent, or from Envoy itself), then its body or
 //! stream, whose end says whether the response went through whole.
+//!
+//! A response is inspected when the configuration reads responses
+//! ([`crate::response::Responses::inspect`]) and its media type is scanned: buffered whole
+//! and judged before any of it leaves when it declares a small enough length (its headers are
+//! held meanwhile, when `hold_headers` allows), else scanned as a stream, chunk by chunk or
+//! event by event, holding back only what could still become part of a value
+//! ([`crate::response::window`]). Response rules decide as values are found: block (the
+//! response replaced by the filter's refusal, or a stream ended with one), redact (values
+//! replaced in place), or nothing.
 
-use crate::events;
+use crate::detect::{Decoding, Finding, Findings, Format, KindSet};
+use crate::events::{self, PHASE_RESPONSE};
+use crate::header_map::HeaderMap;
+use crate::policy::{Decision, Mode, Policy, PolicyResult, ResponseVerdict, Rule};
+use crate::protocol::Protocol;
+use crate::replies::{self, Outcome, Reply, ReplyKind};
+use crate::response::stream::{Chunks, Events, Pushed};
+use crate::response::Shape;
+use crate::scrub::{self, BodyFormat};
 use crate::time::rfc3339_millis;
 
+use super::caller::RequestLookup;
 use super::request::stamp;
-use super::{header, Exchange, HeaderValue, Headers, Host, Phase, Step};
+use super::{coding_name, header, Exchange, HeaderValue, Headers, Host, Phase, Step};
+
+/// How an inspected response's body is being read.
+#[derive(Debug)]
+enum Reading {
+    /// Buffered by Envoy until its end.
+    Buffered,
+    Chunks(Chunks),
+    Events(Events),
+}
+
+/// An inspected response, from its headers to its end.
+#[derive(Debug)]
+pub(super) struct Inspection {
+    reading: Reading,
+    /// What the detectors found so far.
+    kinds: KindSet,
+    count: usize,
+    /// Bytes of body from the agent, and bytes passed on.
+    bytes_in: u64,
+    bytes_out: u64,
+    /// The response headers are held until the body is judged (buffered, `hold_headers`).
+    headers_held: bool,
+    /// The response declared a `content-length` still in place, which a rewrite must follow.
+    declares_length: bool,
+    /// Refused mid-stream: everything after is dropped.
+    ended: bool,
+    /// The redact rule that rewrote values, and how many.
+    redacted_by: Option<String>,
+    redacted_values: usize,
+    /// What the response line's `payload` says: the start of what left, scrubbed.
+    payload: String,
+    payload_truncated: bool,
+    /// The response line is written.
+    pub(super) recorded: bool,
+    /// A chunk was not scanned whole (its views over budget).
+    incomplete: bool,
+    /// A response rule refused it (enforced or, in monitor mode, reported).
+    refused: bool,
+}
+
+impl Inspection {
+    fn new(reading: Reading, headers_held: bool, declares_length: bool) -> Inspection {
+        Inspection {
+            reading,
+            kinds: KindSet::default(),
+            count: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+            headers_held,
+            declares_length,
+            ended: false,
+            redacted_by: None,
+            redacted_values: 0,
+            payload: String::new(),
+            payload_truncated: false,
+            recorded: false,
+            incomplete: false,
+            refused: false,
+        }
+    }
+
+    fn streamed(&self) -> bool {
+        !matches!(self.reading, Reading::Buffered)
+    }
+}
 
 impl Exchange {
     /// Phase 3: the response headers. Every response carries the trace id and the trust score
-    /// (and `X-Agent-Quarantined`, `X-Agent-Policy` when they apply).
+    /// (and `X-Agent-Quarantined`, `X-Agent-Policy` when they apply). An inspected response
+    /// is held (buffered) or set up as a stream.
     pub fn response_headers(&mut self, end_of_stream: bool, host: &impl Host) -> Step {
-        if matches!(self.phase, Phase::Replied | Phase::RequestHeaders) {
+        if matches!(self.phase, Phase::Replied | Phase::RequestHeaders) || self.response_replied {
             // Our own local reply passing through the encoder chain (already complete), or a
             // stream whose request this filter never saw.
             return Step::Continue;
@@ -28,15 +112,8 @@ impl Exchange {
         if status == 101 || (self.method == "CONNECT" && (200..300).contains(&status)) {
             self.response_complete = true;
         }
-        if self.decided() {
-            let micros = now.saturating_sub(self.started_nanos) / 1_000;
-            // Microsecond precision, printed as milliseconds.
-            let latency_ms = (micros as f64) / 1000.0;
-            self.events.push(
-                &stamp(&self.trace_id, &policy, &ts),
-                &events::Response { status, latency_ms },
-            );
-        } else {
+        let mut step = Step::Continue;
+        if !self.decided() {
             // A response started before the filter had the whole request: Envoy's own answer
             // (a timeout, its buffer limit), or, without hold_headers, an agent answering early.
             self.push_error(
@@ -45,6 +122,13 @@ impl Exchange {
                 Some(status),
                 &ts,
             );
+        } else if let Some(s) = self.inspect_headers(&policy, status, end_of_stream, host) {
+            step = s;
+        } else {
+            self.record_response(&policy, now);
+        }
+        if matches!(step, Step::Reply(_)) {
+            return step;
         }
         self.edit_identity(Headers::Response);
         self.edit_rate_headers();
@@ -65,20 +149,591 @@ impl Exchange {
         if end_of_stream {
             self.response_complete = true;
         }
-        Step::Continue
+        step
     }
 
-    /// Phase 4: response body. Its end of stream means the whole response went through.
-    pub fn response_body(&mut self, end_of_stream: bool) -> Step {
+    /// Sets up the inspection of a response, when it is inspected; `None` when it is not
+    /// (its line is written now). A response without a body is judged now.
+    fn inspect_headers(
+        &mut self,
+        policy: &Policy,
+        status: u16,
+        end_of_stream: bool,
+        host: &impl Host,
+    ) -> Option<Step> {
+        let r = &policy.responses;
+        if !r.inspect || self.method == "HEAD" || matches!(status, 101 | 204 | 304) {
+            return None;
+        }
+        let raw = host.response_headers();
+        let headers = HeaderMap::parse(&raw);
+        let content_type = headers.get("content-type");
+        if !r.scans(content_type) {
+            return None;
+        }
+        if end_of_stream {
+            // Nothing to scan; the rules still see the status.
+            self.resp = Some(Box::new(Inspection::new(Reading::Buffered, false, false)));
+            return Some(self.judge_buffered(policy, &[], host));
+        }
+        let coding = headers
+            .get_all("content-encoding")
+            .flat_map(|v| v.split(|&b| b == b','))
+            .map(<[u8]>::trim_ascii)
+            .find(|c| !c.is_empty() && !c.eq_ignore_ascii_case(b"identity"));
+        if let Some(coding) = coding {
+            return Some(self.unreadable_response(policy, coding_name(coding), status, host));
+        }
+        let declared = headers
+            .get("content-length")
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|s| s.trim().parse::<u64>().ok());
+        let shape = r.shape(content_type, declared);
+        let may_rewrite = policy.may_redact_responses();
+        let reading = match shape {
+            Shape::Buffered => Reading::Buffered,
+            Shape::Chunks => Reading::Chunks(Chunks::new(r.hold_bytes, r.release)),
+            Shape::Events => {
+                Reading::Events(Events::new(r.hold_bytes, r.release, r.max_event_bytes))
+            }
+        };
+        let held = shape == Shape::Buffered && policy.hold_headers;
+        let declares_length = declared.is_some();
+        if declares_length && !held && may_rewrite {
+            // The headers leave now and the body may change length: Envoy frames it instead
+            // (chunked in HTTP/1.1).
+            self.edit(Headers::Response, "content-length", None);
+        }
+        self.resp = Some(Box::new(Inspection::new(
+            reading,
+            held,
+            declares_length && held,
+        )));
+        Some(if held { Step::Pause } else { Step::Continue })
+    }
+
+    /// Phase 4: `body_size` bytes of response body are buffered (all so far when the filter
+    /// buffers; this chunk when it streams). Its end of stream means the whole response went
+    /// through.
+    pub fn response_body(
+        &mut self,
+        body_size: usize,
+        end_of_stream: bool,
+        host: &impl Host,
+    ) -> Step {
         if end_of_stream {
             self.response_complete = true;
+        }
+        if self.response_replied {
+            return Step::Continue;
+        }
+        let Some(policy) = self.policy.clone() else {
+            return Step::Continue;
+        };
+        let Some(resp) = self.resp.as_mut() else {
+            return Step::Continue;
+        };
+        if resp.recorded && !resp.streamed() {
+            return Step::Continue;
+        }
+        if resp.ended {
+            // Refused mid-stream: nothing more leaves.
+            return Step::Rewrite(Vec::new());
+        }
+        match resp.reading {
+            Reading::Buffered => {
+                if !end_of_stream {
+                    return Step::Pause;
+                }
+                let body = if body_size == 0 {
+                    Vec::new()
+                } else {
+                    host.response_body(body_size)
+                };
+                self.judge_buffered(&policy, &body, host)
+            }
+            Reading::Chunks(_) | Reading::Events(_) => {
+                let chunk = if body_size == 0 {
+                    Vec::new()
+                } else {
+                    host.response_body(body_size)
+                };
+                self.stream_chunk(&policy, &chunk, end_of_stream, host)
+            }
+        }
+    }
+
+    /// Trailers end the response stream. Text a stream still holds cannot follow them (a
+    /// filter cannot add body in the trailers' callback): it is lost, and said so.
+    pub fn response_trailers(&mut self, host: &impl Host) -> Step {
+        self.response_complete = true;
+        let Some(policy) = self.policy.clone() else {
+            return Step::Continue;
+        };
+        let held = match self.resp.as_deref() {
+            Some(Inspection {
+                reading: Reading::Chunks(c),
+                recorded: false,
+                ..
+            }) => c.held(),
+            Some(Inspection {
+                reading: Reading::Events(e),
+                recorded: false,
+                ..
+            }) => e.held(),
+            _ => 0,
+        };
+        if self.resp.as_ref().is_some_and(|r| !r.recorded) {
+            let now = host.now_nanos();
+            if held > 0 {
+                let ts = rfc3339_millis(now / 1_000_000);
+                let error = format!(
+                    "the response's trailers came while {held} bytes of its stream were held back; they were not sent"
+                );
+                self.push_error(&policy, &error, self.response_status, &ts);
+            }
+            self.record_response(&policy, now);
         }
         Step::Continue
     }
 
-    /// Trailers end the response stream.
-    pub fn response_trailers(&mut self) -> Step {
-        self.response_complete = true;
-        Step::Continue
+    /// A whole buffered response: scanned, judged, passed on, rewritten or replaced.
+    fn judge_buffered(&mut self, policy: &Policy, body: &[u8], host: &impl Host) -> Step {
+        let now = host.now_nanos();
+        let mut findings = Findings::default();
+        let mut spans: Vec<Finding> = Vec::new();
+        let format = match body
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(body)
+            .trim_ascii_start()
+            .first()
+        {
+            Some(b'{' | b'[') => BodyFormat::Json,
+            _ => BodyFormat::Text,
+        };
+        let scan_format = match format {
+            BodyFormat::Json => Format::Json,
+            BodyFormat::Form | BodyFormat::Text => Format::Text,
+        };
+        policy
+            .scanner
+            .scan_input(body, Decoding::BODY, scan_format, &mut findings, |f| {
+                spans.push(f)
+            });
+        let Some(resp) = self.resp.as_mut() else {
+            return Step::Continue;
+        };
+        resp.kinds = findings.kinds;
+        resp.count = findings.count;
+        resp.bytes_in = size_u64(body.len());
+        resp.incomplete = findings.incomplete;
+        let verdict = self.response_verdict(policy);
+        let ts = rfc3339_millis(now / 1_000_000);
+        let report_only = policy.mode == Mode::Monitor;
+        let (out, step) = match verdict {
+            ResponseVerdict::Block(rule) => {
+                self.response_blocked(policy, rule, &ts);
+                if report_only {
+                    (body.to_vec(), Step::Continue)
+                } else {
+                    let reply = self.response_refusal(policy, rule);
+                    self.record_response_with(policy, now, &[], &[], BodyFormat::Text);
+                    return Step::Reply(reply);
+                }
+            }
+            ResponseVerdict::Redact(rule) if !spans.is_empty() => {
+                let values = spans.len();
+                let rewritten = scrub::redact(body, &mut spans, format, &policy.scanner);
+                self.note_redacted(policy, rule, values, size_u64(rewritten.len()), &ts);
+                if report_only {
+                    (body.to_vec(), Step::Continue)
+                } else {
+                    (rewritten.clone(), Step::Rewrite(rewritten))
+                }
+            }
+            ResponseVerdict::Redact(_) | ResponseVerdict::Allow => (body.to_vec(), Step::Continue),
+        };
+        if let Some(resp) = self.resp.as_mut() {
+            resp.bytes_out = size_u64(out.len());
+            if matches!(step, Step::Rewrite(_)) && resp.declares_length {
+                self.edit(
+                    Headers::Response,
+                    "content-length",
+                    Some(HeaderValue::ContentLength(out.len())),
+                );
+            }
+        }
+        // The payload is what left, scrubbed of what is still in it.
+        let left_spans: Vec<Finding> = if matches!(step, Step::Rewrite(_)) {
+            Vec::new()
+        } else {
+            spans
+        };
+        self.record_response_with(policy, now, &out, &left_spans, format);
+        if report_only && matches!(verdict, ResponseVerdict::Block(_)) {
+            // What enforcement would have done, while the headers can still say it.
+            self.policy_header = Some(PolicyResult::Block);
+            if self.resp.as_ref().is_some_and(|r| r.headers_held) {
+                self.edit(
+                    Headers::Response,
+                    header::POLICY,
+                    Some(HeaderValue::Policy(PolicyResult::Block)),
+                );
+            }
+        }
+        step
     }
+
+    /// One chunk of a streamed response: scanned with what is held, judged, and what can
+    /// leave leaves (redacted when a redact rule says so).
+    fn stream_chunk(
+        &mut self,
+        policy: &Policy,
+        chunk: &[u8],
+        end_of_stream: bool,
+        host: &impl Host,
+    ) -> Step {
+        let scanner = &policy.scanner;
+        let Some(resp) = self.resp.as_mut() else {
+            return Step::Continue;
+        };
+        resp.bytes_in = resp.bytes_in.saturating_add(size_u64(chunk.len()));
+        let pushed = match &mut resp.reading {
+            Reading::Chunks(c) => Ok(c.push(chunk, scanner)),
+            Reading::Events(e) => e.push(chunk, end_of_stream, scanner),
+            Reading::Buffered => Ok(Pushed::default()),
+        };
+        let now = host.now_nanos();
+        let ts = rfc3339_millis(now / 1_000_000);
+        let pushed = match pushed {
+            Ok(p) => p,
+            Err(_) => {
+                // An event longer than the bound: the stream cannot be judged event by event
+                // without holding more. Fail closed: it ends here.
+                resp.ended = true;
+                self.push_error(
+                    policy,
+                    "a server-sent event of the response is longer than responses.stream.max_event_bytes; the stream was ended",
+                    self.response_status,
+                    &ts,
+                );
+                self.record_response(policy, now);
+                return Step::Rewrite(Vec::new());
+            }
+        };
+        resp.incomplete |= pushed.incomplete;
+        for f in &pushed.new {
+            resp.kinds = resp.kinds.with(f.kind);
+            resp.count = resp.count.saturating_add(1);
+        }
+        let verdict = self.response_verdict(policy);
+        let report_only = policy.mode == Mode::Monitor;
+        if let ResponseVerdict::Block(rule) = verdict {
+            self.response_blocked(policy, rule, &ts);
+            if !report_only {
+                let out = self.stream_refusal(policy, rule);
+                if let Some(resp) = self.resp.as_mut() {
+                    resp.ended = true;
+                    resp.bytes_out = resp.bytes_out.saturating_add(size_u64(out.len()));
+                }
+                self.record_response(policy, now);
+                return match out.is_empty() {
+                    // A stream that is not events has no way to say why: it is reset.
+                    true => Step::Reset,
+                    false => Step::Rewrite(out),
+                };
+            }
+            self.policy_header = Some(PolicyResult::Block);
+        }
+        let redact = match verdict {
+            ResponseVerdict::Redact(rule) if !report_only => Some(rule),
+            _ => None,
+        };
+        let Some(resp) = self.resp.as_mut() else {
+            return Step::Continue;
+        };
+        let out = match &mut resp.reading {
+            Reading::Chunks(c) => c.emit(end_of_stream, redact.is_some(), scanner),
+            Reading::Events(e) => e.emit(end_of_stream, redact.is_some(), scanner),
+            Reading::Buffered => chunk.to_vec(),
+        };
+        resp.bytes_out = resp.bytes_out.saturating_add(size_u64(out.len()));
+        let limit = policy.max_event_payload_bytes;
+        if resp.payload.len() < limit && !out.is_empty() {
+            // What left, scrubbed again for the event line (placeholders are no values).
+            let mut spans = Vec::new();
+            scanner.scan_input(
+                &out,
+                Decoding::BODY,
+                Format::Text,
+                &mut Findings::default(),
+                |f| spans.push(f),
+            );
+            let room = limit - resp.payload.len();
+            let s = scrub::scrub(&out, &spans, room, scanner);
+            resp.payload.push_str(&s.text);
+            resp.payload_truncated |= s.truncated;
+        } else if !out.is_empty() {
+            resp.payload_truncated = true;
+        }
+        if let Some(rule) = redact {
+            let changed = !pushed.new.is_empty();
+            if changed {
+                let values = pushed.new.len();
+                if let Some(resp) = self.resp.as_mut() {
+                    resp.redacted_values = resp.redacted_values.saturating_add(values);
+                    if resp.redacted_by.is_none() {
+                        resp.redacted_by = Some(rule.name.clone());
+                    }
+                }
+            }
+        }
+        if end_of_stream {
+            self.record_response(policy, now);
+        }
+        Step::Rewrite(out)
+    }
+
+    /// What the response rules say, over every call of the request's body (any call's block
+    /// refuses the response).
+    fn response_verdict<'p>(&self, policy: &'p Policy) -> ResponseVerdict<'p> {
+        let Some(resp) = self.resp.as_deref() else {
+            return ResponseVerdict::Allow;
+        };
+        let lookup = RequestLookup {
+            lookups: &self.lookups,
+            arguments: None,
+        };
+        let status = self.response_status.unwrap_or(0);
+        let calls = self
+            .proto
+            .as_ref()
+            .map(|p| p.calls.as_slice())
+            .unwrap_or_default();
+        let mut redact = None;
+        let each = |call| {
+            let facts = Exchange::with_call(
+                self.facts(&self.request_found, &lookup),
+                self.proto.as_ref(),
+                call,
+            )
+            .with_response(status, resp.kinds, resp.count);
+            policy.response_verdict(&facts)
+        };
+        if calls.is_empty() {
+            return each(None);
+        }
+        for call in calls {
+            match each(Some(call)) {
+                v @ ResponseVerdict::Block(_) => return v,
+                ResponseVerdict::Redact(r) => redact = redact.or(Some(r)),
+                ResponseVerdict::Allow => {}
+            }
+        }
+        redact.map_or(ResponseVerdict::Allow, ResponseVerdict::Redact)
+    }
+
+    /// The `blocked` line of a refused response, and its tally.
+    fn response_blocked(&mut self, policy: &Policy, rule: &Rule, ts: &str) {
+        let Some(resp) = self.resp.as_deref() else {
+            return;
+        };
+        let report_only = policy.mode == Mode::Monitor;
+        let detected = policy.scanner.names(resp.kinds);
+        self.events.push(
+            &stamp(&self.trace_id, policy, ts),
+            &events::Blocked {
+                reason: &rule.name,
+                detected,
+                status: policy.reply_statuses.of_kind(ReplyKind::ResponseBlocked),
+                phase: PHASE_RESPONSE,
+                mode: report_only.then_some(Mode::Monitor.as_str()),
+            },
+        );
+        if let Some(r) = self.resp.as_mut() {
+            r.refused = true;
+        }
+    }
+
+    /// The `redacted` line of a buffered response.
+    fn note_redacted(&mut self, policy: &Policy, rule: &Rule, values: usize, bytes: u64, ts: &str) {
+        let Some(resp) = self.resp.as_deref() else {
+            return;
+        };
+        let report_only = policy.mode == Mode::Monitor;
+        self.events.push(
+            &stamp(&self.trace_id, policy, ts),
+            &events::Redacted {
+                rule: &rule.name,
+                detected: policy.scanner.names(resp.kinds),
+                values,
+                body_bytes: bytes,
+                phase: PHASE_RESPONSE,
+                mode: report_only.then_some(Mode::Monitor.as_str()),
+            },
+        );
+    }
+
+    /// The refusal that replaces a buffered response, in the request's protocol's shape.
+    fn response_refusal(&mut self, policy: &Policy, rule: &Rule) -> Reply {
+        let detected: Vec<&str> = self
+            .resp
+            .as_deref()
+            .map(|r| policy.scanner.names(r.kinds))
+            .unwrap_or_default();
+        let iatp = replies::block(&rule.message, &rule.name, &detected, &self.trace_id);
+        let outcome = Outcome::Blocked {
+            rule: &rule.name,
+            message: &rule.message,
+            detected: &detected,
+        };
+        let reply = self.shaped(policy, ReplyKind::ResponseBlocked, &outcome, iatp);
+        self.response_replied = true;
+        reply
+    }
+
+    /// The event that ends a refused stream of server-sent events, in the request's
+    /// protocol's shape (a JSON-RPC error with the request's id for A2A, an OpenAI error
+    /// object, else an `error` event with the IATP body); empty for a stream that is not
+    /// events.
+    fn stream_refusal(&mut self, policy: &Policy, rule: &Rule) -> Vec<u8> {
+        if !matches!(
+            self.resp.as_deref().map(|r| &r.reading),
+            Some(Reading::Events(_))
+        ) {
+            return Vec::new();
+        }
+        let reply = self.response_refusal(policy, rule);
+        self.response_replied = false;
+        let mut out = Vec::with_capacity(reply.body.len() + 24);
+        let plain = !self
+            .proto
+            .as_ref()
+            .is_some_and(|p| p.protocol.is_jsonrpc() || p.protocol == Protocol::OpenAi);
+        if plain {
+            out.extend_from_slice(b"event: error\n");
+        }
+        out.extend_from_slice(b"data: ");
+        // The reply is compact JSON: one line.
+        out.extend(reply.body.iter().filter(|&&b| b != b'\n' && b != b'\r'));
+        out.extend_from_slice(b"\n\n");
+        out
+    }
+
+    /// A response the filter must inspect but cannot read: replaced by a 502 (reported and
+    /// passed on in monitor mode).
+    fn unreadable_response(
+        &mut self,
+        policy: &Policy,
+        coding: &str,
+        status: u16,
+        host: &impl Host,
+    ) -> Step {
+        let now = host.now_nanos();
+        let ts = rfc3339_millis(now / 1_000_000);
+        let error =
+            format!("the response is in a content encoding the filter cannot read ({coding})");
+        self.push_error(policy, &error, Some(status), &ts);
+        self.record_response(policy, now);
+        if policy.mode == Mode::Monitor {
+            return Step::Continue;
+        }
+        self.response_replied = true;
+        let body = replies::response_unreadable(coding, &self.trace_id);
+        let status = policy.reply_statuses.of_kind(ReplyKind::ResponseUnreadable);
+        Step::Reply(Reply {
+            kind: ReplyKind::ResponseUnreadable,
+            status,
+            body,
+        })
+    }
+
+    /// The `response` line, once: status and latency, and for an inspected response what was
+    /// found and (`payload`) the start of what left, scrubbed.
+    pub(super) fn record_response(&mut self, policy: &Policy, now: u64) {
+        let payload = self
+            .resp
+            .as_deref()
+            .map(|r| (r.payload.clone(), r.payload_truncated));
+        self.write_response_line(policy, now, payload);
+    }
+
+    fn record_response_with(
+        &mut self,
+        policy: &Policy,
+        now: u64,
+        out: &[u8],
+        spans: &[Finding],
+        _format: BodyFormat,
+    ) {
+        let limit = policy.max_event_payload_bytes;
+        let payload = (limit > 0 && !out.is_empty()).then(|| {
+            let s = scrub::scrub(out, spans, limit, &policy.scanner);
+            (s.text, s.truncated)
+        });
+        self.write_response_line(policy, now, payload.or(Some((String::new(), false))));
+    }
+
+    fn write_response_line(&mut self, policy: &Policy, now: u64, payload: Option<(String, bool)>) {
+        if self.resp.as_ref().is_some_and(|r| r.recorded) {
+            return;
+        }
+        let status = self.response_status.unwrap_or(0);
+        let micros = now.saturating_sub(self.started_nanos) / 1_000;
+        // Microsecond precision, printed as milliseconds.
+        let latency_ms = (micros as f64) / 1000.0;
+        let ts = rfc3339_millis(now / 1_000_000);
+        let resp = self.resp.as_deref();
+        let (text, truncated) = payload.unwrap_or_default();
+        let line = events::Response {
+            status,
+            latency_ms,
+            detected: resp.map(|r| policy.scanner.names(r.kinds)),
+            body_bytes: resp.map(|r| r.bytes_in),
+            streamed: resp.map(Inspection::streamed),
+            payload: resp.filter(|_| !text.is_empty()).map(|_| text.as_str()),
+            payload_truncated: resp.is_some() && truncated,
+        };
+        self.events.push(&stamp(&self.trace_id, policy, &ts), &line);
+        if let Some(r) = resp {
+            let (decision, result) = if r.refused {
+                (
+                    Decision::of(PolicyResult::Block, policy.mode),
+                    PolicyResult::Block,
+                )
+            } else {
+                (Decision::Allow, PolicyResult::Allow)
+            };
+            let mut tally = self.tally_of(policy, decision, result);
+            tally.detected = r.kinds;
+            tally.body_bytes = r.bytes_in;
+            self.response_tally = Some(tally);
+        }
+        if let Some(r) = self.resp.as_mut() {
+            r.recorded = true;
+            if let Some(rule) = r.redacted_by.take() {
+                if r.streamed() {
+                    let values = r.redacted_values;
+                    let bytes = r.bytes_out;
+                    let kinds = r.kinds;
+                    let mode = (policy.mode == Mode::Monitor).then_some(Mode::Monitor.as_str());
+                    self.events.push(
+                        &stamp(&self.trace_id, policy, &ts),
+                        &events::Redacted {
+                            rule: &rule,
+                            detected: policy.scanner.names(kinds),
+                            values,
+                            body_bytes: bytes,
+                            phase: PHASE_RESPONSE,
+                            mode,
+                        },
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn size_u64(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
 }

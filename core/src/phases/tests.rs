@@ -130,7 +130,7 @@ fn lines(ex: &Exchange) -> Vec<Value> {
 fn reply_status(step: &Step) -> Option<u16> {
     match step {
         Step::Reply(r) => Some(r.kind.status()),
-        Step::Continue | Step::Pause | Step::Redact(_) => None,
+        Step::Continue | Step::Pause | Step::Redact(_) | Step::Rewrite(_) | Step::Reset => None,
     }
 }
 
@@ -537,7 +537,7 @@ fn the_end_of_the_stream_records_what_went_wrong_after_the_decision() {
     let mut ex = exchange(&p, "POST", "/x", false);
     decide(&mut ex, b"{}");
     respond(&mut ex, 503, NOW);
-    ex.response_body(true);
+    ex.response_body(0, true, &at(NOW));
     assert!(ex.ending_matters(), "a 5xx is looked at");
     ex.finish("via_upstream", NOW);
     assert_eq!(lines(&ex).len(), 2);
@@ -556,7 +556,7 @@ fn the_end_of_the_stream_records_what_went_wrong_after_the_decision() {
     ex.request_headers(&grpc, false, &at(NOW));
     decide(&mut ex, b"");
     respond(&mut ex, 200, NOW);
-    ex.response_trailers();
+    ex.response_trailers(&at(NOW));
     assert!(ex.ending_matters());
     ex.finish(
         "upstream_reset_before_response_started{connection_failure}",
@@ -571,7 +571,7 @@ fn the_end_of_the_stream_records_what_went_wrong_after_the_decision() {
     let mut ex = exchange(&p, "POST", "/x", false);
     decide(&mut ex, b"{}");
     respond(&mut ex, 200, NOW);
-    ex.response_body(true);
+    ex.response_body(0, true, &at(NOW));
     assert!(!ex.ending_matters());
 
     // The stream ended while the agent's 200 was being sent, or before any response:
@@ -818,7 +818,7 @@ fn the_log_phase_asks_how_the_stream_ended_only_when_it_can_matter() {
     let mut ex = exchange(&p, "POST", "/x", false);
     decide(&mut ex, b"{}");
     respond(&mut ex, 200, NOW);
-    ex.response_body(true);
+    ex.response_body(0, true, &at(NOW));
     ex.log(&Strict(at(NOW)));
     assert_eq!(lines(&ex).len(), 2);
     // Reset: the details are read and recorded.
@@ -910,7 +910,7 @@ fn the_reply_of_any_iatp_filter_is_not_an_error() {
     let mut ex = exchange(&p, "HEAD", "/x", false);
     decide(&mut ex, b"");
     respond(&mut ex, 403, NOW);
-    ex.response_body(true);
+    ex.response_body(0, true, &at(NOW));
     ex.finish("iatp_from_another_version", NOW);
     assert_eq!(lines(&ex).len(), 2, "request and response only");
 }

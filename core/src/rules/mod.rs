@@ -37,7 +37,7 @@ pub use lookup::{ArgStep, Lookup};
 pub use parser::CmpOp;
 pub use parser::MAX_LIST_ITEMS;
 use parser::{parse, Ast};
-use variables::{Fixed, Source, Type, HAS_PREFIX};
+use variables::{Fixed, Source, Type, HAS_PREFIX, RESPONSE_HAS_PREFIX};
 pub use variables::{Value, Var};
 
 /// A condition that does not compile: the 1-based character column and what is wrong.
@@ -74,6 +74,8 @@ const VAR_COUNT: usize = Var::ALL.len();
 #[derive(Clone, Copy)]
 pub struct Facts<'a> {
     detected: KindSet,
+    /// What the detectors found in the response so far (`response_has_<type>`).
+    response_detected: KindSet,
     values: [Value<'a>; VAR_COUNT],
     /// The body is still to come: what is detected so far is a lower bound, and what the body
     /// holds is unknown (see [`Cond::decided`]).
@@ -85,6 +87,7 @@ impl std::fmt::Debug for Facts<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Facts")
             .field("detected", &self.detected)
+            .field("response_detected", &self.response_detected)
             .field("values", &self.values)
             .field("body_pending", &self.body_pending)
             .field("lookup", &self.lookup.is_some())
@@ -96,6 +99,7 @@ impl Default for Facts<'_> {
     fn default() -> Self {
         Facts {
             detected: KindSet::default(),
+            response_detected: KindSet::default(),
             values: [Value::Unset; VAR_COUNT],
             body_pending: false,
             lookup: None,
@@ -119,6 +123,17 @@ impl<'a> Facts<'a> {
             Var::DetectedCount,
             Value::Int(i64::try_from(count).unwrap_or(i64::MAX)),
         )
+    }
+
+    /// What the response holds so far: its status, the kinds the detectors found in it and
+    /// how many values in all.
+    pub fn with_response(mut self, status: u16, kinds: KindSet, count: usize) -> Facts<'a> {
+        self.response_detected = kinds;
+        self.with(Var::ResponseStatus, Value::Int(i64::from(status)))
+            .with(
+                Var::ResponseDetectedCount,
+                Value::Int(i64::try_from(count).unwrap_or(i64::MAX)),
+            )
     }
 
     /// The facts of the request headers, before the body: the kinds detected so far are
@@ -231,6 +246,8 @@ pub enum StrOperand {
 pub enum Cond {
     Const(bool),
     Has(Kind),
+    /// `response_has_<type>`.
+    ResponseHas(Kind),
     Not(Box<Cond>),
     And(Box<Cond>, Box<Cond>),
     Or(Box<Cond>, Box<Cond>),
@@ -256,6 +273,7 @@ impl Cond {
         match self {
             Cond::Const(b) => *b,
             Cond::Has(k) => f.detected.contains(*k),
+            Cond::ResponseHas(k) => f.response_detected.contains(*k),
             Cond::Not(c) => !c.eval(f),
             Cond::And(a, b) => a.eval(f) && b.eval(f),
             Cond::Or(a, b) => a.eval(f) || b.eval(f),
@@ -296,6 +314,8 @@ impl Cond {
         }
         match self {
             Cond::Has(k) => f.detected.contains(*k).then_some(true),
+            // The response is further away than the body: unknown.
+            Cond::ResponseHas(_) => None,
             Cond::Not(c) => c.decided(f).map(|b| !b),
             Cond::And(a, b) => match (a.decided(f), b.decided(f)) {
                 (Some(false), _) | (_, Some(false)) => Some(false),
@@ -320,8 +340,12 @@ impl Cond {
                 }
             }
             Cond::IntVars(a, _, b) if *a == Var::DetectedCount || *b == Var::DetectedCount => None,
-            Cond::Bool(v) | Cond::IntCmp(v, ..) if v.needs_body() => None,
-            Cond::IntVars(a, _, b) if a.needs_body() || b.needs_body() => None,
+            Cond::Bool(v) | Cond::IntCmp(v, ..) if v.needs_body() || v.needs_response() => None,
+            Cond::IntVars(a, _, b)
+                if a.needs_body() || b.needs_body() || a.needs_response() || b.needs_response() =>
+            {
+                None
+            }
             Cond::StrCmp(e, ..) | Cond::StrIn(e, _) | Cond::StrFn(_, e, _) if e.needs_body() => {
                 None
             }
@@ -368,6 +392,8 @@ pub struct Uses {
     vars: [bool; VAR_COUNT],
     /// The `has_<type>` detectors read.
     pub detectors: KindSet,
+    /// The `response_has_<type>` detectors read.
+    pub response_detectors: KindSet,
 }
 
 // By hand: `[bool; N]` is `Default` only up to 32 members.
@@ -379,6 +405,7 @@ impl Default for Uses {
             mcp_args: false,
             vars: [false; VAR_COUNT],
             detectors: KindSet::default(),
+            response_detectors: KindSet::default(),
         }
     }
 }
@@ -389,6 +416,7 @@ impl Uses {
         match cond {
             Cond::Const(_) => {}
             Cond::Has(k) => self.detectors = self.detectors.with(*k),
+            Cond::ResponseHas(k) => self.response_detectors = self.response_detectors.with(*k),
             Cond::Not(c) => self.add(c),
             Cond::And(a, b) | Cond::Or(a, b) | Cond::BoolEq(a, b) => {
                 self.add(a);
@@ -417,6 +445,15 @@ impl Uses {
             || Var::ALL
                 .iter()
                 .any(|v| *v != Var::Action && v.needs_body() && self.reads(*v))
+    }
+
+    /// Whether a condition added reads the response (`response_has_<type>`,
+    /// `response_status`, ...): such a rule is decided on the response.
+    pub fn reads_response(&self) -> bool {
+        !self.response_detectors.is_empty()
+            || Var::ALL
+                .iter()
+                .any(|v| v.needs_response() && self.reads(*v))
     }
 
     /// Whether a condition added reads the per-request variable `var`.
@@ -676,7 +713,13 @@ fn variable(name: &str, col: usize, env: &Env) -> Result<Val, RuleError> {
     };
     let spec = var.spec();
     Ok(match (spec.source, spec.ty) {
-        (Source::Detector, _) => Val::Bool(Cond::Has(detector(name, col, env)?)),
+        (Source::Detector, _) => Val::Bool(Cond::Has(detector(name, HAS_PREFIX, col, env)?)),
+        (Source::ResponseDetector, _) => Val::Bool(Cond::ResponseHas(detector(
+            name,
+            RESPONSE_HAS_PREFIX,
+            col,
+            env,
+        )?)),
         (Source::Config(value), ty) => match (value(env), ty) {
             (Fixed::Bool(b), _) => Val::Bool(Cond::Const(b)),
             (Fixed::Int(i), _) => Val::Int(IntVal::Const(i)),
@@ -688,12 +731,16 @@ fn variable(name: &str, col: usize, env: &Env) -> Result<Val, RuleError> {
             }),
             (Fixed::Str(s), _) => Val::Str(StrVal::Literal(s.to_string())),
         },
-        (Source::Request | Source::Body, Type::Bool) => Val::Bool(Cond::Bool(var)),
-        (Source::Request | Source::Body, Type::Int { .. }) => Val::Int(IntVal::Var(var)),
-        (Source::Request | Source::Body, Type::Str(_)) => {
+        (Source::Request | Source::Body | Source::Response, Type::Bool) => {
+            Val::Bool(Cond::Bool(var))
+        }
+        (Source::Request | Source::Body | Source::Response, Type::Int { .. }) => {
+            Val::Int(IntVal::Var(var))
+        }
+        (Source::Request | Source::Body | Source::Response, Type::Str(_)) => {
             Val::Str(StrVal::Dyn(StrExpr::Var(var), None))
         }
-        (Source::Request | Source::Body, Type::Enum { values, .. }) => {
+        (Source::Request | Source::Body | Source::Response, Type::Enum { values, .. }) => {
             Val::Str(StrVal::Dyn(StrExpr::Var(var), Some(values)))
         }
     })
@@ -708,22 +755,33 @@ fn unknown_variable(name: &str) -> String {
     let names = Var::ALL
         .iter()
         .map(|v| v.spec().name)
-        .filter(|n| *n != Var::Has.spec().name);
+        .filter(|n| *n != Var::Has.spec().name && *n != Var::ResponseHas.spec().name);
     match suggest(name, names) {
         Some(near) => format!("unknown variable `{name}`; did you mean `{near}`?"),
         None => format!("unknown variable `{name}`; variables are: {}", Var::names()),
     }
 }
 
-/// The detector a `has_<type>` names, which must be enabled.
-fn detector(name: &str, col: usize, env: &Env) -> Result<Kind, RuleError> {
-    let ty = name.strip_prefix(HAS_PREFIX).unwrap_or(name);
+/// The detector a `has_<type>` (or `response_has_<type>`: `prefix`) names, which must be
+/// enabled.
+fn detector(name: &str, prefix: &str, col: usize, env: &Env) -> Result<Kind, RuleError> {
+    let ty = name.strip_prefix(prefix).unwrap_or(name);
+    if let Some(t) = ty
+        .strip_suffix("_in_response")
+        .filter(|t| prefix == HAS_PREFIX && env.scanner.kind_by_name(t).is_some())
+    {
+        // `has_ssn_in_response`, as one might write it.
+        return Err(RuleError::new(
+            col,
+            format!("unknown variable `{name}`; did you mean `{RESPONSE_HAS_PREFIX}{t}`?"),
+        ));
+    }
     let kind = env.scanner.kind_by_name(ty).ok_or_else(|| {
         let names = env.scanner.all_names();
         let message = match suggest(ty, names.iter().map(String::as_str)) {
-            Some(near) => format!(
-                "unknown detector type `{ty}` in `{name}`; did you mean `{HAS_PREFIX}{near}`?"
-            ),
+            Some(near) => {
+                format!("unknown detector type `{ty}` in `{name}`; did you mean `{prefix}{near}`?")
+            }
             None => format!(
                 "unknown detector type `{ty}` in `{name}`; types are: {}",
                 names.join(", ")

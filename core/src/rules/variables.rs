@@ -5,7 +5,9 @@
 //! Adding a variable: one row below, and where its value is known. A value the configuration
 //! fixes is a `Source::Config` function of the [`Env`]; a per-request value is
 //! `Source::Request` (known with the request headers) or `Source::Body` (known once the body
-//! is read), put into the request's [`Facts`] by the phase that knows it (`Facts::with`).
+//! is read), put into the request's [`Facts`] by the phase that knows it (`Facts::with`); a
+//! value known only once the response comes back is `Source::Response`: a rule that reads one
+//! is a response rule, decided on the response.
 
 use crate::manifest::{Retention, Reversibility, TrustLevel};
 use crate::registry::registry;
@@ -137,6 +139,12 @@ pub enum Source {
     Body,
     /// `has_<type>`: one per enabled detector, true when it found something.
     Detector,
+    /// Known once the response is read (its status, what the detectors found in it): a rule
+    /// that reads one is decided on the response, never on the request.
+    Response,
+    /// `response_has_<type>`: one per enabled detector, true when it found something in the
+    /// response.
+    ResponseDetector,
 }
 
 /// A rule variable.
@@ -166,6 +174,15 @@ registry! {
         DetectedCount => Variable { name: "detected_count", ty: Type::Int { min: 0, max: i64::MAX },
             source: Source::Request,
             doc: "how many values the detectors found, all types together" },
+        ResponseHas => Variable { name: "response_has_<type>", ty: Type::Bool,
+            source: Source::ResponseDetector,
+            doc: "the detector `<type>` found something in the response body or stream, so far (`response_has_credit_card`, `response_has_ssn`, ...); a rule that reads it is a response rule" },
+        ResponseDetectedCount => Variable { name: "response_detected_count",
+            ty: Type::Int { min: 0, max: i64::MAX }, source: Source::Response,
+            doc: "how many values the detectors found in the response so far, all types together" },
+        ResponseStatus => Variable { name: "response_status", ty: Type::Int { min: 0, max: 999 },
+            source: Source::Response,
+            doc: "the response's HTTP status (`:status`), 0 if it is not a number" },
         TrustScore => Variable { name: "trust_score",
             ty: Type::Int { min: 0, max: crate::trust::MAX_SCORE as i64 },
             source: Source::Config(|e| Fixed::Int(i64::from(e.trust_score))),
@@ -243,6 +260,9 @@ registry! {
 /// The prefix of the detector variables.
 pub const HAS_PREFIX: &str = "has_";
 
+/// The prefix of the response's detector variables.
+pub const RESPONSE_HAS_PREFIX: &str = "response_has_";
+
 impl Var {
     /// The variable a rule names: `has_…` is [`Var::Has`] (the detector is checked by the
     /// compiler); `None` for an unknown name.
@@ -250,10 +270,13 @@ impl Var {
         if name.starts_with(HAS_PREFIX) {
             return Some(Var::Has);
         }
-        Var::ALL
-            .iter()
-            .copied()
-            .find(|v| !matches!(v.spec().source, Source::Detector) && v.spec().name == name)
+        if name.starts_with(RESPONSE_HAS_PREFIX) {
+            return Some(Var::ResponseHas);
+        }
+        Var::ALL.iter().copied().find(|v| {
+            !matches!(v.spec().source, Source::Detector | Source::ResponseDetector)
+                && v.spec().name == name
+        })
     }
 
     /// Every name, for error messages: `has_<type>, detected_count, …`.
@@ -274,6 +297,23 @@ impl Var {
     pub fn needs_body(self) -> bool {
         matches!(self.spec().source, Source::Body)
     }
+
+    /// The variables a response's [`Facts`] adds to its request's.
+    pub fn per_response() -> impl Iterator<Item = Var> {
+        Var::ALL
+            .iter()
+            .copied()
+            .filter(|v| matches!(v.spec().source, Source::Response))
+    }
+
+    /// Whether the variable is known only once the response is read ([`Source::Response`],
+    /// [`Source::ResponseDetector`]).
+    pub fn needs_response(self) -> bool {
+        matches!(
+            self.spec().source,
+            Source::Response | Source::ResponseDetector
+        )
+    }
 }
 
 /// A per-request value, as [`Facts`] holds it.
@@ -293,6 +333,13 @@ impl Facts<'_> {
     /// or one that computes it wrong).
     pub fn missing(&self) -> Vec<Var> {
         Var::per_request()
+            .filter(|v| !fits(v.spec().ty, self.get(*v)))
+            .collect()
+    }
+
+    /// The variables of [`Var::per_response`] a response's facts left unset or mistyped.
+    pub fn missing_on_response(&self) -> Vec<Var> {
+        Var::per_response()
             .filter(|v| !fits(v.spec().ty, self.get(*v)))
             .collect()
     }
