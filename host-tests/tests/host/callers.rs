@@ -1045,7 +1045,7 @@ fn the_filters_token_bucket_is_held_across_two_workers() {
     );
     wait_for_series(
         &stack,
-        r#"iatp_requests_total{decision="rate_limited"}"#,
+        r#"iatp_requests_total{phase="request",decision="rate_limited"}"#,
         (limited + 2) as f64,
     );
     wait_for_series(

@@ -92,18 +92,30 @@ fn metrics_count_decisions_detections_replies_events_and_bytes() {
         ("monitor", 0.0),
     ] {
         assert_eq!(
-            p(&format!(r#"iatp_requests_total{{decision="{decision}"}}"#)),
+            p(&format!(
+                r#"iatp_requests_total{{phase="request",decision="{decision}"}}"#
+            )),
             n,
             "{decision}:\n{}",
             iatp_series(&stack)
         );
         // Enforcing: what the policy said is what was done.
-        let result = format!(r#"iatp_policy_evaluations_total{{result="{decision}"}}"#);
+        let result =
+            format!(r#"iatp_policy_evaluations_total{{phase="request",result="{decision}"}}"#);
         assert_eq!(p(&result), n, "{result}");
     }
-    assert_eq!(p(r#"iatp_detections_total{detector="email"}"#), 2.0);
-    assert_eq!(p(r#"iatp_detections_total{detector="ssn"}"#), 1.0);
-    assert_eq!(p(r#"iatp_detections_total{detector="credit_card"}"#), 0.0);
+    assert_eq!(
+        p(r#"iatp_detections_total{phase="request",detector="email"}"#),
+        2.0
+    );
+    assert_eq!(
+        p(r#"iatp_detections_total{phase="request",detector="ssn"}"#),
+        1.0
+    );
+    assert_eq!(
+        p(r#"iatp_detections_total{phase="request",detector="credit_card"}"#),
+        0.0
+    );
     for (status, n) in [("200", 1.0), ("403", 1.0), ("413", 1.0), ("449", 1.0)] {
         assert_eq!(
             p(&format!(r#"iatp_local_replies_total{{status="{status}"}}"#)),
@@ -113,7 +125,10 @@ fn metrics_count_decisions_detections_replies_events_and_bytes() {
     }
     // The five evaluated bodies (the GET has none, the 413 is never read).
     let scanned = (clean.len() + 2 * email.len() + ssn.len()) as f64;
-    assert_eq!(p("iatp_body_bytes_scanned_total"), scanned);
+    assert_eq!(
+        p(r#"iatp_body_bytes_scanned_total{phase="request"}"#),
+        scanned
+    );
     for (event, n) in [
         ("response", 3.0),
         ("warning", 1.0),
@@ -146,10 +161,20 @@ fn monitor_mode_counts_what_it_did_and_what_enforcement_would_have_done() {
     let r = stack.send(Request::post("/book", format!(r#"{{"ssn":"{SSN}"}}"#)));
     assert_eq!(r.status, 200);
     assert_eq!(r.header("x-agent-policy"), Some("block"));
-    wait_for(&stack, r#"iatp_requests_total{decision="monitor"}"#, 1.0);
+    wait_for(
+        &stack,
+        r#"iatp_requests_total{phase="request",decision="monitor"}"#,
+        1.0,
+    );
     let p = |s: &str| stack.envoy.prometheus(s);
-    assert_eq!(p(r#"iatp_requests_total{decision="block"}"#), 0.0);
-    assert_eq!(p(r#"iatp_policy_evaluations_total{result="block"}"#), 1.0);
+    assert_eq!(
+        p(r#"iatp_requests_total{phase="request",decision="block"}"#),
+        0.0
+    );
+    assert_eq!(
+        p(r#"iatp_policy_evaluations_total{phase="request",result="block"}"#),
+        1.0
+    );
     assert_eq!(p(r#"iatp_local_replies_total{status="403"}"#), 0.0);
 }
 

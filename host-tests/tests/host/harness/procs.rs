@@ -170,17 +170,41 @@ impl Envoy {
     }
 
     /// The value of one series at `/stats/prometheus`, e.g.
-    /// `iatp_requests_total{decision="allow"}` (0 when Envoy has not created it yet).
+    /// `iatp_requests_total{phase="request",decision="allow"}` (0 when Envoy has not created
+    /// it yet). Labels match as a set, in any order, and all of them: a series with a label
+    /// `series` does not name is another series.
     pub fn prometheus(&self, series: &str) -> f64 {
+        let want = series_key(series);
         let text = http::get(self.admin, "/stats/prometheus").text();
-        // A series without labels is printed with empty braces: `name{} 4`.
         text.lines()
+            .filter(|l| !l.starts_with('#'))
             .find_map(|l| {
-                let rest = l.strip_prefix(series)?;
-                rest.strip_prefix(' ').or_else(|| rest.strip_prefix("{} "))
+                let (name, value) = l.rsplit_once(' ')?;
+                (series_key(name) == want).then(|| value.trim().parse().ok())?
             })
-            .and_then(|v| v.trim().parse().ok())
             .unwrap_or(0.0)
+    }
+
+    /// Waits (up to 10 s: histograms and counters show after Envoy's stats flush) until a
+    /// series has a value.
+    pub fn wait_for_prometheus(&self, series: &str, want: f64) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let got = self.prometheus(series);
+            if got == want {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{series} is {got}, expected {want}:\n{}",
+                self.prometheus_text()
+                    .lines()
+                    .filter(|l| l.contains("iatp_"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
     }
 
     pub fn prometheus_text(&self) -> String {
@@ -213,4 +237,20 @@ pub fn read_jsonl(path: &Path) -> Vec<Value> {
                 .unwrap_or_else(|e| panic!("{}: line is not JSON ({e}): {l:?}", path.display()))
         })
         .collect()
+}
+
+/// A series as a name and its labels, sorted: `name{b="2",a="1"}` and `name{a="1",b="2"}` are
+/// one series; `name` and `name{}` too.
+fn series_key(series: &str) -> (String, Vec<String>) {
+    let (name, labels) = match series.split_once('{') {
+        Some((n, rest)) => (n, rest.trim_end_matches('}')),
+        None => (series, ""),
+    };
+    let mut labels: Vec<String> = labels
+        .split(',')
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    labels.sort();
+    (name.to_string(), labels)
 }
