@@ -14,3 +14,4 @@ mod harness;
 mod mtls_jwt;
 mod observability;
 mod requests;
+mod responses_infra;
