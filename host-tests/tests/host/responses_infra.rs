@@ -296,6 +296,14 @@ fn mock_shapes_pass_through_and_bad_mock_headers_are_400() {
     assert!(r.text().contains("x-mock-sse-text"), "{}", r.text());
 }
 
+/// The headers asking the mock for these raw chunks as a `text/event-stream`.
+fn events_of(chunks: &[String]) -> Vec<String> {
+    vec![
+        format!("x-mock-chunks: {}", json!(chunks)),
+        "x-mock-content-type: text/event-stream".to_string(),
+    ]
+}
+
 fn plain_call<'a>(stack: &'a Stack, path: &str, headers: &[String]) -> ClientCall<'a> {
     let mut call = stack.client_call_plain(path);
     call.headers.extend(headers.iter().cloned());
@@ -329,13 +337,33 @@ fn real_clients_read_the_mock_streams_and_report_a_broken_one() {
     assert_eq!(out["result"]["final_state"], "TASK_STATE_COMPLETED");
 
     // Broken streams: an event whose data is not JSON; a JSON-RPC error event.
-    let broken = [
-        "x-mock-chunks: [\"data: {\\\"id\\\": broken\\n\\n\"]".to_string(),
-        "x-mock-content-type: text/event-stream".to_string(),
-    ];
+    let broken = events_of(&["data: {\"id\": broken\n\n".to_string()]);
     let out = plain_call(&stack, "/v1", &broken).run(&["openai-chat-stream", "m", "hi"]);
     assert_eq!(out["ok"], false, "{out}");
     assert_eq!(out["error"]["class"], "JSONDecodeError", "{out}");
+    // An error event in the OpenAI shape (`data: {"error": {...}}`) is the library's APIError
+    // carrying the error object; a stream cut before its stop chunk and `[DONE]` is no error
+    // to the library at all (only `finish_reason` stays null).
+    let error = json!({"error": {"message": "blocked", "type": "permission_denied"}});
+    let out = plain_call(&stack, "/v1", &events_of(&[format!("data: {error}\n\n")])).run(&[
+        "openai-chat-stream",
+        "m",
+        "hi",
+    ]);
+    assert_eq!(out["ok"], false, "{out}");
+    assert_eq!(out["error"]["class"], "APIError", "{out}");
+    assert_eq!(out["error"]["body"]["message"], "blocked", "{out}");
+    let partial = json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+        "choices": [{"index": 0, "delta": {"content": "partial"}, "finish_reason": null}]});
+    let out = plain_call(&stack, "/v1", &events_of(&[format!("data: {partial}\n\n")])).run(&[
+        "openai-chat-stream",
+        "m",
+        "hi",
+    ]);
+    assert_eq!(out["ok"], true, "{out}");
+    assert_eq!(out["result"]["text"], "partial");
+    assert_eq!(out["result"]["finish_reason"], Value::Null);
+
     let out = plain_call(&stack, "/a2a", &broken).run(&["a2a-stream", "hi", "--protocol", "0.3"]);
     assert_eq!(out["ok"], false, "{out}");
     assert!(
@@ -348,14 +376,31 @@ fn real_clients_read_the_mock_streams_and_report_a_broken_one() {
         "a2a-sdk (0.3) on an event that is not JSON: {}",
         out["error"]
     );
-    let error_event = [
-        "x-mock-chunks: [\"data: {\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":1,\\\"error\\\":{\\\"code\\\":-32001,\\\"message\\\":\\\"refused\\\"}}\\n\\n\"]".to_string(),
-        "x-mock-content-type: text/event-stream".to_string(),
-    ];
-    let out =
-        plain_call(&stack, "/a2a", &error_event).run(&["a2a-stream", "hi", "--protocol", "0.3"]);
+    let error = json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32001, "message": "refused"}});
+    let out = plain_call(&stack, "/a2a", &events_of(&[format!("data: {error}\n\n")])).run(&[
+        "a2a-stream",
+        "hi",
+        "--protocol",
+        "0.3",
+    ]);
     assert_eq!(out["ok"], false, "{out}");
-    eprintln!("a2a-sdk (0.3) on a JSON-RPC error event: {}", out["error"]);
+    // The SDK maps the A2A codes to its own classes (-32001 is TaskNotFoundError); another
+    // code (the filter's -31001) is a generic JSON-RPC error class: printed for the notes.
+    assert_eq!(out["error"]["class"], "TaskNotFoundError", "{out}");
+    let error = json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -31001, "message": "refused"}});
+    for protocol in ["0.3", "1.0"] {
+        let out = plain_call(&stack, "/a2a", &events_of(&[format!("data: {error}\n\n")])).run(&[
+            "a2a-stream",
+            "hi",
+            "--protocol",
+            protocol,
+        ]);
+        assert_eq!(out["ok"], false, "{out}");
+        eprintln!(
+            "a2a-sdk ({protocol}) on a JSON-RPC error event -31001: {}",
+            out["error"]
+        );
+    }
 }
 
 /// The Python upstream's streams (the libraries' own servers) through Envoy: the OpenAI
