@@ -6,7 +6,21 @@ using the MCP, A2A or OpenAI SDK sees (pinned in scripts/requirements-test.txt).
   mcp-list-tools                    (URL: the MCP endpoint, e.g. https://127.0.0.1:PORT/mcp)
   mcp-call TOOL ARGUMENTS_JSON
   a2a-send TEXT                     (URL: the A2A JSON-RPC endpoint, e.g. .../a2a)
+  a2a-stream TEXT [--protocol 1.0|0.3]
+                                    the streaming call (1.0 SendStreamingMessage, or 0.3
+                                    message/stream through the SDK's compatibility client):
+                                    {"text": the artifact chunks' text joined, "chunks": how
+                                    many artifact updates, "final_state": the last status
+                                    update's state, "events": each event as a dict}
   openai-chat MODEL TEXT            (URL: the API base, e.g. .../v1)
+  openai-chat-stream MODEL TEXT     chat.completions.create(stream=True): {"text": the deltas'
+                                    content joined, "chunks": how many chunks,
+                                    "finish_reason": the last chunk's, "deltas": [...]}
+  openai-moderation INPUT           moderations.create(input=INPUT): the parsed
+                                    ModerationCreateResponse (URL: the API base)
+
+A stream the library cannot parse (bad JSON in an event, a JSON-RPC error event) ends in the
+error line like any other failure, with the class the library raised.
 
 Prints one JSON line and exits 0 whatever the call's outcome:
   {"ok": true, "result": ...}
@@ -111,6 +125,59 @@ async def a2a_send(a):
         await http.aclose()
 
 
+async def a2a_stream(a):
+    import httpx
+    from a2a.client import ClientConfig, ClientFactory
+    from a2a.helpers.proto_helpers import get_artifact_text, new_text_message
+    from a2a.types.a2a_pb2 import AgentCapabilities, AgentCard, AgentInterface, Role, SendMessageRequest, TaskState
+    from google.protobuf.json_format import MessageToDict
+
+    http = httpx.AsyncClient(verify=ssl_context(a) or True, headers=headers(a), timeout=20)
+    card = AgentCard(
+        name="agent", description="", version="1",
+        supported_interfaces=[AgentInterface(protocol_binding="JSONRPC", url=a.url, protocol_version=a.protocol)],
+        capabilities=AgentCapabilities(streaming=True),
+    )
+    client = ClientFactory(ClientConfig(streaming=True, httpx_client=http)).create(card)
+    try:
+        msg = new_text_message(a.text, role=Role.ROLE_USER)
+        events, texts, final_state = [], [], None
+        async for event in client.send_message(SendMessageRequest(message=msg)):
+            events.append(MessageToDict(event))
+            if event.HasField("artifact_update"):
+                texts.append(get_artifact_text(event.artifact_update.artifact, ""))
+            elif event.HasField("status_update"):
+                final_state = TaskState.Name(event.status_update.status.state)
+        return {"text": "".join(texts), "chunks": len(texts), "final_state": final_state, "events": events}
+    finally:
+        await http.aclose()
+
+
+def openai_client(a):
+    import httpx2
+    import openai
+
+    http = httpx2.Client(verify=ssl_context(a) or True, headers=headers(a), timeout=20)
+    return openai.OpenAI(base_url=a.url, api_key="test-key-not-secret", http_client=http, max_retries=0)
+
+
+def openai_chat_stream(a):
+    stream = openai_client(a).chat.completions.create(
+        model=a.model, messages=[{"role": "user", "content": a.text}], stream=True)
+    deltas, finish = [], None
+    with stream:
+        for chunk in stream:
+            for choice in chunk.choices:
+                deltas.append(choice.delta.content or "")
+                finish = choice.finish_reason or finish
+    return {"text": "".join(deltas), "chunks": len(deltas), "finish_reason": finish, "deltas": deltas}
+
+
+def openai_moderation(a):
+    r = openai_client(a).moderations.create(input=a.input)
+    return r.model_dump(mode="json", by_alias=True)
+
+
 def openai_chat(a):
     import httpx2
     import openai
@@ -135,15 +202,29 @@ def main():
     c.add_argument("arguments")
     s = sub.add_parser("a2a-send")
     s.add_argument("text")
+    s = sub.add_parser("a2a-stream")
+    s.add_argument("text")
+    s.add_argument("--protocol", default="1.0", choices=["1.0", "0.3"])
     o = sub.add_parser("openai-chat")
     o.add_argument("model")
     o.add_argument("text")
+    o = sub.add_parser("openai-chat-stream")
+    o.add_argument("model")
+    o.add_argument("text")
+    o = sub.add_parser("openai-moderation")
+    o.add_argument("input")
     a = p.parse_args()
     try:
         if a.cmd.startswith("mcp-"):
             result = asyncio.run(mcp_call(a))
         elif a.cmd == "a2a-send":
             result = asyncio.run(a2a_send(a))
+        elif a.cmd == "a2a-stream":
+            result = asyncio.run(a2a_stream(a))
+        elif a.cmd == "openai-chat-stream":
+            result = openai_chat_stream(a)
+        elif a.cmd == "openai-moderation":
+            result = openai_moderation(a)
         else:
             result = openai_chat(a)
         print(json.dumps({"ok": True, "result": result}))

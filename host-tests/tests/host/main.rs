@@ -15,3 +15,4 @@ mod mtls_jwt;
 mod observability;
 mod requests;
 mod responses;
+mod responses_infra;

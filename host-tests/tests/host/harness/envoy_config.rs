@@ -9,6 +9,10 @@ use serde_json::{json, Value};
 
 use super::paths;
 
+/// The HTTP filters that decompress responses before the Wasm filter sees them (the yaml the
+/// shipped configuration would add before its router).
+pub const RESPONSE_DECOMPRESSORS: &str = include_str!("response-decompressors.yaml");
+
 pub struct EnvoyConfig {
     pub doc: Value,
 }
@@ -104,6 +108,47 @@ impl EnvoyConfig {
             .unwrap_or_else(|| panic!("no cluster {cluster}"));
         c["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]
             ["socket_address"]["port_value"] = json!(port);
+    }
+
+    /// Adds a STATIC cluster `name` with one endpoint, `127.0.0.1:port` (HTTP/1.1, connect
+    /// timeout 1 s), e.g. `moderation` for the filter's moderation callout. Panics when a
+    /// cluster of that name exists.
+    pub fn add_cluster(&mut self, name: &str, port: u16) {
+        let clusters = self.doc["static_resources"]["clusters"]
+            .as_array_mut()
+            .expect("clusters");
+        assert!(
+            clusters.iter().all(|c| c["name"] != name),
+            "a cluster {name} exists already"
+        );
+        clusters.push(json!({
+            "name": name,
+            "type": "STATIC",
+            "connect_timeout": "1s",
+            "load_assignment": {
+                "cluster_name": name,
+                "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address":
+                    {"address": "127.0.0.1", "port_value": port}}}}]}]
+            }
+        }));
+    }
+
+    /// Adds the response decompressors of `harness/response-decompressors.yaml` (gzip, br,
+    /// zstd; response direction only) after the Wasm filter, just before the router: encoder
+    /// filters run in the reverse order of `http_filters`, so a compressed response from the
+    /// agent is decompressed before the filter sees it. (The shipped envoy.yaml has request
+    /// decompressors only, before the Wasm filter.)
+    pub fn add_response_decompressors(&mut self) {
+        let added: Vec<Value> = serde_yaml::from_str(RESPONSE_DECOMPRESSORS)
+            .expect("harness/response-decompressors.yaml");
+        let filters = self.http_filters();
+        let router = filters
+            .iter()
+            .position(|f| f["name"] == "envoy.filters.http.router")
+            .expect("the router filter");
+        for (i, f) in added.into_iter().enumerate() {
+            filters.insert(router + i, f);
+        }
     }
 
     /// How often Envoy flushes stats (histograms show their values only after a flush).

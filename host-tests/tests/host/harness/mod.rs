@@ -3,9 +3,11 @@
 
 pub mod envoy_config;
 pub mod http;
+pub mod moderation;
 pub mod paths;
 pub mod pki;
 pub mod procs;
+pub mod stream;
 pub mod upstream;
 
 use std::fs;
@@ -18,8 +20,12 @@ use serde_json::Value;
 
 pub use envoy_config::EnvoyConfig;
 pub use http::{Request, Response};
+pub use moderation::ModerationMock;
 pub use pki::{ClientCert, Credentials, Token};
 pub use procs::{read_jsonl, Envoy, MockAgent, StartFailure};
+pub use stream::{
+    parse_sse, peak_rss_kib, rss_kib, send_streaming, RssSampler, SseEvent, StreamOptions, Streamed,
+};
 pub use upstream::{ClientCall, PyUpstream};
 
 /// A scratch directory, removed on drop unless the test failed (then its path is printed,
@@ -63,6 +69,8 @@ pub struct Stack {
     /// The Python upstream, when the stack runs one (`StackBuilder::python_upstream`): the
     /// `agent` cluster then points at it, and the mock agent below sees nothing.
     pub upstream: Option<PyUpstream>,
+    /// The moderation mock behind the `moderation` cluster (`StackBuilder::moderation`).
+    pub moderation: Option<ModerationMock>,
     pub agent: MockAgent,
     /// The certificates and keys, when the configuration reads `certs/...` files.
     pub creds: Option<Credentials>,
@@ -75,6 +83,7 @@ pub struct StackBuilder {
     plugin: Option<String>,
     workers: u32,
     python_upstream: bool,
+    moderation: bool,
 }
 
 impl StackBuilder {
@@ -110,6 +119,14 @@ impl StackBuilder {
         self
     }
 
+    /// The moderation mock (`host-tests/py/moderation.py`) and a cluster `moderation` in
+    /// Envoy pointing at it (for the filter's moderation callout). It starts in well under a
+    /// second.
+    pub fn moderation(mut self) -> StackBuilder {
+        self.moderation = true;
+        self
+    }
+
     /// Envoy worker threads (one Wasm VM each); 1 unless set.
     pub fn workers(mut self, n: u32) -> StackBuilder {
         self.workers = n;
@@ -127,6 +144,10 @@ impl StackBuilder {
         let dir = Scratch::new();
         let agent = MockAgent::start(&dir.path);
         let upstream = self.python_upstream.then(|| PyUpstream::start(&dir.path));
+        let moderation = self.moderation.then(|| ModerationMock::start(&dir.path));
+        if let Some(m) = &moderation {
+            self.config.add_cluster("moderation", m.addr.port());
+        }
         let creds = self
             .config
             .uses_certs()
@@ -144,6 +165,7 @@ impl StackBuilder {
             Ok(envoy) => Ok(Stack {
                 envoy,
                 upstream,
+                moderation,
                 agent,
                 creds,
                 dir,
@@ -170,6 +192,7 @@ impl Stack {
             plugin: None,
             workers: 1,
             python_upstream: false,
+            moderation: false,
         }
     }
 
@@ -197,6 +220,29 @@ impl Stack {
         self.upstream
             .as_ref()
             .expect("this stack runs no Python upstream")
+    }
+
+    /// The moderation mock (`StackBuilder::moderation`).
+    pub fn moderation(&self) -> &ModerationMock {
+        self.moderation
+            .as_ref()
+            .expect("this stack runs no moderation mock")
+    }
+
+    /// Sends `req` to Envoy and reads the response as it arrives (`stream::send_streaming`).
+    pub fn send_streaming(&self, req: Request) -> Streamed {
+        send_streaming(self.addr(), &req, &StreamOptions::default())
+    }
+
+    /// A real client library's call to `path` on Envoy's plain HTTP listener (the shipped
+    /// envoy.yaml; no TLS): add `headers` before `run`.
+    pub fn client_call_plain(&self, path: &str) -> ClientCall<'_> {
+        ClientCall {
+            url: format!("http://{}{path}", self.addr()),
+            ca: None,
+            cert: None,
+            headers: Vec::new(),
+        }
     }
 
     /// `https://127.0.0.1:PORT<path>`, Envoy's listener.

@@ -31,6 +31,12 @@ impl Proc {
         self.child.stdout.take()
     }
 
+    /// The child's process id (for `/proc/PID/...`; never to signal it by anything but its
+    /// own handle).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn try_exit(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()
     }
@@ -205,6 +211,11 @@ impl Envoy {
             );
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
+    }
+
+    /// Envoy's process id (for its RSS: `stream::rss_kib`).
+    pub fn pid(&self) -> u32 {
+        self._proc.pid()
     }
 
     pub fn prometheus_text(&self) -> String {

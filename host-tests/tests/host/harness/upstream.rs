@@ -66,7 +66,8 @@ pub struct ClientCall<'a> {
 
 impl ClientCall<'_> {
     /// Runs `clients.py` with `args` (`mcp-list-tools`, `mcp-call TOOL ARGS_JSON`, `a2a-send
-    /// TEXT`, `openai-chat MODEL TEXT`) and returns its JSON line: `{"ok": true, "result": ...}`
+    /// TEXT`, `a2a-stream TEXT [--protocol 0.3]`, `openai-chat MODEL TEXT`,
+    /// `openai-chat-stream MODEL TEXT`, `openai-moderation INPUT`) and returns its JSON line: `{"ok": true, "result": ...}`
     /// or `{"ok": false, "error": {"class", "module", "message", "code", "data", "status", ...}}`.
     pub fn run(&self, args: &[&str]) -> Value {
         let mut cmd = Command::new(paths::python());
