@@ -449,6 +449,19 @@ impl TermStream<'_> {
     }
 
     fn char(&mut self, c: char) {
+        if c.is_ascii() {
+            // The common case, without the folding table and the case mapping's iterator.
+            let x = if c.is_whitespace() {
+                ' '
+            } else {
+                c.to_ascii_lowercase()
+            };
+            if !(x == ' ' && self.last_space) {
+                self.last_space = x == ' ';
+                self.emit(x);
+            }
+            return;
+        }
         let mut buf = [' '; 3];
         let mut n = 0;
         normalize(c, |x| {
