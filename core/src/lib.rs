@@ -11,6 +11,7 @@ pub mod caller;
 pub mod chain;
 pub mod charset;
 pub mod config;
+pub mod contract;
 pub mod detect;
 pub mod events;
 pub mod header_map;

@@ -134,6 +134,10 @@ pub struct Policy {
     /// `/.well-known/agent-card.json`; `None` when not served (no `agent_card.url`, or
     /// `well_known.agent_card: false`).
     pub agent_card: Option<AgentCard>,
+    /// `contracts`, and `contract`: the one every inbound exchange is held to.
+    pub contracts: crate::contract::Contracts,
+    /// `moderation`: the service that scores toxicity and bias for contracts.
+    pub moderation: Option<crate::contract::moderation::Moderation>,
     /// The warning every request gets when the trust score is below the threshold.
     pub low_trust_warning: Option<String>,
     /// Things an operator should know about this configuration (rules that can never match,

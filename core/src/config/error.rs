@@ -60,6 +60,19 @@ pub enum ConfigError {
     RedactNeedsHeldHeaders { path: String, rule: String },
     /// A rule that reads the response with the action `warn`: nobody can confirm a response.
     ResponseRuleAction { path: String, rule: String },
+    /// A contract measures toxicity or bias (`what`) and no `moderation` service is configured.
+    NeedsModeration { path: String, what: &'static str },
+    /// A name that is not one of the configured ones (`what`: `contract`, `detector`), with
+    /// the closest one when it looks like a typo.
+    UnknownName {
+        path: String,
+        what: &'static str,
+        name: String,
+        suggestion: Option<String>,
+        known: Vec<String>,
+    },
+    /// A contract bounds the findings of a detector that does not run (`detectors.enabled`).
+    DetectorNotEnabled { path: String, name: String },
     /// A rule's condition does not compile.
     Rule {
         path: String,
@@ -85,6 +98,9 @@ impl ConfigError {
             | ConfigError::InvalidPattern { path, .. }
             | ConfigError::RedactNeedsHeldHeaders { path, .. }
             | ConfigError::ResponseRuleAction { path, .. }
+            | ConfigError::NeedsModeration { path, .. }
+            | ConfigError::UnknownName { path, .. }
+            | ConfigError::DetectorNotEnabled { path, .. }
             | ConfigError::Rule { path, .. } => path.clone(),
         }
     }
@@ -132,6 +148,34 @@ impl ConfigError {
             ),
             ConfigError::ResponseRuleAction { rule, .. } => format!(
                 "rule '{rule}' reads the response, which nobody can confirm: its action must be `block` or `redact`"
+            ),
+            ConfigError::NeedsModeration { what, .. } => format!(
+                "a contract that measures {what} needs a moderation service: configure \
+                 `moderation` (an Envoy cluster speaking the OpenAI moderation API)"
+            ),
+            ConfigError::UnknownName {
+                what,
+                name,
+                suggestion,
+                known,
+                ..
+            } => {
+                let mut m = format!("unknown {what} `{name}`");
+                if let Some(s) = suggestion {
+                    m.push_str(&format!("; did you mean `{s}`?"));
+                }
+                if known.is_empty() {
+                    m.push_str(&format!("; no {what} is configured"));
+                } else {
+                    const SHOWN: usize = 20;
+                    let shown: Vec<&str> = known.iter().take(SHOWN).map(String::as_str).collect();
+                    let more = if known.len() > SHOWN { ", ..." } else { "" };
+                    m.push_str(&format!("; {what}s are: {}{more}", shown.join(", ")));
+                }
+                m
+            }
+            ConfigError::DetectorNotEnabled { name, .. } => format!(
+                "detector `{name}` is not enabled (detectors.enabled): a bound on its findings could never be exceeded"
             ),
             ConfigError::Rule { error, .. } => error.message.clone(),
         }

@@ -9,6 +9,7 @@
 //! the documents served at the well-known endpoints.
 
 mod callers;
+mod contracts;
 mod detectors;
 mod error;
 mod raw;
@@ -104,6 +105,13 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
     let well_known = raw.well_known.unwrap_or_default();
     let agent_card = AgentCard::new(raw.agent_card, &manifest, well_known.agent_card)?;
     let mut notes = notes;
+    let (contracts, moderation) = contracts::compile(
+        raw.contracts,
+        raw.contract,
+        raw.moderation,
+        &scanner,
+        &mut notes,
+    )?;
     let actions = callers::actions(policy.actions.take(), &env, &mut notes)?;
     let callers_configured = raw.callers.is_some();
     let callers = callers::compile(raw.callers, &actions, &manifest)?;
@@ -180,6 +188,8 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         reply_statuses,
         manifest_json,
         agent_card,
+        contracts,
+        moderation,
         low_trust_warning: low_trust_warning(&manifest, trust_score, trust_threshold),
         manifest,
         notes,

@@ -26,6 +26,11 @@ pub(super) struct RawConfig {
     pub(super) policy: Option<RawPolicy>,
     #[serde(default, deserialize_with = "object")]
     pub(super) detectors: Option<RawDetectors>,
+    #[serde(default, deserialize_with = "objects")]
+    pub(super) contracts: Option<Vec<super::contracts::RawContract>>,
+    pub(super) contract: Option<String>,
+    #[serde(default, deserialize_with = "object")]
+    pub(super) moderation: Option<super::contracts::RawModeration>,
     #[serde(default, deserialize_with = "object")]
     pub(super) limits: Option<RawLimits>,
     #[serde(default, deserialize_with = "object")]

@@ -389,7 +389,22 @@ fn full_configs() -> Vec<Value> {
             "limits": {"max_body_bytes": 1000},
             "events": {"max_payload_bytes": 100, "chain_key": "0123456789abcdef0123"},
             "replies": {"status": {"block": 403, "warn": 449, "rate_limited": 429, "forbidden": 451},
-                        "jsonrpc_status": "outcome"}
+                        "jsonrpc_status": "outcome"},
+            "contracts": [
+                {"id": "pii-strict/v1", "service_name": "billing", "tenant_id": "tenant_abc",
+                 "feature_extractors": {"pii_detector": {"enabled": true}, "toxicity_detector": {"enabled": true},
+                                        "bias_detector": {"enabled": true}},
+                 "envelope": {"pii_risk": {"max": 0.0, "weights": {"ip_address": 0.1, "employee_id": 0.5}},
+                              "toxicity_score": {"max": 0.3}, "bias_score": {"max": 0.2},
+                              "findings": {"ssn": {"max": 0}, "employee_id": {"max": 3}},
+                              "denied_terms": ["project zeus", "acme"]},
+                 "target_endpoint": "https://api.groq.com"},
+                {"id": "open/v1"}
+            ],
+            "contract": "pii-strict/v1",
+            "moderation": {"cluster": "moderation", "authority": "moderation.local", "path": "/v1/moderations",
+                           "model": "omni-moderation-latest", "timeout_ms": 500, "fail": "closed",
+                           "max_input_bytes": 32768}
         }),
         json!({"manifest": {
             "agent_id": "a", "agent_version": "1", "trust_level": "standard",
@@ -1316,5 +1331,416 @@ fn claims_without_a_jwt_source_are_noted() {
         !p.notes.iter().any(|n| n.contains("claim('role')")),
         "{:?}",
         p.notes
+    );
+}
+
+fn with(extra: Value) -> Value {
+    let mut v = minimal();
+    if let (Value::Object(m), Value::Object(x)) = (&mut v, extra) {
+        m.extend(x);
+    }
+    v
+}
+
+fn contracts_cfg(contracts: Value) -> Result<Policy, ConfigError> {
+    cfg(with(
+        json!({"contracts": contracts, "moderation": {"cluster": "moderation"}}),
+    ))
+}
+
+#[test]
+fn contracts_and_moderation_of_the_design() {
+    let p = cfg(full_configs()[0].clone()).unwrap();
+    let c = p.contracts.inbound().unwrap();
+    assert_eq!(c.id, "pii-strict/v1");
+    assert_eq!(c.service_name.as_deref(), Some("billing"));
+    assert_eq!(c.tenant_id.as_deref(), Some("tenant_abc"));
+    assert_eq!(c.target_endpoint.as_deref(), Some("https://api.groq.com"));
+    assert_eq!(c.envelope.pii_risk, Some(0.0));
+    assert_eq!(c.envelope.toxicity_score, Some(0.3));
+    assert_eq!(c.envelope.bias_score, Some(0.2));
+    assert_eq!(c.envelope.denied_terms.len(), 2);
+    let names: Vec<&str> = c
+        .envelope
+        .findings
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(names, ["employee_id", "ssn"]);
+    assert_eq!(p.contracts.len(), 2);
+    let m = p.moderation.unwrap();
+    assert_eq!(
+        (
+            m.cluster.as_str(),
+            m.authority.as_str(),
+            m.path.as_str(),
+            m.model.as_deref()
+        ),
+        (
+            "moderation",
+            "moderation.local",
+            "/v1/moderations",
+            Some("omni-moderation-latest")
+        )
+    );
+    assert_eq!((m.timeout_ms, m.max_input_bytes), (500, 32768));
+    assert_eq!(m.fail, crate::contract::moderation::Fail::Closed);
+}
+
+#[test]
+fn moderation_defaults() {
+    let p = cfg(with(json!({"moderation": {"cluster": "mod"}}))).unwrap();
+    let m = p.moderation.unwrap();
+    assert_eq!(m.authority, "mod");
+    assert_eq!(m.path, "/v1/moderations");
+    assert_eq!(m.model, None);
+    assert_eq!(m.timeout_ms, 1000);
+    assert_eq!(m.max_input_bytes, 32768);
+    assert_eq!(m.fail, crate::contract::moderation::Fail::Closed);
+    assert!(p
+        .notes
+        .iter()
+        .any(|n| n.contains("moderation is configured but never called")));
+    let p = cfg(with(
+        json!({"moderation": {"cluster": "mod", "fail": "open", "timeout_ms": 60000,
+                                           "max_input_bytes": 1048576}}),
+    ))
+    .unwrap();
+    let m = p.moderation.unwrap();
+    assert_eq!(m.fail, crate::contract::moderation::Fail::Open);
+    assert_eq!((m.timeout_ms, m.max_input_bytes), (60000, 1048576));
+    // Nothing configured: no contracts, no moderation, no notes about them.
+    let p = cfg(minimal()).unwrap();
+    assert!(p.contracts.is_empty() && p.moderation.is_none());
+    assert!(!p
+        .notes
+        .iter()
+        .any(|n| n.contains("contract") || n.contains("moderation")));
+    // Contracts without `contract`: a note.
+    let p =
+        contracts_cfg(json!([{"id": "c", "envelope": {"toxicity_score": {"max": 0.5}}}])).unwrap();
+    assert!(p.contracts.inbound().is_none());
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("no contract applies to inbound")),
+        "{:?}",
+        p.notes
+    );
+}
+
+fn err(v: Value) -> ConfigError {
+    cfg(v).expect_err("accepted")
+}
+
+#[test]
+fn a_moderation_bound_needs_a_moderation_service() {
+    for (contract, path, what) in [
+        (
+            json!({"id": "c", "envelope": {"toxicity_score": {"max": 0.3}}}),
+            "contracts[1].envelope.toxicity_score",
+            "toxicity_score",
+        ),
+        (
+            json!({"id": "c", "envelope": {"bias_score": {"max": 0.3}}}),
+            "contracts[1].envelope.bias_score",
+            "bias_score",
+        ),
+        (
+            json!({"id": "c", "feature_extractors": {"toxicity_detector": {"enabled": true}}}),
+            "contracts[1].feature_extractors.toxicity_detector",
+            "toxicity_score",
+        ),
+        (
+            json!({"id": "c", "feature_extractors": {"bias_detector": {}}}),
+            "contracts[1].feature_extractors.bias_detector",
+            "bias_score",
+        ),
+        // A bound whose extractor is off is still a promise the configuration cannot keep.
+        (
+            json!({"id": "c", "feature_extractors": {"toxicity_detector": {"enabled": false}},
+                "envelope": {"toxicity_score": {"max": 0.3}}}),
+            "contracts[1].envelope.toxicity_score",
+            "toxicity_score",
+        ),
+    ] {
+        let e = err(with(json!({"contracts": [{"id": "ok"}, contract]})));
+        assert_eq!(e.path(), path, "{e}");
+        assert_eq!(
+            e,
+            ConfigError::NeedsModeration {
+                path: path.into(),
+                what
+            }
+        );
+        assert!(e.to_string().contains("needs a moderation service"), "{e}");
+    }
+    // Off and unbounded: no service needed.
+    let off = json!({"id": "c", "feature_extractors": {"toxicity_detector": {"enabled": false}}});
+    assert!(cfg(with(json!({"contracts": [off]}))).is_ok());
+}
+
+#[test]
+fn contract_ids() {
+    let e = contracts_cfg(json!([{"id": "a"}, {"id": "b"}, {"id": "a"}])).unwrap_err();
+    assert_eq!(e.path(), "contracts[2].id");
+    assert_eq!(
+        e.to_string(),
+        "contracts[2].id: contract id 'a' is already used by contracts[0]"
+    );
+    for bad in ["", "has space", "tab\t", "é", &"x".repeat(257)] {
+        let e = contracts_cfg(json!([{"id": bad}])).unwrap_err();
+        assert_eq!(e.path(), "contracts[0].id", "{bad:?}");
+        assert!(matches!(e, ConfigError::InvalidName { .. }), "{e}");
+    }
+    assert!(contracts_cfg(json!([{"id": "x".repeat(256)}])).is_ok());
+    let e = contracts_cfg(json!([{}])).unwrap_err();
+    assert!(e.to_string().contains("missing field `id`"), "{e}");
+    let many: Vec<Value> = (0..1001).map(|i| json!({"id": format!("c{i}")})).collect();
+    let e = contracts_cfg(json!(many)).unwrap_err();
+    assert_eq!(e.path(), "contracts");
+    assert!(matches!(e, ConfigError::OutOfRange { .. }), "{e}");
+    // Descriptive text: no control characters, bounded.
+    for key in ["service_name", "tenant_id", "target_endpoint"] {
+        let e = contracts_cfg(json!([{"id": "c", key: "a\nb"}])).unwrap_err();
+        assert_eq!(e.path(), format!("contracts[0].{key}"));
+        let e = contracts_cfg(json!([{"id": "c", key: ""}])).unwrap_err();
+        assert_eq!(e.path(), format!("contracts[0].{key}"));
+    }
+    let e = contracts_cfg(json!([{"id": "c", "service_name": "x".repeat(257)}])).unwrap_err();
+    assert_eq!(e.path(), "contracts[0].service_name");
+}
+
+#[test]
+fn the_inbound_contract_must_exist() {
+    let e = cfg(with(
+        json!({"contracts": [{"id": "pii-strict/v1"}], "contract": "pii-strict/v2"}),
+    ))
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "contract: unknown contract `pii-strict/v2`; did you mean `pii-strict/v1`?; contracts are: pii-strict/v1"
+    );
+    let e = cfg(with(json!({"contract": "x"}))).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "contract: unknown contract `x`; no contract is configured"
+    );
+    let e = cfg(with(json!({"contract": 1}))).unwrap_err();
+    assert_eq!(e.path(), "contract");
+}
+
+#[test]
+fn envelope_bounds_in_range() {
+    for (envelope, path) in [
+        (
+            json!({"pii_risk": {"max": 1.5}}),
+            "contracts[0].envelope.pii_risk.max",
+        ),
+        (
+            json!({"pii_risk": {"max": -0.1}}),
+            "contracts[0].envelope.pii_risk.max",
+        ),
+        (
+            json!({"toxicity_score": {"max": 2}}),
+            "contracts[0].envelope.toxicity_score.max",
+        ),
+        (
+            json!({"bias_score": {"max": -1}}),
+            "contracts[0].envelope.bias_score.max",
+        ),
+        (
+            json!({"pii_risk": {"max": 0.5, "weights": {"email": 1.1}}}),
+            "contracts[0].envelope.pii_risk.weights.email",
+        ),
+    ] {
+        let e = contracts_cfg(json!([{"id": "c", "envelope": envelope}])).unwrap_err();
+        assert_eq!(e.path(), path, "{e}");
+        assert!(e.message().contains("must be between 0.0 and 1.0"), "{e}");
+    }
+    for (envelope, path) in [
+        (
+            json!({"findings": {"ssn": {"max": -1}}}),
+            "contracts[0].envelope.findings.ssn.max",
+        ),
+        (
+            json!({"findings": {"ssn": {"max": 0.5}}}),
+            "contracts[0].envelope.findings.ssn.max",
+        ),
+        (
+            json!({"pii_risk": {"max": "0.5"}}),
+            "contracts[0].envelope.pii_risk.max",
+        ),
+        (json!({"pii_risk": {}}), "contracts[0].envelope.pii_risk"),
+        (
+            json!({"pii_risk": {"max": 0, "min": 0}}),
+            "contracts[0].envelope.pii_risk.min",
+        ),
+        (
+            json!({"findings": {"ssn": {"min": 0}}}),
+            "contracts[0].envelope.findings.ssn.min",
+        ),
+        (
+            json!({"denied_terms": "zeus"}),
+            "contracts[0].envelope.denied_terms",
+        ),
+        (
+            json!({"latency": {"max": 1}}),
+            "contracts[0].envelope.latency",
+        ),
+    ] {
+        let e = contracts_cfg(json!([{"id": "c", "envelope": envelope}])).unwrap_err();
+        assert_eq!(e.path(), path, "{e}");
+        assert!(matches!(e, ConfigError::Json { .. }), "{e}");
+    }
+    for (c, path) in [
+        (
+            json!({"id": "c", "feature_extractors": {"pii_detector": {"enabled": "yes"}}}),
+            "contracts[0].feature_extractors.pii_detector.enabled",
+        ),
+        (
+            json!({"id": "c", "feature_extractors": {"sentiment_detector": {"enabled": true}}}),
+            "contracts[0].feature_extractors.sentiment_detector",
+        ),
+        (json!({"id": "c", "target": "x"}), "contracts[0].target"),
+    ] {
+        let e = contracts_cfg(json!([c])).unwrap_err();
+        assert_eq!(e.path(), path, "{e}");
+    }
+    assert!(contracts_cfg(json!([{"id": "c", "envelope": {"pii_risk": {"max": 1}, "toxicity_score": {"max": 0},
+                                                            "findings": {"ssn": {"max": 18446744073709551615u64}}}}]))
+        .is_ok());
+}
+
+#[test]
+fn findings_name_an_enabled_detector() {
+    let e =
+        contracts_cfg(json!([{"id": "c", "envelope": {"findings": {"credit_crad": {"max": 0}}}}]))
+            .unwrap_err();
+    assert_eq!(e.path(), "contracts[0].envelope.findings.credit_crad");
+    assert!(
+        e.message().starts_with(
+            "unknown detector `credit_crad`; did you mean `credit_card`?; detectors are: "
+        ),
+        "{e}"
+    );
+    let e = contracts_cfg(
+        json!([{"id": "c", "envelope": {"pii_risk": {"max": 0, "weights": {"nope": 0}}}}]),
+    )
+    .unwrap_err();
+    assert_eq!(e.path(), "contracts[0].envelope.pii_risk.weights.nope");
+    assert!(
+        matches!(
+            e,
+            ConfigError::UnknownName {
+                suggestion: None,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let v = with(json!({"detectors": {"enabled": ["ssn", "credit_card"]},
+                        "contracts": [{"id": "c", "envelope": {"findings": {"email": {"max": 0}}}}]}));
+    let e = err(v);
+    assert_eq!(
+        e,
+        ConfigError::DetectorNotEnabled {
+            path: "contracts[0].envelope.findings.email".into(),
+            name: "email".into()
+        }
+    );
+    assert!(e.to_string().contains("is not enabled"), "{e}");
+    // Custom detectors are detectors.
+    let v = with(
+        json!({"detectors": {"custom": [{"name": "employee_id", "pattern": "EMP-\\d{6}"}]},
+                        "contracts": [{"id": "c", "envelope": {"findings": {"employee_id": {"max": 0}}}}]}),
+    );
+    assert!(cfg(v).is_ok());
+}
+
+#[test]
+fn denied_terms_are_checked() {
+    let at =
+        |terms: Value| contracts_cfg(json!([{"id": "c", "envelope": {"denied_terms": terms}}]));
+    let e = at(json!(["zeus", ""])).unwrap_err();
+    assert_eq!(e.path(), "contracts[0].envelope.denied_terms[1]");
+    assert!(matches!(e, ConfigError::OutOfRange { .. }), "{e}");
+    let e = at(json!(["x".repeat(257)])).unwrap_err();
+    assert_eq!(e.path(), "contracts[0].envelope.denied_terms[0]");
+    let e = at(json!(["a\u{7}b"])).unwrap_err();
+    assert_eq!(e.path(), "contracts[0].envelope.denied_terms[0]");
+    assert!(matches!(e, ConfigError::InvalidName { .. }), "{e}");
+    let e = at(json!(["Project Zeus", "acme", "project  zeus"])).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "contracts[0].envelope.denied_terms[2]: the same term as denied_terms[0] (terms compare \
+         without case, with white space runs as one space)"
+    );
+    let many: Vec<String> = (0..1001).map(|i| format!("t{i}")).collect();
+    let e = at(json!(many)).unwrap_err();
+    assert_eq!(e.path(), "contracts[0].envelope.denied_terms");
+    let e = at(json!([1])).unwrap_err();
+    assert_eq!(e.path(), "contracts[0].envelope.denied_terms[0]");
+    // The error names the position, never echoes the term.
+    let e = at(json!(["secret-codename", "secret-codename"])).unwrap_err();
+    assert!(!e.to_string().contains("codename"), "{e}");
+}
+
+#[test]
+fn moderation_is_checked() {
+    for (m, path) in [
+        (json!({}), "moderation"),
+        (json!({"cluster": ""}), "moderation.cluster"),
+        (json!({"cluster": "a b"}), "moderation.cluster"),
+        (
+            json!({"cluster": "m", "authority": "a\u{1}"}),
+            "moderation.authority",
+        ),
+        (
+            json!({"cluster": "m", "path": "v1/moderations"}),
+            "moderation.path",
+        ),
+        (json!({"cluster": "m", "path": "/a b"}), "moderation.path"),
+        (json!({"cluster": "m", "model": ""}), "moderation.model"),
+        (
+            json!({"cluster": "m", "timeout_ms": 0}),
+            "moderation.timeout_ms",
+        ),
+        (
+            json!({"cluster": "m", "timeout_ms": 60001}),
+            "moderation.timeout_ms",
+        ),
+        (
+            json!({"cluster": "m", "timeout_ms": -1}),
+            "moderation.timeout_ms",
+        ),
+        (
+            json!({"cluster": "m", "max_input_bytes": 0}),
+            "moderation.max_input_bytes",
+        ),
+        (
+            json!({"cluster": "m", "max_input_bytes": 1048577}),
+            "moderation.max_input_bytes",
+        ),
+        (json!({"cluster": "m", "fail": "maybe"}), "moderation.fail"),
+        (json!({"cluster": "m", "fail": true}), "moderation.fail"),
+        (
+            json!({"cluster": "m", "api_key": "sk-..."}),
+            "moderation.api_key",
+        ),
+    ] {
+        let e = err(with(json!({"moderation": m})));
+        assert_eq!(e.path(), path, "{e}");
+    }
+    let e = err(with(
+        json!({"moderation": {"cluster": "m", "fail": "maybe"}}),
+    ));
+    assert!(e.message().contains("`open` or `closed`"), "{e}");
+    let e = err(with(
+        json!({"moderation": {"cluster": "m", "timeout_ms": 0}}),
+    ));
+    assert_eq!(
+        e.to_string(),
+        "moderation.timeout_ms: is 0; must be between 1 and 60000 (a minute)"
     );
 }

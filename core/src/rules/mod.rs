@@ -30,7 +30,7 @@ use std::collections::BTreeSet;
 
 use crate::detect::{Kind, KindSet, Scanner};
 use crate::manifest::Manifest;
-use functions::suggest;
+pub(crate) use functions::suggest;
 pub use functions::Func;
 use lookup::{claim_holds, is_header_name, json_text, PathStyle, Text};
 pub use lookup::{ArgStep, Lookup};
