@@ -422,8 +422,7 @@ impl Exchange {
         let step = self.conclude(policy, &verdict, redaction, body, scan, now, host);
         if policy.responses.inspect
             && self.proto.is_none()
-            && self.content == Content::Json
-            && !body.is_empty()
+            && self.body_format(body) == BodyFormat::Json
             && matches!(step, Step::Continue | Step::Redact(_))
         {
             // A refused response is answered in the request's protocol's shape (a JSON-RPC

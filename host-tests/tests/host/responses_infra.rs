@@ -199,9 +199,9 @@ fn chunks_and_events_arrive_one_by_one_with_the_upstreams_pauses() {
     assert!(span >= Duration::from_millis(5 * 135), "{span:?}");
 }
 
-/// Every other shape: a large JSON body with its length, a gzip body left compressed (the
-/// shipped envoy.yaml decompresses requests only), a canned status, and a 400 naming the
-/// header for each value the mock cannot use.
+/// Every other shape: a large JSON body with its length, a gzip body (as the mock sends it:
+/// the shipped envoy.yaml inflates responses before the filter), a canned status, and a 400
+/// naming the header for each value the mock cannot use.
 #[test]
 fn mock_shapes_pass_through_and_bad_mock_headers_are_400() {
     let stack = stack();
@@ -211,26 +211,34 @@ fn mock_shapes_pass_through_and_bad_mock_headers_are_400() {
     assert_eq!(r.header("content-length"), Some("1048576"));
     assert_eq!(r.json()["object"], "mock.large");
 
-    let r = stack.send(get(&[
-        ("x-mock-json-bytes", "5000"),
-        ("x-mock-content-encoding", "gzip"),
-        ("x-mock-content-type", "application/vnd.test+json"),
-        ("x-mock-status", "201"),
-    ]));
+    let r = send_streaming(
+        stack.agent.addr,
+        &get(&[
+            ("x-mock-json-bytes", "5000"),
+            ("x-mock-content-encoding", "gzip"),
+            ("x-mock-content-type", "application/vnd.test+json"),
+            ("x-mock-status", "201"),
+        ]),
+        &StreamOptions::default(),
+    );
     assert_eq!(r.status, 201);
     assert_eq!(r.header("content-encoding"), Some("gzip"));
     assert_eq!(r.header("content-type"), Some("application/vnd.test+json"));
-    let plain = inflate(&r.body);
+    let plain = inflate(&r.body());
     assert_eq!(plain.len(), 5000);
-    assert!(r.body.len() < plain.len());
+    assert!(r.body().len() < plain.len());
 
     // A gzip stream: one member, flushed per chunk, so each prefix inflates as it arrives.
-    let r = stack.send_streaming(get(&[
-        ("x-mock-sse", "openai"),
-        ("x-mock-sse-text", "hello streamed world"),
-        ("x-mock-sse-split", "3"),
-        ("x-mock-content-encoding", "gzip"),
-    ]));
+    let r = send_streaming(
+        stack.agent.addr,
+        &get(&[
+            ("x-mock-sse", "openai"),
+            ("x-mock-sse-text", "hello streamed world"),
+            ("x-mock-sse-split", "3"),
+            ("x-mock-content-encoding", "gzip"),
+        ]),
+        &StreamOptions::default(),
+    );
     assert_eq!(r.header("content-encoding"), Some("gzip"));
     assert_eq!(parse_sse(&inflate(&r.body())).unwrap().len(), 5);
 
@@ -561,15 +569,12 @@ fn a_100_mib_stream_passes_with_envoy_memory_flat() {
     }
 }
 
-/// The response decompressors (harness/response-decompressors.yaml, placed after the Wasm
-/// filter) inflate gzip answers, whole or streamed, before the filter and the caller see
-/// them: `content-encoding` removed, events still arriving one by one.
+/// The shipped envoy.yaml's response decompressors (placed after the Wasm filter) inflate
+/// gzip answers, whole or streamed, before the filter and the caller see them:
+/// `content-encoding` removed, events still arriving one by one.
 #[test]
 fn response_decompressors_after_the_filter_inflate_gzip_answers() {
-    let stack = Stack::builder()
-        .plugin(&policy())
-        .envoy(|c| c.add_response_decompressors())
-        .start();
+    let stack = Stack::builder().plugin(&policy()).start();
     let r = stack.send(get(&[
         ("x-mock-json-bytes", "5000"),
         ("x-mock-content-encoding", "gzip"),

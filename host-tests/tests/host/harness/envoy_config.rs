@@ -9,10 +9,6 @@ use serde_json::{json, Value};
 
 use super::paths;
 
-/// The HTTP filters that decompress responses before the Wasm filter sees them (the yaml the
-/// shipped configuration would add before its router).
-pub const RESPONSE_DECOMPRESSORS: &str = include_str!("response-decompressors.yaml");
-
 pub struct EnvoyConfig {
     pub doc: Value,
 }
@@ -131,24 +127,6 @@ impl EnvoyConfig {
                     {"address": "127.0.0.1", "port_value": port}}}}]}]
             }
         }));
-    }
-
-    /// Adds the response decompressors of `harness/response-decompressors.yaml` (gzip, br,
-    /// zstd; response direction only) after the Wasm filter, just before the router: encoder
-    /// filters run in the reverse order of `http_filters`, so a compressed response from the
-    /// agent is decompressed before the filter sees it. (The shipped envoy.yaml has request
-    /// decompressors only, before the Wasm filter.)
-    pub fn add_response_decompressors(&mut self) {
-        let added: Vec<Value> = serde_yaml::from_str(RESPONSE_DECOMPRESSORS)
-            .expect("harness/response-decompressors.yaml");
-        let filters = self.http_filters();
-        let router = filters
-            .iter()
-            .position(|f| f["name"] == "envoy.filters.http.router")
-            .expect("the router filter");
-        for (i, f) in added.into_iter().enumerate() {
-            filters.insert(router + i, f);
-        }
     }
 
     /// How often Envoy flushes stats (histograms show their values only after a flush).
