@@ -288,6 +288,14 @@ fn a_stream_that_breaks_a_block_rule_ends_with_an_error_event() {
         "{}",
         r.text()
     );
+    // What came before the card left before it; nothing after the refusal.
+    assert_eq!(
+        event_text(&events[0].data),
+        "Card on file: ",
+        "{}",
+        r.text()
+    );
+    assert!(!r.text().contains("Anything else"));
     // Any other call: an `error` event with the IATP body.
     let r = stack.send_streaming(stream_of(&[
         ("x-mock-sse", "openai"),
@@ -298,13 +306,6 @@ fn a_stream_that_breaks_a_block_rule_ends_with_an_error_event() {
     assert_eq!(last.event, "error", "{}", r.text());
     let body: Value = serde_json::from_str(&last.data).unwrap();
     assert_eq!(body["rule"], "no_cards_back");
-    // What came before the card left before it; nothing after the refusal.
-    assert_eq!(
-        event_text(&events[0].data),
-        "Card on file: ",
-        "{}",
-        r.text()
-    );
     assert!(!r.text().contains("Anything else"));
     let trace = r.header("x-agent-trace-id").unwrap().to_string();
     let lines = stack.events_for(&trace, 3);
