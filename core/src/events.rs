@@ -97,6 +97,19 @@ pub struct Request<'a> {
     pub payload_truncated: bool,
 }
 
+/// What the moderation service said about a response: `scored` (with the scores),
+/// `failed_open` or `failed_closed` (with why: `timeout`, `unreachable`, `status`, ...).
+#[derive(Debug, Serialize)]
+pub struct ModerationLine {
+    pub result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub toxicity_score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bias_score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
+}
+
 /// The caller of a `request` line: never a token, never a value a detector finds (an id
 /// holding one is written scrubbed).
 #[derive(Debug, Serialize)]
@@ -167,6 +180,14 @@ pub struct Response<'a> {
     pub payload: Option<&'a str>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub payload_truncated: bool,
+    /// The contract the response was held to (ACVPS), its `pii_risk`, and what the
+    /// moderation service said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pii_risk: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moderation: Option<ModerationLine>,
 }
 
 /// The `phase` of a `blocked` or `redacted` line about the request.
@@ -181,6 +202,14 @@ pub struct Blocked<'a> {
     pub status: u16,
     /// `request` or `response`: what was refused.
     pub phase: &'a str,
+    /// A contract the response exceeded (ACVPS), and each bound with its limit and measure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exceeded: Option<&'a [crate::contract::Exceeded<'a>]>,
+    /// The moderation service failed and the contract's `fail: closed` refused: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moderation_error: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<&'a str>,
 }
@@ -341,6 +370,9 @@ mod tests {
                 streamed: None,
                 payload: None,
                 payload_truncated: false,
+                contract: None,
+                pii_risk: None,
+                moderation: None,
             },
         );
         let text = std::str::from_utf8(log.as_bytes()).unwrap();

@@ -212,6 +212,35 @@ fn confirm_message(confirm: Confirm, trace_id: &str) -> String {
     }
 }
 
+/// 403 in place of a response that exceeded its contract (ACVPS): which contract, and each
+/// bound exceeded with its limit and the measured value.
+pub fn contract_violation(
+    error: &str,
+    contract: &str,
+    exceeded: &[crate::contract::Exceeded],
+    detected: &[&str],
+    trace_id: &str,
+) -> Vec<u8> {
+    to_vec(&ContractBlock {
+        error,
+        blocked: true,
+        contract,
+        exceeded,
+        detected,
+        trace_id,
+    })
+}
+
+#[derive(Serialize)]
+struct ContractBlock<'a> {
+    error: &'a str,
+    blocked: bool,
+    contract: &'a str,
+    exceeded: &'a [crate::contract::Exceeded<'a>],
+    detected: &'a [&'a str],
+    trace_id: &'a str,
+}
+
 /// 403: a block rule matched.
 pub fn block(error: &str, rule: &str, detected: &[&str], trace_id: &str) -> Vec<u8> {
     to_vec(&Block {
@@ -430,7 +459,7 @@ impl Statuses {
     /// The outcome's own status.
     pub fn of(&self, outcome: &Outcome) -> u16 {
         match outcome {
-            Outcome::Blocked { .. } => self.block,
+            Outcome::Blocked { .. } | Outcome::ContractViolation { .. } => self.block,
             Outcome::ConfirmationRequired { .. } => self.warn,
             Outcome::RateLimited { .. } => self.rate_limited,
             Outcome::Forbidden { .. } => self.forbidden,
@@ -457,7 +486,7 @@ impl Statuses {
 /// What a refusal in a protocol's own shape ([`jsonrpc_error`], [`openai_error`]) reports.
 /// Every string is the configuration's (rule names, messages, action and caller names) or a
 /// registry's (detector names), never request text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Outcome<'a> {
     /// A block rule matched: `message` is its configured text.
     Blocked {
@@ -487,6 +516,13 @@ pub enum Outcome<'a> {
     /// The body was refused before any rule: ambiguous, or not valid JSON-RPC
     /// ([`crate::protocol::Refusal`]).
     Invalid(crate::protocol::Refusal),
+    /// A response exceeded its contract's envelope (ACVPS): the contract and each bound
+    /// exceeded, with its limit and the measured value, never a detected value or a term.
+    ContractViolation {
+        contract: &'a str,
+        exceeded: &'a [crate::contract::Exceeded<'a>],
+        message: &'a str,
+    },
 }
 
 /// The JSON-RPC error codes of IATP's refusals. JSON-RPC 2.0 §5.1 leaves codes outside
@@ -514,7 +550,7 @@ impl Outcome<'_> {
     /// Its JSON-RPC error code ([`code`]).
     pub fn code(&self) -> i32 {
         match self {
-            Outcome::Blocked { .. } => code::BLOCKED,
+            Outcome::Blocked { .. } | Outcome::ContractViolation { .. } => code::BLOCKED,
             Outcome::ConfirmationRequired { .. } => code::CONFIRMATION_REQUIRED,
             Outcome::RateLimited { .. } => code::RATE_LIMITED,
             Outcome::Forbidden { .. } => code::FORBIDDEN,
@@ -525,7 +561,9 @@ impl Outcome<'_> {
     /// The error's `message`.
     fn message(&self, trace_id: &str) -> String {
         match self {
-            Outcome::Blocked { message, .. } => (*message).to_string(),
+            Outcome::Blocked { message, .. } | Outcome::ContractViolation { message, .. } => {
+                (*message).to_string()
+            }
             Outcome::ConfirmationRequired { confirm, .. } => confirm_message(*confirm, trace_id),
             Outcome::RateLimited { retry_after } => {
                 let unit = if *retry_after == 1 { "second" } else { "seconds" };
@@ -591,6 +629,13 @@ impl Outcome<'_> {
                 d.current_tier = Some(current_tier);
                 d.caller = Some(caller);
             }
+            Outcome::ContractViolation {
+                contract, exceeded, ..
+            } => {
+                d.reason = Some("contract_violation");
+                d.contract = Some(contract);
+                d.exceeded = Some(exceeded);
+            }
             Outcome::Invalid(r) => {
                 d.reason = Some(match r {
                     crate::protocol::Refusal::Ambiguous(_) => "ambiguous",
@@ -646,6 +691,10 @@ struct Data<'a> {
     current_tier: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     caller: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contract: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exceeded: Option<&'a [crate::contract::Exceeded<'a>]>,
     trace_id: &'a str,
 }
 
@@ -751,6 +800,9 @@ pub fn openai_error(outcome: &Outcome, status: u16, trace_id: &str) -> Vec<u8> {
     let data = outcome.data(status, trace_id);
     let (kind, code, param) = match outcome {
         Outcome::Blocked { .. } => ("invalid_request_error", "iatp_blocked", None),
+        Outcome::ContractViolation { .. } => {
+            ("invalid_request_error", "iatp_contract_violation", None)
+        }
         Outcome::ConfirmationRequired { .. } => {
             ("invalid_request_error", "iatp_confirmation_required", None)
         }

@@ -33,6 +33,7 @@ extern "C" {
         buffer_size: usize,
     ) -> u32;
     fn proxy_close_stream(stream_type: u32) -> u32;
+    fn proxy_continue_stream(stream_type: u32) -> u32;
     fn proxy_send_local_response(
         status_code: u32,
         status_code_details_data: *const u8,
@@ -134,6 +135,14 @@ pub fn reset_response() -> Result<(), Failed> {
     const HTTP_RESPONSE: u32 = 1;
     // SAFETY: no pointers.
     status(unsafe { proxy_close_stream(HTTP_RESPONSE) })
+}
+
+/// Lets a paused response go on (proxy-wasm `continue_stream` of the response).
+pub fn continue_response() -> Result<(), Failed> {
+    // proxy-wasm's `StreamType::HttpResponse`.
+    const HTTP_RESPONSE: u32 = 1;
+    // SAFETY: no pointers.
+    status(unsafe { proxy_continue_stream(HTTP_RESPONSE) })
 }
 
 /// Sends a local reply. `details` shows up as Envoy's `%RESPONSE_CODE_DETAILS%`.

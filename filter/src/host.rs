@@ -54,6 +54,51 @@ pub fn replace_response_body(old_size: usize, body: &[u8]) -> bool {
         .is_ok()
 }
 
+/// Makes an HTTP call through an Envoy cluster; its answer comes to the context's
+/// `on_http_call_response`. False when Envoy refused the call (no such cluster).
+pub fn dispatch(call: &iatp_core::phases::Callout) -> bool {
+    let headers: Vec<(&str, &str)> = call
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    hostcalls::dispatch_http_call(
+        &call.cluster,
+        headers,
+        Some(&call.body),
+        Vec::new(),
+        std::time::Duration::from_millis(u64::from(call.timeout_ms)),
+    )
+    .map_err(|s| log::warn!("could not call cluster {}: host status {s:?}", call.cluster))
+    .is_ok()
+}
+
+/// The answer to a call: its `:status` (`None` when Envoy ended the call: a timeout, a
+/// connection failure) and up to `max` bytes of its body.
+pub fn call_answer(body_size: usize, max: usize) -> (Option<u16>, Bytes) {
+    let headers = abi::header_map_pairs(MapType::HttpCallResponseHeaders).unwrap_or_default();
+    let status = HeaderMap::parse(&headers)
+        .get(":status")
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .and_then(|s| s.parse().ok());
+    let body = if body_size == 0 {
+        Vec::new()
+    } else {
+        hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size.min(max))
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    };
+    (status, body)
+}
+
+/// Lets a response paused for a call go on.
+pub fn resume_response() {
+    if let Err(s) = abi::continue_response() {
+        log::error!("could not resume the response: host status {s}");
+    }
+}
+
 /// Resets the stream (a refused response whose headers have left).
 pub fn reset_stream() {
     if let Err(s) = abi::reset_response() {

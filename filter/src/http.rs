@@ -92,6 +92,14 @@ impl IatpHttp {
                 host::reset_stream();
                 Action::Pause
             }
+            Step::Call(call) => {
+                if host::dispatch(&call) {
+                    return Action::Pause;
+                }
+                // Envoy refused the call: answered as a failed one (the fail mode decides).
+                let step = self.exchange.callout_answer(None, &[], &host::Envoy);
+                self.carry_out_sized(step, body_size)
+            }
             Step::Reply(reply) => {
                 let headers = self.exchange.reply_headers();
                 host::send_reply(
@@ -107,7 +115,28 @@ impl IatpHttp {
     }
 }
 
-impl Context for IatpHttp {}
+/// The most of a callout's answer read (a moderation answer is a few hundred bytes; the
+/// core refuses one over 256 KiB as too large).
+const MAX_CALL_ANSWER_BYTES: usize = 256 * 1024 + 1;
+
+impl Context for IatpHttp {
+    /// The moderation service answered (or Envoy ended the call): the response waiting for it
+    /// is judged, then goes on (or is replaced).
+    fn on_http_call_response(
+        &mut self,
+        _token_id: u32,
+        _num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        let (status, body) = host::call_answer(body_size, MAX_CALL_ANSWER_BYTES);
+        let step = self.exchange.callout_answer(status, &body, &host::Envoy);
+        let buffered = self.exchange.response_bytes_buffered();
+        if self.carry_out_sized(step, buffered) == Action::Continue {
+            host::resume_response();
+        }
+    }
+}
 
 impl HttpContext for IatpHttp {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {

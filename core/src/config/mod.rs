@@ -98,7 +98,6 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         scanner: &scanner,
     };
     let (rules, notes) = rules::compile(policy.block_rules, &env, hold_headers)?;
-    let responses = responses::compile(raw.responses, rules.iter().any(|r| r.on_response))?;
     let max_body_bytes = limits(raw.limits.unwrap_or_default())?;
     let (max_event_payload_bytes, chain_key) = events(raw.events.unwrap_or_default())?;
     let reply_statuses = replies(raw.replies.unwrap_or_default())?;
@@ -111,6 +110,11 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         raw.moderation,
         &scanner,
         &mut notes,
+    )?;
+    // Responses are read when a rule reads them or a contract holds them to an envelope.
+    let responses = responses::compile(
+        raw.responses,
+        rules.iter().any(|r| r.on_response) || contracts.inbound().is_some(),
     )?;
     let actions = callers::actions(policy.actions.take(), &env, &mut notes)?;
     let callers_configured = raw.callers.is_some();

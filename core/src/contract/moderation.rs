@@ -133,6 +133,9 @@ pub enum ModerationError {
     Unreachable,
     /// An HTTP status outside 2xx.
     Status(u16),
+    /// The response is a stream, which passes as it comes: there is no whole text to ask
+    /// about before it leaves (the fail mode decides, when its headers come).
+    Stream,
     /// An answer over [`MAX_RESPONSE_BYTES`].
     TooLarge,
     /// Not JSON, or not the moderation shape (no `results`, a result without
@@ -159,6 +162,7 @@ impl ModerationError {
             ModerationError::NoResults => "no_results",
             ModerationError::NoHateScore => "no_hate_score",
             ModerationError::OutOfRange => "out_of_range",
+            ModerationError::Stream => "stream",
         }
     }
 }
@@ -186,6 +190,9 @@ impl std::fmt::Display for ModerationError {
             ),
             ModerationError::OutOfRange => {
                 f.write_str("the moderation service returned a score outside 0..1")
+            }
+            ModerationError::Stream => {
+                f.write_str("a streamed response cannot be moderated before it leaves")
             }
         }
     }

@@ -276,16 +276,14 @@ impl DeniedTerms {
     /// A search over text that arrives in pieces (a stream's deltas): a term split across
     /// pieces is found.
     pub fn stream(&self) -> TermStream<'_> {
+        self.resume(TermState::default())
+    }
+
+    /// A search resumed where `state` stood ([`TermStream::into_state`]).
+    pub fn resume(&self, state: TermState) -> TermStream<'_> {
         TermStream {
             terms: self,
-            state: 0,
-            pos: 0,
-            ring: [0; RING_BITS / 64],
-            last_space: false,
-            pending: None,
-            found: None,
-            carry: [0; 4],
-            carry_len: 0,
+            st: state,
         }
     }
 
@@ -325,6 +323,13 @@ impl DeniedTerms {
 #[derive(Debug, Clone)]
 pub struct TermStream<'t> {
     terms: &'t DeniedTerms,
+    st: TermState,
+}
+
+/// Where a [`TermStream`] stands, owned (no borrow of the terms): an exchange keeps it between
+/// the chunks of a stream and resumes it with [`DeniedTerms::resume`].
+#[derive(Debug, Clone, Default)]
+pub struct TermState {
     state: u32,
     /// Normalized bytes so far.
     pos: u64,
@@ -344,10 +349,10 @@ impl TermStream<'_> {
     /// Searches `text` after what was fed before; the term found so far, if any (the search
     /// stops at the first).
     pub fn feed(&mut self, text: &str) -> Option<usize> {
-        if self.found.is_none() && !self.terms.is_empty() {
+        if self.st.found.is_none() && !self.terms.is_empty() {
             for c in text.chars() {
                 self.char(c);
-                if self.found.is_some() {
+                if self.st.found.is_some() {
                     break;
                 }
             }
@@ -359,25 +364,25 @@ impl TermStream<'_> {
     /// calls is joined; an invalid byte reads as U+FFFD (not a word character).
     pub fn feed_bytes(&mut self, mut bytes: &[u8]) -> Option<usize> {
         // Complete a character carried over from the last call.
-        while self.carry_len > 0 && !bytes.is_empty() {
-            let n = usize::from(self.carry_len);
+        while self.st.carry_len > 0 && !bytes.is_empty() {
+            let n = usize::from(self.st.carry_len);
             let Some((b, rest)) = bytes.split_first() else {
                 break;
             };
-            if let Some(slot) = self.carry.get_mut(n) {
+            if let Some(slot) = self.st.carry.get_mut(n) {
                 *slot = *b;
             }
-            self.carry_len += 1;
+            self.st.carry_len += 1;
             bytes = rest;
-            let held = self.carry;
+            let held = self.st.carry;
             let held = held.get(..n + 1).unwrap_or_default();
             match std::str::from_utf8(held) {
                 Ok(s) => {
-                    self.carry_len = 0;
+                    self.st.carry_len = 0;
                     self.feed(s);
                 }
                 Err(e) if e.error_len().is_some() => {
-                    self.carry_len = 0;
+                    self.st.carry_len = 0;
                     self.feed("\u{FFFD}");
                     // The bytes after the bad one are read again.
                     let valid = e.valid_up_to() + e.error_len().unwrap_or(1);
@@ -387,7 +392,7 @@ impl TermStream<'_> {
                     }
                 }
                 Err(_) if n + 1 >= 4 => {
-                    self.carry_len = 0;
+                    self.st.carry_len = 0;
                     self.feed("\u{FFFD}");
                 }
                 Err(_) => {}
@@ -409,16 +414,16 @@ impl TermStream<'_> {
                         }
                         None => {
                             // An incomplete character at the end: kept for the next call.
-                            for (slot, b) in self.carry.iter_mut().zip(rest) {
+                            for (slot, b) in self.st.carry.iter_mut().zip(rest) {
                                 *slot = *b;
                             }
-                            self.carry_len = u8::try_from(rest.len().min(3)).unwrap_or(0);
+                            self.st.carry_len = u8::try_from(rest.len().min(3)).unwrap_or(0);
                             break;
                         }
                     }
                 }
             }
-            if self.found.is_some() {
+            if self.st.found.is_some() {
                 break;
             }
         }
@@ -433,17 +438,17 @@ impl TermStream<'_> {
 
     /// The term found so far.
     pub fn found(&self) -> Option<usize> {
-        self.found.map(|t| t as usize)
+        self.st.found.map(|t| t as usize)
     }
 
     /// The end of the text: a term that ends it is found.
     pub fn finish(mut self) -> Option<usize> {
-        if self.carry_len > 0 {
-            self.carry_len = 0;
+        if self.st.carry_len > 0 {
+            self.st.carry_len = 0;
             self.feed("\u{FFFD}");
         }
-        if self.found.is_none() {
-            self.found = self.pending.take();
+        if self.st.found.is_none() {
+            self.st.found = self.st.pending.take();
         }
         self.found()
     }
@@ -456,8 +461,8 @@ impl TermStream<'_> {
             } else {
                 c.to_ascii_lowercase()
             };
-            if !(x == ' ' && self.last_space) {
-                self.last_space = x == ' ';
+            if !(x == ' ' && self.st.last_space) {
+                self.st.last_space = x == ' ';
                 self.emit(x);
             }
             return;
@@ -471,12 +476,12 @@ impl TermStream<'_> {
             }
         });
         for x in buf.into_iter().take(n) {
-            if x == ' ' && self.last_space {
+            if x == ' ' && self.st.last_space {
                 continue;
             }
-            self.last_space = x == ' ';
+            self.st.last_space = x == ' ';
             self.emit(x);
-            if self.found.is_some() {
+            if self.st.found.is_some() {
                 return;
             }
         }
@@ -484,14 +489,15 @@ impl TermStream<'_> {
 
     fn flag(&self, p: u64) -> bool {
         let bit = (p % RING_BITS as u64) as usize;
-        self.ring
+        self.st
+            .ring
             .get(bit / 64)
             .is_some_and(|w| w & (1u64 << (bit % 64)) != 0)
     }
 
     fn set_flag(&mut self, p: u64, on: bool) {
         let bit = (p % RING_BITS as u64) as usize;
-        if let Some(w) = self.ring.get_mut(bit / 64) {
+        if let Some(w) = self.st.ring.get_mut(bit / 64) {
             if on {
                 *w |= 1u64 << (bit % 64);
             } else {
@@ -503,31 +509,35 @@ impl TermStream<'_> {
     /// One normalized character.
     fn emit(&mut self, c: char) {
         let word = is_word(c);
-        if let Some(t) = self.pending.take() {
+        if let Some(t) = self.st.pending.take() {
             if !word {
-                self.found = Some(t);
+                self.st.found = Some(t);
                 return;
             }
         }
         let mut utf8 = [0u8; 4];
         for &b in c.encode_utf8(&mut utf8).as_bytes() {
-            self.state = self.terms.step(self.state, b);
-            self.pos = self.pos.saturating_add(1);
+            self.st.state = self.terms.step(self.st.state, b);
+            self.st.pos = self.st.pos.saturating_add(1);
         }
-        self.set_flag(self.pos, word);
+        self.set_flag(self.st.pos, word);
         // Every term that ends here: the state's own, then the dictionary chain.
         let d = &self.terms;
-        let mut s = if d.term.get(self.state as usize).is_some_and(|t| *t != NONE) {
-            self.state
+        let mut s = if d
+            .term
+            .get(self.st.state as usize)
+            .is_some_and(|t| *t != NONE)
+        {
+            self.st.state
         } else {
-            d.dict.get(self.state as usize).copied().unwrap_or(NONE)
+            d.dict.get(self.st.state as usize).copied().unwrap_or(NONE)
         };
         let mut now: Option<u32> = None;
         let mut later: Option<u32> = None;
         while s != NONE {
             let t = d.term.get(s as usize).copied().unwrap_or(NONE);
             if let Some(info) = d.terms.get(t as usize) {
-                let start = self.pos.saturating_sub(u64::from(info.len));
+                let start = self.st.pos.saturating_sub(u64::from(info.len));
                 let start_ok = !info.word_start || !self.flag(start);
                 if start_ok {
                     let slot = if info.word_end { &mut later } else { &mut now };
@@ -537,10 +547,15 @@ impl TermStream<'_> {
             s = d.dict.get(s as usize).copied().unwrap_or(NONE);
         }
         if now.is_some() {
-            self.found = now;
+            self.st.found = now;
         } else {
-            self.pending = later;
+            self.st.pending = later;
         }
+    }
+
+    /// Where the search stands, to resume it later ([`DeniedTerms::resume`]).
+    pub fn into_state(self) -> TermState {
+        self.st
     }
 }
 

@@ -159,6 +159,22 @@ pub enum Step {
     /// Reset the stream: a refused stream that has no way to say why (its headers are gone,
     /// and it is not server-sent events).
     Reset,
+    /// Make this HTTP call through an Envoy cluster (`dispatch_http_call`) and hold the
+    /// stream (`Action::Pause`) until its answer, which goes to [`Exchange::callout_answer`]
+    /// (or [`Exchange::callout_answer`] with no status when the call cannot be made).
+    Call(Callout),
+}
+
+/// An HTTP call the glue makes for the exchange (the moderation service's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Callout {
+    /// The Envoy cluster.
+    pub cluster: String,
+    /// `:method`, `:path`, `:authority` and the others, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Envoy ends the call after this long, milliseconds (its answer then has no status).
+    pub timeout_ms: u32,
 }
 
 /// Which of Envoy's header maps an edit is for.

@@ -192,6 +192,9 @@ impl Exchange {
                 detected: policy.scanner.names(scan.findings.kinds),
                 status: policy.reply_statuses.of(&outcome),
                 phase: PHASE_REQUEST,
+                contract: None,
+                exceeded: None,
+                moderation_error: None,
                 mode: report_only.then_some(Mode::Monitor.as_str()),
             },
         );

@@ -664,6 +664,9 @@ impl Exchange {
                         detected: detected.clone(),
                         status,
                         phase: PHASE_REQUEST,
+                        contract: None,
+                        exceeded: None,
+                        moderation_error: None,
                         mode,
                     },
                 );

@@ -10,11 +10,14 @@
 //! response replaced by the filter's refusal, or a stream ended with one), redact (values
 //! replaced in place), or nothing.
 
+use crate::contract::moderation::{self, Moderated, ModerationError};
+use crate::contract::terms::TermState;
+use crate::contract::{self, Contract, Counts, Violation};
 use crate::detect::{Decoding, Finding, Findings, Format, KindSet};
 use crate::events::{self, PHASE_RESPONSE};
 use crate::header_map::HeaderMap;
 use crate::policy::{Decision, Mode, Policy, PolicyResult, ResponseVerdict, Rule};
-use crate::protocol::Protocol;
+use crate::protocol::{Endpoint, Protocol};
 use crate::replies::{self, Outcome, Reply, ReplyKind};
 use crate::response::stream::{Chunks, Events, Pushed};
 use crate::response::Shape;
@@ -23,7 +26,7 @@ use crate::time::rfc3339_millis;
 
 use super::caller::RequestLookup;
 use super::request::stamp;
-use super::{coding_name, header, Exchange, HeaderValue, Headers, Host, Phase, Step};
+use super::{coding_name, header, Callout, Exchange, HeaderValue, Headers, Host, Phase, Step};
 
 /// How an inspected response's body is being read.
 #[derive(Debug)]
@@ -62,7 +65,37 @@ pub(super) struct Inspection {
     incomplete: bool,
     /// A response rule refused it (enforced or, in monitor mode, reported).
     refused: bool,
+    /// Values found per kind, for the contract's bounds.
+    counts: Counts,
+    /// The first denied term found, by index, and where a stream's search stands.
+    denied_term: Option<usize>,
+    terms: TermState,
+    /// What the moderation service said (or how it failed).
+    moderation: Option<Moderated>,
+    /// A buffered response waiting for the moderation service's answer.
+    waiting: Option<Waiting>,
+    /// When the callout started (nanoseconds), to tell a timeout from a failure.
+    call_started: u64,
 }
+
+/// A buffered response held while the moderation service is asked about it.
+#[derive(Debug)]
+struct Waiting {
+    body: Vec<u8>,
+    spans: Vec<Finding>,
+    format: BodyFormat,
+}
+
+/// Why a response was refused.
+enum Refused<'p> {
+    Rule(&'p Rule),
+    Contract(Violation<'p>),
+    /// The contract needs moderation, which failed, and fails closed.
+    Unmoderated(&'p Contract, ModerationError),
+}
+
+/// The `reason` of a `blocked` line for a contract violation.
+pub const CONTRACT_VIOLATION: &str = "contract_violation";
 
 impl Inspection {
     fn new(reading: Reading, headers_held: bool, declares_length: bool) -> Inspection {
@@ -82,6 +115,12 @@ impl Inspection {
             recorded: false,
             incomplete: false,
             refused: false,
+            counts: Counts::default(),
+            denied_term: None,
+            terms: TermState::default(),
+            moderation: None,
+            waiting: None,
+            call_started: 0,
         }
     }
 
@@ -209,7 +248,41 @@ impl Exchange {
             held,
             declares_length && held,
         )));
+        if shape != Shape::Buffered {
+            if let (Some(c), Some(m)) = (policy.contracts.inbound(), policy.moderation.as_ref()) {
+                if c.needs_moderation() {
+                    // A stream leaves as it comes: there is no whole text to ask about first.
+                    // The contract's fail mode decides, now, while the headers can still say.
+                    let moderated = Moderated::new(m.fail, Err(ModerationError::Stream));
+                    let blocks = moderated.blocks();
+                    if let Some(r) = self.resp.as_mut() {
+                        r.moderation = Some(moderated);
+                    }
+                    if blocks {
+                        let refused = Refused::Unmoderated(c, ModerationError::Stream);
+                        let now = host.now_nanos();
+                        let ts = rfc3339_millis(now / 1_000_000);
+                        self.response_blocked(policy, &refused, &ts);
+                        if policy.mode == Mode::Enforce {
+                            let reply = self.response_refusal(policy, &refused);
+                            self.record_response(policy, now);
+                            return Some(Step::Reply(reply));
+                        }
+                        self.policy_header = Some(PolicyResult::Block);
+                    }
+                }
+            }
+        }
         Some(if held { Step::Pause } else { Step::Continue })
+    }
+
+    /// Bytes of response body Envoy holds for the filter (a buffered response, while the
+    /// moderation service is asked about it).
+    pub fn response_bytes_buffered(&self) -> usize {
+        self.resp
+            .as_deref()
+            .and_then(|r| usize::try_from(r.bytes_in).ok())
+            .unwrap_or(0)
     }
 
     /// Phase 4: `body_size` bytes of response body are buffered (all so far when the filter
@@ -297,9 +370,10 @@ impl Exchange {
         Step::Continue
     }
 
-    /// A whole buffered response: scanned, judged, passed on, rewritten or replaced.
+    /// A whole buffered response: scanned, measured against its contract (the moderation
+    /// service asked first when the contract needs it), judged, passed on, rewritten or
+    /// replaced.
     fn judge_buffered(&mut self, policy: &Policy, body: &[u8], host: &impl Host) -> Step {
-        let now = host.now_nanos();
         let mut findings = Findings::default();
         let mut spans: Vec<Finding> = Vec::new();
         let format = match body
@@ -320,6 +394,7 @@ impl Exchange {
             .scan_input(body, Decoding::BODY, scan_format, &mut findings, |f| {
                 spans.push(f)
             });
+        let contract = policy.contracts.inbound();
         let Some(resp) = self.resp.as_mut() else {
             return Step::Continue;
         };
@@ -327,20 +402,103 @@ impl Exchange {
         resp.count = findings.count;
         resp.bytes_in = size_u64(body.len());
         resp.incomplete = findings.incomplete;
+        for f in &spans {
+            resp.counts.add(f.kind);
+        }
+        if let Some(c) = contract.filter(|c| !c.envelope.denied_terms.is_empty()) {
+            resp.denied_term = c.envelope.denied_terms.find(&String::from_utf8_lossy(body));
+        }
+        if let (Some(c), Some(m)) = (contract, policy.moderation.as_ref()) {
+            if c.needs_moderation() && resp.moderation.is_none() {
+                let text = String::from_utf8_lossy(body);
+                let call = Callout {
+                    cluster: m.cluster.clone(),
+                    headers: m
+                        .headers()
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                    body: m.request_body(&text),
+                    timeout_ms: m.timeout_ms,
+                };
+                resp.call_started = host.now_nanos();
+                resp.waiting = Some(Waiting {
+                    body: body.to_vec(),
+                    spans,
+                    format,
+                });
+                return Step::Call(call);
+            }
+        }
+        self.conclude_buffered(policy, body, spans, format, host)
+    }
+
+    /// The answer to the exchange's callout (the moderation service's): `status` is `None`
+    /// when the call failed (Envoy's timeout, a connection failure, or the call could not be
+    /// made). The response waiting for it is then judged.
+    pub fn callout_answer(&mut self, status: Option<u16>, body: &[u8], host: &impl Host) -> Step {
+        let Some(policy) = self.policy.clone() else {
+            return Step::Continue;
+        };
+        let Some(m) = policy.moderation.as_ref() else {
+            return Step::Continue;
+        };
+        let now = host.now_nanos();
+        let Some(resp) = self.resp.as_mut() else {
+            return Step::Continue;
+        };
+        let Some(waiting) = resp.waiting.take() else {
+            return Step::Continue;
+        };
+        let waited_ms = now.saturating_sub(resp.call_started) / 1_000_000;
+        // Envoy ends a call at its timeout with an answer of its own (504) or none at all: a
+        // call that failed after its whole timeout timed out.
+        let timed_out = waited_ms + 5 >= u64::from(m.timeout_ms);
+        let result = match status {
+            Some(s) if (200..300).contains(&s) || !timed_out => moderation::parse_response(s, body),
+            Some(_) => Err(ModerationError::Timeout),
+            None if timed_out => Err(ModerationError::Timeout),
+            None => Err(ModerationError::Unreachable),
+        };
+        resp.moderation = Some(Moderated::new(m.fail, result));
+        self.conclude_buffered(&policy, &waiting.body, waiting.spans, waiting.format, host)
+    }
+
+    /// A buffered response, measured: the response rules, then its contract, then redaction.
+    fn conclude_buffered(
+        &mut self,
+        policy: &Policy,
+        body: &[u8],
+        mut spans: Vec<Finding>,
+        format: BodyFormat,
+        host: &impl Host,
+    ) -> Step {
+        let now = host.now_nanos();
         let verdict = self.response_verdict(policy);
         let ts = rfc3339_millis(now / 1_000_000);
         let report_only = policy.mode == Mode::Monitor;
-        let (out, step) = match verdict {
-            ResponseVerdict::Block(rule) => {
-                self.response_blocked(policy, rule, &ts);
-                if report_only {
-                    (body.to_vec(), Step::Continue)
-                } else {
-                    let reply = self.response_refusal(policy, rule);
-                    self.record_response_with(policy, now, &[], &[], BodyFormat::Text);
-                    return Step::Reply(reply);
-                }
+        let refusal = match verdict {
+            ResponseVerdict::Block(rule) => Some(Refused::Rule(rule)),
+            ResponseVerdict::Redact(_) | ResponseVerdict::Allow => self.contract_refusal(policy),
+        };
+        if let Some(refusal) = refusal {
+            self.response_blocked(policy, &refusal, &ts);
+            if !report_only {
+                let reply = self.response_refusal(policy, &refusal);
+                self.record_response_with(policy, now, &[], &[]);
+                return Step::Reply(reply);
             }
+            // What enforcement would have done, while the headers can still say it.
+            self.policy_header = Some(PolicyResult::Block);
+            if self.resp.as_ref().is_some_and(|r| r.headers_held) {
+                self.edit(
+                    Headers::Response,
+                    header::POLICY,
+                    Some(HeaderValue::Policy(PolicyResult::Block)),
+                );
+            }
+        }
+        let (out, step) = match verdict {
             ResponseVerdict::Redact(rule) if !spans.is_empty() => {
                 let values = spans.len();
                 let rewritten = scrub::redact(body, &mut spans, format, &policy.scanner);
@@ -351,7 +509,9 @@ impl Exchange {
                     (rewritten.clone(), Step::Rewrite(rewritten))
                 }
             }
-            ResponseVerdict::Redact(_) | ResponseVerdict::Allow => (body.to_vec(), Step::Continue),
+            ResponseVerdict::Block(_) | ResponseVerdict::Redact(_) | ResponseVerdict::Allow => {
+                (body.to_vec(), Step::Continue)
+            }
         };
         if let Some(resp) = self.resp.as_mut() {
             resp.bytes_out = size_u64(out.len());
@@ -369,19 +529,24 @@ impl Exchange {
         } else {
             spans
         };
-        self.record_response_with(policy, now, &out, &left_spans, format);
-        if report_only && matches!(verdict, ResponseVerdict::Block(_)) {
-            // What enforcement would have done, while the headers can still say it.
-            self.policy_header = Some(PolicyResult::Block);
-            if self.resp.as_ref().is_some_and(|r| r.headers_held) {
-                self.edit(
-                    Headers::Response,
-                    header::POLICY,
-                    Some(HeaderValue::Policy(PolicyResult::Block)),
-                );
-            }
-        }
+        self.record_response_with(policy, now, &out, &left_spans);
         step
+    }
+
+    /// Whether the response so far breaks its contract (the inbound one): the bounds it
+    /// exceeds, or a moderation service that failed under `fail: closed`.
+    fn contract_refusal<'p>(&self, policy: &'p Policy) -> Option<Refused<'p>> {
+        let contract = policy.contracts.inbound()?;
+        let resp = self.resp.as_deref()?;
+        if let Some(Moderated::FailedClosed(e)) = resp.moderation {
+            return Some(Refused::Unmoderated(contract, e));
+        }
+        let found = contract::Found {
+            counts: &resp.counts,
+            denied_term: resp.denied_term,
+            moderation: resp.moderation.as_ref().and_then(Moderated::scores),
+        };
+        contract.check(&found).map(Refused::Contract)
     }
 
     /// One chunk of a streamed response: scanned with what is held, judged, and what can
@@ -425,13 +590,41 @@ impl Exchange {
         for f in &pushed.new {
             resp.kinds = resp.kinds.with(f.kind);
             resp.count = resp.count.saturating_add(1);
+            resp.counts.add(f.kind);
+        }
+        if let Some(c) = policy
+            .contracts
+            .inbound()
+            .filter(|c| !c.envelope.denied_terms.is_empty() && resp.denied_term.is_none())
+        {
+            // The text as it comes, the search resumed where the last chunk left it.
+            let text: &[u8] = match resp.reading {
+                Reading::Chunks(_) => chunk,
+                Reading::Events(_) | Reading::Buffered => &pushed.text,
+            };
+            let mut search = c
+                .envelope
+                .denied_terms
+                .resume(std::mem::take(&mut resp.terms));
+            search.feed_bytes(text);
+            resp.denied_term = if end_of_stream {
+                search.finish()
+            } else {
+                let found = search.found();
+                resp.terms = search.into_state();
+                found
+            };
         }
         let verdict = self.response_verdict(policy);
         let report_only = policy.mode == Mode::Monitor;
-        if let ResponseVerdict::Block(rule) = verdict {
-            self.response_blocked(policy, rule, &ts);
+        let refusal = match verdict {
+            ResponseVerdict::Block(rule) => Some(Refused::Rule(rule)),
+            ResponseVerdict::Redact(_) | ResponseVerdict::Allow => self.contract_refusal(policy),
+        };
+        if let Some(refused) = refusal {
+            self.response_blocked(policy, &refused, &ts);
             if !report_only {
-                let out = self.stream_refusal(policy, rule);
+                let out = self.stream_refusal(policy, &refused);
                 if let Some(resp) = self.resp.as_mut() {
                     resp.ended = true;
                     resp.bytes_out = resp.bytes_out.saturating_add(size_u64(out.len()));
@@ -533,20 +726,38 @@ impl Exchange {
         redact.map_or(ResponseVerdict::Allow, ResponseVerdict::Redact)
     }
 
-    /// The `blocked` line of a refused response, and its tally.
-    fn response_blocked(&mut self, policy: &Policy, rule: &Rule, ts: &str) {
+    /// The `blocked` line of a refused response.
+    fn response_blocked(&mut self, policy: &Policy, refused: &Refused, ts: &str) {
         let Some(resp) = self.resp.as_deref() else {
             return;
         };
         let report_only = policy.mode == Mode::Monitor;
         let detected = policy.scanner.names(resp.kinds);
+        let (reason, contract, exceeded, moderation_error) = match refused {
+            Refused::Rule(rule) => (rule.name.as_str(), None, None, None),
+            Refused::Contract(v) => (
+                CONTRACT_VIOLATION,
+                Some(v.contract),
+                Some(v.exceeded.as_slice()),
+                None,
+            ),
+            Refused::Unmoderated(c, e) => (
+                CONTRACT_VIOLATION,
+                Some(c.id.as_str()),
+                None,
+                Some(e.code()),
+            ),
+        };
         self.events.push(
             &stamp(&self.trace_id, policy, ts),
             &events::Blocked {
-                reason: &rule.name,
+                reason,
                 detected,
                 status: policy.reply_statuses.of_kind(ReplyKind::ResponseBlocked),
                 phase: PHASE_RESPONSE,
+                contract,
+                exceeded,
+                moderation_error,
                 mode: report_only.then_some(Mode::Monitor.as_str()),
             },
         );
@@ -574,20 +785,56 @@ impl Exchange {
         );
     }
 
-    /// The refusal that replaces a buffered response, in the request's protocol's shape.
-    fn response_refusal(&mut self, policy: &Policy, rule: &Rule) -> Reply {
+    /// The refusal that replaces a buffered response, in the request's protocol's shape:
+    /// the rule's block, or the contract that was exceeded (each bound, its limit and the
+    /// measure; never a value).
+    fn response_refusal(&mut self, policy: &Policy, refused: &Refused) -> Reply {
         let detected: Vec<&str> = self
             .resp
             .as_deref()
             .map(|r| policy.scanner.names(r.kinds))
             .unwrap_or_default();
-        let iatp = replies::block(&rule.message, &rule.name, &detected, &self.trace_id);
-        let outcome = Outcome::Blocked {
-            rule: &rule.name,
-            message: &rule.message,
-            detected: &detected,
+        let reply = match refused {
+            Refused::Rule(rule) => {
+                let iatp = replies::block(&rule.message, &rule.name, &detected, &self.trace_id);
+                let outcome = Outcome::Blocked {
+                    rule: &rule.name,
+                    message: &rule.message,
+                    detected: &detected,
+                };
+                self.shaped(policy, ReplyKind::ResponseBlocked, &outcome, iatp)
+            }
+            Refused::Contract(v) => {
+                let message = v.message();
+                let iatp = replies::contract_violation(
+                    &message,
+                    v.contract,
+                    &v.exceeded,
+                    &detected,
+                    &self.trace_id,
+                );
+                let outcome = Outcome::ContractViolation {
+                    contract: v.contract,
+                    exceeded: &v.exceeded,
+                    message: &message,
+                };
+                self.shaped(policy, ReplyKind::ResponseBlocked, &outcome, iatp)
+            }
+            Refused::Unmoderated(c, e) => {
+                let message = format!(
+                    "contract '{}': {e}, and the contract's moderation fails closed",
+                    c.id
+                );
+                let iatp =
+                    replies::contract_violation(&message, &c.id, &[], &detected, &self.trace_id);
+                let outcome = Outcome::ContractViolation {
+                    contract: &c.id,
+                    exceeded: &[],
+                    message: &message,
+                };
+                self.shaped(policy, ReplyKind::ResponseBlocked, &outcome, iatp)
+            }
         };
-        let reply = self.shaped(policy, ReplyKind::ResponseBlocked, &outcome, iatp);
         self.response_replied = true;
         reply
     }
@@ -596,20 +843,23 @@ impl Exchange {
     /// protocol's shape (a JSON-RPC error with the request's id for A2A, an OpenAI error
     /// object, else an `error` event with the IATP body); empty for a stream that is not
     /// events.
-    fn stream_refusal(&mut self, policy: &Policy, rule: &Rule) -> Vec<u8> {
+    fn stream_refusal(&mut self, policy: &Policy, refused: &Refused) -> Vec<u8> {
         if !matches!(
             self.resp.as_deref().map(|r| &r.reading),
             Some(Reading::Events(_))
         ) {
             return Vec::new();
         }
-        let reply = self.response_refusal(policy, rule);
+        let reply = self.response_refusal(policy, refused);
         self.response_replied = false;
         let mut out = Vec::with_capacity(reply.body.len() + 24);
-        let plain = !self
+        // The same choice of shape as `shaped`'s: a JSON-RPC error or an OpenAI error object
+        // is the event's data as the protocol sends it; anything else is an `error` event.
+        let plain = !(self
             .proto
             .as_ref()
-            .is_some_and(|p| p.protocol.is_jsonrpc() || p.protocol == Protocol::OpenAi);
+            .is_some_and(|p| p.protocol.is_jsonrpc() || p.protocol == Protocol::OpenAi)
+            || Endpoint::of_path(&self.path).is_some());
         if plain {
             out.extend_from_slice(b"event: error\n");
         }
@@ -658,14 +908,7 @@ impl Exchange {
         self.write_response_line(policy, now, payload);
     }
 
-    fn record_response_with(
-        &mut self,
-        policy: &Policy,
-        now: u64,
-        out: &[u8],
-        spans: &[Finding],
-        _format: BodyFormat,
-    ) {
+    fn record_response_with(&mut self, policy: &Policy, now: u64, out: &[u8], spans: &[Finding]) {
         let limit = policy.max_event_payload_bytes;
         let payload = (limit > 0 && !out.is_empty()).then(|| {
             let s = scrub::scrub(out, spans, limit, &policy.scanner);
@@ -684,6 +927,7 @@ impl Exchange {
         let latency_ms = (micros as f64) / 1000.0;
         let ts = rfc3339_millis(now / 1_000_000);
         let resp = self.resp.as_deref();
+        let contract = resp.and(policy.contracts.inbound());
         let (text, truncated) = payload.unwrap_or_default();
         let line = events::Response {
             status,
@@ -693,6 +937,19 @@ impl Exchange {
             streamed: resp.map(Inspection::streamed),
             payload: resp.filter(|_| !text.is_empty()).map(|_| text.as_str()),
             payload_truncated: resp.is_some() && truncated,
+            contract: contract.map(|c| c.id.as_str()),
+            pii_risk: contract
+                .filter(|c| c.envelope.pii)
+                .zip(resp)
+                .map(|(c, r)| c.envelope.pii_risk(r.counts.kinds())),
+            moderation: resp
+                .and_then(|r| r.moderation.as_ref())
+                .map(|m| events::ModerationLine {
+                    result: m.record(),
+                    toxicity_score: m.scores().map(|s| s.toxicity_score),
+                    bias_score: m.scores().map(|s| s.bias_score),
+                    error: m.error().map(ModerationError::code),
+                }),
         };
         self.events.push(&stamp(&self.trace_id, policy, &ts), &line);
         if let Some(r) = resp {

@@ -485,3 +485,186 @@ fn edits(ex: &mut Exchange) -> Vec<(Headers, String, Option<String>)> {
     ex.apply_edits(|h, name, value| out.push((h, name.to_string(), value.map(str::to_string))));
     out
 }
+
+// Contracts (ACVPS) and the moderation service.
+
+fn contract_policy(envelope: Value, extra: Value) -> Rc<Policy> {
+    let mut cfg = json!({
+        "contracts": [{"id": "pii-strict/v1", "envelope": envelope}],
+        "contract": "pii-strict/v1"
+    });
+    if let (Some(c), Some(e)) = (cfg.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            c.insert(k.clone(), v.clone());
+        }
+    }
+    policy(json!([]), cfg)
+}
+
+fn buffered(ex: &mut Exchange, body: &str) -> (Fake, Step) {
+    let len = body.len().to_string();
+    let host = response(
+        200,
+        &[
+            ("content-type", "application/json"),
+            ("content-length", &len),
+        ],
+    );
+    assert_eq!(ex.response_headers(false, &host), Step::Pause);
+    *host.body.borrow_mut() = body.as_bytes().to_vec();
+    let step = ex.response_body(body.len(), true, &host);
+    (host, step)
+}
+
+#[test]
+fn a_response_over_its_contract_is_refused_naming_the_contract_and_the_bound() {
+    let p = contract_policy(json!({"findings": {"credit_card": {"max": 0}}}), json!({}));
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    let (_, step) = buffered(&mut ex, &format!(r#"{{"a":"{CARD}","b":"{CARD}"}}"#));
+    let Step::Reply(r) = step else {
+        panic!("{step:?}")
+    };
+    assert_eq!(r.status, 403);
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["contract"], "pii-strict/v1");
+    assert_eq!(
+        v["exceeded"],
+        json!([{"bound": "findings.credit_card", "limit": 0, "value": 2}])
+    );
+    assert!(!String::from_utf8_lossy(&r.body).contains("4111"));
+    let l = lines(&ex);
+    let blocked = of_type(&l, "blocked");
+    assert_eq!(blocked[0]["reason"], "contract_violation");
+    assert_eq!(blocked[0]["contract"], "pii-strict/v1");
+    assert_eq!(blocked[0]["exceeded"][0]["bound"], "findings.credit_card");
+    let resp = of_type(&l, "response");
+    assert_eq!(resp[0]["contract"], "pii-strict/v1");
+    assert_eq!(resp[0]["pii_risk"], 1.0);
+}
+
+#[test]
+fn pii_risk_and_denied_terms_are_bounds_too_and_a_term_is_never_named() {
+    let p = contract_policy(
+        json!({"pii_risk": {"max": 0.5}, "denied_terms": ["project zeus"]}),
+        json!({}),
+    );
+    // An e-mail address weighs 0.5: within the bound.
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    let (_, step) = buffered(&mut ex, r#"{"to":"jane.doe@example.com"}"#);
+    assert_eq!(step, Step::Continue);
+    // A denied term, in any case.
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    let (_, step) = buffered(&mut ex, r#"{"note":"about PROJECT Zeus"}"#);
+    let Step::Reply(r) = step else {
+        panic!("{step:?}")
+    };
+    let text = String::from_utf8(r.body).unwrap();
+    assert!(text.contains("denied_terms[0]"), "{text}");
+    assert!(!text.to_lowercase().contains("zeus"), "{text}");
+    // A term split across events is found too.
+    let mut ex = forwarded(&p, "/v1/chat/completions", r#"{"model":"m","stream":true}"#);
+    let host = response(200, &[("content-type", "text/event-stream")]);
+    ex.response_headers(false, &host);
+    let chunks = [
+        openai_chunk("the proj"),
+        openai_chunk("ect ze"),
+        openai_chunk("us plan"),
+    ];
+    let refs: Vec<&str> = chunks.iter().map(String::as_str).collect();
+    let (out, _) = stream(&mut ex, &host, &refs);
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("iatp_contract_violation"), "{out}");
+    assert!(!out.contains("us plan"), "{out}");
+}
+
+fn moderated(fail: &str) -> Rc<Policy> {
+    contract_policy(
+        json!({"toxicity_score": {"max": 0.3}}),
+        json!({"moderation": {"cluster": "moderation", "timeout_ms": 200, "fail": fail}}),
+    )
+}
+
+fn scores(harassment: f64) -> Vec<u8> {
+    json!({"id": "modr-1", "model": "omni-moderation-latest", "results": [{"flagged": harassment > 0.5,
+        "categories": {}, "category_scores": {"harassment": harassment, "hate": 0.01, "violence": 0.0}}]})
+    .to_string()
+    .into_bytes()
+}
+
+#[test]
+fn a_buffered_response_waits_for_the_moderation_service_and_its_scores_decide() {
+    let p = moderated("closed");
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    let (host, step) = buffered(&mut ex, r#"{"text":"you are awful"}"#);
+    let Step::Call(call) = step else {
+        panic!("{step:?}")
+    };
+    assert_eq!(call.cluster, "moderation");
+    assert_eq!(call.timeout_ms, 200);
+    assert!(call
+        .headers
+        .contains(&(":path".into(), "/v1/moderations".into())));
+    let sent: Value = serde_json::from_slice(&call.body).unwrap();
+    assert_eq!(sent["input"], r#"{"text":"you are awful"}"#);
+    // Toxic: refused, the score named.
+    let step = ex.callout_answer(Some(200), &scores(0.9), &host);
+    let Step::Reply(r) = step else {
+        panic!("{step:?}")
+    };
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["exceeded"][0]["bound"], "toxicity_score");
+    assert_eq!(lines(&ex).last().unwrap()["moderation"]["result"], "scored");
+    // Clean: passes, with the scores in its line.
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    let (host, _) = buffered(&mut ex, r#"{"text":"hello"}"#);
+    assert_eq!(
+        ex.callout_answer(Some(200), &scores(0.01), &host),
+        Step::Continue
+    );
+    let l = lines(&ex);
+    let resp = of_type(&l, "response");
+    assert_eq!(resp[0]["moderation"]["result"], "scored");
+    assert_eq!(resp[0]["moderation"]["toxicity_score"], 0.01);
+}
+
+#[test]
+fn a_failed_moderation_call_refuses_or_passes_as_the_operator_chose() {
+    for (fail, refused) in [("closed", true), ("open", false)] {
+        let p = moderated(fail);
+        for status in [None, Some(500)] {
+            let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+            let (host, step) = buffered(&mut ex, r#"{"text":"hello"}"#);
+            assert!(matches!(step, Step::Call(_)));
+            let step = ex.callout_answer(status, b"oops", &host);
+            assert_eq!(matches!(step, Step::Reply(_)), refused, "{fail} {status:?}");
+            let l = lines(&ex);
+            let resp = of_type(&l, "response");
+            assert_eq!(
+                resp[0]["moderation"]["result"],
+                format!("failed_{fail}"),
+                "{fail} {status:?}"
+            );
+            let error = if status.is_some() {
+                "status"
+            } else {
+                "unreachable"
+            };
+            assert_eq!(resp[0]["moderation"]["error"], error);
+        }
+    }
+}
+
+#[test]
+fn a_stream_under_a_moderated_contract_follows_the_fail_mode_at_its_headers() {
+    let p = moderated("closed");
+    let mut ex = forwarded(&p, "/v1/chat/completions", r#"{"model":"m","stream":true}"#);
+    let host = response(200, &[("content-type", "text/event-stream")]);
+    let Step::Reply(r) = ex.response_headers(false, &host) else {
+        panic!()
+    };
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["error"]["code"], "iatp_contract_violation", "{v}");
+    let p = moderated("open");
+    let mut ex = forwarded(&p, "/v1/chat/completions", r#"{"model":"m","stream":true}"#);
+    assert_eq!(ex.response_headers(false, &host), Step::Continue);
+}

@@ -130,7 +130,12 @@ fn lines(ex: &Exchange) -> Vec<Value> {
 fn reply_status(step: &Step) -> Option<u16> {
     match step {
         Step::Reply(r) => Some(r.kind.status()),
-        Step::Continue | Step::Pause | Step::Redact(_) | Step::Rewrite(_) | Step::Reset => None,
+        Step::Continue
+        | Step::Pause
+        | Step::Redact(_)
+        | Step::Rewrite(_)
+        | Step::Reset
+        | Step::Call(_) => None,
     }
 }
 

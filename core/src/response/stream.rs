@@ -20,6 +20,9 @@ use super::Release;
 #[derive(Debug, Default)]
 pub struct Pushed {
     pub new: Vec<Found>,
+    /// The streamed text the chunk's events carry (server-sent events only), for searches
+    /// that read text as it comes (a contract's denied terms).
+    pub text: Vec<u8>,
     /// Some view was over its memory budget: the chunk was not scanned whole.
     pub incomplete: bool,
 }
@@ -85,6 +88,7 @@ impl Chunks {
         self.found = scanned.found;
         Pushed {
             new: scanned.new,
+            text: Vec::new(),
             incomplete: scanned.incomplete,
         }
     }
@@ -208,6 +212,7 @@ impl Events {
                 // A plain-text event: its data is the text.
                 let at = self.window.end();
                 self.window.push(data.as_bytes());
+                pushed.text.extend_from_slice(data.as_bytes());
                 pieces.push(Piece {
                     data: 0..data.len(),
                     text: at..self.window.end(),
@@ -217,6 +222,7 @@ impl Events {
                 for s in spans {
                     let at = self.window.end();
                     self.window.push(s.text.as_bytes());
+                    pushed.text.extend_from_slice(s.text.as_bytes());
                     pieces.push(Piece {
                         data: s.start..s.end,
                         text: at..self.window.end(),

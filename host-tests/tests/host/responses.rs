@@ -450,3 +450,104 @@ fn a_100_mib_inspected_stream_passes_with_envoy_memory_flat() {
         );
     }
 }
+
+// Contracts (ACVPS) and the moderation service, through Envoy's `moderation` cluster.
+
+fn contract_config(envelope: Value, moderation: Option<Value>) -> Value {
+    let mut c = config(json!([]));
+    c["contracts"] = json!([{"id": "acme/pii-strict/v1", "envelope": envelope}]);
+    c["contract"] = json!("acme/pii-strict/v1");
+    if let Some(m) = moderation {
+        c["moderation"] = m;
+    }
+    c
+}
+
+#[test]
+fn a_response_over_its_contract_is_refused_with_403_naming_the_contract() {
+    let stack = Stack::with_plugin(&contract_config(
+        json!({"findings": {"credit_card": {"max": 0}}, "pii_risk": {"max": 0.5}}),
+        None,
+    ));
+    let r = stack.send(answered_with(
+        "/records",
+        &format!(r#"{{"card":"{CARD}"}}"#),
+    ));
+    assert_eq!(r.status, 403, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["contract"], "acme/pii-strict/v1");
+    let bounds: Vec<&str> = v["exceeded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["bound"].as_str().unwrap())
+        .collect();
+    assert_eq!(bounds, ["pii_risk", "findings.credit_card"], "{v}");
+    assert!(!r.text().contains("4111"));
+    let trace = r.header("x-agent-trace-id").unwrap().to_string();
+    let events = stack.events_for(&trace, 3);
+    let blocked = events.iter().find(|e| e["type"] == "blocked").unwrap();
+    assert_eq!(blocked["reason"], "contract_violation");
+    assert_eq!(blocked["contract"], "acme/pii-strict/v1");
+    // An e-mail address (pii_risk 0.5) is within the bound.
+    let r = stack.send(answered_with(
+        "/records",
+        r#"{"to":"jane.doe@example.com"}"#,
+    ));
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+fn moderated_stack(fail: &str) -> Stack {
+    let moderation = json!({"cluster": "moderation", "timeout_ms": 500, "fail": fail});
+    Stack::builder()
+        .plugin(&contract_config(
+            json!({"toxicity_score": {"max": 0.3}, "bias_score": {"max": 0.2}}),
+            Some(moderation),
+        ))
+        .moderation()
+        .start()
+}
+
+#[test]
+fn the_moderation_service_scores_each_buffered_response_before_it_leaves() {
+    let stack = moderated_stack("closed");
+    let clean = r#"{"text":"have a nice day"}"#;
+    let r = stack.send(answered_with("/chat", clean));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), clean);
+    let inputs = stack.moderation().inputs();
+    assert_eq!(inputs.len(), 1, "one call per response");
+    assert_eq!(inputs[0]["input"], clean);
+    let trace = r.header("x-agent-trace-id").unwrap().to_string();
+    let events = stack.events_for(&trace, 2);
+    assert_eq!(events[1]["moderation"]["result"], "scored");
+
+    let r = stack.send(answered_with("/chat", r#"{"text":"you are TOXIC"}"#));
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.json()["exceeded"][0]["bound"], "toxicity_score");
+    let r = stack.send(answered_with("/chat", r#"{"text":"a BIASED remark"}"#));
+    assert_eq!(r.status, 403, "{}", r.text());
+    let bounds = r.json()["exceeded"].to_string();
+    assert!(bounds.contains("bias_score"), "{bounds}");
+}
+
+#[test]
+fn a_slow_or_failing_moderation_service_refuses_or_passes_as_the_operator_chose() {
+    for (fail, status) in [("closed", 403), ("open", 200)] {
+        let stack = moderated_stack(fail);
+        for (text, error) in [("SLOW please", "timeout"), ("FAIL500 please", "status")] {
+            let started = Instant::now();
+            let r = stack.send(answered_with("/chat", &format!(r#"{{"text":"{text}"}}"#)));
+            assert_eq!(r.status, status, "{fail} {text}: {}", r.text());
+            if error == "timeout" {
+                // Envoy ends the call at `timeout_ms`, not when the service answers (3 s).
+                assert!(started.elapsed() < Duration::from_millis(2500));
+            }
+            let trace = r.header("x-agent-trace-id").unwrap().to_string();
+            let events = stack.events_for(&trace, 2);
+            let response = events.iter().find(|e| e["type"] == "response").unwrap();
+            assert_eq!(response["moderation"]["result"], format!("failed_{fail}"));
+            assert_eq!(response["moderation"]["error"], error, "{fail} {text}");
+        }
+    }
+}
