@@ -12,6 +12,9 @@ Scenarios, each against the same upstream (the mock agent, answering a fixed sma
   K   the filter with callers (a 100-entry directory, a rate limit in shared data) and issue
       12's MCP rules, POST a 1 KiB MCP `tools/call` (identity, bucket, JSON-RPC parse, rules)
   P   the reference Python sidecar (uvicorn, 2 workers), POST 1 KiB clean JSON
+  R   the filter inspecting responses (a response rule that redacts cards), GET answered with a
+      1 KiB JSON response (buffered, scanned) and with a stream of 200 OpenAI-style server-sent
+      events (scanned as it passes); N runs the same two against the no-op filter
 
 Each scenario: a warm-up, then `rounds` runs at saturation (wrk, closed loop) and `rounds` runs
 at a fixed rate (half of A's saturation rate for the same request; wrk paces each connection
@@ -239,6 +242,57 @@ def callers_plugin():
     return json.dumps(cfg)
 
 
+def responses_plugin():
+    """`bench_plugin("enforce")` with response rules: every response is inspected (a 1 KiB
+    JSON response buffered and scanned, a stream scanned as it passes); a card in one would be
+    refused, an e-mail address redacted."""
+    cfg = json.loads(bench_plugin("enforce"))
+    cfg["policy"]["block_rules"] += [
+        {"name": "no_cards_back", "condition": "response_has_credit_card", "action": "block"},
+        {"name": "no_mail_back", "condition": "response_has_email", "action": "redact"}]
+    return json.dumps(cfg)
+
+
+# The mock agent's answers for the response scenarios (its request headers say what to send).
+JSON_RESPONSE = {"x-mock-json-bytes": "1024"}
+SSE_WORDS = ("the booking for two guests is confirmed and the room faces the garden " * 40).split()
+SSE_RESPONSE = {"x-mock-sse": "openai", "x-mock-sse-text": " ".join(SSE_WORDS[:400]),
+                "x-mock-sse-split": "200"}
+
+
+def stream_timing(url, headers, n, delay_ms):
+    """`n` requests for a stream of 200 events written `delay_ms` apart, read as they come.
+    Medians, in ms: the time to the response's first byte (its head), to its first event, and
+    each event's delay behind its schedule (the first event plus `i * delay_ms`); and the
+    worst such delay."""
+    import http.client
+    from urllib.parse import urlparse
+    u = urlparse(url)
+    head, first_event, lags = [], [], []
+    for _ in range(n):
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        h = dict(headers, **{"x-mock-chunk-delay-ms": str(delay_ms)})
+        t0 = time.perf_counter()
+        conn.request("GET", u.path, headers=h)
+        resp = conn.getresponse()
+        head.append((time.perf_counter() - t0) * 1000)
+        events, buf = [], b""
+        while True:
+            chunk = resp.read1(65536)
+            if not chunk:
+                break
+            now = time.perf_counter()
+            buf += chunk
+            while b"\n\n" in buf:
+                _, buf = buf.split(b"\n\n", 1)
+                events.append(now)
+        conn.close()
+        first_event.append((events[0] - t0) * 1000)
+        lags += [(t - events[0]) * 1000 - i * delay_ms for i, t in enumerate(events[:200])]
+    return {"head_ms": statistics.median(head), "first_event_ms": statistics.median(first_event),
+            "lag_ms": statistics.median(lags), "worst_lag_ms": max(lags)}
+
+
 def mcp_body(size):
     """A JSON-RPC MCP `tools/call` of about `size` bytes, allowed by `callers_plugin`."""
     words = "please summarise the attached notes about the booking for two guests".split()
@@ -261,6 +315,7 @@ VARIANTS = {
     "monitor": ("iatp", lambda: bench_plugin("monitor")),
     "nopayload": ("iatp", lambda: bench_plugin("enforce", {"max_payload_bytes": 0})),
     "callers": ("iatp", callers_plugin),
+    "responses": ("iatp", responses_plugin),
     # --baseline-wasm: an earlier build of the filter, same configuration.
     "baseline": ("baseline", lambda: bench_plugin("enforce")),
 }
@@ -374,9 +429,10 @@ def run_wrk(url, script, connections, seconds, threads=1):
 
 
 class Scenario:
-    def __init__(self, key, url, method, body, pid, expect_non2xx, connections):
+    def __init__(self, key, url, method, body, pid, expect_non2xx, connections, headers=None):
         self.key, self.url, self.method, self.body = key, url, method, body
         self.pid, self.expect_non2xx, self.connections = pid, expect_non2xx, connections
+        self.headers = headers
         self.sat, self.fixed, self.rate = [], [], None
 
 
@@ -393,7 +449,7 @@ def run_all(args, work, scenarios):
     the same request (the P scenario: half of its own)."""
     name = lambda sc: re.sub(r"[^A-Za-z0-9]+", "-", sc.key)
     for sc in scenarios:
-        sc.sat_script = wrk_script(work, name(sc), sc.method, sc.body)
+        sc.sat_script = wrk_script(work, name(sc), sc.method, sc.body, headers=sc.headers)
         if args.warmup:
             run_wrk(sc.url, sc.sat_script, sc.connections, args.warmup)
     for rnd in range(args.rounds):
@@ -411,7 +467,8 @@ def run_all(args, work, scenarios):
         ref = sc.rate_of and by_key.get(sc.rate_of)
         sc.rate = med((ref or sc).sat, "rps") / 2
         pconns = max(1, round(sc.rate * args.pace_ms / 1000))
-        sc.paced_script = wrk_script(work, name(sc), sc.method, sc.body, delay_ms=args.pace_ms)
+        sc.paced_script = wrk_script(work, name(sc), sc.method, sc.body, delay_ms=args.pace_ms,
+                                     headers=sc.headers)
         sc.paced_conns = pconns
     for rnd in range(args.rounds):
         log(f"fixed rate, round {rnd + 1} of {args.rounds}")
@@ -530,7 +587,7 @@ def main():
 
         log("starting Envoy without the filter, with it (enforce) and with it (monitor)")
         envs = {}
-        variants = ["none", "noop", "enforce", "monitor", "callers"]
+        variants = ["none", "noop", "enforce", "monitor", "callers", "responses"]
         variants += [] if args.smoke else ["nopayload"]
         variants += ["baseline"] if args.baseline_wasm else []
         for variant in variants:
@@ -566,6 +623,13 @@ def main():
         check_status(p_url + "/proxy", bodies["1k"], 200)
         mcp = mcp_body(1024)
         check_status(envs["callers"].url + "/mcp", mcp, 200)
+        # The responses variant reads responses: an e-mail address in one comes back redacted.
+        req = urllib.request.Request(envs["responses"].url + "/answer",
+                                     headers={"x-mock-body": '{"to":"jane.doe@example.com"}'})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            got = resp.read().decode()
+        if got != '{"to":"[EMAIL]"}':
+            sys.exit(f"the responses variant did not redact a response: {got}")
 
         c = args.connections
         sc = [Scenario("U 1k", agent_url + "/book", "POST", bodies["1k"], agent.pid, False, c),
@@ -585,6 +649,15 @@ def main():
         kc = envs["callers"]
         sc += [Scenario("K 1k mcp", kc.url + "/mcp", "POST", mcp, kc.proc.pid, False, c),
                Scenario("N 1k mcp", noop.url + "/mcp", "POST", mcp, noop.proc.pid, False, c)]
+        rs = envs["responses"]
+        sc += [Scenario("R 1k resp", rs.url + "/answer", "GET", None, rs.proc.pid, False, c,
+                        JSON_RESPONSE),
+               Scenario("N 1k resp", noop.url + "/answer", "GET", None, noop.proc.pid, False, c,
+                        JSON_RESPONSE),
+               Scenario("R sse", rs.url + "/stream", "GET", None, rs.proc.pid, False, c,
+                        SSE_RESPONSE),
+               Scenario("N sse", noop.url + "/stream", "GET", None, noop.proc.pid, False, c,
+                        SSE_RESPONSE)]
         if "nopayload" in envs:
             npl = envs["nopayload"]
             sc += [Scenario("C 1k no payload", npl.url + "/book", "POST", bodies["1k"],
@@ -597,12 +670,18 @@ def main():
                             False, c)]
         rate_of = {"B GET": "A GET", "D 1k card": "A 1k", "E 1k card": "A 1k", "U 1k": "A 1k",
                    "N 1k": "A 1k", "C 1k no payload": "A 1k", "B0 GET": "A GET",
-                   "C0 1k": "A 1k", "K 1k mcp": "A 1k", "N 1k mcp": "A 1k"}
+                   "C0 1k": "A 1k", "K 1k mcp": "A 1k", "N 1k mcp": "A 1k",
+                   "R 1k resp": "N 1k resp", "R sse": "N sse"}
         for x in sc:
             x.rate_of = rate_of.get(x.key) or (("A " + x.key[2:]) if x.key[0] == "C" else None)
         scan0 = (enf.stat_prometheus("iatp_scan_duration_us_sum") or 0,
                  enf.stat_prometheus("iatp_scan_duration_us_count") or 0)
         results.update(run_all(args, work, sc))
+        # Time to the first byte, and each event's delay, of a paced stream: 200 events 2 ms
+        # apart, read as they come, through the no-op filter and through the filter.
+        n = 2 if args.smoke else 20
+        for key, env in (("N", noop), ("R", rs)):
+            results[f"{key} sse timing"] = stream_timing(env.url + "/stream", SSE_RESPONSE, n, 2)
         # Histograms reach the admin endpoint at Envoy's stats flush (every 5 s).
         time.sleep(0 if args.smoke else 5.5)
         scan1 = (enf.stat_prometheus("iatp_scan_duration_us_sum") or 0,
@@ -648,6 +727,13 @@ def ratios(r, sizes):
     if "K 1k mcp" in r:
         out["K(1k mcp)/N(1k mcp) throughput"] = r["K 1k mcp"]["rps"] / r["N 1k mcp"]["rps"]
         out["K(1k mcp)/C(1k) throughput"] = r["K 1k mcp"]["rps"] / r["C 1k"]["rps"]
+    if "R 1k resp" in r:
+        out["R(1k resp)/N(1k resp) throughput"] = r["R 1k resp"]["rps"] / r["N 1k resp"]["rps"]
+        out["R(sse)/N(sse) throughput"] = r["R sse"]["rps"] / r["N sse"]["rps"]
+        t, tn = r["R sse timing"], r["N sse timing"]
+        out["R(sse) added time to first byte ms"] = t["head_ms"] - tn["head_ms"]
+        out["R(sse) added time to first event ms"] = t["first_event_ms"] - tn["first_event_ms"]
+        out["R(sse) added median event delay ms"] = t["lag_ms"] - tn["lag_ms"]
     if "C0 1k" in r:
         out["C(1k)/C0(1k) throughput"] = r["C 1k"]["rps"] / r["C0 1k"]["rps"]
         out["B/B0 throughput"] = r["B GET"]["rps"] / r["B0 GET"]["rps"]
@@ -671,6 +757,10 @@ def render(r, sizes):
              ("P 1k", "P: Python sidecar, POST 1 KiB clean"),
              ("K 1k mcp", "K: filter with callers, a rate limit and MCP rules, POST 1 KiB MCP tools/call"),
              ("N 1k mcp", "N: a no-op Wasm filter, POST 1 KiB MCP tools/call"),
+             ("R 1k resp", "R: filter inspecting responses, GET answered with 1 KiB JSON"),
+             ("N 1k resp", "N: a no-op Wasm filter, GET answered with 1 KiB JSON"),
+             ("R sse", "R: filter inspecting responses, GET answered with 200 SSE events"),
+             ("N sse", "N: a no-op Wasm filter, GET answered with 200 SSE events"),
              ("B0 GET", "B0: the baseline build, GET"),
              ("C0 1k", "C0: the baseline build, POST 1 KiB clean")]
     out = ["| scenario | req/s (saturation) | p50 ms | p99 ms | fixed rate req/s | p50 ms | p99 ms "
@@ -713,6 +803,19 @@ def render(r, sizes):
                    f"{r['K 1k mcp']['rps'] / r['N 1k mcp']['rps']:.2f} | |")
         out.append(f"| K(1k mcp)/C(1k) throughput: what callers and MCP rules add | "
                    f"{r['K 1k mcp']['rps'] / r['C 1k']['rps']:.2f} | |")
+    if "R 1k resp" in r:
+        out.append(f"| R(1k resp)/N(1k resp) throughput: a 1 KiB JSON response buffered and "
+                   f"scanned | {r['R 1k resp']['rps'] / r['N 1k resp']['rps']:.2f} | ≥ 0.90 |")
+        out.append(f"| R(sse)/N(sse) throughput: 200 server-sent events scanned as they pass | "
+                   f"{r['R sse']['rps'] / r['N sse']['rps']:.2f} | ≥ 0.90 |")
+        t, tn = r["R sse timing"], r["N sse timing"]
+        out.append(f"| a paced stream (200 events, 2 ms apart), N / R: time to first byte | "
+                   f"{tn['head_ms']:.2f} / {t['head_ms']:.2f} ms | R within 1 ms of N |")
+        out.append(f"| ... time to its first event | "
+                   f"{tn['first_event_ms']:.2f} / {t['first_event_ms']:.2f} ms | |")
+        out.append(f"| ... median (worst) delay of an event behind its schedule | "
+                   f"{tn['lag_ms']:.2f} ({tn['worst_lag_ms']:.1f}) / {t['lag_ms']:.2f} "
+                   f"({t['worst_lag_ms']:.1f}) ms | |")
     out.append(f"| U/A(1k): upstream headroom | {r['U 1k']['rps'] / r['A 1k']['rps']:.2f}× | > 1 |")
     if "C0 1k" in r:
         c, c0, b, b0 = r["C 1k"], r["C0 1k"], r["B GET"], r["B0 GET"]
