@@ -142,7 +142,17 @@ fn check_chain(chain: &[Value], out: &mut Vec<Finding>) {
             .into_iter()
             .find(|c| library.contains(&format!(".compression.{c}.")))
     };
+    // Whether the filter reads responses: then they must be decompressed on their way to it.
+    let wasm = &chain.get(at).map_or(&Value::Null, |f| &f["typed_config"]["config"]);
+    let reads_responses = wasm["configuration"]["value"]
+        .as_str()
+        .and_then(|t| config::parse(t.as_bytes()).ok())
+        .is_some_and(|p| p.responses.inspect);
+    let enabled = |f: &Value, direction: &str| {
+        f["typed_config"][direction]["common_config"]["enabled"]["default_value"] != false
+    };
     let mut ahead = Vec::new();
+    let mut behind = Vec::new();
     for (i, f) in chain.iter().enumerate() {
         if typed(f).as_deref() != Some(DECOMPRESSOR_TYPE) {
             continue;
@@ -150,11 +160,24 @@ fn check_chain(chain: &[Value], out: &mut Vec<Finding>) {
         let name = f["name"].as_str().unwrap_or("(unnamed)");
         let request = &f["typed_config"]["request_direction_config"]["common_config"];
         if i > at {
+            // Encoder filters run in reverse: one after the filter decompresses responses
+            // before the filter reads them, and requests only after the filter has seen them.
+            if enabled(f, "request_direction_config") {
+                out.push(Finding {
+                    level: Level::Warning,
+                    text: format!("decompressor '{name}' decompresses requests after the IATP filter: it must come before it (or have its request direction off), or the filter sees (and answers 415 to) the compressed body"),
+                });
+            }
+            if enabled(f, "response_direction_config") {
+                behind.extend(coding(f));
+            }
+            continue;
+        }
+        if reads_responses && enabled(f, "response_direction_config") {
             out.push(Finding {
                 level: Level::Warning,
-                text: format!("decompressor '{name}' runs after the IATP filter: it must come before it, or the filter sees (and answers 415 to) the compressed body"),
+                text: format!("decompressor '{name}' decompresses responses before the IATP filter in the list, which is after it on the way back: the filter sees compressed responses (and answers 502); turn its response direction off and decompress responses after the filter (see envoy/envoy.yaml)"),
             });
-            continue;
         }
         if request["enabled"]["default_value"] == false {
             continue;
@@ -175,6 +198,16 @@ fn check_chain(chain: &[Value], out: &mut Vec<Finding>) {
         out.push(Finding {
             level: Level::Warning,
             text: format!("no request decompressor for {} ahead of the IATP filter: request bodies in those codings are answered 415 (see envoy/envoy.yaml)", missing.join(", ")),
+        });
+    }
+    let missing: Vec<&str> = ["gzip", "brotli", "zstd"]
+        .into_iter()
+        .filter(|c| !behind.contains(c))
+        .collect();
+    if reads_responses && !missing.is_empty() {
+        out.push(Finding {
+            level: Level::Warning,
+            text: format!("no response decompressor for {} after the IATP filter, which reads responses: responses in those codings are replaced by a 502 (see envoy/envoy.yaml)", missing.join(", ")),
         });
     }
 }
@@ -332,6 +365,36 @@ mod tests {
             .unwrap()
     }
 
+    /// A filter that reads responses needs them decompressed on their way to it: response
+    /// decompressors after it in the list (encoder filters run in reverse).
+    #[test]
+    fn a_filter_that_reads_responses_needs_response_decompressors_after_it() {
+        let reads = r#"{"manifest": {"identity": {"agent_id": "a"}, "privacy": {"retention": "ephemeral"}}, "agent_card": {"url": "https://a.example/"}, "policy": {"allow_override": false, "block_rules": [{"name": "r", "condition": "response_has_email", "action": "redact"}]}}"#;
+        let mut doc = envoy(wasm(reads));
+        let t = texts(&doc);
+        assert!(
+            t.iter().any(|l| l.contains("'d.gzip' decompresses responses before")),
+            "{t:?}"
+        );
+        assert!(
+            t.iter()
+                .any(|l| l.contains("no response decompressor for gzip, brotli, zstd after")),
+            "{t:?}"
+        );
+        // Request-only decompressors first, response-only ones after: nothing to say.
+        for f in chain(&mut doc).iter_mut() {
+            f["typed_config"]["response_direction_config"] =
+                json!({"common_config": {"enabled": {"default_value": false, "runtime_key": "k"}}});
+        }
+        for coding in ["gzip", "brotli", "zstd"] {
+            let mut d = decompressor(coding);
+            d["typed_config"]["request_direction_config"] =
+                json!({"common_config": {"enabled": {"default_value": false, "runtime_key": "k"}}});
+            chain(&mut doc).push(d);
+        }
+        assert_eq!(texts(&doc), Vec::<String>::new());
+    }
+
     #[test]
     fn decompressors_must_come_first_for_every_coding() {
         let mut doc = envoy(wasm(PLUGIN));
@@ -346,7 +409,7 @@ mod tests {
         let t = texts(&doc);
         assert!(
             t.iter()
-                .any(|l| l.contains("'d.gzip' runs after the IATP filter")),
+                .any(|l| l.contains("'d.gzip' decompresses requests after the IATP filter")),
             "{t:?}"
         );
         assert!(

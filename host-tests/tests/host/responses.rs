@@ -551,3 +551,32 @@ fn a_slow_or_failing_moderation_service_refuses_or_passes_as_the_operator_chose(
         }
     }
 }
+
+/// Without held headers (Istio's WasmPlugin cannot set `allow_on_headers_stop_iteration`), a
+/// buffered response's headers leave before its body is judged: a refused one cannot become
+/// a 403 any more, and the card must still never reach the caller.
+#[test]
+fn without_held_headers_a_refused_response_never_delivers_its_body() {
+    let mut cfg = config(card_rule("block"));
+    cfg["hold_headers"] = json!(false);
+    let stack = Stack::with_plugin(&cfg);
+    let r = stack.send_streaming(answered_with("/records", &format!(r#"{{"card":"{CARD}"}}"#)));
+    eprintln!(
+        "hold_headers false, refused response: status {}, complete {}, error {:?}, body {:?}",
+        r.status,
+        r.complete,
+        r.error,
+        r.text()
+    );
+    assert!(!r.text().contains("4111"), "{}", r.text());
+    // The headers had left (200): Envoy resets the stream rather than send the body.
+    assert_eq!(r.status, 200);
+    assert!(!r.complete, "the stream must be cut, not ended as if whole");
+    // Redaction works the same way: the length is removed and Envoy frames the new body.
+    let mut cfg = config(card_rule("redact"));
+    cfg["hold_headers"] = json!(false);
+    let stack = Stack::with_plugin(&cfg);
+    let r = stack.send(answered_with("/records", &format!(r#"{{"card":"{CARD}"}}"#)));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), json!({"card": "[CREDIT_CARD]"}));
+}
