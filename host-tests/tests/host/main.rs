@@ -14,5 +14,6 @@ mod harness;
 mod mtls_jwt;
 mod observability;
 mod requests;
+mod response_attack;
 mod responses;
 mod responses_infra;
