@@ -54,6 +54,11 @@ pub struct Framer {
     /// (`None` once the stream's first bytes are settled).
     bom: Option<usize>,
     max_event_bytes: usize,
+    /// Blocks with no field (blank lines, comments) join the next event instead of being
+    /// events of their own: a stream of them costs bytes, not an event each.
+    merge_empty: bool,
+    /// The block in `pending` has a line that is a field (not blank, not a comment).
+    has_field: bool,
 }
 
 /// The UTF-8 byte order mark, which the standard drops from the start of a stream.
@@ -70,6 +75,19 @@ impl Framer {
             blank_after_cr: false,
             bom: Some(0),
             max_event_bytes,
+            merge_empty: false,
+            has_field: false,
+        }
+    }
+
+    /// A framer whose blocks with no field (no `data`, `event` or `id`: blank lines, keep-alive
+    /// comments) are not events of their own: their bytes start the next event's (up to half
+    /// the event limit, past which they are given out as an event without data). A stream of
+    /// blank lines then costs its bytes, not an event (and its bookkeeping) per line.
+    pub fn merging_empty(max_event_bytes: usize) -> Framer {
+        Framer {
+            merge_empty: true,
+            ..Framer::new(max_event_bytes)
         }
     }
 
@@ -109,23 +127,27 @@ impl Framer {
                 self.pending.push(b);
                 self.line_start = self.pending.len();
                 if blank {
-                    out.push(self.dispatch());
+                    out.extend(self.dispatch_or_merge());
                 }
                 return Ok(());
             }
             if blank {
-                out.push(self.dispatch());
+                out.extend(self.dispatch_or_merge());
             }
         }
         self.pending.push(b);
         if b == b'\r' || b == b'\n' {
             let blank = self.pending.len() - 1 == self.line_start;
+            // A line that is neither blank nor a comment is a field: the block is an event.
+            if !blank && self.pending.get(self.line_start) != Some(&b':') {
+                self.has_field = true;
+            }
             self.line_start = self.pending.len();
             if b == b'\r' {
                 self.after_cr = true;
                 self.blank_after_cr = blank;
             } else if blank {
-                out.push(self.dispatch());
+                out.extend(self.dispatch_or_merge());
             }
         } else if self.pending.len() > self.max_event_bytes {
             return Err(EventTooLarge {
@@ -158,9 +180,21 @@ impl Framer {
         Some(e)
     }
 
+    /// The block in `pending` ended: an event, or, when merging, nothing yet for a block with
+    /// no field (its bytes stay, to begin the next event).
+    fn dispatch_or_merge(&mut self) -> Option<Event> {
+        if self.merge_empty && !self.has_field && self.pending.len() < self.max_event_bytes / 2 {
+            self.line_start = self.pending.len();
+            self.after_cr = false;
+            return None;
+        }
+        Some(self.dispatch())
+    }
+
     /// The event held in `pending`, ended: its fields parsed, its range, and the framer
     /// reset for the next one.
     fn dispatch(&mut self) -> Event {
+        self.has_field = false;
         let bytes = std::mem::take(&mut self.pending);
         let start = self.pending_start;
         let end = start + u64::try_from(bytes.len()).unwrap_or(u64::MAX);
@@ -234,64 +268,45 @@ fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// A piece of generated text in an event's `data`: where its JSON string's contents lie in
-/// `data` (bytes, escapes included, quotes excluded) and the text they stand for.
+/// `data` (bytes, escapes included, quotes excluded), the text they stand for, and the path of
+/// members that leads to it (keys decoded, array indices kept: `choices.0.delta.content`), which
+/// names the text it continues: a client joins the pieces of one path across events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextSpan {
     pub start: usize,
     pub end: usize,
     pub text: String,
+    pub path: String,
 }
 
-/// Where streamed text lies in the events of the protocols the filter knows, as paths of
-/// member names (`*`: any array index):
-/// - OpenAI chat completions chunks (`choices[].delta.content`, and the arguments of streamed
-///   tool calls, `choices[].delta.tool_calls[].function.arguments`), completions
-///   (`choices[].text`), and the Responses API's `response.output_text.delta` and
-///   `response.function_call_arguments.delta` events (`delta`);
-/// - Anthropic Messages `content_block_delta` events (`delta.text`, `delta.partial_json`) and
-///   Gemini `streamGenerateContent` chunks (`candidates[].content.parts[].text`), which
-///   OpenAI-compatible gateways pass through;
-/// - A2A v0.3 (`result.artifact.parts[].text` of an artifact update,
-///   `result.status.message.parts[].text` of a status update, `result.parts[].text` of a
-///   message) and v1.0 (`result.artifactUpdate.artifact.parts[].text`,
-///   `result.statusUpdate.status.message.parts[].text`, `result.message.parts[].text`).
-const TEXT_PATHS: &[&[&str]] = &[
-    &["choices", "*", "delta", "content"],
-    &[
-        "choices",
-        "*",
-        "delta",
-        "tool_calls",
-        "*",
-        "function",
-        "arguments",
-    ],
-    &["choices", "*", "text"],
-    &["delta"],
-    &["delta", "text"],
-    &["delta", "partial_json"],
-    &["candidates", "*", "content", "parts", "*", "text"],
-    &["result", "artifact", "parts", "*", "text"],
-    &["result", "status", "message", "parts", "*", "text"],
-    &["result", "parts", "*", "text"],
-    &["result", "artifactUpdate", "artifact", "parts", "*", "text"],
-    &[
-        "result",
-        "statusUpdate",
-        "status",
-        "message",
-        "parts",
-        "*",
-        "text",
-    ],
-    &["result", "message", "parts", "*", "text"],
+/// The member names that carry streamed text, wherever they are in an event (their value is a
+/// string): OpenAI chat completions (`choices[].delta.content`, `.refusal`, the
+/// `reasoning_content` or `reasoning` of reasoning models, tool-call and legacy function-call
+/// `arguments`), completions (`choices[].text`), the Responses API (`delta` of its
+/// `*.delta` events), Anthropic Messages (`delta.text`, `.thinking`, `.partial_json`), Gemini
+/// (`candidates[].content.parts[].text`), A2A v0.3 and v1.0 (`parts[].text`, and the members of
+/// data parts named so), audio transcripts (`transcript`). A name, not a path: a protocol that
+/// moves its text elsewhere under the same name is still read, and a key written with escapes
+/// (`"c\u006fntent"`) is read as every JSON parser reads it.
+pub const TEXT_MEMBERS: &[&str] = &[
+    "arguments",
+    "content",
+    "delta",
+    "partial_json",
+    "reasoning",
+    "reasoning_content",
+    "refusal",
+    "text",
+    "thinking",
+    "transcript",
 ];
 
 /// The deepest nesting looked into.
 const MAX_DEPTH: usize = 32;
 
-/// The generated text an event's `data` carries (see [`TEXT_PATHS`]), in order; nothing when
-/// `data` is not a JSON object (`[DONE]`, plain text) or nests deeper than 32 levels.
+/// The generated text an event's `data` carries (string members named in [`TEXT_MEMBERS`]), in
+/// order; nothing when `data` is not a JSON object or array (`[DONE]`, plain text) or nests
+/// deeper than 32 levels.
 pub fn text_spans(data: &str) -> Vec<TextSpan> {
     let mut out = Vec::new();
     let mut w = Walker {
@@ -302,7 +317,7 @@ pub fn text_spans(data: &str) -> Vec<TextSpan> {
         text: data,
     };
     w.space();
-    if w.peek() != Some(b'{') || w.value(0).is_none() {
+    if !matches!(w.peek(), Some(b'{' | b'[')) || w.value(0).is_none() {
         out.clear();
     }
     out
@@ -317,10 +332,10 @@ struct Walker<'a, 'o> {
     text: &'a str,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Step<'a> {
-    Key(&'a str),
-    Index,
+    Key(std::borrow::Cow<'a, str>),
+    Index(usize),
 }
 
 impl<'a> Walker<'a, '_> {
@@ -335,13 +350,21 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn wanted(&self) -> bool {
-        TEXT_PATHS.iter().any(|p| {
-            p.len() == self.path.len()
-                && p.iter().zip(&self.path).all(|(want, step)| match step {
-                    Step::Key(k) => want == k,
-                    Step::Index => *want == "*",
-                })
-        })
+        matches!(self.path.last(), Some(Step::Key(k)) if TEXT_MEMBERS.contains(&k.as_ref()))
+    }
+
+    fn path_text(&self) -> String {
+        let mut p = String::new();
+        for (i, step) in self.path.iter().enumerate() {
+            if i > 0 {
+                p.push('.');
+            }
+            match step {
+                Step::Key(k) => p.push_str(k),
+                Step::Index(n) => p.push_str(&n.to_string()),
+            }
+        }
+        p
     }
 
     /// One value; `None` on anything that is not JSON.
@@ -361,7 +384,14 @@ impl<'a> Walker<'a, '_> {
                 loop {
                     self.space();
                     let (s, e) = self.string()?;
-                    let key = self.text.get(s..e)?;
+                    let raw = self.text.get(s..e)?;
+                    // A key is what a JSON parser makes of it: its escapes undone.
+                    let key = if raw.contains('\\') {
+                        let quoted = self.text.get(s.checked_sub(1)?..e + 1)?;
+                        std::borrow::Cow::Owned(serde_json::from_str::<String>(quoted).ok()?)
+                    } else {
+                        std::borrow::Cow::Borrowed(raw)
+                    };
                     self.space();
                     (self.peek()? == b':').then_some(())?;
                     self.at += 1;
@@ -386,8 +416,10 @@ impl<'a> Walker<'a, '_> {
                     self.at += 1;
                     return Some(());
                 }
+                let mut index = 0;
                 loop {
-                    self.path.push(Step::Index);
+                    self.path.push(Step::Index(index));
+                    index += 1;
                     self.value(depth + 1)?;
                     self.path.pop();
                     self.space();
@@ -410,6 +442,7 @@ impl<'a> Walker<'a, '_> {
                         start: s,
                         end: e,
                         text,
+                        path: self.path_text(),
                     });
                 }
                 Some(())
@@ -596,14 +629,34 @@ data: [DONE]\n\n";
             texts(r#"{"type":"response.output_text.delta","delta":"x"}"#),
             ["x"]
         );
-        let v03 = r#"{"jsonrpc":"2.0","id":1,"result":{"kind":"artifact-update","artifact":{"parts":[{"kind":"text","text":"one"},{"kind":"data","data":{"text":"no"}}]}}}"#;
-        assert_eq!(texts(v03), ["one"]);
+        // A data part's member named `text` is text a client joins too.
+        let v03 = r#"{"jsonrpc":"2.0","id":1,"result":{"kind":"artifact-update","artifact":{"parts":[{"kind":"text","text":"one"},{"kind":"data","data":{"text":"also"}}]}}}"#;
+        assert_eq!(texts(v03), ["one", "also"]);
+        let paths: Vec<String> = text_spans(v03).into_iter().map(|s| s.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "result.artifact.parts.0.text",
+                "result.artifact.parts.1.data.text"
+            ]
+        );
+        // Keys are read as a JSON parser reads them, escapes undone.
+        assert_eq!(
+            texts(r#"{"choices":[{"delta":{"content":"hid"}}]}"#),
+            ["hid"]
+        );
+        // Reasoning, refusals, thinking: streamed text under other names.
+        assert_eq!(
+            texts(r#"{"choices":[{"delta":{"reasoning_content":"r","refusal":"f"}}]}"#),
+            ["r", "f"]
+        );
         let status = r#"{"jsonrpc":"2.0","id":1,"result":{"kind":"status-update","status":{"state":"working","message":{"role":"agent","parts":[{"kind":"text","text":"two"}]}}}}"#;
         assert_eq!(texts(status), ["two"]);
         let v1 = r#"{"jsonrpc":"2.0","id":"x","result":{"artifactUpdate":{"artifact":{"parts":[{"text":"three"}]}}}}"#;
         assert_eq!(texts(v1), ["three"]);
         // Not text a reader sees, or not JSON.
-        assert!(texts(r#"{"choices":[{"delta":{"role":"assistant"}}],"content":"x"}"#).is_empty());
+        assert!(texts(r#"{"choices":[{"delta":{"role":"assistant"}}],"model":"x"}"#).is_empty());
+        assert!(texts(r#"{"content":7,"text":null}"#).is_empty());
         assert!(texts("[DONE]").is_empty());
         assert!(texts(r#"{"delta":"x""#).is_empty());
         let deep = format!(

@@ -143,7 +143,9 @@ fn check_chain(chain: &[Value], out: &mut Vec<Finding>) {
             .find(|c| library.contains(&format!(".compression.{c}.")))
     };
     // Whether the filter reads responses: then they must be decompressed on their way to it.
-    let wasm = &chain.get(at).map_or(&Value::Null, |f| &f["typed_config"]["config"]);
+    let wasm = &chain
+        .get(at)
+        .map_or(&Value::Null, |f| &f["typed_config"]["config"]);
     let reads_responses = wasm["configuration"]["value"]
         .as_str()
         .and_then(|t| config::parse(t.as_bytes()).ok())
@@ -373,7 +375,8 @@ mod tests {
         let mut doc = envoy(wasm(reads));
         let t = texts(&doc);
         assert!(
-            t.iter().any(|l| l.contains("'d.gzip' decompresses responses before")),
+            t.iter()
+                .any(|l| l.contains("'d.gzip' decompresses responses before")),
             "{t:?}"
         );
         assert!(

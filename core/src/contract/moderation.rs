@@ -85,7 +85,48 @@ impl Moderation {
     pub fn request_body(&self, text: &str) -> Vec<u8> {
         request_body(text, self.model.as_deref(), self.max_input_bytes)
     }
+
+    /// The call's body for all of `text`: one input of at most `max_input_bytes`, or several
+    /// (the API's `input` is a string or an array of them; its answer has a result per input,
+    /// and the scores are the highest of all), so that nothing of the text goes unmoderated.
+    /// [`ModerationError::InputTooLarge`] past [`MAX_INPUTS`] inputs.
+    pub fn request_all(&self, text: &str) -> Result<Vec<u8>, ModerationError> {
+        #[derive(Serialize)]
+        struct Request<'a> {
+            input: Vec<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            model: Option<&'a str>,
+        }
+        if text.len() <= self.max_input_bytes {
+            return Ok(self.request_body(text));
+        }
+        let mut input = Vec::new();
+        let mut rest = text;
+        while !rest.is_empty() {
+            if input.len() == MAX_INPUTS {
+                return Err(ModerationError::InputTooLarge);
+            }
+            let piece = cut(rest, self.max_input_bytes.max(4));
+            let piece = if piece.is_empty() {
+                // A character longer than the limit: take it whole.
+                rest.get(..rest.chars().next().map_or(rest.len(), char::len_utf8))
+                    .unwrap_or(rest)
+            } else {
+                piece
+            };
+            input.push(piece);
+            rest = rest.get(piece.len()..).unwrap_or_default();
+        }
+        Ok(serde_json::to_vec(&Request {
+            input,
+            model: self.model.as_deref(),
+        })
+        .unwrap_or_default())
+    }
 }
+
+/// The most inputs one moderation call carries ([`Moderation::request_all`]).
+pub const MAX_INPUTS: usize = 64;
 
 /// `{"input": text, "model": model}`, the text cut to `max_input_bytes` at a character
 /// boundary (what follows is not moderated: the contract's other bounds still see it all).
@@ -136,6 +177,9 @@ pub enum ModerationError {
     /// The response is a stream, which passes as it comes: there is no whole text to ask
     /// about before it leaves (the fail mode decides, when its headers come).
     Stream,
+    /// The text is longer than [`MAX_INPUTS`] inputs of `max_input_bytes`: it cannot all be
+    /// moderated in one call (the fail mode decides).
+    InputTooLarge,
     /// An answer over [`MAX_RESPONSE_BYTES`].
     TooLarge,
     /// Not JSON, or not the moderation shape (no `results`, a result without
@@ -163,6 +207,7 @@ impl ModerationError {
             ModerationError::NoHateScore => "no_hate_score",
             ModerationError::OutOfRange => "out_of_range",
             ModerationError::Stream => "stream",
+            ModerationError::InputTooLarge => "input_too_large",
         }
     }
 }
@@ -193,6 +238,9 @@ impl std::fmt::Display for ModerationError {
             }
             ModerationError::Stream => {
                 f.write_str("a streamed response cannot be moderated before it leaves")
+            }
+            ModerationError::InputTooLarge => {
+                f.write_str("the response is too long to be moderated in one call")
             }
         }
     }

@@ -37,10 +37,10 @@ pub(super) const LONG_CUE_CHARS: usize = 96;
 const LONG_CUE: usize = 5;
 
 /// The longest cue, in bytes: how far past the window a cue that starts in it may end.
-pub(super) const MAX_CUE: usize = 32;
+pub(crate) const MAX_CUE: usize = 32;
 
 /// How far after a value a cue may follow in prose (`046 454 286 is my SIN`).
-const CUE_AFTER_WINDOW: usize = 24;
+pub(crate) const CUE_AFTER_WINDOW: usize = 24;
 
 /// How far back a table's header line may be.
 const HEADER_BYTES: usize = 512;

@@ -24,6 +24,9 @@ mod es_nif;
 mod fi_hetu;
 mod iban;
 mod id_cue;
+/// How far after a value a cue may end (`046 454 286 is my SIN`), bytes: a stream holds
+/// text that close to a number back (`response::window::safe_boundary`).
+pub const CUE_AFTER_BYTES: usize = id_cue::CUE_AFTER_WINDOW + id_cue::MAX_CUE;
 mod id_shape;
 mod in_pan;
 mod ip;

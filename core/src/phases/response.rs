@@ -10,6 +10,7 @@
 //! response replaced by the filter's refusal, or a stream ended with one), redact (values
 //! replaced in place), or nothing.
 
+use crate::charset::{Charset, Encoding};
 use crate::contract::moderation::{self, Moderated, ModerationError};
 use crate::contract::terms::TermState;
 use crate::contract::{self, Contract, Counts, Violation};
@@ -19,8 +20,9 @@ use crate::header_map::HeaderMap;
 use crate::policy::{Decision, Mode, Policy, PolicyResult, ResponseVerdict, Rule};
 use crate::protocol::{Endpoint, Protocol};
 use crate::replies::{self, Outcome, Reply, ReplyKind};
-use crate::response::stream::{Chunks, Events, Pushed};
-use crate::response::Shape;
+use crate::response::stream::{Chunks, Events, Pushed, Rendering};
+use crate::response::unescape::JsonUnescape;
+use crate::response::{media_type, Shape};
 use crate::scrub::{self, BodyFormat};
 use crate::time::rfc3339_millis;
 
@@ -56,8 +58,7 @@ pub(super) struct Inspection {
     /// The redact rule that rewrote values, and how many.
     redacted_by: Option<String>,
     redacted_values: usize,
-    /// What the response line's `payload` says: the start of what left, scrubbed.
-    payload: String,
+    /// The response line's `payload` was cut.
     payload_truncated: bool,
     /// The response line is written.
     pub(super) recorded: bool,
@@ -67,23 +68,38 @@ pub(super) struct Inspection {
     refused: bool,
     /// Values found per kind, for the contract's bounds.
     counts: Counts,
-    /// The first denied term found, by index, and where a stream's search stands.
+    /// The first denied term found, by index, and where each text stream's search stands.
     denied_term: Option<usize>,
-    terms: TermState,
+    terms: Vec<TermState>,
     /// What the moderation service said (or how it failed).
     moderation: Option<Moderated>,
     /// A buffered response waiting for the moderation service's answer.
     waiting: Option<Waiting>,
     /// When the callout started (nanoseconds), to tell a timeout from a failure.
     call_started: u64,
+    /// The body's declared charset (a buffered UTF-16/32 body is read as its text).
+    charset: Charset,
+    /// A JSON or NDJSON media type (denied terms are searched with its escapes undone).
+    json: bool,
+    /// A JSON text's escapes undone as a stream's chunks come, for the denied terms.
+    unescape: JsonUnescape,
+    /// The `response` line's `payload` of a stream: the start of what left, as the log writes
+    /// it (every value the stream's windows found replaced).
+    log: Vec<u8>,
 }
 
-/// A buffered response held while the moderation service is asked about it.
+/// A buffered response, read and scanned, held while the moderation service is asked about
+/// it.
 #[derive(Debug)]
 struct Waiting {
+    /// Its text (a UTF-16/32 body transcoded).
     body: Vec<u8>,
     spans: Vec<Finding>,
     format: BodyFormat,
+    /// A UTF-16/32 body's encoding, to write a redacted text back in.
+    encoding: Option<Encoding>,
+    /// Its bytes, read as they are, hold values too: a redaction of its text would leave them.
+    two_readings: bool,
 }
 
 /// Why a response was refused.
@@ -92,7 +108,12 @@ enum Refused<'p> {
     Contract(Violation<'p>),
     /// The contract needs moderation, which failed, and fails closed.
     Unmoderated(&'p Contract, ModerationError),
+    /// A server-sent event over `responses.stream.max_event_bytes` (the stream ends).
+    TooLarge,
 }
+
+/// The `rule` of the error event that ends a stream whose event was too large.
+pub const EVENT_TOO_LARGE: &str = "response_event_too_large";
 
 /// The `reason` of a `blocked` line for a contract violation.
 pub const CONTRACT_VIOLATION: &str = "contract_violation";
@@ -110,17 +131,20 @@ impl Inspection {
             ended: false,
             redacted_by: None,
             redacted_values: 0,
-            payload: String::new(),
             payload_truncated: false,
             recorded: false,
             incomplete: false,
             refused: false,
             counts: Counts::default(),
             denied_term: None,
-            terms: TermState::default(),
+            terms: Vec::new(),
             moderation: None,
             waiting: None,
             call_started: 0,
+            charset: Charset::Utf8,
+            json: false,
+            unescape: JsonUnescape::default(),
+            log: Vec::new(),
         }
     }
 
@@ -228,13 +252,35 @@ impl Exchange {
             .and_then(|v| std::str::from_utf8(v).ok())
             .and_then(|s| s.trim().parse::<u64>().ok());
         let shape = r.shape(content_type, declared);
+        let charset = Charset::declared(content_type);
+        if shape != Shape::Buffered && charset != Charset::Utf8 {
+            // A UTF-16 or UTF-32 stream would be read across chunk boundaries that may split
+            // its code units: it is not read as it passes, so it does not pass.
+            return Some(self.unreadable_response(policy, "utf-16/32 stream", status, host));
+        }
+        let json = content_type.is_some_and(|ct| {
+            let m = media_type(ct);
+            m.eq_ignore_ascii_case(b"application/json")
+                || m.eq_ignore_ascii_case(b"application/x-ndjson")
+                || m.eq_ignore_ascii_case(b"application/jsonl")
+                || m.len() > 5
+                    && m.get(m.len() - 5..)
+                        .is_some_and(|t| t.eq_ignore_ascii_case(b"+json"))
+        });
+        let terms = policy
+            .contracts
+            .inbound()
+            .is_some_and(|c| !c.envelope.denied_terms.is_empty());
         let may_rewrite = policy.may_redact_responses();
         let reading = match shape {
             Shape::Buffered => Reading::Buffered,
-            Shape::Chunks => Reading::Chunks(Chunks::new(r.hold_bytes, r.release)),
-            Shape::Events => {
-                Reading::Events(Events::new(r.hold_bytes, r.release, r.max_event_bytes))
-            }
+            Shape::Chunks => Reading::Chunks(Chunks::new(r.hold_bytes, r.release, json)),
+            Shape::Events => Reading::Events(Events::new(
+                r.hold_bytes,
+                r.release,
+                r.max_event_bytes,
+                terms,
+            )),
         };
         let held = shape == Shape::Buffered && policy.hold_headers;
         let declares_length = declared.is_some();
@@ -248,6 +294,10 @@ impl Exchange {
             held,
             declares_length && held,
         )));
+        if let Some(r) = self.resp.as_mut() {
+            r.charset = charset;
+            r.json = json;
+        }
         if shape != Shape::Buffered {
             if let (Some(c), Some(m)) = (policy.contracts.inbound(), policy.moderation.as_ref()) {
                 if c.needs_moderation() {
@@ -374,11 +424,18 @@ impl Exchange {
     /// service asked first when the contract needs it), judged, passed on, rewritten or
     /// replaced.
     fn judge_buffered(&mut self, policy: &Policy, body: &[u8], host: &impl Host) -> Step {
+        let declared = self.resp.as_ref().map_or(Charset::Utf8, |r| r.charset);
+        // A UTF-16 or UTF-32 body is read as its text (and written back in its encoding).
+        let (text, encoding) = match Charset::detect(declared, body) {
+            Some(t) => (Some(t.text), Some(t.encoding)),
+            None => (None, None),
+        };
+        let read: &[u8] = text.as_deref().unwrap_or(body);
         let mut findings = Findings::default();
         let mut spans: Vec<Finding> = Vec::new();
-        let format = match body
+        let format = match read
             .strip_prefix(b"\xEF\xBB\xBF")
-            .unwrap_or(body)
+            .unwrap_or(read)
             .trim_ascii_start()
             .first()
         {
@@ -391,9 +448,18 @@ impl Exchange {
         };
         policy
             .scanner
-            .scan_input(body, Decoding::BODY, scan_format, &mut findings, |f| {
+            .scan_input(read, Decoding::BODY, scan_format, &mut findings, |f| {
                 spans.push(f)
             });
+        // Its bytes, read as they are (a client may ignore the label), count too.
+        let mut two_readings = Vec::new();
+        if text.is_some() {
+            policy
+                .scanner
+                .scan_input(body, Decoding::BODY, Format::Text, &mut findings, |f| {
+                    two_readings.push(f.kind)
+                });
+        }
         let contract = policy.contracts.inbound();
         let Some(resp) = self.resp.as_mut() else {
             return Step::Continue;
@@ -402,35 +468,53 @@ impl Exchange {
         resp.count = findings.count;
         resp.bytes_in = size_u64(body.len());
         resp.incomplete = findings.incomplete;
-        for f in &spans {
-            resp.counts.add(f.kind);
+        for kind in spans
+            .iter()
+            .map(|f| f.kind)
+            .chain(two_readings.iter().copied())
+        {
+            resp.counts.add(kind);
         }
         if let Some(c) = contract.filter(|c| !c.envelope.denied_terms.is_empty()) {
-            resp.denied_term = c.envelope.denied_terms.find(&String::from_utf8_lossy(body));
+            // What a JSON parser reads: its escapes undone.
+            let searched = match format {
+                BodyFormat::Json => JsonUnescape::default().feed(read),
+                BodyFormat::Form | BodyFormat::Text => read.to_vec(),
+            };
+            resp.denied_term = c
+                .envelope
+                .denied_terms
+                .find(&String::from_utf8_lossy(&searched));
         }
+        let waiting = Waiting {
+            body: read.to_vec(),
+            spans,
+            format,
+            encoding,
+            two_readings: !two_readings.is_empty(),
+        };
         if let (Some(c), Some(m)) = (contract, policy.moderation.as_ref()) {
             if c.needs_moderation() && resp.moderation.is_none() {
-                let text = String::from_utf8_lossy(body);
-                let call = Callout {
-                    cluster: m.cluster.clone(),
-                    headers: m
-                        .headers()
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect(),
-                    body: m.request_body(&text),
-                    timeout_ms: m.timeout_ms,
-                };
-                resp.call_started = host.now_nanos();
-                resp.waiting = Some(Waiting {
-                    body: body.to_vec(),
-                    spans,
-                    format,
-                });
-                return Step::Call(call);
+                match m.request_all(&String::from_utf8_lossy(read)) {
+                    Ok(body) => {
+                        resp.call_started = host.now_nanos();
+                        resp.waiting = Some(waiting);
+                        return Step::Call(Callout {
+                            cluster: m.cluster.clone(),
+                            headers: m
+                                .headers()
+                                .iter()
+                                .map(|(k, v)| (k.to_string(), v.to_string()))
+                                .collect(),
+                            body,
+                            timeout_ms: m.timeout_ms,
+                        });
+                    }
+                    Err(e) => resp.moderation = Some(Moderated::new(m.fail, Err(e))),
+                }
             }
         }
-        self.conclude_buffered(policy, body, spans, format, host)
+        self.conclude_buffered(policy, waiting, host)
     }
 
     /// The answer to the exchange's callout (the moderation service's): `status` is `None`
@@ -461,24 +545,27 @@ impl Exchange {
             None => Err(ModerationError::Unreachable),
         };
         resp.moderation = Some(Moderated::new(m.fail, result));
-        self.conclude_buffered(&policy, &waiting.body, waiting.spans, waiting.format, host)
+        self.conclude_buffered(&policy, waiting, host)
     }
 
     /// A buffered response, measured: the response rules, then its contract, then redaction.
-    fn conclude_buffered(
-        &mut self,
-        policy: &Policy,
-        body: &[u8],
-        mut spans: Vec<Finding>,
-        format: BodyFormat,
-        host: &impl Host,
-    ) -> Step {
+    fn conclude_buffered(&mut self, policy: &Policy, waiting: Waiting, host: &impl Host) -> Step {
+        let Waiting {
+            body,
+            mut spans,
+            format,
+            encoding,
+            two_readings,
+        } = waiting;
+        let body = body.as_slice();
         let now = host.now_nanos();
         let verdict = self.response_verdict(policy);
         let ts = rfc3339_millis(now / 1_000_000);
         let report_only = policy.mode == Mode::Monitor;
         let refusal = match verdict {
             ResponseVerdict::Block(rule) => Some(Refused::Rule(rule)),
+            // Redacting its text would leave what its bytes hold when read as they are.
+            ResponseVerdict::Redact(rule) if two_readings => Some(Refused::Rule(rule)),
             ResponseVerdict::Redact(_) | ResponseVerdict::Allow => self.contract_refusal(policy),
         };
         if let Some(refusal) = refusal {
@@ -498,38 +585,43 @@ impl Exchange {
                 );
             }
         }
-        let (out, step) = match verdict {
+        // What leaves, its size, and its text as the payload shows it.
+        let (step, out_len, text, left_spans) = match verdict {
             ResponseVerdict::Redact(rule) if !spans.is_empty() => {
                 let values = spans.len();
-                let rewritten = scrub::redact(body, &mut spans, format, &policy.scanner);
+                let redacted = scrub::redact(body, &mut spans, format, &policy.scanner);
+                // In the body's own encoding, placeholders included.
+                let rewritten = match encoding {
+                    Some(e) => e.encode(&redacted),
+                    None => redacted.clone(),
+                };
                 self.note_redacted(policy, rule, values, size_u64(rewritten.len()), &ts);
                 if report_only {
-                    (body.to_vec(), Step::Continue)
+                    (Step::Continue, body.len(), body.to_vec(), spans)
                 } else {
-                    (rewritten.clone(), Step::Rewrite(rewritten))
+                    let n = rewritten.len();
+                    (Step::Rewrite(rewritten), n, redacted, Vec::new())
                 }
             }
             ResponseVerdict::Block(_) | ResponseVerdict::Redact(_) | ResponseVerdict::Allow => {
-                (body.to_vec(), Step::Continue)
+                let n = self.resp.as_ref().map_or(body.len(), |r| {
+                    usize::try_from(r.bytes_in).unwrap_or(body.len())
+                });
+                (Step::Continue, n, body.to_vec(), spans)
             }
         };
         if let Some(resp) = self.resp.as_mut() {
-            resp.bytes_out = size_u64(out.len());
+            resp.bytes_out = size_u64(out_len);
             if matches!(step, Step::Rewrite(_)) && resp.declares_length {
                 self.edit(
                     Headers::Response,
                     "content-length",
-                    Some(HeaderValue::ContentLength(out.len())),
+                    Some(HeaderValue::ContentLength(out_len)),
                 );
             }
         }
         // The payload is what left, scrubbed of what is still in it.
-        let left_spans: Vec<Finding> = if matches!(step, Step::Rewrite(_)) {
-            Vec::new()
-        } else {
-            spans
-        };
-        self.record_response_with(policy, now, &out, &left_spans);
+        self.record_response_with(policy, now, &text, &left_spans);
         step
     }
 
@@ -572,19 +664,7 @@ impl Exchange {
         let ts = rfc3339_millis(now / 1_000_000);
         let pushed = match pushed {
             Ok(p) => p,
-            Err(_) => {
-                // An event longer than the bound: the stream cannot be judged event by event
-                // without holding more. Fail closed: it ends here.
-                resp.ended = true;
-                self.push_error(
-                    policy,
-                    "a server-sent event of the response is longer than responses.stream.max_event_bytes; the stream was ended",
-                    self.response_status,
-                    &ts,
-                );
-                self.record_response(policy, now);
-                return Step::Rewrite(Vec::new());
-            }
+            Err(_) => return self.event_too_large(policy, now, &ts),
         };
         resp.incomplete |= pushed.incomplete;
         for f in &pushed.new {
@@ -597,23 +677,32 @@ impl Exchange {
             .inbound()
             .filter(|c| !c.envelope.denied_terms.is_empty() && resp.denied_term.is_none())
         {
-            // The text as it comes, the search resumed where the last chunk left it.
-            let text: &[u8] = match resp.reading {
-                Reading::Chunks(_) => chunk,
-                Reading::Events(_) | Reading::Buffered => &pushed.text,
+            let terms = &c.envelope.denied_terms;
+            // Each text as it comes, its search resumed where its last chunk left it.
+            let texts: Vec<(usize, Vec<u8>)> = match resp.reading {
+                Reading::Chunks(_) if resp.json => vec![(0, resp.unescape.feed(chunk))],
+                Reading::Chunks(_) => vec![(0, chunk.to_vec())],
+                Reading::Events(_) | Reading::Buffered => pushed.text.clone(),
             };
-            let mut search = c
-                .envelope
-                .denied_terms
-                .resume(std::mem::take(&mut resp.terms));
-            search.feed_bytes(text);
-            resp.denied_term = if end_of_stream {
-                search.finish()
-            } else {
-                let found = search.found();
-                resp.terms = search.into_state();
-                found
-            };
+            let mut found = pushed.strings.iter().find_map(|s| terms.find(s));
+            for (stream, text) in texts {
+                if resp.terms.len() <= stream {
+                    resp.terms.resize_with(stream + 1, TermState::default);
+                }
+                let Some(state) = resp.terms.get_mut(stream) else {
+                    continue;
+                };
+                let mut search = terms.resume(std::mem::take(state));
+                search.feed_bytes(&text);
+                found = found.or(search.found());
+                *state = search.into_state();
+            }
+            if end_of_stream {
+                for state in resp.terms.drain(..) {
+                    found = found.or(terms.resume(state).finish());
+                }
+            }
+            resp.denied_term = found;
         }
         let verdict = self.response_verdict(policy);
         let report_only = policy.mode == Mode::Monitor;
@@ -621,7 +710,9 @@ impl Exchange {
             ResponseVerdict::Block(rule) => Some(Refused::Rule(rule)),
             ResponseVerdict::Redact(_) | ResponseVerdict::Allow => self.contract_refusal(policy),
         };
-        if let Some(refused) = refusal {
+        let already = self.resp.as_ref().is_some_and(|r| r.refused);
+        if let Some(refused) = refusal.filter(|_| !already) {
+            // Reported once, however many chunks follow (monitor mode goes on).
             self.response_blocked(policy, &refused, &ts);
             if !report_only {
                 let out = self.stream_refusal(policy, &refused);
@@ -642,48 +733,70 @@ impl Exchange {
             ResponseVerdict::Redact(rule) if !report_only => Some(rule),
             _ => None,
         };
+        let rendering = if redact.is_some() {
+            Rendering::Redacted
+        } else {
+            Rendering::AsIs
+        };
+        let limit = policy.max_event_payload_bytes;
         let Some(resp) = self.resp.as_mut() else {
             return Step::Continue;
         };
+        // The payload is what left as the log writes it: every value the stream's windows
+        // found replaced, so that no value split across chunks or events is joined back.
+        let wants_log = resp.log.len() < limit;
+        let mut log = Vec::new();
         let out = match &mut resp.reading {
-            Reading::Chunks(c) => c.emit(end_of_stream, redact.is_some(), scanner),
-            Reading::Events(e) => e.emit(end_of_stream, redact.is_some(), scanner),
+            Reading::Chunks(c) => c.emit(
+                end_of_stream,
+                rendering,
+                scanner,
+                wants_log.then_some(&mut log),
+            ),
+            Reading::Events(e) => e.emit(
+                end_of_stream,
+                rendering,
+                scanner,
+                wants_log.then_some(&mut log),
+            ),
             Reading::Buffered => chunk.to_vec(),
         };
         resp.bytes_out = resp.bytes_out.saturating_add(size_u64(out.len()));
-        let limit = policy.max_event_payload_bytes;
-        if resp.payload.len() < limit && !out.is_empty() {
-            // What left, scrubbed again for the event line (placeholders are no values).
-            let mut spans = Vec::new();
-            scanner.scan_input(
-                &out,
-                Decoding::BODY,
-                Format::Text,
-                &mut Findings::default(),
-                |f| spans.push(f),
-            );
-            let room = limit - resp.payload.len();
-            let s = scrub::scrub(&out, &spans, room, scanner);
-            resp.payload.push_str(&s.text);
-            resp.payload_truncated |= s.truncated;
+        if wants_log {
+            let room = limit - resp.log.len();
+            resp.payload_truncated |= log.len() > room;
+            resp.log
+                .extend_from_slice(log.get(..room.min(log.len())).unwrap_or_default());
         } else if !out.is_empty() {
             resp.payload_truncated = true;
         }
         if let Some(rule) = redact {
-            let changed = !pushed.new.is_empty();
-            if changed {
-                let values = pushed.new.len();
-                if let Some(resp) = self.resp.as_mut() {
-                    resp.redacted_values = resp.redacted_values.saturating_add(values);
-                    if resp.redacted_by.is_none() {
-                        resp.redacted_by = Some(rule.name.clone());
-                    }
+            let values = pushed.new.iter().filter(|f| !f.left).count();
+            if values > 0 {
+                resp.redacted_values = resp.redacted_values.saturating_add(values);
+                if resp.redacted_by.is_none() {
+                    resp.redacted_by = Some(rule.name.clone());
                 }
             }
         }
         if end_of_stream {
             self.record_response(policy, now);
         }
+        Step::Rewrite(out)
+    }
+
+    /// A server-sent event over `responses.stream.max_event_bytes`: the stream cannot be
+    /// judged event by event without holding more, so it ends here (fail closed), with an
+    /// error event in the protocol's shape so that the client's library sees a failure.
+    fn event_too_large(&mut self, policy: &Policy, now: u64, ts: &str) -> Step {
+        let error = "a server-sent event of the response is longer than responses.stream.max_event_bytes; the stream was ended";
+        self.push_error(policy, error, self.response_status, ts);
+        let out = self.stream_refusal(policy, &Refused::TooLarge);
+        if let Some(resp) = self.resp.as_mut() {
+            resp.ended = true;
+            resp.bytes_out = resp.bytes_out.saturating_add(size_u64(out.len()));
+        }
+        self.record_response(policy, now);
         Step::Rewrite(out)
     }
 
@@ -747,6 +860,7 @@ impl Exchange {
                 None,
                 Some(e.code()),
             ),
+            Refused::TooLarge => (EVENT_TOO_LARGE, None, None, None),
         };
         self.events.push(
             &stamp(&self.trace_id, policy, ts),
@@ -817,6 +931,16 @@ impl Exchange {
                     contract: v.contract,
                     exceeded: &v.exceeded,
                     message: &message,
+                };
+                self.shaped(policy, ReplyKind::ResponseBlocked, &outcome, iatp)
+            }
+            Refused::TooLarge => {
+                let message = "The response stream was ended: one of its events is longer than the filter reads";
+                let iatp = replies::block(message, EVENT_TOO_LARGE, &detected, &self.trace_id);
+                let outcome = Outcome::Blocked {
+                    rule: EVENT_TOO_LARGE,
+                    message,
+                    detected: &detected,
                 };
                 self.shaped(policy, ReplyKind::ResponseBlocked, &outcome, iatp)
             }
@@ -901,10 +1025,12 @@ impl Exchange {
     /// The `response` line, once: status and latency, and for an inspected response what was
     /// found and (`payload`) the start of what left, scrubbed.
     pub(super) fn record_response(&mut self, policy: &Policy, now: u64) {
-        let payload = self
-            .resp
-            .as_deref()
-            .map(|r| (r.payload.clone(), r.payload_truncated));
+        let payload = self.resp.as_deref().map(|r| {
+            (
+                String::from_utf8_lossy(&r.log).into_owned(),
+                r.payload_truncated,
+            )
+        });
         self.write_response_line(policy, now, payload);
     }
 

@@ -373,24 +373,26 @@ fn attack_the_response_payload_never_holds_an_ssn_whose_cue_left_earlier() {
 
 #[test]
 fn attack_events_without_text_behind_a_held_piece_do_not_grow_memory_without_bound() {
-    use crate::response::stream::Events;
+    use crate::response::stream::{Events, Rendering};
     use crate::response::Release;
     let p = policy(card_rules("redact"), json!({}));
     let scanner = &p.scanner;
     let (hold, max_event) = (512, 65_536);
-    let mut e = Events::new(hold, Release::Words, max_event);
+    let mut e = Events::new(hold, Release::Words, max_event, false);
     // A token with no word boundary after it is held (it may still become a value)...
     e.push(openai_chunk("4111").as_bytes(), false, scanner)
         .unwrap();
-    let _ = e.emit(false, true, scanner);
+    let _ = e.emit(false, Rendering::Redacted, scanner, None);
     // ... and then the upstream sends blank lines (each an event with nothing in it) or
     // keep-alive comments, which never move the window: 4 MiB of them.
     let blank = vec![b'\n'; 64 * 1024];
     for _ in 0..64 {
         e.push(&blank, false, scanner).unwrap();
-        let _ = e.emit(false, true, scanner);
+        let _ = e.emit(false, Rendering::Redacted, scanner, None);
     }
-    let bound = 4 * hold + max_event + crate::response::window::CONTEXT_BYTES;
+    // The documented bound (docs/configuration.md § Streams): one event of the largest size and
+    // room for `hold_bytes` of text in small deltas, bookkeeping included.
+    let bound = crate::response::stream::max_held_bytes(hold, max_event);
     assert!(
         e.held() <= bound,
         "{} bytes of events held (bound {bound}); each blank line is also a ~150-byte Held \

@@ -9,6 +9,7 @@
 //! scanned chunk by chunk and never held whole.
 
 pub mod stream;
+pub mod unescape;
 pub mod window;
 
 /// `responses`, compiled.
@@ -41,12 +42,19 @@ pub enum Release {
     Window,
 }
 
-pub const DEFAULT_CONTENT_TYPES: [&str; 5] = [
+/// Every text a client may read: any `text/*` (plain, HTML, Markdown, CSV, event streams),
+/// JSON and its line-delimited and suffixed kinds, XML, YAML and forms. Binary media (images,
+/// audio, archives) are left out unless listed.
+pub const DEFAULT_CONTENT_TYPES: [&str; 9] = [
+    "text/*",
     "application/json",
     "+json",
-    "text/plain",
     "application/x-ndjson",
-    "text/event-stream",
+    "application/jsonl",
+    "application/xml",
+    "+xml",
+    "application/yaml",
+    "application/x-www-form-urlencoded",
 ];
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const MAX_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -88,7 +96,8 @@ impl Responses {
     /// Whether a response of this `content-type` is scanned. A response without one is
     /// scanned as text (RFC 9110 §8.3: the receiver may sniff it; an agent's client will).
     pub fn scans(&self, content_type: Option<&[u8]>) -> bool {
-        let Some(media) = content_type.map(media_type) else {
+        // An empty one says no more than an absent one: a client sniffs both.
+        let Some(media) = content_type.map(media_type).filter(|m| !m.is_empty()) else {
             return true;
         };
         self.content_types.iter().any(|t| matches(t, media))
@@ -153,7 +162,11 @@ mod tests {
         assert!(r.scans(None));
         assert!(!r.scans(Some(b"image/png")));
         assert!(!r.scans(Some(b"application/jsonx")));
-        assert!(!r.scans(Some(b"text/html")));
+        assert!(r.scans(Some(b"text/html")));
+        assert!(r.scans(Some(b"application/vnd.api+xml")));
+        assert!(r.scans(Some(b"")));
+        assert!(r.scans(Some(b"; charset=utf-8")));
+        assert!(!r.scans(Some(b"application/octet-stream")));
         let any_text = Responses {
             content_types: vec!["text/*".into()],
             ..Responses::default()

@@ -13,7 +13,7 @@
 
 use std::ops::Range;
 
-use crate::detect::{Decoding, Finding, Findings, Format, Kind, Scanner};
+use crate::detect::{Decoding, Finding, Findings, Format, Kind, Scanner, CUE_AFTER_BYTES};
 
 use super::Release;
 
@@ -27,6 +27,9 @@ pub struct Found {
     pub kind: Kind,
     pub start: u64,
     pub end: u64,
+    /// Found only when all of it had left (a cue that came after it): counted, and the rules
+    /// see it, but there is nothing left to replace.
+    pub left: bool,
 }
 
 /// What one scan of the window found.
@@ -50,6 +53,8 @@ pub struct Window {
     held_from: usize,
     hold_bytes: usize,
     release: Release,
+    /// How the text is read: as text, or as JSON (number forms undone).
+    format: Format,
     /// Values already reported (start, kind), so that each is counted once however many scans
     /// see it; those behind the window are forgotten.
     seen: Vec<(u64, Kind)>,
@@ -57,12 +62,18 @@ pub struct Window {
 
 impl Window {
     pub fn new(hold_bytes: usize, release: Release) -> Window {
+        Window::with_format(hold_bytes, release, Format::Text)
+    }
+
+    /// A window whose text is read as `format` (JSON: a JSON or NDJSON body).
+    pub fn with_format(hold_bytes: usize, release: Release, format: Format) -> Window {
         Window {
             text: Vec::new(),
             base: 0,
             held_from: 0,
             hold_bytes,
             release,
+            format,
             seen: Vec::new(),
         }
     }
@@ -106,27 +117,29 @@ impl Window {
         scanner.scan_input(
             &self.text,
             Decoding::BODY,
-            Format::Text,
+            self.format,
             &mut findings,
             |f| spans.push(f),
         );
         out.incomplete = findings.incomplete;
         let released = self.released();
         for f in spans {
-            let found = Found {
+            let mut found = Found {
                 kind: f.kind,
                 start: self.base + len_u64(f.span.start),
                 end: self.base + len_u64(f.span.end),
+                left: false,
             };
-            if found.end <= released {
-                // Wholly in the context: it was judged when it was held.
-                continue;
-            }
+            // Wholly in the context: judged when it was held, or found only now that what
+            // follows it came (a cue after an identifier): then it has left, and is reported.
+            found.left = found.end <= released;
             if !self.seen.contains(&(found.start, found.kind)) {
                 self.seen.push((found.start, found.kind));
                 out.new.push(found);
             }
-            out.found.push(found);
+            if !found.left {
+                out.found.push(found);
+            }
         }
         out
     }
@@ -188,8 +201,11 @@ impl Window {
 /// end at whitespace. A plain word has no digit, no byte outside ASCII (a full-width digit or
 /// a look-alike may fold into one) and is not one or two capital letters (the letters that
 /// begin an identifier); after two of them, what follows cannot continue a value that began
-/// before. The rule holds for every built-in detector; a value it misjudges is still found
-/// (the context is scanned with the held text), and what of it is still held is redacted.
+/// before. And no cut comes within [`CUE_AFTER_BYTES`] after a digit: an identifier's cue may
+/// follow it (`046 454 286 is my SIN`). The rule holds for every built-in detector; a value it
+/// misjudges is still found (the context is scanned with the held text): what of it is still
+/// held is redacted, and one that had all left is still counted (the rules and the contract
+/// see it, and can end the stream).
 pub fn safe_boundary(text: &[u8], from: usize) -> usize {
     let mut i = text.len();
     while i > from {
@@ -200,7 +216,13 @@ pub fn safe_boundary(text: &[u8], from: usize) -> usize {
                 let w2 = word_before(text, w1.start);
                 let second = text.get(w2.clone()).unwrap_or_default();
                 // The start of the text (a stream's first word) counts as plain.
-                if (second.is_empty() && w2.start == 0) || is_plain(second) {
+                let plain = (second.is_empty() && w2.start == 0) || is_plain(second);
+                // A cue may follow a number (`046 454 286 is my SIN`): nothing within
+                // `CUE_AFTER_BYTES` after a digit (or a byte outside ASCII) is a boundary.
+                let near_digits = text
+                    .get(i.saturating_sub(CUE_AFTER_BYTES)..i)
+                    .is_some_and(|w| w.iter().any(|b| b.is_ascii_digit() || !b.is_ascii()));
+                if plain && !near_digits {
                     return i;
                 }
             }

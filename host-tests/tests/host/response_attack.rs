@@ -45,7 +45,7 @@ fn sse(data: &Value) -> String {
 /// F1 through Envoy: a card split across two `reasoning_content` deltas (DeepSeek, vLLM and
 /// other OpenAI-compatible servers stream the model's reasoning there, and clients show it).
 #[test]
-fn attack_a_card_split_across_reasoning_deltas_reaches_the_client() {
+fn attack_a_card_split_across_reasoning_deltas_never_reaches_the_client() {
     let stack = Stack::with_plugin(&config(card_rule("redact")));
     let reasoning =
         |t: &str| sse(&json!({"choices": [{"index": 0, "delta": {"reasoning_content": t}}]}));
@@ -75,7 +75,7 @@ fn attack_a_card_split_across_reasoning_deltas_reaches_the_client() {
 
 /// F2 through Envoy: the `id` field of an event is handed to the client as is.
 #[test]
-fn attack_a_card_in_an_sse_id_field_reaches_the_client() {
+fn attack_a_card_in_an_sse_id_field_never_reaches_the_client() {
     let stack = Stack::with_plugin(&config(card_rule("block")));
     let r = stack.send_streaming(sse_chunks(&[
         "id: 4111111111111111\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hello there \"}}]}\n\n"

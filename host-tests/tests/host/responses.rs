@@ -560,7 +560,10 @@ fn without_held_headers_a_refused_response_never_delivers_its_body() {
     let mut cfg = config(card_rule("block"));
     cfg["hold_headers"] = json!(false);
     let stack = Stack::with_plugin(&cfg);
-    let r = stack.send_streaming(answered_with("/records", &format!(r#"{{"card":"{CARD}"}}"#)));
+    let r = stack.send_streaming(answered_with(
+        "/records",
+        &format!(r#"{{"card":"{CARD}"}}"#),
+    ));
     eprintln!(
         "hold_headers false, refused response: status {}, complete {}, error {:?}, body {:?}",
         r.status,
@@ -576,7 +579,10 @@ fn without_held_headers_a_refused_response_never_delivers_its_body() {
     let mut cfg = config(card_rule("redact"));
     cfg["hold_headers"] = json!(false);
     let stack = Stack::with_plugin(&cfg);
-    let r = stack.send(answered_with("/records", &format!(r#"{{"card":"{CARD}"}}"#)));
+    let r = stack.send(answered_with(
+        "/records",
+        &format!(r#"{{"card":"{CARD}"}}"#),
+    ));
     assert_eq!(r.status, 200);
     assert_eq!(r.json(), json!({"card": "[CREDIT_CARD]"}));
 }
