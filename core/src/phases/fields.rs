@@ -87,7 +87,10 @@ impl FieldScan {
     }
 
     /// Scans every header (or trailer) name and value, but the pseudo-headers that are fields
-    /// of their own (`:method`, `:path`) and the names in `detectors.skip_headers`.
+    /// of their own (`:method`, `:path`), `X-User-Override` (the filter's own override token,
+    /// which it removes before the request leaves: its random digits are nobody's data, and
+    /// read as data they could block the confirmation they carry) and the names in
+    /// `detectors.skip_headers`.
     pub fn add_headers(&mut self, policy: &Policy, pairs: &[(&[u8], &[u8])], section: Section) {
         // Every name and value in one scan (its fixed cost once, not twice per header), NUL
         // between fields: no value a detector finds holds a NUL, so none spans two fields.
@@ -95,6 +98,7 @@ impl FieldScan {
             .iter()
             .filter(|(name, _)| {
                 !matches!(*name, b":method" | b":path")
+                    && *name != super::header::USER_OVERRIDE.as_bytes()
                     && !policy.skip_headers.iter().any(|s| s.as_bytes() == *name)
             })
             .collect();

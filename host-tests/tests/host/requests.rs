@@ -174,7 +174,7 @@ fn block_rule_answers_403_and_the_agent_never_sees_the_request() {
         events[1],
         json!({"type": "blocked", "trace_id": trace, "timestamp": events[1]["timestamp"],
                "agent_id": "test-agent", "v": 1, "reason": "ssn_anywhere", "detected": ["ssn"],
-               "status": 403, "chain": events[1]["chain"], "seq": events[1]["seq"],
+               "status": 403, "phase": "request", "chain": events[1]["chain"], "seq": events[1]["seq"],
                "hash": events[1]["hash"]})
     );
 }
