@@ -246,7 +246,7 @@ impl Framer {
 }
 
 /// The lines of an event block, without their line ends (CRLF, LF or CR).
-fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(crate) fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = bytes;
     std::iter::from_fn(move || {
         if rest.is_empty() {

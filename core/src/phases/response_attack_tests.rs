@@ -1,93 +1,15 @@
 //! Attacks on the response inspection (issue 13): inputs the authors did not write. Each test
 //! states what should hold; a failing one is a finding (see /work/notes/i13-attack.md).
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::{json, Value};
 
+use super::response_tests::{forwarded, lines, of_type, policy_with_payload, response, Fake};
 use super::*;
 
-const NOW: u64 = 1_769_171_696_789_000_000;
-
-#[derive(Default)]
-struct Fake {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: RefCell<Vec<u8>>,
-    request: Vec<u8>,
-}
-
-impl Host for Fake {
-    fn now_nanos(&self) -> u64 {
-        NOW
-    }
-    fn request_body(&self, size: usize) -> Vec<u8> {
-        self.request.get(..size).unwrap_or(&self.request).to_vec()
-    }
-    fn response_status(&self) -> Option<u16> {
-        Some(self.status)
-    }
-    fn response_code_details(&self) -> Vec<u8> {
-        b"via_upstream".to_vec()
-    }
-    fn request_trailers(&self) -> Vec<u8> {
-        Vec::new()
-    }
-    fn claim_once(&self, _: &str, _: SlotUpdate) -> bool {
-        false
-    }
-    fn response_headers(&self) -> Vec<u8> {
-        let pairs: Vec<(&str, &str)> = self.headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        crate::header_map::serialize(&pairs)
-    }
-    fn response_body(&self, size: usize) -> Vec<u8> {
-        let b = self.body.borrow();
-        b.get(..size).unwrap_or(&b).to_vec()
-    }
-}
-
 fn policy(rules: Value, extra: Value) -> Rc<Policy> {
-    let mut cfg = json!({
-        "manifest": {"identity": {"agent_id": "a"}, "trust_level": "standard",
-                     "privacy": {"retention": "ephemeral"}},
-        "policy": {"block_rules": rules},
-        "events": {"max_payload_bytes": 4096}
-    });
-    if let (Some(c), Some(e)) = (cfg.as_object_mut(), extra.as_object()) {
-        for (k, v) in e {
-            c.insert(k.clone(), v.clone());
-        }
-    }
-    Rc::new(crate::config::parse(cfg.to_string().as_bytes()).unwrap())
-}
-
-fn forwarded(p: &Rc<Policy>, path: &str, body: &str) -> Exchange {
-    let mut ex = Exchange::new(Some(p.clone()));
-    let head = RequestHead {
-        method: b"POST",
-        path: path.as_bytes(),
-        trace_id: Some(b"t1"),
-        content_type: Some(b"application/json"),
-        content_length: Some(b"1"),
-        ..RequestHead::default()
-    };
-    ex.request_headers(&head, false, &Fake::default());
-    let host = Fake {
-        request: body.as_bytes().to_vec(),
-        ..Fake::default()
-    };
-    let step = ex.request_body(body.len(), true, &host);
-    assert!(matches!(step, Step::Continue), "{step:?}");
-    ex
-}
-
-fn response(status: u16, headers: &[(&'static str, &str)]) -> Fake {
-    Fake {
-        status,
-        headers: headers.iter().map(|(n, v)| (*n, v.to_string())).collect(),
-        ..Fake::default()
-    }
+    policy_with_payload(rules, extra, 4096)
 }
 
 /// Feeds `chunks` (bytes) as the response body; what the client receives, and the steps.
@@ -125,19 +47,6 @@ fn buffered(ex: &mut Exchange, content_type: &str, body: &[u8]) -> Step {
     }
     *host.body.borrow_mut() = body.to_vec();
     ex.response_body(body.len(), true, &host)
-}
-
-fn lines(ex: &Exchange) -> Vec<Value> {
-    std::str::from_utf8(ex.events())
-        .unwrap()
-        .split('\n')
-        .filter(|l| !l.is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn of_type<'a>(lines: &'a [Value], t: &str) -> Vec<&'a Value> {
-    lines.iter().filter(|l| l["type"] == t).collect()
 }
 
 const CARD: &str = "4111 1111 1111 1111";

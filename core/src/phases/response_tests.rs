@@ -9,16 +9,16 @@ use serde_json::{json, Value};
 use super::*;
 use crate::replies::ReplyKind;
 
-const NOW: u64 = 1_769_171_696_789_000_000;
+pub(super) const NOW: u64 = 1_769_171_696_789_000_000;
 
 /// Envoy as the response phases see it: the response's headers, and its body as Envoy holds
-/// it at each callback.
+/// it at each callback. Shared with `response_attack_tests`.
 #[derive(Default)]
-struct Fake {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: RefCell<Vec<u8>>,
-    request: Vec<u8>,
+pub(super) struct Fake {
+    pub(super) status: u16,
+    pub(super) headers: Vec<(&'static str, String)>,
+    pub(super) body: RefCell<Vec<u8>>,
+    pub(super) request: Vec<u8>,
 }
 
 impl Host for Fake {
@@ -51,11 +51,16 @@ impl Host for Fake {
 }
 
 fn policy(rules: Value, extra: Value) -> Rc<Policy> {
+    policy_with_payload(rules, extra, 256)
+}
+
+/// The test policy: these rules, these other keys, event payloads of at most `payload` bytes.
+pub(super) fn policy_with_payload(rules: Value, extra: Value, payload: usize) -> Rc<Policy> {
     let mut cfg = json!({
         "manifest": {"identity": {"agent_id": "a"}, "trust_level": "standard",
                      "privacy": {"retention": "ephemeral"}},
         "policy": {"block_rules": rules},
-        "events": {"max_payload_bytes": 256}
+        "events": {"max_payload_bytes": payload}
     });
     if let (Some(c), Some(e)) = (cfg.as_object_mut(), extra.as_object()) {
         for (k, v) in e {
@@ -66,7 +71,7 @@ fn policy(rules: Value, extra: Value) -> Rc<Policy> {
 }
 
 /// A request decided and forwarded: `body` as JSON, at `path`.
-fn forwarded(p: &Rc<Policy>, path: &str, body: &str) -> Exchange {
+pub(super) fn forwarded(p: &Rc<Policy>, path: &str, body: &str) -> Exchange {
     let mut ex = Exchange::new(Some(p.clone()));
     let head = RequestHead {
         method: b"POST",
@@ -86,7 +91,7 @@ fn forwarded(p: &Rc<Policy>, path: &str, body: &str) -> Exchange {
     ex
 }
 
-fn response(status: u16, headers: &[(&'static str, &str)]) -> Fake {
+pub(super) fn response(status: u16, headers: &[(&'static str, &str)]) -> Fake {
     Fake {
         status,
         headers: headers.iter().map(|(n, v)| (*n, v.to_string())).collect(),
@@ -112,7 +117,7 @@ fn stream(ex: &mut Exchange, host: &Fake, chunks: &[&str]) -> (Vec<u8>, Vec<Step
     (out, steps)
 }
 
-fn lines(ex: &Exchange) -> Vec<Value> {
+pub(super) fn lines(ex: &Exchange) -> Vec<Value> {
     std::str::from_utf8(ex.events())
         .unwrap()
         .split('\n')
@@ -120,7 +125,7 @@ fn lines(ex: &Exchange) -> Vec<Value> {
         .collect()
 }
 
-fn of_type<'a>(lines: &'a [Value], t: &str) -> Vec<&'a Value> {
+pub(super) fn of_type<'a>(lines: &'a [Value], t: &str) -> Vec<&'a Value> {
     lines.iter().filter(|l| l["type"] == t).collect()
 }
 

@@ -422,7 +422,7 @@ impl Events {
         // Lines other than `data` are handed to the client too (`id` comes back upstream as
         // `Last-Event-ID`): they are scanned, each on its own.
         let mut lines_hold_values = false;
-        for line in raw_lines(&raw).filter(|l| !l.is_empty() && !is_data_line(l)) {
+        for line in sse::lines(&raw).filter(|l| !l.is_empty() && !is_data_line(l)) {
             let mut f = Findings::default();
             scanner.scan_input(line, Decoding::BODY, Format::Text, &mut f, |v| {
                 lines_hold_values = true;
@@ -658,7 +658,7 @@ fn redact_lines(
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + data.map_or(0, <[u8]>::len));
     let mut data_written = false;
-    for line in raw_lines(raw) {
+    for line in sse::lines(raw) {
         if is_data_line(line) {
             match data {
                 Some(d) if !data_written => {
@@ -697,28 +697,6 @@ fn redact_lines(
     }
     out.push(b'\n');
     out
-}
-
-/// The lines of an event block, without their ends.
-fn raw_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = bytes;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let end = rest
-            .iter()
-            .position(|&b| b == b'\r' || b == b'\n')
-            .unwrap_or(rest.len());
-        let line = rest.get(..end).unwrap_or_default();
-        let skip = match (rest.get(end), rest.get(end + 1)) {
-            (Some(b'\r'), Some(b'\n')) => 2,
-            (Some(_), _) => 1,
-            (None, _) => 0,
-        };
-        rest = rest.get(end + skip..).unwrap_or_default();
-        Some(line)
-    })
 }
 
 fn len_u64(n: usize) -> u64 {

@@ -12,20 +12,7 @@ use crate::harness::{
     parse_sse, rss_kib, send_streaming, Request, RssSampler, Stack, StreamOptions,
 };
 
-fn config(rules: Value) -> Value {
-    json!({
-        "manifest": {
-            "identity": {"agent_id": "test-agent"},
-            "trust_level": "standard",
-            "privacy": {"retention": "ephemeral"}
-        },
-        "policy": {"block_rules": rules}
-    })
-}
-
-fn card_rule(action: &str) -> Value {
-    json!([{"name": "no_cards_back", "condition": "response_has_credit_card", "action": action}])
-}
+use crate::responses::{card_rule, config};
 
 /// A POST to the OpenAI chat path the mock agent answers with `chunks` as a
 /// `text/event-stream`, one HTTP chunk each.

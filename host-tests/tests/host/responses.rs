@@ -7,7 +7,7 @@ use crate::harness::{Request, Stack};
 
 const CARD: &str = "4111 1111 1111 1111";
 
-fn config(rules: Value) -> Value {
+pub(crate) fn config(rules: Value) -> Value {
     json!({
         "manifest": {
             "identity": {"agent_id": "test-agent"},
@@ -18,7 +18,7 @@ fn config(rules: Value) -> Value {
     })
 }
 
-fn card_rule(action: &str) -> Value {
+pub(crate) fn card_rule(action: &str) -> Value {
     json!([{"name": "no_cards_back", "condition": "response_has_credit_card", "action": action}])
 }
 
