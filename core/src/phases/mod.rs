@@ -28,6 +28,8 @@ mod response;
 #[cfg(test)]
 mod response_attack_tests;
 #[cfg(test)]
+mod response_attack2_tests;
+#[cfg(test)]
 mod response_tests;
 #[cfg(test)]
 mod tests;
