@@ -26,9 +26,9 @@ mod protocol;
 mod request;
 mod response;
 #[cfg(test)]
-mod response_attack_tests;
-#[cfg(test)]
 mod response_attack2_tests;
+#[cfg(test)]
+mod response_attack_tests;
 #[cfg(test)]
 mod response_tests;
 #[cfg(test)]

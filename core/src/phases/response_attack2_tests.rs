@@ -262,3 +262,238 @@ fn attack_a_legit_two_choice_stream_of_small_deltas_trips_the_flush_and_leaks() 
         got[0].get(got[0].len().saturating_sub(60)..)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// A5 (critical, log): the events file's `payload` for the same streams.
+// ---------------------------------------------------------------------------------------------
+
+/// `responses.scan: true`, no rule: the `response` line's payload is written from the windows'
+/// findings. A card split around a duplicate key is in no window, so its halves are written
+/// as they came: a reader of the events file joins them.
+#[test]
+fn attack_the_response_payload_never_holds_a_card_split_around_a_duplicate_key() {
+    let chunks = vec![
+        sse(r#"{"choices":[{"index":0,"delta":{"content":"card 4111 1111"}}]}"#),
+        sse(r#"{"choices":[{"index":0,"delta":{"content":"zz","content":" 1111 1111 ok"}}]}"#),
+        sse("[DONE]"),
+    ];
+    let (_, ex) = sse_through(json!([]), json!({"responses": {"scan": true}}), &chunks);
+    let l = lines(&ex);
+    let payload = of_type(&l, "response")
+        .first()
+        .map(|r| r["payload"].to_string())
+        .unwrap_or_default();
+    assert!(
+        !(payload.contains("4111 1111") && payload.contains(" 1111 1111 ok")),
+        "the events file holds: {payload}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A6 (medium): JSON chunk quoting of a negative number.
+// ---------------------------------------------------------------------------------------------
+
+fn chunked_json(rules: Value, chunks: &[&str]) -> String {
+    let p = policy(rules, json!({}));
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    let host = response(200, &[("content-type", "application/json")]);
+    ex.response_headers(false, &host);
+    let chunks: Vec<String> = chunks.iter().map(|c| c.to_string()).collect();
+    let (out, _) = stream(&mut ex, &host, &chunks);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `{"n":-4111111111111111}` (a card as a negative number) redacted in a chunked JSON body:
+/// the `-` stays outside the quoted placeholder: `{"n":-"[CREDIT_CARD]"}` is not JSON.
+#[test]
+fn attack_a_card_as_a_negative_number_in_chunked_json_is_redacted_into_valid_json() {
+    let text = chunked_json(
+        card_rules("redact"),
+        &["{\"note\":\"on file\",\"n\":", "-4111111111111111}"],
+    );
+    assert!(!text.contains("4111"), "{text}");
+    assert!(
+        serde_json::from_str::<Value>(&text).is_ok(),
+        "the client gets invalid JSON: {text}"
+    );
+}
+
+/// The same in a buffered body.
+#[test]
+fn held_a_card_as_a_negative_number_in_buffered_json_is_redacted_into_valid_json() {
+    let p = policy(card_rules("redact"), json!({}));
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    let body = br#"{"note":"on file","n":-4111111111111111}"#;
+    let len = body.len().to_string();
+    let host = response(
+        200,
+        &[
+            ("content-type", "application/json"),
+            ("content-length", &len),
+        ],
+    );
+    ex.response_headers(false, &host);
+    *host.body.borrow_mut() = body.to_vec();
+    let step = ex.response_body(body.len(), true, &host);
+    let text = match step {
+        Step::Rewrite(b) => String::from_utf8_lossy(&b).into_owned(),
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        serde_json::from_str::<Value>(&text).is_ok(),
+        "the client gets invalid JSON: {text}"
+    );
+}
+
+/// Held: a number right after a string ending in an escaped backslash, a card in a key,
+/// NDJSON lines that are arrays.
+#[test]
+fn held_json_chunk_quoting_after_escaped_backslashes_in_keys_and_arrays() {
+    let text = chunked_json(
+        card_rules("redact"),
+        &[
+            "{\"a\":\"x\\\\\",\"n\":41111111",
+            "11111111,\"4111111111111111\":1}",
+        ],
+    );
+    assert!(!text.contains("4111"), "{text}");
+    assert!(serde_json::from_str::<Value>(&text).is_ok(), "{text}");
+    let p = policy(card_rules("redact"), json!({}));
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    let host = response(200, &[("content-type", "application/x-ndjson")]);
+    ex.response_headers(false, &host);
+    let (out, _) = stream(
+        &mut ex,
+        &host,
+        &["[1,4111111111111111]\n".into(), "[\"ok\",2]\n".into()],
+    );
+    let text = String::from_utf8_lossy(&out).into_owned();
+    for line in text.lines() {
+        assert!(serde_json::from_str::<Value>(line).is_ok(), "{text}");
+    }
+    assert!(!text.contains("4111"), "{text}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Held: a UTF-16 body labelled so whose content does not decode.
+// ---------------------------------------------------------------------------------------------
+
+/// `charset=utf-16`, BOM, the card, then a lone high surrogate (`00 D8`): a client decodes
+/// UTF-16 with replacement (Python `requests`' `.text`, `TextDecoder`) and reads the card.
+/// Held: refused.
+#[test]
+fn held_a_utf16_body_with_a_lone_surrogate_is_not_passed_unread() {
+    let p = policy(card_rules("block"), json!({}));
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    let mut body = vec![0xFF, 0xFE];
+    for u in r#"{"card":"4111 1111 1111 1111"}"#.encode_utf16() {
+        body.extend_from_slice(&u.to_le_bytes());
+    }
+    body.extend_from_slice(&[0x00, 0xD8]);
+    let len = body.len().to_string();
+    let host = response(
+        200,
+        &[
+            ("content-type", "application/json; charset=utf-16"),
+            ("content-length", &len),
+        ],
+    );
+    ex.response_headers(false, &host);
+    *host.body.borrow_mut() = body.clone();
+    let step = ex.response_body(body.len(), true, &host);
+    assert!(
+        matches!(step, Step::Reply(_)),
+        "a UTF-16 card passed: {step:?}"
+    );
+}
+
+/// Held: no label but a BOM (read as UTF-16), and a stream labelled `charset=utf-16` (502).
+#[test]
+fn held_utf16_by_bom_alone_and_a_utf16_stream_refused() {
+    let p = policy(card_rules("block"), json!({}));
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    let mut body = vec![0xFF, 0xFE];
+    for u in r#"{"card":"4111 1111 1111 1111"}"#.encode_utf16() {
+        body.extend_from_slice(&u.to_le_bytes());
+    }
+    let len = body.len().to_string();
+    let host = response(
+        200,
+        &[
+            ("content-type", "application/json"),
+            ("content-length", &len),
+        ],
+    );
+    ex.response_headers(false, &host);
+    *host.body.borrow_mut() = body.clone();
+    let step = ex.response_body(body.len(), true, &host);
+    assert!(matches!(step, Step::Reply(_)), "{step:?}");
+    let mut ex = forwarded(&p, "/v1/chat/completions", r#"{"model":"m","stream":true}"#);
+    let host = response(
+        200,
+        &[("content-type", "text/event-stream; charset=utf-16")],
+    );
+    let step = ex.response_headers(false, &host);
+    assert!(
+        matches!(&step, Step::Reply(r) if r.status == 502),
+        "{step:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A8 (medium): moderation inputs are cut with no overlap: toxic text across a cut is never
+// read whole.
+// ---------------------------------------------------------------------------------------------
+
+/// With `max_input_bytes: 1024`, a response whose phrase straddles byte 1024 is sent as two
+/// inputs, `…you worthless` and ` idiot…`: each is scored alone. (The same marker as the host
+/// mock reads: `TOXIC` cut as `TOX` | `IC`.)
+#[test]
+fn attack_moderation_inputs_overlap_so_no_phrase_is_cut() {
+    let p = policy(
+        json!([]),
+        json!({
+            "contracts": [{"id": "c/v1", "envelope": {"toxicity_score": {"max": 0.3}}}],
+            "contract": "c/v1",
+            "moderation": {"cluster": "moderation", "authority": "moderation.local",
+                           "max_input_bytes": 1024}
+        }),
+    );
+    let m = p.moderation.as_ref().unwrap();
+    let text = format!("{}TOXIC and more", "a".repeat(1021));
+    let body = m.request_all(&text).unwrap();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    let inputs: Vec<&str> = v["input"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        inputs.iter().any(|i| i.contains("TOXIC")),
+        "inputs: {:?}",
+        inputs
+            .iter()
+            .map(|i| i.get(i.len().saturating_sub(8)..).unwrap_or(i))
+            .collect::<Vec<_>>()
+    );
+}
+
+/// A long response is sent as several inputs; an answer with fewer `results` than inputs (a
+/// service or shim that scores only the first, as many OpenAI-compatible moderation shims
+/// do) is taken as scored: the unscored inputs pass as clean.
+#[test]
+fn attack_a_moderation_answer_with_fewer_results_than_inputs_is_not_scored() {
+    use crate::contract::moderation;
+    let clean: serde_json::Map<String, Value> =
+        ["harassment", "hate", "violence", "sexual", "self-harm"]
+            .iter()
+            .map(|c| (c.to_string(), json!(0.0001)))
+            .collect();
+    // Two inputs were sent (see the test above); one result came back.
+    let answer = json!({"id": "modr-1", "model": "m",
+        "results": [{"flagged": false, "categories": {}, "category_scores": clean}]});
+    let got = moderation::parse_response(200, answer.to_string().as_bytes());
+    assert!(
+        got.is_err(),
+        "one result for two inputs was taken as scored: {got:?}"
+    );
+}
