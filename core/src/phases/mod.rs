@@ -26,6 +26,8 @@ mod protocol;
 mod request;
 mod response;
 #[cfg(test)]
+mod response_attack2_tests;
+#[cfg(test)]
 mod response_attack_tests;
 #[cfg(test)]
 mod response_tests;

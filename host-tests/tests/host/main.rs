@@ -15,5 +15,6 @@ mod mtls_jwt;
 mod observability;
 mod requests;
 mod response_attack;
+mod response_attack2;
 mod responses;
 mod responses_infra;
