@@ -242,6 +242,7 @@ impl Policy {
         if let Some(rule) = self
             .request_rules()
             .find(|r| r.action == RuleAction::Block && r.cond.decided(facts) == Some(true))
+            .or_else(|| self.response_block_certain(facts))
         {
             return Some(Verdict::Block(rule));
         }
@@ -266,6 +267,7 @@ impl Policy {
         if let Some(rule) = self
             .request_rules()
             .find(|r| r.action == RuleAction::Block && r.cond.eval(facts))
+            .or_else(|| self.response_block_certain(facts))
         {
             return Verdict::Block(rule);
         }
@@ -313,6 +315,16 @@ impl Policy {
     pub fn may_redact(&self) -> bool {
         self.request_rules()
             .any(|r| r.action == RuleAction::Redact && r.cond.constant() != Some(false))
+    }
+
+    /// A response `block` rule the request already makes certain, whatever the response holds
+    /// (`has_credit_card || response_has_credit_card` with a card in the request): it blocks
+    /// the request, before anything reaches the agent. Read with the request's facts as a
+    /// lower bound ([`Facts::body_pending`]), so that only a certain match blocks.
+    fn response_block_certain(&self, facts: &Facts) -> Option<&Rule> {
+        let pending = facts.body_pending();
+        self.response_rules()
+            .find(|r| r.action == RuleAction::Block && r.cond.decided(&pending) == Some(true))
     }
 
     /// The rules decided on the request.

@@ -307,20 +307,71 @@ const MAX_DEPTH: usize = 32;
 /// The generated text an event's `data` carries (string members named in [`TEXT_MEMBERS`]), in
 /// order; nothing when `data` is not a JSON object or array (`[DONE]`, plain text) or nests
 /// deeper than 32 levels.
+///
+/// An array element with an integer `index` member (OpenAI's `choices[]` and `tool_calls[]`)
+/// is named by it, not by its position: clients join a choice's deltas by `index`, wherever
+/// the choice stands in the array. A member given twice in one object counts once, its last
+/// value, as JSON parsers read it (the earlier ones are scanned with the rest of the event).
 pub fn text_spans(data: &str) -> Vec<TextSpan> {
-    let mut out = Vec::new();
+    let mut raw = Vec::new();
     let mut w = Walker {
         bytes: data.as_bytes(),
         at: 0,
         path: Vec::new(),
-        out: &mut out,
+        out: &mut raw,
         text: data,
+        elements: Vec::new(),
     };
     w.space();
     if !matches!(w.peek(), Some(b'{' | b'[')) || w.value(0).is_none() {
-        out.clear();
+        return Vec::new();
     }
-    out
+    let elements = std::mem::take(&mut w.elements);
+    // The last of members given twice: the structural path (elements by identity) says which.
+    let mut out: Vec<(String, TextSpan)> = Vec::with_capacity(raw.len());
+    for r in raw {
+        let identity = render(&r.path, |_, id| format!("#{id}"));
+        let path = render(&r.path, |pos, id| {
+            elements
+                .get(id)
+                .and_then(Clone::clone)
+                .unwrap_or_else(|| pos.to_string())
+        });
+        out.retain(|(i, _)| *i != identity);
+        out.push((
+            identity,
+            TextSpan {
+                start: r.start,
+                end: r.end,
+                text: r.text,
+                path,
+            },
+        ));
+    }
+    out.into_iter().map(|(_, s)| s).collect()
+}
+
+/// A text span as the walker finds it, its path still by element identity.
+struct RawSpan<'a> {
+    start: usize,
+    end: usize,
+    text: String,
+    path: Vec<Step<'a>>,
+}
+
+/// A path, its array elements written by `index(position, element id)`.
+fn render(path: &[Step], index: impl Fn(usize, usize) -> String) -> String {
+    let mut p = String::new();
+    for (i, step) in path.iter().enumerate() {
+        if i > 0 {
+            p.push('.');
+        }
+        match step {
+            Step::Key(k) => p.push_str(k),
+            Step::Index(pos, id) => p.push_str(&index(*pos, *id)),
+        }
+    }
+    p
 }
 
 /// A JSON reader that keeps the path to the value it is at.
@@ -328,14 +379,17 @@ struct Walker<'a, 'o> {
     bytes: &'a [u8],
     at: usize,
     path: Vec<Step<'a>>,
-    out: &'o mut Vec<TextSpan>,
+    out: &'o mut Vec<RawSpan<'a>>,
     text: &'a str,
+    /// Each array element met, by identity: its integer `index` member, if it has one.
+    elements: Vec<Option<String>>,
 }
 
 #[derive(Clone)]
 enum Step<'a> {
     Key(std::borrow::Cow<'a, str>),
-    Index(usize),
+    /// Position in the array, and the element's identity (`Walker::elements`).
+    Index(usize, usize),
 }
 
 impl<'a> Walker<'a, '_> {
@@ -351,20 +405,6 @@ impl<'a> Walker<'a, '_> {
 
     fn wanted(&self) -> bool {
         matches!(self.path.last(), Some(Step::Key(k)) if TEXT_MEMBERS.contains(&k.as_ref()))
-    }
-
-    fn path_text(&self) -> String {
-        let mut p = String::new();
-        for (i, step) in self.path.iter().enumerate() {
-            if i > 0 {
-                p.push('.');
-            }
-            match step {
-                Step::Key(k) => p.push_str(k),
-                Step::Index(n) => p.push_str(&n.to_string()),
-            }
-        }
-        p
     }
 
     /// One value; `None` on anything that is not JSON.
@@ -395,9 +435,24 @@ impl<'a> Walker<'a, '_> {
                     self.space();
                     (self.peek()? == b':').then_some(())?;
                     self.at += 1;
+                    // An element's `index` names it (clients join by it).
+                    let element = match (key.as_ref(), self.path.last()) {
+                        ("index", Some(Step::Index(_, id))) => Some(*id),
+                        _ => None,
+                    };
                     self.path.push(Step::Key(key));
+                    self.space();
+                    let start = self.at;
                     self.value(depth + 1)?;
                     self.path.pop();
+                    if let Some(id) = element {
+                        let v = self.text.get(start..self.at).unwrap_or_default().trim();
+                        if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                            if let Some(slot) = self.elements.get_mut(id) {
+                                *slot = Some(v.to_string());
+                            }
+                        }
+                    }
                     self.space();
                     match self.peek()? {
                         b',' => self.at += 1,
@@ -418,7 +473,9 @@ impl<'a> Walker<'a, '_> {
                 }
                 let mut index = 0;
                 loop {
-                    self.path.push(Step::Index(index));
+                    let id = self.elements.len();
+                    self.elements.push(None);
+                    self.path.push(Step::Index(index, id));
                     index += 1;
                     self.value(depth + 1)?;
                     self.path.pop();
@@ -438,11 +495,11 @@ impl<'a> Walker<'a, '_> {
                 if self.wanted() {
                     let quoted = self.text.get(s.checked_sub(1)?..e + 1)?;
                     let text = serde_json::from_str::<String>(quoted).ok()?;
-                    self.out.push(TextSpan {
+                    self.out.push(RawSpan {
                         start: s,
                         end: e,
                         text,
-                        path: self.path_text(),
+                        path: self.path.clone(),
                     });
                 }
                 Some(())

@@ -126,11 +126,19 @@ fn content_types(list: Vec<String>) -> Result<Vec<String>, ConfigError> {
             (None, None) => false,
         };
         if !valid {
+            let why = if t.contains(';') {
+                "parameters (`; charset=...`) are not part of a media type here: the type alone \
+                 matches whatever its parameters"
+            } else if t.starts_with("*/") {
+                "`*/*` is not accepted: list the types (`text/*`, `application/json`, ...), so that \
+                 binary bodies are not scanned as text"
+            } else {
+                "must be a media type (`application/json`), a top-level type (`text/*`) or a \
+                 suffix (`+json`)"
+            };
             return Err(ConfigError::OutOfRange {
                 path: format!("responses.content_types[{i}]"),
-                bound: "must be a media type (`application/json`), a top-level type \
-                        (`text/*`) or a suffix (`+json`)"
-                    .into(),
+                bound: why.into(),
             });
         }
         if out.contains(&t) {

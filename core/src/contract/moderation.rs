@@ -90,7 +90,7 @@ impl Moderation {
     /// (the API's `input` is a string or an array of them; its answer has a result per input,
     /// and the scores are the highest of all), so that nothing of the text goes unmoderated.
     /// [`ModerationError::InputTooLarge`] past [`MAX_INPUTS`] inputs.
-    pub fn request_all(&self, text: &str) -> Result<Vec<u8>, ModerationError> {
+    pub fn request_all(&self, text: &str) -> Result<(Vec<u8>, usize), ModerationError> {
         #[derive(Serialize)]
         struct Request<'a> {
             input: Vec<&'a str>,
@@ -98,32 +98,49 @@ impl Moderation {
             model: Option<&'a str>,
         }
         if text.len() <= self.max_input_bytes {
-            return Ok(self.request_body(text));
+            return Ok((self.request_body(text), 1));
         }
+        // Pieces overlap, so that no word the service would judge is cut in two by the split
+        // (`TOX` | `IC`).
+        let size = self.max_input_bytes.max(8);
+        let overlap = (size / 4).min(OVERLAP_BYTES);
         let mut input = Vec::new();
-        let mut rest = text;
-        while !rest.is_empty() {
+        let mut at = 0;
+        while at < text.len() {
             if input.len() == MAX_INPUTS {
                 return Err(ModerationError::InputTooLarge);
             }
-            let piece = cut(rest, self.max_input_bytes.max(4));
-            let piece = if piece.is_empty() {
+            let rest = text.get(at..).unwrap_or_default();
+            let mut piece = cut(rest, size);
+            if piece.is_empty() {
                 // A character longer than the limit: take it whole.
-                rest.get(..rest.chars().next().map_or(rest.len(), char::len_utf8))
-                    .unwrap_or(rest)
-            } else {
-                piece
-            };
+                piece = rest
+                    .get(..rest.chars().next().map_or(rest.len(), char::len_utf8))
+                    .unwrap_or(rest);
+            }
             input.push(piece);
-            rest = rest.get(piece.len()..).unwrap_or_default();
+            if at + piece.len() >= text.len() {
+                break;
+            }
+            // The next piece starts `overlap` back, at a character boundary.
+            let mut next = at + piece.len().saturating_sub(overlap).max(1);
+            while next < text.len() && !text.is_char_boundary(next) {
+                next += 1;
+            }
+            at = next;
         }
-        Ok(serde_json::to_vec(&Request {
+        let n = input.len();
+        let body = serde_json::to_vec(&Request {
             input,
             model: self.model.as_deref(),
         })
-        .unwrap_or_default())
+        .unwrap_or_default();
+        Ok((body, n))
     }
 }
+
+/// How many bytes consecutive inputs share (at most a quarter of `max_input_bytes`).
+pub const OVERLAP_BYTES: usize = 256;
 
 /// The most inputs one moderation call carries ([`Moderation::request_all`]).
 pub const MAX_INPUTS: usize = 64;
@@ -262,6 +279,12 @@ struct Result_ {
 
 /// Reads the moderation service's answer: its HTTP status and body.
 pub fn parse_response(status: u16, body: &[u8]) -> Result<Scores, ModerationError> {
+    parse_answer(status, body, 1)
+}
+
+/// [`parse_response`] for a call that sent `inputs` inputs: an answer with fewer results
+/// leaves some text unscored, and is [`ModerationError::NoResults`].
+pub fn parse_answer(status: u16, body: &[u8], inputs: usize) -> Result<Scores, ModerationError> {
     if !(200..300).contains(&status) {
         return Err(ModerationError::Status(status));
     }
@@ -269,7 +292,7 @@ pub fn parse_response(status: u16, body: &[u8]) -> Result<Scores, ModerationErro
         return Err(ModerationError::TooLarge);
     }
     let r: Response = serde_json::from_slice(body).map_err(|_| ModerationError::Malformed)?;
-    if r.results.is_empty() {
+    if r.results.is_empty() || r.results.len() < inputs {
         return Err(ModerationError::NoResults);
     }
     let mut scores = Scores {

@@ -66,6 +66,10 @@ impl Exchange {
             self.phase = Phase::Ended;
             return;
         }
+        if self.resp.as_ref().is_some_and(|r| r.ended) {
+            // The filter ended the response itself (a refused stream): its lines say why.
+            return;
+        }
         let Some(status) = self.response_status else {
             if self.phase != Phase::Replied {
                 let error = why("the stream ended before the response started");

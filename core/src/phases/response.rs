@@ -20,7 +20,7 @@ use crate::header_map::HeaderMap;
 use crate::policy::{Decision, Mode, Policy, PolicyResult, ResponseVerdict, Rule};
 use crate::protocol::{Endpoint, Protocol};
 use crate::replies::{self, Outcome, Reply, ReplyKind};
-use crate::response::stream::{Chunks, Events, Pushed, Rendering};
+use crate::response::stream::{Chunks, Events, Pushed, Rendering, StreamError};
 use crate::response::unescape::JsonUnescape;
 use crate::response::{media_type, Shape};
 use crate::scrub::{self, BodyFormat};
@@ -54,10 +54,11 @@ pub(super) struct Inspection {
     /// The response declared a `content-length` still in place, which a rewrite must follow.
     declares_length: bool,
     /// Refused mid-stream: everything after is dropped.
-    ended: bool,
-    /// The redact rule that rewrote values, and how many.
+    pub(super) ended: bool,
+    /// The redact rule that rewrote values, how many, and of which kinds.
     redacted_by: Option<String>,
     redacted_values: usize,
+    redacted_kinds: KindSet,
     /// The response line's `payload` was cut.
     payload_truncated: bool,
     /// The response line is written.
@@ -77,6 +78,8 @@ pub(super) struct Inspection {
     waiting: Option<Waiting>,
     /// When the callout started (nanoseconds), to tell a timeout from a failure.
     call_started: u64,
+    /// How many inputs it sent (its answer must score each).
+    call_inputs: usize,
     /// The body's declared charset (a buffered UTF-16/32 body is read as its text).
     charset: Charset,
     /// A JSON or NDJSON media type (denied terms are searched with its escapes undone).
@@ -108,12 +111,18 @@ enum Refused<'p> {
     Contract(Violation<'p>),
     /// The contract needs moderation, which failed, and fails closed.
     Unmoderated(&'p Contract, ModerationError),
-    /// A server-sent event over `responses.stream.max_event_bytes` (the stream ends).
-    TooLarge,
+    /// A stream past one of its bounds (the stream ends).
+    Limit(StreamError),
 }
 
-/// The `rule` of the error event that ends a stream whose event was too large.
-pub const EVENT_TOO_LARGE: &str = "response_event_too_large";
+/// The `rule` of the error event that ends a stream past one of its bounds.
+fn limit_rule(e: StreamError) -> &'static str {
+    match e {
+        StreamError::EventTooLarge(_) => "response_event_too_large",
+        StreamError::TooManyTexts => "response_too_many_texts",
+        StreamError::HeldTooMuch => "response_held_too_much",
+    }
+}
 
 /// The `reason` of a `blocked` line for a contract violation.
 pub const CONTRACT_VIOLATION: &str = "contract_violation";
@@ -131,6 +140,7 @@ impl Inspection {
             ended: false,
             redacted_by: None,
             redacted_values: 0,
+            redacted_kinds: KindSet::default(),
             payload_truncated: false,
             recorded: false,
             incomplete: false,
@@ -141,6 +151,7 @@ impl Inspection {
             moderation: None,
             waiting: None,
             call_started: 0,
+            call_inputs: 1,
             charset: Charset::Utf8,
             json: false,
             unescape: JsonUnescape::default(),
@@ -225,14 +236,19 @@ impl Exchange {
         host: &impl Host,
     ) -> Option<Step> {
         let r = &policy.responses;
-        if !r.inspect || self.method == "HEAD" || matches!(status, 101 | 204 | 304) {
+        if !r.inspect || status == 101 {
             return None;
+        }
+        if self.method == "HEAD" || matches!(status, 204 | 304) {
+            // No body to read; the rules still see the status.
+            return self.judge_unread(policy, host);
         }
         let raw = host.response_headers();
         let headers = HeaderMap::parse(&raw);
         let content_type = headers.get("content-type");
         if !r.scans(content_type) {
-            return None;
+            // Not read (an image, say): the rules still see the status.
+            return self.judge_unread(policy, host);
         }
         if end_of_stream {
             // Nothing to scan; the rules still see the status.
@@ -335,6 +351,37 @@ impl Exchange {
             .unwrap_or(0)
     }
 
+    /// A response whose body is not read (no body, or a media type not scanned): the response
+    /// rules still decide on its status and the request (`response_status == 404`), with
+    /// nothing found in it. A block replaces it while its headers are still here; otherwise
+    /// its line is the plain one of a response not read. `None` when it goes on.
+    fn judge_unread(&mut self, policy: &Policy, host: &impl Host) -> Option<Step> {
+        // Nothing to decide without a response rule.
+        policy.response_rules().next()?;
+        self.resp = Some(Box::new(Inspection::new(Reading::Buffered, false, false)));
+        let refused = match self.response_verdict(policy) {
+            ResponseVerdict::Block(rule) => Some(Refused::Rule(rule)),
+            ResponseVerdict::Redact(_) | ResponseVerdict::Allow => None,
+        };
+        let step = refused.and_then(|refused| {
+            let now = host.now_nanos();
+            let ts = rfc3339_millis(now / 1_000_000);
+            self.response_blocked(policy, &refused, &ts);
+            if policy.mode == Mode::Monitor {
+                self.policy_header = Some(PolicyResult::Block);
+                return None;
+            }
+            let reply = self.response_refusal(policy, &refused);
+            self.record_response(policy, now);
+            Some(Step::Reply(reply))
+        });
+        if step.is_none() {
+            // Not read: the plain `response` line, counted as before.
+            self.resp = None;
+        }
+        step
+    }
+
     /// Phase 4: `body_size` bytes of response body are buffered (all so far when the filter
     /// buffers; this chunk when it streams). Its end of stream means the whole response went
     /// through.
@@ -366,7 +413,20 @@ impl Exchange {
         match resp.reading {
             Reading::Buffered => {
                 if !end_of_stream {
-                    return Step::Pause;
+                    if body_size <= policy.responses.max_body_bytes {
+                        return Step::Pause;
+                    }
+                    // Longer than a buffered response may be (a JSON document sent without a
+                    // length): it is read on as a stream, what Envoy holds being its first
+                    // chunk, and its headers go on.
+                    let json = resp.json;
+                    let r = &policy.responses;
+                    resp.reading = Reading::Chunks(Chunks::new(r.hold_bytes, r.release, json));
+                    if resp.headers_held && policy.may_redact_responses() {
+                        self.edit(Headers::Response, "content-length", None);
+                    }
+                    let chunk = host.response_body(body_size);
+                    return self.stream_chunk(&policy, &chunk, false, host);
                 }
                 let body = if body_size == 0 {
                     Vec::new()
@@ -496,8 +556,9 @@ impl Exchange {
         if let (Some(c), Some(m)) = (contract, policy.moderation.as_ref()) {
             if c.needs_moderation() && resp.moderation.is_none() {
                 match m.request_all(&String::from_utf8_lossy(read)) {
-                    Ok(body) => {
+                    Ok((body, inputs)) => {
                         resp.call_started = host.now_nanos();
+                        resp.call_inputs = inputs;
                         resp.waiting = Some(waiting);
                         return Step::Call(Callout {
                             cluster: m.cluster.clone(),
@@ -539,7 +600,9 @@ impl Exchange {
         // call that failed after its whole timeout timed out.
         let timed_out = waited_ms + 5 >= u64::from(m.timeout_ms);
         let result = match status {
-            Some(s) if (200..300).contains(&s) || !timed_out => moderation::parse_response(s, body),
+            Some(s) if (200..300).contains(&s) || !timed_out => {
+                moderation::parse_answer(s, body, resp.call_inputs)
+            }
             Some(_) => Err(ModerationError::Timeout),
             None if timed_out => Err(ModerationError::Timeout),
             None => Err(ModerationError::Unreachable),
@@ -589,6 +652,8 @@ impl Exchange {
         let (step, out_len, text, left_spans) = match verdict {
             ResponseVerdict::Redact(rule) if !spans.is_empty() => {
                 let values = spans.len();
+                // The payload is written from the body as it came, as every payload is.
+                let logged = spans.clone();
                 let redacted = scrub::redact(body, &mut spans, format, &policy.scanner);
                 // In the body's own encoding, placeholders included.
                 let rewritten = match encoding {
@@ -600,7 +665,7 @@ impl Exchange {
                     (Step::Continue, body.len(), body.to_vec(), spans)
                 } else {
                     let n = rewritten.len();
-                    (Step::Rewrite(rewritten), n, redacted, Vec::new())
+                    (Step::Rewrite(rewritten), n, body.to_vec(), logged)
                 }
             }
             ResponseVerdict::Block(_) | ResponseVerdict::Redact(_) | ResponseVerdict::Allow => {
@@ -664,7 +729,7 @@ impl Exchange {
         let ts = rfc3339_millis(now / 1_000_000);
         let pushed = match pushed {
             Ok(p) => p,
-            Err(_) => return self.event_too_large(policy, now, &ts),
+            Err(e) => return self.stream_limit(policy, e, now, &ts),
         };
         resp.incomplete |= pushed.incomplete;
         for f in &pushed.new {
@@ -772,6 +837,9 @@ impl Exchange {
         }
         if let Some(rule) = redact {
             let values = pushed.new.iter().filter(|f| !f.left).count();
+            for f in pushed.new.iter().filter(|f| !f.left) {
+                resp.redacted_kinds = resp.redacted_kinds.with(f.kind);
+            }
             if values > 0 {
                 resp.redacted_values = resp.redacted_values.saturating_add(values);
                 if resp.redacted_by.is_none() {
@@ -785,13 +853,18 @@ impl Exchange {
         Step::Rewrite(out)
     }
 
-    /// A server-sent event over `responses.stream.max_event_bytes`: the stream cannot be
-    /// judged event by event without holding more, so it ends here (fail closed), with an
-    /// error event in the protocol's shape so that the client's library sees a failure.
-    fn event_too_large(&mut self, policy: &Policy, now: u64, ts: &str) -> Step {
-        let error = "a server-sent event of the response is longer than responses.stream.max_event_bytes; the stream was ended";
+    /// A stream past one of its bounds (an event over `responses.stream.max_event_bytes`,
+    /// more texts than it follows, more events held than it may hold): it cannot be judged
+    /// event by event without holding more, so it ends here (fail closed), with an error event
+    /// in the protocol's shape so that the client's library sees a failure.
+    fn stream_limit(&mut self, policy: &Policy, e: StreamError, now: u64, ts: &str) -> Step {
+        let error = match e {
+            StreamError::EventTooLarge(_) => "a server-sent event of the response is longer than responses.stream.max_event_bytes; the stream was ended",
+            StreamError::TooManyTexts => "the response's events carry more texts than the filter follows; the stream was ended",
+            StreamError::HeldTooMuch => "the response's events waiting for their text to be judged passed the bound; the stream was ended",
+        };
         self.push_error(policy, error, self.response_status, ts);
-        let out = self.stream_refusal(policy, &Refused::TooLarge);
+        let out = self.stream_refusal(policy, &Refused::Limit(e));
         if let Some(resp) = self.resp.as_mut() {
             resp.ended = true;
             resp.bytes_out = resp.bytes_out.saturating_add(size_u64(out.len()));
@@ -860,7 +933,7 @@ impl Exchange {
                 None,
                 Some(e.code()),
             ),
-            Refused::TooLarge => (EVENT_TOO_LARGE, None, None, None),
+            Refused::Limit(e) => (limit_rule(*e), None, None, None),
         };
         self.events.push(
             &stamp(&self.trace_id, policy, ts),
@@ -934,11 +1007,13 @@ impl Exchange {
                 };
                 self.shaped(policy, ReplyKind::ResponseBlocked, &outcome, iatp)
             }
-            Refused::TooLarge => {
-                let message = "The response stream was ended: one of its events is longer than the filter reads";
-                let iatp = replies::block(message, EVENT_TOO_LARGE, &detected, &self.trace_id);
+            Refused::Limit(e) => {
+                let rule = limit_rule(*e);
+                let message =
+                    "The response stream was ended: it passed a bound of what the filter reads";
+                let iatp = replies::block(message, rule, &detected, &self.trace_id);
                 let outcome = Outcome::Blocked {
-                    rule: EVENT_TOO_LARGE,
+                    rule,
                     message,
                     detected: &detected,
                 };
@@ -1098,7 +1173,7 @@ impl Exchange {
                 if r.streamed() {
                     let values = r.redacted_values;
                     let bytes = r.bytes_out;
-                    let kinds = r.kinds;
+                    let kinds = r.redacted_kinds;
                     let mode = (policy.mode == Mode::Monitor).then_some(Mode::Monitor.as_str());
                     self.events.push(
                         &stamp(&self.trace_id, policy, &ts),

@@ -166,7 +166,7 @@ fn interleaved(fillers: usize) -> Vec<String> {
 }
 
 #[test]
-fn attack_exhausting_the_text_streams_interleaves_two_paths_in_one_window() {
+fn attack_exhausting_the_text_streams_never_joins_two_paths_in_one_window() {
     let (out, _) = sse_through(card_rules("redact"), json!({}), &interleaved(15));
     let got = openai_assembled(&out);
     assert!(
@@ -193,7 +193,7 @@ fn held_two_paths_of_one_choice_interleaved_have_windows_of_their_own() {
 /// `max_held_bytes` (65536 + 512 × 256) everything leaves as found. The last digit comes
 /// next: the card is found (context + held), but 15 of its 16 digits have already left.
 #[test]
-fn attack_forcing_the_held_bytes_flush_releases_a_card_whose_end_comes_later() {
+fn attack_forcing_the_held_bytes_bound_never_releases_a_card_unjudged() {
     let mut chunks = vec![sse(
         r#"{"choices":[{"index":0,"delta":{"content":"Your card is 4111 1111 1111 111"}}]}"#,
     )];
@@ -227,7 +227,7 @@ fn attack_forcing_the_held_bytes_flush_releases_a_card_whose_end_comes_later() {
 /// (65536 + 512 × 256 bytes) is reached by a legit stream: a flush happens, and a card
 /// written across it leaves in part.
 #[test]
-fn attack_a_legit_two_choice_stream_of_small_deltas_trips_the_flush_and_leaks() {
+fn attack_a_legit_two_choice_stream_of_small_deltas_does_not_leak() {
     let text0 = format!("{} Your card is 4111 1111 1111 1111 ok", "7 ".repeat(300));
     let text1 = "9 ".repeat(400);
     let mut chunks = Vec::new();
@@ -461,7 +461,7 @@ fn attack_moderation_inputs_overlap_so_no_phrase_is_cut() {
     );
     let m = p.moderation.as_ref().unwrap();
     let text = format!("{}TOXIC and more", "a".repeat(1021));
-    let body = m.request_all(&text).unwrap();
+    let (body, _) = m.request_all(&text).unwrap();
     let v: Value = serde_json::from_slice(&body).unwrap();
     let inputs: Vec<&str> = v["input"]
         .as_array()
@@ -491,7 +491,7 @@ fn attack_a_moderation_answer_with_fewer_results_than_inputs_is_not_scored() {
     // Two inputs were sent (see the test above); one result came back.
     let answer = json!({"id": "modr-1", "model": "m",
         "results": [{"flagged": false, "categories": {}, "category_scores": clean}]});
-    let got = moderation::parse_response(200, answer.to_string().as_bytes());
+    let got = moderation::parse_answer(200, answer.to_string().as_bytes(), 2);
     assert!(
         got.is_err(),
         "one result for two inputs was taken as scored: {got:?}"

@@ -673,3 +673,158 @@ fn a_stream_under_a_moderated_contract_follows_the_fail_mode_at_its_headers() {
     let mut ex = forwarded(&p, "/v1/chat/completions", r#"{"model":"m","stream":true}"#);
     assert_eq!(ex.response_headers(false, &host), Step::Continue);
 }
+
+// What a new user tried (round 2).
+
+#[test]
+fn response_rules_decide_on_responses_whose_body_is_not_read() {
+    let rules =
+        json!([{"name": "no_404", "condition": "response_status == 404", "action": "block"}]);
+    let p = policy(rules, json!({}));
+    // A media type not scanned: the status still counts.
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    let host = response(
+        404,
+        &[("content-type", "image/png"), ("content-length", "10")],
+    );
+    let Step::Reply(r) = ex.response_headers(false, &host) else {
+        panic!("an image's 404 passed")
+    };
+    assert_eq!(r.status, 403);
+    assert_eq!(of_type(&lines(&ex), "blocked")[0]["phase"], "response");
+    // No body at all (HEAD, 204): the same.
+    let rules =
+        json!([{"name": "no_204", "condition": "response_status == 204", "action": "block"}]);
+    let p = policy(rules, json!({}));
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    assert!(matches!(
+        ex.response_headers(true, &response(204, &[])),
+        Step::Reply(_)
+    ));
+    // A status the rule does not name: the plain response line, nothing read.
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    let host = response(
+        200,
+        &[("content-type", "image/png"), ("content-length", "10")],
+    );
+    assert_eq!(ex.response_headers(false, &host), Step::Continue);
+    let resp = of_type(&lines(&ex), "response")[0].clone();
+    assert!(resp.get("detected").is_none(), "{resp}");
+}
+
+#[test]
+fn a_response_rule_the_request_already_makes_certain_blocks_the_request() {
+    let rules = json!([{"name": "cards", "action": "block",
+        "condition": "has_credit_card || response_has_credit_card"}]);
+    let p = policy(rules, json!({}));
+    let mut ex = Exchange::new(Some(p.clone()));
+    let head = RequestHead {
+        method: b"POST",
+        path: b"/x",
+        trace_id: Some(b"t1"),
+        content_type: Some(b"application/json"),
+        content_length: Some(b"1"),
+        ..RequestHead::default()
+    };
+    ex.request_headers(&head, false, &Fake::default());
+    let body = format!(r#"{{"card":"{CARD}"}}"#);
+    let host = Fake {
+        request: body.as_bytes().to_vec(),
+        ..Fake::default()
+    };
+    let step = ex.request_body(body.len(), true, &host);
+    assert!(
+        matches!(step, Step::Reply(_)),
+        "the request's card reached the agent: {step:?}"
+    );
+    assert_eq!(of_type(&lines(&ex), "blocked")[0]["phase"], "request");
+    // A request without one goes on: the rule waits for the response.
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    let (_, step) = buffered(&mut ex, &format!(r#"{{"card":"{CARD}"}}"#));
+    assert!(matches!(step, Step::Reply(_)));
+}
+
+#[test]
+fn a_json_document_without_a_length_is_judged_whole_then_read_on_as_a_stream_if_too_long() {
+    let p = policy(
+        card_rules("block"),
+        json!({"responses": {"max_body_bytes": 64}}),
+    );
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    let host = response(200, &[("content-type", "application/json")]);
+    // Held like a buffered response: a refusal can still be a 403.
+    assert_eq!(ex.response_headers(false, &host), Step::Pause);
+    let body = format!(r#"{{"card":"{CARD}"}}"#);
+    *host.body.borrow_mut() = body.as_bytes().to_vec();
+    assert!(matches!(
+        ex.response_body(body.len(), true, &host),
+        Step::Reply(_)
+    ));
+    // Longer than `max_body_bytes`: read on as a stream from what Envoy held.
+    let p = policy(
+        card_rules("redact"),
+        json!({"responses": {"max_body_bytes": 64}}),
+    );
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    assert_eq!(ex.response_headers(false, &host), Step::Pause);
+    let first = format!(r#"{{"note":"{}","card":"{CARD}","#, "a ".repeat(40));
+    *host.body.borrow_mut() = first.as_bytes().to_vec();
+    let Step::Rewrite(mut out) = ex.response_body(first.len(), false, &host) else {
+        panic!()
+    };
+    let rest = r#""end":true}"#;
+    *host.body.borrow_mut() = rest.as_bytes().to_vec();
+    let Step::Rewrite(tail) = ex.response_body(rest.len(), true, &host) else {
+        panic!()
+    };
+    out.extend(tail);
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["card"], "[CREDIT_CARD]");
+    assert_eq!(of_type(&lines(&ex), "response")[0]["streamed"], true);
+}
+
+#[test]
+fn lines_say_what_was_replaced_and_payloads_use_the_log_placeholders() {
+    let p = policy(card_rules("redact"), json!({}));
+    let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
+    let (_, step) = buffered(&mut ex, &format!(r#"{{"card":"{CARD}"}}"#));
+    assert!(matches!(step, Step::Rewrite(_)));
+    let l = lines(&ex);
+    let payload = of_type(&l, "response")[0]["payload"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(payload.contains("[CREDIT_CARD_REDACTED]"), "{payload}");
+    // A stream: the `redacted` line names what was replaced, not all that was seen.
+    let rules = json!([
+        {"name": "no_cards", "condition": "response_has_credit_card", "action": "redact"}]);
+    let p = policy(rules, json!({}));
+    let mut ex = forwarded(&p, "/v1/chat/completions", r#"{"model":"m","stream":true}"#);
+    let host = response(200, &[("content-type", "text/event-stream")]);
+    ex.response_headers(false, &host);
+    let chunks = [
+        openai_chunk(&format!("card {CARD} here ")),
+        openai_chunk("done now ok"),
+    ];
+    let refs: Vec<&str> = chunks.iter().map(String::as_str).collect();
+    stream(&mut ex, &host, &refs);
+    let l = lines(&ex);
+    assert_eq!(
+        of_type(&l, "redacted")[0]["detected"],
+        json!(["credit_card"])
+    );
+}
+
+#[test]
+fn content_types_say_why_an_entry_is_refused() {
+    let bad = |t: &str| {
+        let c = json!({"manifest": {"identity": {"agent_id": "a"}, "privacy": {"retention": "ephemeral"}},
+            "responses": {"content_types": [t]}});
+        crate::config::parse(c.to_string().as_bytes())
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(bad("application/json; charset=utf-8").contains("parameters"));
+    assert!(bad("*/*").contains("list the types"));
+    assert!(bad("json").contains("must be a media type"));
+}

@@ -113,9 +113,22 @@ impl Responses {
             Some(n) if n <= u64::try_from(self.max_body_bytes).unwrap_or(u64::MAX) => {
                 Shape::Buffered
             }
+            // A JSON document without a length (sent chunked) is read whole by its client
+            // anyway: buffered too, until it passes `max_body_bytes` (then it is read on as a
+            // stream).
+            None if content_type.is_some_and(is_json_document) => Shape::Buffered,
             _ => Shape::Chunks,
         }
     }
+}
+
+/// `application/json` or a `+json` type: one JSON document (not line-delimited JSON).
+pub fn is_json_document(content_type: &[u8]) -> bool {
+    let m = media_type(content_type);
+    m.eq_ignore_ascii_case(b"application/json")
+        || m.len() > 5
+            && m.get(m.len() - 5..)
+                .is_some_and(|s| s.eq_ignore_ascii_case(b"+json"))
 }
 
 /// The media type of a `content-type` value, without parameters or spaces.
@@ -187,7 +200,9 @@ mod tests {
             r.shape(Some(b"application/json"), Some(2 * 1024 * 1024)),
             Shape::Chunks
         );
-        assert_eq!(r.shape(Some(b"application/json"), None), Shape::Chunks);
+        assert_eq!(r.shape(Some(b"application/json"), None), Shape::Buffered);
+        assert_eq!(r.shape(Some(b"application/x-ndjson"), None), Shape::Chunks);
+        assert_eq!(r.shape(Some(b"text/plain"), None), Shape::Chunks);
         assert_eq!(r.shape(Some(b"text/event-stream"), Some(10)), Shape::Events);
         assert_eq!(
             r.shape(Some(b"Text/Event-Stream; charset=utf-8"), None),

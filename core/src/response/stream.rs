@@ -110,6 +110,10 @@ fn redact_piece(
             let p = rendering.placeholder(scanner, f.kind).as_bytes();
             let quote = json.as_deref().is_some_and(|j| !j.in_string);
             if quote {
+                // A negative number's sign goes with it: `-"[CREDIT_CARD]"` is not JSON.
+                if out.last() == Some(&b'-') {
+                    out.pop();
+                }
                 out.push(b'"');
             }
             out.extend_from_slice(p);
@@ -280,6 +284,12 @@ struct Held {
 pub enum StreamError {
     /// An event longer than `responses.stream.max_event_bytes`.
     EventTooLarge(EventTooLarge),
+    /// More texts a client joins across events (paths) than a stream follows
+    /// ([`MAX_TEXT_STREAMS`]): sharing a window would let a value be cut apart.
+    TooManyTexts,
+    /// More events held, waiting for their text to be judged, than the bound allows
+    /// ([`max_held_bytes`]): letting them go unjudged could let a value out.
+    HeldTooMuch,
 }
 
 /// One text a client joins across events: the pieces of one path.
@@ -302,10 +312,11 @@ pub struct Events {
     held_bytes: usize,
     hold_bytes: usize,
     release: Release,
-    /// Past this many bytes of held events, everything held leaves (redacted as found): a
-    /// stream of events without text (blank lines, comments) behind a held one cannot grow
-    /// without bound.
+    /// Past this many bytes of held events the stream cannot go on (fail closed): events
+    /// that wait for their text to be judged cannot pile up without bound.
     max_held_bytes: usize,
+    /// A path beyond [`MAX_TEXT_STREAMS`] came: the stream cannot go on.
+    too_many_texts: bool,
     /// The strings of each event are wanted (a contract's denied terms).
     want_strings: bool,
 }
@@ -313,18 +324,21 @@ pub struct Events {
 /// What one held event costs besides its bytes (its bookkeeping), counted against the bound.
 const HELD_OVERHEAD: usize = 64;
 
-/// The most event bytes a stream holds (bookkeeping included) before everything held leaves:
-/// one event of the largest size, and room for `hold_bytes` of text in small deltas (an OpenAI
-/// chunk is about 150 bytes around its few characters of text).
+/// The most event bytes a stream holds (bookkeeping included) waiting for their text to be
+/// judged, past which it cannot go on: one event of the largest size, and room for several
+/// texts' `hold_bytes` in deltas of one character (an OpenAI chunk is about 150 to 200 bytes
+/// around its text): 1,024 event bytes per byte of `hold_bytes`, at most 64 MiB.
 pub fn max_held_bytes(hold_bytes: usize, max_event_bytes: usize) -> usize {
-    max_event_bytes.saturating_add(hold_bytes.saturating_mul(256))
+    max_event_bytes
+        .saturating_add(hold_bytes.saturating_mul(1024))
+        .min(64 * 1024 * 1024)
 }
 
 /// OpenAI's end-of-stream marker: not text.
 const DONE: &str = "[DONE]";
 
-/// The most text streams (paths) followed per response; later paths share the last.
-const MAX_TEXT_STREAMS: usize = 16;
+/// The most texts (paths) a response's events carry: another one ends the stream.
+pub const MAX_TEXT_STREAMS: usize = 64;
 
 impl Events {
     /// `want_strings`: [`Pushed::strings`] is filled (a contract's denied terms read them).
@@ -342,6 +356,7 @@ impl Events {
             hold_bytes,
             release,
             max_held_bytes: max_held_bytes(hold_bytes, max_event_bytes),
+            too_many_texts: false,
             want_strings,
         }
     }
@@ -368,21 +383,29 @@ impl Events {
             self.held_bytes += held.raw.len() + HELD_OVERHEAD;
             self.held.push_back(held);
         }
+        if self.too_many_texts {
+            return Err(StreamError::TooManyTexts);
+        }
         for s in &mut self.streams {
             let scanned = s.window.scan(scanner);
             pushed.incomplete |= scanned.incomplete;
             pushed.new.extend(scanned.new);
             s.found = scanned.found;
         }
+        if self.held_bytes > self.max_held_bytes {
+            return Err(StreamError::HeldTooMuch);
+        }
         Ok(pushed)
     }
 
-    /// The text stream of `path`, made on first sight.
+    /// The text stream of `path`, made on first sight (past [`MAX_TEXT_STREAMS`], the last
+    /// one, and the stream is marked to end).
     fn stream_of(&mut self, path: &str) -> usize {
         if let Some(i) = self.streams.iter().position(|s| s.path == path) {
             return i;
         }
         if self.streams.len() >= MAX_TEXT_STREAMS {
+            self.too_many_texts = true;
             return MAX_TEXT_STREAMS - 1;
         }
         self.streams.push(TextStream {
@@ -490,9 +513,8 @@ impl Events {
     }
 
     /// The events that leave now, in order, as bytes of the stream (as `rendering` says:
-    /// touched events rewritten, others verbatim); everything at the end of the stream, or
-    /// when more is held than the bound allows. With `log`, the same events as the events log
-    /// writes them.
+    /// touched events rewritten, others verbatim); everything at the end of the stream. With
+    /// `log`, the same events as the events log writes them.
     pub fn emit(
         &mut self,
         end_of_stream: bool,
@@ -500,11 +522,10 @@ impl Events {
         scanner: &Scanner,
         mut log: Option<&mut Vec<u8>>,
     ) -> Vec<u8> {
-        let flush = end_of_stream || self.held_bytes > self.max_held_bytes;
         let limits: Vec<u64> = self
             .streams
             .iter()
-            .map(|s| s.window.limit(&s.found, flush))
+            .map(|s| s.window.limit(&s.found, end_of_stream))
             .collect();
         let mut out = Vec::new();
         let mut released: Vec<u64> = self.streams.iter().map(|s| s.window.released()).collect();
