@@ -818,12 +818,17 @@ impl Exchange {
                 scanner,
                 wants_log.then_some(&mut log),
             ),
-            Reading::Events(e) => e.emit(
-                end_of_stream,
-                rendering,
-                scanner,
-                wants_log.then_some(&mut log),
-            ),
+            Reading::Events(e) => {
+                match e.emit(
+                    end_of_stream,
+                    rendering,
+                    scanner,
+                    wants_log.then_some(&mut log),
+                ) {
+                    Ok(out) => out,
+                    Err(err) => return self.stream_limit(policy, err, now, &ts),
+                }
+            }
             Reading::Buffered => chunk.to_vec(),
         };
         resp.bytes_out = resp.bytes_out.saturating_add(size_u64(out.len()));

@@ -20,19 +20,8 @@ fn card_rules(action: &str) -> Value {
 
 /// Feeds `chunks` as the response body; what the client receives, and the steps.
 fn stream(ex: &mut Exchange, host: &Fake, chunks: &[String]) -> (Vec<u8>, Vec<Step>) {
-    let mut out = Vec::new();
-    let mut steps = Vec::new();
-    for (i, c) in chunks.iter().enumerate() {
-        *host.body.borrow_mut() = c.as_bytes().to_vec();
-        let step = ex.response_body(c.len(), i + 1 == chunks.len(), host);
-        match &step {
-            Step::Rewrite(b) => out.extend_from_slice(b),
-            Step::Continue => out.extend_from_slice(c.as_bytes()),
-            _ => {}
-        }
-        steps.push(step);
-    }
-    (out, steps)
+    let bytes: Vec<Vec<u8>> = chunks.iter().map(|c| c.as_bytes().to_vec()).collect();
+    super::response_tests::body_callbacks(ex, host, &bytes)
 }
 
 /// An SSE stream through a redact rule on `path` (an OpenAI chat completion request).
@@ -294,9 +283,14 @@ fn attack_the_response_payload_never_holds_a_card_split_around_a_duplicate_key()
 // ---------------------------------------------------------------------------------------------
 
 fn chunked_json(rules: Value, chunks: &[&str]) -> String {
+    chunked_as(rules, chunks, "application/json")
+}
+
+/// The same, with another media type (`application/x-ndjson` is read as a stream).
+fn chunked_as(rules: Value, chunks: &[&str], content_type: &str) -> String {
     let p = policy(rules, json!({}));
     let mut ex = forwarded(&p, "/x", r#"{"q":"hi"}"#);
-    let host = response(200, &[("content-type", "application/json")]);
+    let host = response(200, &[("content-type", content_type)]);
     ex.response_headers(false, &host);
     let chunks: Vec<String> = chunks.iter().map(|c| c.to_string()).collect();
     let (out, _) = stream(&mut ex, &host, &chunks);
@@ -314,6 +308,17 @@ fn attack_a_card_as_a_negative_number_in_chunked_json_is_redacted_into_valid_jso
     assert!(!text.contains("4111"), "{text}");
     assert!(
         serde_json::from_str::<Value>(&text).is_ok(),
+        "the client gets invalid JSON: {text}"
+    );
+    // NDJSON is read as a stream, chunk by chunk: the same.
+    let text = chunked_as(
+        card_rules("redact"),
+        &["{\"note\":\"on file\",\"n\":", "-4111111111111111}\n"],
+        "application/x-ndjson",
+    );
+    assert!(!text.contains("4111"), "{text}");
+    assert!(
+        serde_json::from_str::<Value>(text.trim_end()).is_ok(),
         "the client gets invalid JSON: {text}"
     );
 }

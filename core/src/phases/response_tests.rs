@@ -102,16 +102,36 @@ pub(super) fn response(status: u16, headers: &[(&'static str, &str)]) -> Fake {
 /// The response body arrives in `chunks` (each a callback, the last one ending the stream);
 /// what the client receives, and the last step.
 fn stream(ex: &mut Exchange, host: &Fake, chunks: &[&str]) -> (Vec<u8>, Vec<Step>) {
+    let bytes: Vec<Vec<u8>> = chunks.iter().map(|c| c.as_bytes().to_vec()).collect();
+    body_callbacks(ex, host, &bytes)
+}
+
+/// `chunks` handed to `response_body` as Envoy does: while the filter answers `Pause`, Envoy
+/// keeps what came and hands it all over with the next chunk (a buffered response); after
+/// `Continue` or a rewrite, each callback has its chunk only. What the client receives, and
+/// every step.
+pub(super) fn body_callbacks(
+    ex: &mut Exchange,
+    host: &Fake,
+    chunks: &[Vec<u8>],
+) -> (Vec<u8>, Vec<Step>) {
     let mut out = Vec::new();
     let mut steps = Vec::new();
+    let mut held: Vec<u8> = Vec::new();
     for (i, c) in chunks.iter().enumerate() {
-        *host.body.borrow_mut() = c.as_bytes().to_vec();
-        let step = ex.response_body(c.len(), i + 1 == chunks.len(), host);
+        held.extend_from_slice(c);
+        *host.body.borrow_mut() = held.clone();
+        let step = ex.response_body(held.len(), i + 1 == chunks.len(), host);
         match &step {
+            Step::Pause => {
+                steps.push(step);
+                continue;
+            }
             Step::Rewrite(b) => out.extend_from_slice(b),
-            Step::Continue => out.extend_from_slice(c.as_bytes()),
+            Step::Continue => out.extend_from_slice(&held),
             _ => {}
         }
+        held.clear();
         steps.push(step);
     }
     (out, steps)
@@ -827,4 +847,23 @@ fn content_types_say_why_an_entry_is_refused() {
     assert!(bad("application/json; charset=utf-8").contains("parameters"));
     assert!(bad("*/*").contains("list the types"));
     assert!(bad("json").contains("must be a media type"));
+}
+
+/// Envoy merges what a fast upstream writes: one callback can bring thousands of events (a
+/// 100 MiB stream came in chunks of up to 1 MiB). Events that may leave leave before the bound
+/// on what is held is looked at.
+#[test]
+fn a_burst_of_thousands_of_events_in_one_chunk_passes() {
+    let p = policy(card_rules("redact"), json!({}));
+    let mut ex = forwarded(&p, "/v1/chat/completions", r#"{"model":"m","stream":true}"#);
+    let host = response(200, &[("content-type", "text/event-stream")]);
+    ex.response_headers(false, &host);
+    let words = ["lorem ", "ipsum ", "dolor ", "sit ", "amet "];
+    let burst: String = (0..8000)
+        .map(|i| openai_chunk(words[i % words.len()]))
+        .collect();
+    assert!(burst.len() > 1_000_000);
+    let (out, _) = stream(&mut ex, &host, &[&burst, "data: [DONE]\n\n"]);
+    assert_eq!(out.len(), burst.len() + "data: [DONE]\n\n".len());
+    assert!(of_type(&lines(&ex), "error").is_empty());
 }

@@ -392,9 +392,6 @@ impl Events {
             pushed.new.extend(scanned.new);
             s.found = scanned.found;
         }
-        if self.held_bytes > self.max_held_bytes {
-            return Err(StreamError::HeldTooMuch);
-        }
         Ok(pushed)
     }
 
@@ -515,7 +512,25 @@ impl Events {
     /// The events that leave now, in order, as bytes of the stream (as `rendering` says:
     /// touched events rewritten, others verbatim); everything at the end of the stream. With
     /// `log`, the same events as the events log writes them.
+    ///
+    /// [`StreamError::HeldTooMuch`] when, what may leave having left, more is still held than
+    /// the bound allows (a chunk may bring many events at once: Envoy merges what a fast
+    /// upstream writes).
     pub fn emit(
+        &mut self,
+        end_of_stream: bool,
+        rendering: Rendering,
+        scanner: &Scanner,
+        log: Option<&mut Vec<u8>>,
+    ) -> Result<Vec<u8>, StreamError> {
+        let out = self.release_events(end_of_stream, rendering, scanner, log);
+        if self.held_bytes > self.max_held_bytes {
+            return Err(StreamError::HeldTooMuch);
+        }
+        Ok(out)
+    }
+
+    fn release_events(
         &mut self,
         end_of_stream: bool,
         rendering: Rendering,
