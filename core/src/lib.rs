@@ -30,6 +30,7 @@ pub mod rules;
 pub mod scrub;
 pub mod secret;
 pub mod sse;
+pub mod target;
 pub mod time;
 pub mod trace;
 pub mod trust;
