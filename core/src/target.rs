@@ -519,3 +519,153 @@ mod tests {
         assert_eq!(t.host.class(), AddressClass::Public);
     }
 }
+
+/// A host pattern of a contract's allowed targets: a name (`api.groq.com`), every name under
+/// a domain (`*.example.com`, not `example.com` itself), or an address (`10.1.2.3`, `::1`),
+/// compared after the same reading as a target's host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostPattern {
+    Exact(Host),
+    /// `*.example.com`: the suffix `.example.com`.
+    Under(String),
+}
+
+impl HostPattern {
+    /// Reads a pattern; `None` when it is not a host (or a `*.` pattern without a domain).
+    pub fn parse(pattern: &str) -> Option<HostPattern> {
+        if let Some(domain) = pattern.strip_prefix("*.") {
+            return match parse_host(domain).ok()? {
+                Host::Name(n) => Some(HostPattern::Under(format!(".{n}"))),
+                _ => None,
+            };
+        }
+        let raw = if pattern.contains(':') && !pattern.starts_with('[') {
+            format!("[{pattern}]")
+        } else {
+            pattern.to_string()
+        };
+        parse_host(&raw).ok().map(HostPattern::Exact)
+    }
+
+    pub fn matches(&self, host: &Host) -> bool {
+        match (self, host) {
+            (HostPattern::Exact(h), host) => h == host,
+            (HostPattern::Under(suffix), Host::Name(n)) => n.ends_with(suffix.as_str()),
+            (HostPattern::Under(_), _) => false,
+        }
+    }
+}
+
+/// What a contract lets a client send its data to: schemes, hosts, ports, and the address
+/// classes other than public ones it allows explicitly. An empty list allows any (but no
+/// class other than public is allowed unless named: a private target is an SSRF by default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowedTargets {
+    pub schemes: Vec<Scheme>,
+    pub hosts: Vec<HostPattern>,
+    pub ports: Vec<u16>,
+    pub classes: Vec<AddressClass>,
+}
+
+/// Why a target is not allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAllowed {
+    Scheme,
+    Host,
+    Port,
+    /// Its address class (loopback, private, metadata, ...) is not allowed by the contract.
+    Class(AddressClass),
+}
+
+impl AllowedTargets {
+    /// Whether `target` may be sent to. The class is checked first: a host pattern that names
+    /// a private address does not, by itself, allow private addresses.
+    pub fn check(&self, target: &Target) -> Result<(), NotAllowed> {
+        let class = target.host.class();
+        if class != AddressClass::Public && !self.classes.contains(&class) {
+            return Err(NotAllowed::Class(class));
+        }
+        if !self.schemes.is_empty() && !self.schemes.contains(&target.scheme) {
+            return Err(NotAllowed::Scheme);
+        }
+        if !self.hosts.is_empty() && !self.hosts.iter().any(|p| p.matches(&target.host)) {
+            return Err(NotAllowed::Host);
+        }
+        if !self.ports.is_empty() && !self.ports.contains(&target.port) {
+            return Err(NotAllowed::Port);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod allowed_tests {
+    use super::*;
+
+    fn t(url: &str) -> Target {
+        Target::parse(url).unwrap()
+    }
+
+    #[test]
+    fn a_contract_allows_its_schemes_hosts_and_ports_and_no_private_address_unless_named() {
+        let allowed = AllowedTargets {
+            schemes: vec![Scheme::Https],
+            hosts: vec![
+                HostPattern::parse("api.groq.com").unwrap(),
+                HostPattern::parse("*.example.com").unwrap(),
+            ],
+            ports: vec![443],
+            classes: vec![],
+        };
+        assert_eq!(allowed.check(&t("https://api.groq.com/v1")), Ok(()));
+        assert_eq!(allowed.check(&t("https://API.GROQ.COM./v1")), Ok(()));
+        assert_eq!(allowed.check(&t("https://a.b.example.com/")), Ok(()));
+        assert_eq!(
+            allowed.check(&t("https://example.com/")),
+            Err(NotAllowed::Host)
+        );
+        assert_eq!(
+            allowed.check(&t("https://evilexample.com/")),
+            Err(NotAllowed::Host)
+        );
+        assert_eq!(
+            allowed.check(&t("http://api.groq.com/")),
+            Err(NotAllowed::Scheme)
+        );
+        assert_eq!(
+            allowed.check(&t("https://api.groq.com:8443/")),
+            Err(NotAllowed::Port)
+        );
+        assert_eq!(
+            allowed.check(&t("https://0x7f.1/")),
+            Err(NotAllowed::Class(AddressClass::Loopback))
+        );
+        // A pattern naming a private address does not allow the class by itself.
+        let inside = AllowedTargets {
+            hosts: vec![HostPattern::parse("10.1.2.3").unwrap()],
+            ..AllowedTargets::default()
+        };
+        assert_eq!(
+            inside.check(&t("http://10.1.2.3/")),
+            Err(NotAllowed::Class(AddressClass::Private))
+        );
+        let inside = AllowedTargets {
+            classes: vec![AddressClass::Private],
+            ..inside
+        };
+        assert_eq!(inside.check(&t("http://10.1.2.3/")), Ok(()));
+        assert_eq!(inside.check(&t("http://0x0a.1.2.3/")), Ok(()));
+        assert_eq!(inside.check(&t("http://10.1.2.4/")), Err(NotAllowed::Host));
+        // Metadata is its own class: allowing private addresses does not allow it.
+        assert_eq!(
+            inside.check(&t("http://169.254.169.254/")),
+            Err(NotAllowed::Class(AddressClass::Metadata))
+        );
+        assert_eq!(
+            HostPattern::parse("::1"),
+            Some(HostPattern::Exact(Host::Ipv6(Ipv6Addr::LOCALHOST)))
+        );
+        assert_eq!(HostPattern::parse("*."), None);
+        assert_eq!(HostPattern::parse("exa mple.com"), None);
+    }
+}
