@@ -22,7 +22,7 @@ use crate::protocol::{Endpoint, Protocol};
 use crate::replies::{self, Outcome, Reply, ReplyKind};
 use crate::response::stream::{Chunks, Events, Pushed, Rendering, StreamError};
 use crate::response::unescape::JsonUnescape;
-use crate::response::{media_type, Shape};
+use crate::response::{is_json_document, media_type, Shape};
 use crate::scrub::{self, BodyFormat};
 use crate::time::rfc3339_millis;
 
@@ -43,9 +43,6 @@ enum Reading {
 #[derive(Debug)]
 pub(super) struct Inspection {
     reading: Reading,
-    /// What the detectors found so far.
-    kinds: KindSet,
-    count: usize,
     /// Bytes of body from the agent, and bytes passed on.
     bytes_in: u64,
     bytes_out: u64,
@@ -67,7 +64,8 @@ pub(super) struct Inspection {
     incomplete: bool,
     /// A response rule refused it (enforced or, in monitor mode, reported).
     refused: bool,
-    /// Values found per kind, for the contract's bounds.
+    /// What the detectors found so far: values per kind (the rules' kinds and count, and the
+    /// contract's bounds).
     counts: Counts,
     /// The first denied term found, by index, and where each text stream's search stands.
     denied_term: Option<usize>,
@@ -131,8 +129,6 @@ impl Inspection {
     fn new(reading: Reading, headers_held: bool, declares_length: bool) -> Inspection {
         Inspection {
             reading,
-            kinds: KindSet::default(),
-            count: 0,
             bytes_in: 0,
             bytes_out: 0,
             headers_held,
@@ -276,12 +272,9 @@ impl Exchange {
         }
         let json = content_type.is_some_and(|ct| {
             let m = media_type(ct);
-            m.eq_ignore_ascii_case(b"application/json")
+            is_json_document(ct)
                 || m.eq_ignore_ascii_case(b"application/x-ndjson")
                 || m.eq_ignore_ascii_case(b"application/jsonl")
-                || m.len() > 5
-                    && m.get(m.len() - 5..)
-                        .is_some_and(|t| t.eq_ignore_ascii_case(b"+json"))
         });
         let terms = policy
             .contracts
@@ -524,8 +517,6 @@ impl Exchange {
         let Some(resp) = self.resp.as_mut() else {
             return Step::Continue;
         };
-        resp.kinds = findings.kinds;
-        resp.count = findings.count;
         resp.bytes_in = size_u64(body.len());
         resp.incomplete = findings.incomplete;
         for kind in spans
@@ -727,14 +718,12 @@ impl Exchange {
         };
         let now = host.now_nanos();
         let ts = rfc3339_millis(now / 1_000_000);
-        let pushed = match pushed {
+        let mut pushed = match pushed {
             Ok(p) => p,
             Err(e) => return self.stream_limit(policy, e, now, &ts),
         };
         resp.incomplete |= pushed.incomplete;
         for f in &pushed.new {
-            resp.kinds = resp.kinds.with(f.kind);
-            resp.count = resp.count.saturating_add(1);
             resp.counts.add(f.kind);
         }
         if let Some(c) = policy
@@ -744,13 +733,15 @@ impl Exchange {
         {
             let terms = &c.envelope.denied_terms;
             // Each text as it comes, its search resumed where its last chunk left it.
+            // A chunked body is one text (its JSON escapes undone); events carry theirs.
             let texts: Vec<(usize, Vec<u8>)> = match resp.reading {
                 Reading::Chunks(_) if resp.json => vec![(0, resp.unescape.feed(chunk))],
                 Reading::Chunks(_) => vec![(0, chunk.to_vec())],
-                Reading::Events(_) | Reading::Buffered => pushed.text.clone(),
+                Reading::Events(_) | Reading::Buffered => std::mem::take(&mut pushed.text),
             };
             let mut found = pushed.strings.iter().find_map(|s| terms.find(s));
-            for (stream, text) in texts {
+            for (stream, text) in &texts {
+                let stream = *stream;
                 if resp.terms.len() <= stream {
                     resp.terms.resize_with(stream + 1, TermState::default);
                 }
@@ -758,7 +749,7 @@ impl Exchange {
                     continue;
                 };
                 let mut search = terms.resume(std::mem::take(state));
-                search.feed_bytes(&text);
+                search.feed_bytes(text);
                 found = found.or(search.found());
                 *state = search.into_state();
             }
@@ -901,7 +892,11 @@ impl Exchange {
                 self.proto.as_ref(),
                 call,
             )
-            .with_response(status, resp.kinds, resp.count);
+            .with_response(
+                status,
+                resp.counts.kinds(),
+                usize::try_from(resp.counts.total()).unwrap_or(usize::MAX),
+            );
             policy.response_verdict(&facts)
         };
         if calls.is_empty() {
@@ -923,7 +918,7 @@ impl Exchange {
             return;
         };
         let report_only = policy.mode == Mode::Monitor;
-        let detected = policy.scanner.names(resp.kinds);
+        let detected = policy.scanner.names(resp.counts.kinds());
         let (reason, contract, exceeded, moderation_error) = match refused {
             Refused::Rule(rule) => (rule.name.as_str(), None, None, None),
             Refused::Contract(v) => (
@@ -968,7 +963,7 @@ impl Exchange {
             &stamp(&self.trace_id, policy, ts),
             &events::Redacted {
                 rule: &rule.name,
-                detected: policy.scanner.names(resp.kinds),
+                detected: policy.scanner.names(resp.counts.kinds()),
                 values,
                 body_bytes: bytes,
                 phase: PHASE_RESPONSE,
@@ -984,7 +979,7 @@ impl Exchange {
         let detected: Vec<&str> = self
             .resp
             .as_deref()
-            .map(|r| policy.scanner.names(r.kinds))
+            .map(|r| policy.scanner.names(r.counts.kinds()))
             .unwrap_or_default();
         let reply = match refused {
             Refused::Rule(rule) => {
@@ -1138,7 +1133,7 @@ impl Exchange {
         let line = events::Response {
             status,
             latency_ms,
-            detected: resp.map(|r| policy.scanner.names(r.kinds)),
+            detected: resp.map(|r| policy.scanner.names(r.counts.kinds())),
             body_bytes: resp.map(|r| r.bytes_in),
             streamed: resp.map(Inspection::streamed),
             payload: resp.filter(|_| !text.is_empty()).map(|_| text.as_str()),
@@ -1168,7 +1163,7 @@ impl Exchange {
                 (Decision::Allow, PolicyResult::Allow)
             };
             let mut tally = self.tally_of(policy, decision, result);
-            tally.detected = r.kinds;
+            tally.detected = r.counts.kinds();
             tally.body_bytes = r.bytes_in;
             self.response_tally = Some(tally);
         }

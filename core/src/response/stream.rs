@@ -562,12 +562,12 @@ impl Events {
                 }
             }
             if let Some(log) = log.as_deref_mut() {
-                log.extend_from_slice(&self.rewrite(&h, Rendering::Log, scanner));
+                self.rewrite(&h, Rendering::Log, scanner, log);
             }
             match rendering {
                 Rendering::AsIs => out.extend_from_slice(&h.raw),
                 Rendering::Redacted | Rendering::Log => {
-                    out.extend_from_slice(&self.rewrite(&h, rendering, scanner))
+                    self.rewrite(&h, rendering, scanner, &mut out)
                 }
             }
         }
@@ -581,13 +581,14 @@ impl Events {
     }
 
     /// An event as it leaves with its values replaced (verbatim when it holds none).
-    fn rewrite(&mut self, h: &Held, rendering: Rendering, scanner: &Scanner) -> Vec<u8> {
+    fn rewrite(&mut self, h: &Held, rendering: Rendering, scanner: &Scanner, out: &mut Vec<u8>) {
         let Some(data) = h.event.data.as_deref() else {
-            return if h.lines_hold_values {
-                redact_lines(&h.raw, None, scanner, rendering)
+            if h.lines_hold_values {
+                redact_lines(&h.raw, None, scanner, rendering, true, out);
             } else {
-                h.raw.clone()
-            };
+                out.extend_from_slice(&h.raw);
+            }
+            return;
         };
         let touched = !h.own.is_empty()
             || h.lines_hold_values
@@ -599,7 +600,8 @@ impl Events {
                 })
             });
         if !touched {
-            return h.raw.clone();
+            out.extend_from_slice(&h.raw);
+            return;
         }
         // Every replacement in `data`, in order: pieces and the event's own values.
         let mut edits: Vec<(Range<usize>, Vec<u8>)> = Vec::new();
@@ -655,7 +657,14 @@ impl Events {
             pos = range.end;
         }
         new_data.extend_from_slice(bytes.get(pos..).unwrap_or_default());
-        redact_lines(&h.raw, Some(&new_data), scanner, rendering)
+        redact_lines(
+            &h.raw,
+            Some(&new_data),
+            scanner,
+            rendering,
+            h.lines_hold_values,
+            out,
+        );
     }
 
     /// Bytes of events held back.
@@ -683,16 +692,17 @@ fn is_data_line(line: &[u8]) -> bool {
     line == b"data" || line.starts_with(b"data:")
 }
 
-/// An event block with its `data` lines replaced by `data` (split at its newlines; `None`:
-/// kept), and every other line (`event`, `id`, `retry`, comments) kept in place, its values
-/// replaced by placeholders.
+/// Writes an event block with its `data` lines replaced by `data` (split at its newlines;
+/// `None`: kept), and every other line (`event`, `id`, `retry`, comments) kept in place, its
+/// values replaced by placeholders when `lines_hold_values` (what the event's reading found).
 fn redact_lines(
     raw: &[u8],
     data: Option<&[u8]>,
     scanner: &Scanner,
     rendering: Rendering,
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(raw.len() + data.map_or(0, <[u8]>::len));
+    lines_hold_values: bool,
+    out: &mut Vec<u8>,
+) {
     let mut data_written = false;
     for line in sse::lines(raw) {
         if is_data_line(line) {
@@ -711,6 +721,9 @@ fn redact_lines(
                     out.push(b'\n');
                 }
             }
+        } else if !line.is_empty() && !lines_hold_values {
+            out.extend_from_slice(line);
+            out.push(b'\n');
         } else if !line.is_empty() {
             let mut spans = Vec::new();
             scanner.scan_input(
@@ -732,7 +745,6 @@ fn redact_lines(
         }
     }
     out.push(b'\n');
-    out
 }
 
 fn len_u64(n: usize) -> u64 {

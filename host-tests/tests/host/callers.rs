@@ -860,28 +860,6 @@ fn param(params: &[(String, String)], key: &str) -> Option<u64> {
         .and_then(|(_, v)| v.parse().ok())
 }
 
-fn wait_for_series(stack: &Stack, series: &str, want: f64) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let got = stack.envoy.prometheus(series);
-        if got == want {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{series} is {got}, expected {want}:\n{}",
-            stack
-                .envoy
-                .prometheus_text()
-                .lines()
-                .filter(|l| l.starts_with("iatp_"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-}
-
 const METERED: &str = "spiffe://example.org/ns/metered/sa/agent";
 
 /// (e) The filter's own token bucket per caller, in Envoy's shared data, held across two
@@ -1033,31 +1011,23 @@ fn the_filters_token_bucket_is_held_across_two_workers() {
         .filter(|e| e["type"] == "rate_limited" && e["caller"] == "metered")
         .count();
     assert!(limited >= over + 2, "{limited} rate_limited lines");
-    wait_for_series(
-        &stack,
+    stack.envoy.wait_for_prometheus(
         r#"iatp_caller_rate_limited_total{caller="metered"}"#,
         limited as f64,
     );
-    wait_for_series(
-        &stack,
-        r#"iatp_caller_rate_limited_total{caller="pool"}"#,
-        2.0,
-    );
-    wait_for_series(
-        &stack,
+    stack
+        .envoy
+        .wait_for_prometheus(r#"iatp_caller_rate_limited_total{caller="pool"}"#, 2.0);
+    stack.envoy.wait_for_prometheus(
         r#"iatp_requests_total{phase="request",decision="rate_limited"}"#,
         (limited + 2) as f64,
     );
-    wait_for_series(
-        &stack,
-        r#"iatp_caller_rate_limited_total{caller="billing"}"#,
-        0.0,
-    );
-    wait_for_series(
-        &stack,
-        r#"iatp_caller_requests_total{caller="billing"}"#,
-        1.0,
-    );
+    stack
+        .envoy
+        .wait_for_prometheus(r#"iatp_caller_rate_limited_total{caller="billing"}"#, 0.0);
+    stack
+        .envoy
+        .wait_for_prometheus(r#"iatp_caller_requests_total{caller="billing"}"#, 1.0);
 }
 
 /// (f) Monitor mode, an action the caller may not do: reported, not enforced: the request

@@ -33,23 +33,6 @@ fn plugin(mode: &str) -> Value {
     })
 }
 
-/// Waits until `series` at `/stats/prometheus` has `want` (histograms appear after a flush).
-fn wait_for(stack: &Stack, series: &str, want: f64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let got = stack.envoy.prometheus(series);
-        if got == want {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{series} is {got}, expected {want}; all iatp series:\n{}",
-            iatp_series(stack)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn iatp_series(stack: &Stack) -> String {
     stack
         .envoy
@@ -83,7 +66,9 @@ fn metrics_count_decisions_detections_replies_events_and_bytes() {
     assert_eq!(stack.send(card).status, 200);
 
     let p = |s: &str| stack.envoy.prometheus(s);
-    wait_for(&stack, r#"iatp_logs_written_total{event="request"}"#, 7.0);
+    stack
+        .envoy
+        .wait_for_prometheus(r#"iatp_logs_written_total{event="request"}"#, 7.0);
     for (decision, n) in [
         ("allow", 2.0),
         ("warn", 1.0),
@@ -143,10 +128,14 @@ fn metrics_count_decisions_detections_replies_events_and_bytes() {
         );
     }
     // Histograms, once flushed: one trust score (10) and one scan time per evaluation.
-    wait_for(&stack, "iatp_trust_score_distribution_count", 5.0);
+    stack
+        .envoy
+        .wait_for_prometheus("iatp_trust_score_distribution_count", 5.0);
     assert_eq!(p(r#"iatp_trust_score_distribution_bucket{le="9"}"#), 0.0);
     assert_eq!(p(r#"iatp_trust_score_distribution_bucket{le="10"}"#), 5.0);
-    wait_for(&stack, "iatp_scan_duration_us_count", 5.0);
+    stack
+        .envoy
+        .wait_for_prometheus("iatp_scan_duration_us_count", 5.0);
     // And Envoy's own counters agree on what reached the agent: the probe-free run sent the
     // GET, the clean POST and the overridden one.
     assert_eq!(stack.envoy.stat("cluster.agent.upstream_rq_total"), 3);
@@ -161,8 +150,7 @@ fn monitor_mode_counts_what_it_did_and_what_enforcement_would_have_done() {
     let r = stack.send(Request::post("/book", format!(r#"{{"ssn":"{SSN}"}}"#)));
     assert_eq!(r.status, 200);
     assert_eq!(r.header("x-agent-policy"), Some("block"));
-    wait_for(
-        &stack,
+    stack.envoy.wait_for_prometheus(
         r#"iatp_requests_total{phase="request",decision="monitor"}"#,
         1.0,
     );

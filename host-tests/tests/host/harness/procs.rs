@@ -209,7 +209,7 @@ impl Envoy {
                     .collect::<Vec<_>>()
                     .join("\n")
             );
-            std::thread::sleep(std::time::Duration::from_millis(200));
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
 
