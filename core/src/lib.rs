@@ -24,6 +24,7 @@ pub mod phases;
 pub mod policy;
 pub mod protocol;
 mod registry;
+pub mod remote_manifest;
 pub mod replies;
 pub mod response;
 pub mod rules;

@@ -340,7 +340,8 @@ impl std::fmt::Display for ManifestError {
 impl std::error::Error for ManifestError {}
 
 pub const DEFAULT_PROTOCOL_VERSION: &str = "1.0";
-const MAX_AGENT_ID_LEN: usize = 256;
+/// The longest agent id, in bytes (UTF-8).
+pub const MAX_AGENT_ID_LEN: usize = 256;
 
 impl RawManifest {
     pub fn normalize(self) -> Result<Manifest, ManifestError> {

@@ -15,19 +15,37 @@ pub fn base_score(level: TrustLevel) -> i32 {
 }
 
 pub fn trust_score(m: &Manifest) -> u8 {
-    let mut score = base_score(m.trust_level);
-    if m.reversibility != Reversibility::None {
+    score(
+        m.trust_level,
+        m.reversibility,
+        m.retention,
+        m.human_in_loop,
+        m.training_consent,
+    )
+}
+
+/// The formula of [`trust_score`] over the fields it reads, so that a manifest known only as
+/// a summary (a remote target's, `remote_manifest::Summary`) scores the same way.
+pub fn score(
+    level: TrustLevel,
+    reversibility: Reversibility,
+    retention: Retention,
+    human_in_loop: bool,
+    training_consent: bool,
+) -> u8 {
+    let mut score = base_score(level);
+    if reversibility != Reversibility::None {
         score += 2;
     }
-    match m.retention.canonical() {
+    match retention.canonical() {
         Retention::Ephemeral => score += 1,
         Retention::Permanent => score -= 1,
         _ => {}
     }
-    if m.human_in_loop {
+    if human_in_loop {
         score -= 2;
     }
-    if m.training_consent {
+    if training_consent {
         score -= 1;
     }
     // Clamped, so the conversion cannot fail; 0 is the safe fallback regardless.
