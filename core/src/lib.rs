@@ -18,6 +18,7 @@ pub mod header_map;
 pub mod held;
 pub mod json_path;
 pub mod manifest;
+pub mod manifest_cache;
 pub mod metrics;
 pub mod overrides;
 pub mod phases;
