@@ -242,3 +242,40 @@ fn the_mocks_do_what_the_gateway_tests_need() {
         "{clusters}"
     );
 }
+
+#[test]
+fn the_shipped_dns_cache_refuses_loopback_addresses_by_name_and_by_literal() {
+    let gw = Gateway::builder()
+        .filter(noop())
+        .keep_address_filter()
+        .manifests_route()
+        .http_targets(1)
+        .start();
+    let t = gw.target(0);
+    let port = t.addr.port();
+    for (i, host) in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::ffff:127.0.0.1]:{port}"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = gw.send(Request::get("/refused").header("host", host));
+        assert_eq!(r.status, 503, "{host}: {}", r.text());
+        assert_eq!(r.text(), "DNS resolution failure", "{host}");
+        assert_eq!(
+            gw.stat("dns_cache.iatp_dfp.dns_address_filter_out"),
+            i as u64 + 1,
+            "{host}"
+        );
+    }
+    // The manifests' internal listener shares the cache, and its refusal.
+    let r = gw.send(
+        Request::get("/.well-known/agent-manifest")
+            .header("host", t.authority())
+            .header("x-test-via-manifests", "1"),
+    );
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(t.counts(), json!({}));
+}

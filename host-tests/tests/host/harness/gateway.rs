@@ -241,7 +241,8 @@ pub enum GatewayFilter {
 }
 
 /// How to build a gateway stack; defaults: the shipped envoy-gateway.yaml with the IATP filter
-/// and its shipped plugin configuration, no targets, no control plane, one worker.
+/// and its shipped plugin configuration, the DNS cache's address filter removed (the targets
+/// listen on loopback), no targets, no control plane, one worker.
 pub struct GatewayBuilder {
     config: EnvoyConfig,
     plugin: Option<String>,
@@ -250,6 +251,7 @@ pub struct GatewayBuilder {
     https_targets: Vec<TargetSpec>,
     control_plane: Option<Value>,
     manifests_route: bool,
+    address_filter: bool,
     workers: u32,
 }
 
@@ -318,6 +320,13 @@ impl GatewayBuilder {
         self
     }
 
+    /// Keeps the shipped DNS cache's `resolved_address_filter`, which refuses loopback
+    /// addresses (the targets' here): by default the harness removes it.
+    pub fn keep_address_filter(mut self) -> GatewayBuilder {
+        self.address_filter = true;
+        self
+    }
+
     pub fn workers(mut self, n: u32) -> GatewayBuilder {
         self.workers = n;
         self
@@ -351,6 +360,9 @@ impl GatewayBuilder {
             .map(|c| ControlPlane::start(&dir.path, c));
         if let Some(p) = &self.plugin {
             self.config.set_plugin_config(p);
+        }
+        if !self.address_filter {
+            self.config.allow_loopback_targets();
         }
         if self.manifests_route {
             self.config
@@ -415,6 +427,7 @@ impl Gateway {
             https_targets: Vec::new(),
             control_plane: None,
             manifests_route: false,
+            address_filter: false,
             workers: 1,
         }
     }
