@@ -18,6 +18,11 @@ impl EnvoyConfig {
         EnvoyConfig::load(&paths::repo().join("envoy/envoy.yaml"))
     }
 
+    /// The shipped envoy/envoy-gateway.yaml (issue 14's gateway mode).
+    pub fn gateway() -> EnvoyConfig {
+        EnvoyConfig::load(&paths::repo().join("envoy/envoy-gateway.yaml"))
+    }
+
     pub fn load(path: &Path) -> EnvoyConfig {
         let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let doc: Value =
@@ -183,6 +188,88 @@ impl EnvoyConfig {
             })
             .expect("an access log printing wasm.iatp_events");
         events_log["typed_config"]["path"] = json!(events.to_str().unwrap());
+    }
+
+    /// A cluster of `static_resources` by name.
+    pub fn cluster(&mut self, name: &str) -> &mut Value {
+        self.doc["static_resources"]["clusters"]
+            .as_array_mut()
+            .expect("clusters")
+            .iter_mut()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no cluster {name}"))
+    }
+
+    /// Adds a first route to the first listener's first virtual host: requests carrying
+    /// `header` (any value) go to `cluster`, the header removed. For tests of the Envoy side
+    /// only (e.g. a client doing what the filter's manifest fetch does, through
+    /// `iatp_manifests`).
+    pub fn add_test_route_to(&mut self, header: &str, cluster: &str) {
+        let routes = self.hcm()["route_config"]["virtual_hosts"][0]["routes"]
+            .as_array_mut()
+            .expect("routes");
+        routes.insert(
+            0,
+            json!({
+                "match": {"prefix": "/", "headers": [{"name": header, "present_match": true}]},
+                "route": {"cluster": cluster, "timeout": "10s"},
+                "request_headers_to_remove": [header]
+            }),
+        );
+    }
+
+    /// envoy-gateway.yaml for a test: free ports (admin, the gateway listener), the events file
+    /// under `dir`, the Wasm filter loading `wasm` (when there is a Wasm filter), `ca` as the
+    /// trust anchor of `dfp_https` (instead of the system's bundle), and the `control_plane`
+    /// cluster on `127.0.0.1:control_plane` when given.
+    pub fn localize_gateway(
+        &mut self,
+        dir: &Path,
+        wasm: Option<&Path>,
+        ca: &Path,
+        control_plane: Option<u16>,
+    ) {
+        self.doc["admin"]["address"]["socket_address"]["port_value"] = json!(0);
+        self.doc["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] =
+            json!(0);
+        if let Some(wasm) = wasm {
+            self.wasm()["vm_config"]["code"]["local"]["filename"] = json!(wasm.to_str().unwrap());
+        }
+        self.cluster("dfp_https")["transport_socket"]["typed_config"]["common_tls_context"]
+            ["validation_context"]["trusted_ca"]["filename"] = json!(ca.to_str().unwrap());
+        if let Some(port) = control_plane {
+            self.set_cluster_port("control_plane", port);
+        }
+        let events = dir.join("events.jsonl");
+        let logs = self.hcm()["access_log"].as_array_mut().expect("access_log");
+        let events_log = logs
+            .iter_mut()
+            .find(|l| {
+                l["typed_config"]["@type"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with("FileAccessLog"))
+            })
+            .expect("a file access log");
+        events_log["typed_config"]["path"] = json!(events.to_str().unwrap());
+    }
+
+    /// Removes `resolved_address_filter` from every `dns_cache_config` (the filter and the
+    /// clusters repeat the cache's configuration; all copies must stay equal): the shipped
+    /// gateway refuses loopback addresses, where the test's targets listen.
+    pub fn allow_loopback_targets(&mut self) {
+        fn walk(v: &mut Value) {
+            match v {
+                Value::Object(o) => {
+                    if let Some(Value::Object(cache)) = o.get_mut("dns_cache_config") {
+                        cache.remove("resolved_address_filter");
+                    }
+                    o.values_mut().for_each(walk);
+                }
+                Value::Array(a) => a.iter_mut().for_each(walk),
+                _ => {}
+            }
+        }
+        walk(&mut self.doc);
     }
 
     pub fn write(&self, path: &Path) {

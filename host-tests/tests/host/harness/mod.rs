@@ -2,6 +2,7 @@
 //! on free loopback ports, in a scratch directory of its own.
 
 pub mod envoy_config;
+pub mod gateway;
 pub mod http;
 pub mod moderation;
 pub mod paths;
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub use envoy_config::EnvoyConfig;
+pub use gateway::{AttestationKeys, Gateway, GatewayFilter, TargetSpec};
 pub use http::{Request, Response};
 pub use moderation::ModerationMock;
 pub use pki::{ClientCert, Credentials, Token};

@@ -60,6 +60,25 @@ pub fn wasm() -> PathBuf {
     .clone()
 }
 
+/// `IATP_NOOP_WASM`, else the no-op proxy-wasm filter (`bench/noop-filter`) at
+/// target/wasm32-wasip1/release/noop_filter.wasm when it is there (scripts/bench.sh builds it),
+/// else a release build of it made once per test run in its own target directory.
+pub fn noop_wasm() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let built_here = repo().join("target/wasm32-wasip1/release/noop_filter.wasm");
+        if std::env::var_os("IATP_NOOP_WASM").is_none() && built_here.is_file() {
+            return built_here;
+        }
+        built(
+            "IATP_NOOP_WASM",
+            &["--target", "wasm32-wasip1", "-p", "noop-filter"],
+            "wasm32-wasip1/release/noop_filter.wasm",
+        )
+    })
+    .clone()
+}
+
 /// `IATP_VERIFY` (scripts/test.sh builds it and sets this), else the event-file verifier built
 /// once per test run in its own target directory.
 pub fn verifier() -> PathBuf {

@@ -87,6 +87,13 @@ impl Credentials {
         self.files(&name)
     }
 
+    /// A server certificate (`serverAuth`) named `name` in this directory with these SANs
+    /// (openssl's syntax, e.g. `DNS:localhost`), signed by the CA; for an HTTPS upstream.
+    pub fn server_with_sans(&self, name: &str, sans: &str) -> ClientCert {
+        self.issue(name, "/CN=test-server", sans, "serverAuth", None);
+        self.files(name)
+    }
+
     /// A client certificate with these SANs, signed by a CA that Envoy does not trust.
     pub fn client_of_another_ca(&self, sans: &str) -> ClientCert {
         let ca = unique("rogue-ca");
