@@ -8,6 +8,7 @@
 
 pub mod agent_card;
 pub mod caller;
+pub mod canonical;
 pub mod chain;
 pub mod charset;
 pub mod config;
