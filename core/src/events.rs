@@ -95,6 +95,33 @@ pub struct Request<'a> {
     pub payload: Option<&'a str>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub payload_truncated: bool,
+    /// Gateway mode: where the request goes and under which contract.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetFields<'a>>,
+}
+
+/// The target of a gateway request (`request` lines): its origin (`[REDACTED]` when a
+/// detector finds a value in it), the contract, how its manifest was had, and what counts.
+#[derive(Debug, Serialize)]
+pub struct TargetFields<'a> {
+    pub origin: &'a str,
+    pub contract: &'a str,
+    /// `not_fetched`, `hit`, `stale`, `miss`, `negative` or `failed_open`.
+    pub manifest: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<&'a str>,
+    /// What the manifest declares.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared_trust_level: Option<&'static str>,
+    /// As it counts (capped unless listed or attested).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_level: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_score: Option<u8>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub attested: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub listed: bool,
 }
 
 /// What the moderation service said about a response: `scored` (with the scores),
@@ -358,6 +385,7 @@ mod tests {
                 body_bytes: 20,
                 payload: Some(r#"{"email":"[EMAIL_REDACTED]"}"#),
                 payload_truncated: false,
+                target: None,
             },
         );
         log.push(
@@ -405,6 +433,7 @@ mod tests {
                 body_bytes: 0,
                 payload: Some(evil),
                 payload_truncated: true,
+                target: None,
             },
         );
         let text = std::str::from_utf8(log.as_bytes()).unwrap();

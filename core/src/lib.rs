@@ -7,19 +7,23 @@
 //! each decision is made.
 
 pub mod agent_card;
+pub mod attestation;
 pub mod caller;
 pub mod canonical;
 pub mod chain;
 pub mod charset;
 pub mod config;
 pub mod contract;
+pub mod control_plane;
 pub mod detect;
 pub mod events;
+pub mod gateway;
 pub mod header_map;
 pub mod held;
 pub mod json_path;
 pub mod manifest;
 pub mod manifest_cache;
+pub mod manifest_fetch;
 pub mod metrics;
 pub mod overrides;
 pub mod phases;

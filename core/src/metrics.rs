@@ -53,6 +53,10 @@ registry! {
         /// [`Side`]: whether the request or the response was judged (the second label of
         /// the metrics that count both).
         Phase => "phase",
+        /// [`FetchResult`].
+        Fetch => "fetch",
+        /// [`CacheResult`].
+        Cache => "cache",
     }
 }
 
@@ -65,6 +69,60 @@ registry! {
 }
 
 impl Side {
+    pub const fn as_str(self) -> &'static str {
+        self.spec()
+    }
+}
+
+registry! {
+    /// How a fetch went (the `fetch` label): remote manifests and the control plane's
+    /// contracts.
+    pub enum FetchResult: &'static str {
+        /// A valid answer.
+        Ok => "ok",
+        /// The target publishes no manifest (404 or 410).
+        NotFound => "not_found",
+        /// No answer (timeout, connection failure, no such cluster) or another status.
+        Failed => "failed",
+        /// An answer that does not parse or does not validate.
+        Invalid => "invalid",
+    }
+}
+
+impl FetchResult {
+    pub const fn as_str(self) -> &'static str {
+        self.spec()
+    }
+}
+
+/// What was fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchKind {
+    /// A target's `/.well-known/agent-manifest` (or its attestation).
+    Manifest,
+    /// The control plane's contracts.
+    ControlPlane,
+}
+
+registry! {
+    /// How a gateway request's target manifest was had (the `cache` label).
+    pub enum CacheResult: &'static str {
+        /// A fresh entry.
+        Hit => "hit",
+        /// An expired entry, served while one worker refreshes it.
+        Stale => "stale",
+        /// Fetched for this request (or waited for another request's fetch).
+        Miss => "miss",
+        /// A recent fetch found no manifest, or failed: remembered for `negative_ttl_s`.
+        Negative => "negative",
+        /// The fetch failed and `fail: open` went on without a manifest.
+        FailedOpen => "failed_open",
+        /// The fetch failed and `fail: closed` refused the request (502).
+        FailedClosed => "failed_closed",
+    }
+}
+
+impl CacheResult {
     pub const fn as_str(self) -> &'static str {
         self.spec()
     }
@@ -92,6 +150,8 @@ impl Label {
                 .collect(),
             Label::Caller => named(ctx.callers.iter().copied().enumerate()),
             Label::Phase => named(Side::ALL.iter().map(|s| (s.index(), s.as_str()))),
+            Label::Fetch => named(FetchResult::ALL.iter().map(|s| (s.index(), s.as_str()))),
+            Label::Cache => named(CacheResult::ALL.iter().map(|s| (s.index(), s.as_str()))),
             Label::Status => ctx
                 .statuses
                 .metered()
@@ -204,6 +264,21 @@ registry! {
             instrument: Instrument::Counter, label: Some(Label::Caller),
             phased: false,
             counts: "requests whose caller's token bucket was empty (429, or reported in monitor mode), by caller" },
+        /// Gateway requests by how their target's manifest was had.
+        ManifestCache => MetricSpec { name: "iatp_manifest_cache_total",
+            instrument: Instrument::Counter, label: Some(Label::Cache),
+            phased: false,
+            counts: "gateway requests whose target's manifest was looked up (`gateway.manifests`), by how it was had" },
+        /// Fetches of targets' manifests by result.
+        ManifestFetches => MetricSpec { name: "iatp_manifest_fetches_total",
+            instrument: Instrument::Counter, label: Some(Label::Fetch),
+            phased: false,
+            counts: "fetches of targets' `/.well-known/agent-manifest` (and `agent-attestation`), by result" },
+        /// Fetches of the control plane's contracts by result.
+        ControlPlaneFetches => MetricSpec { name: "iatp_control_plane_fetches_total",
+            instrument: Instrument::Counter, label: Some(Label::Fetch),
+            phased: false,
+            counts: "fetches of the control plane's contracts (`control_plane`), by result; a refused set keeps the last good one" },
         /// Microseconds spent reading, scanning and deciding one request's body.
         ScanDurationUs => MetricSpec { name: "iatp_scan_duration_us",
             instrument: Instrument::Histogram, label: None,
@@ -352,10 +427,10 @@ mod tests {
         );
         let statuses = Statuses::default();
         assert_eq!(status_slot(ReplyKind::Unconfigured, &statuses), None);
-        // 200 400 403 405 413 415 429 449 500 502
+        // 200 400 403 404 405 409 413 415 429 449 500 502
         assert_eq!(
             status_slot(ReplyKind::ConfirmationRequired, &statuses),
-            Some(7)
+            Some(9)
         );
         for k in ReplyKind::ALL.iter().filter(|k| k.spec().metered) {
             let slot = status_slot(*k, &statuses).unwrap();

@@ -138,11 +138,29 @@ pub struct Policy {
     pub contracts: crate::contract::Contracts,
     /// `moderation`: the service that scores toxicity and bias for contracts.
     pub moderation: Option<crate::contract::moderation::Moderation>,
+    /// `gateway`: ACVPS gateway mode (client-chosen targets, their manifests).
+    pub gateway: Option<crate::gateway::Gateway>,
+    /// `control_plane`: where `contracts` are refreshed from.
+    pub control_plane: Option<crate::control_plane::ControlPlane>,
+    /// `attestation`: the protected agent's own record, served at
+    /// `/.well-known/agent-attestation` (and inside the served manifest) as configured.
+    pub attestation_json: Option<Vec<u8>>,
     /// The warning every request gets when the trust score is below the threshold.
     pub low_trust_warning: Option<String>,
     /// Things an operator should know about this configuration (rules that can never match,
     /// or always match). Logged once at configure time.
     pub notes: Vec<String>,
+}
+
+impl Policy {
+    /// This policy with another set of contracts (a control plane's): exchanges that started
+    /// under the old one keep it (they hold their `Rc<Policy>`).
+    pub fn with_contracts(&self, contracts: crate::contract::Contracts) -> Policy {
+        Policy {
+            contracts,
+            ..self.clone()
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

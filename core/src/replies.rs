@@ -69,6 +69,28 @@ registry! {
         /// A `redact` rule matched and Envoy refused the rewritten body.
         RedactionFailed => ReplySpec { status: 500, details: "iatp_redaction_failed",
             metered: true, when: "500, a redacted body Envoy refused" },
+        /// A well-known document this filter serves does not exist (an unknown contract id).
+        NotFound => ReplySpec { status: 404, details: "iatp_not_found", metered: true,
+            when: "404, an unknown contract at /.well-known/acvps/contracts/<id>" },
+        /// Gateway mode: no target or contract named, a target URL that does not parse, an
+        /// ACVPS header sent twice.
+        TargetInvalid => ReplySpec { status: 400, details: "iatp_target_invalid", metered: true,
+            when: "400, a gateway request without a usable X-Target-Endpoint or X-Contract-ID" },
+        /// Gateway mode: an unknown contract, or a target its contract does not allow
+        /// (scheme, host, port, or a loopback, private, link-local or metadata address).
+        TargetForbidden => ReplySpec { status: 403, details: "iatp_target_forbidden",
+            metered: true, when: "403, an unknown contract or a target the contract does not allow" },
+        /// Gateway mode: the contract registers certificates and none was presented (ACVPS
+        /// `DC_REQUIRED`).
+        DcRequired => ReplySpec { status: 409, details: "iatp_dc_required", metered: true,
+            when: "409, no X-DC-Id or X-DC-Digest for a contract that registers certificates" },
+        /// Gateway mode: a certificate the contract does not register, or the wrong digest.
+        DcInvalid => ReplySpec { status: 403, details: "iatp_dc_invalid", metered: true,
+            when: "403, an X-DC-Id the contract does not register or an X-DC-Digest that is not its digest" },
+        /// Gateway mode: the target's manifest could not be had and `gateway.manifests.fail`
+        /// is `closed`.
+        TargetUnavailable => ReplySpec { status: 502, details: "iatp_target_unavailable",
+            metered: true, when: "502, a target whose manifest could not be fetched (fail: closed)" },
         /// The filter has no valid configuration.
         Unconfigured => ReplySpec { status: 503, details: "iatp_unconfigured", metered: false,
             when: "503; cannot happen with `FAIL_CLOSED`, since Envoy refuses a filter whose configuration failed" },
@@ -361,6 +383,39 @@ pub fn method_not_allowed(trace_id: &str) -> Vec<u8> {
         allowed: ["GET", "HEAD"],
         trace_id,
     })
+}
+
+#[derive(Serialize)]
+struct GatewayRefusal<'a> {
+    error: &'a str,
+    code: &'a str,
+    blocked: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contract: Option<&'a str>,
+    trace_id: &'a str,
+}
+
+/// A gateway refusal: `{"error", "code" (ACVPS's `DC_REQUIRED`, ...), "blocked": true,
+/// "contract" (a configured id, never what the client sent), "trace_id"}`.
+pub fn gateway_refusal(error: &str, code: &str, contract: Option<&str>, trace_id: &str) -> Vec<u8> {
+    to_vec(&GatewayRefusal {
+        error,
+        code,
+        blocked: true,
+        contract,
+        trace_id,
+    })
+}
+
+#[derive(Serialize)]
+struct NotFound<'a> {
+    error: &'a str,
+    trace_id: &'a str,
+}
+
+/// 404 on a document the filter serves.
+pub fn not_found(error: &str, trace_id: &str) -> Vec<u8> {
+    to_vec(&NotFound { error, trace_id })
 }
 
 /// 500: Envoy refused the redacted body.
@@ -903,7 +958,7 @@ mod tests {
         assert!(!ReplyKind::is_ours("via_upstream"));
         assert_eq!(
             Statuses::default().metered(),
-            vec![200, 400, 403, 405, 413, 415, 429, 449, 500, 502]
+            vec![200, 400, 403, 404, 405, 409, 413, 415, 429, 449, 500, 502]
         );
     }
 

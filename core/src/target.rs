@@ -91,7 +91,46 @@ pub enum AddressClass {
     Reserved,
 }
 
+impl TargetError {
+    /// What is wrong, for a reply or a log line (never the URL itself, which the client wrote
+    /// and may hold anything).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetError::NotAbsolute => "not an absolute http:// or https:// URL",
+            TargetError::Scheme => "a scheme other than http and https",
+            TargetError::UserInfo => "credentials (user@) in the URL",
+            TargetError::BadHost => "no host, or a host that does not parse",
+            TargetError::NonAscii => "a host with non-ASCII characters (use its punycode form)",
+            TargetError::BadPort => "a port outside 1..65535",
+            TargetError::Forbidden => "control characters, spaces or backslashes",
+        }
+    }
+}
+
+impl NotAllowed {
+    /// Why, in a word: the reply's and the event's `reason`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotAllowed::Scheme => "scheme",
+            NotAllowed::Host => "host",
+            NotAllowed::Port => "port",
+            NotAllowed::Class(c) => c.as_str(),
+        }
+    }
+}
+
 impl AddressClass {
+    /// Every class, public first.
+    pub const ALL: [AddressClass; 7] = [
+        AddressClass::Public,
+        AddressClass::Loopback,
+        AddressClass::Private,
+        AddressClass::LinkLocal,
+        AddressClass::Metadata,
+        AddressClass::Unspecified,
+        AddressClass::Reserved,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AddressClass::Public => "public",
@@ -150,6 +189,41 @@ impl Target {
             port,
             path,
         })
+    }
+
+    /// The `:authority` the forward proxy routes on: the host as read (IPv6 in brackets),
+    /// and the port unless it is the scheme's default (RFC 9110 §4.2.3).
+    pub fn authority(&self) -> String {
+        if self.port == self.scheme.default_port() {
+            self.host.to_string()
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// `scheme://host:port`, the port always written: the target's identity for the
+    /// manifest cache and the events (RFC 6454 origin, serialized with its port).
+    pub fn origin(&self) -> String {
+        format!("{}://{}:{}", self.scheme.as_str(), self.host, self.port)
+    }
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+impl std::fmt::Display for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Host::Ipv4(a) => write!(f, "{a}"),
+            Host::Ipv6(a) => write!(f, "[{a}]"),
+            Host::Name(n) => f.write_str(n),
+        }
     }
 }
 

@@ -145,6 +145,13 @@ pub fn continue_response() -> Result<(), Failed> {
     status(unsafe { proxy_continue_stream(HTTP_RESPONSE) })
 }
 
+pub fn continue_request() -> Result<(), Failed> {
+    // proxy-wasm's `StreamType::HttpRequest`.
+    const HTTP_REQUEST: u32 = 0;
+    // SAFETY: no pointers.
+    status(unsafe { proxy_continue_stream(HTTP_REQUEST) })
+}
+
 /// Sends a local reply. `details` shows up as Envoy's `%RESPONSE_CODE_DETAILS%`.
 pub fn send_local_response(
     code: u32,

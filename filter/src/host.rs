@@ -55,8 +55,9 @@ pub fn replace_response_body(old_size: usize, body: &[u8]) -> bool {
 }
 
 /// Makes an HTTP call through an Envoy cluster; its answer comes to the context's
-/// `on_http_call_response`. False when Envoy refused the call (no such cluster).
-pub fn dispatch(call: &iatp_core::phases::Callout) -> bool {
+/// `on_http_call_response` with the token returned. `None` when Envoy refused the call (no
+/// such cluster).
+pub fn dispatch(call: &iatp_core::phases::Callout) -> Option<u32> {
     let headers: Vec<(&str, &str)> = call
         .headers
         .iter()
@@ -70,7 +71,7 @@ pub fn dispatch(call: &iatp_core::phases::Callout) -> bool {
         std::time::Duration::from_millis(u64::from(call.timeout_ms)),
     )
     .map_err(|s| log::warn!("could not call cluster {}: host status {s:?}", call.cluster))
-    .is_ok()
+    .ok()
 }
 
 /// The answer to a call: its `:status` (`None` when Envoy ended the call: a timeout, a
@@ -96,6 +97,13 @@ pub fn call_answer(body_size: usize, max: usize) -> (Option<u16>, Bytes) {
 pub fn resume_response() {
     if let Err(s) = abi::continue_response() {
         log::error!("could not resume the response: host status {s}");
+    }
+}
+
+/// Lets a request paused for its target's manifest go on.
+pub fn resume_request() {
+    if let Err(s) = abi::continue_request() {
+        log::error!("could not resume the request: host status {s}");
     }
 }
 
@@ -225,6 +233,10 @@ impl Host for Envoy {
             .unwrap_or_default()
     }
 
+    fn shared(&self, key: &str) -> Option<Vec<u8>> {
+        shared(key)
+    }
+
     /// All request trailers in one host call.
     fn request_trailers(&self) -> Vec<u8> {
         abi::header_map_pairs(MapType::HttpRequestTrailers)
@@ -236,7 +248,7 @@ impl Host for Envoy {
 /// Replaces the shared-data value at `key` with what `update` makes of it, retried while
 /// another worker writes between the read and the write (CAS says so, and the update is made
 /// again on what it wrote). A missing key is `update(None)` with `create`, else a failure.
-fn compare_and_swap(key: &str, update: SlotUpdate, create: bool) -> bool {
+pub fn compare_and_swap(key: &str, update: SlotUpdate, create: bool) -> bool {
     for _ in 0..CAS_ATTEMPTS {
         let (current, cas) = match abi::get_shared_data(key) {
             Ok(Some((value, cas))) => (Some(value), cas),
@@ -284,6 +296,15 @@ pub fn ensure_shared_keys(keys: impl Iterator<Item = String>) {
             Err(s) => log::warn!("could not read shared data {key}: host status {s}"),
         }
     }
+}
+
+/// The shared-data value at `key` (`None` when there is none, or it cannot be read).
+pub fn shared(key: &str) -> Option<Vec<u8>> {
+    abi::get_shared_data(key)
+        .map_err(|s| log::warn!("could not read shared data {key}: host status {s}"))
+        .ok()
+        .flatten()
+        .map(|(value, _)| value)
 }
 
 /// Wall-clock time in nanoseconds since the Unix epoch (0 if the host cannot tell).

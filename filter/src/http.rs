@@ -3,16 +3,18 @@
 //! rewrite the body, answer). It keeps no state but the exchange.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
 
 use crate::host;
 use crate::metrics::Metrics;
+use crate::targets::{self, Targets};
 use iatp_core::chain::Chain;
 use iatp_core::header_map::HeaderMap;
 use iatp_core::held::HeldRequests;
+use iatp_core::metrics::FetchKind;
 use iatp_core::phases::{Exchange, Headers, RequestHead, Step};
 use iatp_core::policy::Policy;
 
@@ -20,11 +22,21 @@ use iatp_core::policy::Policy;
 /// logs print with `%FILTER_STATE(wasm.iatp_events:PLAIN)%`. A public contract.
 const EVENTS_PROPERTY: &str = "iatp_events";
 
+/// The HTTP context Envoy calls: its state lives in a [`Stream`] that the VM's waiting list
+/// (`targets`) can reach too, so that a request waiting for another request's fetch of its
+/// target's manifest can be asked again from another context.
 pub struct IatpHttp {
+    stream: Rc<RefCell<Stream>>,
+}
+
+pub struct Stream {
     context_id: u32,
     metrics: Rc<Metrics>,
     chain: Rc<RefCell<Chain>>,
     held: Rc<RefCell<HeldRequests>>,
+    targets: Rc<RefCell<Targets>>,
+    /// This stream, for the waiting list.
+    me: Weak<RefCell<Stream>>,
     exchange: Exchange,
 }
 
@@ -35,14 +47,44 @@ impl IatpHttp {
         metrics: Rc<Metrics>,
         chain: Rc<RefCell<Chain>>,
         held: Rc<RefCell<HeldRequests>>,
+        targets: Rc<RefCell<Targets>>,
     ) -> IatpHttp {
-        IatpHttp {
-            context_id,
-            metrics,
-            chain,
-            held,
-            exchange: Exchange::new(policy),
+        let stream = Rc::new_cyclic(|me| {
+            RefCell::new(Stream {
+                context_id,
+                metrics,
+                chain,
+                held,
+                targets,
+                me: me.clone(),
+                exchange: Exchange::new(policy),
+            })
+        });
+        IatpHttp { stream }
+    }
+
+    /// The stream's state (never borrowed across callbacks; a waiting-list poll runs from
+    /// other contexts' callbacks, never inside this one's).
+    fn with<R>(&self, default: R, f: impl FnOnce(&mut Stream) -> R) -> R {
+        match self.stream.try_borrow_mut() {
+            Ok(mut s) => f(&mut s),
+            Err(_) => default,
         }
+    }
+}
+
+impl Stream {
+    /// Asked again while it waits for another request's fetch of its target's manifest (the
+    /// host points at this stream): true while it still waits.
+    pub fn poll_target(&mut self) -> bool {
+        let step = self.exchange.poll_target(&host::Envoy);
+        if step == Step::Wait {
+            return true;
+        }
+        if self.carry_out(step) == Action::Continue {
+            host::resume_request();
+        }
+        false
     }
 
     /// The body arrived, or the stream ended: no longer held waiting for it. Since when it was
@@ -63,6 +105,18 @@ impl IatpHttp {
     fn carry_out_sized(&mut self, step: Step, body_size: usize) -> Action {
         if let Some(tally) = self.exchange.take_tally() {
             self.metrics.evaluated(&tally);
+        }
+        let (cache, fetched) = self.exchange.take_target_tally();
+        if let Some(c) = cache {
+            self.metrics.cache(c);
+        }
+        if let Some(f) = fetched {
+            self.metrics.fetched(FetchKind::Manifest, f);
+        }
+        if let Some(fetch) = self.exchange.take_refresh() {
+            if let Ok(mut t) = self.targets.try_borrow_mut() {
+                t.want_refresh(fetch);
+            }
         }
         if let Some(tally) = self.exchange.take_response_tally() {
             self.metrics.response_evaluated(&tally);
@@ -88,12 +142,19 @@ impl IatpHttp {
         match step {
             Step::Continue | Step::Redact(_) | Step::Rewrite(_) => Action::Continue,
             Step::Pause => Action::Pause,
+            Step::Wait => {
+                // The root's timer asks waiters again at a short period while there are any.
+                if let Ok(mut t) = self.targets.try_borrow_mut() {
+                    t.start_waiting(self.context_id, self.me.clone());
+                }
+                Action::Pause
+            }
             Step::Reset => {
                 host::reset_stream();
                 Action::Pause
             }
             Step::Call(call) => {
-                if host::dispatch(&call) {
+                if host::dispatch(&call).is_some() {
                     return Action::Pause;
                 }
                 // Envoy refused the call: answered as a failed one (the fail mode decides).
@@ -119,18 +180,29 @@ impl IatpHttp {
 /// core refuses one over 256 KiB as too large).
 const MAX_CALL_ANSWER_BYTES: usize = 256 * 1024 + 1;
 
-impl Context for IatpHttp {
-    /// The moderation service answered (or Envoy ended the call): the response waiting for it
-    /// is judged, then goes on (or is replaced).
-    fn on_http_call_response(
-        &mut self,
-        _token_id: u32,
-        _num_headers: usize,
-        body_size: usize,
-        _num_trailers: usize,
-    ) {
-        let (status, body) = host::call_answer(body_size, MAX_CALL_ANSWER_BYTES);
+impl Stream {
+    /// The moderation service answered, or the target's manifest came (or Envoy ended the
+    /// call): the response or request waiting for it is judged, then goes on (or is
+    /// replaced). A manifest stored wakes this VM's other waiters.
+    fn on_call_answer(&mut self, body_size: usize) {
+        let for_request = self.exchange.awaits_target();
+        let max = if for_request {
+            iatp_core::manifest_fetch::MAX_ANSWER_BYTES
+        } else {
+            MAX_CALL_ANSWER_BYTES
+        };
+        let (status, body) = host::call_answer(body_size, max);
         let step = self.exchange.callout_answer(status, &body, &host::Envoy);
+        if for_request {
+            let next_call = matches!(step, Step::Call(_));
+            if self.carry_out(step) == Action::Continue {
+                host::resume_request();
+            }
+            if !next_call {
+                targets::poll_waiters(&self.targets, self.context_id);
+            }
+            return;
+        }
         let buffered = self.exchange.response_bytes_buffered();
         if self.carry_out_sized(step, buffered) == Action::Continue {
             host::resume_response();
@@ -138,8 +210,58 @@ impl Context for IatpHttp {
     }
 }
 
+impl Context for IatpHttp {
+    fn on_http_call_response(
+        &mut self,
+        _token_id: u32,
+        _num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        self.with((), |s| s.on_call_answer(body_size));
+    }
+}
+
 impl HttpContext for IatpHttp {
-    fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+    fn on_http_request_headers(&mut self, num_headers: usize, end_of_stream: bool) -> Action {
+        self.with(Action::Continue, |s| {
+            s.on_request_headers(num_headers, end_of_stream)
+        })
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        self.with(Action::Continue, |s| {
+            s.on_request_body(body_size, end_of_stream)
+        })
+    }
+
+    fn on_http_request_trailers(&mut self, num_trailers: usize) -> Action {
+        self.with(Action::Continue, |s| s.on_request_trailers(num_trailers))
+    }
+
+    fn on_http_response_headers(&mut self, num_headers: usize, end_of_stream: bool) -> Action {
+        self.with(Action::Continue, |s| {
+            s.on_response_headers(num_headers, end_of_stream)
+        })
+    }
+
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        self.with(Action::Continue, |s| {
+            s.on_response_body(body_size, end_of_stream)
+        })
+    }
+
+    fn on_http_response_trailers(&mut self, num_trailers: usize) -> Action {
+        self.with(Action::Continue, |s| s.on_response_trailers(num_trailers))
+    }
+
+    fn on_log(&mut self) {
+        self.with((), Stream::on_log);
+    }
+}
+
+impl Stream {
+    fn on_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         // All request headers in one host call.
         let raw = host::request_headers();
         let headers = HeaderMap::parse(&raw);
@@ -157,7 +279,7 @@ impl HttpContext for IatpHttp {
         self.carry_out(step)
     }
 
-    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+    fn on_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         self.release();
         // Envoy reports the size of everything buffered so far.
         let step = self
@@ -166,25 +288,25 @@ impl HttpContext for IatpHttp {
         self.carry_out(step)
     }
 
-    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+    fn on_request_trailers(&mut self, _num_trailers: usize) -> Action {
         self.release();
         let step = self.exchange.request_trailers(&host::Envoy);
         self.carry_out(step)
     }
 
-    fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+    fn on_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         let step = self.exchange.response_headers(end_of_stream, &host::Envoy);
         self.carry_out(step)
     }
 
-    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+    fn on_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         let step = self
             .exchange
             .response_body(body_size, end_of_stream, &host::Envoy);
         self.carry_out_sized(step, body_size)
     }
 
-    fn on_http_response_trailers(&mut self, _num_trailers: usize) -> Action {
+    fn on_response_trailers(&mut self, _num_trailers: usize) -> Action {
         let step = self.exchange.response_trailers(&host::Envoy);
         self.carry_out(step)
     }
@@ -193,6 +315,12 @@ impl HttpContext for IatpHttp {
     /// loggers, on the same worker, so lines are sealed into the VM's chain in the order the
     /// events file receives them.
     fn on_log(&mut self) {
+        if self.exchange.waits_for_target() {
+            // Ended while waiting: off the waiting list (its poll finds it gone anyway).
+            if let Ok(mut t) = self.targets.try_borrow_mut() {
+                t.forget(self.context_id);
+            }
+        }
         if let Some(since) = self.release() {
             // Ended while still held: too soon for the timer to have asked about it.
             if HeldRequests::is_overdue(since, host::now_nanos())

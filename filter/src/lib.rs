@@ -7,10 +7,11 @@ mod host;
 mod http;
 mod metrics;
 mod root;
+mod targets;
 
 use proxy_wasm::types::LogLevel;
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(LogLevel::Info);
-    proxy_wasm::set_root_context(|_| Box::new(root::IatpRoot::new()));
+    proxy_wasm::set_root_context(|id| Box::new(root::IatpRoot::new(id)));
 }}

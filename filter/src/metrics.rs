@@ -10,7 +10,9 @@ use proxy_wasm::types::MetricType;
 
 use crate::abi;
 use iatp_core::events::EventType;
-use iatp_core::metrics::{status_slot, Instrument, LabelContext, Metric, Side, Tally};
+use iatp_core::metrics::{
+    status_slot, CacheResult, FetchKind, FetchResult, Instrument, LabelContext, Metric, Side, Tally,
+};
 use iatp_core::policy::Policy;
 use iatp_core::policy::{Decision, PolicyResult};
 use iatp_core::replies::ReplyKind;
@@ -135,6 +137,20 @@ impl Metrics {
                 self.add(Metric::CallerRateLimited, slot, 1);
             }
         }
+    }
+
+    /// A fetch (a target's manifest, the control plane's contracts) and how it went.
+    pub fn fetched(&self, kind: FetchKind, result: FetchResult) {
+        let metric = match kind {
+            FetchKind::Manifest => Metric::ManifestFetches,
+            FetchKind::ControlPlane => Metric::ControlPlaneFetches,
+        };
+        self.add(metric, result.index(), 1);
+    }
+
+    /// A gateway request's target manifest, and how it was had.
+    pub fn cache(&self, result: CacheResult) {
+        self.add(Metric::ManifestCache, result.index(), 1);
     }
 
     pub fn replied(&self, kind: ReplyKind) {

@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use serde::de::DeserializeSeed;
 use serde::{Deserialize, Deserializer};
 
-use super::strict::{deserialize_named, object, Named, Object};
+use super::strict::{deserialize_named, object, objects, Named, Object};
 use super::ConfigError;
 use crate::contract::moderation::{self, Fail, Moderation};
 use crate::contract::terms::{self, DeniedTerms, TermError};
@@ -16,6 +16,7 @@ use crate::contract::{pii, Contract, Contracts, Envelope, FindingsBound};
 use crate::contract::{MAX_CONTRACTS, MAX_ID_BYTES};
 use crate::detect::Scanner;
 use crate::rules::suggest;
+use crate::target::{AddressClass, AllowedTargets, HostPattern, Scheme, Target};
 
 /// Longest `target_endpoint` and `moderation.path` (bytes).
 pub const MAX_URL_BYTES: usize = 2048;
@@ -32,6 +33,27 @@ pub(super) struct RawContract {
     #[serde(default, deserialize_with = "object")]
     envelope: Option<RawEnvelope>,
     target_endpoint: Option<String>,
+    #[serde(default, deserialize_with = "object")]
+    allowed_targets: Option<RawAllowedTargets>,
+    #[serde(default, deserialize_with = "objects")]
+    certificates: Option<Vec<RawCertificate>>,
+}
+
+/// `allowed_targets`: where gateway mode may send data under a contract.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAllowedTargets {
+    schemes: Option<Vec<String>>,
+    hosts: Option<Vec<String>>,
+    ports: Option<Vec<u64>>,
+    address_classes: Option<Vec<String>>,
+}
+
+/// One of `certificates`: an ACVPS digital certificate registered for the contract.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCertificate {
+    id: String,
 }
 
 /// `feature_extractors`: what is measured.
@@ -150,6 +172,7 @@ fn score(path: String, max: f64) -> Result<f64, ConfigError> {
 /// Compiles the three keys; notes what will not be checked.
 pub(super) fn compile(
     raw: Option<Vec<RawContract>>,
+    json: &[serde_json::Value],
     contract: Option<String>,
     moderation: Option<RawModeration>,
     scanner: &Scanner,
@@ -165,7 +188,18 @@ pub(super) fn compile(
     }
     let mut all: Vec<Contract> = Vec::with_capacity(raw.len());
     for (i, c) in raw.into_iter().enumerate() {
-        let compiled = compile_contract(i, c, scanner, moderation.is_some(), notes)?;
+        let canonical = json
+            .get(i)
+            .map(crate::canonical::canonicalize)
+            .unwrap_or_default();
+        let compiled = compile_contract(
+            &format!("contracts[{i}]"),
+            c,
+            canonical,
+            scanner,
+            moderation.is_some(),
+            notes,
+        )?;
         if let Some(first) = all.iter().position(|o| o.id == compiled.id) {
             return Err(ConfigError::Duplicate {
                 path: format!("contracts[{i}].id"),
@@ -295,14 +329,17 @@ fn text(path: String, v: Option<String>, max: usize) -> Result<Option<String>, C
     }
 }
 
-fn compile_contract(
-    i: usize,
+/// One contract; `at` is its key path (`contracts[2]`, or the control plane's answer's), and
+/// `canonical` its RFC 8785 form.
+pub(super) fn compile_contract(
+    at: &str,
     c: RawContract,
+    canonical: Vec<u8>,
     scanner: &Scanner,
     moderation: bool,
     notes: &mut Vec<String>,
 ) -> Result<Contract, ConfigError> {
-    let at = format!("contracts[{i}]");
+    let at = at.to_string();
     if !visible(&c.id, MAX_ID_BYTES) {
         return Err(invalid(
             format!("{at}.id"),
@@ -316,6 +353,19 @@ fn compile_contract(
         c.target_endpoint,
         MAX_URL_BYTES,
     )?;
+    if let Some(url) = &target_endpoint {
+        Target::parse(url).map_err(|e| {
+            invalid(
+                format!("{at}.target_endpoint"),
+                &format!(
+                    "an absolute http(s) URL the gateway can route to ({})",
+                    e.as_str()
+                ),
+            )
+        })?;
+    }
+    let allowed_targets = allowed_targets(&at, c.allowed_targets.unwrap_or_default())?;
+    let certificates = certificates(&at, c.certificates.unwrap_or_default())?;
     let fx = c.feature_extractors.unwrap_or_default();
     let env = c.envelope.unwrap_or_default();
     let switch = |s: &Option<RawSwitch>, default: bool| {
@@ -403,11 +453,18 @@ fn compile_contract(
         ));
     }
     let denied_terms = denied_terms(&at, env.denied_terms.unwrap_or_default())?;
+    let digest = crate::canonical::digest(&canonical);
+    let sha256 = crate::canonical::sha256(&canonical);
     Ok(Contract {
         id: c.id,
         service_name,
         tenant_id,
         target_endpoint,
+        allowed_targets,
+        certificates,
+        canonical,
+        digest,
+        sha256,
         envelope: Envelope {
             pii,
             toxicity,
@@ -466,4 +523,115 @@ fn denied_terms(at: &str, list: Vec<String>) -> Result<DeniedTerms, ConfigError>
             ),
         },
     })
+}
+
+/// Most entries in each list of `allowed_targets`, and most `certificates`.
+pub const MAX_TARGET_ENTRIES: usize = 256;
+
+fn allowed_targets(at: &str, raw: RawAllowedTargets) -> Result<AllowedTargets, ConfigError> {
+    let at = format!("{at}.allowed_targets");
+    let bounded = |key: &str, n: usize| {
+        if n > MAX_TARGET_ENTRIES {
+            Err(ConfigError::OutOfRange {
+                path: format!("{at}.{key}"),
+                bound: format!("{n} entries; at most {MAX_TARGET_ENTRIES}"),
+            })
+        } else {
+            Ok(())
+        }
+    };
+    let mut out = AllowedTargets::default();
+    let schemes = raw.schemes.unwrap_or_default();
+    bounded("schemes", schemes.len())?;
+    for (i, s) in schemes.iter().enumerate() {
+        let scheme = match s.as_str() {
+            "http" => Scheme::Http,
+            "https" => Scheme::Https,
+            _ => {
+                return Err(invalid(
+                    format!("{at}.schemes[{i}]"),
+                    "`http` or `https` (lower case)",
+                ))
+            }
+        };
+        if !out.schemes.contains(&scheme) {
+            out.schemes.push(scheme);
+        }
+    }
+    let hosts = raw.hosts.unwrap_or_default();
+    bounded("hosts", hosts.len())?;
+    for (i, h) in hosts.iter().enumerate() {
+        out.hosts.push(HostPattern::parse(h).ok_or_else(|| {
+            invalid(
+                format!("{at}.hosts[{i}]"),
+                "a host name (`api.groq.com`), `*.` and a domain (`*.example.com`), or an IP \
+                 address (`10.1.2.3`, `::1`); ASCII only (punycode for other names)",
+            )
+        })?);
+    }
+    let ports = raw.ports.unwrap_or_default();
+    bounded("ports", ports.len())?;
+    for (i, p) in ports.iter().enumerate() {
+        let port =
+            u16::try_from(*p)
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| ConfigError::OutOfRange {
+                    path: format!("{at}.ports[{i}]"),
+                    bound: format!("is {p}; a port is 1 to 65535"),
+                })?;
+        out.ports.push(port);
+    }
+    let classes = raw.address_classes.unwrap_or_default();
+    bounded("address_classes", classes.len())?;
+    for (i, c) in classes.iter().enumerate() {
+        let class = AddressClass::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == c && *k != AddressClass::Public)
+            .ok_or_else(|| {
+                let known: Vec<String> = AddressClass::ALL
+                    .iter()
+                    .filter(|k| **k != AddressClass::Public)
+                    .map(|k| k.as_str().to_string())
+                    .collect();
+                ConfigError::UnknownName {
+                    path: format!("{at}.address_classes[{i}]"),
+                    what: "address class",
+                    suggestion: suggest(c, known.iter().map(String::as_str)).map(String::from),
+                    name: c.clone(),
+                    known,
+                }
+            })?;
+        if !out.classes.contains(&class) {
+            out.classes.push(class);
+        }
+    }
+    Ok(out)
+}
+
+fn certificates(at: &str, raw: Vec<RawCertificate>) -> Result<Vec<String>, ConfigError> {
+    if raw.len() > MAX_TARGET_ENTRIES {
+        return Err(ConfigError::OutOfRange {
+            path: format!("{at}.certificates"),
+            bound: format!("{} certificates; at most {MAX_TARGET_ENTRIES}", raw.len()),
+        });
+    }
+    let mut ids: Vec<String> = Vec::with_capacity(raw.len());
+    for (i, c) in raw.into_iter().enumerate() {
+        if !visible(&c.id, MAX_ID_BYTES) {
+            return Err(invalid(
+                format!("{at}.certificates[{i}].id"),
+                "a certificate id: 1 to 256 visible ASCII characters (`cert_abc123`)",
+            ));
+        }
+        if let Some(first) = ids.iter().position(|x| *x == c.id) {
+            return Err(ConfigError::Duplicate {
+                path: format!("{at}.certificates[{i}].id"),
+                message: format!("the same id as certificates[{first}]"),
+            });
+        }
+        ids.push(c.id);
+    }
+    Ok(ids)
 }

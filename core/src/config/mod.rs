@@ -12,6 +12,7 @@ mod callers;
 mod contracts;
 mod detectors;
 mod error;
+mod gateway;
 mod raw;
 mod responses;
 mod rules;
@@ -78,10 +79,122 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, ConfigError> {
         .deserialize(&mut de)
         .map_err(|e| strict::json_error(bytes, &e))?;
     de.end().map_err(|e| strict::json_error(bytes, &e))?;
-    compile(raw)
+    // The contracts as written, for their canonical JSON (their digest): read again as values
+    // only when there are any.
+    let contract_json = match &raw.contracts {
+        Some(c) if !c.is_empty() => serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .and_then(
+                |mut v| match v.get_mut("contracts").map(serde_json::Value::take) {
+                    Some(serde_json::Value::Array(a)) => Some(a),
+                    _ => None,
+                },
+            )
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    compile(raw, &contract_json)
 }
 
-fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
+/// A control plane's answer (`{"contracts": [...]}`) compiled against `policy`: contracts of
+/// another tenant are dropped (their count is returned), the others checked exactly as the
+/// configuration's `contracts` (errors name `control_plane.contracts[i]...`). The contracts
+/// the configuration names (`contract`, `gateway.contract`) must be in the set: a set without
+/// them is refused, so that a name never points at nothing.
+pub fn contracts_from_control_plane(
+    body: &[u8],
+    policy: &Policy,
+) -> Result<(crate::contract::Contracts, usize), ConfigError> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Answer {
+        contracts: Vec<serde_json::Value>,
+    }
+    let Some(cp) = &policy.control_plane else {
+        return Ok((policy.contracts.clone(), 0));
+    };
+    strict::check_text(body)?;
+    strict::check_keys_and_nulls(body)?;
+    let answer: Answer = serde_json::from_slice(body).map_err(|e| strict::json_error(body, &e))?;
+    if answer.contracts.len() > crate::contract::MAX_CONTRACTS {
+        return Err(ConfigError::OutOfRange {
+            path: "control_plane.contracts".into(),
+            bound: format!(
+                "{} contracts; at most {}",
+                answer.contracts.len(),
+                crate::contract::MAX_CONTRACTS
+            ),
+        });
+    }
+    let mut all = Vec::with_capacity(answer.contracts.len());
+    let mut dropped = 0;
+    let mut notes = Vec::new();
+    for (i, value) in answer.contracts.into_iter().enumerate() {
+        let at = format!("control_plane.contracts[{i}]");
+        if value.get("tenant_id").and_then(serde_json::Value::as_str) != Some(cp.tenant_id.as_str())
+        {
+            dropped += 1;
+            continue;
+        }
+        let canonical = crate::canonical::canonicalize(&value);
+        let raw: contracts::RawContract =
+            strict::Object(PhantomData)
+                .deserialize(&value)
+                .map_err(|e: serde_json::Error| ConfigError::Json {
+                    path: at.clone(),
+                    line: 0,
+                    column: 0,
+                    message: e.to_string(),
+                })?;
+        let c = contracts::compile_contract(
+            &at,
+            raw,
+            canonical,
+            &policy.scanner,
+            policy.moderation.is_some(),
+            &mut notes,
+        )?;
+        if let Some(first) = all
+            .iter()
+            .position(|o: &crate::contract::Contract| o.id == c.id)
+        {
+            return Err(ConfigError::Duplicate {
+                path: format!("{at}.id"),
+                message: format!(
+                    "contract id '{}' is already used by contracts[{first}]",
+                    c.id
+                ),
+            });
+        }
+        all.push(c);
+    }
+    let named = policy
+        .contracts
+        .inbound()
+        .map(|c| ("contract", c.id.as_str()))
+        .into_iter()
+        .chain(
+            policy
+                .gateway
+                .as_ref()
+                .and_then(|g| g.contract.as_deref())
+                .map(|id| ("gateway.contract", id)),
+        );
+    for (key, id) in named {
+        if !all.iter().any(|c| c.id == id) {
+            return Err(ConfigError::UnknownName {
+                path: format!("control_plane.contracts ({key})"),
+                what: "contract",
+                name: id.into(),
+                suggestion: None,
+                known: all.iter().map(|c| c.id.clone()).collect(),
+            });
+        }
+    }
+    Ok((policy.contracts.replaced(all), dropped))
+}
+
+fn compile(raw: RawConfig, contract_json: &[serde_json::Value]) -> Result<Policy, ConfigError> {
     let manifest = raw.manifest.ok_or(ConfigError::NoManifest)?.normalize()?;
     let trust_score = trust::trust_score(&manifest);
     let mut raw_detectors = raw.detectors.unwrap_or_default();
@@ -106,16 +219,37 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
     let mut notes = notes;
     let (contracts, moderation) = contracts::compile(
         raw.contracts,
+        contract_json,
         raw.contract,
         raw.moderation,
         &scanner,
         &mut notes,
     )?;
-    // Responses are read when a rule reads them or a contract holds them to an envelope.
+    let control_plane = gateway::compile_control_plane(raw.control_plane)?;
+    let gateway = gateway::compile(raw.gateway, &contracts, control_plane.is_some(), &mut notes)?;
+    // Responses are read when a rule reads them or a contract holds them to an envelope: the
+    // inbound one, or in gateway mode each request's.
     let responses = responses::compile(
         raw.responses,
-        rules.iter().any(|r| r.on_response) || contracts.inbound().is_some(),
+        rules.iter().any(|r| r.on_response)
+            || contracts.inbound().is_some()
+            || (gateway.is_some() && (!contracts.is_empty() || control_plane.is_some())),
     )?;
+    let attestation_json = raw
+        .attestation
+        .map(|a| {
+            let bytes = serde_json::to_vec(&a).unwrap_or_default();
+            crate::attestation::AttestationRecord::parse(&bytes)
+                .map(|_| bytes)
+                .map_err(|e| ConfigError::InvalidName {
+                    path: "attestation".into(),
+                    rule: format!(
+                        "the reference SDK's attestation record (agent_id, codebase_hash, \
+                         config_hash, signature, signing_key_id, timestamp, expires_at): {e}"
+                    ),
+                })
+        })
+        .transpose()?;
     let actions = callers::actions(policy.actions.take(), &env, &mut notes)?;
     let callers_configured = raw.callers.is_some();
     let callers = callers::compile(raw.callers, &actions, &manifest)?;
@@ -162,10 +296,16 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
                 .into(),
         );
     }
-    let manifest_json = well_known
-        .agent_manifest
-        .unwrap_or(true)
-        .then(|| serde_json::to_vec(&manifest.to_well_known()).unwrap_or_default());
+    // The reference SDK's sidecar embeds its attestation in the manifest it serves.
+    let manifest_json = well_known.agent_manifest.unwrap_or(true).then(|| {
+        let mut doc = manifest.to_well_known();
+        if let (Some(a), Some(obj)) = (&attestation_json, doc.as_object_mut()) {
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(a) {
+                obj.insert("attestation".into(), v);
+            }
+        }
+        serde_json::to_vec(&doc).unwrap_or_default()
+    });
     document_size("manifest", manifest_json.as_ref().map_or(0, Vec::len))?;
     document_size("agent_card", agent_card.as_ref().map_or(0, AgentCard::size))?;
     Ok(Policy {
@@ -194,6 +334,9 @@ fn compile(raw: RawConfig) -> Result<Policy, ConfigError> {
         agent_card,
         contracts,
         moderation,
+        gateway,
+        control_plane,
+        attestation_json,
         low_trust_warning: low_trust_warning(&manifest, trust_score, trust_threshold),
         manifest,
         notes,

@@ -41,6 +41,12 @@ pub(super) struct RawConfig {
     pub(super) replies: Option<RawReplies>,
     #[serde(default, deserialize_with = "object")]
     pub(super) responses: Option<super::responses::RawResponses>,
+    #[serde(default, deserialize_with = "object")]
+    pub(super) gateway: Option<super::gateway::RawGateway>,
+    #[serde(default, deserialize_with = "object")]
+    pub(super) control_plane: Option<super::gateway::RawControlPlane>,
+    /// The protected agent's attestation record (the reference SDK's `AttestationRecord`).
+    pub(super) attestation: Option<Map<String, Value>>,
 }
 
 /// `replies`: the HTTP status of each refusal.

@@ -38,6 +38,15 @@ pub struct Contracts {
 }
 
 impl Contracts {
+    /// Another set (a control plane's) with the same inbound contract, found by its id.
+    pub fn replaced(&self, all: Vec<Contract>) -> Contracts {
+        let id = self.inbound().map(|c| c.id.clone());
+        let inbound = id.and_then(|id| all.iter().position(|c| c.id == id));
+        Contracts::new(all, inbound)
+    }
+}
+
+impl Contracts {
     /// `all` in configuration order, ids unique (the configuration checks), at most
     /// [`MAX_CONTRACTS`]; `inbound` an index of `all`.
     pub(crate) fn new(all: Vec<Contract>, inbound: Option<usize>) -> Contracts {
@@ -60,16 +69,7 @@ impl Contracts {
 
     /// The contract with this id (exact, case-sensitive).
     pub fn get(&self, id: &str) -> Option<&Contract> {
-        self.by_id
-            .binary_search_by(|i| {
-                self.all
-                    .get(usize::from(*i))
-                    .map_or("", |c| c.id.as_str())
-                    .cmp(id)
-            })
-            .ok()
-            .and_then(|p| self.by_id.get(p))
-            .and_then(|i| self.all.get(usize::from(*i)))
+        self.index_of(id).and_then(|i| self.all.get(i))
     }
 
     /// The contract an `X-Contract-ID` header value names: its exact bytes (Envoy has
@@ -82,6 +82,25 @@ impl Contracts {
     /// The contract every inbound exchange is held to (`contract`).
     pub fn inbound(&self) -> Option<&Contract> {
         self.inbound.and_then(|i| self.all.get(usize::from(i)))
+    }
+
+    /// The index (in configuration order) of the contract with this id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id
+            .binary_search_by(|i| {
+                self.all
+                    .get(usize::from(*i))
+                    .map_or("", |c| c.id.as_str())
+                    .cmp(id)
+            })
+            .ok()
+            .and_then(|p| self.by_id.get(p))
+            .map(|i| usize::from(*i))
+    }
+
+    /// The contract at `index` (in configuration order).
+    pub fn at(&self, index: usize) -> Option<&Contract> {
+        self.all.get(index)
     }
 
     /// In configuration order.
@@ -111,8 +130,24 @@ pub struct Contract {
     /// `service_name`, `tenant_id`: descriptive, kept for events.
     pub service_name: Option<String>,
     pub tenant_id: Option<String>,
-    /// `target_endpoint`: the ACVPS fallback destination (kept; used by the gateway issue).
+    /// `target_endpoint`: the ACVPS fallback destination, used in gateway mode when a request
+    /// has no `X-Target-Endpoint` (validated as a target URL when the configuration loads).
     pub target_endpoint: Option<String>,
+    /// `allowed_targets`: where gateway mode may send data under this contract.
+    pub allowed_targets: crate::target::AllowedTargets,
+    /// `certificates[].id`: the ACVPS digital certificates (DC) registered for this contract.
+    /// When there are any, a gateway request must present one in `X-DC-Id`, with the
+    /// contract's digest in `X-DC-Digest`.
+    pub certificates: Vec<String>,
+    /// The contract's canonical JSON (RFC 8785) as configured or sent by the control plane:
+    /// what [`Contract::digest`] is the hash of, served at
+    /// `/.well-known/acvps/contracts/<id>`.
+    pub canonical: Vec<u8>,
+    /// `sha256:` and the lower-case hex SHA-256 of [`Contract::canonical`]: the value
+    /// `X-DC-Digest` must carry.
+    pub digest: String,
+    /// The SHA-256 itself, for the constant-time comparison.
+    pub sha256: [u8; 32],
     pub envelope: Envelope,
 }
 

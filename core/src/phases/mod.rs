@@ -22,6 +22,7 @@ mod caller_tests;
 mod confirm;
 mod end;
 mod fields;
+mod gateway;
 mod protocol;
 mod request;
 mod response;
@@ -31,6 +32,7 @@ mod response_attack2_tests;
 mod response_attack_tests;
 #[cfg(test)]
 mod response_tests;
+pub mod target;
 #[cfg(test)]
 mod tests;
 
@@ -74,6 +76,8 @@ pub mod header {
 pub const WELL_KNOWN_MANIFEST: &str = "/.well-known/agent-manifest";
 /// `/.well-known/agent-card.json`: its A2A agent card.
 pub const WELL_KNOWN_CARD: &str = "/.well-known/agent-card.json";
+/// The protected agent's attestation record (the reference SDK's sidecar serves it there).
+pub const WELL_KNOWN_ATTESTATION: &str = "/.well-known/agent-attestation";
 
 /// What [`Host::claim_once`] makes of a shared value: its new value, or `None` to leave it.
 pub type SlotUpdate<'a> = &'a dyn Fn(Option<&[u8]>) -> Option<Vec<u8>>;
@@ -126,6 +130,11 @@ pub trait Host {
         let _ = (key, update);
         false
     }
+    /// The value at `key` in proxy-wasm shared data, if there is one (one host call).
+    fn shared(&self, key: &str) -> Option<Vec<u8>> {
+        let _ = key;
+        None
+    }
 }
 
 /// Where the request side of an exchange stands.
@@ -133,6 +142,9 @@ pub trait Host {
 pub enum Phase {
     /// Waiting for the request headers.
     RequestHeaders,
+    /// Headers seen; waiting for the gateway target's manifest (the body, if any, is buffered
+    /// meanwhile).
+    AwaitingTarget,
     /// Headers seen; the body is buffered until it ends (the headers held, or already sent on
     /// with `hold_headers: false`).
     RequestBody,
@@ -149,6 +161,10 @@ pub enum Phase {
 pub enum Step {
     /// Let the stream go on (`Action::Continue`).
     Continue,
+    /// Hold it (`Action::Pause`) while another request fetches the gateway target's manifest:
+    /// the glue asks [`Exchange::poll_target`] again (on its timer, and when a fetch in this
+    /// VM ends) until it says otherwise.
+    Wait,
     /// Hold it (`Action::Pause`): more body is needed before a decision.
     Pause,
     /// Replace the buffered request body with this one (a `redact` rule matched), then go on.
@@ -240,6 +256,8 @@ pub struct RequestHead<'a> {
     pub user_override_count: usize,
     /// The caller sent `X-Agent-Quarantined` (which only the filter may set).
     pub quarantined: bool,
+    /// The ACVPS headers (gateway mode).
+    pub acvps: crate::gateway::AcvpsHeaders<'a>,
 }
 
 impl<'a> RequestHead<'a> {
@@ -269,6 +287,15 @@ impl<'a> RequestHead<'a> {
             user_override: h.get(header::USER_OVERRIDE),
             user_override_count: h.get_all(header::USER_OVERRIDE).count(),
             quarantined: h.contains(header::QUARANTINED),
+            acvps: {
+                use crate::gateway::{Header, CONTRACT_ID, DC_DIGEST, DC_ID, TARGET_ENDPOINT};
+                crate::gateway::AcvpsHeaders {
+                    target: Header::of(h.get_all(TARGET_ENDPOINT)),
+                    contract: Header::of(h.get_all(CONTRACT_ID)),
+                    dc_id: Header::of(h.get_all(DC_ID)),
+                    dc_digest: Header::of(h.get_all(DC_DIGEST)),
+                }
+            },
         }
     }
 }
@@ -392,6 +419,13 @@ pub struct Exchange {
     request_found: crate::detect::Findings,
     /// The response's inspection, when the configuration inspects it.
     resp: Option<Box<response::Inspection>>,
+    /// Gateway mode: where the request goes, under which contract, and what its target is.
+    gw: Option<Box<gateway::GatewayState>>,
+    /// What the request headers' phase still has to do once the target is known.
+    tail: request::Tail,
+    /// A contract served at `/.well-known/acvps/contracts/<id>`: its digest, for the reply's
+    /// `X-DC-Digest`.
+    served_digest: Option<String>,
     /// The response was replaced by the filter's own reply (its headers pass the filter too).
     response_replied: bool,
     /// What the response's decision adds to the metrics, until the glue takes it.
@@ -433,6 +467,9 @@ impl Exchange {
             proto: None,
             request_found: crate::detect::Findings::default(),
             resp: None,
+            gw: None,
+            tail: request::Tail::default(),
+            served_digest: None,
             response_replied: false,
             response_tally: None,
         }
@@ -552,6 +589,9 @@ impl Exchange {
                     (header::TRUST_SCORE, p.trust_score_text.as_str()),
                 ];
                 h.extend(self.rate_headers());
+                if let Some(d) = &self.served_digest {
+                    h.push(("x-dc-digest", d.as_str()));
+                }
                 h
             }
             None => vec![

@@ -24,7 +24,8 @@ use super::confirm::Presented;
 use super::fields::{event_method, FieldDetection, Section};
 use super::{
     coding_name, header, holds_sensitive, is_tunnel, Content, Exchange, FieldScan, HeaderValue,
-    Headers, Host, Phase, RequestHead, Step, WELL_KNOWN_CARD, WELL_KNOWN_MANIFEST,
+    Headers, Host, Phase, RequestHead, Step, WELL_KNOWN_ATTESTATION, WELL_KNOWN_CARD,
+    WELL_KNOWN_MANIFEST,
 };
 
 /// Paths in events are bounded like payloads: a path can be up to Envoy's header limit.
@@ -50,11 +51,25 @@ const FORM_DECODING: Decoding = Decoding {
     ..Decoding::BODY
 };
 
+/// The request headers' phase, kept while the gateway target's manifest is awaited.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Tail {
+    pub(super) end_of_stream: bool,
+    pub(super) tunnel: bool,
+    pub(super) to_body: bool,
+    /// Body bytes Envoy buffered meanwhile, and whether they are all of it.
+    pub(super) body: Option<(usize, bool)>,
+    /// Trailers came meanwhile.
+    pub(super) trailers: bool,
+}
+
 /// Which well-known document a request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WellKnown {
     Manifest,
     Card,
+    /// The protected agent's attestation record (`attestation`), as the reference SDK serves.
+    Attestation,
 }
 
 impl WellKnown {
@@ -64,6 +79,7 @@ impl WellKnown {
         match self {
             WellKnown::Manifest => policy.manifest_json.as_deref(),
             WellKnown::Card => policy.agent_card.as_ref().map(|c| c.0.as_slice()),
+            WellKnown::Attestation => policy.attestation_json.as_deref(),
         }
     }
 }
@@ -140,8 +156,18 @@ impl Exchange {
             return self.too_complex(&policy, "headers", 0, now);
         }
 
-        if let Some(document) = self.well_known().and_then(|w| w.document(&policy)) {
+        // In gateway mode a request that names a target is for the target, well-known path
+        // or not.
+        let for_target = head.acvps.target != crate::gateway::Header::Absent;
+        if let Some(document) = self
+            .well_known()
+            .filter(|_| !for_target)
+            .and_then(|w| w.document(&policy))
+        {
             return self.serve_well_known(&policy, document.to_vec(), now);
+        }
+        if let Some(step) = self.gateway_headers(&policy, head, now) {
+            return step;
         }
 
         // The agent can trust these headers: the filter sets them, whatever the caller sent.
@@ -190,17 +216,52 @@ impl Exchange {
             }
             self.rate_refused = true;
         }
+        self.tail = Tail {
+            end_of_stream,
+            tunnel,
+            to_body,
+            ..Tail::default()
+        };
+        // Gateway mode: the target's manifest, from the cache or fetched (the request waits
+        // for it). Not for a request already refused for its rate limit.
+        if !self.rate_refused {
+            if let Some(step) = self.judge_target(&policy, host) {
+                return step;
+            }
+        }
+        self.headers_tail(&policy, host)
+    }
+
+    /// The rest of the request headers' phase, once the target is known: decide now (no
+    /// body), or on the headers, or wait for the body.
+    pub(super) fn headers_tail(&mut self, policy: &Policy, host: &impl Host) -> Step {
+        let Tail {
+            end_of_stream,
+            tunnel,
+            to_body,
+            ..
+        } = self.tail;
         if end_of_stream || tunnel {
             self.headers_held = true;
-            return self.decide(&policy, &[], host.now_nanos(), host);
+            return self.decide(policy, &[], host.now_nanos(), host);
         }
         if !to_body {
-            if let Some(step) = self.decide_on_headers(&policy, host) {
+            if let Some(step) = self.decide_on_headers(policy, host) {
                 return step;
             }
         }
         self.phase = Phase::RequestBody;
         self.headers_held = policy.hold_headers;
+        if let Some((size, eos)) = self.tail.body {
+            // The body came while the target's manifest was awaited.
+            if self.tail.trailers {
+                return self.request_trailers(host);
+            }
+            if eos || size_u64(size) > policy.max_body_bytes {
+                return self.request_body(size, eos, host);
+            }
+            self.body_size = size;
+        }
         if policy.hold_headers {
             // Hold the headers back until the body is decided: a blocked request must never
             // reach the agent, not even its headers. Needs `allow_on_headers_stop_iteration`
@@ -224,6 +285,11 @@ impl Exchange {
         let Some(policy) = self.policy.clone() else {
             return Step::Continue;
         };
+        if self.phase == Phase::AwaitingTarget {
+            // Buffered until the target's manifest is known (Envoy holds it meanwhile).
+            self.tail.body = Some((body_size, end_of_stream));
+            return Step::Pause;
+        }
         if self.phase != Phase::RequestBody {
             return Step::Continue;
         }
@@ -243,6 +309,12 @@ impl Exchange {
         let Some(policy) = self.policy.clone() else {
             return Step::Continue;
         };
+        if self.phase == Phase::AwaitingTarget {
+            self.tail.trailers = true;
+            let size = self.tail.body.map_or(0, |(s, _)| s);
+            self.tail.body = Some((size, true));
+            return Step::Pause;
+        }
         if self.phase != Phase::RequestBody {
             return Step::Continue;
         }
@@ -297,6 +369,7 @@ impl Exchange {
         match self.bare_path() {
             WELL_KNOWN_MANIFEST => Some(WellKnown::Manifest),
             WELL_KNOWN_CARD => Some(WellKnown::Card),
+            WELL_KNOWN_ATTESTATION => Some(WellKnown::Attestation),
             _ => None,
         }
     }
@@ -560,6 +633,7 @@ impl Exchange {
             f.set(v, Value::Str(""));
         }
         f.set(Var::OpenaiStream, Value::Bool(false));
+        self.target_facts(&mut f);
         f
     }
 
@@ -925,6 +999,7 @@ impl Exchange {
                 body_bytes,
                 payload: payload.as_ref().map(|p| p.text.as_str()),
                 payload_truncated: payload.as_ref().is_some_and(|p| p.truncated),
+                target: Self::target_fields(self.gw.as_deref(), policy),
             },
         );
     }

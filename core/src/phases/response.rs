@@ -276,9 +276,8 @@ impl Exchange {
                 || m.eq_ignore_ascii_case(b"application/x-ndjson")
                 || m.eq_ignore_ascii_case(b"application/jsonl")
         });
-        let terms = policy
-            .contracts
-            .inbound()
+        let terms = self
+            .contract(policy)
             .is_some_and(|c| !c.envelope.denied_terms.is_empty());
         let may_rewrite = policy.may_redact_responses();
         let reading = match shape {
@@ -308,7 +307,7 @@ impl Exchange {
             r.json = json;
         }
         if shape != Shape::Buffered {
-            if let (Some(c), Some(m)) = (policy.contracts.inbound(), policy.moderation.as_ref()) {
+            if let (Some(c), Some(m)) = (self.contract(policy), policy.moderation.as_ref()) {
                 if c.needs_moderation() {
                     // A stream leaves as it comes: there is no whole text to ask about first.
                     // The contract's fail mode decides, now, while the headers can still say.
@@ -513,7 +512,7 @@ impl Exchange {
                     two_readings.push(f.kind)
                 });
         }
-        let contract = policy.contracts.inbound();
+        let contract = self.contract(policy);
         let Some(resp) = self.resp.as_mut() else {
             return Step::Continue;
         };
@@ -573,6 +572,9 @@ impl Exchange {
     /// when the call failed (Envoy's timeout, a connection failure, or the call could not be
     /// made). The response waiting for it is then judged.
     pub fn callout_answer(&mut self, status: Option<u16>, body: &[u8], host: &impl Host) -> Step {
+        if self.awaits_target() {
+            return self.target_answer(status, body, host);
+        }
         let Some(policy) = self.policy.clone() else {
             return Step::Continue;
         };
@@ -684,7 +686,7 @@ impl Exchange {
     /// Whether the response so far breaks its contract (the inbound one): the bounds it
     /// exceeds, or a moderation service that failed under `fail: closed`.
     fn contract_refusal<'p>(&self, policy: &'p Policy) -> Option<Refused<'p>> {
-        let contract = policy.contracts.inbound()?;
+        let contract = self.contract(policy)?;
         let resp = self.resp.as_deref()?;
         if let Some(Moderated::FailedClosed(e)) = resp.moderation {
             return Some(Refused::Unmoderated(contract, e));
@@ -707,6 +709,7 @@ impl Exchange {
         host: &impl Host,
     ) -> Step {
         let scanner = &policy.scanner;
+        let contract = self.contract(policy);
         let Some(resp) = self.resp.as_mut() else {
             return Step::Continue;
         };
@@ -726,10 +729,8 @@ impl Exchange {
         for f in &pushed.new {
             resp.counts.add(f.kind);
         }
-        if let Some(c) = policy
-            .contracts
-            .inbound()
-            .filter(|c| !c.envelope.denied_terms.is_empty() && resp.denied_term.is_none())
+        if let Some(c) =
+            contract.filter(|c| !c.envelope.denied_terms.is_empty() && resp.denied_term.is_none())
         {
             let terms = &c.envelope.denied_terms;
             // Each text as it comes, its search resumed where its last chunk left it.
@@ -1128,7 +1129,7 @@ impl Exchange {
         let latency_ms = (micros as f64) / 1000.0;
         let ts = rfc3339_millis(now / 1_000_000);
         let resp = self.resp.as_deref();
-        let contract = resp.and(policy.contracts.inbound());
+        let contract = resp.and(self.contract(policy));
         let (text, truncated) = payload.unwrap_or_default();
         let line = events::Response {
             status,

@@ -135,7 +135,8 @@ fn reply_status(step: &Step) -> Option<u16> {
         | Step::Redact(_)
         | Step::Rewrite(_)
         | Step::Reset
-        | Step::Call(_) => None,
+        | Step::Call(_)
+        | Step::Wait => None,
     }
 }
 

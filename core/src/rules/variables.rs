@@ -160,6 +160,13 @@ pub struct Variable {
 
 const RETENTION_ALIASES: &[(&str, &str)] = &[("forever", "permanent")];
 
+/// The values of `target_retention`: the manifest's, or `unknown` without one.
+pub const TARGET_RETENTIONS: &[&str] =
+    &["ephemeral", "temporary", "permanent", "forever", "unknown"];
+
+/// The values of `target_reversibility`: the manifest's, or `unknown` without one.
+pub const TARGET_REVERSIBILITIES: &[&str] = &["full", "partial", "none", "unknown"];
+
 /// The values of `protocol`: what the body was read as.
 pub const PROTOCOLS: &[&str] = &["http", "jsonrpc", "a2a", "mcp", "openai"];
 
@@ -252,6 +259,46 @@ registry! {
             doc: "the `model` of an OpenAI-style chat completion request, else `''`" },
         OpenaiStream => Variable { name: "openai_stream", ty: Type::Bool, source: Source::Body,
             doc: "an OpenAI-style request asks for a streamed answer (`\"stream\": true`)" },
+        ContractId => Variable { name: "contract_id", ty: Type::Str(Shape::Any),
+            source: Source::Request,
+            doc: "the ACVPS contract the exchange is held to: its gateway request's (`X-Contract-ID` or `gateway.contract`), else `contract`; `''` if none" },
+        TargetHost => Variable { name: "target_host", ty: Type::Str(Shape::Any),
+            source: Source::Request,
+            doc: "gateway mode: the target's host as the URL standard reads it (a lower-case name without trailing dot, a dotted IPv4 address, an IPv6 address in brackets); `''` otherwise" },
+        TargetScheme => Variable { name: "target_scheme", ty: Type::Str(Shape::Any),
+            source: Source::Request,
+            doc: "gateway mode: `http` or `https`; `''` otherwise" },
+        TargetPort => Variable { name: "target_port", ty: Type::Int { min: 0, max: 65535 },
+            source: Source::Request,
+            doc: "gateway mode: the target's port (the scheme's default when none is written); 0 otherwise" },
+        TargetManifest => Variable { name: "target_manifest", ty: Type::Bool,
+            source: Source::Request,
+            doc: "gateway mode with `gateway.manifests`: the target publishes a valid manifest at `/.well-known/agent-manifest`" },
+        TargetAgentId => Variable { name: "target_agent_id", ty: Type::Str(Shape::Any),
+            source: Source::Request,
+            doc: "the target manifest's agent id, `''` without a manifest" },
+        TargetTrustLevel => Variable { name: "target_trust_level",
+            ty: Type::Enum { values: &TrustLevel::NAMES, aliases: &[] }, source: Source::Request,
+            doc: "the target's trust level as it counts: what its manifest declares, at most `gateway.trust.ceiling` unless the target is in `gateway.trust.directory` or presents a valid attestation; `unknown` without a manifest" },
+        TargetTrustScore => Variable { name: "target_trust_score",
+            ty: Type::Int { min: 0, max: crate::trust::MAX_SCORE as i64 }, source: Source::Request,
+            doc: "the target's trust score (0..10), from its manifest with its counted trust level; that of `unknown` (2) without a manifest" },
+        TargetRetention => Variable { name: "target_retention",
+            ty: Type::Enum { values: TARGET_RETENTIONS, aliases: RETENTION_ALIASES },
+            source: Source::Request,
+            doc: "the target manifest's data retention (`forever` and `permanent` are the same), `unknown` without a manifest" },
+        TargetReversibility => Variable { name: "target_reversibility",
+            ty: Type::Enum { values: TARGET_REVERSIBILITIES, aliases: &[] }, source: Source::Request,
+            doc: "the target manifest's reversibility level, `unknown` without a manifest" },
+        TargetHumanInLoop => Variable { name: "target_human_in_loop", ty: Type::Bool,
+            source: Source::Request,
+            doc: "the target's manifest says a human is in the loop" },
+        TargetTrainingConsent => Variable { name: "target_training_consent", ty: Type::Bool,
+            source: Source::Request,
+            doc: "the target's manifest says data may be used for training" },
+        TargetAttested => Variable { name: "target_attested", ty: Type::Bool,
+            source: Source::Request,
+            doc: "the target presented an attestation signed by a key of `gateway.trust.keys`, valid now" },
         Action => Variable { name: "action", ty: Type::Str(Shape::Any), source: Source::Body,
             doc: "the first action of `policy.actions` whose `when` matches the request, `''` if none" },
     }

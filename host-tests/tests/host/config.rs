@@ -108,7 +108,7 @@ fn shipped_envoy_configs() -> Vec<PathBuf> {
 /// entry is removed, and the file held to every check, as soon as the filter knows the key.
 /// envoy/envoy-mtls-jwt.yaml (issue 12's `callers`) is held to every check since the core knows
 /// `callers`. envoy/envoy-gateway.yaml (issue 14) ships the gateway keys ahead of the core.
-const AHEAD_OF_THE_FILTER: &[(&str, &str)] = &[("envoy-gateway.yaml", "unknown field `gateway`")];
+const AHEAD_OF_THE_FILTER: &[(&str, &str)] = &[];
 
 fn ahead_of_the_filter(file: &Path) -> Option<&'static str> {
     let name = file.file_name()?.to_str()?;
