@@ -50,6 +50,19 @@ const CALLER_VARS: [Var; 8] = [
     Var::CallerTrustScore,
 ];
 
+/// The rule variables a target's manifest decides.
+const TARGET_MANIFEST_VARS: [Var; 9] = [
+    Var::TargetManifest,
+    Var::TargetAgentId,
+    Var::TargetTrustLevel,
+    Var::TargetTrustScore,
+    Var::TargetRetention,
+    Var::TargetReversibility,
+    Var::TargetHumanInLoop,
+    Var::TargetTrainingConsent,
+    Var::TargetAttested,
+];
+
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
 /// 256 MiB. The body is copied into the Wasm VM, whose linear memory is at most 4 GiB (32-bit),
 /// and its scan may take up to 13 times its size besides (the decoded views' budget,
@@ -227,6 +240,28 @@ fn compile(raw: RawConfig, contract_json: &[serde_json::Value]) -> Result<Policy
     )?;
     let control_plane = gateway::compile_control_plane(raw.control_plane)?;
     let gateway = gateway::compile(raw.gateway, &contracts, control_plane.is_some(), &mut notes)?;
+    if gateway
+        .as_ref()
+        .and_then(|g| g.manifests.as_ref())
+        .is_none()
+    {
+        // A rule about a target's manifest without manifests fetched would never see one:
+        // `has_ssn && target_retention == 'permanent'` would never block.
+        for (i, r) in rules.iter().enumerate() {
+            let mut u = Uses::default();
+            u.add(&r.cond);
+            if let Some(v) = TARGET_MANIFEST_VARS.iter().find(|v| u.reads(**v)) {
+                return Err(ConfigError::InvalidName {
+                    path: format!("policy.block_rules[{i}].condition"),
+                    rule: format!(
+                        "reads {}, which only gateway.manifests can know (configure `gateway` \
+                         with `manifests`)",
+                        v.spec().name
+                    ),
+                });
+            }
+        }
+    }
     // Responses are read when a rule reads them or a contract holds them to an envelope: the
     // inbound one, or in gateway mode each request's.
     let responses = responses::compile(

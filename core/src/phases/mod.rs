@@ -23,6 +23,8 @@ mod confirm;
 mod end;
 mod fields;
 mod gateway;
+#[cfg(test)]
+mod gateway_tests;
 mod protocol;
 mod request;
 mod response;
