@@ -7,6 +7,7 @@
 //! each decision is made.
 
 pub mod agent_card;
+pub mod attestation;
 pub mod caller;
 pub mod canonical;
 pub mod chain;
