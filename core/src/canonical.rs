@@ -69,10 +69,13 @@ fn write_value(out: &mut String, value: &Value) {
             // serde_json's map (without `preserve_order`) is sorted by UTF-8 bytes, which is
             // code point order; UTF-16 order differs for names with characters above U+FFFF
             // (surrogates 0xD800.. sort before U+E000..U+FFFF), so sort again (RFC 8785 §3.2.3).
-            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
-            sorted.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            let entries: Vec<(&String, &Value)> = members.iter().collect();
+            let names: Vec<&str> = entries.iter().map(|(name, _)| name.as_str()).collect();
+            let sorted = utf16_order(&names)
+                .into_iter()
+                .filter_map(|i| entries.get(i));
             out.push('{');
-            for (i, (name, member)) in sorted.into_iter().enumerate() {
+            for (i, (name, member)) in sorted.enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
@@ -83,6 +86,50 @@ fn write_value(out: &mut String, value: &Value) {
             out.push('}');
         }
     }
+}
+
+/// The indices of `names` in the order of their UTF-16 code units (RFC 8785 §3.2.3), stable.
+///
+/// A bottom-up merge sort written out rather than `sort_by`: each `sort_by` instantiation
+/// weighs about 16 KB in the Wasm module, this about a tenth of that. A serde_json map
+/// (without `preserve_order`) is already in code point order, which is UTF-16 order unless a
+/// name has a character at U+E000..U+FFFF where another has one above U+FFFF; the first pass
+/// finds that it is sorted and stops.
+fn utf16_order(names: &[&str]) -> Vec<usize> {
+    let n = names.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    let in_order = |a: Option<&usize>, b: Option<&usize>| match (a, b) {
+        (Some(&a), Some(&b)) => match (names.get(a), names.get(b)) {
+            (Some(x), Some(y)) => x.encode_utf16().le(y.encode_utf16()),
+            _ => true,
+        },
+        _ => true,
+    };
+    if (1..n).all(|i| in_order(order.get(i - 1), order.get(i))) {
+        return order;
+    }
+    let mut merged = vec![0; n];
+    let mut width = 1;
+    while width < n {
+        let mut start = 0;
+        while start < n {
+            let mid = start.saturating_add(width).min(n);
+            let end = start.saturating_add(width.saturating_mul(2)).min(n);
+            let (mut i, mut j) = (start, mid);
+            for slot in merged.iter_mut().take(end).skip(start) {
+                let left = i < mid && (j >= end || in_order(order.get(i), order.get(j)));
+                let from = if left { &mut i } else { &mut j };
+                if let Some(&v) = order.get(*from) {
+                    *slot = v;
+                }
+                *from += 1;
+            }
+            start = end;
+        }
+        std::mem::swap(&mut order, &mut merged);
+        width = width.saturating_mul(2);
+    }
+    order
 }
 
 /// A string as RFC 8785 §3.2.2.2 (ECMAScript's `QuoteJSONString`) writes it.
@@ -287,21 +334,23 @@ fn write_raw(out: &mut String, raw: &RawValue, depth: usize) -> Result<(), Canon
     }
     match text.as_bytes().first() {
         Some(b'{') => {
-            let Members(mut members) =
-                serde_json::from_str(text).map_err(|_| CanonicalError::Json)?;
-            members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-            if members.windows(2).any(|w| match w {
-                [a, b] => a.0 == b.0,
-                _ => false,
-            }) {
+            let Members(members) = serde_json::from_str(text).map_err(|_| CanonicalError::Json)?;
+            let names: Vec<&str> = members.iter().map(|(name, _)| name.as_str()).collect();
+            let order = utf16_order(&names);
+            let sorted_names = order.iter().filter_map(|&i| names.get(i));
+            if sorted_names
+                .clone()
+                .zip(sorted_names.skip(1))
+                .any(|(a, b)| a == b)
+            {
                 return Err(CanonicalError::DuplicateName);
             }
             out.push('{');
-            for (i, (name, member)) in members.into_iter().enumerate() {
+            for (i, (name, member)) in order.iter().filter_map(|&i| members.get(i)).enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                write_string(out, &name);
+                write_string(out, name);
                 out.push(':');
                 write_raw(out, member, depth + 1)?;
             }

@@ -389,3 +389,44 @@ fn ties_and_powers_of_two() {
     assert_eq!(num(power_of_two(70)), "1.1805916207174113e+21");
     assert_eq!(num(power_of_two(60)), "1152921504606847000");
 }
+
+/// The merge sort against the standard library's, on names that exercise UTF-16 order
+/// (characters below U+D800, at U+E000..U+FFFF and above U+FFFF) and stability.
+#[test]
+fn utf16_order_matches_a_reference_sort() {
+    let alphabet = [
+        "a",
+        "b",
+        "",
+        "\u{7f}",
+        "é",
+        "\u{ffff}",
+        "\u{e000}",
+        "😀",
+        "\u{10000}",
+        "A",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for n in 0..40 {
+        for _ in 0..20 {
+            let names: Vec<String> = (0..n)
+                .map(|_| {
+                    let len = next() % 4;
+                    (0..len)
+                        .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                        .collect()
+                })
+                .collect();
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let mut want: Vec<usize> = (0..n).collect();
+            want.sort_by(|&a, &b| refs[a].encode_utf16().cmp(refs[b].encode_utf16()));
+            assert_eq!(utf16_order(&refs), want, "{refs:?}");
+        }
+    }
+}
