@@ -172,7 +172,7 @@ fn score(path: String, max: f64) -> Result<f64, ConfigError> {
 /// Compiles the three keys; notes what will not be checked.
 pub(super) fn compile(
     raw: Option<Vec<RawContract>>,
-    json: &[serde_json::Value],
+    json: &[Vec<u8>],
     contract: Option<String>,
     moderation: Option<RawModeration>,
     scanner: &Scanner,
@@ -188,10 +188,7 @@ pub(super) fn compile(
     }
     let mut all: Vec<Contract> = Vec::with_capacity(raw.len());
     for (i, c) in raw.into_iter().enumerate() {
-        let canonical = json
-            .get(i)
-            .map(crate::canonical::canonicalize)
-            .unwrap_or_default();
+        let canonical = json.get(i).cloned().unwrap_or_default();
         let compiled = compile_contract(
             &format!("contracts[{i}]"),
             c,

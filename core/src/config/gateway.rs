@@ -62,6 +62,8 @@ struct RawTrust {
     #[serde(default, deserialize_with = "object")]
     keys: Option<BTreeMap<String, String>>,
     max_age_s: Option<u64>,
+    #[serde(default, deserialize_with = "object")]
+    agents: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -276,11 +278,35 @@ fn trust(raw: RawTrust) -> Result<TargetTrust, ConfigError> {
         365 * 86_400,
         "seconds",
     )?;
+    let agents = raw.agents.unwrap_or_default();
+    if agents.len() > MAX_DIRECTORY_PATTERNS {
+        return Err(ConfigError::OutOfRange {
+            path: "gateway.trust.agents".into(),
+            bound: format!("{} hosts; at most {MAX_DIRECTORY_PATTERNS}", agents.len()),
+        });
+    }
+    let agents = agents
+        .into_iter()
+        .map(|(pattern, id)| {
+            let path = format!("gateway.trust.agents.{pattern}");
+            let p = HostPattern::parse(&pattern).ok_or_else(|| {
+                invalid(&path, "a host name, `*.` and a domain, or an IP address")
+            })?;
+            if id.is_empty() || id.len() > MAX_ID_BYTES || id.chars().any(char::is_control) {
+                return Err(invalid(
+                    &path,
+                    "an agent id: 1 to 256 bytes, no control characters",
+                ));
+            }
+            Ok((p, id))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(TargetTrust {
         ceiling: raw.ceiling.unwrap_or(TrustLevel::Unknown),
         directory,
         keys,
         max_age_ms: max_age_s.saturating_mul(1000),
+        agents,
     })
 }
 

@@ -92,21 +92,38 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, ConfigError> {
         .deserialize(&mut de)
         .map_err(|e| strict::json_error(bytes, &e))?;
     de.end().map_err(|e| strict::json_error(bytes, &e))?;
-    // The contracts as written, for their canonical JSON (their digest): read again as values
-    // only when there are any.
+    // The contracts as written, for their canonical JSON (their digest): each read from its
+    // own text, so that every number is the one written (RFC 8785 hashes the text's double).
     let contract_json = match &raw.contracts {
-        Some(c) if !c.is_empty() => serde_json::from_slice::<serde_json::Value>(bytes)
-            .ok()
-            .and_then(
-                |mut v| match v.get_mut("contracts").map(serde_json::Value::take) {
-                    Some(serde_json::Value::Array(a)) => Some(a),
-                    _ => None,
-                },
-            )
-            .unwrap_or_default(),
+        Some(c) if !c.is_empty() => contract_texts(bytes)
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| {
+                crate::canonical::canonicalize_json(t.get()).map_err(|e| ConfigError::InvalidName {
+                    path: format!("contracts[{i}]"),
+                    rule: format!(
+                        "a contract RFC 8785 can canonicalize (for its digest): {}",
+                        e.as_str()
+                    ),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
         _ => Vec::new(),
     };
     compile(raw, &contract_json)
+}
+
+/// The text of each member of `contracts` in a JSON document (empty when there is none).
+fn contract_texts(bytes: &[u8]) -> Vec<&serde_json::value::RawValue> {
+    #[derive(serde::Deserialize)]
+    struct Only<'a> {
+        #[serde(borrow)]
+        contracts: Option<Vec<&'a serde_json::value::RawValue>>,
+    }
+    serde_json::from_slice::<Only>(bytes)
+        .ok()
+        .and_then(|o| o.contracts)
+        .unwrap_or_default()
 }
 
 /// A control plane's answer (`{"contracts": [...]}`) compiled against `policy`: contracts of
@@ -120,8 +137,9 @@ pub fn contracts_from_control_plane(
 ) -> Result<(crate::contract::Contracts, usize), ConfigError> {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
-    struct Answer {
-        contracts: Vec<serde_json::Value>,
+    struct Answer<'a> {
+        #[serde(borrow)]
+        contracts: Vec<&'a serde_json::value::RawValue>,
     }
     let Some(cp) = &policy.control_plane else {
         return Ok((policy.contracts.clone(), 0));
@@ -142,14 +160,24 @@ pub fn contracts_from_control_plane(
     let mut all = Vec::with_capacity(answer.contracts.len());
     let mut dropped = 0;
     let mut notes = Vec::new();
-    for (i, value) in answer.contracts.into_iter().enumerate() {
+    for (i, text) in answer.contracts.into_iter().enumerate() {
         let at = format!("control_plane.contracts[{i}]");
+        let value: serde_json::Value =
+            serde_json::from_str(text.get()).map_err(|e| strict::json_error(body, &e))?;
         if value.get("tenant_id").and_then(serde_json::Value::as_str) != Some(cp.tenant_id.as_str())
         {
             dropped += 1;
             continue;
         }
-        let canonical = crate::canonical::canonicalize(&value);
+        let canonical = crate::canonical::canonicalize_json(text.get()).map_err(|e| {
+            ConfigError::InvalidName {
+                path: at.clone(),
+                rule: format!(
+                    "a contract RFC 8785 can canonicalize (for its digest): {}",
+                    e.as_str()
+                ),
+            }
+        })?;
         let raw: contracts::RawContract =
             strict::Object(PhantomData)
                 .deserialize(&value)
@@ -207,7 +235,7 @@ pub fn contracts_from_control_plane(
     Ok((policy.contracts.replaced(all), dropped))
 }
 
-fn compile(raw: RawConfig, contract_json: &[serde_json::Value]) -> Result<Policy, ConfigError> {
+fn compile(raw: RawConfig, contract_json: &[Vec<u8>]) -> Result<Policy, ConfigError> {
     let manifest = raw.manifest.ok_or(ConfigError::NoManifest)?.normalize()?;
     let trust_score = trust::trust_score(&manifest);
     let mut raw_detectors = raw.detectors.unwrap_or_default();

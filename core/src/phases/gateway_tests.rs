@@ -701,3 +701,77 @@ fn bad_gateway_keys_are_refused_naming_them() {
     .to_string();
     assert!(e.contains("gateway.manifests"), "{e}");
 }
+
+#[test]
+fn an_attestation_counts_only_signed_by_a_trusted_key_and_for_the_agent_its_host_is_bound_to() {
+    let fixture: Value = serde_json::from_str(include_str!("../attestation/fixture.json")).unwrap();
+    let record = fixture["records"]["sdk"].clone();
+    let key = fixture["public_key_b64"].as_str().unwrap();
+    // The record's time, so that it is valid now.
+    let at = crate::attestation::parse_rfc3339_ms(record["timestamp"].as_str().unwrap()).unwrap();
+    let now = u64::try_from(at).unwrap() * 1_000_000 + 60_000_000_000;
+    let manifest = |record: &Value| {
+        json!({"agent_id": "booking-agent", "trust_level": "trusted",
+               "privacy_contract": {"retention": "ephemeral"}, "attestation": record})
+        .to_string()
+    };
+    let rules = json!([{"name": "untrusted", "condition": "target_trust_level != 'trusted'",
+                        "action": "block"}]);
+    let run = |agents: Value, record: &Value| -> (Step, Value) {
+        let p = fetching(
+            json!({"trust": {"keys": {"cp-test-1": key}, "agents": agents}}),
+            rules.clone(),
+        );
+        let host = Fake {
+            now,
+            ..Fake::for_policy(&p)
+        };
+        let (mut ex, _) = send(&p, &Req::default(), &host);
+        let body = manifest(record);
+        // A rule the headers decide: the answer decides.
+        let step = match ex.callout_answer(Some(200), body.as_bytes(), &host) {
+            Step::Pause => ex.request_body(2, true, &host.sharing(b"{}")),
+            other => other,
+        };
+        let line = lines(&ex)[0]["target"].clone();
+        (step, line)
+    };
+    // Bound by the operator: counts.
+    let (step, line) = run(json!({"127.0.0.1": "booking-agent"}), &record);
+    assert_eq!(step, Step::Continue, "{line}");
+    assert_eq!(line["attested"], true);
+    assert_eq!(line["trust_level"], "trusted");
+    // Not bound (an IP host binds nothing by itself): a copy of someone's record.
+    let (step, line) = run(json!({}), &record);
+    assert_eq!(status(&step), Some(403), "{line}");
+    assert_eq!(line.get("attested"), None);
+    // Bound to another agent.
+    let (step, _) = run(json!({"127.0.0.1": "other-agent"}), &record);
+    assert_eq!(status(&step), Some(403));
+    // Forged: a field changed after signing.
+    let mut forged = record.clone();
+    forged["codebase_hash"] = json!("00");
+    let (step, line) = run(json!({"127.0.0.1": "booking-agent"}), &forged);
+    assert_eq!(status(&step), Some(403), "{line}");
+    // A name binds itself (its did:web DID too).
+    let p = fetching(json!({}), json!([]));
+    let gw = p.gateway.as_ref().unwrap();
+    let t = |u: &str| crate::target::Target::parse(u).unwrap();
+    assert!(gw
+        .trust
+        .bound(&t("https://agent.example.com/"), "agent.example.com"));
+    assert!(gw.trust.bound(
+        &t("https://agent.example.com/"),
+        "did:web:agent.example.com"
+    ));
+    assert!(gw.trust.bound(
+        &t("https://agent.example.com:8443/"),
+        "did:web:agent.example.com%3A8443"
+    ));
+    assert!(!gw
+        .trust
+        .bound(&t("https://agent.example.com/"), "booking-agent"));
+    assert!(!gw
+        .trust
+        .bound(&t("https://evil.example/"), "agent.example.com"));
+}

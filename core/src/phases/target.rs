@@ -61,8 +61,14 @@ fn now_ms(host: &impl Host) -> u64 {
 
 impl RemoteFacts {
     /// A summary as it counts for this gateway: capped unless listed or attested now.
-    fn of(summary: &Summary, gateway: &Gateway, listed: bool, now_ms: u64) -> RemoteFacts {
-        let attested = summary.attested(now_ms);
+    fn of(
+        summary: &Summary,
+        gateway: &Gateway,
+        target: &crate::target::Target,
+        now_ms: u64,
+    ) -> RemoteFacts {
+        let listed = gateway.trust.listed(target);
+        let attested = summary.attested(now_ms) && gateway.trust.bound(target, &summary.agent_id);
         let trust_level = capped(summary, gateway.trust.ceiling, listed, attested);
         RemoteFacts {
             agent_id: summary.agent_id.clone(),
@@ -270,9 +276,8 @@ impl Exchange {
     ) -> Option<Step> {
         let gw = policy.gateway.as_ref()?;
         let g = self.gw.as_deref_mut()?;
-        let listed = gw.trust.listed(&g.route.target);
         g.target = TargetFacts {
-            manifest: summary.map(|s| RemoteFacts::of(s, gw, listed, now_ms)),
+            manifest: summary.map(|s| RemoteFacts::of(s, gw, &g.route.target, now_ms)),
             cache: Some(cache),
         };
         g.pending = Pending::Nothing;
