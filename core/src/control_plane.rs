@@ -39,6 +39,10 @@ pub struct ControlPlane {
     /// How often the contracts are fetched, milliseconds.
     pub interval_ms: u64,
     pub timeout_ms: u32,
+    /// `address_classes`: the address classes other than public that the control plane's
+    /// contracts may allow targets in (none by default): a control plane cannot open more of
+    /// the operator's network than the operator says.
+    pub address_classes: Vec<crate::target::AddressClass>,
 }
 
 impl ControlPlane {
@@ -163,6 +167,7 @@ mod tests {
             tenant_id: "tenant_abc".into(),
             interval_ms: 30_000,
             timeout_ms: 5_000,
+            address_classes: Vec::new(),
         }
     }
 

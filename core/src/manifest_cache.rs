@@ -243,7 +243,15 @@ impl State {
         now < self.lease_until
     }
 
-    /// Nothing in it matters any more: another origin may take the slot.
+    /// Another origin may take the slot: nothing in it matters any more, or it only remembers
+    /// a refusal (cheap to lose: that origin is asked again on its next request) and no fetch
+    /// holds it. Were a live negative entry kept, a client could fill a target's probed slots
+    /// with names that never resolve and keep that target out of the cache.
+    fn evictable(&self, now: u64) -> bool {
+        self.dead(now) || (matches!(self.content, Content::Negative { .. }) && !self.leased(now))
+    }
+
+    /// Nothing in it matters any more.
     fn dead(&self, now: u64) -> bool {
         let end = match &self.content {
             Content::Empty => 0,
@@ -405,7 +413,7 @@ impl Cache {
             let value = read(&key);
             match value.as_deref().and_then(Entry::decode) {
                 Some(e) if e.origin == origin => return classify(e.state, now_ms),
-                Some(e) => room |= e.state.dead(now_ms),
+                Some(e) => room |= e.state.evictable(now_ms),
                 None => room = true,
             }
         }
@@ -525,7 +533,7 @@ impl Cache {
                 let entry = value.and_then(Entry::decode);
                 let current = match &entry {
                     Some(e) if e.origin == origin => Some(&e.state),
-                    Some(e) if !e.state.dead(now_ms) => {
+                    Some(e) if !e.state.evictable(now_ms) => {
                         seen.set(Seen::Other { free: false });
                         return None;
                     }

@@ -513,6 +513,7 @@ mod tests {
             "envoy/envoy.yaml",
             "envoy/envoy-otel.yaml",
             "envoy/envoy-mtls-jwt.yaml",
+            "envoy/envoy-gateway.yaml",
             "docs/operations.md",
         ] {
             let text = doc(file);

@@ -76,8 +76,9 @@ pub enum AddressClass {
     /// `127.0.0.0/8`, `::1`, `localhost` and `*.localhost`.
     Loopback,
     /// RFC 1918, the shared address space of RFC 6598 (`100.64.0.0/10`), IPv6 unique local
-    /// addresses (`fc00::/7`), and names that only resolve inside (`.internal`, `.local`,
-    /// `.localdomain`, `.home.arpa`).
+    /// addresses (`fc00::/7`), and names that only resolve inside: a single label (`redis`),
+    /// `.internal`, `.cluster`, `.local`, `.localdomain`, `.home.arpa`, `.svc`, `.consul`, `.lan`, `.corp`,
+    /// `.intranet`, `.home`, `.private`, `.priv`, `.intra`.
     Private,
     /// `169.254.0.0/16`, `fe80::/10`.
     LinkLocal,
@@ -304,7 +305,11 @@ fn parse_host(raw: &str) -> Result<Host, TargetError> {
         return ipv4(&host).map(Host::Ipv4).ok_or(TargetError::BadHost);
     }
     let name = host.strip_suffix('.').unwrap_or(&host);
-    if name.is_empty() {
+    // DNS limits (RFC 1035 §2.3.4): labels of 1 to 63 octets, names of at most 253 written
+    // out. An empty label (`127.0.0.1..`, `a..b`) is no name Envoy's resolver should be asked
+    // to make sense of.
+    if name.is_empty() || name.len() > 253 || name.split('.').any(|l| l.is_empty() || l.len() > 63)
+    {
         return Err(TargetError::BadHost);
     }
     Ok(Host::Name(name.to_string()))
@@ -454,11 +459,33 @@ fn name_class(n: &str) -> AddressClass {
         "instance-data",
         "instance-data.ec2.internal",
     ];
-    const INSIDE: [&str; 4] = [".internal", ".local", ".localdomain", ".home.arpa"];
+    // Names that only resolve inside a network: RFC 6762 appendix G's de-facto private
+    // top-level names, Kubernetes' and Consul's service domains (`svc.cluster` is how a pod
+    // names a service through its search domains), and RFC 8375's home.arpa.
+    const INSIDE: [&str; 14] = [
+        ".internal",
+        ".cluster",
+        ".local",
+        ".localdomain",
+        ".home.arpa",
+        ".svc",
+        ".consul",
+        ".lan",
+        ".corp",
+        ".intranet",
+        ".home",
+        ".private",
+        ".priv",
+        ".intra",
+    ];
     if METADATA.contains(&n) {
         AddressClass::Metadata
     } else if n == "localhost" || n.ends_with(".localhost") {
         AddressClass::Loopback
+    } else if !n.contains('.') {
+        // A single label resolves only through a resolver's search domains or a hosts file:
+        // inside (`redis`, `kubernetes`), never a public name.
+        AddressClass::Private
     } else if INSIDE
         .iter()
         .any(|s| n.ends_with(s) || s.strip_prefix('.') == Some(n))

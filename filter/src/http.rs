@@ -78,6 +78,12 @@ impl Stream {
     /// host points at this stream): true while it still waits.
     pub fn poll_target(&mut self) -> bool {
         let step = self.exchange.poll_target(&host::Envoy);
+        if let Some(fetch) = self.exchange.take_refresh() {
+            // The fetch it waited for was abandoned: the root fetches on its next tick.
+            if let Ok(mut t) = self.targets.try_borrow_mut() {
+                t.want_refresh(fetch);
+            }
+        }
         if step == Step::Wait {
             return true;
         }

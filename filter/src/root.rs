@@ -130,7 +130,9 @@ impl IatpRoot {
         if self.applied_contracts == Some(fingerprint) {
             return None;
         }
-        self.applied_contracts = Some(fingerprint);
+        // A refused set is not stored for the other workers; this worker keeps the
+        // fingerprint of the set it applied, so that it does not compile that one again.
+        let previous = self.applied_contracts.replace(fingerprint);
         let policy = self.policy.clone()?;
         match config::contracts_from_control_plane(body, &policy) {
             Ok((contracts, dropped)) => {
@@ -146,7 +148,10 @@ impl IatpRoot {
                 self.policy = Some(Rc::new(policy.with_contracts(contracts)));
                 Some(Ok(()))
             }
-            Err(e) => Some(Err(e.to_string())),
+            Err(e) => {
+                self.applied_contracts = previous;
+                Some(Err(e.to_string()))
+            }
         }
     }
 }
@@ -286,7 +291,6 @@ impl Context for IatpRoot {
         let outcome = match status {
             Some(200) if body.len() <= control_plane::MAX_ANSWER_BYTES => {
                 // Compiled before it is stored: an invalid set never reaches other workers.
-                self.applied_contracts = None;
                 match self.apply_contracts(&body) {
                     Some(Ok(())) | None => Ok(()),
                     Some(Err(e)) => Err((FetchResult::Invalid, e)),

@@ -632,3 +632,15 @@ fn certificates(at: &str, raw: Vec<RawCertificate>) -> Result<Vec<String>, Confi
     }
     Ok(ids)
 }
+
+/// A contract's canonical JSON (RFC 8785, from its own text) without its `certificates`: the
+/// document the gateway serves and `X-DC-Digest` hashes. The certificate ids stay out of it,
+/// so that reading the served contract does not give a client a certificate to present.
+pub(super) fn canonical(text: &str) -> Result<Vec<u8>, crate::canonical::CanonicalError> {
+    let mut members: BTreeMap<String, &serde_json::value::RawValue> =
+        serde_json::from_str(text).map_err(|_| crate::canonical::CanonicalError::Json)?;
+    members.remove("certificates");
+    let without =
+        serde_json::to_string(&members).map_err(|_| crate::canonical::CanonicalError::Json)?;
+    crate::canonical::canonicalize_json(&without)
+}

@@ -75,6 +75,7 @@ pub(super) struct RawControlPlane {
     tenant_id: String,
     interval_s: Option<u64>,
     timeout_ms: Option<u64>,
+    address_classes: Option<Vec<String>>,
 }
 
 fn visible(s: &str, max: usize) -> bool {
@@ -140,8 +141,15 @@ pub(super) fn compile(
                 .into(),
         );
     }
-    let manifests = raw.manifests.map(manifests).transpose()?;
+    let mut manifests = raw.manifests.map(manifests).transpose()?;
     let trust = trust(raw.trust.unwrap_or_default())?;
+    if let Some(m) = manifests.as_mut().filter(|_| !trust.keys.is_empty()) {
+        // With trusted keys a fetch may be two calls (the manifest, then its attestation):
+        // the lease covers both, so that no second fetch starts while the first runs.
+        m.cache.lease_ms = u64::from(m.timeout_ms)
+            .saturating_mul(2)
+            .saturating_add(500);
+    }
     if manifests.is_none() && (!trust.keys.is_empty() || !trust.directory.is_empty()) {
         notes.push(
             "gateway.trust is configured but gateway.manifests is not: targets' manifests are \
@@ -369,7 +377,24 @@ pub(super) fn compile_control_plane(
         u64::from(MAX_FETCH_TIMEOUT_MS),
         "milliseconds",
     )?;
+    let mut address_classes = Vec::new();
+    for (i, c) in raw.address_classes.unwrap_or_default().iter().enumerate() {
+        let class = crate::target::AddressClass::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == c && *k != crate::target::AddressClass::Public)
+            .ok_or_else(|| {
+                invalid(
+                    &format!("control_plane.address_classes[{i}]"),
+                    "loopback, private, link_local, metadata, unspecified or reserved",
+                )
+            })?;
+        if !address_classes.contains(&class) {
+            address_classes.push(class);
+        }
+    }
     Ok(Some(ControlPlane {
+        address_classes,
         cluster: raw.cluster,
         authority,
         path,

@@ -99,7 +99,7 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, ConfigError> {
             .into_iter()
             .enumerate()
             .map(|(i, t)| {
-                crate::canonical::canonicalize_json(t.get()).map_err(|e| ConfigError::InvalidName {
+                contracts::canonical(t.get()).map_err(|e| ConfigError::InvalidName {
                     path: format!("contracts[{i}]"),
                     rule: format!(
                         "a contract RFC 8785 can canonicalize (for its digest): {}",
@@ -169,14 +169,12 @@ pub fn contracts_from_control_plane(
             dropped += 1;
             continue;
         }
-        let canonical = crate::canonical::canonicalize_json(text.get()).map_err(|e| {
-            ConfigError::InvalidName {
-                path: at.clone(),
-                rule: format!(
-                    "a contract RFC 8785 can canonicalize (for its digest): {}",
-                    e.as_str()
-                ),
-            }
+        let canonical = contracts::canonical(text.get()).map_err(|e| ConfigError::InvalidName {
+            path: at.clone(),
+            rule: format!(
+                "a contract RFC 8785 can canonicalize (for its digest): {}",
+                e.as_str()
+            ),
         })?;
         let raw: contracts::RawContract =
             strict::Object(PhantomData)
@@ -195,6 +193,21 @@ pub fn contracts_from_control_plane(
             policy.moderation.is_some(),
             &mut notes,
         )?;
+        if let Some(class) = c
+            .allowed_targets
+            .classes
+            .iter()
+            .find(|k| !cp.address_classes.contains(k))
+        {
+            return Err(ConfigError::InvalidName {
+                path: format!("{at}.allowed_targets.address_classes"),
+                rule: format!(
+                    "allows {} targets, which control_plane.address_classes does not let the \
+                     control plane allow",
+                    class.as_str()
+                ),
+            });
+        }
         if let Some(first) = all
             .iter()
             .position(|o: &crate::contract::Contract| o.id == c.id)

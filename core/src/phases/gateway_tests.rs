@@ -490,7 +490,8 @@ fn others_wait_for_the_one_fetch_and_go_on_when_it_is_stored() {
         Step::Continue,
         "decided on the body that came while it waited"
     );
-    // Past the lease with nothing stored: the fail mode.
+    // Past the lease with nothing stored (the fetching request was reset): the root is asked
+    // to fetch, once; when that does not store either, the fail mode.
     let p = fetching(json!({}), json!([]));
     let host = Fake::for_policy(&p);
     let (_abandoned, _) = send(&p, &Req::default(), &host);
@@ -500,7 +501,13 @@ fn others_wait_for_the_one_fetch_and_go_on_when_it_is_stored() {
         now: NOW + 10_000_000_000,
         ..host.sharing(b"")
     };
-    assert_eq!(status(&waiting.poll_target(&later)), Some(502));
+    assert_eq!(waiting.poll_target(&later), Step::Wait);
+    assert!(waiting.take_refresh().is_some(), "the root fetches instead");
+    let much_later = Fake {
+        now: NOW + 30_000_000_000,
+        ..host.sharing(b"")
+    };
+    assert_eq!(status(&waiting.poll_target(&much_later)), Some(502));
 }
 
 #[test]
@@ -585,7 +592,7 @@ fn contracts_from_a_control_plane_are_checked_scoped_and_must_keep_the_named_one
         let mut c = json!({
             "manifest": {"identity": {"agent_id": "a"}, "privacy": {"retention": "ephemeral"}},
             "gateway": {"contract": "c1"},
-            "control_plane": {"cluster": "cp", "tenant_id": "t1"},
+            "control_plane": {"cluster": "cp", "tenant_id": "t1", "address_classes": ["loopback"]},
             "contracts": [contract(json!({}))],
         });
         if let (Some(o), Some(e)) = (c.as_object_mut(), extra.as_object()) {
@@ -619,6 +626,19 @@ fn contracts_from_a_control_plane_are_checked_scoped_and_must_keep_the_named_one
     )
     .unwrap_err();
     assert!(e.to_string().contains("gateway.contract"), "{e}");
+    // A control plane cannot open address classes the operator did not let it.
+    let closed = cfg(json!({"control_plane": {"cluster": "cp", "tenant_id": "t1"}}));
+    let e = crate::config::contracts_from_control_plane(
+        json!({"contracts": [contract(json!({}))]})
+            .to_string()
+            .as_bytes(),
+        &closed,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("control_plane.address_classes"),
+        "{e}"
+    );
     for bad in [&b"nope"[..], b"{\"contracts\": null}", b"[]"] {
         assert!(crate::config::contracts_from_control_plane(bad, &p).is_err());
     }

@@ -51,8 +51,9 @@ pub(super) enum Pending {
     Nothing,
     /// This request fetches it; `cached`: it holds the lease and stores what it gets.
     Fetching { fetch: Fetch, cached: bool },
-    /// Another request (maybe in another worker) fetches it: polled until `until_ms`.
-    Waiting { until_ms: u64 },
+    /// Another request (maybe in another worker) fetches it: polled until `until_ms`;
+    /// `retried`: that fetch was abandoned once and the root asked to fetch instead.
+    Waiting { until_ms: u64, retried: bool },
 }
 
 fn now_ms(host: &impl Host) -> u64 {
@@ -108,9 +109,9 @@ impl Exchange {
                 Some(Lease::Current) => lookup = m.cache.lookup(&origin, now, &read),
                 Some(Lease::Granted) => return Some(self.fetch_target(policy, true)),
                 Some(Lease::Held) => lookup = Lookup::Wait,
-                // No room: as a failed fetch (fetching per request would send every request
-                // to an uncached target to the target twice).
-                Some(Lease::NoRoom) => lookup = Lookup::Uncacheable,
+                // No room (every probed slot holds another target's live manifest): fetched for
+                // this request alone, so that no one can keep a target out by filling its slots.
+                Some(Lease::NoRoom) => return Some(self.fetch_target(policy, false)),
                 // Shared data refusing writes: fetched for this request alone.
                 Some(Lease::Lost) => return Some(self.fetch_target(policy, false)),
                 None => break,
@@ -137,12 +138,12 @@ impl Exchange {
                 if let Some(g) = self.gw.as_deref_mut() {
                     g.pending = Pending::Waiting {
                         until_ms: now.saturating_add(m.cache.lease_ms),
+                        retried: false,
                     };
                 }
                 Some(Step::Wait)
             }
-            Lookup::Uncacheable => self.target_unavailable(policy, CacheResult::Miss, now),
-            Lookup::Miss => Some(self.fetch_target(policy, false)),
+            Lookup::Uncacheable | Lookup::Miss => Some(self.fetch_target(policy, false)),
         }
     }
 
@@ -237,7 +238,7 @@ impl Exchange {
         let Some(g) = self.gw.as_deref() else {
             return Step::Continue;
         };
-        let Pending::Waiting { until_ms } = g.pending else {
+        let Pending::Waiting { until_ms, retried } = g.pending else {
             return Step::Continue;
         };
         let now = now_ms(host);
@@ -252,7 +253,18 @@ impl Exchange {
             }
             Lookup::Negative(_) => self.target_unavailable(&policy, CacheResult::Negative, now),
             Lookup::Wait if now < until_ms => return Step::Wait,
-            // The fetch it waited for never stored: as a failed fetch.
+            // The fetch it waited for was abandoned (its request reset, its worker gone): the
+            // root context fetches instead, once, and the request waits for that.
+            Lookup::Miss | Lookup::Uncacheable if !retried => {
+                if let Some(g) = self.gw.as_deref_mut() {
+                    g.refresh = true;
+                    g.pending = Pending::Waiting {
+                        until_ms: now.saturating_add(m.cache.lease_ms).saturating_add(1000),
+                        retried: true,
+                    };
+                }
+                return Step::Wait;
+            }
             Lookup::Wait | Lookup::Miss | Lookup::Uncacheable => {
                 self.target_unavailable(&policy, CacheResult::Miss, now)
             }
