@@ -10,6 +10,7 @@ mod crd;
 mod detection;
 mod encodings;
 mod fields;
+mod gateway;
 mod gateway_infra;
 mod harness;
 mod mtls_jwt;
