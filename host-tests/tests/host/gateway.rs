@@ -967,8 +967,9 @@ fn a_stale_manifest_is_served_at_once_while_the_root_refreshes_it() {
     let t = gw.target(0);
     let ssn = format!(r#"{{"ssn":"{SSN}"}}"#);
     let send = || gw.send(via(Request::post("/p", &ssn), &t.url(""), "c-open"));
-    let first = Instant::now();
     echo(&send(), t);
+    // The entry was stored before the answer: it expires within ttl_s of now.
+    let first = Instant::now();
     assert_eq!(t.count(MANIFEST), 1);
     // The target now keeps data, and answers its manifest slowly.
     const DELAY_MS: u64 = 800;
