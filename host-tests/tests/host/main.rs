@@ -10,6 +10,7 @@ mod crd;
 mod detection;
 mod encodings;
 mod fields;
+mod gateway;
 mod gateway_attack;
 mod gateway_infra;
 mod harness;
