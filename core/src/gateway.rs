@@ -83,20 +83,26 @@ pub struct TargetTrust {
     /// `max_age_s`: the longest an attestation holds after its `timestamp`, milliseconds.
     pub max_age_ms: u64,
     /// `agents`: which agent id each host serves (host pattern, agent id), in configuration
-    /// order: an attestation counts only for the agent its host is bound to.
+    /// order: an attestation counts only for the agent its host is bound to. Without an entry
+    /// for the host, the agent id must name the target itself.
     pub agents: Vec<(HostPattern, String)>,
 }
 
 impl TargetTrust {
     /// Whether `agent_id` is the agent `target` serves, so that its attestation may count: the
     /// first `agents` pattern matching the host decides; without one, a name binds itself (the
-    /// agent id is the host name, or its `did:web` DID, W3C did:web method §3.1, with the port
-    /// as `%3A<port>` when it is not the scheme's). An attestation is about an agent id and
+    /// agent id is the host, or the host and port as the `:authority` is written, or the host
+    /// name's `did:web` DID, W3C did:web method §3.1, with the port as `%3A<port>` when it is
+    /// not the scheme's). An attestation is about an agent id and
     /// anyone can copy one: without the binding, a hostile host could serve another agent's
     /// manifest and record.
     pub fn bound(&self, target: &Target, agent_id: &str) -> bool {
         if let Some((_, id)) = self.agents.iter().find(|(p, _)| p.matches(&target.host)) {
             return id == agent_id;
+        }
+        let authority = target.authority();
+        if agent_id == authority || agent_id == target.host.to_string() {
+            return true;
         }
         let crate::target::Host::Name(name) = &target.host else {
             return false;
@@ -106,7 +112,7 @@ impl TargetTrust {
         } else {
             format!("did:web:{name}%3A{}", target.port)
         };
-        agent_id == name || agent_id == did
+        agent_id == did
     }
 
     /// Whether the operator's directory lists the target's host.

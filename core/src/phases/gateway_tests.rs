@@ -761,7 +761,7 @@ fn an_attestation_counts_only_signed_by_a_trusted_key_and_for_the_agent_its_host
     assert_eq!(step, Step::Continue, "{line}");
     assert_eq!(line["attested"], true);
     assert_eq!(line["trust_level"], "trusted");
-    // Not bound (an IP host binds nothing by itself): a copy of someone's record.
+    // Not bound (the record names another agent than the host): a copy of someone's record.
     let (step, line) = run(json!({}), &record);
     assert_eq!(status(&step), Some(403), "{line}");
     assert_eq!(line.get("attested"), None);

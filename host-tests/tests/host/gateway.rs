@@ -453,7 +453,12 @@ fn certificates_are_checked_against_the_digest_the_gateway_serves() {
     // The contract's canonical JSON and its digest.
     let r = gw.send(Request::get("/.well-known/acvps/contracts/c-dc"));
     assert_eq!(r.status, ReplyKind::WellKnown.status(), "{}", r.text());
-    let (sha, jcs) = python_digest_and_jcs(&r.body, &dc_contract);
+    // The served contract and its digest leave the certificates out: reading it gives no
+    // certificate to present.
+    let mut served = dc_contract.clone();
+    served.as_object_mut().unwrap().remove("certificates");
+    assert!(!r.text().contains("dc-1"), "{}", r.text());
+    let (sha, jcs) = python_digest_and_jcs(&r.body, &served);
     let digest = format!("sha256:{sha}");
     assert_eq!(r.header("x-dc-digest"), Some(digest.as_str()));
     assert_eq!(r.text(), jcs, "the body is the contract's RFC 8785 form");
@@ -589,7 +594,9 @@ fn with_control_plane(mut config: Value, interval_s: u64) -> Value {
         "cluster": "control_plane",
         "tenant_id": TENANT,
         "interval_s": interval_s,
-        "timeout_ms": 1000
+        "timeout_ms": 1000,
+        // The control plane's contracts may allow loopback targets (the test's).
+        "address_classes": ["loopback"]
     });
     config
 }
@@ -1041,19 +1048,23 @@ fn trusted_target(name: &str, agent_id: &str, record: Option<Value>, embed: bool
 #[test]
 fn a_valid_attestation_lets_a_target_count_as_the_trust_level_it_declares() {
     let keys = AttestationKeys::generate();
-    let embedded = keys.sign("agent-emb", "cp-1", &[]);
-    let served = keys.sign("agent-ep", "cp-1", &["--no-expiry"]);
-    assert!(keys.verify(&embedded) && keys.verify(&served));
     let gw = Gateway::builder()
         .plugin(&trust_config(&keys, json!([])))
-        .http_target_with(trusted_target(
-            "embedded",
-            "agent-emb",
-            Some(embedded),
-            true,
-        ))
-        .http_target_with(trusted_target("endpoint", "agent-ep", Some(served), false))
+        .http_target_with(trusted_target("embedded", "placeholder", None, true))
+        .http_target_with(trusted_target("endpoint", "placeholder", None, false))
         .start();
+    // An attestation counts for the agent its host is bound to: without a
+    // `gateway.trust.agents` entry, the agent id names the target itself (here its
+    // `127.0.0.1:<port>`, known once the target listens).
+    let embedded = keys.sign(&gw.target(0).authority(), "cp-1", &[]);
+    let served = keys.sign(&gw.target(1).authority(), "cp-1", &["--no-expiry"]);
+    assert!(keys.verify(&embedded) && keys.verify(&served));
+    for (t, record) in gw.targets.iter().zip([embedded, served]) {
+        t.set(
+            &json!({"manifest": manifest(&t.authority(), "trusted", "ephemeral"),
+                      "attestation": record}),
+        );
+    }
     for t in &gw.targets {
         let r = gw.send(via(Request::get("/x"), &t.url(""), "c-open"));
         let line = event(&gw, &trace(&r), "request");

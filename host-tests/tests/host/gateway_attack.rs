@@ -65,8 +65,9 @@ fn a_single_label_name_is_not_routed_to_an_inside_address() {
     );
 }
 
-/// Pinned: with the shipped DNS address filter, the same name resolving to loopback is
-/// dropped by Envoy (503 `DNS resolution failure`): loopback is covered after the filter.
+/// Pinned: with the shipped DNS address filter too, a hosts-file name never reaches the
+/// loopback target: a single label is private to the filter (403), and Envoy's address filter
+/// would drop its loopback address after it.
 #[test]
 fn the_shipped_address_filter_stops_a_loopback_name_after_the_filter() {
     let Some(name) = hosts_file_loopback_name() else {
@@ -79,16 +80,13 @@ fn the_shipped_address_filter_stops_a_loopback_name_after_the_filter() {
         .start();
     let t = gw.target(0);
     let r = to(&gw, &format!("http://{name}:{}/", t.addr.port()));
-    assert_ne!(r.status, 200, "{}", r.text());
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("TARGET_FORBIDDEN"), "{}", r.text());
     assert_eq!(t.count("/v1/chat"), 0);
-    assert!(gw.stat("dns_cache.iatp_dfp.dns_address_filter_out") >= 1);
 }
 
-/// Pinned (finding 2's Envoy side): `127.0.0.1..` is the name `127.0.0.1.` for the filter
-/// (public, see the core test `a_host_with_two_trailing_dots_is_not_a_public_name`) and goes
-/// to the forward proxy as `:authority: 127.0.0.1.:P`; Envoy 1.40's c-ares refuses such names
-/// (`DNS resolution failure`, 503), so the address they spell is not reached, and this test
-/// catches an Envoy whose resolver starts accepting them.
+/// Pinned (finding 5): `127.0.0.1..` has an empty label: the filter refuses it (400
+/// `TARGET_INVALID`) before Envoy's resolver is asked to make sense of it.
 #[test]
 fn a_host_with_two_trailing_dots_never_reaches_the_address_it_spells() {
     let gw = Gateway::builder().plugin(&plugin()).http_targets(1).start();
@@ -106,7 +104,7 @@ fn a_host_with_two_trailing_dots_never_reaches_the_address_it_spells() {
     );
     assert!(
         seen.iter()
-            .all(|s| s.contains(": 503 DNS resolution failure")),
+            .all(|s| s.contains(": 400 ") && s.contains("TARGET_INVALID")),
         "{seen:#?}"
     );
 }
