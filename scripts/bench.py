@@ -180,9 +180,9 @@ def wait_http(url, proc, timeout=60, expect=None):
     sys.exit(f"{proc.name} did not become ready at {url}:\n{proc.tail()}")
 
 
-def check_status(url, body, want):
+def check_status(url, body, want, headers=None):
     req = urllib.request.Request(url, data=body.encode() if body is not None else None,
-                                 headers={"content-type": "application/json"},
+                                 headers={"content-type": "application/json", **(headers or {})},
                                  method="POST" if body is not None else "GET")
     try:
         status = urllib.request.urlopen(req, timeout=10).status
@@ -307,6 +307,26 @@ def mcp_body(size):
                       separators=(",", ":"))
 
 
+def gateway_plugin():
+    """`bench_plugin("enforce")` in gateway mode: one contract allowing the loopback mock agent,
+    the target's manifest fetched once and then a warm cache hit on every request, and a rule
+    about the target (`has_ssn && target_retention == 'permanent'`) so that its facts are read."""
+    cfg = json.loads(bench_plugin("enforce"))
+    cfg["gateway"] = {"contract": "bench", "manifests": {"cluster": "iatp_manifests", "fail": "open"}}
+    cfg["contracts"] = [{"id": "bench", "allowed_targets": {"schemes": ["http"],
+                                                             "address_classes": ["loopback"]}}]
+    cfg["well_known"] = {"agent_card": False}
+    cfg["policy"]["block_rules"] += [
+        {"name": "ssn_to_permanent_target",
+         "condition": "has_ssn && target_retention == 'permanent'", "action": "block"}]
+    return json.dumps(cfg)
+
+
+# The mock agent's own manifest, which the gateway variant fetches once and caches.
+AGENT_MANIFEST = json.dumps({"agent_id": "mock-agent", "trust_level": "standard",
+                             "privacy_contract": {"retention": "ephemeral"}})
+
+
 VARIANTS = {
     # variant: (wasm, plugin configuration)
     "none": (None, None),
@@ -316,12 +336,53 @@ VARIANTS = {
     "nopayload": ("iatp", lambda: bench_plugin("enforce", {"max_payload_bytes": 0})),
     "callers": ("iatp", callers_plugin),
     "responses": ("iatp", responses_plugin),
+    # envoy/envoy-gateway.yaml: the dynamic forward proxy to the client-chosen target, with the
+    # filter (gateway mode) or with the no-op filter (the client sets Host itself).
+    "gateway": ("iatp", gateway_plugin),
+    "gwnoop": ("noop", None),
     # --baseline-wasm: an earlier build of the filter, same configuration.
     "baseline": ("baseline", lambda: bench_plugin("enforce")),
 }
 
 
+def gateway_config(work, variant, wasm):
+    """envoy/envoy-gateway.yaml on free ports: loopback targets allowed through the DNS cache
+    (the bench's agent is on 127.0.0.1), no OpenTelemetry logger (no collector listens)."""
+    doc = yaml.safe_load((ROOT / "envoy/envoy-gateway.yaml").read_text())
+    doc["admin"]["address"]["socket_address"]["port_value"] = 0
+    listener = doc["static_resources"]["listeners"][0]
+    listener["address"]["socket_address"]["port_value"] = 0
+
+    def strip(node):
+        if isinstance(node, dict):
+            node.pop("resolved_address_filter", None)
+            for v in node.values():
+                strip(v)
+        elif isinstance(node, list):
+            for v in node:
+                strip(v)
+    strip(doc)
+    hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    events = work / f"events-{variant}.jsonl"
+    events.unlink(missing_ok=True)
+    hcm["access_log"] = [al for al in hcm["access_log"] if "path" in al["typed_config"]]
+    for al in hcm["access_log"]:
+        al["typed_config"]["path"] = str(events)
+    filters = hcm["http_filters"]
+    wasm_filter = next(f for f in filters if f["name"] == "envoy.filters.http.wasm")
+    module, plugin = VARIANTS[variant]
+    cfg = wasm_filter["typed_config"]["config"]
+    cfg["vm_config"]["code"]["local"]["filename"] = str(wasm[module])
+    if plugin:
+        cfg["configuration"]["value"] = plugin()
+    path = work / f"envoy-{variant}.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
 def envoy_config(work, variant, wasm, agent_port):
+    if variant in ("gateway", "gwnoop"):
+        return gateway_config(work, variant, wasm)
     doc = yaml.safe_load((ROOT / "envoy/envoy.yaml").read_text())
     doc["admin"]["address"]["socket_address"]["port_value"] = 0
     listener = doc["static_resources"]["listeners"][0]
@@ -581,13 +642,15 @@ def main():
     try:
         agent_port = free_port()
         agent = Proc("mock agent", [args.mock_agent, "--port", str(agent_port), "--body",
-                                    '{"ok":true}'], work / "agent.log")
+                                    '{"ok":true}', "--manifest", AGENT_MANIFEST],
+                     work / "agent.log")
         agent_url = f"http://127.0.0.1:{agent_port}"
         wait_http(agent_url + "/ready", agent)
 
         log("starting Envoy without the filter, with it (enforce) and with it (monitor)")
         envs = {}
-        variants = ["none", "noop", "enforce", "monitor", "callers", "responses"]
+        variants = ["none", "noop", "enforce", "monitor", "callers", "responses", "gateway",
+                    "gwnoop"]
         variants += [] if args.smoke else ["nopayload"]
         variants += ["baseline"] if args.baseline_wasm else []
         for variant in variants:
@@ -658,6 +721,14 @@ def main():
                         SSE_RESPONSE),
                Scenario("N sse", noop.url + "/stream", "GET", None, noop.proc.pid, False, c,
                         SSE_RESPONSE)]
+        gw, gwn = envs["gateway"], envs["gwnoop"]
+        target = f"127.0.0.1:{agent_port}"
+        gw_headers = {"X-Target-Endpoint": f"http://{target}"}
+        check_status(gw.url + "/book", bodies["1k"], 200, gw_headers)
+        sc += [Scenario("G 1k", gw.url + "/book", "POST", bodies["1k"], gw.proc.pid, False, c,
+                        gw_headers),
+               Scenario("NG 1k", gwn.url + "/book", "POST", bodies["1k"], gwn.proc.pid, False,
+                        c, {"Host": target})]
         if "nopayload" in envs:
             npl = envs["nopayload"]
             sc += [Scenario("C 1k no payload", npl.url + "/book", "POST", bodies["1k"],
@@ -671,7 +742,8 @@ def main():
         rate_of = {"B GET": "A GET", "D 1k card": "A 1k", "E 1k card": "A 1k", "U 1k": "A 1k",
                    "N 1k": "A 1k", "C 1k no payload": "A 1k", "B0 GET": "A GET",
                    "C0 1k": "A 1k", "K 1k mcp": "A 1k", "N 1k mcp": "A 1k",
-                   "R 1k resp": "N 1k resp", "R sse": "N sse"}
+                   "R 1k resp": "N 1k resp", "R sse": "N sse", "G 1k": "NG 1k",
+                   "NG 1k": "A 1k"}
         for x in sc:
             x.rate_of = rate_of.get(x.key) or (("A " + x.key[2:]) if x.key[0] == "C" else None)
         scan0 = (enf.stat_prometheus("iatp_scan_duration_us_sum") or 0,
@@ -734,6 +806,11 @@ def ratios(r, sizes):
         out["R(sse) added time to first byte ms"] = t["head_ms"] - tn["head_ms"]
         out["R(sse) added time to first event ms"] = t["first_event_ms"] - tn["first_event_ms"]
         out["R(sse) added median event delay ms"] = t["lag_ms"] - tn["lag_ms"]
+    if "G 1k" in r:
+        out["G(1k)/NG(1k) throughput"] = r["G 1k"]["rps"] / r["NG 1k"]["rps"]
+        out["G(1k) added p99 ms at fixed rate over NG"] = (r["G 1k"]["fixed_p99"]
+                                                          - r["NG 1k"]["fixed_p99"])
+        out["NG(1k)/N(1k) throughput"] = r["NG 1k"]["rps"] / r["N 1k"]["rps"]
     if "C0 1k" in r:
         out["C(1k)/C0(1k) throughput"] = r["C 1k"]["rps"] / r["C0 1k"]["rps"]
         out["B/B0 throughput"] = r["B GET"]["rps"] / r["B0 GET"]["rps"]
@@ -761,6 +838,8 @@ def render(r, sizes):
              ("N 1k resp", "N: a no-op Wasm filter, GET answered with 1 KiB JSON"),
              ("R sse", "R: filter inspecting responses, GET answered with 200 SSE events"),
              ("N sse", "N: a no-op Wasm filter, GET answered with 200 SSE events"),
+             ("G 1k", "G: gateway mode (envoy-gateway.yaml), POST 1 KiB to the target X-Target-Endpoint names, its manifest a warm cache hit"),
+             ("NG 1k", "NG: envoy-gateway.yaml with a no-op Wasm filter, POST 1 KiB, the client sets Host"),
              ("B0 GET", "B0: the baseline build, GET"),
              ("C0 1k", "C0: the baseline build, POST 1 KiB clean")]
     out = ["| scenario | req/s (saturation) | p50 ms | p99 ms | fixed rate req/s | p50 ms | p99 ms "
@@ -816,6 +895,13 @@ def render(r, sizes):
         out.append(f"| ... median (worst) delay of an event behind its schedule | "
                    f"{tn['lag_ms']:.2f} ({tn['worst_lag_ms']:.1f}) / {t['lag_ms']:.2f} "
                    f"({t['worst_lag_ms']:.1f}) ms | |")
+    if "G 1k" in r:
+        g, ng = r["G 1k"], r["NG 1k"]
+        out.append(f"| G(1k)/NG(1k) throughput: gateway mode (route check, a warm manifest-cache "
+                   f"hit, target rules) vs the same Envoy with a no-op filter | "
+                   f"{g['rps'] / ng['rps']:.2f} | |")
+        out.append(f"| G(1k) added p99 at the fixed rate, over NG | "
+                   f"{g['fixed_p99'] - ng['fixed_p99']:.2f} ms | |")
     out.append(f"| U/A(1k): upstream headroom | {r['U 1k']['rps'] / r['A 1k']['rps']:.2f}× | > 1 |")
     if "C0 1k" in r:
         c, c0, b, b0 = r["C 1k"], r["C0 1k"], r["B GET"], r["B0 GET"]

@@ -72,6 +72,8 @@ struct Options {
     record: Option<String>,
     status: u16,
     body: Option<String>,
+    /// `--manifest`: the answer to `GET /.well-known/agent-manifest` (a gateway's fetch).
+    manifest: Option<String>,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -80,6 +82,7 @@ fn parse_args() -> Result<Options, String> {
         record: None,
         status: 200,
         body: None,
+        manifest: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -89,9 +92,10 @@ fn parse_args() -> Result<Options, String> {
             "--record" => o.record = Some(value()?),
             "--status" => o.status = value()?.parse().map_err(|e| format!("--status: {e}"))?,
             "--body" => o.body = Some(value()?),
+            "--manifest" => o.manifest = Some(value()?),
             "-h" | "--help" => {
                 return Err(
-                    "usage: mock-agent [--port N] [--record FILE] [--status CODE] [--body TEXT]"
+                    "usage: mock-agent [--port N] [--record FILE] [--status CODE] [--body TEXT] [--manifest JSON]"
                         .into(),
                 )
             }
@@ -214,6 +218,12 @@ fn serve(
             .unwrap_or(opts.status);
         let default_body = || {
             header("x-mock-body")
+                .or_else(|| {
+                    // An agent's own manifest (the gateway's fetch), when given one.
+                    opts.manifest
+                        .clone()
+                        .filter(|_| req.path == "/.well-known/agent-manifest")
+                })
                 .or_else(|| opts.body.clone())
                 .unwrap_or_else(|| echo.to_string())
         };
