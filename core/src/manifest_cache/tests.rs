@@ -387,15 +387,19 @@ fn dead_entries_of_another_origin_are_taken_over() {
     // B's lease alone holds the slot until it expires.
     assert_eq!(w.claim(A, dead + c.lease_ms - 1), Lease::NoRoom);
     assert_eq!(w.claim(A, dead + c.lease_ms), Lease::Granted);
-    // A negative entry holds it until it expires.
+    // A negative entry of another origin gives way at once (a refusal is cheap to lose; were
+    // it kept, names that never resolve could keep a target out of the cache).
     assert_eq!(
         w.store(A, dead + c.lease_ms, Fetched::NotFound),
         Stored::Written
     );
-    let until = dead + c.lease_ms + c.negative_ttl_ms;
-    assert_eq!(w.claim(B, until - 1), Lease::NoRoom);
-    assert_eq!(w.store(B, until, Fetched::Invalid), Stored::Written);
-    assert_eq!(w.lookup(B, until), Lookup::Negative(Reason::Invalid));
+    let t = dead + c.lease_ms + 1;
+    assert_eq!(w.lookup(B, t), Lookup::Miss);
+    assert_eq!(w.claim(B, t), Lease::Granted);
+    assert_eq!(w.store(B, t, Fetched::Invalid), Stored::Written);
+    assert_eq!(w.lookup(B, t), Lookup::Negative(Reason::Invalid));
+    // And B's refusal gives way to A in turn.
+    assert_eq!(w.lookup(A, t), Lookup::Miss);
 }
 
 #[test]
@@ -618,13 +622,16 @@ fn an_origin_further_along_its_probes_is_found_before_a_free_slot_is_taken() {
         cache: &c,
         shared: &shared,
     };
-    // Another origin's negative entry in A's home slot: A goes to its second probe.
+    // Another origin's live entry in A's home slot (its manifest, stale until T0 + 1): A goes
+    // to its second probe.
     let home = c.probe_keys(A).next().unwrap();
     let other = State {
         lease_until: 0,
-        content: Content::Negative {
-            until: T0 + 1,
-            reason: Reason::NotFound,
+        content: Content::Found {
+            fetched_at: T0 - 1,
+            expires_at: T0,
+            stale_until: T0 + 1,
+            summary: summary("b"),
         },
     };
     shared.set(&home, &encode(B, &other).unwrap(), 0).unwrap();
