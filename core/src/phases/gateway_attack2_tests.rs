@@ -242,3 +242,76 @@ fn without_hold_headers_a_body_part_buffered_while_waiting_is_not_released_unsca
         part.len()
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Monitor mode.
+// ---------------------------------------------------------------------------------------
+
+/// Finding 3. `mode: monitor` with `gateway.manifests.fail: closed`: a target whose manifest
+/// cannot be fetched is refused 502, and the `blocked` line has no `mode` (nothing says it
+/// was observed rather than enforced). docs/configuration.md lists what holds in monitor
+/// mode ("a request that cannot be routed, or whose target its contract forbids"); a failed
+/// fetch is neither. Expected: monitor mode forwards and reports (`mode: monitor`), as it does
+/// for a rule's block, or the docs say that `fail: closed` is enforced in monitor mode too.
+#[test]
+fn monitor_mode_reports_a_failed_manifest_fetch_rather_than_refusing() {
+    let p = policy(json!({"mode": "monitor"}));
+    let host = Fake::for_policy(&p);
+    let (mut ex, _) = send(&p, &host, None);
+    let step = ex.callout_answer(Some(503), b"upstream connect error", &host.at(5, b""));
+    let events = String::from_utf8_lossy(ex.events()).into_owned();
+    assert!(
+        status(&step).is_none(),
+        "refused in monitor mode: {step:?}; events: {events}"
+    );
+}
+
+/// Pinned: in monitor mode a rule's block about the target is reported, not enforced.
+#[test]
+fn monitor_mode_forwards_a_request_a_rule_blocks() {
+    let p = policy(json!({"mode": "monitor"}));
+    let host = Fake::for_policy(&p);
+    let (mut ex, _) = send(&p, &host, None);
+    assert_eq!(
+        ex.callout_answer(Some(200), MANIFEST, &host.at(5, b"")),
+        Step::Pause
+    );
+    let step = ex.request_body(SECRET.len(), true, &host.at(6, SECRET));
+    assert_eq!(step, Step::Continue);
+    assert!(String::from_utf8_lossy(ex.events()).contains("\"mode\":\"monitor\""));
+}
+
+// ---------------------------------------------------------------------------------------
+// The served contract's canonical JSON (RFC 8785) on the cases an independent
+// implementation is most likely to write differently.
+// ---------------------------------------------------------------------------------------
+
+/// Pinned: escapes (`"` and `\`; control characters are refused in a `service_name`),
+/// U+2028 and a non-BMP character written literally, `/` not escaped, numbers as
+/// ECMAScript writes them (`1E-7` → `1e-7`, `0.30000000000000004` kept, `1.0` → `1`,
+/// members sorted; a port written `1E2` is refused by the strict parser, which is fine). Computed by hand from RFC 8785 §3.2.2 (Python's
+/// `json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)` writes
+/// `1e-07` and `1.0`, so it is not a JCS for numbers; it also sorts by code points, not UTF-16
+/// code units, which only matters for names beyond U+FFFF, and contract member names are
+/// fixed ASCII words).
+#[test]
+fn the_served_canonical_json_is_rfc_8785_for_escapes_and_numbers() {
+    let text = r#"{"tenant_id":"t1","id":"c1","service_name":"a/\u2028\"\\\ud83d\ude00é",
+        "envelope":{"pii_risk":{"weights":{"ssn":1E-7,"email":1.0},"max":0.30000000000000004}},
+        "allowed_targets":{"ports":[443],"schemes":["https"]},
+        "certificates":[{"id":"dc-1"}]}"#;
+    let cfg = format!(
+        r#"{{"manifest": {{"identity": {{"agent_id": "a"}}, "trust_level": "standard",
+             "privacy": {{"retention": "ephemeral"}}}}, "gateway": {{}}, "contracts": [{text}]}}"#
+    );
+    let p = match crate::config::parse(cfg.as_bytes()) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    };
+    let c = p.contracts.get("c1").unwrap();
+    let expected = "{\"allowed_targets\":{\"ports\":[443],\"schemes\":[\"https\"]},\
+        \"envelope\":{\"pii_risk\":{\"max\":0.30000000000000004,\
+        \"weights\":{\"email\":1,\"ssn\":1e-7}}},\"id\":\"c1\",\
+        \"service_name\":\"a/\u{2028}\\\"\\\\\u{1F600}é\",\"tenant_id\":\"t1\"}";
+    assert_eq!(String::from_utf8_lossy(&c.canonical), expected);
+}
