@@ -144,3 +144,133 @@ fn without_hold_headers_a_body_part_sent_while_the_manifest_is_fetched_is_not_fo
         "the target received the SSN ({status_line}): {leaks:#?}"
     );
 }
+
+/// Pinned: the target's response is held to the contract the request was routed under (not
+/// to an inbound contract): the same echo of an SSN is refused under a contract bounding SSN
+/// findings to 0 and passes under one without bounds.
+#[test]
+fn a_targets_response_is_held_to_the_routes_contract() {
+    let cfg = json!({
+        "mode": "enforce",
+        "manifest": {"identity": {"agent_id": "gw"}, "trust_level": "standard",
+                     "privacy": {"retention": "ephemeral"}},
+        "well_known": {"agent_card": false},
+        "gateway": {},
+        "contracts": [
+            {"id": "strict", "tenant_id": "t1", "envelope": {"findings": {"ssn": {"max": 0}}},
+             "allowed_targets": {"address_classes": ["loopback"]}},
+            {"id": "lax", "tenant_id": "t1",
+             "allowed_targets": {"address_classes": ["loopback"]}}],
+    });
+    let gw = Gateway::builder().plugin(&cfg).http_targets(1).start();
+    let url = gw.target(0).url("");
+    let body = format!(r#"{{"note": "my ssn is {SSN}"}}"#);
+    let send = |contract: &str| {
+        gw.send(
+            crate::harness::Request::post("/v1/chat", body.as_bytes())
+                .header("content-type", "application/json")
+                .header("x-target-endpoint", &url)
+                .header("x-contract-id", contract),
+        )
+    };
+    let lax = send("lax");
+    assert_eq!(lax.status, 200, "{}", lax.text());
+    let strict = send("strict");
+    assert_eq!(strict.status, 403, "{}", strict.text());
+    assert!(!strict.text().contains(SSN), "{}", strict.text());
+    assert!(strict.text().contains("strict"), "{}", strict.text());
+}
+
+/// Pinned: many requests wait for one fetch (the first request's; across two workers, so
+/// some are woken by the first request's callback and others by their root's 20 ms tick);
+/// a third of them are reset while waiting. Each one still answered is decided on its own
+/// body and goes to its own path (nothing is carried out against another stream), the reset
+/// ones never reach the target, and the SSN-bearing ones are refused.
+#[test]
+fn waiters_woken_from_other_contexts_are_each_decided_on_their_own_stream() {
+    let gw = Gateway::builder()
+        .plugin(&plugin(json!({})))
+        .http_target_with(TargetSpec {
+            name: "slow".into(),
+            manifest: Some(
+                json!({"identity": {"agent_id": "slow"}, "trust_level": "standard",
+                                  "privacy": {"retention": "ephemeral"}}),
+            ),
+            ..TargetSpec::default()
+        })
+        .workers(2)
+        .start();
+    gw.target(0).set(&json!({"manifest_delay_ms": 600}));
+    let url = gw.target(0).url("");
+    let addr = gw.addr();
+    let outcomes: Vec<(usize, String)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..18)
+            .map(|i| {
+                let url = url.clone();
+                s.spawn(move || {
+                    let secret = i % 3 == 1;
+                    let body = if secret {
+                        format!(r#"{{"i": {i}, "note": "{SSN}"}}"#)
+                    } else {
+                        format!(r#"{{"i": {i}}}"#)
+                    };
+                    let mut sock = TcpStream::connect(addr).unwrap();
+                    sock.set_read_timeout(Some(Duration::from_secs(10)))
+                        .unwrap();
+                    let req = format!(
+                        "POST /p{i} HTTP/1.1\r\nhost: gw\r\nx-target-endpoint: {url}\r\n\
+                         x-contract-id: c1\r\ncontent-type: application/json\r\n\
+                         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    sock.write_all(req.as_bytes()).unwrap();
+                    if i % 3 == 2 {
+                        // Reset while waiting for the fetch.
+                        std::thread::sleep(Duration::from_millis(150));
+                        let _ = sock.shutdown(std::net::Shutdown::Both);
+                        return (i, "reset".to_string());
+                    }
+                    let mut out = Vec::new();
+                    let _ = sock.read_to_end(&mut out);
+                    (i, String::from_utf8_lossy(&out).into_owned())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut wrong = Vec::new();
+    for (i, text) in &outcomes {
+        let status = text.lines().next().unwrap_or("").to_string();
+        match i % 3 {
+            0 => {
+                if !status.contains(" 200 ") || !text.contains(&format!("\"path\": \"/p{i}\"")) {
+                    wrong.push(format!("{i}: {text}"));
+                }
+            }
+            1 => {
+                if !status.contains(" 403 ") {
+                    wrong.push(format!("{i}: {status}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let reached: Vec<String> = gw
+        .target(0)
+        .requests()
+        .iter()
+        .filter_map(|r| r["path"].as_str().map(str::to_string))
+        .filter(|p| p.starts_with("/p"))
+        .collect();
+    let mut want: Vec<String> = (0..18)
+        .filter(|i| i % 3 == 0)
+        .map(|i| format!("/p{i}"))
+        .collect();
+    let mut got = reached.clone();
+    want.sort();
+    got.sort();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert_eq!(got, want, "paths that reached the target");
+    assert_eq!(gw.target(0).count("/.well-known/agent-manifest"), 1);
+}
