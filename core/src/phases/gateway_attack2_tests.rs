@@ -203,7 +203,7 @@ fn a_body_part_that_comes_while_waiting_is_held_and_scanned_with_the_rest() {
     let p = policy(json!({}));
     let host = Fake::for_policy(&p);
     let (mut ex, _) = send(&p, &host, None);
-    let part = SECRET.get(..20).unwrap();
+    let part = &SECRET[..20];
     assert_eq!(
         ex.request_body(part.len(), false, &host.at(1, part)),
         Step::Pause
@@ -229,7 +229,7 @@ fn without_hold_headers_a_body_part_buffered_while_waiting_is_not_released_unsca
     let host = Fake::for_policy(&p);
     let (mut ex, step) = send(&p, &host, None);
     assert!(matches!(step, Step::Call(_)), "{step:?}");
-    let part = SECRET.get(..33).unwrap(); // the SSN, without the closing brace
+    let part = &SECRET[..33]; // the SSN, without the closing brace
     assert_eq!(
         ex.request_body(part.len(), false, &host.at(1, part)),
         Step::Pause
