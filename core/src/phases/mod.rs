@@ -24,6 +24,8 @@ mod end;
 mod fields;
 mod gateway;
 #[cfg(test)]
+mod gateway_attack2_tests;
+#[cfg(test)]
 mod gateway_attack_tests;
 #[cfg(test)]
 mod gateway_tests;

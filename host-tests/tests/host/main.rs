@@ -12,6 +12,7 @@ mod encodings;
 mod fields;
 mod gateway;
 mod gateway_attack;
+mod gateway_attack2;
 mod gateway_infra;
 mod harness;
 mod mtls_jwt;
