@@ -253,14 +253,18 @@ impl Exchange {
         self.phase = Phase::RequestBody;
         self.headers_held = policy.hold_headers;
         if let Some((size, eos)) = self.tail.body {
-            // The body came while the target's manifest was awaited.
+            // The body came while the target's manifest was awaited: Envoy holds it with the
+            // headers. It is judged before anything goes on (even with `hold_headers: false`:
+            // Envoy would forward what it holds without handing it to this filter again).
+            self.body_size = size;
+            self.headers_held = true;
             if self.tail.trailers {
                 return self.request_trailers(host);
             }
             if eos || size_u64(size) > policy.max_body_bytes {
                 return self.request_body(size, eos, host);
             }
-            self.body_size = size;
+            return Step::Pause;
         }
         if policy.hold_headers {
             // Hold the headers back until the body is decided: a blocked request must never
