@@ -100,16 +100,16 @@ pub struct Request<'a> {
     pub target: Option<TargetFields<'a>>,
 }
 
-/// The target of a gateway request (`request` lines): its origin (`[REDACTED]` when a
-/// detector finds a value in it), the contract, how its manifest was had, and what counts.
+/// The target of a gateway request (`request` lines): its origin (a value a detector finds
+/// in it replaced by its placeholder), the contract, how its manifest was had, and what counts.
 #[derive(Debug, Serialize)]
 pub struct TargetFields<'a> {
-    pub origin: &'a str,
+    pub origin: std::borrow::Cow<'a, str>,
     pub contract: &'a str,
     /// `not_fetched`, `hit`, `stale`, `miss`, `negative` or `failed_open`.
     pub manifest: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent_id: Option<&'a str>,
+    pub agent_id: Option<std::borrow::Cow<'a, str>>,
     /// What the manifest declares.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declared_trust_level: Option<&'static str>,
@@ -237,6 +237,10 @@ pub struct Blocked<'a> {
     /// The moderation service failed and the contract's `fail: closed` refused: why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub moderation_error: Option<&'a str>,
+    /// A gateway refusal: the target's origin as read (a value a detector finds in it replaced
+    /// by its placeholder: `http://[IP_ADDRESS_REDACTED]:80`), when its URL parsed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<&'a str>,
 }

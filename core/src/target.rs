@@ -315,7 +315,8 @@ fn parse_host(raw: &str) -> Result<Host, TargetError> {
     Ok(Host::Name(name.to_string()))
 }
 
-fn percent_decode(s: &str) -> Option<String> {
+/// `%XX` escapes undone (`None` for a bad escape or bytes that are not UTF-8).
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

@@ -339,6 +339,29 @@ impl RootContext for IatpRoot {
                     policy.rules.len(),
                     policy.scanner.names(policy.scanner.enabled()).join(", ")
                 );
+                if let Some(g) = &policy.gateway {
+                    log::info!(
+                        "gateway mode: {} contract(s){}, targets' manifests {}{}",
+                        policy.contracts.len(),
+                        g.contract
+                            .as_deref()
+                            .map(|c| format!(" (default '{c}')"))
+                            .unwrap_or_default(),
+                        g.manifests.as_ref().map_or_else(
+                            || "not fetched".to_string(),
+                            |m| format!("fetched through cluster '{}'", m.cluster)
+                        ),
+                        policy
+                            .control_plane
+                            .as_ref()
+                            .map(|c| format!(
+                                ", contracts from cluster '{}' every {} s",
+                                c.cluster,
+                                c.interval_ms / 1000
+                            ))
+                            .unwrap_or_default()
+                    );
+                }
                 if policy.override_key.is_some() {
                     host::ensure_shared_keys(iatp_core::overrides::slot_keys());
                 }

@@ -172,6 +172,7 @@ fn score(path: String, max: f64) -> Result<f64, ConfigError> {
 /// Compiles the three keys; notes what will not be checked.
 pub(super) fn compile(
     raw: Option<Vec<RawContract>>,
+    gateway: bool,
     json: &[Vec<u8>],
     contract: Option<String>,
     moderation: Option<RawModeration>,
@@ -210,7 +211,7 @@ pub(super) fn compile(
     }
     let inbound = match contract {
         None => {
-            if !all.is_empty() {
+            if !all.is_empty() && !gateway {
                 notes.push(
                     "no contract applies to inbound exchanges: `contract` is not set \
                      (contracts apply only when named)"
@@ -594,7 +595,7 @@ fn allowed_targets(at: &str, raw: RawAllowedTargets) -> Result<AllowedTargets, C
                     .collect();
                 ConfigError::UnknownName {
                     path: format!("{at}.address_classes[{i}]"),
-                    what: "address class",
+                    what: "address class name",
                     suggestion: suggest(c, known.iter().map(String::as_str)).map(String::from),
                     name: c.clone(),
                     known,

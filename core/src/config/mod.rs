@@ -273,6 +273,7 @@ fn compile(raw: RawConfig, contract_json: &[Vec<u8>]) -> Result<Policy, ConfigEr
     let mut notes = notes;
     let (contracts, moderation) = contracts::compile(
         raw.contracts,
+        raw.gateway.is_some(),
         contract_json,
         raw.contract,
         raw.moderation,

@@ -233,6 +233,27 @@ pub fn holds_sensitive(scanner: &Scanner, text: &[u8]) -> bool {
     .is_empty()
 }
 
+/// A short request- or target-controlled string (a target's origin, an agent id) as the
+/// events write it: each value a detector finds in it replaced by its placeholder
+/// (`http://[IP_ADDRESS_REDACTED]:80`), at most `limit` bytes.
+pub fn scrubbed_field<'t>(
+    scanner: &Scanner,
+    text: &'t str,
+    limit: usize,
+) -> std::borrow::Cow<'t, str> {
+    let spans = field_values(
+        scanner,
+        text.as_bytes(),
+        Decoding::default(),
+        Ids::Replaced,
+        &mut false,
+    );
+    if spans.is_empty() && text.len() <= limit {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(scrub(text.as_bytes(), &spans, limit, scanner).text)
+}
+
 /// The values in one short request-controlled field (a method, a path, a header name or
 /// value, a trace id), in field order: what the scan and its decoded view find, and what it
 /// finds once the letters that touch a digit are read as spaces. A word boundary keeps

@@ -46,7 +46,9 @@ impl Exchange {
         if acvps.target == Header::Absent && acvps.contract == Header::Absent {
             if let Some(id) = self.bare_path().strip_prefix(CONTRACTS_PATH) {
                 if gw.serve_contracts {
-                    let id = id.to_string();
+                    // An id with `/` may come percent-encoded (`acme%2Fpii%2Fv1`), as a
+                    // client's URL library writes a path segment.
+                    let id = crate::target::percent_decode(id).unwrap_or_else(|| id.to_string());
                     return Some(self.serve_contract(policy, &id, now_nanos));
                 }
             }
@@ -64,7 +66,22 @@ impl Exchange {
                         .and_then(|id| policy.contracts.get(id)),
                 };
                 let contract = contract.map(|c| c.id.clone());
-                return Some(self.gateway_refusal(policy, refusal, contract.as_deref(), now_nanos));
+                // What was tried goes into the audit line (an SSRF attempt says where to),
+                // when its URL parses.
+                let tried = match acvps.target {
+                    Header::One(url) => std::str::from_utf8(url)
+                        .ok()
+                        .and_then(|u| crate::target::Target::parse(u).ok())
+                        .map(|t| t.origin()),
+                    _ => None,
+                };
+                return Some(self.gateway_refusal(
+                    policy,
+                    refusal,
+                    contract.as_deref(),
+                    tried.as_deref(),
+                    now_nanos,
+                ));
             }
         };
         for name in ACVPS_HEADERS {
@@ -130,6 +147,7 @@ impl Exchange {
         policy: &Policy,
         refusal: Refusal,
         contract: Option<&str>,
+        tried: Option<&str>,
         now_nanos: u64,
     ) -> Step {
         let ts = rfc3339_millis(now_nanos / 1_000_000);
@@ -145,6 +163,7 @@ impl Exchange {
             Refusal::DcInvalid => ReplyKind::DcInvalid,
         };
         let status = policy.reply_statuses.of_kind(kind);
+        let target = tried.map(|t| super::fields::scrubbed_field(&policy.scanner, t, 512));
         self.events.push(
             &stamp(&self.trace_id, policy, &ts),
             &events::Blocked {
@@ -155,6 +174,7 @@ impl Exchange {
                 contract,
                 exceeded: None,
                 moderation_error: None,
+                target: target.as_deref(),
                 mode: None,
             },
         );
@@ -234,13 +254,7 @@ impl Exchange {
         policy: &'a Policy,
     ) -> Option<events::TargetFields<'a>> {
         let g = gw?;
-        let clean = |s: &'a str| {
-            if super::fields::holds_sensitive(&policy.scanner, s.as_bytes()) {
-                "[REDACTED]"
-            } else {
-                s
-            }
-        };
+        let clean = |s: &'a str| super::fields::scrubbed_field(&policy.scanner, s, 512);
         let m = g.target.manifest.as_ref();
         Some(events::TargetFields {
             origin: clean(&g.origin),

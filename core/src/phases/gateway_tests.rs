@@ -340,6 +340,15 @@ fn each_refusal_has_its_status_and_code_and_a_blocked_line() {
         let l = lines(&ex);
         let blocked = l.iter().find(|l| l["type"] == "blocked").unwrap();
         assert_eq!(blocked["status"], want);
+        if code == "TARGET_FORBIDDEN" {
+            // What was tried is in the audit line, as read.
+            assert!(
+                blocked["target"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("http://")),
+                "{blocked}"
+            );
+        }
         // Nothing the client wrote is echoed.
         assert!(!body.to_string().contains("0x7f") && !body.to_string().contains("nope"));
     }
@@ -405,6 +414,19 @@ fn the_gateway_serves_each_contract_canonical_with_its_digest() {
         &host,
     );
     assert_eq!(status(&step), Some(404));
+    // An id percent-encoded as a path segment is the same contract.
+    let (_, step) = send(
+        &p,
+        &Req {
+            target: None,
+            contract: None,
+            method: "GET",
+            path: "/.well-known/acvps/contracts/c%31",
+            ..Req::default()
+        },
+        &host,
+    );
+    assert_eq!(status(&step), Some(200));
 }
 
 fn fetching(gateway_extra: Value, rules: Value) -> Rc<Policy> {

@@ -195,6 +195,7 @@ impl Exchange {
                 contract: None,
                 exceeded: None,
                 moderation_error: None,
+                target: None,
                 mode: report_only.then_some(Mode::Monitor.as_str()),
             },
         );

@@ -745,6 +745,7 @@ impl Exchange {
                         contract: None,
                         exceeded: None,
                         moderation_error: None,
+                        target: None,
                         mode,
                     },
                 );

@@ -946,6 +946,7 @@ impl Exchange {
                 contract,
                 exceeded,
                 moderation_error,
+                target: None,
                 mode: report_only.then_some(Mode::Monitor.as_str()),
             },
         );

@@ -333,6 +333,7 @@ impl Exchange {
                 contract: contract.as_deref(),
                 exceeded: None,
                 moderation_error: None,
+                target: None,
                 mode: None,
             },
         );
