@@ -345,53 +345,34 @@ VARIANTS = {
 }
 
 
-def gateway_config(work, variant, wasm):
-    """envoy/envoy-gateway.yaml on free ports: loopback targets allowed through the DNS cache
-    (the bench's agent is on 127.0.0.1), no OpenTelemetry logger (no collector listens)."""
-    doc = yaml.safe_load((ROOT / "envoy/envoy-gateway.yaml").read_text())
-    doc["admin"]["address"]["socket_address"]["port_value"] = 0
-    listener = doc["static_resources"]["listeners"][0]
-    listener["address"]["socket_address"]["port_value"] = 0
-
-    def strip(node):
-        if isinstance(node, dict):
-            node.pop("resolved_address_filter", None)
-            for v in node.values():
-                strip(v)
-        elif isinstance(node, list):
-            for v in node:
-                strip(v)
-    strip(doc)
-    hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
-    events = work / f"events-{variant}.jsonl"
-    events.unlink(missing_ok=True)
-    hcm["access_log"] = [al for al in hcm["access_log"] if "path" in al["typed_config"]]
-    for al in hcm["access_log"]:
-        al["typed_config"]["path"] = str(events)
-    filters = hcm["http_filters"]
-    wasm_filter = next(f for f in filters if f["name"] == "envoy.filters.http.wasm")
-    module, plugin = VARIANTS[variant]
-    cfg = wasm_filter["typed_config"]["config"]
-    cfg["vm_config"]["code"]["local"]["filename"] = str(wasm[module])
-    if plugin:
-        cfg["configuration"]["value"] = plugin()
-    path = work / f"envoy-{variant}.json"
-    path.write_text(json.dumps(doc))
-    return path
-
-
 def envoy_config(work, variant, wasm, agent_port):
-    if variant in ("gateway", "gwnoop"):
-        return gateway_config(work, variant, wasm)
-    doc = yaml.safe_load((ROOT / "envoy/envoy.yaml").read_text())
+    """The shipped config of the variant on free ports, its events file under `work`, its module
+    and plugin configuration. envoy/envoy.yaml routes to the mock agent; the gateway variants
+    run envoy/envoy-gateway.yaml with loopback targets allowed through the DNS cache (the
+    bench's agent is on 127.0.0.1) and no OpenTelemetry logger (no collector listens)."""
+    gateway = variant in ("gateway", "gwnoop")
+    shipped = "envoy/envoy-gateway.yaml" if gateway else "envoy/envoy.yaml"
+    doc = yaml.safe_load((ROOT / shipped).read_text())
     doc["admin"]["address"]["socket_address"]["port_value"] = 0
     listener = doc["static_resources"]["listeners"][0]
     listener["address"]["socket_address"]["port_value"] = 0
-    for c in doc["static_resources"]["clusters"]:
-        if c["name"] == "agent":
-            c["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"][
-                "socket_address"]["port_value"] = agent_port
     hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    if gateway:
+        def strip(node):
+            if isinstance(node, dict):
+                node.pop("resolved_address_filter", None)
+                for v in node.values():
+                    strip(v)
+            elif isinstance(node, list):
+                for v in node:
+                    strip(v)
+        strip(doc)
+        hcm["access_log"] = [al for al in hcm["access_log"] if "path" in al["typed_config"]]
+    else:
+        for c in doc["static_resources"]["clusters"]:
+            if c["name"] == "agent":
+                c["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"][
+                    "socket_address"]["port_value"] = agent_port
     events = work / f"events-{variant}.jsonl"
     events.unlink(missing_ok=True)  # Envoy appends; a run writes gigabytes
     for al in hcm["access_log"]:

@@ -84,8 +84,15 @@ impl Exchange {
                 ));
             }
         };
-        for name in ACVPS_HEADERS {
-            self.edit(Headers::Request, name, None);
+        // Only the headers that came: each removal is a host call.
+        for (name, h) in
+            ACVPS_HEADERS
+                .iter()
+                .zip([acvps.target, acvps.contract, acvps.dc_id, acvps.dc_digest])
+        {
+            if h != Header::Absent {
+                self.edit(Headers::Request, *name, None);
+            }
         }
         self.edit(
             Headers::Request,

@@ -3,8 +3,6 @@
 //! without `hold_headers`. A failing test is a finding of `/work/notes/i14-attack2.md` (the
 //! test's name is the finding's); passing ones pin a property that was attacked and held.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use serde_json::{json, Value};
@@ -12,77 +10,7 @@ use serde_json::{json, Value};
 use super::*;
 use crate::gateway::Header;
 
-const NOW: u64 = 1_769_171_696_789_000_000;
-const MS: u64 = 1_000_000;
-
-/// Envoy as the gateway phases see it: a clock, the request body buffered so far, trailers,
-/// and shared data every exchange here sees.
-#[derive(Default)]
-struct Fake {
-    now: u64,
-    body: Vec<u8>,
-    trailers: Vec<u8>,
-    shared: Rc<RefCell<HashMap<String, Vec<u8>>>>,
-}
-
-impl Host for Fake {
-    fn now_nanos(&self) -> u64 {
-        self.now
-    }
-    fn request_body(&self, size: usize) -> Vec<u8> {
-        self.body.get(..size).unwrap_or(&self.body).to_vec()
-    }
-    fn response_status(&self) -> Option<u16> {
-        Some(200)
-    }
-    fn response_code_details(&self) -> Vec<u8> {
-        Vec::new()
-    }
-    fn request_trailers(&self) -> Vec<u8> {
-        self.trailers.clone()
-    }
-    fn claim_once(&self, key: &str, update: SlotUpdate) -> bool {
-        let mut shared = self.shared.borrow_mut();
-        let Some(current) = shared.get(key) else {
-            return false;
-        };
-        match update(Some(current.as_slice()).filter(|c| !c.is_empty())) {
-            Some(v) => {
-                shared.insert(key.to_string(), v);
-                true
-            }
-            None => false,
-        }
-    }
-    fn shared(&self, key: &str) -> Option<Vec<u8>> {
-        self.shared.borrow().get(key).cloned()
-    }
-}
-
-impl Fake {
-    fn for_policy(p: &Policy) -> Fake {
-        let fake = Fake {
-            now: NOW,
-            ..Fake::default()
-        };
-        if let Some(m) = p.gateway.as_ref().and_then(|g| g.manifests.as_ref()) {
-            for key in m.cache.slot_keys() {
-                fake.shared.borrow_mut().insert(key, Vec::new());
-            }
-        }
-        fake
-    }
-
-    /// The same shared data, `ms` milliseconds later, with `body` buffered.
-    fn at(&self, ms: u64, body: &[u8]) -> Fake {
-        Fake {
-            now: NOW + ms * MS,
-            body: body.to_vec(),
-            trailers: self.trailers.clone(),
-            shared: self.shared.clone(),
-        }
-    }
-}
+use super::gateway_fake::Fake;
 
 /// A gateway with `gateway.manifests` (fail closed), one contract allowing loopback targets,
 /// and a rule that blocks any SSN; `extra` merged into the configuration.

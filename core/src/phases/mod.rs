@@ -28,6 +28,8 @@ mod gateway_attack2_tests;
 #[cfg(test)]
 mod gateway_attack_tests;
 #[cfg(test)]
+mod gateway_fake;
+#[cfg(test)]
 mod gateway_tests;
 mod protocol;
 mod request;
