@@ -399,10 +399,12 @@ class EnvoyUnderTest:
                                            "baseline": args.baseline_wasm}, agent_port)
         admin_file = work / f"admin-{variant}.txt"
         admin_file.unlink(missing_ok=True)
+        # scripts/hostcalls.py reads the filter's info lines (`wasm_log`).
+        wasm_log = ["--component-log-level", "wasm:info"] if getattr(args, "wasm_log", False) else []
         self.proc = Proc(f"envoy ({variant})", [
             args.envoy, "-c", str(cfg), "--concurrency", str(args.workers),
             "--disable-hot-restart", "-l", "warning", "--admin-address-path", str(admin_file),
-        ], work / f"envoy-{variant}.log")
+        ] + wasm_log, work / f"envoy-{variant}.log")
         deadline = time.time() + 60
         while not admin_file.exists() or not admin_file.read_text().strip():
             if not self.proc.alive() or time.time() > deadline:

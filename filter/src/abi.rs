@@ -93,6 +93,7 @@ fn status(code: u32) -> Result<(), Failed> {
 }
 
 pub fn replace_header(map: MapType, name: &str, value: &str) -> Result<(), Failed> {
+    crate::calls::hit(crate::calls::Call::HeaderWrite);
     // SAFETY: the pointers and lengths describe live byte slices for the call's duration;
     // the host copies what it needs.
     status(unsafe {
@@ -107,12 +108,14 @@ pub fn replace_header(map: MapType, name: &str, value: &str) -> Result<(), Faile
 }
 
 pub fn remove_header(map: MapType, name: &str) -> Result<(), Failed> {
+    crate::calls::hit(crate::calls::Call::HeaderWrite);
     // SAFETY: as above.
     status(unsafe { proxy_remove_header_map_value(map as u32, name.as_ptr(), name.len()) })
 }
 
 /// Sets a top-level property (Envoy filter state `wasm.<name>`).
 pub fn set_property(name: &str, value: &[u8]) -> Result<(), Failed> {
+    crate::calls::hit(crate::calls::Call::PropertyWrite);
     // SAFETY: as above.
     status(unsafe { proxy_set_property(name.as_ptr(), name.len(), value.as_ptr(), value.len()) })
 }
@@ -124,6 +127,7 @@ pub fn set_buffer(
     size: usize,
     data: &[u8],
 ) -> Result<(), Failed> {
+    crate::calls::hit(crate::calls::Call::BufferWrite);
     // SAFETY: as above.
     status(unsafe { proxy_set_buffer_bytes(buffer as u32, start, size, data.as_ptr(), data.len()) })
 }
@@ -131,6 +135,7 @@ pub fn set_buffer(
 /// Resets the HTTP stream (proxy-wasm `close_stream` of the response: Envoy resets the
 /// stream downstream).
 pub fn reset_response() -> Result<(), Failed> {
+    crate::calls::hit(crate::calls::Call::Stream);
     // proxy-wasm's `StreamType::HttpResponse`.
     const HTTP_RESPONSE: u32 = 1;
     // SAFETY: no pointers.
@@ -139,6 +144,7 @@ pub fn reset_response() -> Result<(), Failed> {
 
 /// Lets a paused response go on (proxy-wasm `continue_stream` of the response).
 pub fn continue_response() -> Result<(), Failed> {
+    crate::calls::hit(crate::calls::Call::Stream);
     // proxy-wasm's `StreamType::HttpResponse`.
     const HTTP_RESPONSE: u32 = 1;
     // SAFETY: no pointers.
@@ -146,6 +152,7 @@ pub fn continue_response() -> Result<(), Failed> {
 }
 
 pub fn continue_request() -> Result<(), Failed> {
+    crate::calls::hit(crate::calls::Call::Stream);
     // proxy-wasm's `StreamType::HttpRequest`.
     const HTTP_REQUEST: u32 = 0;
     // SAFETY: no pointers.
@@ -159,6 +166,7 @@ pub fn send_local_response(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Result<(), Failed> {
+    crate::calls::hit(crate::calls::Call::Reply);
     let map = iatp_core::header_map::serialize(headers);
     // SAFETY: as above.
     status(unsafe {
@@ -179,6 +187,7 @@ const NOT_FOUND: u32 = 1;
 
 /// A whole header map, serialized (`iatp_core::header_map` reads it).
 pub fn header_map_pairs(map: MapType) -> Result<Vec<u8>, Failed> {
+    crate::calls::hit(crate::calls::Call::HeaderMapRead);
     let mut data: *mut u8 = std::ptr::null_mut();
     let mut size: usize = 0;
     // SAFETY: `data` and `size` are written by the host, which allocates the value through the
@@ -194,6 +203,7 @@ pub fn header_map_pairs(map: MapType) -> Result<Vec<u8>, Failed> {
 
 /// A property (`["response", "code_details"]`); `None` when the host does not have it.
 pub fn get_property(path: &[&str]) -> Result<Option<Vec<u8>>, Failed> {
+    crate::calls::hit(crate::calls::Call::PropertyRead);
     // The path's parts, NUL-separated.
     let serialized = path.join("\0");
     let mut data: *mut u8 = std::ptr::null_mut();
@@ -215,6 +225,7 @@ pub fn get_property(path: &[&str]) -> Result<Option<Vec<u8>>, Failed> {
 
 /// A shared-data value and its CAS; `Ok(None)` when the key does not exist.
 pub fn get_shared_data(key: &str) -> Result<Option<(Vec<u8>, u32)>, Failed> {
+    crate::calls::hit(crate::calls::Call::SharedRead);
     let mut data: *mut u8 = std::ptr::null_mut();
     let mut size: usize = 0;
     let mut cas: u32 = 0;
@@ -236,6 +247,7 @@ pub fn get_shared_data(key: &str) -> Result<Option<(Vec<u8>, u32)>, Failed> {
 
 /// Sets a shared-data value if its CAS is still `cas` (0: unconditionally).
 pub fn set_shared_data(key: &str, value: &[u8], cas: u32) -> Result<(), Failed> {
+    crate::calls::hit(crate::calls::Call::SharedWrite);
     // SAFETY: as above.
     status(unsafe {
         proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas)
@@ -257,11 +269,13 @@ pub fn set_tick_period(millis: u32) -> Result<(), Failed> {
 }
 
 pub fn increment_metric(id: u32, offset: i64) -> Result<(), Failed> {
+    crate::calls::hit(crate::calls::Call::Metric);
     // SAFETY: no pointers.
     status(unsafe { proxy_increment_metric(id, offset) })
 }
 
 pub fn record_metric(id: u32, value: u64) -> Result<(), Failed> {
+    crate::calls::hit(crate::calls::Call::Metric);
     // SAFETY: no pointers.
     status(unsafe { proxy_record_metric(id, value) })
 }

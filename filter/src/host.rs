@@ -63,6 +63,7 @@ pub fn dispatch(call: &iatp_core::phases::Callout) -> Option<u32> {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
+    crate::calls::hit(crate::calls::Call::Callout);
     hostcalls::dispatch_http_call(
         &call.cluster,
         headers,
@@ -174,6 +175,7 @@ impl Host for Envoy {
 
     /// The buffered request body, at most `size` bytes of it (the one copy proxy-wasm makes).
     fn request_body(&self, size: usize) -> Vec<u8> {
+        crate::calls::hit(crate::calls::Call::BufferRead);
         hostcalls::get_buffer(BufferType::HttpRequestBody, 0, size)
             .ok()
             .flatten()
@@ -181,6 +183,7 @@ impl Host for Envoy {
     }
 
     fn response_status(&self) -> Option<u16> {
+        crate::calls::hit(crate::calls::Call::HeaderRead);
         hostcalls::get_map_value_bytes(MapType::HttpResponseHeaders, ":status")
             .ok()
             .flatten()
@@ -227,6 +230,7 @@ impl Host for Envoy {
 
     /// The response body Envoy holds, at most `size` bytes of it.
     fn response_body(&self, size: usize) -> Vec<u8> {
+        crate::calls::hit(crate::calls::Call::BufferRead);
         hostcalls::get_buffer(BufferType::HttpResponseBody, 0, size)
             .ok()
             .flatten()
@@ -309,6 +313,7 @@ pub fn shared(key: &str) -> Option<Vec<u8>> {
 
 /// Wall-clock time in nanoseconds since the Unix epoch (0 if the host cannot tell).
 pub fn now_nanos() -> u64 {
+    crate::calls::hit(crate::calls::Call::Time);
     hostcalls::get_current_time()
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())

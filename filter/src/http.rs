@@ -321,6 +321,7 @@ impl Stream {
     /// loggers, on the same worker, so lines are sealed into the VM's chain in the order the
     /// events file receives them.
     fn on_log(&mut self) {
+        crate::calls::stream();
         if self.exchange.waits_for_target() {
             // Ended while waiting: off the waiting list (its poll finds it gone anyway).
             if let Ok(mut t) = self.targets.try_borrow_mut() {

@@ -3,6 +3,7 @@
 //! made in the core.
 
 mod abi;
+mod calls;
 mod host;
 mod http;
 mod metrics;

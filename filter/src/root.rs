@@ -171,7 +171,12 @@ impl IatpRoot {
             Ok(mut t) => t.take_refreshes(),
             Err(_) => Vec::new(),
         };
-        let now_ms = host::now_nanos() / 1_000_000;
+        // The clock is read only when there is something to refresh (a host call per tick).
+        let now_ms = if refreshes.is_empty() {
+            0
+        } else {
+            host::now_nanos() / 1_000_000
+        };
         for fetch in refreshes {
             let lease = m.cache.claim_fetch(&fetch.origin, now_ms, &|key, update| {
                 host::compare_and_swap(key, update, false)
@@ -390,11 +395,19 @@ impl RootContext for IatpRoot {
     }
 
     fn on_tick(&mut self) {
+        crate::calls::timer(true);
+        if let Some(line) = crate::calls::report() {
+            log::info!("{line}");
+        }
         self.metrics.flush();
         self.control_plane_tick();
+        crate::calls::timer(false);
+        // Waiting streams asked again: their calls count as theirs.
         self.targets_tick();
+        crate::calls::timer(true);
         // Last: it points the host at other contexts for the rest of this callback.
         self.check_held();
+        crate::calls::timer(false);
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
