@@ -753,3 +753,37 @@ fn an_attestation_counts_only_signed_by_a_trusted_key_and_for_the_agent_its_host
         .trust
         .bound(&t("https://evil.example/"), "agent.example.com"));
 }
+
+#[test]
+fn a_waiter_whose_clock_runs_behind_the_fetcher_s_waits_for_its_lease() {
+    // Envoy caches the time per worker's event loop: the fetching request's worker may read a
+    // few milliseconds later than the waiting one's.
+    let p = fetching(json!({}), json!([]));
+    let lease = p
+        .gateway
+        .as_ref()
+        .unwrap()
+        .manifests
+        .as_ref()
+        .unwrap()
+        .cache
+        .lease_ms;
+    let waiter_clock = Fake::for_policy(&p);
+    let fetcher_clock = Fake {
+        now: NOW + 5_000_000,
+        ..waiter_clock.sharing(b"")
+    };
+    let (_fetching, step) = send(&p, &Req::default(), &fetcher_clock);
+    assert!(matches!(step, Step::Call(_)));
+    let (mut waiting, step) = send(&p, &Req::default(), &waiter_clock);
+    assert_eq!(step, Step::Wait);
+    // Past the waiter's own deadline, the fetcher's lease still live: wait on.
+    let at = |ms: u64| Fake {
+        now: NOW + ms * 1_000_000,
+        ..waiter_clock.sharing(b"{}")
+    };
+    assert_eq!(waiting.poll_target(&at(lease + 1)), Step::Wait);
+    // The lease over and nothing stored: the root is asked, once.
+    assert_eq!(waiting.poll_target(&at(lease + 6)), Step::Wait);
+    assert!(waiting.take_refresh().is_some());
+}

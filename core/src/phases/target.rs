@@ -252,7 +252,12 @@ impl Exchange {
                 self.settle(&policy, None, CacheResult::Negative, now)
             }
             Lookup::Negative(_) => self.target_unavailable(&policy, CacheResult::Negative, now),
-            Lookup::Wait if now < until_ms => return Step::Wait,
+            // A live lease bounds the wait by itself (it ends at most `lease_ms` after it was
+            // taken); `until_ms` is this request's own reading of the clock, which Envoy caches
+            // per worker's event loop: another worker's lease may end a little after it.
+            // Waiting on through one more lease's time keeps a skewed clock from failing a
+            // fetch that is about to store.
+            Lookup::Wait if now < until_ms.saturating_add(m.cache.lease_ms) => return Step::Wait,
             // The fetch it waited for was abandoned (its request reset, its worker gone): the
             // root context fetches instead, once, and the request waits for that.
             Lookup::Miss | Lookup::Uncacheable if !retried => {
