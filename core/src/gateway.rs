@@ -156,6 +156,9 @@ pub enum Refusal {
     /// An `X-DC-Id` the contract does not register, or an `X-DC-Digest` that is not the
     /// contract's digest.
     DcInvalid,
+    /// The target's manifest could not be had and `gateway.manifests.fail` is `closed` (not
+    /// [`route`]'s: the exchange's, once the cache and the fetch have answered).
+    TargetUnavailable,
 }
 
 impl Refusal {
@@ -170,6 +173,7 @@ impl Refusal {
             Refusal::TargetForbidden(_) => "TARGET_FORBIDDEN",
             Refusal::DcRequired => "DC_REQUIRED",
             Refusal::DcInvalid => "DC_INVALID",
+            Refusal::TargetUnavailable => "TARGET_UNAVAILABLE",
         }
     }
 
@@ -200,6 +204,10 @@ impl Refusal {
                 "X-DC-Id is not registered for the contract, or X-DC-Digest is not its digest"
                     .into()
             }
+            Refusal::TargetUnavailable => {
+                "the target's manifest could not be fetched (gateway.manifests.fail is closed)"
+                    .into()
+            }
         }
     }
 
@@ -214,6 +222,7 @@ impl Refusal {
             Refusal::TargetForbidden(_) => "target_forbidden",
             Refusal::DcRequired => "dc_required",
             Refusal::DcInvalid => "dc_invalid",
+            Refusal::TargetUnavailable => "target_unavailable",
         }
     }
 }

@@ -252,7 +252,7 @@ impl Host for Envoy {
 /// Replaces the shared-data value at `key` with what `update` makes of it, retried while
 /// another worker writes between the read and the write (CAS says so, and the update is made
 /// again on what it wrote). A missing key is `update(None)` with `create`, else a failure.
-pub fn compare_and_swap(key: &str, update: SlotUpdate, create: bool) -> bool {
+fn compare_and_swap(key: &str, update: SlotUpdate, create: bool) -> bool {
     for _ in 0..CAS_ATTEMPTS {
         let (current, cas) = match abi::get_shared_data(key) {
             Ok(Some((value, cas))) => (Some(value), cas),
@@ -279,6 +279,16 @@ pub fn compare_and_swap(key: &str, update: SlotUpdate, create: bool) -> bool {
         }
     }
     false
+}
+
+/// A compare-and-swap on one of the slots made at configure time (the manifest cache's).
+pub fn claim_slot(key: &str, update: SlotUpdate) -> bool {
+    compare_and_swap(key, update, false)
+}
+
+/// A compare-and-swap on the control plane's shared record (made by its first write).
+pub fn update_control_plane(update: iatp_core::control_plane::Update) -> bool {
+    compare_and_swap(iatp_core::control_plane::SHARED_KEY, update, true)
 }
 
 /// How many times a shared-data update is tried against concurrent writers.

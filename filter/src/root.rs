@@ -104,9 +104,7 @@ impl IatpRoot {
             return;
         }
         let now_ms = host::now_nanos() / 1_000_000;
-        let claimed = control_plane::claim(now_ms, cp, &|u| {
-            host::compare_and_swap(control_plane::SHARED_KEY, u, true)
-        });
+        let claimed = control_plane::claim(now_ms, cp, &host::update_control_plane);
         if !claimed {
             return;
         }
@@ -115,9 +113,7 @@ impl IatpRoot {
             None => {
                 self.metrics
                     .fetched(FetchKind::ControlPlane, FetchResult::Failed);
-                control_plane::store(now_ms, None, &|u| {
-                    host::compare_and_swap(control_plane::SHARED_KEY, u, true)
-                });
+                control_plane::store(now_ms, None, &host::update_control_plane);
             }
         }
     }
@@ -178,9 +174,9 @@ impl IatpRoot {
             host::now_nanos() / 1_000_000
         };
         for fetch in refreshes {
-            let lease = m.cache.claim_fetch(&fetch.origin, now_ms, &|key, update| {
-                host::compare_and_swap(key, update, false)
-            });
+            let lease = m
+                .cache
+                .claim_fetch(&fetch.origin, now_ms, &host::claim_slot);
             if lease != Lease::Granted {
                 continue;
             }
@@ -194,9 +190,7 @@ impl IatpRoot {
                     self.metrics
                         .fetched(FetchKind::Manifest, FetchResult::Failed);
                     m.cache
-                        .store(&fetch.origin, now_ms, Fetched::Failed, &|key, update| {
-                            host::compare_and_swap(key, update, false)
-                        });
+                        .store(&fetch.origin, now_ms, Fetched::Failed, &host::claim_slot);
                 }
             }
         }
@@ -247,18 +241,14 @@ impl IatpRoot {
                     if let Next::Done(fetched, result) = fetch.answer(gw, None, &[], now_ms) {
                         self.metrics.fetched(FetchKind::Manifest, result);
                         m.cache
-                            .store(&fetch.origin, now_ms, fetched, &|key, update| {
-                                host::compare_and_swap(key, update, false)
-                            });
+                            .store(&fetch.origin, now_ms, fetched, &host::claim_slot);
                     }
                 }
             },
             Next::Done(fetched, result) => {
                 self.metrics.fetched(FetchKind::Manifest, result);
                 m.cache
-                    .store(&fetch.origin, now_ms, fetched, &|key, update| {
-                        host::compare_and_swap(key, update, false)
-                    });
+                    .store(&fetch.origin, now_ms, fetched, &host::claim_slot);
                 targets::poll_waiters(&self.targets, self.context_id);
             }
         }
@@ -291,8 +281,6 @@ impl Context for IatpRoot {
         self.control_plane_call = None;
         let now_ms = host::now_nanos() / 1_000_000;
         let (status, body) = host::call_answer(body_size, control_plane::MAX_ANSWER_BYTES + 1);
-        let update =
-            |u: control_plane::Update| host::compare_and_swap(control_plane::SHARED_KEY, u, true);
         let outcome = match status {
             Some(200) if body.len() <= control_plane::MAX_ANSWER_BYTES => {
                 // Compiled before it is stored: an invalid set never reaches other workers.
@@ -315,14 +303,14 @@ impl Context for IatpRoot {
             Ok(()) => {
                 self.metrics
                     .fetched(FetchKind::ControlPlane, FetchResult::Ok);
-                control_plane::store(now_ms, Some(&body), &update);
+                control_plane::store(now_ms, Some(&body), &host::update_control_plane);
             }
             Err((result, why)) => {
                 self.metrics.fetched(FetchKind::ControlPlane, result);
                 log::error!(
                     "contracts from the control plane refused, the last good set stays: {why}"
                 );
-                control_plane::store(now_ms, None, &update);
+                control_plane::store(now_ms, None, &host::update_control_plane);
             }
         }
     }

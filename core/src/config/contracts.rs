@@ -147,11 +147,11 @@ impl Named for Fail {
 deserialize_named!(Fail);
 
 /// 1 to `max` visible ASCII characters (`!` to `~`).
-fn visible(s: &str, max: usize) -> bool {
+pub(super) fn visible(s: &str, max: usize) -> bool {
     !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_graphic())
 }
 
-fn invalid(path: String, rule: &str) -> ConfigError {
+pub(super) fn invalid(path: String, rule: &str) -> ConfigError {
     ConfigError::InvalidName {
         path,
         rule: rule.into(),
@@ -583,24 +583,7 @@ fn allowed_targets(at: &str, raw: RawAllowedTargets) -> Result<AllowedTargets, C
     let classes = raw.address_classes.unwrap_or_default();
     bounded("address_classes", classes.len())?;
     for (i, c) in classes.iter().enumerate() {
-        let class = AddressClass::ALL
-            .iter()
-            .copied()
-            .find(|k| k.as_str() == c && *k != AddressClass::Public)
-            .ok_or_else(|| {
-                let known: Vec<String> = AddressClass::ALL
-                    .iter()
-                    .filter(|k| **k != AddressClass::Public)
-                    .map(|k| k.as_str().to_string())
-                    .collect();
-                ConfigError::UnknownName {
-                    path: format!("{at}.address_classes[{i}]"),
-                    what: "address class name",
-                    suggestion: suggest(c, known.iter().map(String::as_str)).map(String::from),
-                    name: c.clone(),
-                    known,
-                }
-            })?;
+        let class = address_class(&format!("{at}.address_classes[{i}]"), c)?;
         if !out.classes.contains(&class) {
             out.classes.push(class);
         }
@@ -644,4 +627,25 @@ pub(super) fn canonical(text: &str) -> Result<Vec<u8>, crate::canonical::Canonic
     let without =
         serde_json::to_string(&members).map_err(|_| crate::canonical::CanonicalError::Json)?;
     crate::canonical::canonicalize_json(&without)
+}
+
+/// An address class other than public, by name (`allowed_targets.address_classes`,
+/// `control_plane.address_classes`).
+pub(super) fn address_class(path: &str, name: &str) -> Result<AddressClass, ConfigError> {
+    let inside = || {
+        AddressClass::ALL
+            .iter()
+            .copied()
+            .filter(|k| *k != AddressClass::Public)
+    };
+    inside().find(|k| k.as_str() == name).ok_or_else(|| {
+        let known: Vec<String> = inside().map(|k| k.as_str().to_string()).collect();
+        ConfigError::UnknownName {
+            path: path.into(),
+            what: "address class name",
+            suggestion: suggest(name, known.iter().map(String::as_str)).map(String::from),
+            name: name.into(),
+            known,
+        }
+    })
 }

@@ -78,15 +78,10 @@ pub(super) struct RawControlPlane {
     address_classes: Option<Vec<String>>,
 }
 
-fn visible(s: &str, max: usize) -> bool {
-    !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_graphic())
-}
+use super::contracts::{address_class, visible};
 
 fn invalid(path: &str, rule: &str) -> ConfigError {
-    ConfigError::InvalidName {
-        path: path.into(),
-        rule: rule.into(),
-    }
+    super::contracts::invalid(path.into(), rule)
 }
 
 /// `value` (or `default`) within `min..=max`, else an error naming `path`.
@@ -379,16 +374,7 @@ pub(super) fn compile_control_plane(
     )?;
     let mut address_classes = Vec::new();
     for (i, c) in raw.address_classes.unwrap_or_default().iter().enumerate() {
-        let class = crate::target::AddressClass::ALL
-            .iter()
-            .copied()
-            .find(|k| k.as_str() == c && *k != crate::target::AddressClass::Public)
-            .ok_or_else(|| {
-                invalid(
-                    &format!("control_plane.address_classes[{i}]"),
-                    "loopback, private, link_local, metadata, unspecified or reserved",
-                )
-            })?;
+        let class = address_class(&format!("control_plane.address_classes[{i}]"), c)?;
         if !address_classes.contains(&class) {
             address_classes.push(class);
         }

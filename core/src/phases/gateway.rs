@@ -168,6 +168,7 @@ impl Exchange {
             Refusal::ContractUnknown | Refusal::TargetForbidden(_) => ReplyKind::TargetForbidden,
             Refusal::DcRequired => ReplyKind::DcRequired,
             Refusal::DcInvalid => ReplyKind::DcInvalid,
+            Refusal::TargetUnavailable => ReplyKind::TargetUnavailable,
         };
         let status = policy.reply_statuses.of_kind(kind);
         let target = tried.map(|t| super::fields::scrubbed_field(&policy.scanner, t, 512));

@@ -42,7 +42,6 @@ use crate::manifest_fetch::{Fetch, Next};
 use crate::metrics::FetchResult;
 use crate::policy::{Mode, Policy};
 use crate::remote_manifest::{capped, Summary};
-use crate::replies::{self, ReplyKind};
 
 /// Where the exchange stands with its target's manifest.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -131,7 +130,7 @@ impl Exchange {
                 self.settle(policy, None, CacheResult::Negative, now)
             }
             Lookup::Negative(Reason::Invalid | Reason::Failed) => {
-                self.target_unavailable(policy, CacheResult::Negative, now)
+                self.target_unavailable(policy, now)
             }
             Lookup::Wait => {
                 self.phase = Phase::AwaitingTarget;
@@ -215,9 +214,7 @@ impl Exchange {
         let step = match fetched {
             Fetched::Found(s) => self.settle(&policy, Some(&s), CacheResult::Miss, now),
             Fetched::NotFound => self.settle(&policy, None, CacheResult::Miss, now),
-            Fetched::Invalid | Fetched::Failed => {
-                self.target_unavailable(&policy, CacheResult::Miss, now)
-            }
+            Fetched::Invalid | Fetched::Failed => self.target_unavailable(&policy, now),
         };
         match step {
             Some(step) => step,
@@ -251,7 +248,7 @@ impl Exchange {
             Lookup::Negative(Reason::NotFound) => {
                 self.settle(&policy, None, CacheResult::Negative, now)
             }
-            Lookup::Negative(_) => self.target_unavailable(&policy, CacheResult::Negative, now),
+            Lookup::Negative(_) => self.target_unavailable(&policy, now),
             // A live lease bounds the wait by itself (it ends at most `lease_ms` after it was
             // taken); `until_ms` is this request's own reading of the clock, which Envoy caches
             // per worker's event loop: another worker's lease may end a little after it.
@@ -271,7 +268,7 @@ impl Exchange {
                 return Step::Wait;
             }
             Lookup::Wait | Lookup::Miss | Lookup::Uncacheable => {
-                self.target_unavailable(&policy, CacheResult::Miss, now)
+                self.target_unavailable(&policy, now)
             }
         };
         if let Some(g) = self.gw.as_deref_mut() {
@@ -303,13 +300,8 @@ impl Exchange {
     }
 
     /// The target's manifest could not be had: `fail: open` goes on as if it had none,
-    /// `fail: closed` answers 502.
-    fn target_unavailable(
-        &mut self,
-        policy: &Policy,
-        cache: CacheResult,
-        now_ms: u64,
-    ) -> Option<Step> {
+    /// `fail: closed` answers 502 (a gateway refusal, its line naming the target).
+    fn target_unavailable(&mut self, policy: &Policy, now_ms: u64) -> Option<Step> {
         let fail = policy
             .gateway
             .as_ref()
@@ -320,35 +312,18 @@ impl Exchange {
         if fail == crate::contract::moderation::Fail::Open || policy.mode == Mode::Monitor {
             return self.settle(policy, None, CacheResult::FailedOpen, now_ms);
         }
-        let _ = cache;
         let g = self.gw.as_deref_mut()?;
         g.target.cache = Some(CacheResult::FailedClosed);
         g.pending = Pending::Nothing;
-        let contract = policy.contracts.at(g.route.contract).map(|c| c.id.clone());
-        let ts = crate::time::rfc3339_millis(now_ms);
-        self.record_request(policy, &[], &[], None, 0, &ts);
-        let status = policy.reply_statuses.of_kind(ReplyKind::TargetUnavailable);
-        self.events.push(
-            &super::request::stamp(&self.trace_id, policy, &ts),
-            &crate::events::Blocked {
-                reason: "target_unavailable",
-                detected: Vec::new(),
-                status,
-                phase: "request",
-                contract: contract.as_deref(),
-                exceeded: None,
-                moderation_error: None,
-                target: None,
-                mode: None,
-            },
-        );
-        let body = replies::gateway_refusal(
-            "the target's manifest could not be fetched (gateway.manifests.fail is closed)",
-            "TARGET_UNAVAILABLE",
-            contract.as_deref(),
-            &self.trace_id,
-        );
-        Some(self.reply(ReplyKind::TargetUnavailable, body))
+        let contract = policy.contracts.at(g.route.contract).map(|c| c.id.as_str());
+        let origin = g.origin.clone();
+        Some(self.gateway_refusal(
+            policy,
+            crate::gateway::Refusal::TargetUnavailable,
+            contract,
+            Some(&origin),
+            now_ms.saturating_mul(1_000_000),
+        ))
     }
 
     /// A stale entry this request served: the root context should refresh it (a fetch that
