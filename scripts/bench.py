@@ -342,7 +342,17 @@ VARIANTS = {
     "gwnoop": ("noop", None),
     # --baseline-wasm: an earlier build of the filter, same configuration.
     "baseline": ("baseline", lambda: bench_plugin("enforce")),
+    # For --compare: the enforce variant with one part of the work taken away at a time.
+    "nohold": ("iatp", lambda: with_keys(bench_plugin("enforce"), {"hold_headers": False})),
+    "twodetectors": ("iatp", lambda: with_keys(
+        bench_plugin("enforce"), {"detectors": {"enabled": ["credit_card", "ssn"]}})),
 }
+
+
+def with_keys(plugin, keys):
+    cfg = json.loads(plugin)
+    cfg.update(keys)
+    return json.dumps(cfg)
 
 
 def envoy_config(work, variant, wasm, agent_port):
@@ -550,6 +560,116 @@ def anon_rw_mb(pid):
     return kb / 1024
 
 
+PERF_SECTIONS = re.compile(r"^\s*([\d.]+)%\s+(\S.*?)\s*$", re.M)
+
+
+def perf_shares(pid, seconds, out):
+    """Where Envoy's CPU time goes for `seconds`: `perf record` (the kernel's cpu-clock timer, so
+    it works in a VM without hardware counters) on the process, then its samples by shared
+    object: the Envoy binary, the kernel, libc, and V8's generated code (the Wasm module's
+    compiled functions and V8's trampolines, which perf sees as anonymous memory).
+    Returns {object: percent}, or None when perf is missing or not allowed."""
+    data = out.with_suffix(".perf")
+    try:
+        rec = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "1999", "-p",
+                                str(pid), "-o", str(data), "--", "sleep", str(seconds)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except FileNotFoundError:
+        return None
+    return rec, data
+
+
+def perf_report(handle):
+    if handle is None:
+        return None
+    rec, data = handle
+    _, err = rec.communicate()
+    if rec.returncode != 0:
+        log(f"perf record failed: {err.decode(errors='replace').strip()}")
+        return None
+    rep = subprocess.run(["perf", "report", "-i", str(data), "--stdio", "--sort", "dso",
+                          "--percent-limit", "0.5"], capture_output=True, text=True)
+    data.unlink(missing_ok=True)
+    shares = {}
+    for pct, dso in PERF_SECTIONS.findall(rep.stdout):
+        name = {"[unknown]": "V8 generated code (the Wasm module)", "[kernel.kallsyms]": "kernel",
+                "envoy": "Envoy"}.get(dso, "V8 generated code (the Wasm module)"
+                                      if dso.startswith("[anon") or dso.startswith("//anon")
+                                      or dso.startswith("[JIT") else dso)
+        shares[name] = shares.get(name, 0) + float(pct)
+    return shares
+
+
+def compare(args, work):
+    """--compare: a few variants side by side on one request (interleaved rounds at saturation),
+    each one's throughput against the no-op filter's and its Envoy CPU per request against the
+    no-op filter's, to see what each part of the filter's work costs (variants such as nohold,
+    nopayload, twodetectors take one part away). With --perf, where each one's CPU goes."""
+    names = ["noop"] + [v for v in args.compare.split(",") if v and v != "noop"]
+    for v in names:
+        if v not in VARIANTS:
+            sys.exit(f"--compare: no variant {v!r} (one of {', '.join(VARIANTS)})")
+    body = None if args.request == "get" else json_body(1024)
+    path = "/status" if args.request == "get" else "/book"
+    rows = {}
+    try:
+        agent_port = free_port()
+        agent = Proc("mock agent", [args.mock_agent, "--port", str(agent_port), "--body",
+                                    '{"ok":true}'], work / "agent.log")
+        wait_http(f"http://127.0.0.1:{agent_port}/ready", agent)
+        envs = {v: EnvoyUnderTest(args, work, v, agent_port) for v in names}
+        scripts = {v: wrk_script(work, f"compare-{v}", "GET" if body is None else "POST", body)
+                   for v in names}
+        for v in names:
+            check_status(envs[v].url + path, body, 200)
+            run_wrk(envs[v].url + path, scripts[v], args.connections, max(1, args.warmup))
+        runs = {v: [] for v in names}
+        for rnd in range(args.rounds):
+            log(f"--compare, round {rnd + 1} of {args.rounds}")
+            for v in names:
+                e = envs[v]
+                cpu0 = cpu_seconds(e.proc.pid)
+                perf = perf_shares(e.proc.pid, args.duration, work / f"perf-{v}") \
+                    if args.perf else None
+                r = run_wrk(e.url + path, scripts[v], args.connections, args.duration)
+                r["cpu_us"] = (cpu_seconds(e.proc.pid) - cpu0) / max(r["requests"], 1) * 1e6
+                r["perf"] = perf_report(perf)
+                runs[v].append(r)
+        for v in names:
+            rs = runs[v]
+            shares = [x["perf"] for x in rs if x["perf"]]
+            rows[v] = {"rps": statistics.median(x["rps"] for x in rs),
+                       "cpu_us": statistics.median(x["cpu_us"] for x in rs),
+                       "idle_rss": envs[v].idle_rss,
+                       "perf": {k: statistics.median(s.get(k, 0) for s in shares)
+                                for k in {k for s in shares for k in s}} if shares else None}
+    finally:
+        for p in reversed(STARTED):
+            p.stop()
+    base = rows["noop"]
+    print(f"| variant ({'GET' if body is None else 'POST 1 KiB'}) | req/s | / no-op | "
+          f"Envoy CPU µs per request | over no-op µs | idle RSS MB |")
+    print("|---|---|---|---|---|---|")
+    for v in names:
+        x = rows[v]
+        print(f"| {v} | {x['rps']:.0f} | {x['rps'] / base['rps']:.2f} | {x['cpu_us']:.1f} | "
+              f"{x['cpu_us'] - base['cpu_us']:+.1f} | {x['idle_rss']:.1f} |")
+    if any(rows[v]["perf"] for v in names):
+        objs = sorted({k for v in names for k in (rows[v]["perf"] or {})},
+                      key=lambda k: -max((rows[v]["perf"] or {}).get(k, 0) for v in names))
+        print()
+        print("| Envoy CPU by object, µs per request (perf, cpu-clock) | "
+              + " | ".join(names) + " |")
+        print("|---|" + "---|" * len(names))
+        for k in objs:
+            cells = []
+            for v in names:
+                p = rows[v]["perf"] or {}
+                cells.append(f"{p.get(k, 0) / 100 * rows[v]['cpu_us']:.1f}")
+            print(f"| {k} | " + " | ".join(cells) + " |")
+    (work / "compare.json").write_text(json.dumps(rows, indent=1))
+
+
 def idle_only(args, work):
     """Envoy's RSS at idle, a few seconds after each start, for each variant in turn: a start
     is noisy (about ±1 MB), so several starts, interleaved, and their means."""
@@ -606,6 +726,12 @@ def main():
     ap.add_argument("--baseline-wasm", help="an earlier build of the filter: its GET and 1 KiB "
                     "POST run interleaved with the rest (B0, C0) and are compared with this "
                     "build's")
+    ap.add_argument("--compare", help="only compare these variants (comma-separated, e.g. "
+                    "enforce,nohold,nopayload) with the no-op filter on one request")
+    ap.add_argument("--request", choices=["post1k", "get"], default="post1k",
+                    help="--compare's request")
+    ap.add_argument("--perf", action="store_true", help="--compare: also where Envoy's CPU goes "
+                    "(perf record, by shared object)")
     args = ap.parse_args()
     if args.smoke:
         args.rounds, args.duration, args.warmup = 1, 1, 0
@@ -615,6 +741,9 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     if args.idle_starts:
         idle_only(args, work)
+        return
+    if args.compare:
+        compare(args, work)
         return
 
     bodies = {"1k": json_body(1024), "16k": json_body(16 * 1024), "256k": json_body(256 * 1024)}

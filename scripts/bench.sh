@@ -7,7 +7,9 @@
 #   scripts/bench.sh --smoke    every scenario for a second: checks the script, reports nothing
 # Other options go to scripts/bench.py (--rounds, --duration, --connections, --workers;
 # --baseline-wasm FILE runs an earlier build of the filter beside this one, interleaved;
-# --idle-starts N measures only Envoy's idle memory, N starts of each variant in turn).
+# --idle-starts N measures only Envoy's idle memory, N starts of each variant in turn;
+# --compare enforce,nohold,... runs only those variants beside the no-op filter on one request,
+# --request get|post1k, and with --perf says where Envoy's CPU goes, by shared object).
 source "$(dirname "$0")/lib.sh"
 BENCH_VENV="$ROOT/.venv-bench"
 
@@ -45,6 +47,15 @@ core_table=1
 for arg in "$@"; do
   [ "$arg" = "--smoke" ] && out="$ROOT/target/bench-smoke"
   [ "$arg" = "--idle-starts" ] && core_table=0
+  [ "$arg" = "--compare" ] && core_table=0
+  if [ "$arg" = "--perf" ] && ! command -v perf >/dev/null 2>&1; then
+    say "installing perf (Debian package linux-perf)"
+    sudo_=""
+    [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+    $sudo_ apt-get install -y linux-perf >/dev/null 2>&1 || {
+      $sudo_ apt-get update >/dev/null && $sudo_ apt-get install -y linux-perf >/dev/null
+    }
+  fi
 done
 "$BENCH_VENV/bin/python" scripts/bench.py --envoy "$ENVOY_BIN" --wasm "$WASM" \
   --noop-wasm "$NOOP_WASM" --mock-agent "$MOCK_AGENT" --out "$out" "$@"

@@ -330,3 +330,17 @@ pub fn now_nanos() -> u64 {
         .and_then(|d| u64::try_from(d.as_nanos()).ok())
         .unwrap_or(0)
 }
+
+/// The VM's linear memory in bytes (Wasm pages of 64 KiB): what this VM holds for its heap,
+/// which never shrinks (`memory.grow` only grows). Each VM of the filter (one per worker and
+/// one on the main thread) has its own. 0 outside Wasm.
+pub fn linear_memory_bytes() -> usize {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::memory_size(0) * 65536
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
+}

@@ -324,13 +324,14 @@ impl RootContext for IatpRoot {
                     log::warn!("{note}");
                 }
                 log::info!(
-                    "configured for agent '{}': mode {}, trust score {}, threshold {}, {} rule(s), detectors [{}]",
+                    "configured for agent '{}': mode {}, trust score {}, threshold {}, {} rule(s), detectors [{}]; VM linear memory {} KiB",
                     policy.manifest.agent_id,
                     policy.mode.as_str(),
                     policy.trust_score,
                     policy.trust_threshold,
                     policy.rules.len(),
-                    policy.scanner.names(policy.scanner.enabled()).join(", ")
+                    policy.scanner.names(policy.scanner.enabled()).join(", "),
+                    host::linear_memory_bytes() / 1024
                 );
                 if let Some(g) = &policy.gateway {
                     log::info!(
