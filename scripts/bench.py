@@ -307,18 +307,21 @@ def mcp_body(size):
                       separators=(",", ":"))
 
 
-def gateway_plugin():
+def gateway_plugin(manifests=True):
     """`bench_plugin("enforce")` in gateway mode: one contract allowing the loopback mock agent,
     the target's manifest fetched once and then a warm cache hit on every request, and a rule
     about the target (`has_ssn && target_retention == 'permanent'`) so that its facts are read."""
     cfg = json.loads(bench_plugin("enforce"))
-    cfg["gateway"] = {"contract": "bench", "manifests": {"cluster": "iatp_manifests", "fail": "open"}}
+    cfg["gateway"] = {"contract": "bench"}
+    if manifests:
+        cfg["gateway"]["manifests"] = {"cluster": "iatp_manifests", "fail": "open"}
     cfg["contracts"] = [{"id": "bench", "allowed_targets": {"schemes": ["http"],
                                                              "address_classes": ["loopback"]}}]
     cfg["well_known"] = {"agent_card": False}
-    cfg["policy"]["block_rules"] += [
-        {"name": "ssn_to_permanent_target",
-         "condition": "has_ssn && target_retention == 'permanent'", "action": "block"}]
+    if manifests:
+        cfg["policy"]["block_rules"] += [
+            {"name": "ssn_to_permanent_target",
+             "condition": "has_ssn && target_retention == 'permanent'", "action": "block"}]
     return json.dumps(cfg)
 
 
@@ -330,7 +333,8 @@ AGENT_MANIFEST = json.dumps({"agent_id": "mock-agent", "trust_level": "standard"
 VARIANTS = {
     # variant: (wasm, plugin configuration)
     "none": (None, None),
-    "noop": ("noop", None),
+    # The no-op filter with an empty configuration: it makes no host call of its own.
+    "noop": ("noop", lambda: ""),
     "enforce": ("iatp", lambda: bench_plugin("enforce")),
     "monitor": ("iatp", lambda: bench_plugin("monitor")),
     "nopayload": ("iatp", lambda: bench_plugin("enforce", {"max_payload_bytes": 0})),
@@ -339,11 +343,41 @@ VARIANTS = {
     # envoy/envoy-gateway.yaml: the dynamic forward proxy to the client-chosen target, with the
     # filter (gateway mode) or with the no-op filter (the client sets Host itself).
     "gateway": ("iatp", gateway_plugin),
-    "gwnoop": ("noop", None),
+    "gwnoop": ("noop", lambda: ""),
     # --baseline-wasm: an earlier build of the filter, same configuration.
     "baseline": ("baseline", lambda: bench_plugin("enforce")),
+    # For --compare: the no-op filter making the host calls IATP makes for a clean 1 KiB POST
+    # (scripts/hostcalls.sh counts them) and nothing else: what Envoy charges for them.
+    "floor": ("noop", lambda: "hold,headers,body,writes,property=1713,clock=4,histograms=2"),
+    "floorhold": ("noop", lambda: "hold"),
+    "floorlog": ("noop", lambda: "property=1713"),
     # For --compare: the enforce variant with one part of the work taken away at a time.
     "nohold": ("iatp", lambda: with_keys(bench_plugin("enforce"), {"hold_headers": False})),
+    # For --compare: enforce plus one feature each (issue 15's "a scenario each"). Run them on
+    # the request the feature reads (--request mcp for jsonrpc) beside enforce on that request.
+    "jsonrpc": ("iatp", lambda: with_rules(bench_plugin("enforce"), [
+        {"name": "no_deletes", "condition": "rpc_method == 'tools/call' && mcp_tool == 'delete_file'",
+         "action": "block"}])),
+    "directory": ("iatp", lambda: with_keys(bench_plugin("enforce"), {"callers": {
+        "directory": CALLER_DIRECTORY, "default": {"name": "anonymous", "trust_level": "unknown",
+                                                   "tier": 1}}})),
+    "ratelimit": ("iatp", lambda: with_keys(bench_plugin("enforce"), {"callers": {
+        "default": {"name": "anonymous", "trust_level": "unknown", "tier": 1,
+                    "rate_limit": {"requests_per_minute": 1000000, "burst": 1000000}}}})),
+    # Envoy's jwt_authn ahead of the filter (an HS256 key of the run, every request carries a
+    # token it verifies): jwtbase is enforce behind it, jwt reads the verified claims to name
+    # the caller from a directory of 100 issuers/subjects.
+    "jwtbase": ("iatp", lambda: bench_plugin("enforce")),
+    "jwt": ("iatp", lambda: with_keys(bench_plugin("enforce"), {"callers": {
+        "sources": {"spiffe": False, "jwt": {"metadata_namespace": "envoy.filters.http.jwt_authn",
+                                             "payload_key": "jwt_payload"}},
+        "directory": [{"name": f"agent-{i}", "match": {"jwt_issuer": JWT_ISSUER,
+                                                       "jwt_subject": f"agent-{i}"},
+                       "trust_level": "trusted", "tier": 3} for i in range(100)],
+        "default": {"name": "anonymous", "trust_level": "unknown", "tier": 1}}})),
+    # envoy-gateway.yaml: gateway mode without manifests (routing, contract, target checks)
+    # beside the gateway variant (the same plus a warm manifest-cache hit per request).
+    "gatewaynm": ("iatp", lambda: gateway_plugin(manifests=False)),
     "twodetectors": ("iatp", lambda: with_keys(
         bench_plugin("enforce"), {"detectors": {"enabled": ["credit_card", "ssn"]}})),
 }
@@ -355,12 +389,55 @@ def with_keys(plugin, keys):
     return json.dumps(cfg)
 
 
+def with_rules(plugin, rules):
+    cfg = json.loads(plugin)
+    cfg["policy"]["block_rules"] += rules
+    return json.dumps(cfg)
+
+
+CALLER_DIRECTORY = [{"name": f"agent-{i}", "match": {"spiffe_id": f"spiffe://bench.example/agent/{i}"},
+                     "trust_level": "trusted", "tier": 3} for i in range(100)]
+JWT_ISSUER = "https://idp.bench.example"
+JWT_KEY = os.urandom(32)
+
+
+def jwt_token(subject):
+    """An HS256 JWT (RFC 7519) for jwt_authn's local JWKS of the run: issuer JWT_ISSUER, the
+    subject given, valid for a day."""
+    import base64
+    import hashlib
+    import hmac
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=")
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "bench"}).encode())
+    now = int(time.time())
+    body = b64(json.dumps({"iss": JWT_ISSUER, "sub": subject, "aud": "iatp-agent",
+                           "iat": now, "exp": now + 86400}).encode())
+    sig = b64(hmac.new(JWT_KEY, head + b"." + body, hashlib.sha256).digest())
+    return (head + b"." + body + b"." + sig).decode()
+
+
+def jwt_authn_filter():
+    import base64
+    k = base64.urlsafe_b64encode(JWT_KEY).rstrip(b"=").decode()
+    jwks = json.dumps({"keys": [{"kty": "oct", "alg": "HS256", "kid": "bench", "k": k}]})
+    return {"name": "envoy.filters.http.jwt_authn", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication",
+        "providers": {"idp": {"issuer": JWT_ISSUER, "audiences": ["iatp-agent"],
+                              "local_jwks": {"inline_string": jwks},
+                              "payload_in_metadata": "jwt_payload"}},
+        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}]}}
+
+
+GATEWAY_VARIANTS = ("gateway", "gwnoop", "gatewaynm")
+JWT_VARIANTS = ("jwtbase", "jwt")
+
+
 def envoy_config(work, variant, wasm, agent_port):
     """The shipped config of the variant on free ports, its events file under `work`, its module
     and plugin configuration. envoy/envoy.yaml routes to the mock agent; the gateway variants
     run envoy/envoy-gateway.yaml with loopback targets allowed through the DNS cache (the
     bench's agent is on 127.0.0.1) and no OpenTelemetry logger (no collector listens)."""
-    gateway = variant in ("gateway", "gwnoop")
+    gateway = variant in GATEWAY_VARIANTS
     shipped = "envoy/envoy-gateway.yaml" if gateway else "envoy/envoy.yaml"
     doc = yaml.safe_load((ROOT / shipped).read_text())
     doc["admin"]["address"]["socket_address"]["port_value"] = 0
@@ -389,13 +466,15 @@ def envoy_config(work, variant, wasm, agent_port):
         al["typed_config"]["path"] = str(events)
     filters = hcm["http_filters"]
     wasm_filter = next(f for f in filters if f["name"] == "envoy.filters.http.wasm")
+    if variant in JWT_VARIANTS:
+        filters.insert(filters.index(wasm_filter), jwt_authn_filter())
     module, plugin = VARIANTS[variant]
     if module is None:
         filters.remove(wasm_filter)
     else:
         cfg = wasm_filter["typed_config"]["config"]
         cfg["vm_config"]["code"]["local"]["filename"] = str(wasm[module])
-        if plugin:
+        if plugin is not None:
             cfg["configuration"]["value"] = plugin()
     path = work / f"envoy-{variant}.json"
     path.write_text(json.dumps(doc))
@@ -609,19 +688,30 @@ def compare(args, work):
     for v in names:
         if v not in VARIANTS:
             sys.exit(f"--compare: no variant {v!r} (one of {', '.join(VARIANTS)})")
-    body = None if args.request == "get" else json_body(1024)
-    path = "/status" if args.request == "get" else "/book"
+    body = {"get": None, "post1k": json_body(1024), "mcp": mcp_body(1024)}[args.request]
+    path = {"get": "/status", "post1k": "/book", "mcp": "/mcp"}[args.request]
     rows = {}
     try:
         agent_port = free_port()
         agent = Proc("mock agent", [args.mock_agent, "--port", str(agent_port), "--body",
-                                    '{"ok":true}'], work / "agent.log")
+                                    '{"ok":true}', "--manifest", AGENT_MANIFEST],
+                     work / "agent.log")
         wait_http(f"http://127.0.0.1:{agent_port}/ready", agent)
         envs = {v: EnvoyUnderTest(args, work, v, agent_port) for v in names}
-        scripts = {v: wrk_script(work, f"compare-{v}", "GET" if body is None else "POST", body)
-                   for v in names}
+
+        def headers(v):
+            target = f"127.0.0.1:{agent_port}"
+            if v == "gwnoop":
+                return {"Host": target}
+            if v in GATEWAY_VARIANTS:
+                return {"X-Target-Endpoint": f"http://{target}"}
+            if v in JWT_VARIANTS:
+                return {"Authorization": "Bearer " + jwt_token("agent-99")}
+            return None
+        scripts = {v: wrk_script(work, f"compare-{v}", "GET" if body is None else "POST", body,
+                                 headers=headers(v)) for v in names}
         for v in names:
-            check_status(envs[v].url + path, body, 200)
+            check_status(envs[v].url + path, body, 200, headers(v))
             run_wrk(envs[v].url + path, scripts[v], args.connections, max(1, args.warmup))
         runs = {v: [] for v in names}
         for rnd in range(args.rounds):
@@ -647,7 +737,7 @@ def compare(args, work):
         for p in reversed(STARTED):
             p.stop()
     base = rows["noop"]
-    print(f"| variant ({'GET' if body is None else 'POST 1 KiB'}) | req/s | / no-op | "
+    print(f"| variant ({ {'get': 'GET', 'post1k': 'POST 1 KiB', 'mcp': 'POST 1 KiB MCP tools/call'}[args.request]}) | req/s | / no-op | "
           f"Envoy CPU µs per request | over no-op µs | idle RSS MB |")
     print("|---|---|---|---|---|---|")
     for v in names:
@@ -728,7 +818,7 @@ def main():
                     "build's")
     ap.add_argument("--compare", help="only compare these variants (comma-separated, e.g. "
                     "enforce,nohold,nopayload) with the no-op filter on one request")
-    ap.add_argument("--request", choices=["post1k", "get"], default="post1k",
+    ap.add_argument("--request", choices=["post1k", "get", "mcp"], default="post1k",
                     help="--compare's request")
     ap.add_argument("--perf", action="store_true", help="--compare: also where Envoy's CPU goes "
                     "(perf record, by shared object)")
