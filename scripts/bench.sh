@@ -3,7 +3,8 @@
 # 256 KiB; a card answered with 403; monitor mode) and the reference Python sidecar, on the
 # same upstream and bodies, in one run on this machine. Prints a table of medians and ratios,
 # also written to target/bench/results.md (and .json). See docs/performance.md.
-#   scripts/bench.sh            the full run (about 9 minutes)
+#   scripts/bench.sh            the full run (about 9 minutes), then the core's own tables
+#                               (request_bench by phase; scripts/bench-curves.sh, a minute)
 #   scripts/bench.sh --smoke    every scenario for a second: checks the script, reports nothing
 # Other options go to scripts/bench.py (--rounds, --duration, --connections, --workers;
 # --baseline-wasm FILE runs an earlier build of the filter beside this one, interleaved;
@@ -74,4 +75,11 @@ if [ "$out" = "$ROOT/target/bench" ] && [ "$core_table" = 1 ] && command -v node
           'BEGIN { printf "| %s | %s | %.1f | %.1f |\n", p, r, n / 1000, w / 1000 }'
       done
   } | tee -a "$out/results.md"
+fi
+
+# Cost that grows with the work: the core per request as the body, rules, custom detectors,
+# callers and cached manifests grow, natively and as Wasm (scripts/bench-curves.sh).
+if [ "$out" = "$ROOT/target/bench" ] && [ "$core_table" = 1 ] && command -v node >/dev/null 2>&1; then
+  say "cost that grows with the work (core/examples/curves.rs)"
+  "$ROOT/scripts/bench-curves.sh" | tee -a "$out/results.md"
 fi

@@ -71,10 +71,13 @@ build() {
 }
 
 # Builds example $1 of the filter natively and for wasm32-wasip1, runs both (the Wasm build in
-# Node's V8) and leaves their outputs in $native and $wasm.
+# Node's V8) and leaves their outputs in $native and $wasm. Further arguments are Node's (V8's)
+# options for the Wasm run, e.g. --no-liftoff.
 run_example_native_and_wasm() {
-  cargo build -q --release -p iatp-core --example "$1"
-  cargo build -q --release -p iatp-core --example "$1" --target wasm32-wasip1
-  native=$("target/release/examples/$1")
-  wasm=$(node --no-warnings scripts/wasi-run.mjs "target/wasm32-wasip1/release/examples/$1.wasm")
+  local example="$1"
+  shift
+  cargo build -q --release -p iatp-core --example "$example"
+  cargo build -q --release -p iatp-core --example "$example" --target wasm32-wasip1
+  native=$("target/release/examples/$example")
+  wasm=$(node --no-warnings "$@" scripts/wasi-run.mjs "target/wasm32-wasip1/release/examples/$example.wasm")
 }
