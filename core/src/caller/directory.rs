@@ -121,6 +121,9 @@ pub struct Directory {
     jwt_scan: Vec<usize>,
     header_exact: HashMap<String, usize>,
     default_name: Arc<str>,
+    /// The default's position in [`Directory::names`], found once: a caller that no entry
+    /// names is counted under it on every request.
+    default_slot: usize,
     default_trust_level: TrustLevel,
     default_tier: u8,
     default_permitted: Option<ActionSet>,
@@ -201,6 +204,7 @@ impl Directory {
             jwt_scan: Vec::new(),
             header_exact: HashMap::new(),
             default_name: DEFAULT_CALLER_NAME.into(),
+            default_slot: 0,
             default_trust_level: TrustLevel::Unknown,
             default_tier: 0,
             default_permitted: None,
@@ -223,6 +227,7 @@ impl Directory {
             jwt_scan: Vec::new(),
             header_exact: HashMap::new(),
             default_name: parts.default.name,
+            default_slot: 0,
             default_trust_level: parts.default.trust_level,
             default_tier: parts.default.tier.min(MAX_TIER),
             default_permitted: parts.default.permitted,
@@ -261,6 +266,11 @@ impl Directory {
             }
             d.entries.push(e);
         }
+        d.default_slot = d
+            .names()
+            .iter()
+            .position(|n| *n == &*d.default_name)
+            .unwrap_or(0);
         Ok(d)
     }
 
@@ -275,13 +285,16 @@ impl Directory {
     /// the `caller` metric label. A caller's slot is [`Directory::name_slot`].
     pub fn names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::with_capacity(self.entries.len() + 1);
+        // A set, not a search of the list: 10,000 entries are 10,000 names, checked in every
+        // worker at every configure.
+        let mut seen = std::collections::HashSet::with_capacity(self.entries.len() + 1);
         for name in self
             .entries
             .iter()
             .map(|e| &*e.name)
             .chain(std::iter::once(&*self.default_name))
         {
-            if !names.contains(&name) {
+            if seen.insert(name) {
                 names.push(name);
             }
         }
@@ -290,15 +303,9 @@ impl Directory {
 
     /// The position of `caller`'s name in [`Directory::names`].
     pub fn name_slot(&self, caller: &Caller) -> usize {
-        // Entries' names are unique (the configuration says so); the default's may repeat one.
-        caller
-            .entry
-            .or_else(|| {
-                self.entries
-                    .iter()
-                    .position(|e| e.name == self.default_name)
-            })
-            .unwrap_or(self.entries.len())
+        // Entries' names are unique (the configuration says so); the default's may repeat
+        // one, and then shares its slot.
+        caller.entry.unwrap_or(self.default_slot)
     }
 
     /// Where `caller`'s token bucket lives: a key of its own for an entry that matches one

@@ -467,3 +467,39 @@ fn action_sets() {
         Source::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()
     );
 }
+
+/// A caller no entry names counts under the default's slot in `names()`: after the entries,
+/// or at the entry whose name the default repeats; an entry's caller under its own.
+#[test]
+fn name_slots_follow_names_for_entries_and_the_default() {
+    let d = example();
+    let names = d.names();
+    assert_eq!(names.len(), 8);
+    let nobody = d.resolve(Some(b"spiffe://elsewhere.example/x"), None, None);
+    assert_eq!(nobody.entry, None);
+    assert_eq!(names.get(d.name_slot(&nobody)), Some(&"anonymous"));
+    let billing = d.resolve(
+        Some(b"spiffe://example.org/ns/billing/sa/agent"),
+        None,
+        None,
+    );
+    assert_eq!(names.get(d.name_slot(&billing)), Some(&"billing"));
+
+    let mut p = parts(vec![
+        entry(
+            "a",
+            Match::SpiffeId("spiffe://example.org/a".into()),
+            tier(1),
+        ),
+        entry(
+            "b",
+            Match::SpiffeId("spiffe://example.org/b".into()),
+            tier(1),
+        ),
+    ]);
+    p.default.name = "b".into();
+    let d = Directory::build(p).unwrap();
+    assert_eq!(d.names(), vec!["a", "b"]);
+    let nobody = d.resolve(Some(b"spiffe://example.org/c"), None, None);
+    assert_eq!(d.name_slot(&nobody), 1);
+}
