@@ -54,13 +54,16 @@ def free_port():
         return s.getsockname()[1]
 
 
-def json_body(size, card=False):
+def json_body(size, card=False, pii=False):
     """A JSON body of about `size` bytes: an agent conversation with ids, timestamps, token
-    counts and text; with `card`, a card number in it."""
+    counts and text; with `card`, a card number in it (the bench's rules block it); with
+    `pii`, an e-mail address and a phone number (found, scrubbed from the event, forwarded)."""
     words = "please confirm the booking for two guests arriving late with breakfast".split()
     body = {"task": "book", "messages": []}
     if card:
         body["payment"] = {"card": CARD}
+    if pii:
+        body["guest"] = {"email": "jane.doe@example.com", "phone": "+1 415 555 0132"}
     i = 0
     while len(json.dumps(body, separators=(",", ":"))) < size - 160:
         body["messages"].append({
@@ -351,6 +354,7 @@ VARIANTS = {
     "floor": ("noop", lambda: "hold,headers,body,writes,property=1713,clock=4,histograms=2"),
     "floorhold": ("noop", lambda: "hold"),
     "floorlog": ("noop", lambda: "property=1713"),
+    "floorlog1": ("noop", lambda: "property=1"),
     # For --compare: the enforce variant with one part of the work taken away at a time.
     "nohold": ("iatp", lambda: with_keys(bench_plugin("enforce"), {"hold_headers": False})),
     # For --compare: enforce plus one feature each (issue 15's "a scenario each"). Run them on
@@ -838,6 +842,7 @@ def main():
 
     bodies = {"1k": json_body(1024), "16k": json_body(16 * 1024), "256k": json_body(256 * 1024)}
     card_body = json_body(1024, card=True)
+    pii_body = json_body(1024, pii=True)
     sizes = ["1k"] if args.smoke else ["1k", "16k", "256k"]
 
     results = {}
@@ -903,10 +908,13 @@ def main():
                for s in sizes]
         noop = envs["noop"]
         sc += [Scenario("N 1k", noop.url + "/book", "POST", bodies["1k"], noop.proc.pid, False,
-                        c)]
+                        c),
+               Scenario("N GET", noop.url + "/status", "GET", None, noop.proc.pid, False, c)]
         sc += [Scenario("B GET", enf.url + "/status", "GET", None, enf.proc.pid, False, c)]
         sc += [Scenario(f"C {s}", enf.url + "/book", "POST", bodies[s], enf.proc.pid, False, c)
                for s in sizes]
+        check_status(enf.url + "/book", pii_body, 200)
+        sc += [Scenario("C 1k pii", enf.url + "/book", "POST", pii_body, enf.proc.pid, False, c)]
         sc += [Scenario("D 1k card", enf.url + "/book", "POST", card_body, enf.proc.pid, True, c),
                Scenario("E 1k card", mon.url + "/book", "POST", card_body, mon.proc.pid, False,
                         c),
@@ -941,11 +949,13 @@ def main():
             sc += [Scenario("B0 GET", base.url + "/status", "GET", None, base.proc.pid, False, c),
                    Scenario("C0 1k", base.url + "/book", "POST", bodies["1k"], base.proc.pid,
                             False, c)]
-        rate_of = {"B GET": "A GET", "D 1k card": "A 1k", "E 1k card": "A 1k", "U 1k": "A 1k",
-                   "N 1k": "A 1k", "C 1k no payload": "A 1k", "B0 GET": "A GET",
-                   "C0 1k": "A 1k", "K 1k mcp": "A 1k", "N 1k mcp": "A 1k",
-                   "R 1k resp": "N 1k resp", "R sse": "N sse", "G 1k": "NG 1k",
-                   "NG 1k": "A 1k"}
+        # The fixed rate: half of the saturation rate of the same request through the no-op
+        # filter (issue 15's targets are against N), or without any filter for the bodies N
+        # does not run (16 and 256 KiB) and N itself.
+        rate_of = {"B GET": "N GET", "C 1k": "N 1k", "C 1k pii": "N 1k", "D 1k card": "N 1k",
+                   "E 1k card": "N 1k", "U 1k": "A 1k", "C 1k no payload": "N 1k",
+                   "B0 GET": "N GET", "C0 1k": "N 1k", "K 1k mcp": "N 1k mcp",
+                   "R 1k resp": "N 1k resp", "R sse": "N sse", "G 1k": "NG 1k"}
         for x in sc:
             x.rate_of = rate_of.get(x.key) or (("A " + x.key[2:]) if x.key[0] == "C" else None)
         scan0 = (enf.stat_prometheus("iatp_scan_duration_us_sum") or 0,
@@ -998,6 +1008,13 @@ def ratios(r, sizes):
     out["U/A(1k) upstream headroom"] = r["U 1k"]["rps"] / r["A 1k"]["rps"]
     out["Envoy idle RSS added by the filter MB"] = r["idle enforce"] - r["idle none"]
     out["C(1k)/N(1k) throughput"] = r["C 1k"]["rps"] / r["N 1k"]["rps"]
+    if "C 1k pii" in r:
+        out["C(1k pii)/N(1k) throughput"] = r["C 1k pii"]["rps"] / r["N 1k"]["rps"]
+        out["B(GET)/N(GET) throughput"] = r["B GET"]["rps"] / r["N GET"]["rps"]
+        out["C(1k) added p99 ms over N at half N's max"] = (r["C 1k"]["fixed_p99"]
+                                                            - r["N 1k"]["fixed_p99"])
+        out["idle RSS over N MB"] = r["idle enforce"] - r["idle noop"]
+        out["RSS under load over N MB"] = r["C 1k"]["rss_load"] - r["N 1k"]["rss_load"]
     if "K 1k mcp" in r:
         out["K(1k mcp)/N(1k mcp) throughput"] = r["K 1k mcp"]["rps"] / r["N 1k mcp"]["rps"]
         out["K(1k mcp)/C(1k) throughput"] = r["K 1k mcp"]["rps"] / r["C 1k"]["rps"]
@@ -1027,9 +1044,10 @@ def render(r, sizes):
 
     rows = [("U 1k", "U: upstream alone, POST 1 KiB"), ("A GET", "A: Envoy, no filter, GET")]
     rows += [(f"A {s}", f"A: Envoy, no filter, POST {s.upper().replace('K', ' Ki')}B") for s in sizes]
-    rows += [("N 1k", "N: a no-op Wasm filter, POST 1 KiB")]
+    rows += [("N GET", "N: a no-op Wasm filter, GET"), ("N 1k", "N: a no-op Wasm filter, POST 1 KiB")]
     rows += [("B GET", "B: filter, GET")]
     rows += [(f"C {s}", f"C: filter, POST {s.upper().replace('K', ' Ki')}B clean") for s in sizes]
+    rows += [("C 1k pii", "C: filter, POST 1 KiB with an e-mail address and a phone number (found, forwarded)")]
     rows += [("C 1k no payload", "C: filter, POST 1 KiB clean, `events.max_payload_bytes: 0`")]
     rows += [("D 1k card", "D: filter, POST 1 KiB with a card (403)"),
              ("E 1k card", "E: filter, monitor mode, POST 1 KiB with a card"),
@@ -1062,21 +1080,45 @@ def render(r, sizes):
                f"(+{r['idle enforce'] - r['idle none']:.1f} MB); "
                f"Python sidecar (2 uvicorn workers and their parent, summed PSS) {r['idle python']:.1f} MB.")
     out.append("")
-    out.append("| ratio | value | target |")
+    out.append("| ratio to N (a no-op Wasm filter) | value | issue 15's target |")
     out.append("|---|---|---|")
-    for s in sizes:
-        out.append(f"| C({s})/A({s}) throughput | {r[f'C {s}']['rps'] / r[f'A {s}']['rps']:.2f} | "
-                   f"{'≥ 0.90' if s == '1k' else ''} |")
-    for s in sizes:
-        c, a = r[f"C {s}"], r[f"A {s}"]
-        out.append(f"| C({s}) added p50 / p99 at a fixed rate (A {a['fixed_rps']:.0f} req/s, "
-                   f"C {c['fixed_rps']:.0f} req/s; target: half of A's max) | "
-                   f"{c['fixed_p50'] - a['fixed_p50']:+.3f} / {c['fixed_p99'] - a['fixed_p99']:+.3f} ms | "
-                   f"{'p99 ≤ 0.5 ms' if s == '1k' else ''} |")
-    out.append(f"| Envoy idle RSS added by the filter | {r['idle enforce'] - r['idle none']:.1f} MB "
-               f"| ≤ 30 MB |")
+    n1, ng = r["N 1k"], r.get("N GET")
+    out.append(f"| C(1k)/N(1k) throughput, clean | {r['C 1k']['rps'] / n1['rps']:.2f} | ≥ 0.90 |")
+    if "C 1k pii" in r:
+        out.append(f"| C(1k pii)/N(1k) throughput, an e-mail address and a phone found | "
+                   f"{r['C 1k pii']['rps'] / n1['rps']:.2f} | ≥ 0.90 |")
+    if ng:
+        out.append(f"| B(GET)/N(GET) throughput | {r['B GET']['rps'] / ng['rps']:.2f} | ≥ 0.95 |")
+    c = r["C 1k"]
+    out.append(f"| C(1k) added p50 / p99 at a fixed rate, over N (N {n1['fixed_rps']:.0f} req/s, "
+               f"C {c['fixed_rps']:.0f} req/s; target: half of N's max) | "
+               f"{c['fixed_p50'] - n1['fixed_p50']:+.3f} / {c['fixed_p99'] - n1['fixed_p99']:+.3f} ms | "
+               f"p99 ≤ +1 ms |")
+    out.append(f"| Envoy idle RSS over N | {r['idle enforce'] - r['idle noop']:+.1f} MB | ≤ +10 MB |")
+    out.append(f"| Envoy RSS under load over N (C 1 KiB vs N 1 KiB, highest seen) | "
+               f"{c['rss_load'] - n1['rss_load']:+.1f} MB | ≤ +20 MB |")
+    out.append(f"| Envoy CPU per request over N, POST 1 KiB | "
+               f"{(c['cpu_per_10k'] - n1['cpu_per_10k']) * 100:+.1f} µs | |")
+    out.append("")
+    out.append("| ratio to A (Envoy without a filter) | value | |")
+    out.append("|---|---|---|")
     out.append(f"| N(1k)/A(1k) throughput: the floor of any Wasm filter here | "
-               f"{r['N 1k']['rps'] / r['A 1k']['rps']:.2f} | |")
+               f"{n1['rps'] / r['A 1k']['rps']:.2f} | |")
+    if ng:
+        out.append(f"| N(GET)/A(GET) and B(GET)/A(GET) throughput | "
+                   f"{ng['rps'] / r['A GET']['rps']:.2f} and {r['B GET']['rps'] / r['A GET']['rps']:.2f} | |")
+    for s in sizes:
+        out.append(f"| C({s})/A({s}) throughput | {r[f'C {s}']['rps'] / r[f'A {s}']['rps']:.2f} | |")
+    for s in sizes[1:]:
+        c, a = r[f"C {s}"], r[f"A {s}"]
+        out.append(f"| C({s}) added p50 / p99 at a fixed rate, over A (A {a['fixed_rps']:.0f} "
+                   f"req/s, C {c['fixed_rps']:.0f} req/s; half of A's max) | "
+                   f"{c['fixed_p50'] - a['fixed_p50']:+.3f} / {c['fixed_p99'] - a['fixed_p99']:+.3f} ms | |")
+    out.append(f"| Envoy idle RSS added by the filter, over A | "
+               f"{r['idle enforce'] - r['idle none']:.1f} MB | |")
+    out.append("")
+    out.append("| other ratios | value | target |")
+    out.append("|---|---|---|")
     out.append(f"| C(1k)/P throughput (filter vs Python sidecar) | "
                f"{r['C 1k']['rps'] / r['P 1k']['rps']:.0f}× | ≥ 50× |")
     if "K 1k mcp" in r:
