@@ -35,8 +35,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -441,6 +439,8 @@ def envoy_config(work, variant, wasm, agent_port):
     and plugin configuration. envoy/envoy.yaml routes to the mock agent; the gateway variants
     run envoy/envoy-gateway.yaml with loopback targets allowed through the DNS cache (the
     bench's agent is on 127.0.0.1) and no OpenTelemetry logger (no collector listens)."""
+    import yaml  # PyYAML, in .venv-bench; not needed to import this file's plugin configs
+
     gateway = variant in GATEWAY_VARIANTS
     shipped = "envoy/envoy-gateway.yaml" if gateway else "envoy/envoy.yaml"
     doc = yaml.safe_load((ROOT / shipped).read_text())
@@ -630,14 +630,15 @@ def run_all(args, work, scenarios):
 
 # ---------------------------------------------------------------------------------------------
 
-def anon_rw_mb(pid):
+def anon_rw_mb(pid, perms="rw-p"):
     """RSS of a process's anonymous read-write mappings (its heaps: where V8's compiler and the
-    Wasm VMs' memories live), from /proc/<pid>/smaps."""
+    Wasm VMs' memories live), from /proc/<pid>/smaps; with `perms="rwxp"`, of its anonymous
+    executable ones (V8's generated code: the compiled module)."""
     kb, anon_rw = 0, False
     for line in open(f"/proc/{pid}/smaps"):
         parts = line.split()
         if len(parts) >= 5 and "-" in parts[0] and len(parts[1]) == 4:
-            anon_rw = parts[1] == "rw-p" and (len(parts) < 6 or parts[5].startswith("["))
+            anon_rw = parts[1] == perms and (len(parts) < 6 or parts[5].startswith("["))
         elif anon_rw and parts[:1] == ["Rss:"]:
             kb += int(parts[1])
     return kb / 1024
@@ -770,6 +771,8 @@ def idle_only(args, work):
     variants = ["none", "noop", "enforce"] + (["baseline"] if args.baseline_wasm else [])
     rss = {v: [] for v in variants}
     anon = {v: [] for v in variants}
+    heap = {v: [] for v in variants}
+    code = {v: [] for v in variants}
     try:
         agent_port = free_port()
         agent = Proc("mock agent", [args.mock_agent, "--port", str(agent_port), "--body",
@@ -781,6 +784,9 @@ def idle_only(args, work):
                 time.sleep(3)
                 rss[v].append(rss_mb(e.proc.pid))
                 anon[v].append(anon_rw_mb(e.proc.pid))
+                code[v].append(anon_rw_mb(e.proc.pid, "rwxp"))
+                # Envoy's allocator (tcmalloc) as its admin endpoint reports it.
+                heap[v].append(json.loads(urllib.request.urlopen(e.admin + "/memory").read()))
                 e.stop()
     finally:
         for p in reversed(STARTED):
@@ -795,6 +801,15 @@ def idle_only(args, work):
     for v in variants:
         print(f"| {names[v]} | {' '.join(f'{x:.1f}' for x in rss[v])} | "
               f"{statistics.mean(rss[v]):.1f} | {statistics.mean(anon[v]):.1f} |")
+    print()
+    print("| Envoy's heap (tcmalloc, admin /memory), mean MB | allocated (live) | heap size | "
+          "free pages kept | free pages returned | thread caches | V8 generated code |")
+    print("|---|---|---|---|---|---|---|")
+    mb = lambda v, k: statistics.mean(int(h[k]) for h in heap[v]) / 2**20
+    for v in variants:
+        print(f"| {names[v]} | {mb(v, 'allocated'):.1f} | {mb(v, 'heap_size'):.1f} | "
+              f"{mb(v, 'pageheap_free'):.1f} | {mb(v, 'pageheap_unmapped'):.1f} | "
+              f"{mb(v, 'total_thread_cache'):.1f} | {statistics.mean(code[v]):.1f} |")
 
 
 def main():

@@ -259,11 +259,29 @@ if (flag('--profile')) {
     const name = byId.get(id).callFrame.functionName || '(anonymous)';
     self.set(name, (self.get(name) || 0) + n);
   }
-  const rows = [...self].sort((a, b) => b[1] - a[1]).slice(0, TOP);
+  // Rust's legacy symbol mangling (`_ZN` <length><name>... `17h<hash>E`) read back into a path.
+  const demangle = (name) => {
+    const m = /^_ZN(.*)17h[0-9a-f]{16}E$/.exec(name);
+    if (!m) return name;
+    const parts = [];
+    for (let rest = m[1]; rest.length;) {
+      const len = /^\d+/.exec(rest);
+      if (!len) return name;
+      const at = len[0].length;
+      parts.push(rest.slice(at, at + Number(len[0])));
+      rest = rest.slice(at + Number(len[0]));
+    }
+    return parts.join('::').replace(/\$LT\$/g, '<').replace(/\$GT\$/g, '>')
+      .replace(/\$u20\$/g, ' ').replace(/\$C\$/g, ',').replace(/\$RF\$/g, '&')
+      .replace(/\$BP\$/g, '*').replace(/\$u7b\$/g, '{').replace(/\$u7d\$/g, '}')
+      .replace(/\.\./g, '::').replace(/^_</, '<');
+  };
+  const rows = [...self].sort((a, b) => b[1] - a[1]).slice(0, TOP)
+    .map(([name, n]) => [demangle(name), n]);
   console.log(`\n| function (self time, ${total} samples) | share | µs per request |`);
   console.log('|---|---|---|');
   for (const [name, n] of rows) {
     const share = n / total;
-    console.log(`| \`${name.length > 90 ? name.slice(0, 87) + '...' : name}\` | ${(100 * share).toFixed(1)} % | ${(share * batches[2]).toFixed(2)} |`);
+    console.log(`| \`${name.length > 110 ? name.slice(0, 107) + '...' : name}\` | ${(100 * share).toFixed(1)} % | ${(share * batches[2]).toFixed(2)} |`);
   }
 }
