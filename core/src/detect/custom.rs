@@ -147,7 +147,9 @@ impl CustomDetector {
 /// `[0-9A-Za-z_]`, `\s` = `[\t\n\v\f\r ]`); `(?i)` adds each letter's other case.
 pub fn first_bytes(pattern: &str) -> Option<[bool; 256]> {
     let p = pattern.as_bytes();
-    if has_top_level_alternation(p) {
+    // Verbose mode (`x`, set anywhere) makes `#` start a comment, which can hide a `[` or
+    // a `|` from the reading below.
+    if has_top_level_alternation(p) || sets_verbose_mode(p) {
         return None;
     }
     let mut i = 0;
@@ -285,6 +287,18 @@ fn escape_into(e: u8, set: &mut [bool; 256]) -> Option<usize> {
     Some(1)
 }
 
+/// Whether a flag group anywhere in `p` (`(?x)`, `(?ix:...)`, `(?-x)`) names `x`.
+fn sets_verbose_mode(p: &[u8]) -> bool {
+    p.windows(2).enumerate().any(|(i, w)| {
+        w == b"(?"
+            && p.get(i + 2..).is_some_and(|rest| {
+                rest.iter()
+                    .take_while(|&&b| b != b')' && b != b':')
+                    .any(|&b| b == b'x')
+            })
+    })
+}
+
 /// Whether `p` has a `|` outside any group and class: then a match may start with either side.
 fn has_top_level_alternation(p: &[u8]) -> bool {
     let (mut depth, mut in_class, mut i) = (0usize, false, 0);
@@ -362,6 +376,12 @@ mod tests {
         ] {
             assert_eq!(starts(p), None, "{p}");
         }
+        // Verbose mode set later can hide a top-level `|` in what reads as a class.
+        assert_eq!(starts("a(?x)# [\n|b"), None);
+        assert!(CustomDetector::compile("a(?x)# [\n|b", None, &[])
+            .unwrap()
+            .regex
+            .is_match("b"));
         // An alternation inside a group or a class leaves the beginning plain.
         assert_eq!(starts(r"Z(a|b)").as_deref(), Some("Z"));
         assert_eq!(starts(r"Z[|]").as_deref(), Some("Z"));
