@@ -242,4 +242,61 @@ mod tests {
         assert_eq!(s.text, "é");
         assert!(s.truncated);
     }
+
+    /// Attack on f532479 (`String::from_utf8` first, lossy only on error): the same text as
+    /// the lossy pass of every byte string, for random bytes (invalid UTF-8, cut sequences)
+    /// and findings at odd offsets (inside a character, overlapping, empty, past the end),
+    /// with limits that cut anywhere.
+    #[test]
+    fn validated_in_place_is_the_lossy_text() {
+        let scanner = Scanner::new(KindSet::all_built_ins());
+        let pieces: [&[u8]; 10] = [
+            b"a",
+            b"\xc3\xa9",
+            b"\xf0\x9f\x98\x80",
+            b"\xe2\x82",
+            b"\x80",
+            b"\xff",
+            b"4111 1111 1111 1111",
+            b" ",
+            b"\xed\xa0\x80",
+            b"\xc0\xaf",
+        ];
+        let mut x: u64 = 0x0123_4567_89ab_cdef;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let mut input = Vec::new();
+            for _ in 0..next(12) {
+                input.extend_from_slice(pieces[next(pieces.len())]);
+            }
+            let mut findings: Vec<Finding> = (0..next(4))
+                .map(|_| {
+                    let start = next(input.len() + 2);
+                    let end = start + next(6);
+                    Finding {
+                        kind: detect::Kind::CREDIT_CARD,
+                        span: start..end,
+                        in_string: false,
+                    }
+                })
+                .collect();
+            findings.sort_by_key(|f| f.span.start);
+            let limit = next(input.len() + 4);
+            let got = scrub(&input, &findings, limit, &scanner);
+            let (bytes, truncated) = replace(&input, &findings, limit, |f, out| {
+                out.extend_from_slice(scanner.event_placeholder(f.kind).as_bytes());
+            });
+            assert_eq!(
+                got.text,
+                String::from_utf8_lossy(&bytes),
+                "{input:?} {findings:?}"
+            );
+            assert_eq!(got.truncated, truncated);
+        }
+    }
 }

@@ -103,4 +103,65 @@ mod tests {
             assert_eq!(rfc3339_millis(ms), want, "{ms}");
         }
     }
+
+    /// Attack on f532479 (digits by hand): the boundaries, against the formatter's form.
+    #[test]
+    fn hand_written_digits_at_the_boundaries() {
+        let formatted = |ms: u64| {
+            let secs = ms / 1000;
+            let rem = secs % 86_400;
+            let (y, m, d) = civil_from_days(secs / 86_400);
+            format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+                rem / 3600,
+                (rem % 3600) / 60,
+                rem % 60,
+                ms % 1000
+            )
+        };
+        let day = 86_400_000u64;
+        let mut cases = vec![
+            0,
+            1,
+            999,
+            1000,
+            59_999,
+            60_000,
+            3_599_999,
+            3_600_000,
+            day - 1,
+            day,
+            // 1972-02-29 and 2000-02-29 (leap days), 2100-03-01 (no 29th), 2400-02-29.
+            (365 + 365 + 31 + 28) * day,
+            11_016 * day,
+            4_107_542_400_000,
+            13_574_563_200_000,
+            // The last hand-written millisecond, the first formatted one, and far beyond.
+            253_402_300_799_999,
+            253_402_300_800_000,
+            253_402_300_800_001,
+            u64::MAX / 2,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        // Every day's last and first millisecond around each year change up to 10000.
+        let mut days = 0u64;
+        let mut year = 1970;
+        while year <= 10_001 {
+            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+            days += if leap { 366 } else { 365 };
+            cases.extend([days * day - 1, days * day]);
+            year += 1;
+        }
+        for ms in cases {
+            let got = rfc3339_millis(ms);
+            assert_eq!(got, formatted(ms), "{ms}");
+            if ms < 253_402_300_800_000 {
+                assert_eq!(got.len(), 24, "{got}");
+            }
+        }
+        assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339_millis(u64::MAX), "584556019-04-03T14:25:51.615Z");
+    }
 }

@@ -476,3 +476,777 @@ mod tests {
         assert_eq!(&t[got[0].clone()], b"SECRET-42");
     }
 }
+
+/// Attacks on the prefilter of 9d7564b (`first_bytes` and the `find_at` loop): inputs where
+/// `CustomDetector::find` with its prefilter finds other matches than without it, than the
+/// `find_iter` loop it replaced, or than `regex-lite`'s own `find_iter`.
+#[cfg(test)]
+mod prefilter_attack {
+    use super::*;
+
+    /// xorshift64*: deterministic, no dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+            xs[self.below(xs.len())]
+        }
+        fn chance(&mut self, percent: usize) -> bool {
+            self.below(100) < percent
+        }
+    }
+
+    /// `find` as it was before 9d7564b: `find_iter` over each valid UTF-8 run of each piece.
+    fn old_find(d: &CustomDetector, t: &[u8], segment: Range<usize>) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        let cues: Vec<&str> = d.cues.iter().map(String::as_str).collect();
+        let mut start = segment.start;
+        while start < segment.end {
+            let stop = (start + MAX_SEGMENT).min(segment.end);
+            let piece = &t[start..stop];
+            let mut offset = start;
+            for chunk in piece.utf8_chunks() {
+                let valid = chunk.valid();
+                for m in d.regex.find_iter(valid) {
+                    let span = offset + m.start()..offset + m.end();
+                    if d.accepts(m.as_str()) && (cues.is_empty() || has_cue(t, span.start, &cues)) {
+                        out.push(span);
+                    }
+                }
+                offset += valid.len() + chunk.invalid().len();
+            }
+            start = stop;
+        }
+        out
+    }
+
+    fn new_find(d: &CustomDetector, t: &[u8]) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        d.find(t, 0..t.len(), |r| out.push(r));
+        out
+    }
+
+    fn unfiltered(d: &CustomDetector) -> CustomDetector {
+        let mut u = d.clone();
+        u.starts = None;
+        u
+    }
+
+    fn non_empty(v: &[Range<usize>]) -> Vec<Range<usize>> {
+        v.iter().filter(|r| !r.is_empty()).cloned().collect()
+    }
+
+    /// The matches with the prefilter, without it, and of the old loop, on `t`.
+    fn three(pattern: &str, t: &[u8]) -> [Vec<Range<usize>>; 3] {
+        let with = CustomDetector::compile(pattern, None, &[]).unwrap();
+        let without = unfiltered(&with);
+        [
+            new_find(&with, t),
+            new_find(&without, t),
+            old_find(&with, t, 0..t.len()),
+        ]
+    }
+
+    fn starts_of(pattern: &str) -> Option<String> {
+        first_bytes(pattern).map(|set| {
+            (0u8..=255)
+                .filter(|&b| set[usize::from(b)])
+                .map(char::from)
+                .collect()
+        })
+    }
+
+    // ---- Findings: each a pattern, a text, what the old loop finds and what the prefilter
+    // ---- finds. They fail today; `#[ignore]` keeps the branch green.
+
+    /// Asserts the prefilter finds what the old loop found, with a readable message.
+    fn assert_same(pattern: &str, text: &str) {
+        let [with, without, old] = three(pattern, text.as_bytes());
+        let show = |v: &[Range<usize>]| -> Vec<String> {
+            v.iter()
+                .map(|r| format!("{r:?}={:?}", text.get(r.clone())))
+                .collect()
+        };
+        assert_eq!(
+            show(&with),
+            show(&old),
+            "pattern {pattern:?} on {text:?}: first_bytes = {:?}; without the prefilter {:?}",
+            starts_of(pattern),
+            show(&without)
+        );
+    }
+
+    /// `[\--z]` is the range `-`..=`z` (`regex-lite` takes an escaped literal as a range's
+    /// start): `first_bytes` reads `\-` as a single `-`, then `-z` as the literals `-` and
+    /// `z`, so its set is `{-, z}` and every match starting with a digit, a capital, `.` ...
+    /// is skipped.
+    #[test]
+    #[ignore = "finding: an escaped range start in a class ([\\--z], [\\.-9], [\\!-~]) is read as single characters: matches starting inside the range are missed"]
+    fn finding_escaped_range_start_in_a_class() {
+        assert_same(r"[\--z]+@corp", "id 42@corp");
+        assert_same(r"[\.-9]{6}", "pin 123456");
+        assert_same(r"[\!-~]{8}-KEY", "token s3cr3tPW-KEY");
+    }
+
+    /// `[]-a]`: `regex-lite` takes a leading `]` as a literal and never as a range start, so
+    /// the class is `]`, `-`, `a`; `first_bytes` reads `]-a` as the range `]`..=`a`, which
+    /// leaves `-` out.
+    #[test]
+    #[ignore = "finding: a leading ']' followed by '-x' ([]-a]) is read as the range ]..=x, but regex-lite reads ']' '-' 'x': matches starting with '-' are missed"]
+    fn finding_leading_bracket_then_dash() {
+        assert_same(r"[]-a]\d{4}", "ref -1234");
+        assert_same(r"[]-~]+SSN\d{9}", "--SSN123456789");
+    }
+
+    /// A repetition applies to the last item of the concatenation, and that may itself be a
+    /// repetition: `a+*`, `a+??`, `a{1}{0}`, `\d{2}?` ... `first_bytes` only looks at the
+    /// first quantifier, so the atom looks mandatory when it is not.
+    #[test]
+    #[ignore = "finding: stacked repetitions (a+*, a+??, a{2}{0}, a{1}*) make the first atom optional; first_bytes only reads the first quantifier"]
+    fn finding_stacked_repetition() {
+        assert_same(r"x+*SECRET-\d+", "SECRET-42");
+        assert_same(r"x+??SECRET-\d+", "SECRET-42");
+        assert_same(r"x{2}{0}SECRET-\d+", "SECRET-42");
+        assert_same(r"\s{1}*SECRET-\d+", "SECRET-42");
+        assert_same(r"(?i)x+*SECRET-\d+", "secret-42");
+    }
+
+    /// A flag directive `(?flags)` adds nothing to the concatenation, so a quantifier after it
+    /// applies to the atom before it: `a(?i)*b` is `a*b`, `a(?x) ?b` is `a?b`.
+    #[test]
+    #[ignore = "finding: a flag directive between the first atom and a quantifier (a(?i)*, a(?u)?, a(?x) {0}) is transparent: the quantifier makes the atom optional"]
+    fn finding_quantifier_after_a_flag_directive() {
+        assert_same(r"#(?u)?EMP-\d{6}", "EMP-123456");
+        assert_same(r"x(?i)*acme-\d+", "ACME-7");
+        assert_same(r"x(?x) {0} EMP-\d{6}", "EMP-123456");
+        assert_same(r"\d(?s)?-KEY", "-KEY");
+    }
+
+    /// In verbose mode (`(?x)` after the first atom) `#` starts a comment that runs to the end
+    /// of the line; a `(` or `[` in it makes `has_top_level_alternation` think the `|` that
+    /// follows is inside a group or class.
+    #[test]
+    #[ignore = "finding: in verbose mode a comment holding '(' or '[' hides a top-level '|' from has_top_level_alternation"]
+    fn finding_alternation_hidden_by_a_verbose_comment() {
+        assert_same(
+            "EMP(?x)-\\d{6}  # employee id (old format\n | SSN-\\d{9}",
+            "SSN-123456789",
+        );
+        assert_same("a(?x)#[\n|b", "b");
+        assert_same("a(?x:#(\n)|b", "b");
+    }
+
+    /// Not a miss but a change from the old `find_iter` loop, with or without the prefilter,
+    /// for patterns that can match empty text somewhere (they pass `compile`'s check, which
+    /// only tries ""): an empty match right where a non-empty one ends is now emitted
+    /// (`find_iter` skips it), and an empty match at the end of a valid run is no longer
+    /// emitted (`while at < valid.len()`). `a*\b` on `aa b`: old `0..2, 3..3, 4..4`, now
+    /// `0..2, 2..2, 3..3`; `\b\w*` on `ab cd`: old `0..2, 3..5`, now `0..2, 2..2, 3..5`.
+    #[test]
+    #[ignore = "finding (minor): empty matches differ from find_iter: an extra one at the end of each match, none at the end of the text"]
+    fn finding_empty_match_after_a_match() {
+        let [with, without, old] = three(r"a*\b", b"aa b");
+        assert_eq!(old, vec![0..2, 3..3, 4..4]);
+        assert_eq!(with, without);
+        let [with2, _, old2] = three(r"\b\w*", b"ab cd");
+        assert_eq!(old2, vec![0..2, 3..5]);
+        assert_eq!((with, with2), (old, old2));
+    }
+
+    // ---- Properties that hold: pinned.
+
+    /// Corners `first_bytes` gets right (conservatively or exactly).
+    #[test]
+    fn corners_read_right() {
+        for p in [
+            r"(?x) a",
+            r"(?ix)a",
+            r"(?i)(?x)a",
+            r"(?i-x)a",
+            r"^(?i)a",
+            r"(?i:a)",
+            r"\ a",
+            r"\ta",
+            r"\x41",
+            r"\u0041",
+            r"\U00000041",
+            r"\x{41}",
+            r"\a",
+            r"\0",
+            r"a{,3}b",
+            r"a{ 1}b",
+            r"a{ 0 }b",
+            r"a{0}b",
+            r"a{00}b",
+            r"a{0,}b",
+            r"\b?a",
+            r"^*a",
+            r"\B{0}a",
+            r"[[:alpha:]]",
+            r"[a[:digit:]]",
+            r"[--a]",
+            r"[a-z&&b]",
+            r"[é]",
+            r"[a-é]",
+            r"[\x41-Z]",
+            r"[\t]",
+            r"[^a]",
+            r"é",
+            r"\é",
+            r"\p{L}",
+            r"\b{start}",
+            r"\b{",
+            r"\",
+            r"[",
+            r"[a",
+            r"(?i)",
+            r"",
+        ] {
+            // None of these may give a set too narrow; most give none at all.
+            if let Some(s) = starts_of(p) {
+                panic!("{p:?} gave {s:?}");
+            }
+        }
+        assert_eq!(starts_of(r"]").as_deref(), Some("]"));
+        assert_eq!(starts_of(r"[]]x").as_deref(), Some("]"));
+        assert_eq!(starts_of(r"[]-]x").as_deref(), Some("-]"));
+        assert_eq!(starts_of(r"[-a]x").as_deref(), Some("-a"));
+        assert_eq!(starts_of(r"[a-]x").as_deref(), Some("-a"));
+        assert_eq!(starts_of(r"[a-b-c]x").as_deref(), Some("-abc"));
+        assert_eq!(starts_of(r"(?i)[Z-a]").as_deref(), Some("AZ[\\]^_`az"));
+        assert_eq!(starts_of(r"(?i)k").as_deref(), Some("Kk"));
+        assert_eq!(starts_of(r"\b{5}x").as_deref(), Some("x"));
+        assert_eq!(starts_of(r"\<\>\b{end-half}#").as_deref(), Some("#"));
+        assert_eq!(starts_of(r"x{01}").as_deref(), Some("x"));
+        assert_eq!(starts_of(r"x{1}?").as_deref(), Some("x"));
+        assert_eq!(starts_of(r"x+?").as_deref(), Some("x"));
+        // `(?i)` is ASCII-only in regex-lite: no Kelvin sign or long s for `k` and `s`.
+        assert_same(r"(?i)k\d", "\u{212A}1 k2");
+        assert_same(r"(?i)s\d", "\u{17F}1 S2");
+    }
+
+    /// `first_bytes` returns on any string, with only ASCII bytes in its set.
+    #[test]
+    fn first_bytes_never_panics() {
+        let meta: &[&str] = &[
+            "\\",
+            "[",
+            "]",
+            "(",
+            ")",
+            "{",
+            "}",
+            "?",
+            "*",
+            "+",
+            "|",
+            "^",
+            "$",
+            "-",
+            "&",
+            "~",
+            ":",
+            "#",
+            "\n",
+            " ",
+            ",",
+            "0",
+            "1",
+            "9",
+            "a",
+            "b",
+            "i",
+            "x",
+            "d",
+            "w",
+            "s",
+            "A",
+            "B",
+            "<",
+            ">",
+            "é",
+            "\u{212A}",
+            "\u{10FFFF}",
+        ];
+        let check = |p: &str| {
+            if let Some(set) = first_bytes(p) {
+                assert!(set[128..].iter().all(|&b| !b), "{p:?}");
+                assert!(set.iter().any(|&b| b), "{p:?}");
+            }
+        };
+        // Every string of up to 3 of these pieces.
+        check("");
+        for a in meta {
+            check(a);
+            for b in meta {
+                check(&format!("{a}{b}"));
+                for c in meta {
+                    check(&format!("{a}{b}{c}"));
+                }
+            }
+        }
+        // Random ones, up to 4 pieces after each prefix of interest.
+        let mut rng = Rng(0x5eed_1234_abcd_0001);
+        for _ in 0..200_000 {
+            let mut p = String::from(rng.pick(&["", "(?i)", "\\b", "^", "[", "\\b{", "(?i)["]));
+            for _ in 0..rng.below(8) {
+                p.push_str(rng.pick(meta));
+            }
+            check(&p);
+        }
+        // Arbitrary bytes, lossily decoded, and arbitrary chars.
+        for _ in 0..50_000 {
+            let bytes: Vec<u8> = (0..rng.below(12)).map(|_| rng.next() as u8).collect();
+            check(&String::from_utf8_lossy(&bytes));
+            let s: String = (0..rng.below(8))
+                .filter_map(|_| char::from_u32(rng.next() as u32 % 0x11_0000))
+                .collect();
+            check(&s);
+        }
+    }
+
+    // ---- The fuzz: patterns from a grammar of regex-lite syntax, random texts.
+
+    const PREFIXES: &[&str] = &[
+        "", "", "", "", "(?i)", "(?i)", "(?i)", "(?x)", "(?s)", "(?m)", "(?U)", "(?R)", "(?u)",
+        "(?-i)", "(?i-x)", "(?im)", "(?i)(?x)", "(?x)(?i)", "(?i) ",
+    ];
+    const ASSERTIONS: &[&str] = &[
+        "^",
+        r"\A",
+        r"\b",
+        r"\B",
+        r"\<",
+        r"\>",
+        r"\b{start}",
+        r"\b{end}",
+        r"\b{start-half}",
+        r"\b{end-half}",
+        r"\b{2}",
+        r"\b{1,}",
+        r"\b{0}",
+        r"\z",
+        "$",
+        "(?m:^)",
+        r"\b?",
+    ];
+    const LITERALS: &[&str] = &[
+        "a", "b", "k", "s", "Z", "0", "7", "-", "_", " ", "#", "]", "&", "~", "<", ">", "@", "%",
+        "!", "/", ":", "=", "\"", "'", "`", "\t", "é", "\u{212A}", "\u{17F}",
+    ];
+    const ESCAPES: &[&str] = &[
+        r"\d",
+        r"\w",
+        r"\s",
+        r"\D",
+        r"\W",
+        r"\S",
+        r"\.",
+        r"\-",
+        r"\#",
+        r"\&",
+        r"\~",
+        r"\]",
+        r"\[",
+        r"\\",
+        r"\ ",
+        r"\t",
+        r"\n",
+        r"\x41",
+        r"\x{61}",
+        r"\u0041",
+        r"\U00000041",
+        r"\a",
+        r"\f",
+        r"\v",
+        r"\r",
+        r"\%",
+        r"\!",
+        r"\/",
+        r"\:",
+        r"\@",
+        r"\^",
+        r"\$",
+        r"\{",
+        r"\}",
+        r"\|",
+        r"\(",
+        r"\)",
+        r"\*",
+        r"\+",
+        r"\?",
+        r"\=",
+        r"\_",
+        r"\`",
+        r"\'",
+        r"\,",
+    ];
+    const OTHERS: &[&str] = &[
+        ".", "(a|b)", "(?:x)", "(?i:a)", "(?P<n>a)", "(?<m>b)", "(a)", "(?s:.)", "(?:)",
+    ];
+    const CLASS_CHARS: &[&str] = &[
+        "a", "b", "c", "k", "s", "z", "A", "K", "Z", "0", "5", "9", "_", " ", "!", "#", "&", "~",
+        "]", "^", ".", "/", ":", "@", "`", "{", "|", "}", "(", ")", "*", "é", r"\-", r"\.", r"\!",
+        r"\]", r"\[", r"\\", r"\^", r"\~", r"\&", r"\x41", r"\t", r"\n", r"\ ",
+    ];
+    const CLASS_ITEMS: &[&str] = &[
+        r"\d",
+        r"\w",
+        r"\s",
+        r"\D",
+        r"\W",
+        r"\S",
+        "[:alpha:]",
+        "[:digit:]",
+        "[:^space:]",
+        "[:punct:]",
+        "&&",
+        "--",
+        "~~",
+        "-",
+        "[",
+        "[a]",
+    ];
+    const QUANTIFIERS: &[&str] = &[
+        "", "", "", "+", "+", "*", "?", "{0}", "{1}", "{2}", "{0,}", "{1,}", "{0,2}", "{1,3}",
+        "{,2}", "{ 1}", "{1 }", "{ 0 }", "{01}", "{00}", "+?", "*?", "??", "{1}?", "{2,}?", "+*",
+        "+?*", "+??", "{1}{0}", "{1}*", "{2}?{0}", "++", "*+", "{1}+", "{2}{3}", "+{0}",
+    ];
+    const GLUE: &[&str] = &[
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "(?i)",
+        "(?x)",
+        "(?x) ",
+        "(?-x)",
+        "(?u)",
+        "(?s)",
+        "(?U)",
+        "(?x)#(\n",
+        "(?x)#[\n",
+        "(?x:#(\n)",
+        "(?x)# (a\n",
+        "(?i:)",
+        "(?:)",
+    ];
+    const AFTER_GLUE: &[&str] = &["", "", "", "*", "?", "{0}", "{0,1}", " *", " ?", "+", "??"];
+    const TAILS: &[&str] = &[
+        "b", "b", r"\d", r"\d+", "[xy]", "(c|d)", "|b", "|", "x|y", "#", " ", "\n", r"\b", "$",
+        "(?-i)q", ".", "a", "-", "7", "(?i)B", r"\s*", "[^a]", "é",
+    ];
+
+    fn class(rng: &mut Rng) -> String {
+        let mut c = String::from("[");
+        if rng.chance(20) {
+            c.push('^');
+        }
+        if rng.chance(15) {
+            c.push(']');
+        }
+        if rng.chance(10) {
+            c.push('-');
+        }
+        for _ in 0..=rng.below(3) {
+            match rng.below(10) {
+                0..=3 => c.push_str(rng.pick(CLASS_CHARS)),
+                4..=7 => {
+                    c.push_str(rng.pick(CLASS_CHARS));
+                    c.push('-');
+                    c.push_str(rng.pick(CLASS_CHARS));
+                }
+                _ => c.push_str(rng.pick(CLASS_ITEMS)),
+            }
+        }
+        if rng.chance(10) {
+            c.push('-');
+        }
+        c.push(']');
+        c
+    }
+
+    /// One pattern of the grammar; `known` = also the constructs of the findings above.
+    fn pattern(rng: &mut Rng, known: bool) -> String {
+        let mut p = String::from(rng.pick(PREFIXES));
+        for _ in 0..rng.below(3) {
+            if rng.chance(40) {
+                p.push_str(rng.pick(ASSERTIONS));
+            }
+        }
+        match rng.below(10) {
+            0..=3 => p.push_str(rng.pick(LITERALS)),
+            4..=5 => p.push_str(rng.pick(ESCAPES)),
+            6..=8 => p.push_str(&class(rng)),
+            _ => p.push_str(rng.pick(OTHERS)),
+        }
+        p.push_str(rng.pick(QUANTIFIERS));
+        if rng.chance(30) {
+            p.push_str(rng.pick(GLUE));
+            p.push_str(rng.pick(AFTER_GLUE));
+        }
+        for _ in 0..rng.below(4) {
+            p.push_str(rng.pick(TAILS));
+        }
+        if !known && is_known_finding(&p) {
+            return String::new();
+        }
+        p
+    }
+
+    /// Whether `p` has a construct of one of the findings (so that the passing fuzz can run
+    /// on the rest of the grammar).
+    fn is_known_finding(p: &str) -> bool {
+        let b = p.as_bytes();
+        // A flag directive before a quantifier (it is transparent to it).
+        Regex::new(r"\(\?[-a-zA-Z]*\)\s*[*+?{]").unwrap().is_match(p)
+            // Verbose mode and a comment: `(`, `[` in it hide a `|`.
+            || p.contains("(?x") && p.contains('#')
+            || has_stacked_repetition(b)
+            // An escaped range start or a leading `]` before `-` in a class.
+            || b.windows(4).any(|w| w[0] == b'\\' && w[2] == b'-' && w[3] != b']')
+            || p.contains("[]-")
+            || p.contains("[^]-")
+    }
+
+    /// A quantifier (with its lazy `?`) right after another, outside classes and escapes.
+    fn has_stacked_repetition(p: &[u8]) -> bool {
+        let (mut i, mut in_class, mut after_quantifier) = (0, false, false);
+        while let Some(&c) = p.get(i) {
+            let quantifier_end = match c {
+                b'\\' => {
+                    i += 2;
+                    after_quantifier = false;
+                    continue;
+                }
+                b'[' if !in_class => {
+                    in_class = true;
+                    i += 1;
+                    // A `]` right after `[` or `[^` is a literal.
+                    if p.get(i) == Some(&b'^') {
+                        i += 1;
+                    }
+                    if p.get(i) == Some(&b']') {
+                        i += 1;
+                    }
+                    after_quantifier = false;
+                    continue;
+                }
+                b']' if in_class => {
+                    in_class = false;
+                    i += 1;
+                    after_quantifier = false;
+                    continue;
+                }
+                _ if in_class => {
+                    i += 1;
+                    continue;
+                }
+                b'*' | b'+' | b'?' => Some(i + 1),
+                b'{' => p[i..].iter().position(|&b| b == b'}').map(|n| i + n + 1),
+                _ => None,
+            };
+            match quantifier_end {
+                Some(end) => {
+                    if after_quantifier {
+                        return true;
+                    }
+                    i = end + usize::from(p.get(end) == Some(&b'?'));
+                    after_quantifier = true;
+                }
+                None => {
+                    i += 1;
+                    after_quantifier = false;
+                }
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn stacked_repetitions_are_told() {
+        for p in ["a+*", "a+??", "a{1}{0}", "a{1}?*", "a*+", "a???"] {
+            assert!(has_stacked_repetition(p.as_bytes()), "{p}");
+        }
+        for p in ["a+?", "a??", "a{1}?b*", r"\+*", "[+]*", "[]+]*", "a*?b+?"] {
+            assert!(!has_stacked_repetition(p.as_bytes()), "{p}");
+        }
+    }
+
+    fn text(rng: &mut Rng, pattern: &str) -> Vec<u8> {
+        const ANY: &[&str] = &[
+            "a", "b", "k", "K", "s", "S", "x", "y", "z", "A", "B", "Z", "0", "1", "5", "7", "9",
+            "-", "_", " ", " ", "\t", "\n", "\r", "\u{b}", "#", "]", "[", "&", "~", "<", ">", "@",
+            "%", "!", "/", ":", "=", ".", "^", "$", "`", "'", "\"", "|", "(", ")", "{", "}", "*",
+            "+", "?", "\\", "é", "\u{212A}", "\u{17F}", "😀",
+        ];
+        let from_pattern: Vec<char> = pattern.chars().collect();
+        let mut t = Vec::new();
+        for _ in 0..rng.below(24) {
+            match rng.below(20) {
+                0..=9 => {
+                    let mut buf = [0u8; 4];
+                    let c = rng.pick(&from_pattern);
+                    t.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+                10..=18 => t.extend_from_slice(rng.pick(ANY).as_bytes()),
+                // Invalid UTF-8: a stray continuation byte, a cut sequence, 0xFF.
+                _ => t.extend_from_slice(rng.pick(&[&b"\x80"[..], b"\xc3", b"\xff", b"\xe2\x84"])),
+            }
+        }
+        t
+    }
+
+    /// Runs `patterns` patterns; returns (patterns with a set, texts run, discrepancies).
+    fn fuzz(seed: u64, patterns: usize, known: bool) -> (usize, usize, Vec<String>) {
+        let mut rng = Rng(seed);
+        let (mut with_set, mut texts, mut bad) = (0, 0, Vec::new());
+        let mut tried = 0;
+        while with_set < patterns && tried < patterns * 50 {
+            tried += 1;
+            let p = pattern(&mut rng, known);
+            if p.is_empty() {
+                continue;
+            }
+            let Ok(with) = CustomDetector::compile(&p, None, &[]) else {
+                continue;
+            };
+            if with.starts.is_none() {
+                continue;
+            }
+            with_set += 1;
+            let without = unfiltered(&with);
+            for _ in 0..120 {
+                let t = text(&mut rng, &p);
+                texts += 1;
+                let a = new_find(&with, &t);
+                let b = new_find(&without, &t);
+                let old = old_find(&with, &t, 0..t.len());
+                let plain: Option<Vec<_>> = std::str::from_utf8(&t)
+                    .ok()
+                    .map(|s| with.regex.find_iter(s).map(|m| m.range()).collect());
+                let wrong = a != b
+                    || non_empty(&b) != non_empty(&old)
+                    || plain
+                        .as_ref()
+                        .is_some_and(|pl| non_empty(pl) != non_empty(&a));
+                if wrong {
+                    bad.push(format!(
+                        "{p:?} on {:?}: with {a:?} without {b:?} old {old:?} (set {:?})",
+                        String::from_utf8_lossy(&t),
+                        starts_of(&p)
+                    ));
+                    break;
+                }
+            }
+        }
+        (with_set, texts, bad)
+    }
+
+    /// The whole grammar, the findings' constructs included: lists what differs.
+    #[test]
+    #[ignore = "finding: the fuzz over the whole grammar finds the misses above (run with --ignored --nocapture for the list)"]
+    fn fuzz_whole_grammar() {
+        let (n, texts, bad) = fuzz(0x0dd_ba11_cafe_f00d, 6_000, true);
+        eprintln!(
+            "{n} patterns with a set, {texts} texts, {} differ",
+            bad.len()
+        );
+        for b in bad.iter().take(80) {
+            eprintln!("  {b}");
+        }
+        // Each difference is one of the findings' constructs.
+        let unexplained: Vec<_> = bad
+            .iter()
+            .filter(|b| {
+                let p: String = serde_json::from_str(b.split(" on ").next().unwrap()).unwrap();
+                !is_known_finding(&p)
+            })
+            .collect();
+        eprintln!("{} not explained by a known finding", unexplained.len());
+        for b in &unexplained {
+            eprintln!("  {b}");
+        }
+        assert!(bad.is_empty());
+    }
+
+    /// The grammar without the findings' constructs: the prefilter changes no match.
+    #[test]
+    fn fuzz_without_the_known_findings() {
+        // IATP_FUZZ_SEEDS=n for a longer run.
+        let seeds: u64 = std::env::var("IATP_FUZZ_SEEDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(3);
+        for seed in (1..=seeds).map(|s| s.wrapping_mul(0x9e37_79b9_7f4a_7c15)) {
+            let (n, texts, bad) = fuzz(seed, 2_000, false);
+            assert!(n >= 1_500, "only {n} patterns with a set");
+            assert!(texts >= n * 100);
+            assert!(
+                bad.is_empty(),
+                "{} differ, e.g.\n{}",
+                bad.len(),
+                bad[..bad.len().min(20)].join("\n")
+            );
+        }
+    }
+
+    /// Long texts: segments cut at `MAX_SEGMENT`, in the middle of multi-byte characters,
+    /// matches across a cut; with, without and the old loop agree.
+    #[test]
+    fn long_texts_and_cuts() {
+        let patterns = [
+            r"\bEMP-\d{6}\b",
+            r"(?i)acme-[a-z0-9]{3}",
+            r"[A-C_-]+\d",
+            r"é?x\d",
+            r"\d{4}",
+            r"^\w+",
+            r"\B\d\d",
+            r"\s+\S",
+        ];
+        let mut rng = Rng(77);
+        for p in patterns {
+            let with = CustomDetector::compile(p, None, &[]).unwrap();
+            let without = unfiltered(&with);
+            for _ in 0..40 {
+                let mut t = Vec::new();
+                let len = MAX_SEGMENT * (1 + rng.below(3)) + rng.below(9) - 4;
+                while t.len() < len {
+                    let piece: &[u8] = rng.pick(&[
+                        &b"EMP-123456 "[..],
+                        b"acme-x9z",
+                        b"\xc3\xa9",
+                        b"\xf0\x9f\x98\x80",
+                        b"x1",
+                        b"AB_-7",
+                        b" ",
+                        b"\xff",
+                        b"1234",
+                        b"a",
+                    ]);
+                    t.extend_from_slice(piece);
+                }
+                // A segment that starts inside, too.
+                let from = rng.below(8);
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                with.find(&t, from..t.len(), |r| a.push(r));
+                without.find(&t, from..t.len(), |r| b.push(r));
+                let old = old_find(&with, &t, from..t.len());
+                assert_eq!(a, b, "{p}");
+                assert_eq!(non_empty(&b), non_empty(&old), "{p}");
+            }
+        }
+    }
+}
