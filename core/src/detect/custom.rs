@@ -77,40 +77,34 @@ impl CustomDetector {
             let mut offset = start;
             for chunk in piece.utf8_chunks() {
                 let valid = chunk.valid();
-                let mut at = 0;
-                // The same matches as `find_iter`: a match found from the next possible first
-                // byte is the leftmost one from `at`, since none can start before that byte.
-                // Those bytes are ASCII, so `at` is always on a character boundary.
-                while at < valid.len() {
-                    if let Some(starts) = &self.starts {
-                        let next = valid.as_bytes().get(at..).and_then(|rest| {
-                            rest.iter()
-                                .position(|&b| starts.get(usize::from(b)) == Some(&true))
-                        });
-                        match next {
-                            Some(n) => at += n,
-                            None => break,
-                        }
-                    }
-                    let Some(m) = self.regex.find_at(valid, at) else {
-                        break;
-                    };
+                let mut report = |m: regex_lite::Match<'_>| {
                     let span = offset + m.start()..offset + m.end();
                     if self.accepts(m.as_str())
                         && (cues.is_empty() || has_cue(t, span.start, &cues))
                     {
                         emit(span);
                     }
-                    // A match is never empty here unless the pattern can match empty text
-                    // somewhere (`\b`): step over it as `find_iter` does, a character on.
-                    at = if m.end() > m.start() {
-                        m.end()
-                    } else {
-                        valid
-                            .get(m.end()..)
-                            .and_then(|r| r.chars().next())
-                            .map_or(valid.len(), |c| m.end() + c.len_utf8())
-                    };
+                };
+                match &self.starts {
+                    None => self.regex.find_iter(valid).for_each(&mut report),
+                    Some(starts) => {
+                        // The same matches as `find_iter`: a match found from the next
+                        // possible first byte is the leftmost one from `at`, since none can
+                        // start before that byte. Those bytes are ASCII, so `at` is always on
+                        // a character boundary; and the first character is required, so no
+                        // match is empty.
+                        let mut at = 0;
+                        while let Some(n) = valid.as_bytes().get(at..).and_then(|rest| {
+                            rest.iter()
+                                .position(|&b| starts.get(usize::from(b)) == Some(&true))
+                        }) {
+                            let Some(m) = self.regex.find_at(valid, at + n) else {
+                                break;
+                            };
+                            at = m.end().max(at + n + 1);
+                            report(m);
+                        }
+                    }
                 }
                 offset += valid.len() + chunk.invalid().len();
             }
@@ -186,15 +180,26 @@ pub fn first_bytes(pattern: &str) -> Option<[bool; 256]> {
             let mut first = true;
             loop {
                 let c = *p.get(i)?;
+                // A `-` after this item, not closing the class: a range from it.
+                let range_follows = |at: usize| {
+                    p.get(at) == Some(&b'-') && !matches!(p.get(at + 1), Some(b']') | None)
+                };
                 match c {
                     b']' if !first => {
                         i += 1;
                         break;
                     }
+                    // A leading `]` is a plain character and never starts a range (`[]-a]`
+                    // is `]`, `-`, `a` to regex-lite): read no further than that.
+                    b']' if range_follows(i + 1) => return None,
                     b'[' => return None,
                     b'&' | b'~' if p.get(i + 1) == Some(&c) => return None,
                     b'-' if p.get(i + 1) == Some(&b'-') => return None,
                     b'\\' => {
+                        // An escaped character can start a range (`[\--z]`).
+                        if range_follows(i + 2) {
+                            return None;
+                        }
                         i += 1 + escape_into(*p.get(i + 1)?, &mut set)?;
                     }
                     _ if !c.is_ascii() => return None,
@@ -225,9 +230,13 @@ pub fn first_bytes(pattern: &str) -> Option<[bool; 256]> {
         }
         _ => return None,
     }
-    // The atom must be there at least once.
+    // The atom must be there at least once: one repetition of it at most, with a minimum of
+    // one or more, and nothing after that could repeat it again. Repetitions stack (`x+*` is
+    // `(x+)*`), and a flag group adds nothing, so one after the atom leaves it open to a
+    // repetition that follows (`x(?i)*` is `x*`).
     match p.get(i) {
         Some(b'?' | b'*') => return None,
+        Some(b'+') => i += 1,
         Some(b'{') => {
             let digits = p
                 .get(i + 1..)?
@@ -241,8 +250,19 @@ pub fn first_bytes(pattern: &str) -> Option<[bool; 256]> {
             if min == 0 {
                 return None;
             }
+            let close = p.get(i..)?.iter().position(|&b| b == b'}')?;
+            i += close + 1;
         }
         _ => {}
+    }
+    if p.get(i) == Some(&b'?') && matches!(p.get(i.wrapping_sub(1)), Some(b'+' | b'}')) {
+        // Lazy (`x+?`, `x{2}?`): still at least the minimum.
+        i += 1;
+    }
+    if matches!(p.get(i), Some(b'?' | b'*' | b'+' | b'{'))
+        || p.get(i..).is_some_and(|rest| rest.starts_with(b"(?"))
+    {
+        return None;
     }
     if fold {
         for b in b'a'..=b'z' {
@@ -590,7 +610,6 @@ mod prefilter_attack {
     /// `z`, so its set is `{-, z}` and every match starting with a digit, a capital, `.` ...
     /// is skipped.
     #[test]
-    #[ignore = "finding: an escaped range start in a class ([\\--z], [\\.-9], [\\!-~]) is read as single characters: matches starting inside the range are missed"]
     fn finding_escaped_range_start_in_a_class() {
         assert_same(r"[\--z]+@corp", "id 42@corp");
         assert_same(r"[\.-9]{6}", "pin 123456");
@@ -601,7 +620,6 @@ mod prefilter_attack {
     /// the class is `]`, `-`, `a`; `first_bytes` reads `]-a` as the range `]`..=`a`, which
     /// leaves `-` out.
     #[test]
-    #[ignore = "finding: a leading ']' followed by '-x' ([]-a]) is read as the range ]..=x, but regex-lite reads ']' '-' 'x': matches starting with '-' are missed"]
     fn finding_leading_bracket_then_dash() {
         assert_same(r"[]-a]\d{4}", "ref -1234");
         assert_same(r"[]-~]+SSN\d{9}", "--SSN123456789");
@@ -611,7 +629,6 @@ mod prefilter_attack {
     /// repetition: `a+*`, `a+??`, `a{1}{0}`, `\d{2}?` ... `first_bytes` only looks at the
     /// first quantifier, so the atom looks mandatory when it is not.
     #[test]
-    #[ignore = "finding: stacked repetitions (a+*, a+??, a{2}{0}, a{1}*) make the first atom optional; first_bytes only reads the first quantifier"]
     fn finding_stacked_repetition() {
         assert_same(r"x+*SECRET-\d+", "SECRET-42");
         assert_same(r"x+??SECRET-\d+", "SECRET-42");
@@ -623,7 +640,6 @@ mod prefilter_attack {
     /// A flag directive `(?flags)` adds nothing to the concatenation, so a quantifier after it
     /// applies to the atom before it: `a(?i)*b` is `a*b`, `a(?x) ?b` is `a?b`.
     #[test]
-    #[ignore = "finding: a flag directive between the first atom and a quantifier (a(?i)*, a(?u)?, a(?x) {0}) is transparent: the quantifier makes the atom optional"]
     fn finding_quantifier_after_a_flag_directive() {
         assert_same(r"#(?u)?EMP-\d{6}", "EMP-123456");
         assert_same(r"x(?i)*acme-\d+", "ACME-7");
@@ -635,7 +651,6 @@ mod prefilter_attack {
     /// of the line; a `(` or `[` in it makes `has_top_level_alternation` think the `|` that
     /// follows is inside a group or class.
     #[test]
-    #[ignore = "finding: in verbose mode a comment holding '(' or '[' hides a top-level '|' from has_top_level_alternation"]
     fn finding_alternation_hidden_by_a_verbose_comment() {
         assert_same(
             "EMP(?x)-\\d{6}  # employee id (old format\n | SSN-\\d{9}",
@@ -652,7 +667,6 @@ mod prefilter_attack {
     /// emitted (`while at < valid.len()`). `a*\b` on `aa b`: old `0..2, 3..3, 4..4`, now
     /// `0..2, 2..2, 3..3`; `\b\w*` on `ab cd`: old `0..2, 3..5`, now `0..2, 2..2, 3..5`.
     #[test]
-    #[ignore = "finding (minor): empty matches differ from find_iter: an extra one at the end of each match, none at the end of the text"]
     fn finding_empty_match_after_a_match() {
         let [with, without, old] = three(r"a*\b", b"aa b");
         assert_eq!(old, vec![0..2, 3..3, 4..4]);
@@ -1156,9 +1170,13 @@ mod prefilter_attack {
 
     /// The whole grammar, the findings' constructs included: lists what differs.
     #[test]
-    #[ignore = "finding: the fuzz over the whole grammar finds the misses above (run with --ignored --nocapture for the list)"]
     fn fuzz_whole_grammar() {
-        let (n, texts, bad) = fuzz(0x0dd_ba11_cafe_f00d, 6_000, true);
+        // IATP_FUZZ_PATTERNS=n for a longer run (the attack round ran 6,000).
+        let patterns: usize = std::env::var("IATP_FUZZ_PATTERNS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1_500);
+        let (n, texts, bad) = fuzz(0x0dd_ba11_cafe_f00d, patterns, true);
         eprintln!(
             "{n} patterns with a set, {texts} texts, {} differ",
             bad.len()
@@ -1188,10 +1206,10 @@ mod prefilter_attack {
         let seeds: u64 = std::env::var("IATP_FUZZ_SEEDS")
             .ok()
             .and_then(|s| s.parse().ok())
-            .unwrap_or(3);
+            .unwrap_or(1);
         for seed in (1..=seeds).map(|s| s.wrapping_mul(0x9e37_79b9_7f4a_7c15)) {
-            let (n, texts, bad) = fuzz(seed, 2_000, false);
-            assert!(n >= 1_500, "only {n} patterns with a set");
+            let (n, texts, bad) = fuzz(seed, 1_000, false);
+            assert!(n >= 750, "only {n} patterns with a set");
             assert!(texts >= n * 100);
             assert!(
                 bad.is_empty(),
