@@ -349,10 +349,10 @@ VARIANTS = {
     "baseline": ("baseline", lambda: bench_plugin("enforce")),
     # For --compare: the no-op filter making the host calls IATP makes for a clean 1 KiB POST
     # (scripts/hostcalls.sh counts them) and nothing else: what Envoy charges for them.
-    "floor": ("noop", lambda: "hold,headers,body,writes,property=1713,clock=4,histograms=2"),
-    "floorhold": ("noop", lambda: "hold"),
-    "floorlog": ("noop", lambda: "property=1713"),
-    "floorlog1": ("noop", lambda: "property=1"),
+    "floor": ("noop", lambda: "floor:hold,headers,body,writes,property=1713,clock=4,histograms=2"),
+    "floorhold": ("noop", lambda: "floor:hold"),
+    "floorlog": ("noop", lambda: "floor:property=1713"),
+    "floorlog1": ("noop", lambda: "floor:property=1"),
     # For --compare: the enforce variant with one part of the work taken away at a time.
     "nohold": ("iatp", lambda: with_keys(bench_plugin("enforce"), {"hold_headers": False})),
     # For --compare: enforce plus one feature each (issue 15's "a scenario each"). Run them on

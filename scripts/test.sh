@@ -24,4 +24,7 @@ say "demo smoke run: scripts/demo.sh --once"
 scripts/demo.sh --once >"$ROOT/target/demo-smoke.log" 2>&1 || { cat "$ROOT/target/demo-smoke.log"; exit 1; }
 say "benchmark smoke run: scripts/bench.sh --smoke (every scenario for a second; no timing checks)"
 scripts/bench.sh --smoke >"$ROOT/target/bench-smoke.log" 2>&1 || { cat "$ROOT/target/bench-smoke.log"; exit 1; }
+say "benchmark smoke run: --compare (the floor, jwt_authn, gateway and JSON-RPC variants)"
+scripts/bench.sh --smoke --compare floor,jsonrpc,jwt,gateway --request mcp >"$ROOT/target/bench-compare-smoke.log" 2>&1 ||
+  { cat "$ROOT/target/bench-compare-smoke.log"; exit 1; }
 say "all checks passed in $(( $(date +%s) - start ))s"

@@ -3,10 +3,11 @@
 //! before it does any work (VM calls for every callback of every request, and the V8 runtime's
 //! memory). scripts/bench.sh measures it beside the IATP filter.
 //!
-//! With a plugin configuration it makes, per request, the host calls named there and nothing
-//! else: the price Envoy asks for the calls a filter like IATP needs, without any of the
-//! filter's own work (`scripts/bench.py`'s `floor` variant). The configuration is a
-//! comma-separated list:
+//! With a plugin configuration `floor:` and a list, it makes, per request, the host calls
+//! named there and nothing else: the price Envoy asks for the calls a filter like IATP needs,
+//! without any of the filter's own work (`scripts/bench.py`'s `floor` variant). Any other
+//! configuration (the IATP filter's, in a shipped config it stands in for) is ignored. The
+//! list is comma-separated:
 //! - `hold`: pause the request on its headers and on each body part until its end (Envoy
 //!   buffers it), as IATP's `hold_headers` does;
 //! - `headers`: read the request's header map once (one call, all headers);
@@ -50,7 +51,8 @@ impl RootContext for Root {
             .and_then(|b| String::from_utf8(b).ok())
             .unwrap_or_default();
         let mut calls = Calls::default();
-        for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let list = text.trim().strip_prefix("floor:").unwrap_or("");
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let (name, n) = match item.split_once('=') {
                 Some((name, n)) => match n.parse::<usize>() {
                     Ok(n) => (name, n),
