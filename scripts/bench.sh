@@ -61,20 +61,11 @@ done
 "$BENCH_VENV/bin/python" scripts/bench.py --envoy "$ENVOY_BIN" --wasm "$WASM" \
   --noop-wasm "$NOOP_WASM" --mock-agent "$MOCK_AGENT" --out "$out" "$@"
 
-# Where a request's time goes inside the filter: its core, phase by phase, natively and as Wasm.
+# Where a request's time goes inside the filter: its core, phase by phase, natively and as Wasm
+# (scripts/bench-core.sh).
 if [ "$out" = "$ROOT/target/bench" ] && [ "$core_table" = 1 ] && command -v node >/dev/null 2>&1; then
   say "the filter's core per request, by phase (core/examples/request_bench.rs)"
-  run_example_native_and_wasm request_bench
-  {
-    echo
-    echo "| phase | request | native µs | Wasm (Node $(node --version)) µs |"
-    echo "|---|---|---|---|"
-    paste <(printf '%s\n' "$native") <(printf '%s\n' "$wasm") |
-      while IFS=$'\t' read -r phase req ns _p2 _r2 wns; do
-        awk -v p="$phase" -v r="$req" -v n="$ns" -v w="$wns" \
-          'BEGIN { printf "| %s | %s | %.1f | %.1f |\n", p, r, n / 1000, w / 1000 }'
-      done
-  } | tee -a "$out/results.md"
+  "$ROOT/scripts/bench-core.sh" | tee -a "$out/results.md"
 fi
 
 # Cost that grows with the work: the core per request as the body, rules, custom detectors,

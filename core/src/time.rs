@@ -38,7 +38,10 @@ pub fn rfc3339_millis(unix_millis: u64) -> String {
             );
         }
     }
-    out.iter().map(|&b| char::from(b)).collect()
+    // All ASCII digits and separators: valid UTF-8.
+    std::str::from_utf8(&out)
+        .map(str::to_owned)
+        .unwrap_or_default()
 }
 
 /// Howard Hinnant's `civil_from_days`, for days since 1970-01-01 (non-negative only).
