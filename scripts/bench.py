@@ -684,6 +684,16 @@ def perf_report(handle):
     return shares
 
 
+def start_agent(args, work):
+    """The mock agent on a free port, answering a small JSON and serving AGENT_MANIFEST (which
+    the gateway variants fetch and cache); (its Proc, its port) once it is ready."""
+    port = free_port()
+    agent = Proc("mock agent", [args.mock_agent, "--port", str(port), "--body", '{"ok":true}',
+                                "--manifest", AGENT_MANIFEST], work / "agent.log")
+    wait_http(f"http://127.0.0.1:{port}/ready", agent)
+    return agent, port
+
+
 def compare(args, work):
     """--compare: a few variants side by side on one request (interleaved rounds at saturation),
     each one's throughput against the no-op filter's and its Envoy CPU per request against the
@@ -697,11 +707,7 @@ def compare(args, work):
     path = {"get": "/status", "post1k": "/book", "mcp": "/mcp"}[args.request]
     rows = {}
     try:
-        agent_port = free_port()
-        agent = Proc("mock agent", [args.mock_agent, "--port", str(agent_port), "--body",
-                                    '{"ok":true}', "--manifest", AGENT_MANIFEST],
-                     work / "agent.log")
-        wait_http(f"http://127.0.0.1:{agent_port}/ready", agent)
+        agent, agent_port = start_agent(args, work)
         envs = {v: EnvoyUnderTest(args, work, v, agent_port) for v in names}
 
         def headers(v):
@@ -774,10 +780,7 @@ def idle_only(args, work):
     heap = {v: [] for v in variants}
     code = {v: [] for v in variants}
     try:
-        agent_port = free_port()
-        agent = Proc("mock agent", [args.mock_agent, "--port", str(agent_port), "--body",
-                                    '{"ok":true}'], work / "agent.log")
-        wait_http(f"http://127.0.0.1:{agent_port}/ready", agent)
+        _, agent_port = start_agent(args, work)
         for _ in range(args.idle_starts):
             for v in variants:
                 e = EnvoyUnderTest(args, work, v, agent_port)
@@ -862,12 +865,8 @@ def main():
 
     results = {}
     try:
-        agent_port = free_port()
-        agent = Proc("mock agent", [args.mock_agent, "--port", str(agent_port), "--body",
-                                    '{"ok":true}', "--manifest", AGENT_MANIFEST],
-                     work / "agent.log")
+        agent, agent_port = start_agent(args, work)
         agent_url = f"http://127.0.0.1:{agent_port}"
-        wait_http(agent_url + "/ready", agent)
 
         log("starting Envoy without the filter, with it (enforce) and with it (monitor)")
         envs = {}

@@ -499,7 +499,9 @@ mod tests {
 
 /// Attacks on the prefilter of 9d7564b (`first_bytes` and the `find_at` loop): inputs where
 /// `CustomDetector::find` with its prefilter finds other matches than without it, than the
-/// `find_iter` loop it replaced, or than `regex-lite`'s own `find_iter`.
+/// `find_iter` loop it replaced, or than `regex-lite`'s own `find_iter`. The `finding_*` tests
+/// are what the attack round found; each comment says how the first reading went wrong, and
+/// the reading now gives no set (every position tried) for each of those constructs.
 #[cfg(test)]
 mod prefilter_attack {
     use super::*;
