@@ -40,41 +40,13 @@ use iatp_core::config;
 use iatp_core::detect::{BUILT_INS, MAX_KINDS};
 use iatp_core::manifest_cache::{self, Cache, Fetched, Lookup, Stored};
 use iatp_core::metrics::LabelContext;
-use iatp_core::phases::{Exchange, Host, RequestHead, SlotUpdate};
+use iatp_core::phases::{Exchange, RequestHead, SlotUpdate};
 use iatp_core::policy::Policy;
 use serde_json::{json, Value};
 
-/// Envoy as the exchange sees it: a clock that the loop moves, the body, a 200, the TLS peer's
-/// URI SAN.
-struct Bench<'a> {
-    now: Cell<u64>,
-    body: &'a [u8],
-    san: Option<&'a [u8]>,
-}
-
-impl Host for Bench<'_> {
-    fn now_nanos(&self) -> u64 {
-        self.now.get()
-    }
-    fn request_body(&self, size: usize) -> Vec<u8> {
-        self.body.get(..size).unwrap_or(self.body).to_vec()
-    }
-    fn response_status(&self) -> Option<u16> {
-        Some(200)
-    }
-    fn response_code_details(&self) -> Vec<u8> {
-        b"via_upstream".to_vec()
-    }
-    fn request_trailers(&self) -> Vec<u8> {
-        Vec::new()
-    }
-    fn claim_once(&self, _: &str, _: SlotUpdate) -> bool {
-        false
-    }
-    fn peer_uri_san(&self) -> Option<Vec<u8>> {
-        self.san.map(<[u8]>::to_vec)
-    }
-}
+#[path = "support/bench_host.rs"]
+mod bench_host;
+use bench_host::Bench;
 
 /// Warm-up per point (V8 also tiers up the code a new point reaches), then batches of at
 /// least this long, this many.

@@ -10,34 +10,11 @@ use std::time::Instant;
 
 use iatp_core::chain::Chain;
 use iatp_core::config;
-use iatp_core::phases::{Exchange, Host, RequestHead, SlotUpdate};
+use iatp_core::phases::{Exchange, RequestHead};
 
-/// Envoy as the exchange sees it: a clock that the loop moves, the body, a 200.
-struct Bench<'a> {
-    now: std::cell::Cell<u64>,
-    body: &'a [u8],
-}
-
-impl Host for Bench<'_> {
-    fn now_nanos(&self) -> u64 {
-        self.now.get()
-    }
-    fn request_body(&self, size: usize) -> Vec<u8> {
-        self.body.get(..size).unwrap_or(self.body).to_vec()
-    }
-    fn response_status(&self) -> Option<u16> {
-        Some(200)
-    }
-    fn response_code_details(&self) -> Vec<u8> {
-        b"via_upstream".to_vec()
-    }
-    fn request_trailers(&self) -> Vec<u8> {
-        Vec::new()
-    }
-    fn claim_once(&self, _: &str, _: SlotUpdate) -> bool {
-        false
-    }
-}
+#[path = "support/bench_host.rs"]
+mod bench_host;
+use bench_host::Bench;
 
 const CONFIG: &str = r#"{
   "manifest": {"identity": {"agent_id": "booking-agent"}, "trust_level": "standard",
@@ -97,6 +74,7 @@ fn main() {
             let host = Bench {
                 now: std::cell::Cell::new(now),
                 body: payload.as_bytes(),
+                san: None,
             };
             // The headers wrk sends through Envoy's connection manager, as the filter sees them.
             let headers: &[(&[u8], &[u8])] = &[
