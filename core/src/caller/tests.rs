@@ -589,3 +589,104 @@ fn duplicate_entry_names_shift_the_slots() {
     assert_eq!(&*b.name, "b");
     assert_eq!(names.get(d.name_slot(&b)), Some(&"b"));
 }
+
+/// Review round of issue 15 (the default's slot found at build): through the configuration,
+/// as an operator writes it, every caller's slot holds its own name in `names()` (the
+/// `caller` metric label it is counted under), for each kind of entry and for callers no
+/// entry names from each source, with the default named or not; and the unnamed default's
+/// slot is the last one.
+#[test]
+fn review_slots_through_the_configuration() {
+    let mut directory = Vec::new();
+    for i in 0..40 {
+        directory.push(match i % 6 {
+            0 => json!({"name": format!("id{i}"), "match": {"spiffe_id": format!("spiffe://example.org/id/{i}")}}),
+            1 => json!({"name": format!("pre{i}"), "match": {"spiffe_id_prefix": format!("spiffe://example.org/pre/{i}/")}}),
+            2 => json!({"name": format!("td{i}"), "match": {"spiffe_trust_domain": format!("td{i}.example")}}),
+            3 => json!({"name": format!("sub{i}"), "match": {"jwt_issuer": "https://idp.example", "jwt_subject": format!("s{i}")}}),
+            4 => json!({"name": format!("cl{i}"), "match": {"jwt_issuer": "https://idp.example", "claims": {"team": format!("t{i}")}}}),
+            _ => json!({"name": format!("hv{i}"), "match": {"header_value": format!("h{i}")}}),
+        });
+    }
+    for default in [None, Some("guest"), Some("zz-last"), Some("a")] {
+        let mut callers = json!({
+            "sources": {"spiffe": true,
+                        "jwt": {"metadata_namespace": "envoy.filters.http.jwt_authn",
+                                "payload_key": "jwt_payload"},
+                        "header": "x-caller-id"},
+            "directory": directory,
+        });
+        if let Some(name) = default {
+            callers["default"] = json!({"name": name, "tier": 1});
+        }
+        let cfg = json!({
+            "manifest": {"identity": {"agent_id": "files"}, "trust_level": "standard",
+                         "privacy": {"retention": "ephemeral"}},
+            "callers": callers,
+        });
+        let policy = crate::config::parse(cfg.to_string().as_bytes()).unwrap();
+        let d = &policy.callers;
+        let names = d.names();
+        assert_eq!(names.len(), 41, "{default:?}");
+        let default_name = default.unwrap_or(DEFAULT_CALLER_NAME);
+        assert_eq!(names.last(), Some(&default_name));
+        let claims = |sub: &str, team: &str| {
+            let m = json!({"iss": "https://idp.example", "sub": sub, "team": team});
+            match m {
+                Value::Object(m) => Some(Claims::from_json(&m)),
+                _ => None,
+            }
+        };
+        let mut callers = Vec::new();
+        for i in 0..40 {
+            callers.push(match i % 6 {
+                0 => d.resolve(
+                    Some(format!("spiffe://example.org/id/{i}").as_bytes()),
+                    None,
+                    None,
+                ),
+                1 => d.resolve(
+                    Some(format!("spiffe://example.org/pre/{i}/x").as_bytes()),
+                    None,
+                    None,
+                ),
+                2 => d.resolve(
+                    Some(format!("spiffe://td{i}.example/w").as_bytes()),
+                    None,
+                    None,
+                ),
+                3 => d.resolve(None, claims(&format!("s{i}"), "none"), None),
+                4 => d.resolve(None, claims("nobody", &format!("t{i}")), None),
+                _ => d.resolve(None, None, Some(format!("h{i}").as_bytes())),
+            });
+        }
+        // No entry: from each source, and with no identity at all.
+        callers.push(d.resolve(Some(b"spiffe://elsewhere.example/x"), None, None));
+        callers.push(d.resolve(None, claims("nobody", "none"), None));
+        callers.push(d.resolve(None, None, Some(b"unknown")));
+        callers.push(d.resolve(None, None, None));
+        for (i, c) in callers.iter().enumerate() {
+            if i < 40 {
+                assert!(c.entry.is_some(), "{i} {}", c.name);
+            } else {
+                assert_eq!(c.entry, None, "{i}");
+                assert_eq!(&*c.name, default_name);
+                assert_eq!(d.name_slot(c), 40);
+            }
+            assert_eq!(
+                names.get(d.name_slot(c)),
+                Some(&&*c.name),
+                "{default:?} {i}"
+            );
+        }
+    }
+    // A default repeating an entry's name is refused, so the two never share a slot.
+    let cfg = json!({
+        "manifest": {"identity": {"agent_id": "files"}, "trust_level": "standard",
+                     "privacy": {"retention": "ephemeral"}},
+        "callers": {"directory": [{"name": "anonymous", "match": {"header_value": "h"}}],
+                    "sources": {"header": "x-caller-id"}},
+    });
+    let err = crate::config::parse(cfg.to_string().as_bytes()).unwrap_err();
+    assert!(err.to_string().contains("callers.default.name"), "{err}");
+}

@@ -1270,3 +1270,549 @@ mod prefilter_attack {
         }
     }
 }
+
+/// Review round of issue 15 (i15-review): inputs the attack round did not write, against the
+/// prefilter (`first_bytes`, `has_top_level_alternation` and the `find_at` loop). The oracle
+/// is `regex-lite`'s own `find_iter` on the same text. `finding_*` tests fail today and are
+/// ignored (so the branch stays green); the others pin what holds.
+#[cfg(test)]
+mod review_attack {
+    use super::*;
+    use crate::detect::{Decoding, Findings, Format, Kind, KindSet, Scanner};
+
+    fn starts_of(pattern: &str) -> Option<String> {
+        first_bytes(pattern).map(|set| {
+            (0u8..=255)
+                .filter(|&b| set[usize::from(b)])
+                .map(char::from)
+                .collect()
+        })
+    }
+
+    /// The matches of `d` on `t`, with its prefilter and without.
+    fn with_and_without(d: &CustomDetector, t: &str) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
+        let mut without = d.clone();
+        without.starts = None;
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        d.find(t.as_bytes(), 0..t.len(), |r| a.push(r));
+        without.find(t.as_bytes(), 0..t.len(), |r| b.push(r));
+        (a, b)
+    }
+
+    /// The prefilter finds what `regex-lite`'s own `find_iter` finds on `text` (short texts:
+    /// one segment, valid UTF-8).
+    fn assert_agrees(pattern: &str, text: &str) {
+        let d = CustomDetector::compile(pattern, None, &[])
+            .unwrap_or_else(|e| panic!("{pattern:?} does not compile: {e}"));
+        let plain: Vec<_> = d.regex.find_iter(text).map(|m| m.range()).collect();
+        let (with, without) = with_and_without(&d, text);
+        assert_eq!(without, plain, "{pattern:?} on {text:?} (no prefilter)");
+        assert_eq!(
+            with,
+            plain,
+            "{pattern:?} on {text:?}: first_bytes = {:?}",
+            starts_of(pattern)
+        );
+    }
+
+    /// Every ASCII character (and a few others) as the first character of a match candidate,
+    /// followed by each of `tails`, alone and after a space and a word character: the
+    /// prefilter's set must hold the first byte of every match there is.
+    fn assert_agrees_everywhere(pattern: &str, tails: &[&str]) {
+        let mut firsts: Vec<String> = (0u8..128).map(|b| char::from(b).to_string()).collect();
+        firsts.extend(["é", "\u{212A}", "\u{17F}", "😀"].map(String::from));
+        for first in &firsts {
+            for tail in tails {
+                for before in ["", " ", "w", "\n"] {
+                    assert_agrees(pattern, &format!("{before}{first}{tail}"));
+                }
+            }
+        }
+    }
+
+    // ---- Findings.
+
+    /// `regex-lite` reads a POSIX class (`[:alpha:]`) inside a bracket class, and the class
+    /// goes on after it; `has_top_level_alternation` takes the POSIX class's `]` for the end
+    /// of the class, so a `(` later in the same class counts as opening a group, and the
+    /// top-level `|` after the class is taken for one inside that group. The pattern's first
+    /// atom then gives a set, and every match of the other alternative (which starts with
+    /// something else) is skipped. `a[[:alpha:](]|b` is `a[[:alpha:](]` or `b`: on `b`,
+    /// `find_iter` finds `0..1`, the prefilter (set `{a}`) nothing. The second pattern is an
+    /// operator's phone pattern: an international number, or a US one written `(555) 123-4567`
+    /// (the `(` in the class is a character of a number written `+1 (555)...`); the US form
+    /// is never found.
+    #[test]
+    #[ignore = "finding: a POSIX class inside a class hides a later '(' in that class from has_top_level_alternation, so a top-level '|' after it is missed and the other alternative's matches are skipped"]
+    fn finding_posix_class_in_a_class_hides_a_top_level_alternation() {
+        assert_agrees(r"a[[:alpha:](]|b", "b");
+        assert_agrees(r"a[^[:alpha:](]|b", "b");
+        assert_agrees(r"x[a[:digit:]b(]|y", "y");
+        assert_agrees(r"EMP-[[:digit:](]{6}|SSN-\d{9}", "SSN-123456789");
+        assert_agrees(
+            r"\+[[:digit:] (]+|\(\d{3}\) \d{3}-\d{4}",
+            "call (555) 123-4567",
+        );
+    }
+
+    /// The same, through the scanner a configuration builds: a JSON body holding the US form
+    /// of the phone number passes unseen.
+    #[test]
+    #[ignore = "finding: the custom detector \\+[[:digit:] (]+|\\(\\d{3}\\) \\d{3}-\\d{4} does not find (555) 123-4567 in a JSON body (prefilter set {+})"]
+    fn finding_posix_class_alternation_missed_by_the_scanner() {
+        let pattern = r"\+[[:digit:] (]+|\(\d{3}\) \d{3}-\d{4}";
+        let custom = CustomDetector::compile(pattern, None, &[]).unwrap();
+        assert_eq!(starts_of(pattern).as_deref(), Some("+"));
+        let mut unfiltered = custom.clone();
+        unfiltered.starts = None;
+        let body = br#"{"note":"call me at (555) 123-4567"}"#;
+        let spans = |d: CustomDetector| {
+            let scanner = Scanner::with_custom(
+                KindSet::default().with(Kind::custom(0)),
+                vec![("us_phone".into(), d)],
+            );
+            let mut f = Findings::default();
+            let mut spans = Vec::new();
+            scanner.scan_input(body, Decoding::default(), Format::Json, &mut f, |x| {
+                spans.push(x.span)
+            });
+            spans
+        };
+        // Without the prefilter (every position tried), as before 9d7564b: found.
+        assert_eq!(spans(unfiltered), vec![20..34]);
+        assert_eq!(
+            spans(custom),
+            vec![20..34],
+            "the prefilter skips (555) 123-4567"
+        );
+    }
+
+    // ---- What holds: pinned.
+
+    /// The POSIX finding's constructs without a `(` after the POSIX class, or without a
+    /// top-level `|`, or with the POSIX class in the first atom: no set, or a right one.
+    #[test]
+    fn posix_classes_otherwise() {
+        for p in [
+            r"[[:digit:]]x",
+            r"[a[:digit:]]x",
+            r"[[:^alpha:]]x",
+            r"x[[:digit:]]|y",
+            r"x[[:alpha:])]|y",
+            r"x[[:alpha:]()]|y",
+            r"x[[:alpha:]|]|y",
+            r"[[:digit:](]x|y",
+        ] {
+            assert_agrees_everywhere(p, &["", "x", "y", "1x", "(x", ")y"]);
+        }
+        assert_eq!(starts_of(r"x[[:alpha:](]"), Some("x".into()));
+        assert_eq!(starts_of(r"[[:alpha:]]x"), None);
+    }
+
+    /// `(?i)` with classes and ranges that span letters and other characters (regex-lite
+    /// folds only the part of a range inside `a-z` or `A-Z`, and only ASCII: the set is
+    /// never narrower than that).
+    #[test]
+    fn case_folding_with_mixed_ranges() {
+        let tails = ["", "x", "X", "1", "-", "ab", "AB", "_9"];
+        for p in [
+            r"(?i)[Z-a]x",
+            r"(?i)[Z-a]",
+            r"(?i)[@-C]",
+            r"(?i)[0-z]",
+            r"(?i)[+-A]\d?",
+            r"(?i)[_-z]{2}",
+            r"(?i)[Y-b]+",
+            r"(?i)[\w-]x",
+            r"(?i)[-\d]a",
+            r"(?i)[`-c]",
+            r"(?i)[z-~]",
+            r"(?i)[\[-a]",
+            r"(?i)\b[k]",
+            r"(?i)^\<[s-t]",
+            r"(?i)[A-z]",
+            r"(?i)k+",
+        ] {
+            assert_agrees_everywhere(p, &tails);
+        }
+        // regex-lite folds the letter part of `[Z-a]` only from `a`: `z` is not in its class,
+        // and the set (which adds it) is wider, never narrower.
+        assert_eq!(starts_of(r"(?i)[Z-a]").as_deref(), Some("AZ[\\]^_`az"));
+        assert!(!Regex::new(r"(?i)[Z-a]").unwrap().is_match("z"));
+    }
+
+    /// Zero-width assertions before the first atom, every form regex-lite has.
+    #[test]
+    fn assertions_before_the_first_atom() {
+        let tails = ["", "x", "xx", " x", "1"];
+        for p in [
+            r"\b{start}x",
+            r"\b{end}x",
+            r"\b{start-half}x",
+            r"\b{end-half}x",
+            r"\b{ 2 }x",
+            r"\b{2,}x",
+            r"\b{1,3}x",
+            r"\b{0}x",
+            r"\<x",
+            r"\>x",
+            r"\Ax",
+            r"^^x",
+            r"^\bx",
+            r"\B\Bx",
+            r"\b{start}\b{end-half}x",
+            r"(?i)^\<x",
+            r"\b\<\b{start-half}[x-z]",
+        ] {
+            assert_agrees_everywhere(p, &tails);
+        }
+        // After an assertion that cannot be skipped plainly: no set.
+        for p in [
+            r"\z x",
+            r"$x",
+            r"\B{2}x",
+            r"\b+x",
+            r"^?x",
+            r"(?m)^x",
+            r"\b{start}?x",
+        ] {
+            if CustomDetector::compile(p, None, &[]).is_ok() {
+                assert_eq!(starts_of(p), None, "{p}");
+            }
+        }
+    }
+
+    /// Escapes regex-lite reads specially (`\x`, `\u`, `\U`, `\n`, `\t`, `\a`, `\f`, `\v`,
+    /// `\r`, an escaped space) give no set; escaped punctuation stands for itself.
+    #[test]
+    fn escapes_read_specially() {
+        for p in [
+            r"\x41b",
+            r"\x{41}b",
+            r"\u0041b",
+            r"\U00000041b",
+            r"\nb",
+            r"\tb",
+            r"\ab",
+            r"\fb",
+            r"\vb",
+            r"\rb",
+            r"\ b",
+            r"[\x41]b",
+            r"[\n]b",
+            r"[\t-\r]b",
+            r"[a\x41]b",
+        ] {
+            assert!(CustomDetector::compile(p, None, &[]).is_ok(), "{p}");
+            assert_eq!(starts_of(p), None, "{p}");
+        }
+        let tails = ["", "b", "1b", " b"];
+        for p in [
+            r"\#b", r"\&b", r"\~b", r"\-b", r"\%b", r"\!b", r"\/b", r"\:b", r"\=b", r"\_b", r"\`b",
+            r"\'b", r"\,b", r"\@b", r"\{b", r"\}b", r"\]b", r"\[b", r"\.b", r"\\b", r"\*b", r"\|b",
+            r"\(b", r"\)b", r"\^b", r"\$b", r"\?b", r"\+b", r#"\"b"#,
+        ] {
+            assert!(starts_of(p).is_some(), "{p}");
+            assert_agrees_everywhere(p, &tails);
+        }
+        // `\<` and `\>` are assertions, not `<` and `>`; in a class they are errors.
+        assert_eq!(starts_of(r"\<b"), Some("b".into()));
+        assert!(CustomDetector::compile(r"[\<]b", None, &[]).is_err());
+        assert!(CustomDetector::compile(r"[\>]b", None, &[]).is_err());
+    }
+
+    /// Classes with escapes and with `-` at either edge, leading `-` runs, `]` first.
+    #[test]
+    fn classes_with_escapes_and_dashes() {
+        let tails = ["", "x", "-x", "]x", "1"];
+        let mut checked = 0;
+        for p in [
+            r"[\w-]x",
+            r"[-\w]x",
+            r"[\d.-]x",
+            r"[-.\d]x",
+            r"[a\-z]x",
+            r"[-]x",
+            r"[---]x",
+            r"[-]]x",
+            r"[--a]x",
+            r"[a-]x",
+            r"[!-/]x",
+            r"[\--]x",
+            r"[\]-]x",
+            r"[\\-]x",
+            r"[]-]x",
+            r"[]]x",
+            r"[\s\d]x",
+            r"[\s-]x",
+            r"[ -#]x",
+            r"[#-&]x",
+            r"[a-c-e]x",
+            r"[-a-c]x",
+            r"[\^-]x",
+            r"[&-(]x",
+            r"[~]x",
+            r"[&]x",
+            r"[\&\~]x",
+            r"[\w\-\.]+@x",
+        ] {
+            if CustomDetector::compile(p, None, &[]).is_err() {
+                continue;
+            }
+            checked += 1;
+            assert_agrees_everywhere(p, &tails);
+        }
+        assert!(checked >= 24, "{checked}");
+    }
+
+    /// After the first atom: repetitions and flag groups that keep or drop it.
+    #[test]
+    fn after_the_first_atom() {
+        let tails = ["", "b", "xb", "xxb"];
+        for p in [
+            r"x{1}b",
+            r"x{01}b",
+            r"x{1,}b",
+            r"x{ 1 }b",
+            r"x{1}?b",
+            r"x+?b",
+            r"x()*b",
+            r"x(?:)*b",
+            r"x(?i)b",
+            r"x(?i:)*b",
+            r"x(?-i)?b",
+            r"x{1}(?u)+b",
+            r"x(?s:)b",
+        ] {
+            if CustomDetector::compile(p, None, &[]).is_ok() {
+                assert_agrees_everywhere(p, &tails);
+            }
+        }
+    }
+
+    // ---- A second fuzz: pieces of syntax in any order.
+
+    /// xorshift64*.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+            xs[self.below(xs.len())]
+        }
+    }
+
+    /// Pieces of regex-lite syntax, put together in any order (most orders do not compile;
+    /// those that do are kept): POSIX classes and parentheses inside classes, groups and
+    /// alternations anywhere (not only after the first atom, as in the attack round's
+    /// grammar), escapes regex-lite reads specially.
+    const SOUP: &[&str] = &[
+        "a",
+        "b",
+        "A",
+        "Z",
+        "k",
+        "0",
+        "9",
+        "-",
+        "_",
+        " ",
+        "#",
+        "]",
+        "&",
+        "~",
+        "@",
+        "%",
+        ":",
+        "(",
+        ")",
+        "(?:",
+        "(?i)",
+        "(?-i)",
+        "(?i:",
+        "(?m)",
+        "(?s)",
+        "(?U)",
+        "(?R)",
+        "(?u)",
+        "|",
+        "|",
+        "^",
+        "$",
+        ".",
+        "*",
+        "+",
+        "?",
+        "{0}",
+        "{1}",
+        "{2,}",
+        "{0,1}",
+        "{ 1 }",
+        "??",
+        "+?",
+        r"\b",
+        r"\B",
+        r"\<",
+        r"\>",
+        r"\A",
+        r"\z",
+        r"\b{start}",
+        r"\b{end}",
+        r"\b{start-half}",
+        r"\b{end-half}",
+        r"\d",
+        r"\w",
+        r"\s",
+        r"\D",
+        r"\W",
+        r"\S",
+        r"\x41",
+        r"\x{2d}",
+        r"\u005D",
+        r"\n",
+        r"\t",
+        r"\v",
+        r"\f",
+        r"\r",
+        r"\a",
+        r"\-",
+        r"\]",
+        r"\[",
+        r"\(",
+        r"\)",
+        r"\|",
+        r"\#",
+        r"\ ",
+        r"\.",
+        r"\^",
+        r"\$",
+        "[a-z]",
+        "[A-Z0-9]",
+        "[-a]",
+        "[a-]",
+        "[]a]",
+        "[^a]",
+        "[[:alpha:]]",
+        "[[:digit:](]",
+        "[[:alpha:])]",
+        "[x[:digit:]|]",
+        "[[:^space:]]",
+        "[[:punct:]]",
+        "[(]",
+        "[)]",
+        "[|]",
+        "[\\]]",
+        "[\\-a]",
+        "[a\\-]",
+        "[[:alnum:]_(-]",
+        "[[:upper:](]",
+        "[",
+        "]",
+        "é",
+        "\u{212A}",
+    ];
+
+    fn soup(rng: &mut Rng) -> String {
+        let mut p = String::new();
+        for _ in 0..1 + rng.below(7) {
+            p.push_str(rng.pick(SOUP));
+        }
+        p
+    }
+
+    fn text(rng: &mut Rng, pattern: &str) -> String {
+        const ANY: &[&str] = &[
+            "a", "b", "k", "K", "A", "B", "Z", "z", "0", "1", "9", "-", "_", " ", "\t", "\n", "\r",
+            "\u{b}", "\u{c}", "#", "]", "[", "&", "~", "@", "%", ":", "(", ")", "|", ".", "^", "$",
+            "{", "}", "*", "+", "?", "\\", "é", "\u{212A}", "\u{7}", "!", "/",
+        ];
+        let chars: Vec<char> = pattern.chars().collect();
+        let mut t = String::new();
+        for _ in 0..rng.below(16) {
+            if rng.below(2) == 0 {
+                t.push(rng.pick(&chars));
+            } else {
+                t.push_str(rng.pick(ANY));
+            }
+        }
+        t
+    }
+
+    /// A POSIX class inside a class, then a `(` before the class ends (the finding above).
+    fn posix_class_then_paren(p: &str) -> bool {
+        Regex::new(r"\[:\^?[a-z]+:\][^\]]*\(").unwrap().is_match(p)
+    }
+
+    /// Random concatenations of `SOUP`: the patterns (with a set) on which the prefilter
+    /// finds other matches than `find_iter`, each with a text that shows it.
+    fn soup_fuzz(seed: u64, patterns: usize, known: bool) -> (usize, Vec<String>) {
+        let mut rng = Rng(seed);
+        let (mut n, mut tried, mut bad) = (0, 0, Vec::new());
+        while n < patterns && tried < patterns * 200 {
+            tried += 1;
+            let p = soup(&mut rng);
+            if !known && posix_class_then_paren(&p) {
+                continue;
+            }
+            let Ok(d) = CustomDetector::compile(&p, None, &[]) else {
+                continue;
+            };
+            if d.starts.is_none() {
+                continue;
+            }
+            n += 1;
+            for _ in 0..200 {
+                let t = text(&mut rng, &p);
+                let plain: Vec<_> = d.regex.find_iter(&t).map(|m| m.range()).collect();
+                let (with, _) = with_and_without(&d, &t);
+                if with != plain {
+                    bad.push(format!(
+                        "{p:?} on {t:?}: set {:?}, with {with:?}, find_iter {plain:?}",
+                        starts_of(&p)
+                    ));
+                    break;
+                }
+            }
+        }
+        (n, bad)
+    }
+
+    fn soup_patterns() -> usize {
+        // IATP_SOUP_PATTERNS=n for a longer run (the review ran 40,000 of each).
+        std::env::var("IATP_SOUP_PATTERNS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(3_000)
+    }
+
+    /// Without the finding's construct, nothing differs.
+    #[test]
+    fn soup_without_the_posix_finding() {
+        let (n, bad) = soup_fuzz(0x5eed_0002, soup_patterns(), false);
+        assert!(n >= soup_patterns(), "only {n} patterns with a set");
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    /// With it, every difference is that construct (the review's run of 20,000: 19 differ,
+    /// all of them).
+    #[test]
+    #[ignore = "finding: see finding_posix_class_in_a_class_hides_a_top_level_alternation"]
+    fn finding_soup_with_the_posix_construct() {
+        // At least the review's 20,000 (the construct is rare in random soup).
+        let (_, bad) = soup_fuzz(0x5eed_0001, soup_patterns().max(20_000), true);
+        let unexplained: Vec<_> = bad
+            .iter()
+            .filter(|b| !posix_class_then_paren(b.split(" on ").next().unwrap_or("")))
+            .collect();
+        assert!(unexplained.is_empty(), "{unexplained:?}");
+        assert!(bad.is_empty(), "{} differ:\n{}", bad.len(), bad.join("\n"));
+    }
+}
