@@ -3,14 +3,15 @@
 # 256 KiB; a card answered with 403; monitor mode) and the reference Python sidecar, on the
 # same upstream and bodies, in one run on this machine. Prints a table of medians and ratios,
 # also written to target/bench/results.md (and .json). See docs/performance.md.
-#   scripts/bench.sh            the full run (about 9 minutes), then the core's own tables
-#                               (request_bench by phase; scripts/bench-curves.sh, a minute)
-#   scripts/bench.sh --smoke    every scenario for a second: checks the script, reports nothing
+#   scripts/bench.sh            the full run (about 16 minutes), then the core's own tables
+#                               (scripts/bench-core.sh, scripts/bench-curves.sh: a minute)
+#   scripts/bench.sh --smoke    each kind of scenario (1 KiB bodies) for a second: checks the
+#                               script; the numbers it prints mean nothing
 # Other options go to scripts/bench.py (--rounds, --duration, --connections, --workers;
 # --baseline-wasm FILE runs an earlier build of the filter beside this one, interleaved;
 # --idle-starts N measures only Envoy's idle memory, N starts of each variant in turn;
 # --compare enforce,nohold,... runs only those variants beside the no-op filter on one request,
-# --request get|post1k, and with --perf says where Envoy's CPU goes, by shared object).
+# --request get|post1k|mcp, and with --perf says where Envoy's CPU goes, by shared object).
 source "$(dirname "$0")/lib.sh"
 BENCH_VENV="$ROOT/.venv-bench"
 
