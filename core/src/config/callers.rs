@@ -311,12 +311,26 @@ pub(super) fn compile(
         });
     }
     let default = raw.default.unwrap_or_default();
+    let named = default.name.is_some();
     let default_name = default.name.unwrap_or_else(|| DEFAULT_CALLER_NAME.into());
     check_name(&default_name, "callers.default.name", "caller names")?;
     if names.contains(&default_name) {
+        // Name the key the operator wrote: the default's name, or (when it was left to its
+        // `anonymous`) the entry that takes it.
+        let entry = compiled.iter().position(|e| *e.name == *default_name);
         return Err(ConfigError::Duplicate {
-            path: "callers.default.name".into(),
-            message: format!("caller name '{default_name}' is also a directory entry's"),
+            path: match entry {
+                Some(i) if !named => format!("callers.directory[{i}].name"),
+                _ => "callers.default.name".into(),
+            },
+            message: if named {
+                format!("caller name '{default_name}' is also a directory entry's")
+            } else {
+                format!(
+                    "caller name '{default_name}' is the default caller's (callers.default.name \
+                     is not set): name the entry otherwise, or the default"
+                )
+            },
         });
     }
     let p = profile(

@@ -1067,6 +1067,13 @@ fn callers_errors_name_the_key() {
             "callers.directory[1].match",
             "could never match",
         ),
+        // An entry named as the default caller is by default: the entry's key is named.
+        (
+            json!({"sources": src, "directory": [{"name": "x", "match": {"header_value": "h"}}, {"name": "anonymous", "match": {"header_value": "i"}}]}),
+            json!([]),
+            "callers.directory[1].name",
+            "callers.default.name is not set",
+        ),
         (
             json!({"sources": src, "directory": [{"name": "a", "match": {"header_value": "h"}, "tier": 10}]}),
             json!([]),
