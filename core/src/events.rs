@@ -98,6 +98,9 @@ pub struct Request<'a> {
     /// Gateway mode: where the request goes and under which contract.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<TargetFields<'a>>,
+    /// The profile (`profiles`) the route picked; absent for the base configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<&'a str>,
 }
 
 /// The target of a gateway request (`request` lines): its origin (a value a detector finds
@@ -390,6 +393,7 @@ mod tests {
                 payload: Some(r#"{"email":"[EMAIL_REDACTED]"}"#),
                 payload_truncated: false,
                 target: None,
+                profile: None,
             },
         );
         log.push(
@@ -438,6 +442,7 @@ mod tests {
                 payload: Some(evil),
                 payload_truncated: true,
                 target: None,
+                profile: None,
             },
         );
         let text = std::str::from_utf8(log.as_bytes()).unwrap();

@@ -143,8 +143,7 @@ impl Label {
             Label::Result => named(PolicyResult::ALL.iter().map(|r| (r.index(), r.as_str()))),
             Label::Event => named(EventType::ALL.iter().map(|e| (e.index(), e.as_str()))),
             Label::Detector => ctx
-                .scanner
-                .enabled()
+                .detectors
                 .iter()
                 .map(|k| (k.index(), ctx.scanner.name(k).to_string()))
                 .collect(),
@@ -167,6 +166,9 @@ impl Label {
 /// callers' names, the statuses of the filter's replies.
 pub struct LabelContext<'a> {
     pub scanner: &'a Scanner,
+    /// The detectors with series: every one the base or a profile runs (their names are the
+    /// base scanner's: profiles share its catalogue).
+    pub detectors: crate::detect::KindSet,
     pub callers: Vec<&'a str>,
     pub statuses: Statuses,
 }
@@ -175,6 +177,7 @@ impl<'a> LabelContext<'a> {
     pub fn of(policy: &'a Policy) -> LabelContext<'a> {
         LabelContext {
             scanner: &policy.scanner,
+            detectors: policy.detectors_of_every_profile(),
             callers: policy.callers.names(),
             statuses: policy.reply_statuses,
         }
@@ -184,6 +187,7 @@ impl<'a> LabelContext<'a> {
     pub fn with_scanner(scanner: &'a Scanner) -> LabelContext<'a> {
         LabelContext {
             scanner,
+            detectors: scanner.enabled(),
             callers: vec![crate::caller::DEFAULT_CALLER_NAME],
             statuses: Statuses::default(),
         }

@@ -6,6 +6,8 @@
 //! override token (`overrides`; the exchange decides that). In `monitor` mode the same decision
 //! is made and reported, but the glue never enforces it.
 
+use std::rc::Rc;
+
 use crate::agent_card::AgentCard;
 use crate::caller::{ActionSet, Actions, Caller, Denied, Directory};
 use crate::chain::ChainKey;
@@ -150,16 +152,48 @@ pub struct Policy {
     /// Things an operator should know about this configuration (rules that can never match,
     /// or always match). Logged once at configure time.
     pub notes: Vec<String>,
+    /// `profiles`, by name (sorted): the policies a route picks with its `filter_metadata`
+    /// (`iatp.profile`). Empty without `profiles`; a profile's own is empty.
+    pub profiles: Vec<(String, Rc<Policy>)>,
+    /// This policy's profile name; `None` for the configuration's base policy.
+    pub profile: Option<String>,
 }
 
 impl Policy {
-    /// This policy with another set of contracts (a control plane's): exchanges that started
-    /// under the old one keep it (they hold their `Rc<Policy>`).
+    /// This policy with another set of contracts (a control plane's), its profiles too (each
+    /// keeps its own inbound `contract`): exchanges that started under the old one keep it
+    /// (they hold their `Rc<Policy>`).
     pub fn with_contracts(&self, contracts: crate::contract::Contracts) -> Policy {
         Policy {
+            profiles: self
+                .profiles
+                .iter()
+                .map(|(name, p)| {
+                    // The same set, with the profile's own inbound contract (`contract`).
+                    let own = p.contracts.replaced(contracts.iter().cloned().collect());
+                    (name.clone(), Rc::new(p.with_contracts(own)))
+                })
+                .collect(),
             contracts,
             ..self.clone()
         }
+    }
+
+    /// The profile a route names (its `filter_metadata` `iatp.profile`, as Envoy gives it).
+    pub fn profile_named(&self, name: &[u8]) -> Option<&Rc<Policy>> {
+        self.profiles
+            .iter()
+            .find(|(n, _)| n.as_bytes() == name)
+            .map(|(_, p)| p)
+    }
+
+    /// Every detector kind some profile (or the base) runs: the detectors' metric series.
+    pub fn detectors_of_every_profile(&self) -> crate::detect::KindSet {
+        self.profiles
+            .iter()
+            .fold(self.scanner.enabled(), |set, (_, p)| {
+                set.union(p.scanner.enabled())
+            })
     }
 }
 

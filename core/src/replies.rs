@@ -91,6 +91,10 @@ registry! {
         /// is `closed`.
         TargetUnavailable => ReplySpec { status: 502, details: "iatp_target_unavailable",
             metered: true, when: "502, a target whose manifest could not be fetched (fail: closed)" },
+        /// The route names a profile (its `filter_metadata` `iatp.profile`) that the
+        /// configuration does not define: the route's judgement is unknown, so nothing passes.
+        UnknownProfile => ReplySpec { status: 500, details: "iatp_unknown_profile",
+            metered: true, when: "500, a route whose `iatp.profile` metadata names a profile the configuration does not define" },
         /// The filter has no valid configuration.
         Unconfigured => ReplySpec { status: 503, details: "iatp_unconfigured", metered: false,
             when: "503; cannot happen with `FAIL_CLOSED`, since Envoy refuses a filter whose configuration failed" },
@@ -424,6 +428,21 @@ pub fn redaction_failed() -> Vec<u8> {
 }
 
 /// 503: no valid configuration (Envoy refuses such a filter with `FAIL_CLOSED`).
+/// The body of [`ReplyKind::UnknownProfile`]: the profile's name is the operator's, for the
+/// `error` line, not for the caller.
+pub fn unknown_profile(trace_id: &str) -> Vec<u8> {
+    to_vec(&UnknownProfile {
+        error: "the route names an IATP profile this configuration does not define",
+        trace_id,
+    })
+}
+
+#[derive(Serialize)]
+struct UnknownProfile<'a> {
+    error: &'static str,
+    trace_id: &'a str,
+}
+
 pub fn unconfigured() -> Vec<u8> {
     br#"{"error":"the IATP filter has no valid configuration"}"#.to_vec()
 }

@@ -276,7 +276,7 @@ proptest! {
             headers: vec![events::FieldDetected { name: &header, detected: vec!["ssn"] }],
             trailers: vec![], body_bytes: 3,
             payload: payload.as_deref(), payload_truncated: false,
-            target: None,
+            target: None, profile: None,
         });
         log.push(&stamp, &events::Failure { error: &path, status: Some(413) });
         // What reaches the file: the lines sealed into a chain.

@@ -214,6 +214,21 @@ impl Host for Envoy {
             .filter(|v| !v.is_empty())
     }
 
+    fn route_profile(&self) -> Option<Vec<u8>> {
+        // A path into the route's metadata: Envoy walks the protobuf Struct and gives a string
+        // leaf's bytes as they are (a number or a list would come serialized, and name no
+        // profile).
+        abi::get_property(&[
+            "xds",
+            "route_metadata",
+            "filter_metadata",
+            "iatp",
+            "profile",
+        ])
+        .ok()
+        .flatten()
+    }
+
     fn update_shared(&self, key: &str, update: SlotUpdate) -> bool {
         // A missing key is created by the write: Envoy accepts any cas for a new key, so two
         // workers creating it at once both succeed (the first request of a bucket may count

@@ -79,6 +79,14 @@ pub enum ConfigError {
         rule: String,
         error: RuleError,
     },
+    /// `inner` is what is wrong with the configuration as `profile` has it: its key is the
+    /// profile's (`profiles.<name>.<key>`) when the profile sets it (`from_profile`), else the
+    /// base's key, which the profile's keys made invalid.
+    InProfile {
+        profile: String,
+        from_profile: bool,
+        inner: Box<ConfigError>,
+    },
 }
 
 impl ConfigError {
@@ -102,6 +110,12 @@ impl ConfigError {
             | ConfigError::UnknownName { path, .. }
             | ConfigError::DetectorNotEnabled { path, .. }
             | ConfigError::Rule { path, .. } => path.clone(),
+            ConfigError::InProfile {
+                profile,
+                from_profile: true,
+                inner,
+            } => format!("profiles.{profile}.{}", inner.path()),
+            ConfigError::InProfile { inner, .. } => inner.path(),
         }
     }
 
@@ -116,6 +130,7 @@ impl ConfigError {
                 rule: rule.clone(),
                 column: error.column,
             }),
+            ConfigError::InProfile { inner, .. } => inner.position(),
             _ => None,
         }
     }
@@ -178,6 +193,15 @@ impl ConfigError {
                 "detector `{name}` is not enabled (detectors.enabled): a bound on its findings could never be exceeded"
             ),
             ConfigError::Rule { error, .. } => error.message.clone(),
+            ConfigError::InProfile {
+                from_profile: true,
+                inner,
+                ..
+            } => inner.message(),
+            ConfigError::InProfile { profile, inner, .. } => format!(
+                "{} (in profile '{profile}', whose keys replace the base's)",
+                inner.message()
+            ),
         }
     }
 }
@@ -209,6 +233,7 @@ impl std::error::Error for ConfigError {
             ConfigError::Manifest(e) => Some(e),
             ConfigError::AgentCard(e) => Some(e),
             ConfigError::Rule { error, .. } => Some(error),
+            ConfigError::InProfile { inner, .. } => Some(inner.as_ref()),
             _ => None,
         }
     }

@@ -13,6 +13,8 @@ mod contracts;
 mod detectors;
 mod error;
 mod gateway;
+#[cfg(test)]
+mod profile_tests;
 mod raw;
 mod responses;
 mod rules;
@@ -87,11 +89,8 @@ pub const MAX_OVERRIDE_TTL_SECS: u64 = 86_400;
 pub fn parse(bytes: &[u8]) -> Result<Policy, ConfigError> {
     strict::check_text(bytes)?;
     strict::check_keys_and_nulls(bytes)?;
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let raw: RawConfig = strict::Object(PhantomData)
-        .deserialize(&mut de)
-        .map_err(|e| strict::json_error(bytes, &e))?;
-    de.end().map_err(|e| strict::json_error(bytes, &e))?;
+    let mut raw = read_raw(bytes)?;
+    let profiles = raw.profiles.take();
     // The contracts as written, for their canonical JSON (their digest): each read from its
     // own text, so that every number is the one written (RFC 8785 hashes the text's double).
     let contract_json = match &raw.contracts {
@@ -110,7 +109,172 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, ConfigError> {
             .collect::<Result<Vec<_>, _>>()?,
         _ => Vec::new(),
     };
-    compile(raw, &contract_json)
+    let mut policy = compile(raw, &contract_json)?;
+    if let Some(profiles) = profiles {
+        policy.profiles = compile_profiles(bytes, profiles, &contract_json, &mut policy.notes)?;
+    }
+    Ok(policy)
+}
+
+/// The text in the configuration's shape (strict: see [`strict`]).
+fn read_raw(bytes: &[u8]) -> Result<RawConfig, ConfigError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let raw: RawConfig = strict::Object(PhantomData)
+        .deserialize(&mut de)
+        .map_err(|e| strict::json_error(bytes, &e))?;
+    de.end().map_err(|e| strict::json_error(bytes, &e))?;
+    Ok(raw)
+}
+
+/// The most `profiles` a configuration may name: each is a compiled policy of its own (its
+/// scanner, rules and documents) in every worker's memory.
+pub const MAX_PROFILES: usize = 32;
+
+/// `profiles`: each one the configuration (`bytes`, read again) with the profile's keys in
+/// place of the base's, compiled as a whole, so that every check a configuration gets holds
+/// for each profile too (a rule that reads a detector a profile turns off is refused, naming
+/// the rule and the profile). Their load-time notes join the base's, named.
+fn compile_profiles(
+    bytes: &[u8],
+    profiles: std::collections::BTreeMap<String, raw::ProfileObject>,
+    contract_json: &[Vec<u8>],
+    notes: &mut Vec<String>,
+) -> Result<Vec<(String, std::rc::Rc<Policy>)>, ConfigError> {
+    if profiles.len() > MAX_PROFILES {
+        return Err(ConfigError::OutOfRange {
+            path: "profiles".into(),
+            bound: format!(
+                "names {} profiles; at most {MAX_PROFILES} are accepted",
+                profiles.len()
+            ),
+        });
+    }
+    let mut compiled = Vec::with_capacity(profiles.len());
+    for (name, raw::ProfileObject(profile)) in profiles {
+        let profile = *profile;
+        if !is_profile_name(&name) {
+            return Err(ConfigError::InvalidName {
+                path: "profiles".into(),
+                rule: format!(
+                    "profile names are 1 to {MAX_PROFILE_NAME} characters of A-Z, a-z, 0-9, `_` and `-` (the value of a route's `filter_metadata` `iatp.profile`); {name:?} is not"
+                ),
+            });
+        }
+        let keys = profile_keys(&name, &profile)?;
+        let mut raw = read_raw(bytes)?;
+        raw.profiles = None;
+        if let Some(mode) = profile.mode {
+            raw.mode = Some(mode);
+        }
+        if let Some(policy) = profile.policy {
+            raw.policy = Some(policy);
+        }
+        if let Some(d) = profile.detectors {
+            let base = raw.detectors.get_or_insert_with(Default::default);
+            if let Some(enabled) = d.enabled {
+                base.enabled = Some(enabled);
+            }
+            if let Some(skip) = d.skip_headers {
+                base.skip_headers = Some(skip);
+            }
+        }
+        if let Some(responses) = profile.responses {
+            raw.responses = Some(responses);
+        }
+        if let Some(limits) = profile.limits {
+            raw.limits = Some(limits);
+        }
+        if let Some(contract) = profile.contract {
+            raw.contract = Some(contract);
+        }
+        let mut policy = compile(raw, contract_json).map_err(|inner| {
+            let top = inner.path();
+            let first = top.split(['.', '[']).next().unwrap_or_default();
+            ConfigError::InProfile {
+                from_profile: keys.contains(&first),
+                profile: name.clone(),
+                inner: Box::new(inner),
+            }
+        })?;
+        notes.extend(
+            policy
+                .notes
+                .drain(..)
+                .map(|n| format!("profile '{name}': {n}")),
+        );
+        policy.profile = Some(name.clone());
+        compiled.push((name, std::rc::Rc::new(policy)));
+    }
+    Ok(compiled)
+}
+
+/// The longest profile name.
+const MAX_PROFILE_NAME: usize = 64;
+
+/// A valid profile name: 1 to 64 of `A-Z a-z 0-9 _ -`.
+pub fn is_profile_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_PROFILE_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The keys a profile may set: what a route may judge differently. The others (`manifest`,
+/// `hold_headers`, `callers`, `gateway`, `events`, `replies`, ...) are about the proxy or the
+/// agent, the same on every route: the metrics' series, the events' chain and the shared
+/// rate-limit buckets rest on them. `detectors` replaces the base's member by member, and not
+/// `custom`: custom detectors are defined once (their kinds are the metrics' slots).
+pub const PROFILE_KEYS: [&str; 6] = [
+    "mode",
+    "policy",
+    "detectors",
+    "responses",
+    "limits",
+    "contract",
+];
+
+/// The keys `profile` sets, or the first one it may not set.
+fn profile_keys(name: &str, p: &RawConfig) -> Result<Vec<&'static str>, ConfigError> {
+    let refused = [
+        ("hold_headers", p.hold_headers.is_some()),
+        ("manifest", p.manifest.is_some()),
+        ("agent_card", p.agent_card.is_some()),
+        ("well_known", p.well_known.is_some()),
+        ("contracts", p.contracts.is_some()),
+        ("moderation", p.moderation.is_some()),
+        ("events", p.events.is_some()),
+        ("callers", p.callers.is_some()),
+        ("replies", p.replies.is_some()),
+        ("gateway", p.gateway.is_some()),
+        ("control_plane", p.control_plane.is_some()),
+        ("attestation", p.attestation.is_some()),
+        ("profiles", p.profiles.is_some()),
+        (
+            "detectors.custom",
+            p.detectors.as_ref().is_some_and(|d| d.custom.is_some()),
+        ),
+    ];
+    if let Some((key, _)) = refused.iter().find(|(_, set)| *set) {
+        return Err(ConfigError::InvalidName {
+            path: format!("profiles.{name}.{key}"),
+            rule: format!(
+                "a profile cannot set `{key}`, which is the same on every route; a profile sets {} (of `detectors`: `enabled` and `skip_headers`)",
+                PROFILE_KEYS.join(", ")
+            ),
+        });
+    }
+    Ok([
+        ("mode", p.mode.is_some()),
+        ("policy", p.policy.is_some()),
+        ("detectors", p.detectors.is_some()),
+        ("responses", p.responses.is_some()),
+        ("limits", p.limits.is_some()),
+        ("contract", p.contract.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect())
 }
 
 /// The text of each member of `contracts` in a JSON document (empty when there is none).
@@ -130,8 +294,26 @@ fn contract_texts(bytes: &[u8]) -> Vec<&serde_json::value::RawValue> {
 /// another tenant are dropped (their count is returned), the others checked exactly as the
 /// configuration's `contracts` (errors name `control_plane.contracts[i]...`). The contracts
 /// the configuration names (`contract`, `gateway.contract`) must be in the set: a set without
-/// them is refused, so that a name never points at nothing.
+/// them is refused, so that a name never points at nothing. With `profiles`, the set is
+/// checked against each profile too (its detectors, its `contract`), and refused whole when
+/// one of them cannot take it; [`Policy::with_contracts`] hands it to every profile.
 pub fn contracts_from_control_plane(
+    body: &[u8],
+    policy: &Policy,
+) -> Result<(crate::contract::Contracts, usize), ConfigError> {
+    let set = control_plane_set(body, policy)?;
+    for (name, profile) in &policy.profiles {
+        control_plane_set(body, profile).map_err(|inner| ConfigError::InProfile {
+            profile: name.clone(),
+            from_profile: false,
+            inner: Box::new(inner),
+        })?;
+    }
+    Ok(set)
+}
+
+/// [`contracts_from_control_plane`] for one policy.
+fn control_plane_set(
     body: &[u8],
     policy: &Policy,
 ) -> Result<(crate::contract::Contracts, usize), ConfigError> {
@@ -417,6 +599,8 @@ fn compile(raw: RawConfig, contract_json: &[Vec<u8>]) -> Result<Policy, ConfigEr
         low_trust_warning: low_trust_warning(&manifest, trust_score, trust_threshold),
         manifest,
         notes,
+        profiles: Vec::new(),
+        profile: None,
     })
 }
 

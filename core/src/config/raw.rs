@@ -47,6 +47,25 @@ pub(super) struct RawConfig {
     pub(super) control_plane: Option<super::gateway::RawControlPlane>,
     /// The protected agent's attestation record (the reference SDK's `AttestationRecord`).
     pub(super) attestation: Option<Map<String, Value>>,
+    /// `profiles`: named variants of this configuration that a route picks with its
+    /// `filter_metadata` (`iatp.profile`), each compiled into a policy of its own.
+    #[serde(default, deserialize_with = "object")]
+    pub(super) profiles: Option<std::collections::BTreeMap<String, ProfileObject>>,
+}
+
+/// One of `profiles`, read as a configuration of its own (the same reader: a profile's keys
+/// have the same shapes), from an object only (a map's values are not read through
+/// `deserialize_with`). Which keys a profile may set is checked when it is compiled.
+#[derive(Debug)]
+pub(super) struct ProfileObject(pub(super) Box<RawConfig>);
+
+impl<'de> Deserialize<'de> for ProfileObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::DeserializeSeed;
+        super::strict::Object(std::marker::PhantomData)
+            .deserialize(d)
+            .map(|raw| ProfileObject(Box::new(raw)))
+    }
 }
 
 /// `replies`: the HTTP status of each refusal.

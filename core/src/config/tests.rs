@@ -421,7 +421,19 @@ fn full_configs() -> Vec<Value> {
                             "expires_at": "2026-12-01T14:40:14.128794Z"},
             "moderation": {"cluster": "moderation", "authority": "moderation.local", "path": "/v1/moderations",
                            "model": "omni-moderation-latest", "timeout_ms": 500, "fail": "closed",
-                           "max_input_bytes": 32768}
+                           "max_input_bytes": 32768},
+            "profiles": {
+                "public-api": {"mode": "enforce",
+                               "policy": {"trust_threshold": 5, "allow_override": false,
+                                          "block_rules": [{"name": "no_email", "condition": "has_email", "action": "block"}],
+                                          "actions": [{"name": "delete", "when": "method == 'DELETE'", "required_tier": 4}]},
+                               "detectors": {"enabled": ["ssn", "email", "employee_id"], "skip_headers": ["cookie"]},
+                               "responses": {"scan": true, "content_types": ["application/json"], "max_body_bytes": 4096,
+                                             "stream": {"hold_bytes": 512, "max_event_bytes": 65536, "release": "words"}},
+                               "limits": {"max_body_bytes": 500},
+                               "contract": "open/v1"},
+                "health": {}
+            }
         }),
         json!({"manifest": {
             "agent_id": "a", "agent_version": "1", "trust_level": "standard",

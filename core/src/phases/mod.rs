@@ -31,6 +31,8 @@ mod gateway_attack_tests;
 mod gateway_fake;
 #[cfg(test)]
 mod gateway_tests;
+#[cfg(test)]
+mod profile_tests;
 mod protocol;
 mod request;
 mod response;
@@ -141,6 +143,13 @@ pub trait Host {
     /// The value at `key` in proxy-wasm shared data, if there is one (one host call).
     fn shared(&self, key: &str) -> Option<Vec<u8>> {
         let _ = key;
+        None
+    }
+    /// The profile the stream's route names: the string at `iatp.profile` in the route's
+    /// `metadata.filter_metadata` (Envoy's `xds.route_metadata`), verbatim. `None` when the
+    /// route names none (or there is no route). Read only when the configuration has
+    /// `profiles` (one host call).
+    fn route_profile(&self) -> Option<Vec<u8>> {
         None
     }
 }

@@ -112,6 +112,8 @@ impl Exchange {
         host: &impl Host,
     ) -> Step {
         let now = host.now_nanos();
+        // A route picks its profile before anything is judged: the trace id's scan included.
+        let unknown_profile = self.choose_profile(host);
         let policy = self.policy.clone();
         // A caller's id that holds a detected value would print it in every event line and
         // header: such an id is replaced (and a `traceparent` carrying it is not forwarded).
@@ -141,6 +143,10 @@ impl Exchange {
         };
         self.method = String::from_utf8_lossy(head.method).into_owned();
         self.path = String::from_utf8_lossy(head.path).into_owned();
+        if let Some(why) = unknown_profile {
+            let body = replies::unknown_profile(&self.trace_id);
+            return self.refuse(&policy, ReplyKind::UnknownProfile, &why, 0, body, now);
+        }
         self.content = Content::of(head.content_type);
         self.charset = Charset::declared(head.content_type);
         self.grpc = head
@@ -430,6 +436,33 @@ impl Exchange {
         let error = "request body in an unsupported content encoding";
         let kind = ReplyKind::UnsupportedEncoding;
         self.refuse(policy, kind, error, 0, body, now_nanos)
+    }
+
+    /// With `profiles`, the policy the stream's route names (`Host::route_profile`) in place
+    /// of the base one. `Some(error)` when the route names a profile the configuration does
+    /// not define: the request is refused (fail closed) under the base policy, and the error
+    /// names the profile when it is a valid name (route metadata is the operator's text).
+    fn choose_profile(&mut self, host: &impl Host) -> Option<String> {
+        let base = self.policy.clone()?;
+        if base.profiles.is_empty() {
+            return None;
+        }
+        let name = host.route_profile()?;
+        match base.profile_named(&name) {
+            Some(profile) => {
+                self.policy = Some(profile.clone());
+                None
+            }
+            None => Some(match std::str::from_utf8(&name) {
+                Ok(n) if crate::config::is_profile_name(n) => format!(
+                    "the route names profile '{n}', which the configuration does not define"
+                ),
+                _ => format!(
+                    "the route's iatp.profile ({} bytes) is not a profile name",
+                    name.len()
+                ),
+            }),
+        }
     }
 
     /// A request refused before its body is read: the `request` line (path scanned, no
@@ -1005,6 +1038,7 @@ impl Exchange {
                 payload: payload.as_ref().map(|p| p.text.as_str()),
                 payload_truncated: payload.as_ref().is_some_and(|p| p.truncated),
                 target: Self::target_fields(self.gw.as_deref(), policy),
+                profile: policy.profile.as_deref(),
             },
         );
     }

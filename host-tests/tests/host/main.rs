@@ -22,3 +22,4 @@ mod response_attack;
 mod response_attack2;
 mod responses;
 mod responses_infra;
+mod routes;

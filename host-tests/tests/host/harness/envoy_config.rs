@@ -200,6 +200,13 @@ impl EnvoyConfig {
             .unwrap_or_else(|| panic!("no cluster {name}"))
     }
 
+    /// The routes of the first listener's first virtual host, in order.
+    pub fn routes(&mut self) -> &mut Vec<Value> {
+        self.hcm()["route_config"]["virtual_hosts"][0]["routes"]
+            .as_array_mut()
+            .expect("routes")
+    }
+
     /// Adds a first route to the first listener's first virtual host: requests carrying
     /// `header` (any value) go to `cluster`, the header removed. For tests of the Envoy side
     /// only (e.g. a client doing what the filter's manifest fetch does, through
