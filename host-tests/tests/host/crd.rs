@@ -14,6 +14,30 @@ pub fn spec_schema(file: &str) -> Value {
     crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"].clone()
 }
 
+/// The `spec` schema of the given API version (e.g. `v1`) of a CRD vendored in `istio/crds/`,
+/// or None when the CRD does not serve that version.
+pub fn spec_schema_of_version(file: &str, version: &str) -> Option<Value> {
+    let path = crate::harness::paths::repo().join("istio/crds").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let crd: Value = serde_yaml::from_str(&text).unwrap();
+    crd["spec"]["versions"]
+        .as_array()?
+        .iter()
+        .find(|v| v["name"] == version && v["served"] == true)
+        .map(|v| v["schema"]["openAPIV3Schema"]["properties"]["spec"].clone())
+}
+
+/// The group (`extensions.istio.io`) and kind of a CRD vendored in `istio/crds/`.
+pub fn group_and_kind(file: &str) -> (String, String) {
+    let path = crate::harness::paths::repo().join("istio/crds").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let crd: Value = serde_yaml::from_str(&text).unwrap();
+    (
+        crd["spec"]["group"].as_str().unwrap().to_string(),
+        crd["spec"]["names"]["kind"].as_str().unwrap().to_string(),
+    )
+}
+
 pub fn validate(schema: &Value, doc: &Value) -> Vec<String> {
     let mut errors = Vec::new();
     check(schema, doc, "spec", &mut errors);
@@ -107,13 +131,17 @@ fn check(schema: &Value, v: &Value, path: &str, errs: &mut Vec<String>) {
             errs.push(format!("{path}: more than maxProperties"));
         }
         let preserve = schema["x-kubernetes-preserve-unknown-fields"] == true;
+        // Only a schema of type object decides which fields exist (Kubernetes prunes by the
+        // structural schema); a branch of `oneOf`/`anyOf`/`not`, such as EnvoyFilter's
+        // `{required: [listener]}`, has no type and only checks what it names.
+        let declares_fields = schema["type"] == "object";
         for (k, item) in obj {
             let child = format!("{path}.{k}");
             if let Some(s) = schema["properties"].get(k) {
                 check(s, item, &child, errs);
             } else if schema["additionalProperties"].is_object() {
                 check(&schema["additionalProperties"], item, &child, errs);
-            } else if !preserve {
+            } else if declares_fields && !preserve {
                 errs.push(format!("{child}: unknown field"));
             }
         }
@@ -156,7 +184,8 @@ fn check(schema: &Value, v: &Value, path: &str, errs: &mut Vec<String>) {
     }
 }
 
-/// The CEL rules of Istio's WasmPlugin and TrafficExtension CRDs, by their exact text.
+/// The CEL rules of Istio's WasmPlugin, TrafficExtension, EnvoyFilter and Telemetry CRDs that the
+/// resources in `istio/` reach, by their exact text.
 fn cel(rule: &str, v: &Value) -> Option<bool> {
     let has = |k: &str| v.get(k).is_some();
     let norm: String = rule.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -164,6 +193,22 @@ fn cel(rule: &str, v: &Value) -> Option<bool> {
         "(has(self.selector) ? 1 : 0) + (has(self.targetRef) ? 1 : 0) + (has(self.targetRefs) ? 1 : 0) <= 1" => {
             usize::from(has("selector")) + usize::from(has("targetRef")) + usize::from(has("targetRefs")) <= 1
         }
+        "(has(self.selector) ? 1 : 0) + (has(self.targetRefs) ? 1 : 0) <= 1" => {
+            usize::from(has("selector")) + usize::from(has("targetRefs")) <= 1
+        }
+        "(has(self.workloadSelector) ? 1 : 0) + (has(self.targetRefs) ? 1 : 0) <= 1" => {
+            usize::from(has("workloadSelector")) + usize::from(has("targetRefs")) <= 1
+        }
+        "has(self.wasm) != has(self.lua)" => has("wasm") != has("lua"),
+        // EnvoyFilter's EnvoyConfigObjectMatch: `waypoint` only with the WAYPOINT context.
+        r#"has(self.context) ? ((self.context == "WAYPOINT") ? has(self.waypoint) : !has(self.waypoint)) : !has(self.waypoint)"# => {
+            if v.get("context").and_then(Value::as_str) == Some("WAYPOINT") {
+                has("waypoint")
+            } else {
+                !has("waypoint")
+            }
+        }
+        "0 < self && self <= 65535" => v.as_i64().is_some_and(|n| 0 < n && n <= 65535),
         "!self.contains(\"*\")" => !v.as_str()?.contains('*'),
         "self.all(key, !key.contains(\"*\"))" => v.as_object()?.keys().all(|k| !k.contains('*')),
         "self.all(key, key.size() != 0)" => v.as_object()?.keys().all(|k| !k.is_empty()),
@@ -171,7 +216,9 @@ fn cel(rule: &str, v: &Value) -> Option<bool> {
         "(has(self.valueFrom) ? self.valueFrom : \"\") != \"HOST\" || !has(self.value)" => {
             v.get("valueFrom").and_then(Value::as_str) != Some("HOST") || !has("value")
         }
-        r#"isURL(self) ? (url(self).getScheme() in ["", "http", "https", "oci", "file"]) : (isURL("http://" + self) && url("http://" + self).getScheme() in ["", "http", "https", "oci", "file"])"# => {
+        // WasmPlugin's and TrafficExtension's rules (the same schemes, in another order).
+        r#"isURL(self) ? (url(self).getScheme() in ["", "http", "https", "oci", "file"]) : (isURL("http://" + self) && url("http://" + self).getScheme() in ["", "http", "https", "oci", "file"])"#
+        | r#"isURL(self) ? (url(self).getScheme() in ["", "http", "https", "file", "oci"]) : (isURL("http://" + self) && url("http://" + self).getScheme() in ["", "http", "https", "file", "oci"])"# => {
             let s = v.as_str()?;
             match s.split_once("://") {
                 Some((scheme, rest)) => {

@@ -15,6 +15,7 @@ mod gateway_attack;
 mod gateway_attack2;
 mod gateway_infra;
 mod harness;
+mod istio;
 mod mtls_jwt;
 mod observability;
 mod package;
