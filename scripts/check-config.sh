@@ -10,7 +10,9 @@
 #    loads iatp_filter.wasm, its plugin configuration with the filter's parser (errors and load-
 #    time warnings, naming the key or rule) and the Envoy settings the filter relies on:
 #    `allow_on_headers_stop_iteration: true` while `hold_headers` is on (an error: without it
-#    every request with a body hangs), the failure policy and the listener's buffer limit.
+#    every request with a body hangs), the failure policy and the listener's buffer limit. A
+#    filter whose configuration is discovered from a file (ECDS, envoy/envoy-ecds.yaml) is
+#    checked with that file's resource: Envoy's validation does not read it.
 #
 # Exits non-zero when either finds an error. IATP_CHECK_CONFIG names a built iatp-check-config
 # (scripts/build.sh builds it); otherwise it is built here.

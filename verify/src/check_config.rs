@@ -17,6 +17,13 @@
 //!   `limits.max_body_bytes`: Envoy answers a bare 413 before the filter can answer its own
 //!   (a warning).
 //!
+//! A filter whose configuration is discovered from a file (extension config discovery, ECDS:
+//! `config_discovery` with `config_source.path_config_source`, as envoy/envoy-ecds.yaml) is
+//! checked with the resource in that file (the `TypedExtensionConfig` named like the filter),
+//! read from a path relative to the current directory as Envoy reads it. A discovery response
+//! file can also be checked on its own (`iatp-check-config envoy/ecds/iatp.yaml`: its Wasm
+//! configuration, without a listener around it), e.g. before it is renamed into place.
+//!
 //! Output: one line per finding, `error: ...` or `warning: ...`, then a summary. Exit status: 0
 //! without errors, 1 with errors (or no IATP filter at all), 2 on a usage error or a file that
 //! cannot be read.
@@ -57,14 +64,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let doc: Value = match serde_yaml_ng::from_str(&text) {
+    let mut doc: Value = match serde_yaml_ng::from_str(&text) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("iatp-check-config: {file}: not YAML or JSON: {e}");
             return ExitCode::from(2);
         }
     };
-    let (filters, findings) = check(&doc);
+    let mut findings = inline_discovered(&mut doc, &|path| {
+        std::fs::read_to_string(path).map_err(|e| e.to_string())
+    });
+    let (filters, more) = check(&doc);
+    findings.extend(more);
     for f in &findings {
         let level = match f.level {
             Level::Error => "error",
@@ -82,6 +93,82 @@ fn main() -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Writes the resource of every HTTP filter whose configuration is discovered from a file
+/// (`config_discovery.config_source.path_config_source.path`, or the older
+/// `config_source.path`) in place of its `config_discovery`, as Envoy does once it has read
+/// the file: the discovery response's resource (a `TypedExtensionConfig`) named like the
+/// filter. `read` reads a file. A file that cannot be read, or holds no such resource, is an
+/// error; a filter discovered from a control plane is left as it is, with a warning.
+fn inline_discovered(
+    doc: &mut Value,
+    read: &dyn Fn(&str) -> Result<String, String>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    inline_in(doc, read, &mut out);
+    out
+}
+
+fn inline_in(v: &mut Value, read: &dyn Fn(&str) -> Result<String, String>, out: &mut Vec<Finding>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::Array(chain)) = m.get_mut("http_filters") {
+                for filter in chain.iter_mut() {
+                    if filter.get("config_discovery").is_some() {
+                        inline_filter(filter, read, out);
+                    }
+                }
+            }
+            m.values_mut().for_each(|x| inline_in(x, read, out));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| inline_in(x, read, out)),
+        _ => {}
+    }
+}
+
+fn inline_filter(
+    filter: &mut Value,
+    read: &dyn Fn(&str) -> Result<String, String>,
+    out: &mut Vec<Finding>,
+) {
+    let name = filter["name"].as_str().unwrap_or_default().to_string();
+    let source = &filter["config_discovery"]["config_source"];
+    let Some(path) = source["path_config_source"]["path"]
+        .as_str()
+        .or_else(|| source["path"].as_str())
+        .map(str::to_string)
+    else {
+        out.push(Finding {
+            level: Level::Warning,
+            text: format!("HTTP filter '{name}': its configuration is discovered from a control plane (`config_discovery`) and is not checked here; check the resource itself (a file holding it: iatp-check-config FILE)"),
+        });
+        return;
+    };
+    let mut error = |text: String| {
+        out.push(Finding {
+            level: Level::Error,
+            text: format!(
+                "HTTP filter '{name}': its configuration is discovered from {path}: {text}"
+            ),
+        });
+    };
+    let response: Value = match read(&path)
+        .and_then(|t| serde_yaml_ng::from_str(&t).map_err(|e| format!("not YAML or JSON: {e}")))
+    {
+        Ok(r) => r,
+        Err(e) => return error(e),
+    };
+    let resources = response["resources"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let Some(resource) = resources.iter().find(|r| r["name"] == name.as_str()) else {
+        return error(format!(
+            "it holds no resource named '{name}' (a TypedExtensionConfig under `resources`, named like the filter)"
+        ));
+    };
+    *filter = serde_json::json!({"name": name, "typed_config": resource["typed_config"]});
 }
 
 /// How many IATP filters the document has, and what is wrong with them.
@@ -508,6 +595,73 @@ mod tests {
             "{t:?}"
         );
         assert!(t[1].contains("`limits.max_body_bytes` 10485760"), "{t:?}");
+    }
+
+    /// A filter discovered from a file (ECDS) is checked with the resource in that file, in
+    /// its listener and chain; a file that is missing or lacks the resource is an error.
+    #[test]
+    fn a_filter_discovered_from_a_file_is_checked_with_the_files_resource() {
+        let mut doc = envoy(wasm(PLUGIN));
+        chain(&mut doc)[3] = json!({"name": "iatp", "config_discovery": {
+            "config_source": {"path_config_source": {"path": "ecds/iatp.yaml",
+                                                     "watched_directory": {"path": "ecds"}}},
+            "type_urls": [WASM_TYPE]}});
+        let response = |plugin: &str, name: &str| {
+            json!({"resources": [{"@type": "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig",
+                "name": name, "typed_config": {"@type": WASM_TYPE, "config": wasm(plugin)}}]})
+            .to_string()
+        };
+        let run = |doc: &Value, file: Result<String, String>| {
+            let mut doc = doc.clone();
+            let read = |path: &str| {
+                assert_eq!(path, "ecds/iatp.yaml");
+                file.clone()
+            };
+            let mut findings = inline_discovered(&mut doc, &read);
+            let (n, more) = check(&doc);
+            findings.extend(more);
+            let texts: Vec<String> = findings
+                .into_iter()
+                .map(|f| format!("{:?}: {}", f.level, f.text))
+                .collect();
+            (n, texts)
+        };
+        assert_eq!(run(&doc, Ok(response(PLUGIN, "iatp"))), (1, vec![]));
+        // The resource's configuration is the filter's: its errors are found...
+        let (n, t) = run(&doc, Ok(response(r#"{"mode": null}"#, "iatp")));
+        assert_eq!(n, 1);
+        assert!(
+            t.len() == 1 && t[0].contains("configuration rejected: mode (line 1, column 13)"),
+            "{t:?}"
+        );
+        // ... and the listener around it is the Envoy configuration's.
+        doc["static_resources"]["listeners"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("per_connection_buffer_limit_bytes");
+        let (_, t) = run(&doc, Ok(response(PLUGIN, "iatp")));
+        assert!(
+            t.len() == 1 && t[0].contains("listener 'in' buffers at most 1048576 bytes"),
+            "{t:?}"
+        );
+        let (n, t) = run(&doc, Ok(response(PLUGIN, "other")));
+        assert_eq!(n, 0);
+        assert!(t[0].starts_with("Error: HTTP filter 'iatp': its configuration is discovered from ecds/iatp.yaml: it holds no resource named 'iatp'"), "{t:?}");
+        let (_, t) = run(&doc, Err("No such file or directory (os error 2)".into()));
+        assert!(
+            t[0].ends_with("ecds/iatp.yaml: No such file or directory (os error 2)"),
+            "{t:?}"
+        );
+        // From a control plane: not checked here, said so.
+        chain(&mut doc)[3]["config_discovery"]["config_source"] = json!({"ads": {}});
+        let (n, t) = run(&doc, Err("not read".into()));
+        assert_eq!(n, 0);
+        assert!(
+            t[0].starts_with(
+                "Warning: HTTP filter 'iatp': its configuration is discovered from a control plane"
+            ),
+            "{t:?}"
+        );
     }
 
     #[test]

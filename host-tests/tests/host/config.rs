@@ -119,11 +119,13 @@ fn ahead_of_the_filter(file: &Path) -> Option<&'static str> {
 }
 
 /// A directory laid out like the repository root for the shipped configurations' relative
-/// paths: `target/` is the repository's (the .wasm), `certs/` holds credentials made as
+/// paths: `target/` is the repository's (the .wasm), `envoy/` too (envoy/envoy-ecds.yaml reads
+/// its filter's configuration from envoy/ecds/), `certs/` holds credentials made as
 /// `scripts/make-certs.sh` makes them.
 fn workdir_like_the_repo() -> Scratch {
     let dir = Scratch::new();
     std::os::unix::fs::symlink(paths::repo().join("target"), dir.path.join("target")).unwrap();
+    std::os::unix::fs::symlink(paths::repo().join("envoy"), dir.path.join("envoy")).unwrap();
     Credentials::make(&dir.path);
     dir
 }
@@ -145,6 +147,20 @@ fn every_shipped_envoy_config_passes_envoy_validate() {
     let dir = workdir_like_the_repo();
     for file in shipped_envoy_configs() {
         let (ok, text) = envoy_validate(&file, &dir.path);
+        let config = EnvoyConfig::load(&file);
+        if config.ecds.is_some() {
+            // Envoy's validation does not read a discovered (ECDS) resource: validate the file
+            // once more with the resource in place of the discovery, so that the filter's
+            // configuration there is loaded and configured too.
+            let inlined = dir.path.join("ecds-inlined.json");
+            config.with_ecds_inlined().write(&inlined);
+            let (ok, text) = envoy_validate(&inlined, &dir.path);
+            assert!(
+                ok && text.contains("OK"),
+                "{} with its discovered filter configuration does not validate:\n{text}",
+                file.display()
+            );
+        }
         match ahead_of_the_filter(&file) {
             None => assert!(ok, "{} does not validate:\n{text}", file.display()),
             Some(why) => {

@@ -1,6 +1,12 @@
 //! The Envoy configuration the tests run: the shipped `envoy/envoy.yaml`, with free ports,
 //! the test's own paths and (per test) its own plugin configuration swapped in. What the tests
 //! prove is therefore what the repository ships.
+//!
+//! A configuration whose IATP filter is discovered (ECDS: an HTTP filter with
+//! `config_discovery` reading a file, as envoy/envoy-ecds.yaml) carries the discovered
+//! resource too (`EnvoyConfig::ecds`): the plugin configuration is read and set there,
+//! `localize` points the discovery at the test's directory and `write` writes the resource
+//! there.
 
 use std::fs;
 use std::path::Path;
@@ -11,7 +17,13 @@ use super::paths;
 
 pub struct EnvoyConfig {
     pub doc: Value,
+    /// The discovery response (one `TypedExtensionConfig`) the IATP filter's configuration is
+    /// discovered from, when the configuration uses ECDS with a file (`path_config_source`).
+    pub ecds: Option<Value>,
 }
+
+/// The `typed_config` type of the Wasm HTTP filter.
+const WASM_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
 
 impl EnvoyConfig {
     pub fn shipped() -> EnvoyConfig {
@@ -27,7 +39,52 @@ impl EnvoyConfig {
         let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let doc: Value =
             serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        EnvoyConfig { doc }
+        let mut config = EnvoyConfig { doc, ecds: None };
+        // A discovered filter's file, relative to the repository root as Envoy reads it there.
+        if let Some(source) = config.ecds_source() {
+            let file =
+                paths::repo().join(source["path"].as_str().expect("path_config_source.path"));
+            let text =
+                fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            config.ecds = Some(
+                serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display())),
+            );
+        }
+        config
+    }
+
+    /// The `path_config_source` of the HTTP filter whose configuration is discovered (ECDS),
+    /// if there is one.
+    pub fn ecds_source(&mut self) -> Option<&mut Value> {
+        let filters = self.http_filters();
+        filters
+            .iter_mut()
+            .find(|f| f.get("config_discovery").is_some())
+            .map(|f| &mut f["config_discovery"]["config_source"]["path_config_source"])
+            .filter(|s| s.is_object())
+    }
+
+    /// The discovered HTTP filter's entry with its resource's configuration written in place of
+    /// `config_discovery` (what Envoy runs once it has read the file): the configuration
+    /// `envoy --mode validate` can check whole, since validation does not read discovered
+    /// resources.
+    pub fn with_ecds_inlined(&self) -> EnvoyConfig {
+        let mut copy = EnvoyConfig {
+            doc: self.doc.clone(),
+            ecds: None,
+        };
+        let resource = &self.ecds.as_ref().expect("an ECDS configuration")["resources"][0];
+        let filters = copy.http_filters();
+        let filter = filters
+            .iter_mut()
+            .find(|f| f.get("config_discovery").is_some())
+            .expect("a discovered HTTP filter");
+        assert_eq!(
+            filter["name"], resource["name"],
+            "the discovered resource is named after the filter"
+        );
+        *filter = json!({"name": filter["name"], "typed_config": resource["typed_config"]});
+        copy
     }
 
     fn hcm(&mut self) -> &mut Value {
@@ -71,15 +128,28 @@ impl EnvoyConfig {
         walk(&self.doc)
     }
 
-    /// The `config` of the Wasm HTTP filter (name, vm_config, configuration, ...).
+    /// The `config` of the Wasm HTTP filter (name, vm_config, configuration, ...): in the
+    /// listener's filters, or in the discovered resource (ECDS).
     pub fn wasm(&mut self) -> &mut Value {
-        let filters = self.hcm()["http_filters"]
-            .as_array_mut()
-            .expect("http_filters");
-        &mut filters
-            .iter_mut()
-            .find(|f| f["name"] == "envoy.filters.http.wasm")
-            .expect("the Wasm filter")["typed_config"]["config"]
+        match self.ecds {
+            Some(ref mut ecds) => {
+                let typed = &mut ecds["resources"][0]["typed_config"];
+                assert_eq!(
+                    typed["@type"], WASM_TYPE,
+                    "the discovered resource is a Wasm filter"
+                );
+                &mut typed["config"]
+            }
+            None => {
+                let filters = self.hcm()["http_filters"]
+                    .as_array_mut()
+                    .expect("http_filters");
+                &mut filters
+                    .iter_mut()
+                    .find(|f| f["name"] == "envoy.filters.http.wasm")
+                    .expect("the Wasm filter")["typed_config"]["config"]
+            }
+        }
     }
 
     /// True when the listener has an inline `envoy.filters.http.wasm` filter.
@@ -199,6 +269,11 @@ impl EnvoyConfig {
             })
             .expect("an access log printing wasm.iatp_events");
         events_log["typed_config"]["path"] = json!(events.to_str().unwrap());
+        if let Some(source) = self.ecds_source() {
+            let ecds = dir.join("ecds");
+            source["path"] = json!(ecds.join("iatp.yaml").to_str().unwrap());
+            source["watched_directory"]["path"] = json!(ecds.to_str().unwrap());
+        }
     }
 
     /// A cluster of `static_resources` by name.
@@ -290,7 +365,29 @@ impl EnvoyConfig {
         walk(&mut self.doc);
     }
 
+    /// Writes the configuration to `path`, and the discovered resource (ECDS) where the
+    /// configuration reads it once `localize` made that path absolute.
     pub fn write(&self, path: &Path) {
         fs::write(path, serde_json::to_vec_pretty(&self.doc).unwrap()).unwrap();
+        let filters = self.doc["static_resources"]["listeners"][0]["filter_chains"][0]["filters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|f| {
+                f["typed_config"]["http_filters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+            });
+        let ecds_file = filters
+            .filter_map(|f| {
+                f["config_discovery"]["config_source"]["path_config_source"]["path"].as_str()
+            })
+            .map(std::path::PathBuf::from)
+            .find(|p| p.is_absolute());
+        if let (Some(file), Some(ecds)) = (ecds_file, &self.ecds) {
+            fs::create_dir_all(file.parent().unwrap()).unwrap();
+            fs::write(&file, serde_json::to_vec_pretty(ecds).unwrap()).unwrap();
+        }
     }
 }

@@ -160,7 +160,9 @@ pub fn read_response(s: &mut TcpStream) -> Response {
     try_read_response(s).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn try_read_response(s: &mut TcpStream) -> Result<Response, String> {
+/// The response on a connection whose request has been written, or why none came whole
+/// (a timeout of 20 s, a connection closed before the response was complete).
+pub fn try_read_response(s: &mut TcpStream) -> Result<Response, String> {
     let addr = s.peer_addr().map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let mut raw = Vec::new();
