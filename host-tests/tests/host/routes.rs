@@ -158,13 +158,20 @@ fn a_route_naming_a_profile_the_configuration_lacks_is_refused_fail_closed() {
 
 #[test]
 fn the_health_check_route_is_not_seen_by_the_filter_and_reaches_nobody() {
-    // The shipped envoy.yaml's routes, with a policy that blocks an SSN anywhere.
-    let stack = Stack::with_plugin(&policy());
+    // The shipped inbound configurations' routes (the filter inline, or discovered through
+    // ECDS under another name), with a policy that blocks an SSN anywhere.
+    for file in ["envoy/envoy.yaml", "envoy/envoy-ecds.yaml"] {
+        let stack = Stack::builder().config_file(file).plugin(&policy()).start();
+        health_checks(&stack, file);
+    }
+}
+
+fn health_checks(stack: &Stack, file: &str) {
     let r = stack.send(Request::get("/healthz").header("x-agent-trace-id", "health-probe"));
-    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.status, 200, "{file}: {}", r.text());
     assert_eq!(r.text(), "ok\n");
     // The filter sets these on every response it sees, its own replies included.
-    assert_eq!(r.header("x-agent-trust-score"), None);
+    assert_eq!(r.header("x-agent-trust-score"), None, "{file}");
     assert_eq!(r.header("x-agent-trace-id"), None);
     // Envoy answers: whatever a probe carries (a query, a body, chunked or not) reaches no
     // agent.
@@ -173,19 +180,19 @@ fn the_health_check_route_is_not_seen_by_the_filter_and_reaches_nobody() {
             .header("x-agent-trace-id", "health-query")
             .body(SSN),
     );
-    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.status, 200, "{file}: {}", r.text());
     let chunked = format!(
         "GET /healthz HTTP/1.1\r\nHost: a\r\nX-Agent-Trace-ID: health-chunked\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{SSN}\r\n0\r\n\r\n",
         SSN.len()
     );
     let r = send_raw(stack.addr(), chunked.as_bytes());
-    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.status, 200, "{file}: {}", r.text());
     for trace in ["health-probe", "health-query", "health-chunked"] {
         stack.assert_never_reached_agent(trace);
     }
     // Another method or path is an ordinary request: judged by the filter.
-    let r = post(&stack, "/healthz", SSN, "health-post");
-    assert_eq!(r.status, 403, "{}", r.text());
+    let r = post(stack, "/healthz", SSN, "health-post");
+    assert_eq!(r.status, 403, "{file}: {}", r.text());
     stack.assert_never_reached_agent("health-post");
     for path in ["/healthz/", "/HEALTHZ", "/healthz2"] {
         let r = stack.send(Request::get(path).header("x-agent-trace-id", "health-other"));
@@ -197,7 +204,7 @@ fn the_health_check_route_is_not_seen_by_the_filter_and_reaches_nobody() {
     }
 
     // The probes wrote no event line: a later request's lines are there, theirs are not.
-    let r = post(&stack, "/book", r#"{"a":1}"#, "health-after");
+    let r = post(stack, "/book", r#"{"a":1}"#, "health-after");
     assert_eq!(r.status, 200);
     stack.events_for("health-after", 2);
     let probe_lines: Vec<Value> = stack
@@ -215,5 +222,5 @@ fn the_health_check_route_is_not_seen_by_the_filter_and_reaches_nobody() {
             )
         })
         .collect();
-    assert_eq!(probe_lines, Vec::<Value>::new());
+    assert_eq!(probe_lines, Vec::<Value>::new(), "{file}");
 }

@@ -253,9 +253,10 @@ impl EnvoyConfig {
             .expect("the agent cluster");
         agent["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]
             ["socket_address"]["port_value"] = json!(agent_port);
-        // A configuration whose Wasm filter comes from extension config discovery (the Istio
-        // EnvoyFilter tests) has no inline Wasm filter to point at the module.
-        if self.has_inline_wasm() {
+        // The module is set where the Wasm filter is: inline, or in the discovered resource
+        // this harness writes (envoy-ecds.yaml). The Istio EnvoyFilter tests' configuration
+        // discovers a resource of its own and has neither.
+        if self.has_inline_wasm() || self.ecds.is_some() {
             self.wasm()["vm_config"]["code"]["local"]["filename"] = json!(wasm.to_str().unwrap());
         }
         let events = dir.join("events.jsonl");
