@@ -382,6 +382,9 @@ VARIANTS = {
     "gatewaynm": ("iatp", lambda: gateway_plugin(manifests=False)),
     "twodetectors": ("iatp", lambda: with_keys(
         bench_plugin("enforce"), {"detectors": {"enabled": ["credit_card", "ssn"]}})),
+    # For --compare: enforce with `profiles`, the agent's route naming one that sets nothing
+    # (the same judgement): what reading the route's metadata and choosing the policy costs.
+    "profile": ("iatp", lambda: with_keys(bench_plugin("enforce"), {"profiles": {"route": {}}})),
 }
 
 
@@ -460,6 +463,10 @@ def envoy_config(work, variant, wasm, agent_port):
         strip(doc)
         hcm["access_log"] = [al for al in hcm["access_log"] if "path" in al["typed_config"]]
     else:
+        if variant == "profile":
+            for route in hcm["route_config"]["virtual_hosts"][0]["routes"]:
+                if route["match"].get("prefix") == "/":
+                    route["metadata"] = {"filter_metadata": {"iatp": {"profile": "route"}}}
         for c in doc["static_resources"]["clusters"]:
             if c["name"] == "agent":
                 c["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"][

@@ -234,25 +234,48 @@ pub const PROFILE_KEYS: [&str; 6] = [
     "contract",
 ];
 
-/// The keys `profile` sets, or the first one it may not set.
+/// The keys `profile` sets, or the first one it may not set. Every key of [`RawConfig`] is
+/// named here (the pattern has no `..`): a new key does not compile until it is said whether a
+/// profile may set it.
 fn profile_keys(name: &str, p: &RawConfig) -> Result<Vec<&'static str>, ConfigError> {
+    let RawConfig {
+        mode,
+        hold_headers,
+        manifest,
+        agent_card,
+        well_known,
+        policy,
+        detectors,
+        contracts,
+        contract,
+        moderation,
+        limits,
+        events,
+        callers,
+        replies,
+        responses,
+        gateway,
+        control_plane,
+        attestation,
+        profiles,
+    } = p;
     let refused = [
-        ("hold_headers", p.hold_headers.is_some()),
-        ("manifest", p.manifest.is_some()),
-        ("agent_card", p.agent_card.is_some()),
-        ("well_known", p.well_known.is_some()),
-        ("contracts", p.contracts.is_some()),
-        ("moderation", p.moderation.is_some()),
-        ("events", p.events.is_some()),
-        ("callers", p.callers.is_some()),
-        ("replies", p.replies.is_some()),
-        ("gateway", p.gateway.is_some()),
-        ("control_plane", p.control_plane.is_some()),
-        ("attestation", p.attestation.is_some()),
-        ("profiles", p.profiles.is_some()),
+        ("hold_headers", hold_headers.is_some()),
+        ("manifest", manifest.is_some()),
+        ("agent_card", agent_card.is_some()),
+        ("well_known", well_known.is_some()),
+        ("contracts", contracts.is_some()),
+        ("moderation", moderation.is_some()),
+        ("events", events.is_some()),
+        ("callers", callers.is_some()),
+        ("replies", replies.is_some()),
+        ("gateway", gateway.is_some()),
+        ("control_plane", control_plane.is_some()),
+        ("attestation", attestation.is_some()),
+        ("profiles", profiles.is_some()),
         (
             "detectors.custom",
-            p.detectors.as_ref().is_some_and(|d| d.custom.is_some()),
+            detectors.as_ref().is_some_and(|d| d.custom.is_some()),
         ),
     ];
     if let Some((key, _)) = refused.iter().find(|(_, set)| *set) {
@@ -265,12 +288,12 @@ fn profile_keys(name: &str, p: &RawConfig) -> Result<Vec<&'static str>, ConfigEr
         });
     }
     Ok([
-        ("mode", p.mode.is_some()),
-        ("policy", p.policy.is_some()),
-        ("detectors", p.detectors.is_some()),
-        ("responses", p.responses.is_some()),
-        ("limits", p.limits.is_some()),
-        ("contract", p.contract.is_some()),
+        ("mode", mode.is_some()),
+        ("policy", policy.is_some()),
+        ("detectors", detectors.is_some()),
+        ("responses", responses.is_some()),
+        ("limits", limits.is_some()),
+        ("contract", contract.is_some()),
     ]
     .into_iter()
     .filter_map(|(k, set)| set.then_some(k))
