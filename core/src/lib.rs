@@ -33,6 +33,7 @@ mod registry;
 pub mod remote_manifest;
 pub mod replies;
 pub mod response;
+pub mod route;
 pub mod rules;
 pub mod scrub;
 pub mod secret;

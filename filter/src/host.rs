@@ -214,19 +214,13 @@ impl Host for Envoy {
             .filter(|v| !v.is_empty())
     }
 
-    fn route_profile(&self) -> Option<Vec<u8>> {
-        // A path into the route's metadata: Envoy walks the protobuf Struct and gives a string
-        // leaf's bytes as they are (a number or a list would come serialized, and name no
-        // profile).
-        abi::get_property(&[
-            "xds",
-            "route_metadata",
-            "filter_metadata",
-            "iatp",
-            "profile",
-        ])
-        .ok()
-        .flatten()
+    fn route_metadata(&self) -> Option<Vec<u8>> {
+        // The whole Metadata as protobuf (one host call): a path into it would lose an empty
+        // or null profile, which Envoy answers as "not found" (see `iatp_core::route`).
+        abi::get_property(&["xds", "route_metadata"])
+            .ok()
+            .flatten()
+            .filter(|v| !v.is_empty())
     }
 
     fn update_shared(&self, key: &str, update: SlotUpdate) -> bool {

@@ -409,14 +409,24 @@ fn check_filter(path: &str, wasm: &Value, listener: Option<Listener>, out: &mut 
             format!("{at}: the failure policy is fail-open: when the filter cannot run, requests go through unchecked; use `failure_policy: FAIL_CLOSED`"),
         );
     }
-    if let Some(l) = listener.filter(|l| l.buffer_limit < policy.max_body_bytes) {
-        finding(
-            Level::Warning,
-            format!(
-                "{at}: listener '{}' buffers at most {} bytes per connection (`per_connection_buffer_limit_bytes`; 1048576 when unset), less than `limits.max_body_bytes` {}: Envoy answers a bare 413 to larger bodies before the filter can answer its own; set the listener's limit above it",
-                l.name, l.buffer_limit, policy.max_body_bytes
-            ),
-        );
+    // The base's limit, then each profile's: a route's profile may take larger bodies.
+    let limits = std::iter::once(("`limits.max_body_bytes`".to_string(), policy.max_body_bytes))
+        .chain(policy.profiles.iter().map(|(name, p)| {
+            (
+                format!("`profiles.{name}.limits.max_body_bytes`"),
+                p.max_body_bytes,
+            )
+        }));
+    for (key, limit) in limits {
+        if let Some(l) = listener.filter(|l| l.buffer_limit < limit) {
+            finding(
+                Level::Warning,
+                format!(
+                    "{at}: listener '{}' buffers at most {} bytes per connection (`per_connection_buffer_limit_bytes`; 1048576 when unset), less than {key} {limit}: Envoy answers a bare 413 to larger bodies before the filter can answer its own; set the listener's limit above it",
+                    l.name, l.buffer_limit
+                ),
+            );
+        }
     }
 }
 
@@ -576,6 +586,19 @@ mod tests {
         w["configuration"]["@type"] = json!("type.googleapis.com/google.protobuf.BytesValue");
         assert!(texts(&envoy(w))[0]
             .contains("must be a type.googleapis.com/google.protobuf.StringValue"));
+    }
+
+    #[test]
+    fn a_profiles_body_limit_above_the_listeners_buffer_is_warned_about() {
+        let mut plugin: serde_json::Value = serde_json::from_str(PLUGIN).unwrap();
+        plugin["profiles"] = json!({"uploads": {"limits": {"max_body_bytes": 104857600}},
+                                    "small": {"limits": {"max_body_bytes": 1000}}});
+        let t = texts(&envoy(wasm(&plugin.to_string())));
+        assert_eq!(t.len(), 1, "{t:?}");
+        assert!(
+            t[0].contains("less than `profiles.uploads.limits.max_body_bytes` 104857600"),
+            "{t:?}"
+        );
     }
 
     #[test]

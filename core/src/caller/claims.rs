@@ -362,17 +362,26 @@ fn list_at(bytes: &[u8], depth: usize) -> Result<Vec<Value>, PbError> {
 }
 
 /// The value bytes of the map entry (field 1 of the message in `bytes`: `{key = 1, value =
-/// 2}`) whose key is `key`; the last such entry wins, as for protobuf maps.
+/// 2}`) whose key is `key`; the last such entry wins, as for protobuf maps. `None` when absent
+/// or when the bytes are malformed.
 fn entry_value<'a>(bytes: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    map_entry(bytes, key).ok().flatten()
+}
+
+/// [`entry_value`] telling malformed bytes apart from an absent key: the value bytes of the
+/// map entry `key` in the message `bytes` (field 1, `{key = 1, value = 2}`; the last entry
+/// wins), `Ok(None)` when there is none. For `envoy.config.core.v3.Metadata` (its
+/// `filter_metadata` namespaces) and `google.protobuf.Struct` (its fields).
+pub fn map_entry<'a>(bytes: &'a [u8], key: &[u8]) -> Result<Option<&'a [u8]>, PbError> {
     let mut found = None;
     let mut r = Reader { bytes };
-    while let Some((number, field)) = r.field().ok()? {
+    while let Some((number, field)) = r.field()? {
         let (1, Field::Len(entry)) = (number, field) else {
             continue;
         };
         let (mut k, mut v) = (None, None);
         let mut e = Reader { bytes: entry };
-        while let Some((n, f)) = e.field().ok()? {
+        while let Some((n, f)) = e.field()? {
             match (n, f) {
                 (1, Field::Len(b)) => k = Some(b),
                 (2, Field::Len(b)) => v = Some(b),
@@ -383,7 +392,7 @@ fn entry_value<'a>(bytes: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
             found = Some(v.unwrap_or_default());
         }
     }
-    found
+    Ok(found)
 }
 
 fn utf8(b: &[u8]) -> Result<String, PbError> {
@@ -404,7 +413,7 @@ pub(crate) mod encode {
         out.push(v as u8);
     }
 
-    fn len_field(number: u64, bytes: &[u8], out: &mut Vec<u8>) {
+    pub fn len_field(number: u64, bytes: &[u8], out: &mut Vec<u8>) {
         varint(number << 3 | 2, out);
         varint(bytes.len() as u64, out);
         out.extend_from_slice(bytes);

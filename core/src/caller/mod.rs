@@ -7,7 +7,7 @@
 //! Everything here is pure: the glue reads Envoy's properties and shared data and hands the
 //! bytes over.
 
-mod claims;
+pub(crate) mod claims;
 mod directory;
 pub mod ratelimit;
 mod spiffe;

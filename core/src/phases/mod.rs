@@ -145,11 +145,11 @@ pub trait Host {
         let _ = key;
         None
     }
-    /// The profile the stream's route names: the string at `iatp.profile` in the route's
-    /// `metadata.filter_metadata` (Envoy's `xds.route_metadata`), verbatim. `None` when the
-    /// route names none (or there is no route). Read only when the configuration has
-    /// `profiles` (one host call).
-    fn route_profile(&self) -> Option<Vec<u8>> {
+    /// The stream's route's metadata (Envoy's `xds.route_metadata`) as protobuf wire bytes of
+    /// `envoy.config.core.v3.Metadata`, read by [`crate::route::profile`]. `None` when the
+    /// route has none (or there is no route). Read only when the configuration has `profiles`
+    /// (one host call).
+    fn route_metadata(&self) -> Option<Vec<u8>> {
         None
     }
 }

@@ -438,30 +438,35 @@ impl Exchange {
         self.refuse(policy, kind, error, 0, body, now_nanos)
     }
 
-    /// With `profiles`, the policy the stream's route names (`Host::route_profile`) in place
-    /// of the base one. `Some(error)` when the route names a profile the configuration does
-    /// not define: the request is refused (fail closed) under the base policy, and the error
-    /// names the profile when it is a valid name (route metadata is the operator's text).
+    /// With `profiles`, the policy the stream's route names ([`crate::route::profile`] of
+    /// `Host::route_metadata`) in place of the base one. `Some(error)` when the route names a
+    /// profile the configuration does not define, or something that is not a name: the
+    /// request is refused (fail closed) under the base policy; the error quotes the name only
+    /// when it is a valid one (route metadata is the operator's text, but it is not a log's).
     fn choose_profile(&mut self, host: &impl Host) -> Option<String> {
         let base = self.policy.clone()?;
         if base.profiles.is_empty() {
             return None;
         }
-        let name = host.route_profile()?;
-        match base.profile_named(&name) {
-            Some(profile) => {
-                self.policy = Some(profile.clone());
-                None
-            }
-            None => Some(match std::str::from_utf8(&name) {
-                Ok(n) if crate::config::is_profile_name(n) => format!(
-                    "the route names profile '{n}', which the configuration does not define"
-                ),
-                _ => format!(
+        let metadata = host.route_metadata().unwrap_or_default();
+        match crate::route::profile(&metadata) {
+            crate::route::RouteProfile::Base => None,
+            crate::route::RouteProfile::Named(name) => match base.profile_named(name.as_bytes()) {
+                Some(profile) => {
+                    self.policy = Some(profile.clone());
+                    None
+                }
+                None if crate::config::is_profile_name(&name) => Some(format!(
+                    "the route names profile '{name}', which the configuration does not define"
+                )),
+                None => Some(format!(
                     "the route's iatp.profile ({} bytes) is not a profile name",
                     name.len()
-                ),
-            }),
+                )),
+            },
+            crate::route::RouteProfile::NotAName(what) => Some(format!(
+                "the route's iatp.profile is {what}, not a profile name"
+            )),
         }
     }
 

@@ -327,8 +327,13 @@ fn policies_swapped_under_load_apply_without_a_failed_request_and_an_invalid_one
             decided.len()
         );
         let settled = until - SETTLED;
+        // A request sent before the next rename but still in flight at it may be decided by
+        // the next policy (the filter chain is made when Envoy reads the headers): that is
+        // the next phase's decision, not this one's.
+        let next = phases.get(i + 1).map(|p| p.1);
         let stale: Vec<&str> = decided
             .iter()
+            .filter(|(s, p)| !(Some(*p) == next && s.received > until))
             .filter(|(s, p)| *p != policy && (!applies || s.sent >= settled))
             .map(|(s, _)| s.trace.as_str())
             .collect();

@@ -216,10 +216,17 @@ impl EnvoyConfig {
         self.doc["stats_flush_interval"] = json!(interval);
     }
 
-    /// The timeout of the route to the agent.
+    /// The timeout of the routes to the agent (those that forward: not the ones Envoy
+    /// answers itself, such as `/healthz`).
     pub fn set_route_timeout(&mut self, timeout: &str) {
-        self.hcm()["route_config"]["virtual_hosts"][0]["routes"][0]["route"]["timeout"] =
-            json!(timeout);
+        let mut set = 0;
+        for route in self.routes() {
+            if route["route"]["cluster"] == "agent" {
+                route["route"]["timeout"] = json!(timeout);
+                set += 1;
+            }
+        }
+        assert!(set > 0, "no route to the agent");
     }
 
     pub fn set_allow_headers_stop(&mut self, allow: bool) {
@@ -270,7 +277,9 @@ impl EnvoyConfig {
             })
             .expect("an access log printing wasm.iatp_events");
         events_log["typed_config"]["path"] = json!(events.to_str().unwrap());
-        if let Some(source) = self.ecds_source() {
+        // The discovered resource's file, when this harness writes it (a configuration that
+        // discovers a resource of its own, as the Istio EnvoyFilter tests', keeps its path).
+        if let Some(source) = self.ecds.is_some().then(|| self.ecds_source()).flatten() {
             let ecds = dir.join("ecds");
             source["path"] = json!(ecds.join("iatp.yaml").to_str().unwrap());
             source["watched_directory"]["path"] = json!(ecds.to_str().unwrap());
