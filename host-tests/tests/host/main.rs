@@ -17,6 +17,7 @@ mod gateway_infra;
 mod harness;
 mod mtls_jwt;
 mod observability;
+mod range;
 mod requests;
 mod response_attack;
 mod response_attack2;
