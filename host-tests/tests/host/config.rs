@@ -90,7 +90,7 @@ fn a_bad_configuration_makes_envoy_refuse_the_filter_with_a_log_line_naming_the_
     }
 }
 
-fn shipped_envoy_configs() -> Vec<PathBuf> {
+pub(crate) fn shipped_envoy_configs() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = fs::read_dir(paths::repo().join("envoy"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -122,7 +122,7 @@ fn ahead_of_the_filter(file: &Path) -> Option<&'static str> {
 /// paths: `target/` is the repository's (the .wasm), `envoy/` too (envoy/envoy-ecds.yaml reads
 /// its filter's configuration from envoy/ecds/), `certs/` holds credentials made as
 /// `scripts/make-certs.sh` makes them.
-fn workdir_like_the_repo() -> Scratch {
+pub(crate) fn workdir_like_the_repo() -> Scratch {
     let dir = Scratch::new();
     std::os::unix::fs::symlink(paths::repo().join("target"), dir.path.join("target")).unwrap();
     std::os::unix::fs::symlink(paths::repo().join("envoy"), dir.path.join("envoy")).unwrap();
@@ -130,7 +130,7 @@ fn workdir_like_the_repo() -> Scratch {
     dir
 }
 
-fn envoy_validate(file: &Path, cwd: &Path) -> (bool, String) {
+pub(crate) fn envoy_validate(file: &Path, cwd: &Path) -> (bool, String) {
     let out = Command::new(paths::envoy())
         .current_dir(cwd)
         .args(["--mode", "validate", "--disable-hot-restart", "-c"])

@@ -19,6 +19,7 @@ mod istio;
 mod mtls_jwt;
 mod observability;
 mod package;
+mod range;
 mod reload;
 mod requests;
 mod response_attack;
