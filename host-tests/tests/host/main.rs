@@ -3,6 +3,7 @@
 //! test on free loopback ports.
 
 mod attack;
+mod attack16;
 mod callers;
 mod compression;
 mod config;
