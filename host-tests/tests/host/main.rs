@@ -28,3 +28,4 @@ mod response_attack2;
 mod responses;
 mod responses_infra;
 mod routes;
+mod user_findings;
