@@ -34,7 +34,8 @@ Builds the release filter ($WASM) and packs it into an OCI image
 digest, the module's SHA-256 and size. Run it twice: the digest is the same.
 
   --wasm FILE   pack this module instead of building the release one (nothing is built)
-  --out DIR     the OCI image layout to write (default: target/oci/iatp-filter; replaced)
+  --out DIR     the OCI image layout to write (default: target/oci/iatp-filter); an existing
+                one is replaced, any other non-empty directory is refused
   --tag TAG     the image's tag in the layout (default: the workspace version, $(version))
   --push REF    push the image to REF (REGISTRY/REPO:TAG, e.g. ghcr.io/OWNER/iatp-filter:0.1.0)
                 and print it by digest (REGISTRY/REPO@sha256:...). Credentials: skopeo's, e.g.
@@ -112,10 +113,16 @@ cp -- "$wasm" "$work/plugin.wasm"
 tar --create --file "$work/layer.tar" --directory "$work" --format=ustar \
   --owner=0 --group=0 --numeric-owner --mode=0444 --mtime=@0 plugin.wasm
 
+# --out is replaced only when it is an image layout (a previous run's: it holds `oci-layout`),
+# an empty directory, or absent: `--out .` must not delete a repository. The layout is built
+# apart and moved in at the end, so a failure leaves the previous one as it was.
+if [ -e "$out" ] && [ ! -f "$out/oci-layout" ] && [ -n "$(ls -A -- "$out" 2>/dev/null || echo x)" ]; then
+  die "--out $out exists and is not an OCI image layout (no oci-layout file): not replacing it"
+fi
 epoch="1970-01-01T00:00:00Z"
-say "packing $wasm into the OCI image layout $out:$tag (umoci)"
-rm -rf -- "$out"
-mkdir -p -- "$(dirname -- "$out")"
+final="$out"
+out="$work/layout"
+say "packing $wasm into the OCI image layout $final:$tag (umoci)"
 umoci init --layout "$out"
 umoci new --image "$out:$tag"
 # os/architecture: the OCI image spec takes Go's GOOS/GOARCH values; a wasm32-wasip1 module
@@ -128,6 +135,10 @@ umoci raw add-layer --image "$out:$tag" --history.created "$epoch" \
   --history.created_by "scripts/package.sh: plugin.wasm (Wasm image specification, compat variant)" \
   "$work/layer.tar"
 umoci gc --layout "$out"
+mkdir -p -- "$(dirname -- "$final")"
+rm -rf -- "$final"
+mv -- "$out" "$final"
+out="$final"
 
 # The image digest is the SHA-256 of the manifest's bytes, as skopeo reads them back.
 digest="sha256:$(skopeo inspect --raw "oci:$out:$tag" | sha256sum | cut -d' ' -f1)"

@@ -71,9 +71,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut findings = inline_discovered(&mut doc, &|path| {
+    let mut findings = discovery_response(&doc);
+    findings.extend(inline_discovered(&mut doc, &|path| {
         std::fs::read_to_string(path).map_err(|e| e.to_string())
-    });
+    }));
     let (filters, more) = check(&doc);
     findings.extend(more);
     for f in &findings {
@@ -93,6 +94,49 @@ fn main() -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The type of an extension config discovery resource.
+const TYPED_EXTENSION_CONFIG: &str =
+    "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig";
+
+/// A discovery response checked on its own (a file such as `envoy/ecds/iatp.yaml`, before it
+/// is renamed into the watched directory): Envoy takes exactly one resource from it, a
+/// `TypedExtensionConfig` named like the filter that discovers it (`config_discovery_impl.cc`,
+/// `onConfigUpdate`), and refuses the update otherwise. The name is the Envoy configuration's:
+/// one other than the shipped `iatp` is a warning.
+fn discovery_response(doc: &Value) -> Vec<Finding> {
+    let Some(resources) = doc.get("resources").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let error = |text: String| Finding {
+        level: Level::Error,
+        text,
+    };
+    if resources.len() != 1 {
+        return vec![error(format!(
+            "a discovery response with {} resources: Envoy takes exactly one and refuses the update otherwise (\"Unexpected number of resources\"), so the last good configuration would keep serving",
+            resources.len()
+        ))];
+    }
+    let mut out = Vec::new();
+    for r in resources {
+        if r["@type"] != TYPED_EXTENSION_CONFIG {
+            out.push(error(format!(
+                "the resource is of type {}, not {TYPED_EXTENSION_CONFIG}: Envoy refuses it",
+                r["@type"]
+            )));
+        } else if r["name"] != "iatp" {
+            out.push(Finding {
+                level: Level::Warning,
+                text: format!(
+                    "the resource is named {}: Envoy applies it only to a filter discovering that name (`config_discovery` of the HTTP filter; `iatp` in envoy/envoy-ecds.yaml), and refuses it otherwise",
+                    r["name"]
+                ),
+            });
+        }
+    }
+    out
 }
 
 /// Writes the resource of every HTTP filter whose configuration is discovered from a file
@@ -163,6 +207,12 @@ fn inline_filter(
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default();
+    if resources.len() > 1 {
+        return error(format!(
+            "it holds {} resources; Envoy takes exactly one from a discovery file and refuses the update otherwise (\"Unexpected number of resources\"), so the last good configuration would keep serving",
+            resources.len()
+        ));
+    }
     let Some(resource) = resources.iter().find(|r| r["name"] == name.as_str()) else {
         return error(format!(
             "it holds no resource named '{name}' (a TypedExtensionConfig under `resources`, named like the filter)"
@@ -586,6 +636,43 @@ mod tests {
         w["configuration"]["@type"] = json!("type.googleapis.com/google.protobuf.BytesValue");
         assert!(texts(&envoy(w))[0]
             .contains("must be a type.googleapis.com/google.protobuf.StringValue"));
+    }
+
+    #[test]
+    fn a_discovery_file_holds_one_resource_of_its_type() {
+        let one = json!({"@type": TYPED_EXTENSION_CONFIG, "name": "iatp",
+                         "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+                                          "config": wasm(PLUGIN)}});
+        let texts = |doc: Value| -> Vec<String> {
+            discovery_response(&doc)
+                .into_iter()
+                .map(|f| format!("{:?}: {}", f.level, f.text))
+                .collect()
+        };
+        assert!(texts(json!({"resources": [one.clone()]})).is_empty());
+        let t = texts(json!({"resources": [one.clone(), one.clone()]}));
+        assert!(
+            t[0].starts_with("Error: a discovery response with 2 resources"),
+            "{t:?}"
+        );
+        let t = texts(json!({"resources": []}));
+        assert!(
+            t[0].starts_with("Error: a discovery response with 0 resources"),
+            "{t:?}"
+        );
+        let mut other = one.clone();
+        other["name"] = json!("iatpx");
+        let t = texts(json!({"resources": [other]}));
+        assert!(
+            t[0].starts_with("Warning: the resource is named \"iatpx\""),
+            "{t:?}"
+        );
+        let mut typed = one;
+        typed["@type"] = json!("type.googleapis.com/google.protobuf.Struct");
+        let t = texts(json!({"resources": [typed]}));
+        assert!(t[0].starts_with("Error: the resource is of type"), "{t:?}");
+        // An Envoy configuration is not a discovery response.
+        assert!(texts(json!({"static_resources": {}})).is_empty());
     }
 
     #[test]

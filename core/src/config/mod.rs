@@ -113,7 +113,9 @@ pub fn parse(bytes: &[u8]) -> Result<Policy, ConfigError> {
     };
     let mut policy = compile(raw, &contract_json)?;
     if let Some(profiles) = profiles {
-        policy.profiles = compile_profiles(bytes, profiles, &contract_json, &mut policy.notes)?;
+        let (compiled, notes) = compile_profiles(bytes, profiles, &contract_json, &policy)?;
+        policy.profiles = compiled;
+        policy.notes.extend(notes);
     }
     Ok(policy)
 }
@@ -132,6 +134,9 @@ fn read_raw(bytes: &[u8]) -> Result<RawConfig, ConfigError> {
 /// scanner, rules and documents) in every worker's memory.
 pub const MAX_PROFILES: usize = 32;
 
+/// Compiled profiles by name, as [`Policy::profiles`] holds them.
+type Profiles = Vec<(String, std::rc::Rc<Policy>)>;
+
 /// `profiles`: each one the configuration (`bytes`, read again) with the profile's keys in
 /// place of the base's, compiled as a whole, so that every check a configuration gets holds
 /// for each profile too (a rule that reads a detector a profile turns off is refused, naming
@@ -140,8 +145,15 @@ fn compile_profiles(
     bytes: &[u8],
     profiles: std::collections::BTreeMap<String, raw::ProfileObject>,
     contract_json: &[Vec<u8>],
-    notes: &mut Vec<String>,
-) -> Result<Vec<(String, std::rc::Rc<Policy>)>, ConfigError> {
+    base: &Policy,
+) -> Result<(Profiles, Vec<String>), ConfigError> {
+    let mut notes = Vec::new();
+    // Every built-in detector, whichever the base or a profile runs: a name is checked once.
+    let every = base.scanner.clone().enable(
+        base.scanner
+            .enabled()
+            .union(crate::detect::KindSet::all_built_ins()),
+    );
     if profiles.len() > MAX_PROFILES {
         return Err(ConfigError::OutOfRange {
             path: "profiles".into(),
@@ -159,6 +171,16 @@ fn compile_profiles(
                 path: "profiles".into(),
                 rule: format!(
                     "profile names are 1 to {MAX_PROFILE_NAME} characters of A-Z, a-z, 0-9, `_` and `-` (the value of a route's `filter_metadata` `iatp.profile`); {name:?} is not"
+                ),
+            });
+        }
+        // Event lines carry the name: it must not be a value a detector finds.
+        if crate::phases::holds_sensitive(&every, name.as_bytes()) {
+            return Err(ConfigError::InvalidName {
+                path: "profiles".into(),
+                rule: format!(
+                    "a profile name ({} characters) holds a value a detector finds, and event lines carry the name: choose another",
+                    name.len()
                 ),
             });
         }
@@ -198,16 +220,18 @@ fn compile_profiles(
                 inner: Box::new(inner),
             }
         })?;
+        // The base's own notes are said once, not again for every profile.
         notes.extend(
             policy
                 .notes
                 .drain(..)
+                .filter(|n| !base.notes.contains(n))
                 .map(|n| format!("profile '{name}': {n}")),
         );
         policy.profile = Some(name.clone());
         compiled.push((name, std::rc::Rc::new(policy)));
     }
-    Ok(compiled)
+    Ok((compiled, notes))
 }
 
 /// The longest profile name.

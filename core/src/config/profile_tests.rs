@@ -256,3 +256,21 @@ fn new_contracts_reach_every_profile() {
             .unwrap_err();
     assert!(e.to_string().contains("in profile 'p'"), "{e}");
 }
+
+#[test]
+fn a_profile_name_holding_a_detected_value_is_refused_and_the_bases_notes_are_said_once() {
+    // Event lines carry the name.
+    for name in ["536-22-1234", "4111111111111111"] {
+        let e = err(base(json!({name: {}})));
+        assert_eq!(e.path(), "profiles", "{e}");
+        assert!(!e.to_string().contains(name), "{e}");
+    }
+    // A note about the base (here: no agent card) once, not once per profile.
+    let p = cfg(base(json!({"a": {}, "b": {"mode": "enforce"}}))).unwrap();
+    let card: Vec<&String> = p
+        .notes
+        .iter()
+        .filter(|n| n.contains("agent card"))
+        .collect();
+    assert_eq!(card.len(), 1, "{:?}", p.notes);
+}

@@ -166,8 +166,10 @@ fn a_route_naming_a_profile_that_does_not_exist_is_refused_before_anything_passe
     for (named, says) in [
         (b"opne".as_slice(), "the route names profile 'opne'"),
         (b"Open".as_slice(), "the route names profile 'Open'"),
-        (b"", "is an empty string, not a profile name"),
+        (b"", "(an empty string) is not a profile name"),
         (b"536-22-1234 x", "(13 bytes) is not a profile name"),
+        // A valid name, but a value a detector finds: its length only.
+        (b"536-22-1234", "(11 bytes) is not a profile name"),
     ] {
         let named: &'static [u8] = Box::leak(named.to_vec().into_boxed_slice());
         let (ex, on_headers, _, _) = post(&p, Some(named), r#"{"a":1}"#);

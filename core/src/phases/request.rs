@@ -456,16 +456,21 @@ impl Exchange {
                     self.policy = Some(profile.clone());
                     None
                 }
-                None if crate::config::is_profile_name(&name) => Some(format!(
-                    "the route names profile '{name}', which the configuration does not define"
-                )),
+                // A name is the operator's, but a line never holds a value a detector finds.
+                None if crate::config::is_profile_name(&name)
+                    && !holds_sensitive(&base.scanner, name.as_bytes()) =>
+                {
+                    Some(format!(
+                        "the route names profile '{name}', which the configuration does not define"
+                    ))
+                }
                 None => Some(format!(
                     "the route's iatp.profile ({} bytes) is not a profile name",
                     name.len()
                 )),
             },
             crate::route::RouteProfile::NotAName(what) => Some(format!(
-                "the route's iatp.profile is {what}, not a profile name"
+                "the route's iatp.profile ({what}) is not a profile name"
             )),
         }
     }

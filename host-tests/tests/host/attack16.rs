@@ -61,7 +61,6 @@ fn post(stack: &Stack, path: &str, trace: &str) -> u16 {
 /// failure (a null) into `None`. With a lenient base and a strict profile, the SSN reaches the
 /// agent.
 #[test]
-#[ignore = "finding: an empty or null iatp.profile is judged by the base configuration, not refused 500"]
 fn an_empty_or_null_route_profile_is_refused_not_judged_by_the_base() {
     // The base lets everything through; the profile the routes meant blocks the SSN.
     let lenient = json!({
@@ -102,7 +101,6 @@ fn an_empty_or_null_route_profile_is_refused_not_judged_by_the_base() {
 /// '123-45-6789'"), unscrubbed, though docs/events.md § What cannot happen says no detected
 /// value is in a line. Route metadata is the operator's text, hence LOW.
 #[test]
-#[ignore = "finding: an SSN-shaped profile name a route names is written unscrubbed into the error line"]
 fn a_detected_value_in_a_routes_profile_name_reaches_no_event_line() {
     let stack = stack(&[json!("123-45-6789")]);
     assert_eq!(post(&stack, "/v0/x", "a16-ssn-name"), 500);
@@ -174,7 +172,6 @@ fn shipped_ecds() -> Value {
 /// resources, both on its own and through envoy/envoy-ecds.yaml: the operator is told the new
 /// policy is fine, renames it in, and it never applies.
 #[test]
-#[ignore = "finding: iatp-check-config passes an ECDS file with two resources, which Envoy refuses"]
 fn check_config_refuses_a_discovery_file_envoy_would_refuse() {
     let dir = Scratch::new();
     let mut two = shipped_ecds();
@@ -216,7 +213,6 @@ fn check_config_refuses_a_discovered_resource_of_another_name() {
 /// `uploads` example, 100 MiB, under envoy.yaml's 16 MiB listener) gets no warning, and its
 /// route answers Envoy's bare 413 above 16 MiB.
 #[test]
-#[ignore = "finding: a profile's limits.max_body_bytes above the listener's buffer limit is not warned about"]
 fn check_config_warns_about_a_profiles_body_limit_above_the_listeners() {
     let dir = Scratch::new();
     let shipped = fs::read_to_string(paths::repo().join("envoy/envoy.yaml")).unwrap();
@@ -240,7 +236,6 @@ fn check_config_warns_about_a_profiles_body_limit_above_the_listeners() {
 /// (usage: "replaced"), with no check that it is an OCI image layout it wrote: `--out .` in the
 /// repository, or `--out ~`, deletes it whole.
 #[test]
-#[ignore = "finding: package.sh --out deletes any existing directory, not only an OCI layout"]
 fn package_out_does_not_delete_a_directory_that_is_not_an_image_layout() {
     let dir = Scratch::new();
     let out = dir.path.join("mine");
