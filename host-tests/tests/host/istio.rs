@@ -7,7 +7,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -451,15 +450,9 @@ fn hold_headers_inline(config: &mut EnvoyConfig) {
     }
 }
 
+/// `envoy --mode validate` on `file`, from the tests' own directory.
 fn envoy_validate(file: &Path) -> (bool, String) {
-    let out = Command::new(paths::envoy())
-        .args(["--mode", "validate", "--disable-hot-restart", "-c"])
-        .arg(file)
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success() && text.contains("OK"), text)
+    crate::config::envoy_validate(file, &std::env::current_dir().unwrap())
 }
 
 /// envoy/envoy.yaml with its module and events file where a scratch directory has them.
