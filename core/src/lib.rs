@@ -34,6 +34,8 @@ pub mod remote_manifest;
 pub mod replies;
 pub mod response;
 pub mod route;
+#[cfg(test)]
+mod route_attack2_tests;
 pub mod rules;
 pub mod scrub;
 pub mod secret;

@@ -14,6 +14,8 @@ mod detectors;
 mod error;
 mod gateway;
 #[cfg(test)]
+mod profile_attack2_tests;
+#[cfg(test)]
 mod profile_attack_tests;
 #[cfg(test)]
 mod profile_tests;

@@ -4,6 +4,7 @@
 
 mod attack;
 mod attack16;
+mod attack16b;
 mod callers;
 mod compression;
 mod config;
