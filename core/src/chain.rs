@@ -291,12 +291,16 @@ impl std::str::FromStr for Anchor {
 /// order with every hash matching.
 #[derive(Debug, Default)]
 pub struct Verifier {
-    key: Option<ChainKey>,
+    /// The chain keys (`events.chain_key`) chains may be sealed under; empty: plain SHA-256.
+    /// More than one when a reload changed the key: each chain is verified under the one its
+    /// first line verifies under (a chain is sealed under one key from its start).
+    keys: Vec<ChainKey>,
     anchors: Vec<Anchor>,
     /// Accept chains whose beginning is not in the files, taking their first line on trust.
     allow_partial: bool,
-    /// Each chain's report, its last line's hash and `seq`.
-    chains: Vec<(ChainReport, [u8; 64], u64)>,
+    /// Each chain's report, its last line's hash and `seq`, and the index of its key in `keys`
+    /// (`None` until known: a partial chain's first line, taken on trust, says nothing).
+    chains: Vec<(ChainReport, [u8; 64], u64, Option<usize>)>,
     index: std::collections::HashMap<String, usize>,
     /// Lines that belong to no chain.
     pub unreadable: Vec<(u64, Break)>,
@@ -305,12 +309,27 @@ pub struct Verifier {
 
 impl Verifier {
     pub fn new(key: Option<ChainKey>, anchors: Vec<Anchor>, allow_partial: bool) -> Verifier {
+        Verifier::with_keys(key.into_iter().collect(), anchors, allow_partial)
+    }
+
+    /// A verifier for files whose chains are sealed under any of `keys` (each chain under one:
+    /// a reload that changed `events.chain_key` starts new chains under the new key).
+    pub fn with_keys(keys: Vec<ChainKey>, anchors: Vec<Anchor>, allow_partial: bool) -> Verifier {
         Verifier {
-            key,
+            keys,
             anchors,
             allow_partial,
             ..Verifier::default()
         }
+    }
+
+    /// The key (its index in `keys`) under which `content` chained from `prev` hashes to
+    /// `hash`: the first that does, else the first key (its check then fails).
+    fn key_for(&self, prev: &[u8; 64], content: &[u8], hash: &[u8; 64]) -> usize {
+        self.keys
+            .iter()
+            .position(|k| line_hash(Some(k), prev, content) == *hash)
+            .unwrap_or(0)
     }
 
     pub fn line(&mut self, line: &[u8]) {
@@ -333,11 +352,16 @@ impl Verifier {
                 .push((n, Break::Unreadable("no final \"hash\" member".to_string())));
             return;
         };
-        let key = self.key.as_ref();
         let Some(&pos) = self.index.get(sealed.chain.as_ref()) else {
             // A chain's first line in these files: it starts the chain, or goes on from an
-            // anchor.
+            // anchor. Its key is the one its first line verifies under.
             let anchor = self.anchors.iter().find(|a| a.chain == sealed.chain);
+            let k = match anchor {
+                Some(a) => Some(self.key_for(&a.hash, &content, &hash)),
+                None if sealed.seq == 1 => Some(self.key_for(&GENESIS, &content, &hash)),
+                None => None,
+            };
+            let key = k.and_then(|k| self.keys.get(k));
             let problem = match anchor {
                 Some(a) if sealed.seq != a.seq + 1 => Some(Break::Sequence {
                     expected: a.seq + 1,
@@ -363,12 +387,20 @@ impl Verifier {
                 },
                 hash,
                 sealed.seq,
+                k,
             ));
             return;
         };
-        let Some((report, last, current)) = self.chains.get_mut(pos) else {
+        let Some((_, prev, _, known)) = self.chains.get(pos) else {
             return;
         };
+        let k = known.unwrap_or_else(|| self.key_for(prev, &content, &hash));
+        let keys = &self.keys;
+        let Some((report, last, current, known)) = self.chains.get_mut(pos) else {
+            return;
+        };
+        *known = Some(k);
+        let key = keys.get(k);
         report.lines += 1;
         let expected = *current + 1;
         let problem = if sealed.seq != expected {
@@ -392,7 +424,7 @@ impl Verifier {
     }
 
     pub fn chains(&self) -> impl Iterator<Item = &ChainReport> {
-        self.chains.iter().map(|(c, _, _)| c)
+        self.chains.iter().map(|(c, _, _, _)| c)
     }
 
     pub fn ok(&self) -> bool {
@@ -565,6 +597,34 @@ mod tests {
         assert!(v.ok());
         assert!("x:1".parse::<Anchor>().is_err());
         assert!("x:1:ABC".parse::<Anchor>().is_err());
+    }
+
+    #[test]
+    fn chains_under_two_keys_verify_with_both_and_not_with_one() {
+        // A reload changed `events.chain_key`: the old chain goes on under the old key, new
+        // chains start under the new one, lines interleaved in one file.
+        let (a, b) = (
+            ChainKey::new(b"the first key, long"),
+            ChainKey::new(b"the second key, long"),
+        );
+        let mut old = Chain::new([1; 8], Some(a.clone()));
+        let mut new = Chain::new([2; 8], Some(b.clone()));
+        let mut lines = Vec::new();
+        for _ in 0..3 {
+            lines.extend(sealed_file(&mut old, 1));
+            lines.extend(sealed_file(&mut new, 1));
+        }
+        let run = |keys: Vec<ChainKey>, lines: &[Vec<u8>]| {
+            let mut v = Verifier::with_keys(keys, vec![], false);
+            lines.iter().for_each(|l| v.line(l));
+            v
+        };
+        let v = run(vec![a.clone(), b.clone()], &lines);
+        assert!(v.ok(), "{:?}", v.chains().collect::<Vec<_>>());
+        assert_eq!(v.chains().count(), 2);
+        // One key: the other key's chain reads as broken.
+        assert!(!run(vec![a], &lines).ok());
+        assert!(!run(vec![b], &lines).ok());
     }
 
     #[test]

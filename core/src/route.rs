@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::caller::claims::{decode_value, map_entry};
+use crate::caller::claims::{decode_value, map_entry, map_entry_at};
 
 /// The `filter_metadata` namespace the filter reads.
 pub const METADATA_NAMESPACE: &str = "iatp";
@@ -33,6 +33,18 @@ pub enum RouteProfile {
 /// The profile a route's `metadata` (protobuf `envoy.config.core.v3.Metadata`; empty when the
 /// route has none) names.
 pub fn profile(metadata: &[u8]) -> RouteProfile {
+    // `typed_filter_metadata` (field 2): Envoy's filters that read typed metadata prefer it
+    // under the same key; this one reads a Struct only. An `iatp` entry there is the route
+    // author's intent the filter cannot read: refused rather than judged by the base.
+    match map_entry_at(metadata, 2, METADATA_NAMESPACE.as_bytes()) {
+        Ok(None) => {}
+        Ok(Some(_)) => {
+            return RouteProfile::NotAName(
+                "typed metadata (typed_filter_metadata), which the filter does not read: use filter_metadata",
+            )
+        }
+        Err(_) => return RouteProfile::NotAName("route metadata that does not decode"),
+    }
     let namespace = match map_entry(metadata, METADATA_NAMESPACE.as_bytes()) {
         Ok(Some(n)) => n,
         Ok(None) => return RouteProfile::Base,

@@ -89,7 +89,6 @@ fn a_namespace_or_key_given_twice_keeps_the_last() {
 /// strict}`) is read as a route without a profile: judged by the base configuration, while
 /// the route's author asked for `strict` - the fail-open case the 500 exists for.
 #[test]
-#[ignore = "finding: typed_filter_metadata iatp is ignored, the route judged by the base"]
 fn a_typed_iatp_entry_is_not_read_as_no_profile() {
     let mut any = Vec::new();
     encode::len_field(1, b"type.googleapis.com/google.protobuf.Struct", &mut any);

@@ -7,7 +7,9 @@
 //! not, 2 on a usage error or a file that cannot be read.
 //!
 //! Options:
-//!   --key-env NAME           the chain key (`events.chain_key`) is in environment variable NAME
+//!   --key-env NAME           the chain key (`events.chain_key`) is in environment variable NAME;
+//!                            given again for each key the file's chains were sealed under
+//!                            (a reload that changed the key: each chain verifies under one)
 //!   --anchor CHAIN:SEQ:HASH  CHAIN goes on from SEQ/HASH (where an earlier, verified file ended)
 //!   --allow-partial          accept chains whose first lines are not in the files, unchecked
 
@@ -16,7 +18,7 @@ use std::process::ExitCode;
 
 use iatp_core::chain::{Anchor, ChainKey, Verifier};
 
-const USAGE: &str = "usage: iatp-verify [--key-env NAME] [--anchor CHAIN:SEQ:HASH]... \
+const USAGE: &str = "usage: iatp-verify [--key-env NAME]... [--anchor CHAIN:SEQ:HASH]... \
 [--allow-partial] EVENTS.jsonl [MORE.jsonl ...]  (oldest first)";
 
 fn usage(msg: &str) -> ExitCode {
@@ -29,7 +31,7 @@ fn usage(msg: &str) -> ExitCode {
 
 fn main() -> ExitCode {
     let mut files: Vec<String> = Vec::new();
-    let mut key = None;
+    let mut keys = Vec::new();
     let mut anchors = Vec::new();
     let mut allow_partial = false;
     let mut args = std::env::args().skip(1);
@@ -42,7 +44,7 @@ fn main() -> ExitCode {
                     return usage("--key-env needs a variable name");
                 };
                 match std::env::var(&name) {
-                    Ok(k) if !k.is_empty() => key = Some(ChainKey::new(k.as_bytes())),
+                    Ok(k) if !k.is_empty() => keys.push(ChainKey::new(k.as_bytes())),
                     _ => return usage(&format!("environment variable {name} is not set")),
                 }
             }
@@ -58,8 +60,8 @@ fn main() -> ExitCode {
     if files.is_empty() {
         return usage("no events file given");
     }
-    let keyed = key.is_some();
-    let mut v = Verifier::new(key, anchors, allow_partial);
+    let keyed = !keys.is_empty();
+    let mut v = Verifier::with_keys(keys, anchors, allow_partial);
     let mut where_lines = Vec::new(); // (first line number of each file, its name)
     let mut total = 0u64;
     for f in &files {

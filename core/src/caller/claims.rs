@@ -373,12 +373,24 @@ fn entry_value<'a>(bytes: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 /// wins), `Ok(None)` when there is none. For `envoy.config.core.v3.Metadata` (its
 /// `filter_metadata` namespaces) and `google.protobuf.Struct` (its fields).
 pub fn map_entry<'a>(bytes: &'a [u8], key: &[u8]) -> Result<Option<&'a [u8]>, PbError> {
+    map_entry_at(bytes, 1, key)
+}
+
+/// [`map_entry`] in the map field numbered `field` (`Metadata.typed_filter_metadata` is 2).
+pub fn map_entry_at<'a>(
+    bytes: &'a [u8],
+    field: u64,
+    key: &[u8],
+) -> Result<Option<&'a [u8]>, PbError> {
     let mut found = None;
     let mut r = Reader { bytes };
-    while let Some((number, field)) = r.field()? {
-        let (1, Field::Len(entry)) = (number, field) else {
+    while let Some((number, value)) = r.field()? {
+        let Field::Len(entry) = value else {
             continue;
         };
+        if number != field {
+            continue;
+        }
         let (mut k, mut v) = (None, None);
         let mut e = Reader { bytes: entry };
         while let Some((n, f)) = e.field()? {

@@ -187,6 +187,14 @@ fn compile_profiles(
             });
         }
         let keys = profile_keys(&name, &profile)?;
+        // In gateway mode a request's contract is the client's (`X-Contract-ID`, else
+        // `gateway.contract`): a profile's `contract` would never apply.
+        if base.gateway.is_some() && profile.contract.is_some() {
+            return Err(ConfigError::InvalidName {
+                path: format!("profiles.{name}.contract"),
+                rule: "in gateway mode each request is held to the contract it names (`X-Contract-ID`, else `gateway.contract`); a profile's `contract` would never apply".into(),
+            });
+        }
         let mut raw = read_raw(bytes)?;
         raw.profiles = None;
         if let Some(mode) = profile.mode {

@@ -10,7 +10,6 @@ use super::parse;
 /// names. Accepted today without a word; it should be refused (or at least noted) at load,
 /// naming `profiles.<name>.contract`.
 #[test]
-#[ignore = "finding: a profile's contract is silently unused in gateway mode"]
 fn a_profiles_contract_in_gateway_mode_is_not_accepted_silently() {
     let v = json!({
         "manifest": {"identity": {"agent_id": "gw"}, "trust_level": "standard",

@@ -430,8 +430,7 @@ fn full_configs() -> Vec<Value> {
                                "detectors": {"enabled": ["ssn", "email", "employee_id"], "skip_headers": ["cookie"]},
                                "responses": {"scan": true, "content_types": ["application/json"], "max_body_bytes": 4096,
                                              "stream": {"hold_bytes": 512, "max_event_bytes": 65536, "release": "words"}},
-                               "limits": {"max_body_bytes": 500},
-                               "contract": "open/v1"},
+                               "limits": {"max_body_bytes": 500}},
                 "health": {}
             }
         }),
@@ -443,6 +442,12 @@ fn full_configs() -> Vec<Value> {
                                  "encryption_at_rest": true, "encryption_in_transit": true},
             "scopes": ["read"]
         }}),
+        // A profile's `contract` (refused in gateway mode, where the client names it).
+        json!({"manifest": {"identity": {"agent_id": "a"}, "trust_level": "standard",
+                            "privacy": {"retention": "ephemeral"}},
+               "contracts": [{"id": "c1"}, {"id": "c2", "envelope": {"findings": {"ssn": {"max": 0}}}}],
+               "contract": "c1",
+               "profiles": {"strict": {"contract": "c2"}}}),
     ]
 }
 

@@ -126,7 +126,6 @@ fn envoy_refuses_route_metadata_deeper_than_the_decoder_reads() {
 /// route's intended judgement is unknown to the filter: the case docs/configuration.md
 /// § Profiles answers 500 (fail closed).
 #[test]
-#[ignore = "finding: typed_filter_metadata iatp is ignored, the route judged by the base"]
 fn a_routes_typed_iatp_metadata_is_not_judged_by_the_base() {
     let stack = Stack::builder()
         .plugin(&lenient_base())
@@ -295,7 +294,6 @@ fn a_chain_key_changed_by_a_swap_reads_as_tampering_to_the_verifier() {
 /// per chain by hand. Expected: each chain verified under the keys given (or the key that
 /// sealed it named by the chain's first line), exit 0.
 #[test]
-#[ignore = "finding: iatp-verify cannot verify a file across a chain_key rotation"]
 fn a_file_across_a_chain_key_rotation_verifies_given_both_keys() {
     let (stack, _a, _b) = rotated_events();
     let (code, out) = verify(&stack.events_path(), &[KEY_A, KEY_B]);
